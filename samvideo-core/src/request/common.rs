@@ -1,0 +1,258 @@
+//! Types shared by the core endpoints: media items, the settings matrix, overlays, transcripts.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// What a media item is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MediaKind {
+    /// A video clip (MP4/MOV).
+    Video,
+    /// A still image (JPEG, PNG, WebP, GIF).
+    Image,
+}
+
+/// One entry of `media_list` (or an advanced `main_clips` entry).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MediaItem {
+    /// `video` or `image`.
+    #[serde(rename = "type")]
+    pub kind: MediaKind,
+    /// Where to fetch the bytes.
+    pub url: String,
+    /// Seconds on screen (images; for videos: cut to this length).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration: Option<f64>,
+    /// Every other key, passed through to the renderer (`fit`, `trim_start`, ...).
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// `aspect_ratio` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum AspectRatio {
+    /// Portrait, 9:16.
+    #[serde(rename = "9:16")]
+    Portrait,
+    /// Landscape, 16:9 (the default).
+    #[serde(rename = "16:9")]
+    #[default]
+    Landscape,
+    /// Square, 1:1.
+    #[serde(rename = "1:1")]
+    Square,
+}
+
+/// `transition_type` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TransitionKind {
+    /// Cross-fade.
+    Fade,
+    /// A hard edge sweeps across.
+    Wipe,
+    /// The incoming clip grows from the centre.
+    Zoom,
+    /// The incoming clip pushes the outgoing one out.
+    Slide,
+    /// Digital glitch: displaced bands and colour split.
+    Glitch,
+}
+
+/// `transition_direction` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// Moves toward the left (enters from the right).
+    #[default]
+    Left,
+    /// Moves toward the right.
+    Right,
+    /// Moves upward.
+    Up,
+    /// Moves downward.
+    Down,
+}
+
+/// `zoom_direction` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ZoomDirection {
+    /// Push in.
+    #[default]
+    In,
+    /// Pull out.
+    Out,
+    /// In on even clips, out on odd clips.
+    Alternate,
+}
+
+/// `watermark_position` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Corner {
+    /// Top left.
+    TopLeft,
+    /// Top right.
+    TopRight,
+    /// Bottom left.
+    BottomLeft,
+    /// Bottom right (the default).
+    #[default]
+    BottomRight,
+    /// Centre of the frame.
+    Center,
+}
+
+/// `output_quality` / `render_options.quality` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Quality {
+    /// Short side 480, fastest encode.
+    Low,
+    /// Short side 720 (the default).
+    #[default]
+    Medium,
+    /// Short side 1080, best quality.
+    High,
+}
+
+/// `text_overlays[].position`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum VerticalPosition {
+    /// Near the top edge.
+    Top,
+    /// Centred.
+    Middle,
+    /// Near the bottom edge (the default).
+    #[default]
+    Bottom,
+}
+
+/// `text_overlays[].background`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum TextBackground {
+    /// Text only (with a thin outline for legibility).
+    None,
+    /// An opaque black band.
+    Black,
+    /// A black band at 50 % opacity (the default).
+    #[default]
+    SemiTransparent,
+}
+
+/// A text overlay shown for the whole video.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TextOverlay {
+    /// The text (required).
+    pub text: String,
+    /// Where the band sits.
+    #[serde(default)]
+    pub position: Option<VerticalPosition>,
+    /// Band style.
+    #[serde(default)]
+    pub background: Option<TextBackground>,
+}
+
+/// A timed caption of mix-video.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Transcript {
+    /// Caption text.
+    pub words: String,
+    /// Start, seconds.
+    pub start: f64,
+    /// End, seconds.
+    pub end: f64,
+}
+
+/// The documented settings matrix (simple-video; reused by mix and loop).
+///
+/// Every field is optional; defaults are applied once, when the request is lowered
+/// into the render plan (see `docs/timing.md`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Settings {
+    /// `9:16`, `16:9`, `1:1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aspect_ratio: Option<AspectRatio>,
+    /// Transition between items.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transition_type: Option<TransitionKind>,
+    /// Direction of wipe/slide.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transition_direction: Option<Direction>,
+    /// Ken Burns direction.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zoom_direction: Option<ZoomDirection>,
+    /// Watermark corner.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watermark_position: Option<Corner>,
+    /// low / medium / high.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_quality: Option<Quality>,
+    /// Seconds per image without its own `duration` (0–30).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_duration: Option<f64>,
+    /// Background music gain (0–1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audio_volume: Option<f64>,
+    /// Gain of the clips' own sound (0–1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub video_volume: Option<f64>,
+    /// Ken Burns strength (0–1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zoom_intensity: Option<f64>,
+    /// Watermark width as a fraction of the frame width (0–1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watermark_size: Option<f64>,
+    /// Watermark opacity (0–1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watermark_opacity: Option<f64>,
+    /// Seconds of overlap between items (0–3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transition_duration: Option<f64>,
+    /// Music fade-in seconds (0–5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audio_fade_in: Option<f64>,
+    /// Music fade-out seconds (0–5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audio_fade_out: Option<f64>,
+    /// The video lasts at least this long (0–60); the last frame holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_video_duration: Option<f64>,
+    /// Loop video items to this many seconds (0–120).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub video_loop_duration: Option<f64>,
+    /// Watermark distance from the edges, pixels (0–100).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watermark_padding: Option<f64>,
+    /// Output frame rate (15–60).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fps: Option<u32>,
+    /// Loop music to fill the video.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loop_audio: Option<bool>,
+    /// Drop the clips' own sound.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mute_original_audio: Option<bool>,
+    /// Loop video items (see `video_loop_duration`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loop_video: Option<bool>,
+    /// Ken Burns on images.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zoom_effect: Option<bool>,
+    /// Text bands shown for the whole video.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub text_overlays: Vec<TextOverlay>,
+    /// Watermark image URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watermark_url: Option<String>,
+    /// Watermark text (used when there is no `watermark_url`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watermark_text: Option<String>,
+    /// Unknown settings keys, kept for renderer-level logic.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}

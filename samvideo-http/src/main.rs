@@ -1,0 +1,36 @@
+//! The `samvideo` binary: `serve`, `render`, `validate`, `keys`. Glue only: each
+//! subcommand lives in `samvideo_http::cli`.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use samvideo_http::cli;
+
+#[derive(Parser)]
+#[command(name = "samvideo", version, about = "JSON in, video out: render AV1 MP4s from JSON specs")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP API.
+    Serve(cli::serve::ServeArgs),
+    /// Render a spec file to a video.
+    Render(cli::render::RenderArgs),
+    /// Validate a spec file; prints the API's error body and exits 1 when rejected.
+    Validate(cli::validate::ValidateArgs),
+    /// Manage API keys.
+    Keys(cli::keys::KeysArgs),
+}
+
+fn main() -> ExitCode {
+    let args = Cli::parse();
+    match args.command {
+        Command::Serve(a) => cli::serve::run(a),
+        Command::Render(a) => cli::render::run(a),
+        Command::Validate(a) => cli::validate::run(a),
+        Command::Keys(a) => cli::keys::run(a),
+    }
+}
