@@ -7,7 +7,11 @@
 //! Sources: [`local::LocalSource`] (CLI: relative paths and `file://` against the spec's
 //! folder) and [`http::HttpSource`] (http/https with address checks and limits).
 
+pub mod cache;
+pub mod http;
+pub mod limits;
 pub mod local;
+pub mod net_policy;
 
 use std::sync::Arc;
 
@@ -22,6 +26,9 @@ pub enum MediaError {
     /// The address is refused by the network policy.
     #[error("address {0} is not allowed")]
     AddressNotAllowed(String),
+    /// The host is refused by the operator's host allow-/deny-list.
+    #[error("host {0} is not allowed")]
+    HostNotAllowed(String),
     /// The URL scheme is not accepted by this source.
     #[error("unsupported URL scheme {0:?}")]
     UnsupportedScheme(String),
