@@ -1,6 +1,75 @@
 //! # samvideo-http
 //!
-//! The thin facade over `samvideo-core`: the `samvideo` binary's subcommands (`cli/`) and,
-//! as it grows, the HTTP API (routes, auth, limits, store, jobs, exports).
+//! The `samvideo` binary's subcommands (`cli/`) and the HTTP API: the documented JSON-to-video
+//! endpoints over an embedded SQLite store and a bounded pool of render workers. One process,
+//! no other service to install.
+//!
+//! A request enters [`app`]'s router, authenticates through [`auth::Caller`], passes the
+//! limiters in [`limits`], is validated by `samvideo_core::validate`, and becomes a `pending`
+//! row in [`store`]. A worker in [`jobs`] claims it, renders it on a blocking thread with
+//! `samvideo_core::render::render_to_file`, persists progress, and moves the output into the
+//! data dir, where `/media/outputs/` serves it (with Range).
+//!
+//! # Layout
+//! - `config`    [`config::ServerConfig`]: flags/env/file resolved and validated
+//! - `server`    [`server::Server`]: open store, recover, bind, spawn workers, stop
+//! - `state`     [`state::AppState`] shared by handlers; absolute URL base
+//! - `routes/`   one file per endpoint group: core, tasks, advanced, async_ctl, health,
+//!   templates, openapi (+ docs page), metrics; [`routes::routes`] is the route table
+//! - `auth`      `X-API-Key` / `api_key` -> [`auth::Caller`], documented 401/403
+//! - `limits`    sliding-window rate limits (429 + Retry-After), monthly quotas (403)
+//! - `store/`    SQLite: migrations, keys (hashed), tasks (the durable queue), templates
+//! - `jobs/`     workers, cancel tokens, inactivity timeout, restart recovery, previews,
+//!   the [`jobs::hooks::TaskHook`] seam for export delivery, the media source
+//! - `metrics`   Prometheus counters
+//! - `reply`     [`reply::HttpError`]: the documented error payloads
+//!
+//! Architecture Invariant: handlers never block the runtime: every SQLite call goes through
+//! `Store::call` (spawn_blocking) and renders run on blocking threads.
+//! Architecture Invariant: the queue is the database; nothing about a task lives only in
+//! memory except its cancel token, so a restart loses no task.
 
+pub mod auth;
 pub mod cli;
+pub mod config;
+pub mod jobs;
+pub mod limits;
+pub mod metrics;
+pub mod reply;
+pub mod routes;
+pub mod server;
+pub mod state;
+pub mod store;
+
+use axum::Router;
+use tower_http::services::ServeDir;
+use tower_http::trace::TraceLayer;
+
+use crate::reply::HttpError;
+use crate::state::AppState;
+
+/// The whole HTTP API as a router (tests may drive it with `tower::ServiceExt::oneshot`).
+pub fn app(state: AppState) -> Router {
+    let mut router = Router::new();
+    for (path, handlers) in routes::routes(&state) {
+        if path.len() > 1 && path.ends_with('/') {
+            // Clients that drop the trailing slash reach the same handler.
+            router = router.route(path.trim_end_matches('/'), handlers.clone());
+        }
+        router = router.route(path, handlers);
+    }
+    router
+        .nest_service("/media/outputs", ServeDir::new(state.config.outputs_dir()))
+        .nest_service("/media/previews", ServeDir::new(state.config.previews_dir()))
+        .fallback(|| async { HttpError::new(404, "Not found", Some("NOT_FOUND")) })
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Every path the router answers (documented spelling), for the OpenAPI test.
+pub fn routed_paths(state: &AppState) -> Vec<String> {
+    let mut paths: Vec<String> = routes::routes(state).into_iter().map(|(p, _)| p.to_string()).collect();
+    paths.push("/media/outputs/{file}".into());
+    paths.push("/media/previews/{file}".into());
+    paths
+}

@@ -1,13 +1,188 @@
-//! `samvideo serve` (being written).
+//! `samvideo serve`: run the HTTP API.
+//!
+//! Every setting comes from a flag, its `SAMVIDEO_*` environment variable, or a `KEY=VALUE`
+//! config file (`--config`), in that order of precedence; then the defaults of
+//! [`ServerConfig`].
 
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::str::FromStr;
+use std::time::Duration;
+
+use crate::config::{parse_plan_limits, read_config_file, ConfigError, Rate, ServerConfig};
+use crate::server::Server;
 
 /// Arguments of `samvideo serve`.
-#[derive(clap::Args, Debug)]
-pub struct ServeArgs {}
+#[derive(clap::Args, Debug, Default)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "SAMVIDEO_ADDR")]
+    pub addr: Option<SocketAddr>,
+    /// Directory for the database, outputs and temporary files [default: ./data].
+    #[arg(long, env = "SAMVIDEO_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Base of absolute output URLs, e.g. https://videos.example.com [default: the request's Host].
+    #[arg(long, env = "SAMVIDEO_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Let media URLs point at loopback and private networks.
+    #[arg(long, env = "SAMVIDEO_ALLOW_PRIVATE_NETWORK")]
+    pub allow_private_network: Option<Option<bool>>,
+    /// Renders running at once [default: 1].
+    #[arg(long, env = "SAMVIDEO_WORKERS")]
+    pub workers: Option<usize>,
+    /// A config file of KEY=VALUE lines (keys as the env variables, prefix optional).
+    #[arg(long, env = "SAMVIDEO_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Seconds without render progress before a task ends `timeout` [default: 300].
+    #[arg(long, env = "SAMVIDEO_INACTIVITY_TIMEOUT_SECS")]
+    pub inactivity_timeout_secs: Option<f64>,
+    /// Core creates (mix/simple/loop) per key per window [default: 5].
+    #[arg(long, env = "SAMVIDEO_CORE_RATE")]
+    pub core_rate: Option<u32>,
+    /// Advanced creates per key per window [default: 3].
+    #[arg(long, env = "SAMVIDEO_ADVANCED_RATE")]
+    pub advanced_rate: Option<u32>,
+    /// Template requests per client IP per window [default: 60].
+    #[arg(long, env = "SAMVIDEO_TEMPLATES_RATE")]
+    pub templates_rate: Option<u32>,
+    /// Rate-limit window in seconds [default: 60].
+    #[arg(long, env = "SAMVIDEO_RATE_WINDOW_SECS")]
+    pub rate_window_secs: Option<f64>,
+    /// Largest advanced-video body in bytes; larger gets 413 [default: 1048576].
+    #[arg(long, env = "SAMVIDEO_MAX_ADVANCED_BODY")]
+    pub max_advanced_body: Option<usize>,
+    /// Largest body of other endpoints in bytes [default: 2097152].
+    #[arg(long, env = "SAMVIDEO_MAX_BODY")]
+    pub max_body: Option<usize>,
+    /// Videos a month on the free plan [default: 5].
+    #[arg(long, env = "SAMVIDEO_FREE_MONTHLY_VIDEOS")]
+    pub free_monthly_videos: Option<u32>,
+    /// Paid plans' monthly videos, e.g. basic=100,pro=500,ultimate=0 (0 = unlimited).
+    #[arg(long, env = "SAMVIDEO_PLAN_LIMITS")]
+    pub plan_limits: Option<String>,
+    /// Seconds a synchronous preview may take [default: 120].
+    #[arg(long, env = "SAMVIDEO_PREVIEW_TIMEOUT_SECS")]
+    pub preview_timeout_secs: Option<f64>,
+    /// Times a task is started again after the server died under it [default: 2].
+    #[arg(long, env = "SAMVIDEO_MAX_ATTEMPTS")]
+    pub max_attempts: Option<u32>,
+}
+
+/// A setting from the flag/env value, else the config file, else `None`.
+fn pick<T: FromStr>(flag: Option<T>, file: &HashMap<String, String>, key: &str) -> Result<Option<T>, ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    if flag.is_some() {
+        return Ok(flag);
+    }
+    match file.get(key) {
+        None => Ok(None),
+        Some(v) => v.parse::<T>().map(Some).map_err(|e| ConfigError::File {
+            path: "--config".into(),
+            line: 0,
+            reason: format!("{key}={v}: {e}"),
+        }),
+    }
+}
+
+fn secs(s: f64) -> Duration {
+    Duration::from_secs_f64(s.clamp(0.001, 1e9))
+}
+
+impl ServeArgs {
+    /// Resolve flags, environment, config file and defaults into a config.
+    pub fn to_config(&self) -> Result<ServerConfig, ConfigError> {
+        let file: HashMap<String, String> = match &self.config {
+            Some(p) => read_config_file(p)?.into_iter().collect(),
+            None => HashMap::new(),
+        };
+        let mut c = ServerConfig::default();
+        if let Some(v) = pick(self.addr, &file, "SAMVIDEO_ADDR")? {
+            c.addr = v;
+        }
+        if let Some(v) = pick(self.data_dir.clone(), &file, "SAMVIDEO_DATA_DIR")? {
+            c.data_dir = v;
+        }
+        if let Some(v) = pick(self.public_url.clone(), &file, "SAMVIDEO_PUBLIC_URL")? {
+            c.public_url = Some(v).filter(|s| !s.is_empty());
+        }
+        let apn = self.allow_private_network.map(|v| v.unwrap_or(true));
+        if let Some(v) = pick(apn, &file, "SAMVIDEO_ALLOW_PRIVATE_NETWORK")? {
+            c.allow_private_network = v;
+        }
+        if let Some(v) = pick(self.workers, &file, "SAMVIDEO_WORKERS")? {
+            c.workers = v;
+        }
+        if let Some(v) = pick(self.inactivity_timeout_secs, &file, "SAMVIDEO_INACTIVITY_TIMEOUT_SECS")? {
+            c.inactivity_timeout = secs(v);
+        }
+        let window = pick(self.rate_window_secs, &file, "SAMVIDEO_RATE_WINDOW_SECS")?.map(secs);
+        let window = window.unwrap_or(Duration::from_secs(60));
+        let rate = |n: Option<u32>, d: u32| Rate { requests: n.unwrap_or(d), window };
+        c.core_rate = rate(pick(self.core_rate, &file, "SAMVIDEO_CORE_RATE")?, 5);
+        c.advanced_rate = rate(pick(self.advanced_rate, &file, "SAMVIDEO_ADVANCED_RATE")?, 3);
+        c.templates_rate = rate(pick(self.templates_rate, &file, "SAMVIDEO_TEMPLATES_RATE")?, 60);
+        if let Some(v) = pick(self.max_advanced_body, &file, "SAMVIDEO_MAX_ADVANCED_BODY")? {
+            c.max_advanced_body = v;
+        }
+        if let Some(v) = pick(self.max_body, &file, "SAMVIDEO_MAX_BODY")? {
+            c.max_body = v;
+        }
+        if let Some(v) = pick(self.free_monthly_videos, &file, "SAMVIDEO_FREE_MONTHLY_VIDEOS")? {
+            c.free_monthly_videos = v;
+        }
+        if let Some(v) = pick(self.plan_limits.clone(), &file, "SAMVIDEO_PLAN_LIMITS")? {
+            for (plan, n) in parse_plan_limits(&v)? {
+                c.plan_limits.insert(plan, n);
+            }
+        }
+        if let Some(v) = pick(self.preview_timeout_secs, &file, "SAMVIDEO_PREVIEW_TIMEOUT_SECS")? {
+            c.preview_timeout = secs(v);
+        }
+        if let Some(v) = pick(self.max_attempts, &file, "SAMVIDEO_MAX_ATTEMPTS")? {
+            c.max_attempts = v.max(1);
+        }
+        Ok(c)
+    }
+}
 
 /// Run the subcommand.
-pub fn run(_args: ServeArgs) -> ExitCode {
-    eprintln!("samvideo serve: not available yet");
-    ExitCode::from(2)
+pub fn run(args: ServeArgs) -> ExitCode {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
+    let config = match args.to_config() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("samvideo serve: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("samvideo serve: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    runtime.block_on(async move {
+        match Server::start(config).await {
+            Ok(server) => {
+                eprintln!("samvideo: listening on http://{}", server.addr());
+                server.run_until_signal().await;
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("samvideo serve: {e}");
+                ExitCode::from(1)
+            }
+        }
+    })
 }

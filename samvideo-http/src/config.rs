@@ -1,0 +1,327 @@
+//! Server configuration: the validated settings `samvideo serve` runs with.
+//!
+//! Enter: built by `cli::serve` from flags, `SAMVIDEO_*` environment variables and an optional
+//! config file (see [`ServerConfig::from_file_values`]), or by tests with the `with_*` builders.
+//! Leave: shared read-only through [`crate::state::AppState`].
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// A plan a key belongs to. Quotas are per plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Plan {
+    /// The free tier: a few videos a month.
+    Free,
+    /// Paid plan.
+    Basic,
+    /// Paid plan.
+    Pro,
+    /// Paid plan.
+    Ultimate,
+}
+
+impl Plan {
+    /// All plans.
+    pub const ALL: [Plan; 4] = [Plan::Free, Plan::Basic, Plan::Pro, Plan::Ultimate];
+
+    /// Name as stored and typed on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Plan::Free => "free",
+            Plan::Basic => "basic",
+            Plan::Pro => "pro",
+            Plan::Ultimate => "ultimate",
+        }
+    }
+}
+
+impl std::str::FromStr for Plan {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Plan::ALL
+            .into_iter()
+            .find(|p| p.as_str() == s)
+            .ok_or_else(|| format!("unknown plan {s:?} (expected free, basic, pro or ultimate)"))
+    }
+}
+
+impl std::fmt::Display for Plan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Requests allowed per window for one limiter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate {
+    /// Requests allowed in one window.
+    pub requests: u32,
+    /// Window length.
+    pub window: Duration,
+}
+
+impl Rate {
+    /// `requests` per minute.
+    pub const fn per_minute(requests: u32) -> Self {
+        Rate { requests, window: Duration::from_secs(60) }
+    }
+}
+
+/// Why a configuration is refused.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// `--workers 0`.
+    #[error("invalid workers {0} (expected >= 1, <= 64)")]
+    Workers(usize),
+    /// The public URL is not http(s).
+    #[error("invalid public URL {0:?} (expected http://host[:port] or https://...)")]
+    PublicUrl(String),
+    /// A plan limit entry does not parse.
+    #[error("invalid plan limit {0:?} (expected PLAN=N, e.g. basic=100; 0 means unlimited)")]
+    PlanLimit(String),
+    /// A config file line does not parse.
+    #[error("config file {path}: line {line}: {reason}")]
+    File {
+        /// The file.
+        path: String,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The data directory cannot be created.
+    #[error("cannot create data dir {path}: {reason}")]
+    DataDir {
+        /// The path.
+        path: String,
+        /// OS error.
+        reason: String,
+    },
+}
+
+/// Everything the server needs to run. Defaults match the issue: one worker, the documented
+/// rate limits, free plan 5 videos a month.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Where to listen.
+    pub addr: SocketAddr,
+    /// SQLite file, outputs, previews and temporary files live here.
+    pub data_dir: PathBuf,
+    /// Base of absolute `output_url`s; `None` uses the request's Host header.
+    pub public_url: Option<String>,
+    /// Lets media URLs point at loopback/private addresses (tests, intranets).
+    pub allow_private_network: bool,
+    /// Renders running at once.
+    pub workers: usize,
+    /// A running task that reports no progress for this long ends `timeout`.
+    pub inactivity_timeout: Duration,
+    /// Core create endpoints (mix/simple/loop), per API key.
+    pub core_rate: Rate,
+    /// Advanced create endpoint, per API key.
+    pub advanced_rate: Rate,
+    /// Template endpoints, per client IP.
+    pub templates_rate: Rate,
+    /// Largest accepted advanced-video body; larger gets 413 before parsing.
+    pub max_advanced_body: usize,
+    /// Largest accepted body on the other endpoints.
+    pub max_body: usize,
+    /// Monthly video limit of the free plan.
+    pub free_monthly_videos: u32,
+    /// Monthly video limits of the paid plans; absent or 0 means unlimited.
+    pub plan_limits: BTreeMap<Plan, u32>,
+    /// A synchronous preview render is cancelled after this long.
+    pub preview_timeout: Duration,
+    /// Attempts a task gets when the server dies under it before it is marked failed.
+    pub max_attempts: u32,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        let mut plan_limits = BTreeMap::new();
+        plan_limits.insert(Plan::Basic, 100);
+        plan_limits.insert(Plan::Pro, 500);
+        plan_limits.insert(Plan::Ultimate, 0);
+        ServerConfig {
+            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("./data"),
+            public_url: None,
+            allow_private_network: false,
+            workers: 1,
+            inactivity_timeout: Duration::from_secs(300),
+            core_rate: Rate::per_minute(5),
+            advanced_rate: Rate::per_minute(3),
+            templates_rate: Rate::per_minute(60),
+            max_advanced_body: 1024 * 1024,
+            max_body: 2 * 1024 * 1024,
+            free_monthly_videos: 5,
+            plan_limits,
+            preview_timeout: Duration::from_secs(120),
+            max_attempts: 2,
+        }
+    }
+}
+
+impl ServerConfig {
+    /// Defaults with `data_dir`.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        ServerConfig { data_dir: data_dir.into(), ..Default::default() }
+    }
+    /// Set the listen address.
+    pub fn with_addr(mut self, addr: SocketAddr) -> Self {
+        self.addr = addr;
+        self
+    }
+    /// Set the public base URL.
+    pub fn with_public_url(mut self, url: Option<String>) -> Self {
+        self.public_url = url;
+        self
+    }
+    /// Allow private-network media URLs.
+    pub fn with_allow_private_network(mut self, allow: bool) -> Self {
+        self.allow_private_network = allow;
+        self
+    }
+    /// Set the number of render workers.
+    pub fn with_workers(mut self, workers: usize) -> Self {
+        self.workers = workers;
+        self
+    }
+    /// Set the inactivity window.
+    pub fn with_inactivity_timeout(mut self, d: Duration) -> Self {
+        self.inactivity_timeout = d;
+        self
+    }
+    /// Set the three rate limits.
+    pub fn with_rates(mut self, core: Rate, advanced: Rate, templates: Rate) -> Self {
+        self.core_rate = core;
+        self.advanced_rate = advanced;
+        self.templates_rate = templates;
+        self
+    }
+    /// Set the free plan's monthly videos.
+    pub fn with_free_monthly_videos(mut self, n: u32) -> Self {
+        self.free_monthly_videos = n;
+        self
+    }
+    /// Set one paid plan's monthly limit (0 = unlimited).
+    pub fn with_plan_limit(mut self, plan: Plan, n: u32) -> Self {
+        self.plan_limits.insert(plan, n);
+        self
+    }
+    /// Set the advanced body limit.
+    pub fn with_max_advanced_body(mut self, bytes: usize) -> Self {
+        self.max_advanced_body = bytes;
+        self
+    }
+
+    /// Monthly limit of `plan`, `None` when unlimited.
+    pub fn monthly_limit(&self, plan: Plan) -> Option<u32> {
+        let n = match plan {
+            Plan::Free => self.free_monthly_videos,
+            other => self.plan_limits.get(&other).copied().unwrap_or(0),
+        };
+        (n > 0 || plan == Plan::Free).then_some(n)
+    }
+
+    /// Check the values and create the data directory layout.
+    pub fn validate(self) -> Result<Self, ConfigError> {
+        if self.workers == 0 || self.workers > 64 {
+            return Err(ConfigError::Workers(self.workers));
+        }
+        if let Some(url) = &self.public_url {
+            let ok = (url.starts_with("http://") || url.starts_with("https://")) && url.len() > 8;
+            if !ok {
+                return Err(ConfigError::PublicUrl(url.clone()));
+            }
+        }
+        for sub in ["", "outputs", "previews", "tmp"] {
+            let p = self.data_dir.join(sub);
+            std::fs::create_dir_all(&p).map_err(|e| ConfigError::DataDir {
+                path: p.display().to_string(),
+                reason: e.to_string(),
+            })?;
+        }
+        Ok(self)
+    }
+
+    /// The SQLite file.
+    pub fn db_path(&self) -> PathBuf {
+        self.data_dir.join("samvideo.db")
+    }
+    /// Finished videos.
+    pub fn outputs_dir(&self) -> PathBuf {
+        self.data_dir.join("outputs")
+    }
+    /// Preview videos.
+    pub fn previews_dir(&self) -> PathBuf {
+        self.data_dir.join("previews")
+    }
+    /// Partial renders; emptied on start.
+    pub fn tmp_dir(&self) -> PathBuf {
+        self.data_dir.join("tmp")
+    }
+}
+
+/// Parse `basic=100,pro=500` into plan limits.
+pub fn parse_plan_limits(s: &str) -> Result<Vec<(Plan, u32)>, ConfigError> {
+    let mut out = Vec::new();
+    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let bad = || ConfigError::PlanLimit(part.to_string());
+        let (plan, n) = part.split_once('=').ok_or_else(bad)?;
+        let plan: Plan = plan.trim().parse().map_err(|_| bad())?;
+        let n: u32 = n.trim().parse().map_err(|_| bad())?;
+        out.push((plan, n));
+    }
+    Ok(out)
+}
+
+/// Read a `KEY=VALUE` config file (blank lines and `#` comments skipped). Keys are the
+/// `SAMVIDEO_*` variable names with or without the prefix, any case: `workers = 2`.
+pub fn read_config_file(path: &std::path::Path) -> Result<Vec<(String, String)>, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
+        path: path.display().to_string(),
+        line: 0,
+        reason: e.to_string(),
+    })?;
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (k, v) = line.split_once('=').ok_or_else(|| ConfigError::File {
+            path: path.display().to_string(),
+            line: i + 1,
+            reason: "expected KEY=VALUE".into(),
+        })?;
+        let k = k.trim().to_ascii_uppercase();
+        let k = if k.starts_with("SAMVIDEO_") { k } else { format!("SAMVIDEO_{k}") };
+        let v = v.trim().trim_matches('"').to_string();
+        out.push((k, v));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plan_limits_parse_and_reject() {
+        let v = parse_plan_limits("basic=10, pro=0").expect("parses");
+        assert_eq!(v, vec![(Plan::Basic, 10), (Plan::Pro, 0)]);
+        let err = parse_plan_limits("gold=3").expect_err("unknown plan");
+        assert!(err.to_string().contains("gold=3"), "{err}");
+    }
+
+    #[test]
+    fn monthly_limit_zero_is_unlimited_for_paid_plans_only() {
+        let c = ServerConfig::default().with_plan_limit(Plan::Pro, 0).with_free_monthly_videos(0);
+        assert_eq!(c.monthly_limit(Plan::Pro), None);
+        assert_eq!(c.monthly_limit(Plan::Free), Some(0));
+        assert_eq!(ServerConfig::default().monthly_limit(Plan::Basic), Some(100));
+    }
+}

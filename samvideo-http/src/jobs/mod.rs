@@ -1,0 +1,517 @@
+//! The render queue and its workers.
+//!
+//! The queue is durable: it is the `pending` rows of the `tasks` table, taken oldest first by
+//! [`TaskRow::claim_next`]. `workers` async loops each claim a task, re-parse its stored
+//! request, and run `samvideo_core::render::render_to_file` on a blocking thread into
+//! `tmp/{id}.mp4.part`; a finished file is renamed into `outputs/{id}.mp4`. Progress from the
+//! render thread is persisted (throttled) as it moves.
+//!
+//! Every running task has a [`Running`] entry holding its cancel token. A cancel writes
+//! `cancelled` at once and sets the token (the renderer checks it between frames); a task
+//! that reports no progress within the inactivity window ends `timeout` the same way.
+//!
+//! On start, [`Jobs::recover`] re-queues tasks a dead process left `processing` (until they
+//! have used `max_attempts`, then they fail with a reason) and empties `tmp/`.
+//!
+//! Enter: [`Jobs::wake`] after a task row is inserted, [`Jobs::cancel`], [`Jobs::preview`].
+//! Leave: task rows in the store, files in the data dir, [`hooks::TaskHook`] calls.
+
+pub mod hooks;
+pub mod source;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use samvideo_core::media::MediaSource;
+use samvideo_core::render::{render_to_file, CancelToken, RenderError, RenderOptions, RenderSummary};
+use samvideo_core::request::{CreateRequest, Endpoint, Exports};
+use tokio::sync::{watch, Notify, Semaphore};
+use tokio::task::JoinHandle;
+
+use crate::config::ServerConfig;
+use crate::metrics::Metrics;
+use crate::store::{Store, StoreError, TaskRow, TaskStatus, TaskUpdate};
+use hooks::{FinishedTask, TaskHook};
+
+/// Why a running render was told to stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    Cancel,
+    Timeout,
+    Shutdown,
+}
+
+/// A task a worker is rendering now.
+struct Running {
+    /// Seen by the renderer between frames.
+    cancel: CancelToken,
+    /// Set once, by whoever stops the render first.
+    reason: Mutex<Option<Stop>>,
+    /// Milliseconds since `started` at the last progress report (inactivity watchdog).
+    last_progress_ms: AtomicU64,
+    /// When the worker started it.
+    started: Instant,
+    /// Last persisted (time, value), for throttling writes.
+    persisted: Mutex<(Instant, f64)>,
+}
+
+impl Running {
+    fn new() -> Self {
+        let now = Instant::now();
+        Running {
+            cancel: CancelToken::new(),
+            reason: Mutex::new(None),
+            last_progress_ms: AtomicU64::new(0),
+            started: now,
+            persisted: Mutex::new((now, 0.0)),
+        }
+    }
+
+    /// Record the first stop reason and set the token. Returns the reason in force.
+    fn stop(&self, why: Stop) -> Stop {
+        let mut r = self.reason.lock().unwrap_or_else(|p| p.into_inner());
+        let reason = *r.get_or_insert(why);
+        self.cancel.cancel();
+        reason
+    }
+
+    fn reason(&self) -> Option<Stop> {
+        *self.reason.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn idle_for(&self) -> Duration {
+        let last = Duration::from_millis(self.last_progress_ms.load(Ordering::Relaxed));
+        self.started.elapsed().saturating_sub(last)
+    }
+}
+
+/// What [`Jobs::cancel`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CancelOutcome {
+    /// The task is now `cancelled` (a running render stops within a frame).
+    Cancelled,
+    /// The task had already ended in this state.
+    AlreadyEnded(TaskStatus),
+}
+
+/// Why a preview produced no file.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PreviewError {
+    /// The renderer failed.
+    #[error(transparent)]
+    Render(#[from] RenderError),
+    /// It took longer than the preview time limit.
+    #[error("preview took longer than {0} s")]
+    TimedOut(u64),
+    /// The render thread died.
+    #[error("preview render crashed: {0}")]
+    Crashed(String),
+}
+
+struct Inner {
+    store: Store,
+    config: Arc<ServerConfig>,
+    metrics: Arc<Metrics>,
+    source: Arc<dyn MediaSource>,
+    hook: Arc<dyn TaskHook>,
+    wake: Notify,
+    running: Mutex<HashMap<String, Arc<Running>>>,
+    shutdown: watch::Sender<bool>,
+    previews: Semaphore,
+}
+
+/// Handle to the queue and workers; cheap to clone.
+#[derive(Clone)]
+pub struct Jobs {
+    inner: Arc<Inner>,
+}
+
+impl Jobs {
+    /// A runner over `store`; call [`Jobs::recover`] then [`Jobs::spawn_workers`].
+    pub fn new(
+        store: Store,
+        config: Arc<ServerConfig>,
+        metrics: Arc<Metrics>,
+        source: Arc<dyn MediaSource>,
+        hook: Arc<dyn TaskHook>,
+    ) -> Jobs {
+        let (shutdown, _) = watch::channel(false);
+        Jobs {
+            inner: Arc::new(Inner {
+                store,
+                config,
+                metrics,
+                source,
+                hook,
+                wake: Notify::new(),
+                running: Mutex::new(HashMap::new()),
+                shutdown,
+                previews: Semaphore::new(1),
+            }),
+        }
+    }
+
+    /// After a restart: re-queue or fail tasks left `processing`, empty `tmp/`.
+    pub fn recover(&self) -> Result<(), StoreError> {
+        let max = self.inner.config.max_attempts;
+        let (requeued, failed) = self.inner.store.with(|c| TaskRow::recover(c, max))?;
+        for id in &requeued {
+            tracing::warn!(task_id = %id, "task was processing when the server stopped; re-queued");
+        }
+        for id in &failed {
+            tracing::warn!(task_id = %id, "task was processing when the server stopped too often; failed");
+        }
+        if let Ok(entries) = std::fs::read_dir(self.inner.config.tmp_dir()) {
+            for e in entries.flatten() {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+        Ok(())
+    }
+
+    /// Start the configured number of worker loops.
+    pub fn spawn_workers(&self) -> Vec<JoinHandle<()>> {
+        (0..self.inner.config.workers)
+            .map(|n| {
+                let jobs = self.clone();
+                tokio::spawn(async move { jobs.worker_loop(n).await })
+            })
+            .collect()
+    }
+
+    /// A task was queued.
+    pub fn wake(&self) {
+        self.inner.wake.notify_one();
+    }
+
+    /// Renders running now.
+    pub fn active(&self) -> usize {
+        self.inner.running.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    /// Configured workers.
+    pub fn workers(&self) -> usize {
+        self.inner.config.workers
+    }
+
+    /// Stop taking work and stop running renders (their rows stay `processing` and are
+    /// recovered on the next start).
+    pub fn shutdown(&self) {
+        let _ = self.inner.shutdown.send(true);
+        for r in self.inner.running.lock().unwrap_or_else(|p| p.into_inner()).values() {
+            r.stop(Stop::Shutdown);
+        }
+        self.inner.wake.notify_waiters();
+    }
+
+    /// Cancel a pending or running task.
+    pub async fn cancel(&self, task_id: &str) -> Result<CancelOutcome, StoreError> {
+        let running = self.inner.running.lock().unwrap_or_else(|p| p.into_inner()).get(task_id).cloned();
+        if let Some(r) = &running {
+            r.stop(Stop::Cancel);
+        }
+        let id = task_id.to_string();
+        let (applied, row) = self
+            .inner
+            .store
+            .call(move |c| {
+                let applied =
+                    TaskRow::finish(c, &id, &TaskUpdate::ended(TaskStatus::Cancelled, "Cancelled by user"))?;
+                Ok((applied, TaskRow::get(c, &id)?))
+            })
+            .await?;
+        if applied {
+            tracing::info!(task_id, "task cancelled");
+            if running.is_none() {
+                self.inner.metrics.render_finished(TaskStatus::Cancelled, 0.0);
+                if let Some(row) = row {
+                    self.spawn_hook(row);
+                }
+            }
+            return Ok(CancelOutcome::Cancelled);
+        }
+        let status = row.map(|r| r.status).unwrap_or(TaskStatus::Cancelled);
+        Ok(CancelOutcome::AlreadyEnded(status))
+    }
+
+    /// Render a preview synchronously (one at a time, bounded by the preview time limit).
+    pub async fn preview(&self, request: CreateRequest, out: PathBuf) -> Result<RenderSummary, PreviewError> {
+        let _permit = self.inner.previews.acquire().await.map_err(|e| PreviewError::Crashed(e.to_string()))?;
+        let cancel = CancelToken::new();
+        let options = RenderOptions { preview: true, cancel: cancel.clone(), ..Default::default() };
+        let source = self.inner.source.clone();
+        let tmp = self.inner.config.tmp_dir().join(format!(
+            "{}.part",
+            out.file_name().and_then(|n| n.to_str()).unwrap_or("preview.mp4")
+        ));
+        let tmp2 = tmp.clone();
+        let mut handle = tokio::task::spawn_blocking(move || {
+            let r = render_to_file(&request, source, &tmp2, &options);
+            if r.is_err() {
+                let _ = std::fs::remove_file(&tmp2);
+            }
+            r
+        });
+        let limit = self.inner.config.preview_timeout;
+        let result = match tokio::time::timeout(limit, &mut handle).await {
+            Ok(joined) => joined.map_err(|e| PreviewError::Crashed(e.to_string()))?,
+            Err(_) => {
+                cancel.cancel();
+                return Err(PreviewError::TimedOut(limit.as_secs()));
+            }
+        };
+        let summary = result?;
+        tokio::fs::rename(&tmp, &out).await.map_err(|e| PreviewError::Render(RenderError::Io(e)))?;
+        Ok(summary)
+    }
+
+    async fn worker_loop(self, n: usize) {
+        let mut shutdown = self.inner.shutdown.subscribe();
+        tracing::debug!(worker = n, "render worker started");
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            match self.inner.store.call(TaskRow::claim_next).await {
+                Ok(Some(task)) => {
+                    self.run(task).await;
+                    continue;
+                }
+                Ok(None) => {}
+                Err(e) => tracing::error!(error = %e, "cannot claim a task"),
+            }
+            tokio::select! {
+                _ = self.inner.wake.notified() => {}
+                _ = shutdown.changed() => {}
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            }
+        }
+        tracing::debug!(worker = n, "render worker stopped");
+    }
+
+    async fn run(&self, task: TaskRow) {
+        let id = task.id.clone();
+        tracing::info!(task_id = %id, endpoint = %task.endpoint, attempt = task.attempts, "render started");
+        let request = match parse_stored(&task) {
+            Ok(r) => r,
+            Err(msg) => {
+                self.end(&task, TaskUpdate::ended(TaskStatus::Failed, msg)).await;
+                return;
+            }
+        };
+        let running = Arc::new(Running::new());
+        self.inner.running.lock().unwrap_or_else(|p| p.into_inner()).insert(id.clone(), running.clone());
+        // A cancel may have landed between the claim and the registration above.
+        let live = {
+            let id = id.clone();
+            self.inner.store.call(move |c| TaskRow::get(c, &id)).await
+        };
+        if !matches!(live, Ok(Some(ref t)) if t.status == TaskStatus::Processing) {
+            self.inner.running.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+            return;
+        }
+
+        let tmp = self.inner.config.tmp_dir().join(format!("{id}.mp4.part"));
+        let file_name = format!("{id}.mp4");
+        let dest = self.inner.config.outputs_dir().join(&file_name);
+        let options = RenderOptions {
+            cancel: running.cancel.clone(),
+            progress: Some(self.progress_fn(&id, &running)),
+            ..Default::default()
+        };
+        let source = self.inner.source.clone();
+        let tmp2 = tmp.clone();
+        let mut handle = tokio::task::spawn_blocking(move || {
+            let cancel = options.cancel.clone();
+            let r = render_to_file(&request, source, &tmp2, &options);
+            if r.is_err() || cancel.is_cancelled() {
+                let _ = std::fs::remove_file(&tmp2);
+            }
+            r
+        });
+
+        let mut tick = tokio::time::interval(Duration::from_millis(100));
+        let inactivity = self.inner.config.inactivity_timeout;
+        let mut shutdown = self.inner.shutdown.subscribe();
+        let joined = loop {
+            tokio::select! {
+                res = &mut handle => break Some(res),
+                _ = tick.tick() => {
+                    if running.reason().is_some() {
+                        break None;
+                    }
+                    if running.idle_for() >= inactivity {
+                        running.stop(Stop::Timeout);
+                        break None;
+                    }
+                }
+                _ = shutdown.changed() => {
+                    running.stop(Stop::Shutdown);
+                    break None;
+                }
+            }
+        };
+        let seconds = running.started.elapsed().as_secs_f64();
+
+        let update = match joined {
+            Some(Ok(Ok(summary))) if running.reason().is_none() => {
+                match tokio::fs::rename(&tmp, &dest).await {
+                    Ok(()) => TaskUpdate {
+                        status: TaskStatus::Completed,
+                        error: None,
+                        duration: summary.duration_secs,
+                        size_bytes: i64::try_from(summary.size_bytes).unwrap_or(i64::MAX),
+                        output_file: Some(file_name.clone()),
+                        render_seconds: Some(seconds),
+                    },
+                    Err(e) => TaskUpdate::ended(TaskStatus::Failed, format!("cannot store the output: {e}")),
+                }
+            }
+            Some(Ok(Err(e))) if running.reason().is_none() => {
+                let mut u = TaskUpdate::ended(TaskStatus::Failed, e.to_string());
+                u.render_seconds = Some(seconds);
+                u
+            }
+            Some(Err(join)) => TaskUpdate::ended(TaskStatus::Failed, format!("render crashed: {join}")),
+            _ => {
+                // Stopped by cancel, timeout or shutdown. Give the render thread a moment to
+                // notice the token so the worker slot frees with it.
+                if tokio::time::timeout(Duration::from_secs(10), &mut handle).await.is_err() {
+                    tracing::warn!(task_id = %id, "render thread did not stop within 10 s; leaving it");
+                }
+                match running.stop(Stop::Cancel) {
+                    Stop::Cancel => {
+                        self.inner.metrics.render_finished(TaskStatus::Cancelled, seconds);
+                        self.after_stop(&id, TaskStatus::Cancelled).await;
+                        self.unregister(&id);
+                        return;
+                    }
+                    Stop::Shutdown => {
+                        self.unregister(&id);
+                        return;
+                    }
+                    Stop::Timeout => TaskUpdate::ended(
+                        TaskStatus::Timeout,
+                        format!("No progress for {} seconds (inactivity timeout)", inactivity.as_secs()),
+                    ),
+                }
+            }
+        };
+        self.unregister(&id);
+        let applied = self.end(&task, update.clone()).await;
+        if !applied && update.status == TaskStatus::Completed {
+            // Cancelled while the last frames were written: the cancel stands.
+            let _ = tokio::fs::remove_file(&dest).await;
+        }
+    }
+
+    fn unregister(&self, id: &str) {
+        self.inner.running.lock().unwrap_or_else(|p| p.into_inner()).remove(id);
+    }
+
+    /// Write a terminal state; run the hook when it applied.
+    async fn end(&self, task: &TaskRow, update: TaskUpdate) -> bool {
+        let id = task.id.clone();
+        let u = update.clone();
+        let result = self
+            .inner
+            .store
+            .call(move |c| {
+                let applied = TaskRow::finish(c, &id, &u)?;
+                Ok((applied, TaskRow::get(c, &id)?))
+            })
+            .await;
+        match result {
+            Ok((true, row)) => {
+                tracing::info!(task_id = %task.id, status = update.status.as_str(), error = ?update.error, "render ended");
+                self.inner.metrics.render_finished(update.status, update.render_seconds.unwrap_or(0.0));
+                if let Some(row) = row {
+                    self.spawn_hook(row);
+                }
+                true
+            }
+            Ok((false, _)) => false,
+            Err(e) => {
+                tracing::error!(task_id = %task.id, error = %e, "cannot record the end of a render");
+                false
+            }
+        }
+    }
+
+    /// A cancel already wrote the row; run the hook on it.
+    async fn after_stop(&self, id: &str, status: TaskStatus) {
+        tracing::info!(task_id = %id, status = status.as_str(), "render stopped");
+        let id = id.to_string();
+        if let Ok(Some(row)) = self.inner.store.call(move |c| TaskRow::get(c, &id)).await {
+            self.spawn_hook(row);
+        }
+    }
+
+    fn spawn_hook(&self, row: TaskRow) {
+        let hook = self.inner.hook.clone();
+        let store = self.inner.store.clone();
+        let config = self.inner.config.clone();
+        tokio::task::spawn_blocking(move || {
+            let exports: Option<Exports> =
+                row.exports_json.as_deref().and_then(|j| serde_json::from_str(j).ok());
+            let output_path = row.output_file.as_ref().map(|f| config.outputs_dir().join(f));
+            let output_url = match (&config.public_url, &row.output_file) {
+                (Some(base), Some(f)) => Some(format!("{}{}", base.trim_end_matches('/'), output_path_url(f))),
+                _ => None,
+            };
+            let finished = FinishedTask {
+                id: row.id.clone(),
+                api_key_id: row.api_key_id,
+                status: row.status,
+                error: row.error.clone(),
+                output_path,
+                output_url,
+                exports,
+                duration: row.duration,
+                size_bytes: row.size_bytes,
+            };
+            if let Some(result) = hook.on_finished(&finished) {
+                let json = result.to_string();
+                if let Err(e) = store.with(|c| TaskRow::set_export_delivery(c, &row.id, &json)) {
+                    tracing::error!(task_id = %row.id, error = %e, "cannot store delivery results");
+                }
+            }
+        });
+    }
+
+    fn progress_fn(&self, id: &str, running: &Arc<Running>) -> samvideo_core::render::ProgressFn {
+        let store = self.inner.store.clone();
+        let running = running.clone();
+        let id = id.to_string();
+        Arc::new(move |p: f64| {
+            let now = Instant::now();
+            let ms = u64::try_from(now.duration_since(running.started).as_millis()).unwrap_or(u64::MAX);
+            running.last_progress_ms.store(ms, Ordering::Relaxed);
+            let mut last = running.persisted.lock().unwrap_or_else(|e| e.into_inner());
+            let due = now.duration_since(last.0) >= Duration::from_millis(250) || (p >= 1.0 && last.1 < 1.0);
+            if due && p != last.1 {
+                *last = (now, p);
+                drop(last);
+                if let Err(e) = store.with(|c| TaskRow::set_progress(c, &id, p)) {
+                    tracing::warn!(task_id = %id, error = %e, "cannot persist progress");
+                }
+            }
+        })
+    }
+}
+
+/// URL path of a stored output file.
+pub fn output_path_url(file: &str) -> String {
+    format!("/media/outputs/{file}")
+}
+
+/// Re-validate a stored request (the worker never trusts a row blindly).
+fn parse_stored(task: &TaskRow) -> Result<CreateRequest, String> {
+    let endpoint: Endpoint = task.endpoint.parse()?;
+    samvideo_core::validate::parse_create(endpoint, task.request_json.as_bytes())
+        .map_err(|e| format!("stored request no longer validates: {}", e.message()))
+}

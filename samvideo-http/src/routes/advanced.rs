@@ -1,0 +1,130 @@
+//! The advanced renderer: `POST /api/render/advanced-video` and its progress endpoint.
+//!
+//! Order of checks: key, rate limit (3/m per key), body size (413 before any parsing),
+//! `template_id` merge (the template's settings under the request's own), validation
+//! (`VALIDATION_ERROR`), then preview (rendered now, answers `preview_url`) or full (quota,
+//! queued, answers the documented async response).
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use samvideo_core::request::{CreateRequest, Endpoint, RenderMode};
+use serde_json::{json, Value};
+
+use super::core::enqueue;
+use samvideo_core::validate::merge_template;
+
+use super::templates::visible_template;
+use super::{owned_task, read_body, short_id, task_json};
+use crate::auth::Caller;
+use crate::jobs::PreviewError;
+use crate::limits::enforce;
+use crate::reply::{json_reply, ok_data, HttpError, Reply};
+use crate::state::AppState;
+
+/// `POST /api/render/advanced-video`
+pub async fn create(State(s): State<AppState>, caller: Caller, headers: HeaderMap, body: Body) -> Reply {
+    enforce(&s.limits.advanced, &caller.key.id.to_string())?;
+    let bytes = read_body(&headers, body, s.config.max_advanced_body).await?;
+    let bytes = match serde_json::from_slice::<Value>(&bytes) {
+        Ok(raw) => match template_id(&raw) {
+            Some(tid) => {
+                let template = visible_template(&s, caller.key.id, tid).await?;
+                let settings: serde_json::Map<String, Value> =
+                    serde_json::from_str(&template.settings_json).map_err(HttpError::internal)?;
+                serde_json::to_vec(&merge_template(&settings, &raw)).map_err(HttpError::internal)?
+            }
+            None => bytes.to_vec(),
+        },
+        // Let the validator answer malformed JSON with its documented message.
+        Err(_) => bytes.to_vec(),
+    };
+    let request = samvideo_core::validate::parse_create(Endpoint::AdvancedVideo, &bytes)?;
+    let mode = match &request {
+        CreateRequest::Advanced(a) => a.render_options.mode.unwrap_or_default(),
+        _ => RenderMode::Full,
+    };
+    let request_id = short_id();
+    if mode == RenderMode::Preview {
+        return preview(&s, &headers, request, request_id).await;
+    }
+    let json_text = String::from_utf8_lossy(&bytes).into_owned();
+    let estimate = estimated_time(&request);
+    let task = enqueue(&s, &caller, Endpoint::AdvancedVideo, &request, json_text, Some(request_id.clone())).await?;
+    let id = task.id;
+    json_reply(
+        200,
+        json!({
+            "success": true,
+            "message": "Advanced video generation started",
+            "data": {
+                "id": id,
+                "mode": "full",
+                "progress_url": format!("/api/render/advanced-video/progress/{id}"),
+                "estimated_time": estimate,
+                "request_id": request_id,
+                "celery_task_id": task.celery_task_id,
+            }
+        }),
+    )
+}
+
+async fn preview(s: &AppState, headers: &HeaderMap, request: CreateRequest, request_id: String) -> Reply {
+    let file = format!("preview_{request_id}.mp4");
+    let out = s.config.previews_dir().join(&file);
+    match s.jobs.preview(request, out).await {
+        Ok(_) => json_reply(
+            200,
+            json!({
+                "success": true,
+                "message": "Preview generated successfully",
+                "data": {
+                    "mode": "preview",
+                    "preview_url": format!("{}/media/previews/{file}", s.base_url(headers)),
+                    "request_id": request_id,
+                }
+            }),
+        ),
+        Err(e) => {
+            tracing::warn!(request_id, error = %e, "preview failed");
+            let status = if matches!(e, PreviewError::TimedOut(_)) { 504 } else { 500 };
+            Err(HttpError::new(status, format!("Preview generation failed: {e}"), Some("PREVIEW_FAILED")))
+        }
+    }
+}
+
+/// `template_id` at the root or inside `config`.
+fn template_id(raw: &Value) -> Option<String> {
+    let pick = |v: &Value| v.get("template_id").and_then(Value::as_str).map(str::to_string);
+    pick(raw).or_else(|| raw.get("config").and_then(pick))
+}
+
+/// A rough wall-time range from the total clip seconds (AV1 encode on a small machine runs
+/// near real time at 720p).
+fn estimated_time(request: &CreateRequest) -> &'static str {
+    let CreateRequest::Advanced(a) = request else { return "2-5 minutes" };
+    let secs: f64 = a.media_inputs.main_clips.iter().map(|c| c.duration.unwrap_or(5.0)).sum();
+    match secs {
+        s if s <= 15.0 => "under 1 minute",
+        s if s <= 60.0 => "1-2 minutes",
+        s if s <= 180.0 => "2-5 minutes",
+        s if s <= 600.0 => "5-15 minutes",
+        _ => "15-60 minutes",
+    }
+}
+
+/// `GET /api/render/advanced-video/progress/{task_id}`
+pub async fn progress(
+    State(s): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Reply {
+    let row = owned_task(&s, caller.key.id, id, false).await?;
+    let mut data = task_json(&row, &s.base_url(&headers));
+    data["mode"] = json!("full");
+    if let Some(rid) = &row.request_id {
+        data["request_id"] = json!(rid);
+    }
+    ok_data(data)
+}

@@ -1,0 +1,104 @@
+//! Core create endpoints: mix-video, simple-video, loop-video.
+//!
+//! Order of checks: key (401/403), rate limit (429), body parse and validation (400, exact
+//! messages from `samvideo_core::validate`), monthly quota (403), then the task row is stored
+//! and a worker woken. Answers the documented create response.
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use samvideo_core::request::{CreateRequest, Endpoint};
+use serde_json::json;
+
+use super::read_body;
+use crate::auth::Caller;
+use crate::limits::{check_quota, enforce};
+use crate::reply::{json_reply, HttpError, Reply};
+use crate::state::AppState;
+use crate::store::{NewTask, TaskRow};
+
+/// `POST /api/function/video-generation/mix-video`
+pub async fn mix_video(State(s): State<AppState>, caller: Caller, headers: HeaderMap, body: Body) -> Reply {
+    create(s, caller, headers, body, Endpoint::MixVideo).await
+}
+
+/// `POST /api/function/video-generation/simple-video`
+pub async fn simple_video(State(s): State<AppState>, caller: Caller, headers: HeaderMap, body: Body) -> Reply {
+    create(s, caller, headers, body, Endpoint::SimpleVideo).await
+}
+
+/// `POST /api/function/video-generation/loop-video`
+pub async fn loop_video(State(s): State<AppState>, caller: Caller, headers: HeaderMap, body: Body) -> Reply {
+    create(s, caller, headers, body, Endpoint::LoopVideo).await
+}
+
+async fn create(s: AppState, caller: Caller, headers: HeaderMap, body: Body, endpoint: Endpoint) -> Reply {
+    enforce(&s.limits.core, &caller.key.id.to_string())?;
+    let bytes = read_body(&headers, body, s.config.max_body).await?;
+    let request = samvideo_core::validate::parse_create(endpoint, &bytes)?;
+    let task = enqueue(&s, &caller, endpoint, &request, String::from_utf8_lossy(&bytes).into_owned(), None).await?;
+    let id = task.id;
+    let mut data = json!({
+        "id": id,
+        "progress_url": format!("/api/function/video-generation/progress/{id}"),
+        "celery_task_id": task.celery_task_id,
+    });
+    if endpoint == Endpoint::LoopVideo {
+        // The reference's loop-video response has no progress_url.
+        if let Some(obj) = data.as_object_mut() {
+            obj.remove("progress_url");
+        }
+    }
+    json_reply(200, json!({"success": true, "message": "Video generation started", "data": data}))
+}
+
+/// Check the quota and store a pending task (one store call, so concurrent creates of one key
+/// cannot both take the last video of the month). Wakes a worker.
+pub async fn enqueue(
+    s: &AppState,
+    caller: &Caller,
+    endpoint: Endpoint,
+    request: &CreateRequest,
+    request_json: String,
+    request_id: Option<String>,
+) -> Result<NewTask, HttpError> {
+    let task = NewTask {
+        id: uuid::Uuid::new_v4().to_string(),
+        celery_task_id: uuid::Uuid::new_v4().to_string(),
+        api_key_id: caller.key.id,
+        endpoint: endpoint.as_str().to_string(),
+        request_json,
+        exports_json: request.exports().and_then(|e| serde_json::to_string(e).ok()),
+        request_id,
+        aspect_ratio: aspect_ratio(request),
+    };
+    let config = s.config.clone();
+    let key = caller.key.clone();
+    let t = task.clone();
+    s.store
+        .call(move |c| {
+            let tx = c.unchecked_transaction()?;
+            if let Err(e) = check_quota(&tx, &config, &key)? {
+                return Ok(Err(e));
+            }
+            TaskRow::insert(&tx, &t)?;
+            tx.commit()?;
+            Ok(Ok(()))
+        })
+        .await??;
+    tracing::info!(task_id = %task.id, endpoint = endpoint.as_str(), key_id = caller.key.id, "task queued");
+    s.jobs.wake();
+    Ok(task)
+}
+
+/// `settings.aspect_ratio` as shown in progress (the renderer's default is 16:9).
+fn aspect_ratio(request: &CreateRequest) -> String {
+    let ar = match request {
+        CreateRequest::Mix(r) => r.settings.aspect_ratio,
+        CreateRequest::Simple(r) => r.settings.aspect_ratio,
+        CreateRequest::Loop(r) => r.settings.aspect_ratio,
+        CreateRequest::Advanced(r) => r.output_settings.aspect_ratio,
+    }
+    .unwrap_or_default();
+    serde_json::to_value(ar).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_else(|| "16:9".into())
+}

@@ -1,0 +1,118 @@
+//! The documented endpoints, one file per group, and the table that builds the router.
+//!
+//! [`routes`] is the single list of `(path, handlers)`; `crate::app` folds it into the router
+//! and the OpenAPI test checks every path in it is documented in `openapi.rs`.
+
+pub mod advanced;
+pub mod async_ctl;
+pub mod core;
+pub mod health;
+pub mod metrics;
+pub mod openapi;
+pub mod tasks;
+pub mod templates;
+
+use axum::body::{Body, Bytes};
+use axum::http::HeaderMap;
+use axum::routing::{get, post, MethodRouter};
+use serde_json::{json, Value};
+
+use crate::reply::HttpError;
+use crate::state::AppState;
+use crate::store::TaskRow;
+
+/// Every routed path with its handlers. Template routes carry the per-IP limiter.
+pub fn routes(state: &AppState) -> Vec<(&'static str, MethodRouter<AppState>)> {
+    let tl = || axum::middleware::from_fn_with_state(state.clone(), templates::limit_by_ip);
+    vec![
+        ("/api/function/video-generation/mix-video", post(core::mix_video)),
+        ("/api/function/video-generation/simple-video", post(core::simple_video)),
+        ("/api/function/video-generation/loop-video", post(core::loop_video)),
+        ("/api/function/video-generation/progress/{id}", get(tasks::progress)),
+        ("/api/function/video-generation/tasks", get(tasks::list)),
+        ("/api/function/video-generation/usage-summary", get(tasks::usage_summary)),
+        ("/api/render/advanced-video", post(advanced::create)),
+        ("/api/render/advanced-video/progress/{task_id}", get(advanced::progress)),
+        ("/api/async/status/{task_id}", get(async_ctl::status)),
+        ("/api/async/cancel/{task_id}", post(async_ctl::cancel)),
+        ("/api/async/queue/status", get(async_ctl::queue_status)),
+        ("/api/async/health", get(health::health)),
+        ("/api/templates/", post(templates::create).route_layer(tl())),
+        ("/api/templates/list/", get(templates::list).route_layer(tl())),
+        (
+            "/api/templates/{template_id}/",
+            get(templates::read).put(templates::update).delete(templates::delete).route_layer(tl()),
+        ),
+        ("/api/templates/{template_id}/apply/", post(templates::apply).route_layer(tl())),
+        ("/api/openapi.json", get(openapi::document)),
+        ("/docs", get(openapi::docs_page)),
+        ("/metrics", get(metrics::metrics)),
+    ]
+}
+
+/// Read a body of at most `limit` bytes; larger answers 413 before any parsing.
+pub async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, HttpError> {
+    let too_large = || {
+        HttpError::new(
+            413,
+            format!("Request body too large (limit {limit} bytes)"),
+            Some("PAYLOAD_TOO_LARGE"),
+        )
+    };
+    let declared = headers
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    axum::body::to_bytes(body, limit).await.map_err(|_| too_large())
+}
+
+/// The documented progress object of a task.
+pub fn task_json(row: &TaskRow, base_url: &str) -> Value {
+    let output_url = row
+        .output_file
+        .as_ref()
+        .filter(|_| row.status == crate::store::TaskStatus::Completed)
+        .map(|f| format!("{base_url}{}", crate::jobs::output_path_url(f)));
+    let mut settings = json!({
+        "aspect_ratio": row.aspect_ratio,
+        "duration": round3(row.duration),
+        "size_bytes": row.size_bytes,
+    });
+    if let Some(delivery) = row.export_delivery.as_deref().and_then(|d| serde_json::from_str::<Value>(d).ok()) {
+        settings["export_delivery"] = delivery;
+    }
+    json!({
+        "id": row.id,
+        "status": row.status.as_str(),
+        "progress": round3(row.progress),
+        "created_at": row.created_at,
+        "completed_at": row.completed_at,
+        "output_url": output_url,
+        "error": row.error,
+        "settings": settings,
+    })
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+/// A short random hex id (`request_id`).
+pub fn short_id() -> String {
+    hex::encode(rand::random::<[u8; 4]>())
+}
+
+/// A task the caller owns, or the documented 404.
+pub async fn owned_task(state: &AppState, key_id: i64, id: String, any: bool) -> Result<TaskRow, HttpError> {
+    let row = state
+        .store
+        .call(move |c| if any { TaskRow::get_any(c, &id) } else { TaskRow::get(c, &id) })
+        .await?;
+    match row {
+        Some(r) if r.api_key_id == key_id => Ok(r),
+        _ => Err(HttpError::new(404, "Task not found", Some("TASK_NOT_FOUND"))),
+    }
+}

@@ -1,0 +1,107 @@
+//! Task tracking: progress, the recent-tasks list and the usage summary. A task of another
+//! key answers 404, like an unknown one.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use serde_json::json;
+
+use super::{owned_task, task_json};
+use crate::auth::Caller;
+use crate::reply::{ok_data, HttpError, Reply};
+use crate::state::AppState;
+use crate::store::{rfc3339, KeyRow, TaskRow, TaskStatus};
+
+/// `GET /api/function/video-generation/progress/{id}`
+pub async fn progress(State(s): State<AppState>, caller: Caller, headers: HeaderMap, Path(id): Path<String>) -> Reply {
+    let row = owned_task(&s, caller.key.id, id, false).await?;
+    ok_data(task_json(&row, &s.base_url(&headers)))
+}
+
+/// `GET /api/function/video-generation/tasks?limit=10&status=completed`
+pub async fn list(
+    State(s): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Reply {
+    let limit = match q.get("limit").map(|v| v.trim()) {
+        None | Some("") => 10,
+        Some(v) => v
+            .parse::<i64>()
+            .map_err(|_| HttpError::new(400, "limit must be an integer", None))?
+            .clamp(1, 100) as u32,
+    };
+    let status = match q.get("status").map(|v| v.trim()) {
+        None | Some("") => None,
+        Some(v) => Some(TaskStatus::parse(v).ok_or_else(|| {
+            HttpError::new(
+                400,
+                "status must be one of pending, processing, completed, failed, cancelled, timeout",
+                None,
+            )
+        })?),
+    };
+    let key_id = caller.key.id;
+    let rows = s.store.call(move |c| TaskRow::list(c, key_id, status, limit)).await?;
+    let base = s.base_url(&headers);
+    let tasks: Vec<_> = rows
+        .iter()
+        .map(|r| {
+            let mut t = task_json(r, &base);
+            t["type"] = json!(r.endpoint);
+            t["celery_task_id"] = json!(r.celery_task_id);
+            t
+        })
+        .collect();
+    ok_data(json!({"tasks": tasks, "count": tasks.len(), "limit": limit}))
+}
+
+/// `GET /api/function/video-generation/usage-summary?days=30`
+pub async fn usage_summary(
+    State(s): State<AppState>,
+    caller: Caller,
+    Query(q): Query<HashMap<String, String>>,
+) -> Reply {
+    let days = match q.get("days").map(|v| v.trim()) {
+        None | Some("") => 30,
+        Some(v) => v
+            .parse::<i64>()
+            .ok()
+            .filter(|d| (1..=3650).contains(d))
+            .ok_or_else(|| HttpError::new(400, "days must be an integer between 1 and 3650", None))?,
+    };
+    let since = rfc3339(chrono::Utc::now() - chrono::Duration::days(days));
+    let key_id = caller.key.id;
+    let since2 = since.clone();
+    let (counts, key) = s
+        .store
+        .call(move |c| Ok((TaskRow::status_counts(c, Some(key_id), &since2)?, KeyRow::get(c, key_id)?)))
+        .await?;
+    let key = key.unwrap_or(caller.key);
+    let total = counts.total();
+    let completed = counts.get(TaskStatus::Completed);
+    let success_rate = if total > 0 { ((completed as f64 / total as f64) * 10_000.0).round() / 10_000.0 } else { 0.0 };
+    let by_status: serde_json::Map<String, serde_json::Value> =
+        TaskStatus::ALL.iter().map(|st| (st.as_str().to_string(), json!(counts.get(*st)))).collect();
+    ok_data(json!({
+        "window_days": days,
+        "since": since,
+        "totals": {
+            "tasks": total,
+            "completed": completed,
+            "failed": counts.get(TaskStatus::Failed),
+            "cancelled": counts.get(TaskStatus::Cancelled),
+            "timeout": counts.get(TaskStatus::Timeout),
+            "success_rate": success_rate,
+        },
+        "by_status": by_status,
+        "api_key": {
+            "name": key.name,
+            "masked_key": key.masked,
+            "usage_count": key.usage_count,
+            "last_used": key.last_used,
+        }
+    }))
+}

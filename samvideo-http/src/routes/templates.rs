@@ -1,0 +1,238 @@
+//! Templates: reusable partial advanced configurations. Private templates are their owner's
+//! alone (others get 404, as for a missing one); public ones are readable and applicable by
+//! every key but changed only by their owner (403). All template routes are rate limited
+//! per client IP by [`limit_by_ip`].
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Path, Query, Request, State};
+use axum::http::HeaderMap;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Map, Value};
+
+use samvideo_core::validate::merge_template;
+
+use super::read_body;
+use crate::auth::Caller;
+use crate::limits::enforce;
+use crate::reply::{json_reply, ok_data, HttpError, Reply};
+use crate::state::AppState;
+use crate::store::{TemplateRow, TemplateWrite};
+
+/// Middleware: the per-IP template limiter.
+pub async fn limit_by_ip(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    let ip = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".into());
+    if let Err(e) = enforce(&s.limits.templates, &ip) {
+        return e.into_response();
+    }
+    next.run(req).await
+}
+
+fn template_json(t: &TemplateRow, caller: i64) -> Value {
+    let settings: Value = serde_json::from_str(&t.settings_json).unwrap_or_else(|_| json!({}));
+    json!({
+        "id": t.id,
+        "name": t.name,
+        "description": t.description,
+        "category": t.category,
+        "is_public": t.is_public,
+        "settings": settings,
+        "is_owner": t.owner_key_id == caller,
+        "created_at": t.created_at,
+        "updated_at": t.updated_at,
+    })
+}
+
+/// A template `key_id` may read: its own or a public one; otherwise 404.
+pub async fn visible_template(s: &AppState, key_id: i64, id: String) -> Result<TemplateRow, HttpError> {
+    let row = s.store.call(move |c| TemplateRow::get(c, &id)).await?;
+    match row {
+        Some(t) if t.owner_key_id == key_id || t.is_public => Ok(t),
+        _ => Err(HttpError::new(404, "Template not found", Some("TEMPLATE_NOT_FOUND"))),
+    }
+}
+
+/// Parse a body as a JSON object.
+async fn json_object(s: &AppState, headers: &HeaderMap, body: Body, allow_empty: bool) -> Result<Map<String, Value>, HttpError> {
+    let bytes = read_body(headers, body, s.config.max_body).await?;
+    if allow_empty && bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Map::new());
+    }
+    match serde_json::from_slice::<Value>(&bytes) {
+        Ok(Value::Object(m)) => Ok(m),
+        _ => Err(HttpError::new(400, "Invalid JSON data", None)),
+    }
+}
+
+fn opt_string(m: &Map<String, Value>, field: &str) -> Result<Option<Option<String>>, HttpError> {
+    match m.get(field) {
+        None => Ok(None),
+        Some(Value::Null) => Ok(Some(None)),
+        Some(Value::String(s)) => Ok(Some(Some(s.clone()))),
+        Some(_) => Err(HttpError::new(400, format!("{field} must be a string"), None)),
+    }
+}
+
+/// Apply the fields present in `m` onto `w`.
+fn apply_fields(m: &Map<String, Value>, w: &mut TemplateWrite) -> Result<(), HttpError> {
+    if let Some(name) = opt_string(m, "name")? {
+        let name = name.map(|n| n.trim().to_string()).unwrap_or_default();
+        if name.is_empty() {
+            return Err(HttpError::new(400, "Template name is required", None));
+        }
+        if name.chars().count() > 200 {
+            return Err(HttpError::new(400, "name must be at most 200 characters", None));
+        }
+        w.name = name;
+    }
+    if let Some(d) = opt_string(m, "description")? {
+        w.description = d;
+    }
+    if let Some(c) = opt_string(m, "category")? {
+        w.category = c;
+    }
+    match m.get("is_public") {
+        None => {}
+        Some(Value::Bool(b)) => w.is_public = *b,
+        Some(_) => return Err(HttpError::new(400, "is_public must be a boolean", None)),
+    }
+    match m.get("settings") {
+        None => {}
+        Some(Value::Object(o)) => w.settings_json = Value::Object(o.clone()).to_string(),
+        Some(_) => return Err(HttpError::new(400, "settings must be an object", None)),
+    }
+    Ok(())
+}
+
+/// `POST /api/templates/`
+pub async fn create(State(s): State<AppState>, caller: Caller, headers: HeaderMap, body: Body) -> Reply {
+    let m = json_object(&s, &headers, body, false).await?;
+    if !m.contains_key("name") {
+        return Err(HttpError::new(400, "Template name is required", None));
+    }
+    let mut w = TemplateWrite {
+        name: String::new(),
+        description: None,
+        category: None,
+        is_public: false,
+        settings_json: "{}".into(),
+    };
+    apply_fields(&m, &mut w)?;
+    let id = uuid::Uuid::new_v4().to_string();
+    let owner = caller.key.id;
+    let id2 = id.clone();
+    let row = s
+        .store
+        .call(move |c| {
+            TemplateRow::insert(c, &id2, owner, &w)?;
+            TemplateRow::get(c, &id2)
+        })
+        .await?
+        .ok_or_else(|| HttpError::internal("template vanished after insert"))?;
+    json_reply(
+        201,
+        json!({"success": true, "message": "Template created", "data": template_json(&row, owner)}),
+    )
+}
+
+/// `GET /api/templates/list/?include_public=true&category=marketing`
+pub async fn list(State(s): State<AppState>, caller: Caller, Query(q): Query<HashMap<String, String>>) -> Reply {
+    let include_public = match q.get("include_public").map(|v| v.trim().to_ascii_lowercase()) {
+        None => false,
+        Some(v) if ["true", "1", "yes"].contains(&v.as_str()) => true,
+        Some(v) if ["false", "0", "no", ""].contains(&v.as_str()) => false,
+        Some(_) => return Err(HttpError::new(400, "include_public must be true or false", None)),
+    };
+    let category = q.get("category").filter(|c| !c.is_empty()).cloned();
+    let owner = caller.key.id;
+    let rows = s
+        .store
+        .call(move |c| TemplateRow::list(c, owner, include_public, category.as_deref()))
+        .await?;
+    let templates: Vec<Value> = rows.iter().map(|t| template_json(t, owner)).collect();
+    ok_data(json!({"templates": templates, "count": templates.len()}))
+}
+
+/// `GET /api/templates/{template_id}/`
+pub async fn read(State(s): State<AppState>, caller: Caller, Path(id): Path<String>) -> Reply {
+    let t = visible_template(&s, caller.key.id, id).await?;
+    ok_data(template_json(&t, caller.key.id))
+}
+
+async fn owned(s: &AppState, caller: &Caller, id: String) -> Result<TemplateRow, HttpError> {
+    let t = visible_template(s, caller.key.id, id).await?;
+    if t.owner_key_id != caller.key.id {
+        return Err(HttpError::new(403, "Only the template's owner can change it", Some("FORBIDDEN")));
+    }
+    Ok(t)
+}
+
+/// `PUT /api/templates/{template_id}/`
+pub async fn update(
+    State(s): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Body,
+) -> Reply {
+    let t = owned(&s, &caller, id).await?;
+    let m = json_object(&s, &headers, body, false).await?;
+    let mut w = TemplateWrite {
+        name: t.name.clone(),
+        description: t.description.clone(),
+        category: t.category.clone(),
+        is_public: t.is_public,
+        settings_json: t.settings_json.clone(),
+    };
+    apply_fields(&m, &mut w)?;
+    let id = t.id.clone();
+    let row = s
+        .store
+        .call(move |c| {
+            TemplateRow::update(c, &id, &w)?;
+            TemplateRow::get(c, &id)
+        })
+        .await?
+        .ok_or_else(|| HttpError::not_found("Template"))?;
+    json_reply(
+        200,
+        json!({"success": true, "message": "Template updated", "data": template_json(&row, caller.key.id)}),
+    )
+}
+
+/// `DELETE /api/templates/{template_id}/`
+pub async fn delete(State(s): State<AppState>, caller: Caller, Path(id): Path<String>) -> Reply {
+    let t = owned(&s, &caller, id).await?;
+    s.store.call(move |c| TemplateRow::delete(c, &t.id)).await?;
+    json_reply(200, json!({"success": true, "message": "Template deleted"}))
+}
+
+/// `POST /api/templates/{template_id}/apply/`: the template's settings with the body's
+/// (optional) overrides merged over them.
+pub async fn apply(
+    State(s): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Body,
+) -> Reply {
+    let t = visible_template(&s, caller.key.id, id).await?;
+    let overrides = json_object(&s, &headers, body, true).await?;
+    let overrides = match overrides.get("settings") {
+        Some(Value::Object(o)) => Value::Object(o.clone()),
+        _ => Value::Object(overrides),
+    };
+    let settings: Map<String, Value> = serde_json::from_str(&t.settings_json).map_err(HttpError::internal)?;
+    ok_data(json!({
+        "template_id": t.id,
+        "name": t.name,
+        "settings": merge_template(&settings, &overrides),
+    }))
+}

@@ -1,0 +1,148 @@
+//! A running server: what `samvideo serve` and the tests start.
+//!
+//! [`Server::start`] validates the config, opens the store (migrations), recovers tasks a dead
+//! process left behind, binds, and spawns the workers. [`Server::stop`] shuts the listener
+//! down gracefully and stops the workers; running renders stay `processing` in the store and
+//! are recovered by the next start.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::config::{ConfigError, ServerConfig};
+use crate::jobs::hooks::{NoDelivery, TaskHook};
+use crate::jobs::{source, Jobs};
+use crate::limits::Limiters;
+use crate::metrics::Metrics;
+use crate::state::AppState;
+use crate::store::{Store, StoreError};
+
+/// Why the server did not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// Bad configuration.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The database cannot be opened or migrated.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The media fetcher cannot start.
+    #[error("cannot start the media fetcher: {0}")]
+    Media(#[from] samvideo_core::media::MediaError),
+    /// The address cannot be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// Requested address.
+        addr: SocketAddr,
+        /// OS error.
+        source: std::io::Error,
+    },
+}
+
+/// A listening server with its workers.
+pub struct Server {
+    state: AppState,
+    addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    serve: JoinHandle<std::io::Result<()>>,
+    workers: Vec<JoinHandle<()>>,
+}
+
+impl Server {
+    /// Start with no export delivery.
+    pub async fn start(config: ServerConfig) -> Result<Server, StartError> {
+        Self::start_with_hook(config, Arc::new(NoDelivery)).await
+    }
+
+    /// Start with `hook` called when tasks end.
+    pub async fn start_with_hook(config: ServerConfig, hook: Arc<dyn TaskHook>) -> Result<Server, StartError> {
+        let config = Arc::new(config.validate()?);
+        let store = Store::open(&config.db_path())?;
+        let metrics = Arc::new(Metrics::default());
+        let source = {
+            let config = config.clone();
+            tokio::task::spawn_blocking(move || source::media_source(&config))
+                .await
+                .map_err(|e| StartError::Store(StoreError::Join(e.to_string())))??
+        };
+        let jobs = Jobs::new(store.clone(), config.clone(), metrics.clone(), source, hook);
+        jobs.recover()?;
+        let state = AppState {
+            limits: Arc::new(Limiters::new(&config)),
+            config: config.clone(),
+            store,
+            jobs: jobs.clone(),
+            metrics,
+        };
+        let listener = tokio::net::TcpListener::bind(config.addr)
+            .await
+            .map_err(|source| StartError::Bind { addr: config.addr, source })?;
+        let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.addr, source })?;
+        let workers = jobs.spawn_workers();
+        let (tx, rx) = oneshot::channel::<()>();
+        let service = crate::app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        let serve = tokio::spawn(async move {
+            axum::serve(listener, service)
+                .with_graceful_shutdown(async move {
+                    let _ = rx.await;
+                })
+                .await
+        });
+        tracing::info!(%addr, data_dir = %config.data_dir.display(), workers = config.workers, "samvideo listening");
+        Ok(Server { state, addr, shutdown: Some(tx), serve, workers })
+    }
+
+    /// The bound address (useful with port 0).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Shared state (store, jobs, config).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Stop listening and stop the workers.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.state.jobs.shutdown();
+        let serve = &mut self.serve;
+        if tokio::time::timeout(Duration::from_secs(5), &mut *serve).await.is_err() {
+            serve.abort();
+        }
+        for w in self.workers.drain(..) {
+            let _ = tokio::time::timeout(Duration::from_secs(15), w).await;
+        }
+    }
+
+    /// Serve until Ctrl-C or SIGTERM, then stop.
+    pub async fn run_until_signal(self) {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(t) => t,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot watch SIGTERM");
+                    let _ = ctrl_c.await;
+                    self.stop().await;
+                    return;
+                }
+            };
+            tokio::select! {
+                _ = ctrl_c => {}
+                _ = term.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = ctrl_c.await;
+        tracing::info!("shutting down");
+        self.stop().await;
+    }
+}

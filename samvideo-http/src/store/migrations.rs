@@ -1,0 +1,76 @@
+//! Schema migrations, applied in order on open; `PRAGMA user_version` records how many ran.
+//! Append only: a released migration is never edited.
+
+use rusqlite::Connection;
+
+use super::StoreError;
+
+const MIGRATIONS: &[&str] = &[
+    // 1: keys, tasks, templates.
+    "CREATE TABLE api_keys (
+        id          INTEGER PRIMARY KEY,
+        name        TEXT NOT NULL,
+        plan        TEXT NOT NULL,
+        key_hash    TEXT NOT NULL UNIQUE,
+        masked      TEXT NOT NULL,
+        active      INTEGER NOT NULL DEFAULT 1,
+        usage_count INTEGER NOT NULL DEFAULT 0,
+        last_used   TEXT,
+        created_at  TEXT NOT NULL,
+        revoked_at  TEXT
+    );
+    CREATE TABLE tasks (
+        seq             INTEGER PRIMARY KEY,
+        id              TEXT NOT NULL UNIQUE,
+        celery_task_id  TEXT NOT NULL UNIQUE,
+        api_key_id      INTEGER NOT NULL REFERENCES api_keys(id),
+        endpoint        TEXT NOT NULL,
+        request_json    TEXT NOT NULL,
+        exports_json    TEXT,
+        request_id      TEXT,
+        status          TEXT NOT NULL,
+        progress        REAL NOT NULL DEFAULT 0,
+        error           TEXT,
+        aspect_ratio    TEXT NOT NULL,
+        duration        REAL NOT NULL DEFAULT 0,
+        size_bytes      INTEGER NOT NULL DEFAULT 0,
+        output_file     TEXT,
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        render_seconds  REAL,
+        export_delivery TEXT,
+        created_at      TEXT NOT NULL,
+        started_at      TEXT,
+        updated_at      TEXT NOT NULL,
+        completed_at    TEXT
+    );
+    CREATE INDEX tasks_by_key ON tasks(api_key_id, seq);
+    CREATE INDEX tasks_by_status ON tasks(status, seq);
+    CREATE TABLE templates (
+        id            TEXT PRIMARY KEY,
+        owner_key_id  INTEGER NOT NULL REFERENCES api_keys(id),
+        name          TEXT NOT NULL,
+        description   TEXT,
+        category      TEXT,
+        is_public     INTEGER NOT NULL DEFAULT 0,
+        settings_json TEXT NOT NULL,
+        created_at    TEXT NOT NULL,
+        updated_at    TEXT NOT NULL
+    );
+    CREATE INDEX templates_by_owner ON templates(owner_key_id);",
+];
+
+/// Bring the schema up to date.
+pub fn apply(conn: &mut Connection) -> Result<(), StoreError> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let known = MIGRATIONS.len() as i64;
+    if version > known {
+        return Err(StoreError::TooNew { found: version, known });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}

@@ -1,0 +1,100 @@
+//! The embedded store: one SQLite file in the data dir (WAL mode), opened by the server and by
+//! `samvideo keys`.
+//!
+//! Enter: typed calls from routes, the job runner and the CLI. Async code goes through
+//! [`Store::call`], which runs the closure on a blocking thread; render threads and the CLI
+//! use [`Store::with`] directly. Leave: plain row structs ([`KeyRow`], [`TaskRow`],
+//! [`TemplateRow`]); no SQL escapes this module.
+//!
+//! One connection behind a std `Mutex` (never held across `.await`): SQLite serializes writers
+//! anyway, and every statement here is short.
+
+mod keys;
+mod migrations;
+mod tasks;
+mod templates;
+
+pub use keys::{hash_key, mask_key, KeyRow, NewKey};
+pub use tasks::{NewTask, StatusCounts, TaskRow, TaskStatus, TaskUpdate};
+pub use templates::{TemplateRow, TemplateWrite};
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use rusqlite::Connection;
+
+/// Why a store call failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// SQLite refused the statement or the file.
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// A stored value does not parse (hand-edited database?).
+    #[error("corrupt row in {table}: {reason}")]
+    Corrupt {
+        /// The table.
+        table: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The blocking task panicked or was cancelled.
+    #[error("database task failed: {0}")]
+    Join(String),
+    /// The database was written by a newer samvideo.
+    #[error("database schema version {found} is newer than this samvideo understands ({known})")]
+    TooNew {
+        /// `user_version` in the file.
+        found: i64,
+        /// Highest version known here.
+        known: i64,
+    },
+}
+
+/// Handle to the SQLite database; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl Store {
+    /// Open (or create) the database at `path` and apply migrations.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let mut conn = Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        migrations::apply(&mut conn)?;
+        Ok(Store { conn: Arc::new(Mutex::new(conn)) })
+    }
+
+    /// Run `f` with the connection on the current thread (blocking threads and the CLI only).
+    pub fn with<T>(&self, f: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        // A panic while holding the lock leaves the connection usable: SQLite rolls back.
+        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        f(&conn)
+    }
+
+    /// Run `f` on a blocking thread and await it.
+    pub async fn call<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || store.with(f))
+            .await
+            .map_err(|e| StoreError::Join(e.to_string()))?
+    }
+}
+
+/// Current time as stored and shown: RFC 3339, seconds, `+00:00`.
+pub fn now_rfc3339() -> String {
+    rfc3339(chrono::Utc::now())
+}
+
+/// Format a UTC time as stored and shown.
+pub fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+}
