@@ -1,0 +1,356 @@
+//! The documented validation matrix, as data.
+//!
+//! Every rule and every limit of the API reference lives in the tables below, once; the
+//! engine in `check.rs` walks them and the docs table (`matrix_markdown`) is generated from
+//! them. The few rules that depend on a sibling field (image clip duration, background value,
+//! export destinations, transcript `end > start`) are [`Rule::Custom`] entries pointing at a
+//! function, so they still have a row here.
+
+use serde_json::Value;
+
+use super::check::Path;
+use super::Invalid;
+use super::{advanced, body, exports, other};
+
+/// A check that needs more than one field; gets the value (or `None` when absent).
+pub(crate) type Check = fn(Option<&mut Value>, &Path) -> Result<(), Invalid>;
+
+/// One key of a JSON object and what it accepts.
+pub(crate) struct Field {
+    /// The key.
+    pub name: &'static str,
+    /// What its value must be.
+    pub rule: Rule,
+    /// Whether it must be present (skipped for partial template settings).
+    pub required: bool,
+}
+
+/// What a value must be. `null` is never accepted where a value is expected.
+pub(crate) enum Rule {
+    /// One of these strings, exactly (case-sensitive).
+    OneOf(&'static [&'static str]),
+    /// A finite JSON number in `min..=max`.
+    Range { min: f64, max: f64 },
+    /// A whole JSON number in `min..=max` (`30.0` is accepted and stored as `30`).
+    IntRange { min: i64, max: i64 },
+    /// A finite JSON number > 0.
+    Positive,
+    /// A finite JSON number >= the bound.
+    AtLeast(f64),
+    /// `true` or `false` only.
+    Bool,
+    /// A JSON string, optionally non-empty and at most `max_chars` Unicode characters.
+    Str { non_empty: bool, max_chars: Option<usize> },
+    /// `#RRGGBB`.
+    Color,
+    /// `#RRGGBB` or `#RRGGBBAA`.
+    ColorAlpha,
+    /// `http://...` or `https://...`.
+    HttpUrl,
+    /// A JSON object checked with its own table (unknown keys kept).
+    Object(&'static [Field]),
+    /// Like `Object`, for a table documented on its own (the settings matrix, `exports`).
+    Shared(&'static str, &'static [Field]),
+    /// Like `Shared`, but its fields are named without the object's name: the reference's
+    /// messages say `fps must be ...`, not `settings.fps must be ...`.
+    Flat(&'static str, &'static [Field]),
+    /// A JSON array of objects, each checked with the table.
+    Items(&'static [Field]),
+    /// A rule implemented by a function; `doc` is its row in the docs.
+    Custom { check: Check, doc: &'static str },
+}
+
+const fn opt(name: &'static str, rule: Rule) -> Field {
+    Field { name, rule, required: false }
+}
+
+const fn req(name: &'static str, rule: Rule) -> Field {
+    Field { name, rule, required: true }
+}
+
+const fn range(min: f64, max: f64) -> Rule {
+    Rule::Range { min, max }
+}
+
+const TEXT: Rule = Rule::Str { non_empty: false, max_chars: None };
+const NON_EMPTY: Rule = Rule::Str { non_empty: true, max_chars: None };
+
+/// `aspect_ratio` in settings and `output_settings`.
+pub(crate) const ASPECT_RATIOS: &[&str] = &["9:16", "16:9", "1:1"];
+/// `output_quality` and `render_options.quality`.
+pub(crate) const QUALITIES: &[&str] = &["low", "medium", "high"];
+/// Media item `type`.
+pub(crate) const MEDIA_TYPES: &[&str] = &["video", "image"];
+/// Vertical text position.
+pub(crate) const POSITIONS: &[&str] = &["top", "middle", "bottom"];
+/// `exports.destinations[].type`.
+pub(crate) const DESTINATION_TYPES: &[&str] = &["email", "ftp", "sftp"];
+/// `media_inputs.background.type`.
+pub(crate) const BACKGROUND_TYPES: &[&str] = &["color", "image", "video"];
+/// Most export destinations per job.
+pub(crate) const MAX_DESTINATIONS: usize = 5;
+/// Advanced `main_clips` count.
+pub(crate) const MAIN_CLIPS: (usize, usize) = (1, 100);
+/// Advanced image clip `duration`, seconds.
+pub(crate) const IMAGE_CLIP_DURATION: (f64, f64) = (0.1, 30.0);
+/// `caption_elements[].text_content` length.
+pub(crate) const CAPTION_MAX_CHARS: usize = 500;
+/// Template `name` length.
+pub(crate) const TEMPLATE_NAME_MAX_CHARS: usize = 255;
+
+/// The simple-video settings matrix (reused by mix-video and loop-video).
+pub(crate) const SETTINGS: &[Field] = &[
+    opt("aspect_ratio", Rule::OneOf(ASPECT_RATIOS)),
+    opt("transition_type", Rule::OneOf(&["fade", "wipe", "zoom", "slide", "glitch"])),
+    opt("transition_direction", Rule::OneOf(&["left", "right", "up", "down"])),
+    opt("zoom_direction", Rule::OneOf(&["in", "out", "alternate"])),
+    opt(
+        "watermark_position",
+        Rule::OneOf(&["top_left", "top_right", "bottom_left", "bottom_right", "center"]),
+    ),
+    opt("output_quality", Rule::OneOf(QUALITIES)),
+    opt("image_duration", range(0.0, 30.0)),
+    opt("audio_volume", range(0.0, 1.0)),
+    opt("video_volume", range(0.0, 1.0)),
+    opt("zoom_intensity", range(0.0, 1.0)),
+    opt("watermark_size", range(0.0, 1.0)),
+    opt("watermark_opacity", range(0.0, 1.0)),
+    opt("transition_duration", range(0.0, 3.0)),
+    opt("audio_fade_in", range(0.0, 5.0)),
+    opt("audio_fade_out", range(0.0, 5.0)),
+    opt("min_video_duration", range(0.0, 60.0)),
+    opt("video_loop_duration", range(0.0, 120.0)),
+    opt("watermark_padding", range(0.0, 100.0)),
+    opt("fps", Rule::IntRange { min: 15, max: 60 }),
+    opt("loop_audio", Rule::Bool),
+    opt("mute_original_audio", Rule::Bool),
+    opt("loop_video", Rule::Bool),
+    opt("zoom_effect", Rule::Bool),
+    opt("text_overlays", Rule::Items(TEXT_OVERLAY)),
+    opt("watermark_url", NON_EMPTY),
+    opt("watermark_text", TEXT),
+];
+
+/// `settings.text_overlays[]`.
+pub(crate) const TEXT_OVERLAY: &[Field] = &[
+    req("text", NON_EMPTY),
+    opt("position", Rule::OneOf(POSITIONS)),
+    opt("background", Rule::OneOf(&["none", "black", "semi-transparent"])),
+];
+
+const MEDIA_LIST: Field = req(
+    "media_list",
+    Rule::Custom {
+        check: body::media_list,
+        doc: "non-empty array of media items: `type` (`video`/`image`) and `url` (non-empty strings) \
+              required, `duration` a number > 0, other keys kept",
+    },
+);
+
+const EXPORTS: Field = opt("exports", Rule::Shared("exports", EXPORTS_TABLE));
+const SETTINGS_OBJECT: Rule = Rule::Flat("settings matrix", SETTINGS);
+
+/// mix-video body (root or `data`).
+pub(crate) const MIX_BODY: &[Field] = &[
+    MEDIA_LIST,
+    opt("voice_url", NON_EMPTY),
+    opt("background_url", NON_EMPTY),
+    opt(
+        "transcripts",
+        Rule::Custom {
+            check: body::transcripts,
+            doc: "array of `{words: string, start: number >= 0, end: number > start}`; \
+                  a `text`-only entry is rejected with a hint to use `words`",
+        },
+    ),
+    opt("settings", SETTINGS_OBJECT),
+    EXPORTS,
+];
+
+/// simple-video body (root or `data`).
+pub(crate) const SIMPLE_BODY: &[Field] = &[MEDIA_LIST, opt("settings", SETTINGS_OBJECT), EXPORTS];
+
+/// loop-video `data` (after the top-level `type` check).
+pub(crate) const LOOP_DATA: &[Field] = &[
+    MEDIA_LIST,
+    req(
+        "background_url",
+        Rule::Custom { check: body::background_url, doc: "non-empty string" },
+    ),
+    opt(
+        "duration",
+        Rule::Custom {
+            check: body::loop_duration,
+            doc: "number > 0; a numeric string such as `\"12\"` is accepted and read as a number",
+        },
+    ),
+    opt("settings", SETTINGS_OBJECT),
+    EXPORTS,
+];
+
+/// advanced-video body (root or `config`).
+pub(crate) const ADVANCED_BODY: &[Field] = &[
+    opt("output_settings", Rule::Object(OUTPUT_SETTINGS)),
+    req("media_inputs", Rule::Object(MEDIA_INPUTS)),
+    opt("caption_elements", Rule::Items(CAPTION_ELEMENT)),
+    opt("audio_settings", Rule::Object(AUDIO_SETTINGS)),
+    opt("render_options", Rule::Object(RENDER_OPTIONS)),
+    opt("template_id", NON_EMPTY),
+    EXPORTS,
+];
+
+/// `output_settings`.
+pub(crate) const OUTPUT_SETTINGS: &[Field] = &[
+    opt("aspect_ratio", Rule::OneOf(ASPECT_RATIOS)),
+    opt("resolution", Rule::OneOf(&["480p", "720p", "1080p", "1440p", "2160p"])),
+    opt("framerate", Rule::IntRange { min: 15, max: 60 }),
+];
+
+/// `media_inputs`.
+pub(crate) const MEDIA_INPUTS: &[Field] = &[
+    req(
+        "main_clips",
+        Rule::Custom {
+            check: advanced::main_clips,
+            doc: "1 to 100 clips: `type` `video`/`image` and `url` required; \
+                  image `duration` 0.1 to 30, video `duration` > 0; other keys kept",
+        },
+    ),
+    opt(
+        "background",
+        Rule::Custom {
+            check: advanced::background,
+            doc: "`{type: color|image|video, value}`: `value` is `#RRGGBB` for color, a non-empty URL otherwise",
+        },
+    ),
+];
+
+/// `caption_elements[]`.
+pub(crate) const CAPTION_ELEMENT: &[Field] = &[
+    req("text_content", Rule::Str { non_empty: false, max_chars: Some(CAPTION_MAX_CHARS) }),
+    opt("start_time", Rule::AtLeast(0.0)),
+    opt("duration", Rule::Positive),
+    opt("styling", Rule::Object(CAPTION_STYLING)),
+];
+
+/// `caption_elements[].styling`.
+pub(crate) const CAPTION_STYLING: &[Field] = &[
+    opt("font_size", Rule::Positive),
+    opt("text_color", Rule::ColorAlpha),
+    opt("position", Rule::OneOf(POSITIONS)),
+    opt("background_color", Rule::ColorAlpha),
+    opt("stroke_color", Rule::ColorAlpha),
+    opt("stroke_width", Rule::AtLeast(0.0)),
+];
+
+/// `audio_settings`.
+pub(crate) const AUDIO_SETTINGS: &[Field] = &[
+    opt("background_music_url", NON_EMPTY),
+    opt("background_music_volume_percent", range(0.0, 100.0)),
+    opt("voice_over_url", NON_EMPTY),
+    opt("voice_over_volume_percent", range(0.0, 100.0)),
+];
+
+/// `render_options`.
+pub(crate) const RENDER_OPTIONS: &[Field] = &[
+    opt("mode", Rule::OneOf(&["preview", "full"])),
+    opt("quality", Rule::OneOf(QUALITIES)),
+];
+
+/// `exports` (root, or inside `data` / `config`).
+pub(crate) const EXPORTS_TABLE: &[Field] = &[
+    opt("callback_url", Rule::HttpUrl),
+    opt("callback_secret", TEXT),
+    opt(
+        "destinations",
+        Rule::Custom {
+            check: exports::destinations,
+            doc: "array of at most 5 destinations; `type` is `email`, `ftp` or `sftp` (tables below)",
+        },
+    ),
+];
+
+/// `exports.destinations[]` of type `email`.
+pub(crate) const EMAIL_DESTINATION: &[Field] = &[req(
+    "to",
+    Rule::Custom { check: exports::email_to, doc: "an email address or a non-empty array of them" },
+)];
+
+/// `exports.destinations[]` of type `ftp`.
+pub(crate) const FTP_DESTINATION: &[Field] = &[
+    req("host", NON_EMPTY),
+    opt("port", Rule::IntRange { min: 1, max: 65535 }),
+    req("username", NON_EMPTY),
+    req("password", TEXT),
+    req("path", NON_EMPTY),
+];
+
+/// `exports.destinations[]` of type `sftp` (plus: `password` or `private_key` required).
+pub(crate) const SFTP_DESTINATION: &[Field] = &[
+    req("host", NON_EMPTY),
+    opt("port", Rule::IntRange { min: 1, max: 65535 }),
+    req("username", NON_EMPTY),
+    opt("password", TEXT),
+    opt("private_key", NON_EMPTY),
+    req("path", NON_EMPTY),
+];
+
+/// `POST /api/templates/` body.
+pub(crate) const TEMPLATE_CREATE: &[Field] = &[
+    req("name", Rule::Str { non_empty: true, max_chars: Some(TEMPLATE_NAME_MAX_CHARS) }),
+    opt("description", TEXT),
+    opt("category", TEXT),
+    opt("is_public", Rule::Bool),
+    opt(
+        "settings",
+        Rule::Custom {
+            check: other::template_settings,
+            doc: "object: a partial advanced configuration, every present key checked with the advanced rules",
+        },
+    ),
+];
+
+/// `PUT /api/templates/{id}/` body: the same keys, none required.
+pub(crate) const TEMPLATE_UPDATE: &[Field] = &[
+    opt("name", Rule::Str { non_empty: true, max_chars: Some(TEMPLATE_NAME_MAX_CHARS) }),
+    opt("description", TEXT),
+    opt("category", TEXT),
+    opt("is_public", Rule::Bool),
+    opt(
+        "settings",
+        Rule::Custom {
+            check: other::template_settings,
+            doc: "object: a partial advanced configuration, every present key checked with the advanced rules",
+        },
+    ),
+];
+
+/// `POST /api/ai/jobs` body (plus: `prompt` or `image_urls` required).
+pub(crate) const AI_JOB: &[Field] = &[
+    req("model_id", NON_EMPTY),
+    opt("prompt", TEXT),
+    opt(
+        "image_urls",
+        Rule::Custom { check: other::image_urls, doc: "array of non-empty strings" },
+    ),
+    opt("options", Rule::Object(AI_OPTIONS)),
+];
+
+/// `options` of an AI job (model-specific keys are checked against the live catalog, not here).
+pub(crate) const AI_OPTIONS: &[Field] = &[opt("duration_seconds", Rule::Positive)];
+
+/// Every table, with the name of the body it checks, in documentation order.
+pub(crate) const TABLES: &[(&str, &[Field])] = &[
+    ("settings matrix (simple-video; reused by mix-video and loop-video)", SETTINGS),
+    ("mix-video body (root or `data`)", MIX_BODY),
+    ("simple-video body (root or `data`)", SIMPLE_BODY),
+    ("loop-video `data` (top-level `type` must be `LoopVideo`)", LOOP_DATA),
+    ("advanced-video body (root or `config`)", ADVANCED_BODY),
+    ("exports (root, or inside `data`/`config`)", EXPORTS_TABLE),
+    ("email destination", EMAIL_DESTINATION),
+    ("ftp destination", FTP_DESTINATION),
+    ("sftp destination (`password` or `private_key` required)", SFTP_DESTINATION),
+    ("template create", TEMPLATE_CREATE),
+    ("template update", TEMPLATE_UPDATE),
+    ("AI job create (`prompt` or `image_urls` required)", AI_JOB),
+];
