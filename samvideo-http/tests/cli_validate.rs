@@ -1,0 +1,115 @@
+//! `samvideo validate --endpoint E FILE` as a user runs it: the real binary, on the example
+//! files and on stdin. A valid body exits 0 and prints nothing on stdout; a rejected one
+//! prints exactly the JSON body the HTTP API answers (one line) and exits 1.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+fn examples(sub: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/requests").join(sub)
+}
+
+fn samvideo(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_samvideo"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn samvideo");
+    {
+        let mut pipe = child.stdin.take().expect("stdin");
+        if let Some(bytes) = stdin {
+            pipe.write_all(bytes).expect("write stdin");
+        }
+    }
+    child.wait_with_output().expect("wait samvideo")
+}
+
+/// `(file name, endpoint)` of the `*.json` bodies in `sub`.
+fn files(sub: &str) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = std::fs::read_dir(examples(sub))
+        .expect("examples/requests")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".json") && n != "expected.json")
+        .map(|n| {
+            let ep = n.split('.').next().unwrap_or_default().to_string();
+            (n, ep)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn expected() -> Value {
+    serde_json::from_slice(&std::fs::read(examples("invalid/expected.json")).expect("expected.json")).expect("JSON")
+}
+
+#[test]
+fn valid_files_exit_0_with_nothing_on_stdout() {
+    let all = files("valid");
+    assert!(!all.is_empty());
+    for (name, ep) in all {
+        let path = examples("valid").join(&name);
+        let out = samvideo(&["validate", "--endpoint", &ep, path.to_str().expect("utf-8 path")], None);
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", String::from_utf8_lossy(&out.stdout));
+        assert!(out.stdout.is_empty(), "{name}");
+    }
+}
+
+#[test]
+fn invalid_files_print_exactly_the_api_body_and_exit_1() {
+    let want = expected();
+    let all = files("invalid");
+    assert!(all.len() >= 15);
+    for (name, ep) in all {
+        let path = examples("invalid").join(&name);
+        let out = samvideo(&["validate", "--endpoint", &ep, path.to_str().expect("utf-8 path")], None);
+        assert_eq!(out.status.code(), Some(1), "{name}");
+        let body = serde_json::to_string(&want[&name]).expect("serialize");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{body}\n"), "{name}");
+    }
+}
+
+#[test]
+fn stdin_dash_reads_the_body() {
+    let ok = std::fs::read(examples("valid/loop-video.json")).expect("example");
+    let out = samvideo(&["validate", "--endpoint", "loop-video", "-"], Some(&ok));
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout.is_empty());
+
+    let out = samvideo(&["validate", "--endpoint", "simple-video", "-"], Some(br#"{"media_list": []}"#));
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "{\"success\":false,\"message\":\"No media items provided\"}\n");
+
+    let out = samvideo(&["validate", "--endpoint", "advanced-video", "-"], Some(b""));
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "{\"success\":false,\"message\":\"Configuration validation failed: Invalid JSON data\",\"error_code\":\"VALIDATION_ERROR\"}\n"
+    );
+
+    let out = samvideo(
+        &["validate", "--endpoint", "simple-video", "-"],
+        Some(br#"{"media_list":[{"type":"image","url":"https://a/b.jpg"}],"settings":{"fps":"30"}}"#),
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "{\"success\":false,\"message\":\"fps must be a number\"}\n");
+}
+
+#[test]
+fn usage_errors_are_not_validation_answers() {
+    let path = examples("valid/simple-video.root.json");
+    let out = samvideo(&["validate", "--endpoint", "tiktok-video", path.to_str().expect("utf-8")], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown endpoint"));
+
+    let out = samvideo(&["validate", "--endpoint", "mix-video", "/nonexistent/body.json"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/body.json"));
+}
