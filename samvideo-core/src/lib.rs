@@ -22,6 +22,7 @@
 
 #![warn(missing_docs)]
 
+pub mod audio;
 pub mod error;
 pub mod media;
 pub mod request;

@@ -1,0 +1,82 @@
+//! Audio: decode, resample, mix and encode.
+//!
+//! Data enters as the bytes of a media file (MP3, AAC in MP4/M4A, WAV, FLAC, Ogg Vorbis) and
+//! leaves as Opus packets ready for the MP4 muxer.
+//!
+//! 1. [`decode_audio`] turns bytes into a [`Pcm`]: 48 kHz, stereo, interleaved `f32`, encoder
+//!    delay and padding trimmed, resampled with rubato's FFT resampler. Length is bounded
+//!    ([`DecodeOptions::max_seconds`]) so hostile input cannot exhaust memory.
+//! 2. [`Mixer`] places each decoded source on the timeline ([`TrackSpec`]: start, trim,
+//!    length, gain, loop, fades), ducks music under voice ([`Ducking`]) and runs a look-ahead
+//!    peak limiter so the sum never exceeds full scale. It streams: [`Mixer::fill`] writes the
+//!    next block into the caller's buffer and allocates nothing.
+//! 3. [`OpusEncoder`] cuts the mix into 20 ms frames and encodes them with the pure-Rust
+//!    `opus-pure` encoder; [`OpusEncoder::pre_skip`] is what the muxer writes into `dOps`.
+//!
+//! Everything in between is [`SAMPLE_RATE`] (48 kHz) stereo interleaved `f32`, nominal range
+//! -1.0..=1.0. The hot loops are small functions over slices in [`kernels`]. The rules and
+//! numbers (fade shapes, loop crossfade, ducking, limiter, Opus settings) are in `docs/audio.md`.
+
+mod decode;
+pub mod kernels;
+mod mixer;
+mod opus;
+
+pub use decode::{decode_audio, decode_audio_with, DecodeOptions, DEFAULT_MAX_AUDIO_SECONDS};
+pub use mixer::{
+    Ducking, MixSpec, Mixer, TrackRole, TrackSpec, DECLICK_SECONDS, DUCK_HOLD_SECONDS,
+    DUCK_THRESHOLD_DBFS, DUCK_WINDOW_SECONDS, LIMITER_CEILING, LIMITER_LOOKAHEAD_FRAMES,
+    LIMITER_RELEASE_SECONDS, LOOP_CROSSFADE_SECONDS,
+};
+pub use opus::{OpusEncoder, OpusPacket, OPUS_FRAME_SAMPLES};
+
+/// The one sample rate inside the audio pipeline and in the encoded output.
+pub const SAMPLE_RATE: u32 = 48_000;
+
+/// Channels inside the audio pipeline: stereo, interleaved `L, R, L, R, …`.
+pub const CHANNELS: usize = 2;
+
+/// Decoded audio: 48 kHz stereo, interleaved `f32`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Pcm {
+    /// Interleaved `L, R` samples at [`SAMPLE_RATE`]; the length is always even.
+    pub samples: Vec<f32>,
+}
+
+impl Pcm {
+    /// Wraps interleaved stereo samples (a trailing odd sample is dropped).
+    pub fn from_interleaved(mut samples: Vec<f32>) -> Self {
+        samples.truncate(samples.len() / CHANNELS * CHANNELS);
+        Pcm { samples }
+    }
+
+    /// Number of stereo frames.
+    pub fn frames(&self) -> usize {
+        self.samples.len() / CHANNELS
+    }
+
+    /// Length in seconds.
+    pub fn duration_secs(&self) -> f64 {
+        self.frames() as f64 / f64::from(SAMPLE_RATE)
+    }
+}
+
+/// Why the mixer spec or the encoder refused to work.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AudioError {
+    /// A mix spec value is out of range; `field` names it (`tracks[1].gain`).
+    #[error("{field}: {reason}")]
+    InvalidSpec {
+        /// The offending field, e.g. `tracks[1].fade_in` or `duration`.
+        field: String,
+        /// What is wrong with it, with the value.
+        reason: String,
+    },
+    /// The Opus bitrate is outside what the encoder accepts.
+    #[error("invalid Opus bitrate {0} b/s (expected >= 6000, <= 510000)")]
+    InvalidBitrate(u32),
+    /// The Opus encoder failed.
+    #[error("Opus encoder: {0}")]
+    Opus(String),
+}
