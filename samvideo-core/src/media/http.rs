@@ -81,6 +81,17 @@ impl HttpSource {
         &self.limits
     }
 
+    /// Everything about `url` that can be refused without any network traffic: it parses,
+    /// its scheme is http(s), its host passes the host lists, and an IP-literal host passes
+    /// the address policy. [`MediaSource::fetch`] runs this first; the HTTP API can run it at
+    /// submit time to answer 400 instead of failing the task later. Names are checked
+    /// again, after resolution, when fetched.
+    pub fn preflight(&self, url: &str) -> Result<Url, MediaError> {
+        let url = Url::parse(url).map_err(|e| MediaError::InvalidUrl(e.to_string()))?;
+        self.policy.check_url(&url)?;
+        Ok(url)
+    }
+
     /// Turn a reqwest error into the error a user should read.
     fn classify_error(&self, err: &reqwest::Error) -> MediaError {
         if let Some(refused) = find_source::<Refused>(err) {
@@ -134,10 +145,10 @@ impl HttpSource {
 impl MediaSource for HttpSource {
     fn fetch(&self, url: &str) -> Result<Arc<Vec<u8>>, MediaError> {
         let deadline = Instant::now() + self.limits.fetch_timeout;
-        let mut current =
-            Url::parse(url).map_err(|e| MediaError::InvalidUrl(format!("{e}")))?;
+        let mut current = self.preflight(url)?;
         let mut redirects = 0u32;
         loop {
+            // Every hop, the first included (cheap, and keeps the loop obviously right).
             self.policy.check_url(&current)?;
             let remaining = deadline.saturating_duration_since(Instant::now());
             if remaining.is_zero() {

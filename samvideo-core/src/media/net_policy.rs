@@ -348,7 +348,8 @@ impl NetPolicy {
                 tracing::info!(host, %ip, reason = range.reason(), "media address refused");
                 let shown = normalize_host(host);
                 let ip_text = ip.to_string();
-                Err(MediaError::AddressNotAllowed(if shown == ip_text {
+                // A literal is shown as the address; a name with the address it resolved to.
+                Err(MediaError::AddressNotAllowed(if shown.parse::<IpAddr>().is_ok() {
                     ip_text
                 } else {
                     format!("{shown} ({ip_text})")
