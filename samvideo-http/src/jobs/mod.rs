@@ -378,27 +378,27 @@ impl Jobs {
             }
             Some(Err(join)) => TaskUpdate::ended(TaskStatus::Failed, format!("render crashed: {join}")),
             _ => {
-                // Stopped by cancel, timeout or shutdown. Give the render thread a moment to
-                // notice the token so the worker slot frees with it.
-                if tokio::time::timeout(Duration::from_secs(10), &mut handle).await.is_err() {
-                    tracing::warn!(task_id = %id, "render thread did not stop within 10 s; leaving it");
-                }
-                match running.stop(Stop::Cancel) {
+                // Stopped by cancel, timeout or shutdown: record it now, then give the render
+                // thread a moment to notice the token so the worker slot frees with it.
+                let reason = running.stop(Stop::Cancel);
+                match reason {
                     Stop::Cancel => {
                         self.inner.metrics.render_finished(TaskStatus::Cancelled, seconds);
                         self.after_stop(&id, TaskStatus::Cancelled).await;
-                        self.unregister(&id);
-                        return;
                     }
-                    Stop::Shutdown => {
-                        self.unregister(&id);
-                        return;
+                    Stop::Timeout => {
+                        let msg = format!("No progress for {} seconds (inactivity timeout)", inactivity.as_secs_f64());
+                        let mut u = TaskUpdate::ended(TaskStatus::Timeout, msg);
+                        u.render_seconds = Some(seconds);
+                        self.end(&task, u).await;
                     }
-                    Stop::Timeout => TaskUpdate::ended(
-                        TaskStatus::Timeout,
-                        format!("No progress for {} seconds (inactivity timeout)", inactivity.as_secs()),
-                    ),
+                    Stop::Shutdown => {}
                 }
+                if tokio::time::timeout(Duration::from_secs(10), &mut handle).await.is_err() {
+                    tracing::warn!(task_id = %id, "render thread did not stop within 10 s; leaving it");
+                }
+                self.unregister(&id);
+                return;
             }
         };
         self.unregister(&id);

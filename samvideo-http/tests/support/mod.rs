@@ -128,3 +128,34 @@ pub async fn black_hole() -> (String, tokio::task::JoinHandle<()>) {
     });
     (format!("http://{addr}/stall.png"), handle)
 }
+
+/// Serve `dir` over HTTP on loopback (media for renders). Returns the base URL.
+pub async fn serve_dir(dir: &Path) -> (String, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let app = axum::Router::new().fallback_service(tower_http::services::ServeDir::new(dir));
+    let handle = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (format!("http://{addr}"), handle)
+}
+
+/// Write a `w`x`h` PNG test card with ffmpeg.
+pub fn make_png(path: &Path, w: u32, h: u32) {
+    let status = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
+        .arg(format!("testsrc=size={w}x{h}:rate=1"))
+        .args(["-frames:v", "1"])
+        .arg(path)
+        .status()
+        .expect("ffmpeg runs");
+    assert!(status.success(), "ffmpeg made the PNG");
+}
+
+/// A simple-video body showing `url` for `secs` seconds, tiny and fast.
+pub fn image_video(url: &str, secs: f64) -> Value {
+    serde_json::json!({
+        "media_list": [{"type": "image", "url": url, "duration": secs}],
+        "settings": {"aspect_ratio": "16:9", "output_quality": "low", "fps": 15}
+    })
+}

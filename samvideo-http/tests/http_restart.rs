@@ -1,0 +1,181 @@
+//! Durability: tasks survive a restart; a task left `processing` by a dead process is
+//! re-queued or failed with a reason, never left processing; kill -9 of the real binary in the
+//! middle of a render.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use samvideo_http::config::Plan;
+use samvideo_http::store::{NewTask, Store, TaskRow, TaskStatus};
+use support::{black_hole, image_video, make_key, relaxed, TestServer};
+
+const CORE: &str = "/api/function/video-generation";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finished_tasks_survive_a_restart() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let t = TestServer::start(relaxed(dir.path())).await;
+    let key = t.key("k", Plan::Pro);
+    let (code, body) = t.post(&key, &format!("{CORE}/simple-video"), &image_video("http://127.0.0.1:9/a.png", 1.0)).await;
+    assert_eq!(code, 200, "{body}");
+    let id = body["data"]["id"].as_str().expect("id").to_string();
+    let before = t.wait_terminal(&key, &id, 60).await;
+    t.server.stop().await;
+
+    let t = TestServer::start(relaxed(dir.path())).await;
+    let (code, after) = t.get(&key, &format!("{CORE}/progress/{id}")).await;
+    assert_eq!(code, 200, "the key and the task are still there");
+    let mut after = after["data"].clone();
+    // output_url is built from the request's host, which changed with the port.
+    after["output_url"] = before["output_url"].clone();
+    assert_eq!(after, before);
+    let (_, list) = t.get(&key, &format!("{CORE}/tasks")).await;
+    assert_eq!(list["data"]["count"], 1);
+    t.server.stop().await;
+}
+
+/// Store a valid task and mark it processing, as a process that died mid-render leaves it.
+fn leave_processing(store: &Store, key_id: i64) -> String {
+    let id = uuid::Uuid::new_v4().to_string();
+    let body = image_video("http://127.0.0.1:9/a.png", 1.0).to_string();
+    store
+        .with(|c| {
+            TaskRow::insert(
+                c,
+                &NewTask {
+                    id: id.clone(),
+                    celery_task_id: uuid::Uuid::new_v4().to_string(),
+                    api_key_id: key_id,
+                    endpoint: "simple-video".into(),
+                    request_json: body,
+                    exports_json: None,
+                    request_id: None,
+                    aspect_ratio: "16:9".into(),
+                },
+            )?;
+            let claimed = TaskRow::claim_next(c)?.expect("claims it");
+            assert_eq!((claimed.id.as_str(), claimed.status), (id.as_str(), TaskStatus::Processing));
+            Ok(())
+        })
+        .expect("store");
+    id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_left_processing_is_requeued_then_failed_with_a_reason() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let key = make_key(dir.path(), "k", Plan::Pro);
+    let store = Store::open(&dir.path().join("samvideo.db")).expect("store");
+    let key_id = store.with(|c| Ok(samvideo_http::store::KeyRow::list(c)?[0].id)).expect("key id");
+    std::fs::create_dir_all(dir.path().join("tmp")).expect("tmp");
+    std::fs::write(dir.path().join("tmp").join("stale.mp4.part"), b"partial").expect("write");
+
+    // First restart: one attempt used of two, so it runs again (and ends however the render ends).
+    let requeued = leave_processing(&store, key_id);
+    let t = TestServer::start(relaxed(dir.path())).await;
+    let d = t.wait_terminal(&key, &requeued, 60).await;
+    assert!(!d["error"].as_str().unwrap_or("").contains("interrupted"), "it was rendered again: {d}");
+    let (_, s) = t.get(&key, &format!("/api/async/status/{requeued}")).await;
+    assert_eq!(s["data"]["attempts"], 2);
+    assert!(std::fs::read_dir(dir.path().join("tmp")).expect("tmp").next().is_none(), "temp files cleaned on start");
+    t.server.stop().await;
+
+    // With one attempt allowed, the next start fails it with a reason instead.
+    let failed = leave_processing(&store, key_id);
+    let mut config = relaxed(dir.path());
+    config.max_attempts = 1;
+    let t = TestServer::start(config).await;
+    let (code, body) = t.get(&key, &format!("{CORE}/progress/{failed}")).await;
+    assert_eq!(code, 200);
+    assert_eq!(body["data"]["status"], "failed", "{body}");
+    assert!(body["data"]["error"].as_str().is_some_and(|e| e.contains("interrupted")), "{body}");
+    assert!(body["data"]["completed_at"].is_string());
+    t.server.stop().await;
+}
+
+/// The real binary, listening on a free port; returns the child and its base URL.
+fn spawn_server(dir: &std::path::Path, extra_env: &[(&str, &str)]) -> (Child, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_samvideo"));
+    cmd.arg("serve")
+        .env("SAMVIDEO_ADDR", "127.0.0.1:0")
+        .env("SAMVIDEO_DATA_DIR", dir)
+        .env("SAMVIDEO_ALLOW_PRIVATE_NETWORK", "true")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    for (k, v) in extra_env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("spawn samvideo serve");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut tx = Some(tx);
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(url) = line.strip_prefix("samvideo: listening on ") {
+                if let Some(tx) = tx.take() {
+                    let _ = tx.send(url.trim().to_string());
+                }
+            }
+        }
+    });
+    let base = rx.recv_timeout(Duration::from_secs(30)).expect("server prints its address");
+    (child, base)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_during_a_render_then_restart() {
+    let (stall, _hole) = black_hole().await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let key = make_key(dir.path(), "k", Plan::Pro);
+    let client = reqwest::Client::new();
+
+    let (mut child, base) = spawn_server(dir.path(), &[]);
+    let r = client
+        .post(format!("{base}{CORE}/simple-video"))
+        .header("X-API-Key", &key)
+        .body(image_video(&stall, 1.0).to_string())
+        .send()
+        .await
+        .expect("create");
+    let body: serde_json::Value = r.json().await.expect("json");
+    let id = body["data"]["id"].as_str().expect("id").to_string();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let p: serde_json::Value = client
+            .get(format!("{base}{CORE}/progress/{id}"))
+            .header("X-API-Key", &key)
+            .send()
+            .await
+            .expect("progress")
+            .json()
+            .await
+            .expect("json");
+        if p["data"]["status"] == "processing" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "never started: {p}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // SIGKILL: no shutdown code runs.
+    child.kill().expect("kill -9");
+    let _ = child.wait();
+
+    let (mut child, base) = spawn_server(dir.path(), &[("SAMVIDEO_MAX_ATTEMPTS", "1")]);
+    let p: serde_json::Value = client
+        .get(format!("{base}{CORE}/progress/{id}"))
+        .header("X-API-Key", &key)
+        .send()
+        .await
+        .expect("progress")
+        .json()
+        .await
+        .expect("json");
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(p["data"]["status"], "failed", "{p}");
+    assert!(p["data"]["error"].as_str().is_some_and(|e| e.contains("interrupted")), "{p}");
+}
