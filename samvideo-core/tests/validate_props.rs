@@ -33,8 +33,24 @@ fn leaf() -> impl Strategy<Value = Value> {
         any::<u64>().prop_map(Value::from),
         any::<f64>().prop_map(Value::from), // NaN/inf become null
         prop::sample::select(vec![
-            "LoopVideo", "video", "image", "16:9", "9:16", "1:1", "fade", "top", "#000000", "color", "email",
-            "sftp", "https://a.example/x", "12", "abc", "", "1080p", "preview",
+            "LoopVideo",
+            "video",
+            "image",
+            "16:9",
+            "9:16",
+            "1:1",
+            "fade",
+            "top",
+            "#000000",
+            "color",
+            "email",
+            "sftp",
+            "https://a.example/x",
+            "12",
+            "abc",
+            "",
+            "1080p",
+            "preview",
         ])
         .prop_map(Value::from),
         ".{0,12}".prop_map(Value::from),
@@ -55,7 +71,10 @@ fn endpoint() -> impl Strategy<Value = Endpoint> {
     prop::sample::select(Endpoint::ALL.to_vec())
 }
 
-fn check_answer(endpoint: Endpoint, r: Result<samvideo_core::request::CreateRequest, samvideo_core::ApiError>) {
+fn check_answer(
+    endpoint: Endpoint,
+    r: Result<samvideo_core::request::CreateRequest, samvideo_core::ApiError>,
+) {
     match r {
         Ok(req) => {
             serde_json::to_vec(&req).expect("a validated request serializes");
@@ -82,7 +101,10 @@ fn valid_bodies() -> Vec<(Endpoint, Value)> {
             Endpoint::MixVideo,
             json!({"data": {"media_list": [item], "transcripts": [{"words": "w", "start": 0, "end": 1}], "settings": settings, "exports": exports}}),
         ),
-        (Endpoint::SimpleVideo, json!({"media_list": [item], "settings": settings, "exports": exports})),
+        (
+            Endpoint::SimpleVideo,
+            json!({"media_list": [item], "settings": settings, "exports": exports}),
+        ),
         (
             Endpoint::LoopVideo,
             json!({"type": "LoopVideo", "data": {"media_list": [item], "background_url": "u", "duration": 5, "settings": settings}, "exports": exports}),

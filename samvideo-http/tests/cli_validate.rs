@@ -9,7 +9,9 @@ use std::process::{Command, Output, Stdio};
 use serde_json::Value;
 
 fn examples(sub: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/requests").join(sub)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../examples/requests")
+        .join(sub)
 }
 
 fn samvideo(args: &[&str], stdin: Option<&[u8]>) -> Output {
@@ -46,7 +48,10 @@ fn files(sub: &str) -> Vec<(String, String)> {
 }
 
 fn expected() -> Value {
-    serde_json::from_slice(&std::fs::read(examples("invalid/expected.json")).expect("expected.json")).expect("JSON")
+    serde_json::from_slice(
+        &std::fs::read(examples("invalid/expected.json")).expect("expected.json"),
+    )
+    .expect("JSON")
 }
 
 #[test]
@@ -55,8 +60,21 @@ fn valid_files_exit_0_with_nothing_on_stdout() {
     assert!(!all.is_empty());
     for (name, ep) in all {
         let path = examples("valid").join(&name);
-        let out = samvideo(&["validate", "--endpoint", &ep, path.to_str().expect("utf-8 path")], None);
-        assert_eq!(out.status.code(), Some(0), "{name}: {}", String::from_utf8_lossy(&out.stdout));
+        let out = samvideo(
+            &[
+                "validate",
+                "--endpoint",
+                &ep,
+                path.to_str().expect("utf-8 path"),
+            ],
+            None,
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
         assert!(out.stdout.is_empty(), "{name}");
     }
 }
@@ -68,10 +86,22 @@ fn invalid_files_print_exactly_the_api_body_and_exit_1() {
     assert!(all.len() >= 15);
     for (name, ep) in all {
         let path = examples("invalid").join(&name);
-        let out = samvideo(&["validate", "--endpoint", &ep, path.to_str().expect("utf-8 path")], None);
+        let out = samvideo(
+            &[
+                "validate",
+                "--endpoint",
+                &ep,
+                path.to_str().expect("utf-8 path"),
+            ],
+            None,
+        );
         assert_eq!(out.status.code(), Some(1), "{name}");
         let body = serde_json::to_string(&want[&name]).expect("serialize");
-        assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{body}\n"), "{name}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            format!("{body}\n"),
+            "{name}"
+        );
     }
 }
 
@@ -82,11 +112,20 @@ fn stdin_dash_reads_the_body() {
     assert_eq!(out.status.code(), Some(0));
     assert!(out.stdout.is_empty());
 
-    let out = samvideo(&["validate", "--endpoint", "simple-video", "-"], Some(br#"{"media_list": []}"#));
+    let out = samvideo(
+        &["validate", "--endpoint", "simple-video", "-"],
+        Some(br#"{"media_list": []}"#),
+    );
     assert_eq!(out.status.code(), Some(1));
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "{\"success\":false,\"message\":\"No media items provided\"}\n");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "{\"success\":false,\"message\":\"No media items provided\"}\n"
+    );
 
-    let out = samvideo(&["validate", "--endpoint", "advanced-video", "-"], Some(b""));
+    let out = samvideo(
+        &["validate", "--endpoint", "advanced-video", "-"],
+        Some(b""),
+    );
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
@@ -95,20 +134,41 @@ fn stdin_dash_reads_the_body() {
 
     let out = samvideo(
         &["validate", "--endpoint", "simple-video", "-"],
-        Some(br#"{"media_list":[{"type":"image","url":"https://a/b.jpg"}],"settings":{"fps":"30"}}"#),
+        Some(
+            br#"{"media_list":[{"type":"image","url":"https://a/b.jpg"}],"settings":{"fps":"30"}}"#,
+        ),
     );
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "{\"success\":false,\"message\":\"fps must be a number\"}\n");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "{\"success\":false,\"message\":\"fps must be a number\"}\n"
+    );
 }
 
 #[test]
 fn usage_errors_are_not_validation_answers() {
     let path = examples("valid/simple-video.root.json");
-    let out = samvideo(&["validate", "--endpoint", "tiktok-video", path.to_str().expect("utf-8")], None);
+    let out = samvideo(
+        &[
+            "validate",
+            "--endpoint",
+            "tiktok-video",
+            path.to_str().expect("utf-8"),
+        ],
+        None,
+    );
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown endpoint"));
 
-    let out = samvideo(&["validate", "--endpoint", "mix-video", "/nonexistent/body.json"], None);
+    let out = samvideo(
+        &[
+            "validate",
+            "--endpoint",
+            "mix-video",
+            "/nonexistent/body.json",
+        ],
+        None,
+    );
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty());
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/body.json"));

@@ -42,7 +42,10 @@ pub(crate) fn background(v: Option<&mut Value>, path: &Path) -> Result<(), Inval
     let rule = if obj.get("type").and_then(Value::as_str) == Some("color") {
         Rule::Color
     } else {
-        Rule::Str { non_empty: true, max_chars: None }
+        Rule::Str {
+            non_empty: true,
+            max_chars: None,
+        }
     };
     match obj.get_mut("value") {
         None if p.partial => Ok(()),

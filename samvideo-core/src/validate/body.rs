@@ -33,7 +33,13 @@ pub(crate) fn media_list(v: Option<&mut Value>, path: &Path) -> Result<(), Inval
 
 /// One media item: `type` video/image and `url` required; `duration` checked by type; other
 /// keys kept untouched for the renderer.
-pub(crate) fn media_item(item: &mut Value, path: &Path, list: &str, i: usize, style: Style) -> Result<(), Invalid> {
+pub(crate) fn media_item(
+    item: &mut Value,
+    path: &Path,
+    list: &str,
+    i: usize,
+    style: Style,
+) -> Result<(), Invalid> {
     let obj = item
         .as_object_mut()
         .ok_or_else(|| Invalid::field(path.item_name(list, i), Problem::Object))?;
@@ -45,7 +51,8 @@ pub(crate) fn media_item(item: &mut Value, path: &Path, list: &str, i: usize, st
             if is_blank(obj.get("type")) || is_blank(obj.get("url")) {
                 return Err(Invalid::MediaTypeAndUrl);
             }
-            if !matches!(obj.get("type").and_then(Value::as_str), Some(t) if MEDIA_TYPES.contains(&t)) {
+            if !matches!(obj.get("type").and_then(Value::as_str), Some(t) if MEDIA_TYPES.contains(&t))
+            {
                 return Err(Invalid::MediaType);
             }
             if !obj.get("url").is_some_and(Value::is_string) {
@@ -55,7 +62,13 @@ pub(crate) fn media_item(item: &mut Value, path: &Path, list: &str, i: usize, st
         Style::Named => {
             for (name, rule) in [
                 ("type", Rule::OneOf(MEDIA_TYPES)),
-                ("url", Rule::Str { non_empty: true, max_chars: None }),
+                (
+                    "url",
+                    Rule::Str {
+                        non_empty: true,
+                        max_chars: None,
+                    },
+                ),
             ] {
                 match obj.get_mut(name) {
                     None => return Err(p.err(name, Problem::Required)),
@@ -67,7 +80,10 @@ pub(crate) fn media_item(item: &mut Value, path: &Path, list: &str, i: usize, st
     let is_image = obj.get("type").and_then(Value::as_str) == Some("image");
     if let Some(d) = obj.get_mut("duration") {
         let rule = if style == Style::Named && is_image {
-            Rule::Range { min: IMAGE_CLIP_DURATION.0, max: IMAGE_CLIP_DURATION.1 }
+            Rule::Range {
+                min: IMAGE_CLIP_DURATION.0,
+                max: IMAGE_CLIP_DURATION.1,
+            }
         } else {
             Rule::Positive
         };
@@ -101,7 +117,9 @@ pub(crate) fn transcripts(v: Option<&mut Value>, path: &Path) -> Result<(), Inva
             .ok_or_else(|| Invalid::field(name.clone(), Problem::Object))?;
         let p = path.item("transcripts", i);
         match obj.get("words") {
-            None if obj.contains_key("text") => return Err(Invalid::field(name, Problem::TextNotWords)),
+            None if obj.contains_key("text") => {
+                return Err(Invalid::field(name, Problem::TextNotWords))
+            }
             None => return Err(p.err("words", Problem::Required)),
             Some(Value::String(_)) => {}
             Some(_) => return Err(p.err("words", Problem::String)),

@@ -37,7 +37,8 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::request::{
-    AiJobCreate, CreateRequest, Endpoint, Exports, MediaItem, Settings, TemplateCreate, TemplateUpdate, Transcript,
+    AiJobCreate, CreateRequest, Endpoint, Exports, MediaItem, Settings, TemplateCreate,
+    TemplateUpdate, Transcript,
 };
 use crate::ApiError;
 use check::{check_table, Path};
@@ -72,7 +73,8 @@ use rules::Field;
 /// assert_eq!(err.body["error_code"], "VALIDATION_ERROR");
 /// ```
 pub fn parse_create(endpoint: Endpoint, body: &[u8]) -> Result<CreateRequest, ApiError> {
-    let value: Value = serde_json::from_slice(body).map_err(|_| Invalid::Json.into_api(endpoint))?;
+    let value: Value =
+        serde_json::from_slice(body).map_err(|_| Invalid::Json.into_api(endpoint))?;
     parse_create_value(endpoint, value)
 }
 
@@ -124,8 +126,14 @@ pub fn validate_template_update(body: &Value) -> Result<TemplateUpdate, ApiError
 /// model-specific limits are checked against the live catalog, not here).
 pub fn validate_ai_job(body: &Value) -> Result<AiJobCreate, ApiError> {
     check_plain(body, rules::AI_JOB, |obj| {
-        let prompt = obj.get("prompt").and_then(Value::as_str).is_some_and(|s| !s.trim().is_empty());
-        let images = obj.get("image_urls").and_then(Value::as_array).is_some_and(|a| !a.is_empty());
+        let prompt = obj
+            .get("prompt")
+            .and_then(Value::as_str)
+            .is_some_and(|s| !s.trim().is_empty());
+        let images = obj
+            .get("image_urls")
+            .and_then(Value::as_array)
+            .is_some_and(|a| !a.is_empty());
         if prompt || images {
             Ok(())
         } else {
@@ -140,7 +148,9 @@ fn check_plain<T: DeserializeOwned>(
     table: &[Field],
     extra: impl Fn(&Map<String, Value>) -> Result<(), Invalid>,
 ) -> Result<T, ApiError> {
-    let Value::Object(obj) = body else { return Err(Invalid::Json.into()) };
+    let Value::Object(obj) = body else {
+        return Err(Invalid::Json.into());
+    };
     let mut obj = obj.clone();
     check_table(&mut obj, table, &Path::root())?;
     extra(&obj)?;
@@ -149,7 +159,9 @@ fn check_plain<T: DeserializeOwned>(
 
 /// Step 2: the body object the tables check, with `exports` moved into it.
 fn unwrap_envelope(endpoint: Endpoint, root: Value) -> Result<Map<String, Value>, Invalid> {
-    let Value::Object(mut root) = root else { return Err(Invalid::Json) };
+    let Value::Object(mut root) = root else {
+        return Err(Invalid::Json);
+    };
     let nested = |root: &mut Map<String, Value>, key: &str, required: bool| match root.remove(key) {
         None if required => Err(Invalid::field(key, Problem::Required)),
         None => Ok(None),
@@ -166,7 +178,9 @@ fn unwrap_envelope(endpoint: Endpoint, root: Value) -> Result<Map<String, Value>
         }
         Endpoint::AdvancedVideo => nested(&mut root, "config", false)?,
     };
-    let Some(mut body) = inner else { return Ok(root) };
+    let Some(mut body) = inner else {
+        return Ok(root);
+    };
     // Envelope form: `exports` (and, for advanced, `template_id`) may also sit at the root.
     let mut hoist = |key: &str, duplicate_is_error: bool| -> Result<(), Invalid> {
         if let Some(v) = root.remove(key) {
@@ -192,7 +206,7 @@ fn decode_body<T: DeserializeOwned>(
     diagnose: fn(&Map<String, Value>) -> Result<(), Invalid>,
 ) -> Result<T, Invalid> {
     let value = Value::Object(body);
-    match serde_json::from_value(value.clone()) {
+    match T::deserialize(&value) {
         Ok(t) => Ok(t),
         Err(e) => {
             if let Value::Object(obj) = &value {
@@ -209,7 +223,11 @@ fn decode<T: DeserializeOwned>(v: Value, path: &str) -> Result<T, Invalid> {
 }
 
 /// Decode `obj[key]` as `T` if present.
-fn probe<T: DeserializeOwned>(obj: &Map<String, Value>, key: &str, path: &str) -> Result<(), Invalid> {
+fn probe<T: DeserializeOwned>(
+    obj: &Map<String, Value>,
+    key: &str,
+    path: &str,
+) -> Result<(), Invalid> {
     match obj.get(key) {
         Some(v) => decode::<T>(v.clone(), path).map(drop),
         None => Ok(()),
@@ -217,7 +235,11 @@ fn probe<T: DeserializeOwned>(obj: &Map<String, Value>, key: &str, path: &str) -
 }
 
 /// Decode every entry of the array `obj[key]` as `T`, naming `key[i]`.
-fn probe_items<T: DeserializeOwned>(obj: &Map<String, Value>, key: &str, prefix: &str) -> Result<(), Invalid> {
+fn probe_items<T: DeserializeOwned>(
+    obj: &Map<String, Value>,
+    key: &str,
+    prefix: &str,
+) -> Result<(), Invalid> {
     if let Some(Value::Array(items)) = obj.get(key) {
         for (i, v) in items.iter().enumerate() {
             decode::<T>(v.clone(), &format!("{prefix}{key}[{i}]"))?;
@@ -238,7 +260,9 @@ fn diagnose_core(obj: &Map<String, Value>) -> Result<(), Invalid> {
 }
 
 fn diagnose_advanced(obj: &Map<String, Value>) -> Result<(), Invalid> {
-    use crate::request::{AudioSettings, Background, CaptionElement, OutputSettings, RenderOptions};
+    use crate::request::{
+        AudioSettings, Background, CaptionElement, OutputSettings, RenderOptions,
+    };
     probe::<OutputSettings>(obj, "output_settings", "output_settings")?;
     if let Some(Value::Object(inputs)) = obj.get("media_inputs") {
         probe_items::<MediaItem>(inputs, "main_clips", "media_inputs.")?;
