@@ -133,3 +133,84 @@ async fn a_task_without_progress_ends_timeout() {
     assert_eq!(u["data"]["totals"]["timeout"], 1);
     t.server.stop().await;
 }
+
+/// Records what it saw and answers a delivery result, as export delivery will.
+struct RecordingHook(std::sync::Mutex<Vec<(String, String, bool)>>);
+
+impl samvideo_http::jobs::hooks::TaskHook for RecordingHook {
+    fn on_finished(&self, task: &samvideo_http::jobs::hooks::FinishedTask) -> Option<serde_json::Value> {
+        let has_exports = task.exports.as_ref().is_some_and(|e| e.callback_url.is_some());
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).push((task.id.clone(), task.status.as_str().into(), has_exports));
+        Some(json!({"callback": {"status": "delivered", "attempts": 1}}))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_task_hook_sees_exports_and_its_result_shows_in_progress() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let hook = std::sync::Arc::new(RecordingHook(std::sync::Mutex::new(Vec::new())));
+    let server = samvideo_http::server::Server::start_with_hook(relaxed(dir.path()), hook.clone()).await.expect("start");
+    let base = format!("http://{}", server.addr());
+    let key = support::make_key(dir.path(), "k", Plan::Pro);
+    let mut body = image_video("http://127.0.0.1:9/a.png", 1.0);
+    body["exports"] = json!({"callback_url": "https://hooks.example.com/done", "callback_secret": "s"});
+    let client = reqwest::Client::new();
+    let r: serde_json::Value = client.post(format!("{base}{CORE}/simple-video")).header("X-API-Key", &key)
+        .body(body.to_string()).send().await.expect("send").json().await.expect("json");
+    let id = r["data"]["id"].as_str().expect("id").to_string();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let progress = loop {
+        let p: serde_json::Value = client.get(format!("{base}{CORE}/progress/{id}")).header("X-API-Key", &key)
+            .send().await.expect("send").json().await.expect("json");
+        if p["data"]["settings"].get("export_delivery").is_some() {
+            break p;
+        }
+        assert!(Instant::now() < deadline, "no delivery result: {p}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(progress["data"]["settings"]["export_delivery"]["callback"]["status"], "delivered");
+    let seen = hook.0.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    assert_eq!(seen.len(), 1, "called once per terminal state");
+    assert_eq!((seen[0].0.as_str(), seen[0].2), (id.as_str(), true));
+    assert_eq!(seen[0].1, progress["data"]["status"].as_str().unwrap_or(""));
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_preview_answers_preview_failed() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let t = TestServer::start(relaxed(dir.path())).await;
+    let key = t.key("k", Plan::Pro);
+    let (code, body) = t.post(&key, "/api/render/advanced-video", &support::advanced_body("http://127.0.0.1:9/a.png", "preview")).await;
+    assert_eq!(code, 500, "{body}");
+    assert_eq!(body["error_code"], "PREVIEW_FAILED");
+    assert!(body["message"].as_str().is_some_and(|m| m.starts_with("Preview generation failed: ")), "{body}");
+    let (_, list) = t.get(&key, &format!("{CORE}/tasks")).await;
+    assert_eq!(list["data"]["count"], 0, "a preview is not a task");
+    t.server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs render_to_file to produce MP4s; un-ignore when the renderer lands"]
+async fn a_preview_renders_synchronously_to_a_playable_file() {
+    let media = tempfile::tempdir().expect("tmp");
+    make_png(&media.path().join("card.png"), 320, 180);
+    let (media_base, _m) = serve_dir(media.path()).await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let t = TestServer::start(relaxed(dir.path())).await;
+    let key = t.key("k", Plan::Pro);
+    let (code, body) = t.post(&key, "/api/render/advanced-video", &support::advanced_body(&format!("{media_base}/card.png"), "preview")).await;
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(body["message"], "Preview generated successfully");
+    assert_eq!(body["data"]["mode"], "preview");
+    let url = body["data"]["preview_url"].as_str().expect("preview_url");
+    assert!(url.starts_with(&t.base));
+    let bytes = t.client.get(url).send().await.expect("get").bytes().await.expect("body");
+    let file = dir.path().join("p.mp4");
+    std::fs::write(&file, &bytes).expect("write");
+    let out = std::process::Command::new("ffprobe")
+        .args(["-v", "error", "-select_streams", "v:0", "-show_entries", "stream=codec_name", "-of", "csv=p=0"])
+        .arg(&file).output().expect("ffprobe");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "av1");
+    t.server.stop().await;
+}

@@ -186,3 +186,26 @@ pub fn run(args: ServeArgs) -> ExitCode {
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_beat_the_config_file_which_beats_defaults() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let file = dir.path().join("samvideo.conf");
+        std::fs::write(&file, "# comment\nworkers = 3\nSAMVIDEO_CORE_RATE=7\nplan_limits=basic=9\nfree_monthly_videos=2\n")
+            .expect("write");
+        let args = ServeArgs { config: Some(file.clone()), workers: Some(2), ..Default::default() };
+        let c = args.to_config().expect("config");
+        assert_eq!(c.workers, 2, "flag wins");
+        assert_eq!(c.core_rate.requests, 7, "file fills what flags leave");
+        assert_eq!(c.advanced_rate.requests, 3, "default");
+        assert_eq!(c.monthly_limit(crate::config::Plan::Basic), Some(9));
+        assert_eq!(c.free_monthly_videos, 2);
+        std::fs::write(&file, "workers = many\n").expect("write");
+        let err = ServeArgs { config: Some(file), ..Default::default() }.to_config().expect_err("bad value");
+        assert!(err.to_string().contains("SAMVIDEO_WORKERS=many"), "{err}");
+    }
+}
