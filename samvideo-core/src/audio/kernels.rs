@@ -92,17 +92,17 @@ pub struct Limiter {
     release_coef: f32,
     /// Delay line for the audio, `lookahead` frames, interleaved, indexed by `n % lookahead`.
     delay: Vec<f32>,
-    /// Required gain of the last `lookahead + 1` frames, indexed by `n % (lookahead + 1)`.
-    required: Vec<f32>,
-    /// Monotonic deque (front = minimum) of absolute frame numbers over `required`.
-    deque: Vec<u64>,
+    /// Monotonic deque (front = minimum) of `(frame number, required gain)` over the last
+    /// `lookahead + 1` frames, a ring of that capacity.
+    deque: Vec<(u64, f32)>,
     dq_head: usize,
     dq_len: usize,
     /// Released gain of the last `lookahead` frames (ring) and its running sum.
     held: Vec<f32>,
     held_sum: f64,
-    /// Frames seen.
+    /// Frames seen, and `n % lookahead` (the slot in `delay` and `held`).
     n: u64,
+    slot: usize,
     last_held: f32,
 }
 
@@ -117,13 +117,13 @@ impl Limiter {
             lookahead,
             release_coef,
             delay: vec![0.0; lookahead * 2],
-            required: vec![1.0; lookahead + 1],
-            deque: vec![0; lookahead + 1],
+            deque: vec![(0, 1.0); lookahead + 1],
             dq_head: 0,
             dq_len: 0,
             held: vec![1.0; lookahead],
             held_sum: lookahead as f64,
             n: 0,
+            slot: 0,
             last_held: 1.0,
         }
     }
@@ -143,8 +143,7 @@ impl Limiter {
                 1.0
             };
             let gain = self.next_gain(req);
-            let slot = (self.n % self.lookahead as u64) as usize;
-            let d = &mut self.delay[slot * 2..slot * 2 + 2];
+            let d = &mut self.delay[self.slot * 2..self.slot * 2 + 2];
             let (out_l, out_r) = (d[0], d[1]);
             d[0] = frame[0];
             d[1] = frame[1];
@@ -152,6 +151,10 @@ impl Limiter {
             frame[0] = (out_l * gain).clamp(-self.ceiling, self.ceiling);
             frame[1] = (out_r * gain).clamp(-self.ceiling, self.ceiling);
             self.n += 1;
+            self.slot += 1;
+            if self.slot == self.lookahead {
+                self.slot = 0;
+            }
         }
     }
 
@@ -160,24 +163,19 @@ impl Limiter {
     fn next_gain(&mut self, req: f32) -> f32 {
         let window = self.lookahead as u64 + 1;
         let cap = self.deque.len();
+        let wrap = |i: usize| if i >= cap { i - cap } else { i };
         let n = self.n;
-        self.required[(n % window) as usize] = req;
         // Sliding minimum over frames (n - lookahead ..= n).
-        while self.dq_len > 0 {
-            let back = self.deque[(self.dq_head + self.dq_len - 1) % cap];
-            if self.required[(back % window) as usize] >= req {
-                self.dq_len -= 1;
-            } else {
-                break;
-            }
-        }
-        while self.dq_len > 0 && self.deque[self.dq_head] + window <= n {
-            self.dq_head = (self.dq_head + 1) % cap;
+        while self.dq_len > 0 && self.deque[wrap(self.dq_head + self.dq_len - 1)].1 >= req {
             self.dq_len -= 1;
         }
-        self.deque[(self.dq_head + self.dq_len) % cap] = n;
+        while self.dq_len > 0 && self.deque[self.dq_head].0 + window <= n {
+            self.dq_head = wrap(self.dq_head + 1);
+            self.dq_len -= 1;
+        }
+        self.deque[wrap(self.dq_head + self.dq_len)] = (n, req);
         self.dq_len += 1;
-        let window_min = self.required[(self.deque[self.dq_head] % window) as usize];
+        let window_min = self.deque[self.dq_head].1;
         // Instant attack, one-pole release.
         let held = if window_min < self.last_held {
             window_min
@@ -186,9 +184,8 @@ impl Limiter {
         };
         self.last_held = held;
         // Moving average over the last `lookahead` held gains.
-        let slot = (n % self.lookahead as u64) as usize;
-        self.held_sum += f64::from(held) - f64::from(self.held[slot]);
-        self.held[slot] = held;
+        self.held_sum += f64::from(held) - f64::from(self.held[self.slot]);
+        self.held[self.slot] = held;
         (self.held_sum / self.lookahead as f64) as f32
     }
 }
@@ -267,6 +264,58 @@ mod tests {
             } else {
                 prev = None;
             }
+        }
+    }
+
+    /// The streaming limiter equals a brute-force evaluation of its definition.
+    #[test]
+    fn limiter_matches_brute_force_reference() {
+        let (ceiling, la, rel) = (0.8f32, 32usize, 0.01);
+        let n = 5_000;
+        let input: Vec<f32> = (0..n)
+            .flat_map(|i| {
+                let x = i as f32;
+                let s = (x * 0.07).sin() * (1.0 + (x * 0.003).sin()) + 0.3 * (x * 1.3).sin();
+                [s, 0.5 * s]
+            })
+            .collect();
+        let mut out = input.clone();
+        let mut lim = Limiter::new(ceiling, la, rel, 48_000);
+        for block in out.chunks_mut(2 * 97) {
+            lim.process(block);
+        }
+        let coef = (-1.0 / (rel * 48_000.0)).exp() as f32;
+        let req: Vec<f32> = input
+            .chunks_exact(2)
+            .map(|f| {
+                let p = f[0].abs().max(f[1].abs());
+                if p > ceiling {
+                    ceiling / p
+                } else {
+                    1.0
+                }
+            })
+            .collect();
+        let mut held = vec![1.0f32; n];
+        let mut last = 1.0f32;
+        for k in 0..n {
+            let m = req[k.saturating_sub(la)..=k]
+                .iter()
+                .cloned()
+                .fold(1.0, f32::min);
+            last = if m < last { m } else { m + (last - m) * coef };
+            held[k] = last;
+        }
+        for k in la..n {
+            // Output frame k is input frame k - la with the average of held[k-la+1..=k].
+            let g: f32 = held[k + 1 - la..=k].iter().sum::<f32>() / la as f32;
+            let want = (input[2 * (k - la)] * g).clamp(-ceiling, ceiling);
+            assert!(
+                (out[2 * k] - want).abs() < 1e-4,
+                "frame {k}: {} vs {want}",
+                out[2 * k]
+            );
+            assert!(out[2 * k].abs() <= ceiling);
         }
     }
 }
