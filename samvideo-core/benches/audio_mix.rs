@@ -18,7 +18,7 @@ fn source(freq: f32, secs: f32, amp: f32, gated: bool) -> Arc<Pcm> {
     let samples = (0..n)
         .flat_map(|i| {
             let t = i as f32 / rate;
-            let on = !gated || (t / 0.7) as u32 % 2 == 0;
+            let on = !gated || ((t / 0.7) as u32).is_multiple_of(2);
             let v = if on {
                 amp * (std::f32::consts::TAU * freq * t).sin()
             } else {

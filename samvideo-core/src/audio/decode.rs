@@ -723,7 +723,10 @@ mod tests {
         let w = downmix_weights(&ch);
         assert_eq!(w[0], (1.0, 0.0));
         assert_eq!(w[1], (0.0, 1.0));
-        assert!((w[2].0 - 0.7071).abs() < 1e-3 && (w[2].1 - 0.7071).abs() < 1e-3);
+        assert!(
+            (w[2].0 - std::f32::consts::FRAC_1_SQRT_2).abs() < 1e-3
+                && (w[2].1 - std::f32::consts::FRAC_1_SQRT_2).abs() < 1e-3
+        );
         assert_eq!(w[3], (0.0, 0.0));
         assert_eq!(w[4].1, 0.0);
         assert_eq!(w[5].0, 0.0);

@@ -212,7 +212,7 @@ mod tests {
         assert!((equal_power(1.0) - 1.0).abs() < 1e-6);
         let mut g = vec![1.0; 3];
         apply_ramp(&mut g, 0.0, 0.5);
-        assert!((g[1] - 0.7071).abs() < 1e-3 && (g[2] - 1.0).abs() < 1e-6);
+        assert!((g[1] - std::f32::consts::FRAC_1_SQRT_2).abs() < 1e-3 && (g[2] - 1.0).abs() < 1e-6);
     }
 
     #[test]
@@ -220,7 +220,9 @@ mod tests {
         let mut dst = vec![0.0; 6];
         crossfade(&mut dst, &[1.0; 6], &[0.0; 6], 0.0, 0.5);
         assert!(
-            (dst[0] - 1.0).abs() < 1e-6 && (dst[2] - 0.7071).abs() < 1e-3 && dst[4].abs() < 1e-6
+            (dst[0] - 1.0).abs() < 1e-6
+                && (dst[2] - std::f32::consts::FRAC_1_SQRT_2).abs() < 1e-3
+                && dst[4].abs() < 1e-6
         );
     }
 

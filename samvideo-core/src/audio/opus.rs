@@ -82,7 +82,7 @@ impl OpusEncoder {
     /// Encodes interleaved stereo `pcm` (any length; a trailing partial frame is kept for the
     /// next call) and returns the packets completed by it.
     pub fn encode(&mut self, pcm: &[f32]) -> Result<Vec<OpusPacket>, AudioError> {
-        if pcm.len() % CHANNELS != 0 {
+        if !pcm.len().is_multiple_of(CHANNELS) {
             return Err(AudioError::Opus(format!(
                 "interleaved stereo input needs an even sample count (got {})",
                 pcm.len()
