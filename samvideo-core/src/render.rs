@@ -1,10 +1,35 @@
 //! The one driver: request -> plan -> frames -> encoder -> muxer, with progress and cancel.
+//!
+//! 1. Media whose length shapes the timeline (video clips, the voice-over) are fetched and
+//!    probed; the request is lowered into a [`RenderPlan`].
+//! 2. Every asset of the plan is fetched once (per-job cache) and decoded; any failure names
+//!    its item (`media_list[2] (url): reason`).
+//! 3. A compositor thread draws frames and converts them to 4:2:0; a bounded channel hands
+//!    them to the encoder loop, which writes packets straight into the MP4 (interleaved with
+//!    the streaming audio mix). Memory does not grow with the video's length.
+//! 4. Progress is reported as frames are written; the cancel token is checked between
+//!    frames; a failed or cancelled render removes its partial output.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use crate::media::{MediaItemError, MediaSource};
+use std::collections::HashMap;
+use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::Mutex;
+
+use crate::audio::{self, Ducking, MixSpec, Mixer, OpusEncoder, Pcm, TrackRole, TrackSpec};
+use crate::compose::{Assets, ClipMedia, Compositor, FrameSource};
+use crate::encode::Av1Encoder;
+use crate::frame::{yuv::rgba_to_yuv420, Rgba, Yuv420};
+use crate::media::cache::JobMedia;
+use crate::media::image::decode_image;
+use crate::media::limits::Limits;
+use crate::media::video::{self, VideoLimits, VideoReader};
+use crate::media::{MediaError, MediaItemError, MediaSource};
+use crate::mux::mp4::{Mp4Writer, OpusTrack};
+use crate::mux::y4m::Y4mWriter;
+use crate::plan::{self, AudioRole, Background, ClipSource, LowerError, LowerOptions, MediaRef, Overlay, RenderPlan};
 use crate::request::CreateRequest;
 
 /// Output container.
@@ -50,6 +75,10 @@ pub struct RenderOptions {
     pub cancel: CancelToken,
     /// Called as frames are written.
     pub progress: Option<ProgressFn>,
+    /// Resource limits (defaults when `None`).
+    pub limits: Option<Limits>,
+    /// Encoder threads (0: all cores).
+    pub threads: usize,
 }
 
 /// What was written.
@@ -88,13 +117,508 @@ pub enum RenderError {
     Io(#[from] std::io::Error),
 }
 
+/// Opus bitrate of the audio track.
+pub const AUDIO_BITRATE: u32 = 128_000;
+
 /// Render a validated request to `out`.
+///
+/// ```no_run
+/// use std::sync::Arc;
+/// use samvideo_core::media::local::LocalSource;
+/// use samvideo_core::render::{render_to_file, RenderOptions};
+/// use samvideo_core::request::Endpoint;
+/// use samvideo_core::validate::parse_create;
+///
+/// let body = br#"{"media_list":[{"type":"image","url":"slide.png","duration":2}]}"#;
+/// let request = parse_create(Endpoint::SimpleVideo, body).expect("valid");
+/// let source = Arc::new(LocalSource::new("examples/slideshow"));
+/// let summary = render_to_file(&request, source, "out.mp4".as_ref(), &RenderOptions::default())?;
+/// println!("{} frames, {} bytes", summary.frames, summary.size_bytes);
+/// # Ok::<(), samvideo_core::render::RenderError>(())
+/// ```
 pub fn render_to_file(
     request: &CreateRequest,
     source: Arc<dyn MediaSource>,
     out: &Path,
     options: &RenderOptions,
 ) -> Result<RenderSummary, RenderError> {
-    let _ = (request, source, out, options);
-    Err(RenderError::Invalid("renderer not built yet".into()))
+    let result = render_inner(request, source, out, options);
+    if result.is_err() {
+        let _ = std::fs::remove_file(out);
+    }
+    result
+}
+
+/// Fetched and decoded media of one job, keyed by URL.
+struct JobAssets {
+    media: JobMedia,
+    limits: Limits,
+    audio: Mutex<HashMap<String, Result<Arc<Pcm>, MediaError>>>,
+    video: Mutex<HashMap<String, Result<video::VideoInfo, MediaError>>>,
+}
+
+impl JobAssets {
+    fn fetch(&self, r: &MediaRef) -> Result<Arc<Vec<u8>>, MediaItemError> {
+        self.media.fetch(&r.url).map_err(|e| item_error(r, e))
+    }
+
+    fn video_info(&self, url: &str) -> Result<video::VideoInfo, MediaError> {
+        if let Some(v) = self.video.lock().unwrap_or_else(|p| p.into_inner()).get(url) {
+            return v.clone();
+        }
+        let info = self.media.fetch(url).and_then(|b| video::probe_with_limits(&b, &video_limits(&self.limits)));
+        self.video.lock().unwrap_or_else(|p| p.into_inner()).insert(url.to_string(), info.clone());
+        info
+    }
+
+    fn audio(&self, url: &str) -> Result<Arc<Pcm>, MediaError> {
+        if let Some(a) = self.audio.lock().unwrap_or_else(|p| p.into_inner()).get(url) {
+            return a.clone();
+        }
+        let ext = url.rsplit('.').next().filter(|e| e.len() <= 4);
+        let pcm = self.media.fetch(url).and_then(|b| audio::decode_audio(&b, ext)).map(Arc::new);
+        self.audio.lock().unwrap_or_else(|p| p.into_inner()).insert(url.to_string(), pcm.clone());
+        pcm
+    }
+}
+
+fn item_error(r: &MediaRef, error: MediaError) -> MediaItemError {
+    MediaItemError { item: r.label.clone(), url: r.url.clone(), error }
+}
+
+fn video_limits(l: &Limits) -> VideoLimits {
+    VideoLimits {
+        max_width: l.max_input_video_side,
+        max_height: l.max_input_video_side,
+        max_duration: l.max_input_video_seconds,
+    }
+}
+
+/// Lower a request to its plan, fetching and probing what the timing depends on.
+pub fn plan_request(
+    request: &CreateRequest,
+    source: Arc<dyn MediaSource>,
+    options: &RenderOptions,
+) -> Result<RenderPlan, RenderError> {
+    let assets = job_assets(source, options);
+    plan_with(request, &assets, options)
+}
+
+fn job_assets(source: Arc<dyn MediaSource>, options: &RenderOptions) -> JobAssets {
+    let limits = options.limits.clone().unwrap_or_default();
+    JobAssets {
+        media: JobMedia::new(source, &limits),
+        limits,
+        audio: Mutex::new(HashMap::new()),
+        video: Mutex::new(HashMap::new()),
+    }
+}
+
+fn plan_with(request: &CreateRequest, assets: &JobAssets, options: &RenderOptions) -> Result<RenderPlan, RenderError> {
+    let errors: Mutex<HashMap<String, MediaError>> = Mutex::new(HashMap::new());
+    let duration_of = |url: &str| -> Option<f64> {
+        // A URL is asked for either as a video clip or as the voice-over; try video first.
+        match assets.video_info(url) {
+            Ok(info) => Some(info.duration),
+            Err(video_err) => match assets.audio(url) {
+                Ok(pcm) => Some(pcm.duration_secs()),
+                Err(audio_err) => {
+                    let keep = match (&video_err, &audio_err) {
+                        (MediaError::Decode(_), _) => audio_err,
+                        _ => video_err,
+                    };
+                    errors.lock().unwrap_or_else(|p| p.into_inner()).insert(url.to_string(), keep);
+                    None
+                }
+            },
+        }
+    };
+    let plan = plan::lower(request, &duration_of, LowerOptions { preview: options.preview }).map_err(|e| match e {
+        LowerError::UnknownDuration { item, url } => {
+            let error = errors
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&url)
+                .unwrap_or_else(|| MediaError::Decode("cannot determine the media duration".into()));
+            RenderError::Media(MediaItemError { item, url, error })
+        }
+        other => RenderError::Invalid(other.to_string()),
+    })?;
+    if plan.duration_secs() > assets.limits.max_output_seconds {
+        return Err(RenderError::Invalid(format!(
+            "output duration {:.1} s exceeds the {} s limit",
+            plan.duration_secs(),
+            assets.limits.max_output_seconds
+        )));
+    }
+    if plan.clips.len() > assets.limits.max_clips.max(1) * 100 {
+        return Err(RenderError::Invalid(format!("more than {} clips", assets.limits.max_clips * 100)));
+    }
+    Ok(plan)
+}
+
+/// A decoded video clip as a compositor frame source.
+struct VideoSource(VideoReader);
+
+impl FrameSource for VideoSource {
+    fn size(&self) -> (u32, u32) {
+        (self.0.info().width, self.0.info().height)
+    }
+    fn duration(&self) -> f64 {
+        self.0.info().duration
+    }
+    fn frame_at(&mut self, t: f64) -> Result<&[u8], MediaError> {
+        self.0.frame_at(t)
+    }
+}
+
+fn load_visual(assets: &JobAssets, r: &MediaRef, is_video: bool) -> Result<ClipMedia, MediaItemError> {
+    let bytes = assets.fetch(r)?;
+    if is_video {
+        let reader = VideoReader::open(bytes, &video_limits(&assets.limits)).map_err(|e| item_error(r, e))?;
+        Ok(ClipMedia::Video(Box::new(VideoSource(reader))))
+    } else {
+        decode_image(&bytes, assets.limits.max_image_pixels).map(ClipMedia::Still).map_err(|e| item_error(r, e))
+    }
+}
+
+fn load_assets(plan: &RenderPlan, assets: &JobAssets, cancel: &CancelToken) -> Result<Assets, RenderError> {
+    // Stills are decoded once per URL (a loop-video repeats its items).
+    let mut stills: HashMap<String, Rgba> = HashMap::new();
+    let mut clips = Vec::with_capacity(plan.clips.len());
+    for c in &plan.clips {
+        if cancel.is_cancelled() {
+            return Err(RenderError::Cancelled);
+        }
+        let media = match c.source {
+            ClipSource::Image => {
+                if let Some(img) = stills.get(&c.media.url) {
+                    ClipMedia::Still(img.clone())
+                } else {
+                    let m = load_visual(assets, &c.media, false)?;
+                    if let ClipMedia::Still(img) = &m {
+                        stills.insert(c.media.url.clone(), img.clone());
+                    }
+                    m
+                }
+            }
+            ClipSource::Video { .. } => load_visual(assets, &c.media, true)?,
+        };
+        clips.push(media);
+    }
+    let background = match &plan.background {
+        Background::Color(_) => None,
+        Background::Image(r) => Some(load_visual(assets, r, false)?),
+        Background::Video(r) => Some(load_visual(assets, r, true)?),
+    };
+    let mut watermark = None;
+    for o in &plan.overlays {
+        if let Overlay::WatermarkImage { media, .. } = o {
+            let bytes = assets.fetch(media)?;
+            watermark = Some(decode_image(&bytes, assets.limits.max_image_pixels).map_err(|e| item_error(media, e))?);
+        }
+    }
+    Ok(Assets { clips, background, watermark })
+}
+
+/// Build the streaming mixer of the plan's audio, or `None` when the video is silent.
+fn build_mixer(plan: &RenderPlan, assets: &JobAssets) -> Result<Option<Mixer>, RenderError> {
+    let mut tracks = Vec::new();
+    let mut sources = Vec::new();
+    for t in &plan.audio.tracks {
+        let pcm = match assets.audio(&t.media.url) {
+            Ok(p) => p,
+            // A clip without a sound track simply adds nothing.
+            Err(_) if t.role == AudioRole::ClipSound => continue,
+            Err(e) => return Err(item_error(&t.media, e).into()),
+        };
+        if t.role == AudioRole::ClipSound && pcm.frames() == 0 {
+            continue;
+        }
+        tracks.push(TrackSpec {
+            role: match t.role {
+                AudioRole::Voice => TrackRole::Voice,
+                AudioRole::Music => TrackRole::Music,
+                AudioRole::ClipSound => TrackRole::ClipSound,
+            },
+            start: t.start,
+            source_offset: t.source_offset,
+            length: t.length,
+            gain: t.gain,
+            looped: t.looped,
+            fade_in: t.fade_in,
+            fade_out: t.fade_out,
+        });
+        sources.push(pcm);
+    }
+    if tracks.is_empty() {
+        return Ok(None);
+    }
+    let spec = MixSpec {
+        duration: plan.duration_secs(),
+        tracks,
+        ducking: plan.audio.ducking.then(Ducking::default),
+    };
+    spec.validate().map_err(|e| RenderError::Invalid(e.to_string()))?;
+    Ok(Some(Mixer::new(spec, sources)))
+}
+
+/// What the compositor thread sends: a new frame, or "same as the previous one".
+enum FrameMsg {
+    New(Box<Yuv420>),
+    Repeat,
+}
+
+/// Composite every frame of the plan on its own thread, ahead of the encoder.
+fn spawn_compositor(
+    mut comp: Compositor,
+    cancel: CancelToken,
+) -> (Receiver<Result<FrameMsg, RenderError>>, std::thread::JoinHandle<()>) {
+    let (tx, rx) = sync_channel(4);
+    let handle = std::thread::spawn(move || {
+        let plan = comp.plan().clone();
+        let mut canvas = Rgba::filled(plan.width, plan.height, [0, 0, 0, 255]);
+        let mut last_key = None;
+        for n in 0..plan.frame_count {
+            if cancel.is_cancelled() {
+                let _ = tx.send(Err(RenderError::Cancelled));
+                return;
+            }
+            let key = comp.frame_key(n);
+            let msg = if key.is_some() && key == last_key {
+                Ok(FrameMsg::Repeat)
+            } else {
+                match comp.render(n, &mut canvas) {
+                    Ok(()) => {
+                        let mut yuv = Box::new(Yuv420::new(plan.width, plan.height));
+                        rgba_to_yuv420(&canvas, &mut yuv);
+                        Ok(FrameMsg::New(yuv))
+                    }
+                    Err(e) => Err(RenderError::Media(MediaItemError { item: e.label, url: e.url, error: e.error })),
+                }
+            };
+            last_key = key;
+            let failed = msg.is_err();
+            if tx.send(msg).is_err() || failed {
+                return;
+            }
+        }
+    });
+    (rx, handle)
+}
+
+fn render_inner(
+    request: &CreateRequest,
+    source: Arc<dyn MediaSource>,
+    out: &Path,
+    options: &RenderOptions,
+) -> Result<RenderSummary, RenderError> {
+    let assets = job_assets(source, options);
+    let plan = plan_with(request, &assets, options)?;
+    tracing::debug!(width = plan.width, height = plan.height, frames = plan.frame_count, "plan ready");
+    let visuals = load_assets(&plan, &assets, &options.cancel)?;
+    let mixer = match options.format {
+        OutputFormat::Mp4 => build_mixer(&plan, &assets)?,
+        OutputFormat::Y4m => None,
+    };
+    drop(assets); // compressed bytes no longer needed: video readers hold their own.
+    let summary = RenderSummary {
+        duration_secs: plan.duration_secs(),
+        width: plan.width,
+        height: plan.height,
+        frames: plan.frame_count,
+        size_bytes: 0,
+    };
+    let comp = Compositor::new(plan.clone(), visuals);
+    let (frames, handle) = spawn_compositor(comp, options.cancel.clone());
+    let progress = Progress::new(options.progress.clone(), plan.frame_count);
+    let result = match options.format {
+        OutputFormat::Y4m => write_y4m(&plan, &frames, out, &progress, &options.cancel),
+        OutputFormat::Mp4 => write_mp4(&plan, &frames, mixer, out, &progress, options),
+    };
+    drop(frames);
+    let _ = handle.join();
+    let size_bytes = result?;
+    progress.done();
+    Ok(RenderSummary { size_bytes, ..summary })
+}
+
+/// Throttled progress reporting (at most once per percent).
+struct Progress {
+    callback: Option<ProgressFn>,
+    total: u64,
+    last: std::cell::Cell<i64>,
+}
+
+impl Progress {
+    fn new(callback: Option<ProgressFn>, total: u64) -> Self {
+        Progress { callback, total: total.max(1), last: std::cell::Cell::new(-1) }
+    }
+    fn frame_done(&self, n: u64) {
+        if let Some(cb) = &self.callback {
+            let pct = (n * 100 / self.total) as i64;
+            if pct != self.last.get() {
+                self.last.set(pct);
+                // Keep the last percent for muxing: 1.0 means the file is complete.
+                cb((n as f64 / self.total as f64).min(0.99));
+            }
+        }
+    }
+    fn done(&self) {
+        if let Some(cb) = &self.callback {
+            cb(1.0);
+        }
+    }
+}
+
+fn next_frame(frames: &Receiver<Result<FrameMsg, RenderError>>, cancel: &CancelToken) -> Result<FrameMsg, RenderError> {
+    if cancel.is_cancelled() {
+        return Err(RenderError::Cancelled);
+    }
+    frames
+        .recv()
+        .map_err(|_| RenderError::Encode("compositor stopped unexpectedly".into()))?
+}
+
+fn write_y4m(
+    plan: &RenderPlan,
+    frames: &Receiver<Result<FrameMsg, RenderError>>,
+    out: &Path,
+    progress: &Progress,
+    cancel: &CancelToken,
+) -> Result<u64, RenderError> {
+    let file = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(out)?);
+    let mut w = Y4mWriter::new(file, plan.width, plan.height, plan.fps)?;
+    let mut last: Option<Box<Yuv420>> = None;
+    for n in 0..plan.frame_count {
+        match next_frame(frames, cancel)? {
+            FrameMsg::New(f) => {
+                w.write_frame(&f)?;
+                last = Some(f);
+            }
+            FrameMsg::Repeat => match &last {
+                Some(f) => w.write_frame(f)?,
+                None => return Err(RenderError::Encode("repeat before the first frame".into())),
+            },
+        }
+        progress.frame_done(n + 1);
+    }
+    w.finish()?;
+    Ok(std::fs::metadata(out)?.len())
+}
+
+/// Audio side of the MP4 writer: mixes and encodes on demand, ahead of the video.
+struct AudioFeed {
+    mixer: Mixer,
+    encoder: Option<OpusEncoder>,
+    buf: Vec<f32>,
+    queued: std::collections::VecDeque<audio::OpusPacket>,
+    /// Samples (per channel) written to the file so far.
+    written: u64,
+    done: bool,
+}
+
+impl AudioFeed {
+    /// Write packets until the audio reaches `until` samples (or ends).
+    fn write_until(&mut self, mp4: &mut Mp4Writer, until: u64) -> Result<(), RenderError> {
+        let enc_err = |e: audio::AudioError| RenderError::Encode(e.to_string());
+        while self.written < until {
+            if let Some(p) = self.queued.pop_front() {
+                mp4.write_audio(&p.data, p.samples).map_err(|e| RenderError::Encode(e.to_string()))?;
+                self.written += p.samples as u64;
+                continue;
+            }
+            if self.done {
+                return Ok(());
+            }
+            let n = self.mixer.fill(&mut self.buf);
+            let encoder = self.encoder.as_mut().ok_or_else(|| RenderError::Encode("audio encoder gone".into()))?;
+            if n == 0 {
+                let enc = self.encoder.take().ok_or_else(|| RenderError::Encode("audio encoder gone".into()))?;
+                self.queued.extend(enc.finish().map_err(enc_err)?);
+                self.done = true;
+            } else {
+                self.queued.extend(encoder.encode(&self.buf[..n * 2]).map_err(enc_err)?);
+            }
+        }
+        Ok(())
+    }
+}
+
+fn write_mp4(
+    plan: &RenderPlan,
+    frames: &Receiver<Result<FrameMsg, RenderError>>,
+    mixer: Option<Mixer>,
+    out: &Path,
+    progress: &Progress,
+    options: &RenderOptions,
+) -> Result<u64, RenderError> {
+    let threads = if options.threads == 0 {
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
+    } else {
+        options.threads
+    };
+    let enc_err = |e: crate::encode::EncodeError| RenderError::Encode(e.0);
+    let mux_err = |e: crate::mux::mp4::MuxError| match e {
+        crate::mux::mp4::MuxError::Io(io) => RenderError::Io(io),
+        other => RenderError::Encode(other.to_string()),
+    };
+    let mut encoder = Av1Encoder::new(plan.width, plan.height, plan.fps, plan.preset, threads).map_err(enc_err)?;
+    let mut audio = match mixer {
+        Some(mixer) => {
+            let encoder = OpusEncoder::new(AUDIO_BITRATE).map_err(|e| RenderError::Encode(e.to_string()))?;
+            Some(AudioFeed {
+                mixer,
+                encoder: Some(encoder),
+                buf: vec![0.0; 4096 * 2],
+                queued: Default::default(),
+                written: 0,
+                done: false,
+            })
+        }
+        None => None,
+    };
+    let audio_track = audio.as_ref().and_then(|a| {
+        let pre_skip = a.encoder.as_ref()?.pre_skip();
+        let samples = a.mixer.total_frames() + pre_skip as u64;
+        Some(OpusTrack { pre_skip, packets: samples.div_ceil(960) as usize + 2 })
+    });
+    let mut mp4 = Mp4Writer::create(out, plan.width, plan.height, plan.fps, plan.frame_count, audio_track).map_err(mux_err)?;
+    let mut packets = Vec::new();
+    let mut written = 0u64;
+    let lead = 24_000u64; // audio runs up to 0.5 s ahead of video in the file
+    let mut write_packets = |packets: &mut Vec<crate::encode::Packet>, mp4: &mut Mp4Writer, audio: &mut Option<AudioFeed>| -> Result<(), RenderError> {
+        for p in packets.drain(..) {
+            mp4.write_video(&p.data, p.keyframe).map_err(mux_err)?;
+            written += 1;
+            progress.frame_done(written);
+            if let Some(a) = audio.as_mut() {
+                a.write_until(mp4, written * 48_000 / plan.fps as u64 + lead)?;
+            }
+        }
+        Ok(())
+    };
+    for _ in 0..plan.frame_count {
+        match next_frame(frames, &options.cancel)? {
+            FrameMsg::New(f) => encoder.send(&f).map_err(enc_err)?,
+            FrameMsg::Repeat => encoder.repeat().map_err(enc_err)?,
+        }
+        encoder.receive(&mut packets).map_err(enc_err)?;
+        write_packets(&mut packets, &mut mp4, &mut audio)?;
+    }
+    encoder.flush();
+    loop {
+        if options.cancel.is_cancelled() {
+            return Err(RenderError::Cancelled);
+        }
+        let more = encoder.receive(&mut packets).map_err(enc_err)?;
+        write_packets(&mut packets, &mut mp4, &mut audio)?;
+        if !more {
+            break;
+        }
+    }
+    if let Some(a) = audio.as_mut() {
+        a.write_until(&mut mp4, u64::MAX)?;
+    }
+    mp4.finish().map_err(mux_err)
 }

@@ -1,13 +1,97 @@
-//! `samvideo render` (being written).
+//! `samvideo render SPEC.json --endpoint E -o OUT.mp4 [--format mp4|y4m]`: validates the
+//! spec like the API, renders it with local files (relative to the spec's folder) and
+//! http(s) media, and shows a progress bar on stderr.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use samvideo_core::media::http::HttpSource;
+use samvideo_core::media::limits::Limits;
+use samvideo_core::media::local::LocalSource;
+use samvideo_core::media::net_policy::NetPolicy;
+use samvideo_core::render::{render_to_file, OutputFormat, RenderOptions};
+use samvideo_core::request::Endpoint;
 
 /// Arguments of `samvideo render`.
 #[derive(clap::Args, Debug)]
-pub struct RenderArgs {}
+pub struct RenderArgs {
+    /// The JSON spec (a request body of the chosen endpoint); `-` reads stdin.
+    pub spec: PathBuf,
+    /// Which endpoint the spec is for.
+    #[arg(long, default_value = "simple-video", value_parser = super::validate::parse_endpoint)]
+    pub endpoint: Endpoint,
+    /// Output file.
+    #[arg(short, long, default_value = "out.mp4")]
+    pub output: PathBuf,
+    /// mp4 (AV1 + Opus) or y4m (raw frames).
+    #[arg(long, default_value = "mp4", value_parser = ["mp4", "y4m"])]
+    pub format: String,
+    /// Allow http(s) media on loopback/private networks.
+    #[arg(long, env = "SAMVIDEO_ALLOW_PRIVATE_NETWORK")]
+    pub allow_private_network: bool,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
 
 /// Run the subcommand.
-pub fn run(_args: RenderArgs) -> ExitCode {
-    eprintln!("samvideo render: not available yet");
-    ExitCode::from(2)
+pub fn run(args: RenderArgs) -> ExitCode {
+    let body = match super::read_spec(&args.spec) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("samvideo: cannot read {}: {e}", args.spec.display());
+            return ExitCode::from(2);
+        }
+    };
+    let request = match samvideo_core::validate::parse_create(args.endpoint, &body) {
+        Ok(r) => r,
+        Err(err) => {
+            eprintln!("samvideo: invalid {} spec: {}", args.endpoint, err.message());
+            println!("{}", err.body);
+            return ExitCode::from(1);
+        }
+    };
+    let base = match args.spec.parent() {
+        Some(p) if args.spec.as_os_str() != "-" => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let policy = NetPolicy { allow_private_network: args.allow_private_network, ..NetPolicy::default() };
+    let mut source = LocalSource::new(base);
+    match HttpSource::new(policy, Limits::default()) {
+        Ok(http) => source = source.with_remote(Box::new(http)),
+        Err(e) => eprintln!("samvideo: http media disabled: {e}"),
+    }
+    let bar = if args.quiet { ProgressBar::hidden() } else { ProgressBar::new(1000) };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {percent}% eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let progress_bar = bar.clone();
+    let options = RenderOptions {
+        format: if args.format == "y4m" { OutputFormat::Y4m } else { OutputFormat::Mp4 },
+        progress: Some(Arc::new(move |p| progress_bar.set_position((p * 1000.0) as u64))),
+        ..RenderOptions::default()
+    };
+    match render_to_file(&request, Arc::new(source), &args.output, &options) {
+        Ok(s) => {
+            bar.finish_and_clear();
+            eprintln!(
+                "wrote {} ({}x{}, {} frames, {:.2} s, {} bytes)",
+                args.output.display(),
+                s.width,
+                s.height,
+                s.frames,
+                s.duration_secs,
+                s.size_bytes
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            bar.abandon();
+            eprintln!("samvideo: render failed: {e}");
+            ExitCode::from(1)
+        }
+    }
 }

@@ -1,0 +1,178 @@
+//! Text to pixels: shaping and wrapping with cosmic-text over a font bundled in the crate
+//! (DejaVu Sans Bold, licence in `assets/fonts/`), so output is identical on every machine.
+//!
+//! Enter: a string, a pixel size, a wrap width and colours. Leave: an [`Rgba`] layer
+//! tightly around the (centred) text, with an optional outline. Characters the font lacks
+//! render as its replacement glyph; no input makes this panic.
+
+use std::sync::{Mutex, OnceLock};
+
+use cosmic_text::{Attrs, Buffer, Color, Family, FontSystem, Metrics, Shaping, SwashCache, Wrap};
+
+use crate::frame::Rgba;
+
+static FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-Bold.ttf");
+
+struct Shaper {
+    fonts: FontSystem,
+    cache: SwashCache,
+}
+
+fn shaper() -> &'static Mutex<Shaper> {
+    static SHAPER: OnceLock<Mutex<Shaper>> = OnceLock::new();
+    SHAPER.get_or_init(|| {
+        let mut db = cosmic_text::fontdb::Database::new();
+        db.load_font_data(FONT.to_vec());
+        Mutex::new(Shaper {
+            fonts: FontSystem::new_with_locale_and_db("en-US".into(), db),
+            cache: SwashCache::new(),
+        })
+    })
+}
+
+/// Coverage mask of wrapped, centred text: `(width, height, alpha bytes)`.
+pub fn text_mask(text: &str, font_px: f32, max_width: u32) -> (u32, u32, Vec<u8>) {
+    let font_px = font_px.clamp(4.0, 400.0);
+    let mut guard = match shaper().lock() {
+        Ok(g) => g,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    let Shaper { fonts, cache } = &mut *guard;
+    let mut buffer = Buffer::new(fonts, Metrics::new(font_px, (font_px * 1.25).ceil()));
+    buffer.set_wrap(Wrap::WordOrGlyph);
+    buffer.set_size(Some(max_width.max(1) as f32), None);
+    let attrs = Attrs::new().family(Family::Name("DejaVu Sans"));
+    buffer.set_text(text, &attrs, Shaping::Advanced, Some(cosmic_text::Align::Center));
+    buffer.shape_until_scroll(fonts, false);
+
+    let mut lines = 0usize;
+    let mut min_x = f32::MAX;
+    let mut max_x = 0f32;
+    for run in buffer.layout_runs() {
+        lines += 1;
+        if let (Some(first), Some(last)) = (run.glyphs.first(), run.glyphs.last()) {
+            min_x = min_x.min(first.x.min(last.x));
+            max_x = max_x.max((last.x + last.w).max(first.x + first.w));
+        }
+    }
+    let line_h = (font_px * 1.25).ceil();
+    let h = ((lines.max(1) as f32) * line_h).ceil() as u32 + 2;
+    let w = max_width.max(1);
+    let mut mask = vec![0u8; (w * h) as usize];
+    buffer.draw(fonts, cache, Color::rgb(255, 255, 255), |x, y, gw, gh, color| {
+        let a = color.a();
+        for yy in y..y + gh as i32 {
+            for xx in x..x + gw as i32 {
+                if xx >= 0 && yy >= 0 && (xx as u32) < w && (yy as u32) < h {
+                    let m = &mut mask[(yy as u32 * w + xx as u32) as usize];
+                    *m = (*m).max(a);
+                }
+            }
+        }
+    });
+    // Crop to the inked columns so boxes hug the text.
+    let (x0, x1) = if min_x <= max_x && min_x != f32::MAX {
+        ((min_x.floor().max(0.0)) as u32, (max_x.ceil() as u32).min(w))
+    } else {
+        (0, 0)
+    };
+    let cw = x1.saturating_sub(x0).max(1);
+    let mut out = vec![0u8; (cw * h) as usize];
+    for y in 0..h {
+        let src = &mask[(y * w + x0.min(w - 1)) as usize..][..cw.min(w - x0.min(w - 1)) as usize];
+        out[(y * cw) as usize..][..src.len()].copy_from_slice(src);
+    }
+    (cw, h, out)
+}
+
+/// Grow a mask by `radius` pixels (max over a disc): the outline of text.
+pub fn dilate(mask: &[u8], w: u32, h: u32, radius: u32) -> Vec<u8> {
+    if radius == 0 {
+        return mask.to_vec();
+    }
+    let r = radius as i64;
+    let (w, h) = (w as i64, h as i64);
+    let mut out = vec![0u8; mask.len()];
+    let offsets: Vec<(i64, i64)> = (-r..=r)
+        .flat_map(|dy| (-r..=r).map(move |dx| (dx, dy)))
+        .filter(|(dx, dy)| dx * dx + dy * dy <= r * r)
+        .collect();
+    for y in 0..h {
+        for x in 0..w {
+            let mut m = 0u8;
+            for &(dx, dy) in &offsets {
+                let (sx, sy) = (x + dx, y + dy);
+                if sx >= 0 && sy >= 0 && sx < w && sy < h {
+                    m = m.max(mask[(sy * w + sx) as usize]);
+                    if m == 255 {
+                        break;
+                    }
+                }
+            }
+            out[(y * w + x) as usize] = m;
+        }
+    }
+    out
+}
+
+/// Render text to a layer: outline (if any) under the fill, padded by `pad` pixels.
+pub fn text_layer(
+    text: &str,
+    font_px: f32,
+    max_width: u32,
+    color: [u8; 4],
+    stroke: ([u8; 4], f32),
+) -> Rgba {
+    let stroke_px = stroke.1.max(0.0).round() as u32;
+    let (mw, mh, mask) = text_mask(text, font_px, max_width.saturating_sub(2 * stroke_px).max(1));
+    let (w, h) = (mw + 2 * stroke_px, mh + 2 * stroke_px);
+    let mut padded = vec![0u8; (w * h) as usize];
+    for y in 0..mh {
+        let dst = ((y + stroke_px) * w + stroke_px) as usize;
+        padded[dst..dst + mw as usize].copy_from_slice(&mask[(y * mw) as usize..][..mw as usize]);
+    }
+    let outline = if stroke_px > 0 && stroke.0[3] > 0 { Some(dilate(&padded, w, h, stroke_px)) } else { None };
+    let mut layer = Rgba { width: w, height: h, data: vec![0; (w * h * 4) as usize] };
+    for i in 0..(w * h) as usize {
+        let fill_a = padded[i] as u32 * color[3] as u32 / 255;
+        let (mut r, mut g, mut b, mut a) = (0u32, 0u32, 0u32, 0u32);
+        if let Some(o) = &outline {
+            let sa = o[i] as u32 * stroke.0[3] as u32 / 255;
+            r = stroke.0[0] as u32;
+            g = stroke.0[1] as u32;
+            b = stroke.0[2] as u32;
+            a = sa;
+        }
+        // Fill over outline ("over" operator, straight alpha).
+        let out_a = fill_a + a * (255 - fill_a) / 255;
+        if out_a > 0 {
+            r = (color[0] as u32 * fill_a + r * a * (255 - fill_a) / 255) / out_a;
+            g = (color[1] as u32 * fill_a + g * a * (255 - fill_a) / 255) / out_a;
+            b = (color[2] as u32 * fill_a + b * a * (255 - fill_a) / 255) / out_a;
+        }
+        layer.data[i * 4..i * 4 + 4].copy_from_slice(&[r as u8, g as u8, b as u8, out_a as u8]);
+    }
+    layer
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_ink_and_wraps() {
+        let (w, h, mask) = text_mask("Hello", 40.0, 1000);
+        assert!(w > 60 && w < 200, "{w}");
+        assert!(mask.iter().any(|&a| a == 255));
+        let (_, h2, _) = text_mask("Hello world this wraps onto lines", 40.0, 200);
+        assert!(h2 >= 2 * h - 4, "{h} {h2}");
+    }
+
+    #[test]
+    fn any_unicode_is_fine() {
+        for s in ["", " ", "مرحبا بالعالم", "日本語のテキスト", "🎬🎥", "\u{202e}abc\u{0}", "a\nb\n\n\nc"] {
+            let layer = text_layer(s, 30.0, 300, [255, 255, 255, 255], ([0, 0, 0, 255], 2.0));
+            assert!(layer.width >= 1 && layer.height >= 1);
+        }
+    }
+}

@@ -1,0 +1,233 @@
+//! MP4 writing with `shiguredo_mp4`: an `av01` sample entry with `av1C` and a BT.709
+//! limited-range `colr` box, optionally an `Opus` track with `dOps` (pre-skip), and the
+//! `moov` box in space reserved before `mdat` (fast start: browsers play while loading).
+//!
+//! Sample data is appended to the file as it arrives; the muxer keeps only the sample
+//! table. Creation time is fixed at 0 so two renders of one spec give the same bytes.
+
+use std::fs::File;
+use std::io::{BufWriter, Seek, SeekFrom, Write};
+use std::num::NonZeroU32;
+use std::path::Path;
+use std::time::Duration;
+
+use shiguredo_mp4::boxes::{
+    AudioSampleEntryFields, Av01Box, Av1cBox, DopsBox, OpusBox, SampleEntry, UnknownBox,
+    VisualSampleEntryFields,
+};
+use shiguredo_mp4::mux::{estimate_maximum_moov_box_size, Mp4FileMuxer, Mp4FileMuxerOptions, Sample};
+use shiguredo_mp4::{BoxSize, BoxType, FixedPointNumber, TrackKind, Uint};
+
+/// Muxing failure.
+#[derive(Debug, thiserror::Error)]
+pub enum MuxError {
+    /// File I/O.
+    #[error("writing MP4: {0}")]
+    Io(#[from] std::io::Error),
+    /// The muxer refused a sample.
+    #[error("MP4 muxer: {0}")]
+    Mux(String),
+}
+
+fn mux_err(e: impl std::fmt::Debug) -> MuxError {
+    MuxError::Mux(format!("{e:?}"))
+}
+
+/// Audio track parameters.
+#[derive(Debug, Clone, Copy)]
+pub struct OpusTrack {
+    /// Samples at 48 kHz to drop at the start (encoder delay).
+    pub pre_skip: u16,
+    /// Expected packet count (sizes the reserved `moov` space).
+    pub packets: usize,
+}
+
+/// Streams AV1 (and Opus) samples into an MP4 file.
+pub struct Mp4Writer {
+    file: BufWriter<File>,
+    muxer: Mp4FileMuxer,
+    pos: u64,
+    width: u16,
+    height: u16,
+    fps: NonZeroU32,
+    video_entry: Option<SampleEntry>,
+    audio: Option<OpusTrack>,
+    audio_entry_sent: bool,
+}
+
+impl Mp4Writer {
+    /// Create `path` for `frames` video frames of `width`x`height` at `fps`.
+    pub fn create(path: &Path, width: u32, height: u32, fps: u32, frames: u64, audio: Option<OpusTrack>) -> Result<Self, MuxError> {
+        let mut counts = vec![frames as usize + 16];
+        if let Some(a) = audio {
+            counts.push(a.packets + 16);
+        }
+        let options = Mp4FileMuxerOptions {
+            reserved_moov_box_size: estimate_maximum_moov_box_size(&counts) + 4096,
+            creation_timestamp: Duration::ZERO,
+        };
+        let muxer = Mp4FileMuxer::with_options(options).map_err(mux_err)?;
+        let mut file = BufWriter::with_capacity(1 << 20, File::create(path)?);
+        let initial = muxer.initial_boxes_bytes();
+        file.write_all(initial)?;
+        let pos = initial.len() as u64;
+        Ok(Mp4Writer {
+            file,
+            pos,
+            muxer,
+            width: u16::try_from(width).map_err(mux_err)?,
+            height: u16::try_from(height).map_err(mux_err)?,
+            fps: NonZeroU32::new(fps).ok_or_else(|| MuxError::Mux("fps 0".into()))?,
+            video_entry: None,
+            audio,
+            audio_entry_sent: false,
+        })
+    }
+
+    fn append(&mut self, kind: TrackKind, entry: Option<SampleEntry>, keyframe: bool, timescale: NonZeroU32, duration: u32, data: &[u8]) -> Result<(), MuxError> {
+        self.file.write_all(data)?;
+        let sample = Sample {
+            track_kind: kind,
+            sample_entry: entry,
+            keyframe,
+            timescale,
+            duration,
+            data_offset: self.pos,
+            data_size: data.len(),
+        };
+        self.muxer.append_sample(&sample).map_err(mux_err)?;
+        self.pos += data.len() as u64;
+        Ok(())
+    }
+
+    /// Append one AV1 temporal unit lasting one frame. The first must carry the sequence
+    /// header.
+    pub fn write_video(&mut self, data: &[u8], keyframe: bool) -> Result<(), MuxError> {
+        let entry = if self.video_entry.is_none() {
+            let seq = crate::encode::sequence_header_obu(data)
+                .ok_or_else(|| MuxError::Mux("first AV1 packet has no sequence header".into()))?;
+            let entry = av01_entry(self.width, self.height, &seq)?;
+            self.video_entry = Some(entry.clone());
+            Some(entry)
+        } else {
+            None
+        };
+        let fps = self.fps;
+        self.append(TrackKind::Video, entry, keyframe, fps, 1, data)
+    }
+
+    /// Append one Opus packet of `samples` samples at 48 kHz.
+    pub fn write_audio(&mut self, data: &[u8], samples: u32) -> Result<(), MuxError> {
+        let track = self.audio.ok_or_else(|| MuxError::Mux("no audio track declared".into()))?;
+        let entry = if self.audio_entry_sent {
+            None
+        } else {
+            self.audio_entry_sent = true;
+            Some(opus_entry(track.pre_skip))
+        };
+        self.append(TrackKind::Audio, entry, true, NonZeroU32::new(48_000).expect("non-zero"), samples, data)
+    }
+
+    /// Write the `moov` box and close the file. Returns the file size.
+    pub fn finish(mut self) -> Result<u64, MuxError> {
+        let finalized = self.muxer.finalize().map_err(mux_err)?;
+        self.file.flush()?;
+        let mut file = self.file.into_inner().map_err(|e| MuxError::Io(e.into_error()))?;
+        for (offset, bytes) in finalized.offset_and_bytes_pairs() {
+            file.seek(SeekFrom::Start(offset))?;
+            file.write_all(bytes)?;
+        }
+        file.flush()?;
+        file.sync_all()?;
+        Ok(self.pos.max(file.metadata()?.len()))
+    }
+}
+
+fn av01_entry(width: u16, height: u16, seq_obu: &[u8]) -> Result<SampleEntry, MuxError> {
+    // av1C fields mirror the sequence header: profile 0 (main), 8-bit, 4:2:0.
+    let (profile, level, tier) = seq_header_profile_level(seq_obu);
+    let av1c = Av1cBox {
+        seq_profile: Uint::new(profile),
+        seq_level_idx_0: Uint::new(level),
+        seq_tier_0: Uint::new(tier),
+        high_bitdepth: Uint::new(0),
+        twelve_bit: Uint::new(0),
+        monochrome: Uint::new(0),
+        chroma_subsampling_x: Uint::new(1),
+        chroma_subsampling_y: Uint::new(1),
+        chroma_sample_position: Uint::new(0),
+        initial_presentation_delay_minus_one: None,
+        config_obus: seq_obu.to_vec(),
+    };
+    // colr/nclx: BT.709 primaries, transfer and matrix; limited range.
+    let mut colr = b"nclx".to_vec();
+    colr.extend_from_slice(&[0, 1, 0, 1, 0, 1, 0x00]);
+    let colr = UnknownBox {
+        box_type: BoxType::Normal(*b"colr"),
+        box_size: BoxSize::U32(8 + colr.len() as u32),
+        payload: colr,
+    };
+    Ok(SampleEntry::Av01(Av01Box {
+        visual: VisualSampleEntryFields {
+            data_reference_index: VisualSampleEntryFields::DEFAULT_DATA_REFERENCE_INDEX,
+            width,
+            height,
+            horizresolution: VisualSampleEntryFields::DEFAULT_HORIZRESOLUTION,
+            vertresolution: VisualSampleEntryFields::DEFAULT_VERTRESOLUTION,
+            frame_count: VisualSampleEntryFields::DEFAULT_FRAME_COUNT,
+            compressorname: VisualSampleEntryFields::NULL_COMPRESSORNAME,
+            depth: VisualSampleEntryFields::DEFAULT_DEPTH,
+        },
+        av1c_box: av1c,
+        unknown_boxes: vec![colr],
+    }))
+}
+
+/// (seq_profile, seq_level_idx[0], seq_tier[0]) from a sequence-header OBU.
+fn seq_header_profile_level(obu: &[u8]) -> (u8, u8, u8) {
+    // Skip the OBU header (1 or 2 bytes) and its leb128 size.
+    let ext = obu.first().map(|h| h & 0x04 != 0).unwrap_or(false);
+    let mut i = 1 + ext as usize;
+    while i < obu.len() && obu[i] & 0x80 != 0 {
+        i += 1;
+    }
+    i += 1;
+    let Some(payload) = obu.get(i..) else { return (0, 31, 0) };
+    let bit = |n: usize| -> u8 { payload.get(n / 8).map(|b| (b >> (7 - n % 8)) & 1).unwrap_or(0) };
+    let bits = |from: usize, len: usize| -> u8 { (0..len).fold(0u8, |acc, k| (acc << 1) | bit(from + k)) };
+    let profile = bits(0, 3);
+    let still = bit(3);
+    let reduced = bit(4);
+    if still == 1 && reduced == 1 {
+        return (profile, bits(5, 5), 0);
+    }
+    // timing_info_present_flag at bit 5; rav1e writes no timing info by default.
+    let timing = bit(5);
+    if timing == 1 {
+        return (profile, 31, 0);
+    }
+    // initial_display_delay_present_flag (6), operating_points_cnt_minus_1 (7..12),
+    // operating_point_idc[0] (12..24), seq_level_idx[0] (24..29), tier if level > 7.
+    let level = bits(24, 5);
+    let tier = if level > 7 { bit(29) } else { 0 };
+    (profile, level, tier)
+}
+
+fn opus_entry(pre_skip: u16) -> SampleEntry {
+    SampleEntry::Opus(OpusBox {
+        audio: AudioSampleEntryFields {
+            data_reference_index: AudioSampleEntryFields::DEFAULT_DATA_REFERENCE_INDEX,
+            channelcount: 2,
+            samplesize: AudioSampleEntryFields::DEFAULT_SAMPLESIZE,
+            samplerate: FixedPointNumber::new(48_000u16, 0),
+        },
+        dops_box: DopsBox {
+            output_channel_count: 2,
+            pre_skip,
+            input_sample_rate: 48_000,
+            output_gain: 0,
+        },
+        unknown_boxes: Vec::new(),
+    })
+}
+

@@ -1,0 +1,243 @@
+//! The render plan: one normalized, frame-exact timeline that every endpoint compiles into.
+//!
+//! Architecture Invariant: the plan has no serde and no optional defaults; every default
+//! and every timing rule is applied once, in [`lower`] (see `docs/timing.md`). The renderer
+//! knows only this type.
+
+mod geometry;
+mod lower;
+
+pub use geometry::frame_size;
+pub use lower::{lower, parse_color, LowerError, LowerOptions};
+
+use crate::request::{Corner, Direction, TransitionKind, VerticalPosition};
+
+/// A media URL and where it sat in the request (`media_list[2]`, `voice_url`, ...).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MediaRef {
+    /// Item label used in error messages.
+    pub label: String,
+    /// URL as sent.
+    pub url: String,
+}
+
+/// Encoder settings chosen from the requested quality.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EncodePreset {
+    /// rav1e speed preset (0 slowest .. 10 fastest).
+    pub speed: u8,
+    /// rav1e base quantizer (0..255, lower is better).
+    pub quantizer: u8,
+}
+
+/// The whole video.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RenderPlan {
+    /// Frame width (even).
+    pub width: u32,
+    /// Frame height (even).
+    pub height: u32,
+    /// Frames per second.
+    pub fps: u32,
+    /// Total frames.
+    pub frame_count: u64,
+    /// Encoder preset.
+    pub preset: EncodePreset,
+    /// What shows where no clip covers the frame (and behind `fit: contain`).
+    pub background: Background,
+    /// Visual clips in order; neighbours overlap during transitions.
+    pub clips: Vec<Clip>,
+    /// `transitions[i]` joins `clips[i]` and `clips[i + 1]`.
+    pub transitions: Vec<Transition>,
+    /// Watermark, text overlays and captions, drawn in order.
+    pub overlays: Vec<Overlay>,
+    /// Sound.
+    pub audio: AudioPlan,
+}
+
+impl RenderPlan {
+    /// Duration in seconds.
+    pub fn duration_secs(&self) -> f64 {
+        self.frame_count as f64 / self.fps as f64
+    }
+}
+
+/// Background layer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Background {
+    /// Solid colour.
+    Color([u8; 3]),
+    /// An image, cover-cropped.
+    Image(MediaRef),
+    /// A video, cover-cropped and looped.
+    Video(MediaRef),
+}
+
+/// How a picture fills the frame.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Fit {
+    /// Scale to cover, crop the overflow (centred).
+    Cover,
+    /// Scale to fit inside; the rest shows a blurred copy (`blur`) or the background.
+    Contain {
+        /// Fill the bars with a blurred, cover-scaled copy of the picture.
+        blur: bool,
+    },
+}
+
+/// Ken Burns motion of a still.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Zoom {
+    /// Scale at the clip's first frame (1.0 = cover).
+    pub from: f32,
+    /// Scale at the clip's last frame.
+    pub to: f32,
+}
+
+/// What a clip shows.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClipSource {
+    /// A still image.
+    Image,
+    /// A video, starting `trim_start` s into the source; looped when shorter than the clip.
+    Video {
+        /// Seconds skipped at the source's start.
+        trim_start: f64,
+        /// Source seconds used (from `trim_start`) before looping or holding.
+        segment: Option<f64>,
+        /// Loop the segment to fill the clip; otherwise the last frame holds.
+        looped: bool,
+    },
+}
+
+/// One visual clip on the timeline: shown on frames `start..end`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Clip {
+    /// Where the picture comes from.
+    pub media: MediaRef,
+    /// Still or video.
+    pub source: ClipSource,
+    /// First frame shown.
+    pub start: u64,
+    /// One past the last frame shown.
+    pub end: u64,
+    /// Cover or contain.
+    pub fit: Fit,
+    /// Ken Burns, stills only.
+    pub zoom: Option<Zoom>,
+}
+
+/// A transition between two neighbouring clips, on frames `start..start + frames`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Transition {
+    /// Effect.
+    pub kind: TransitionKind,
+    /// For wipe/slide: the direction of motion.
+    pub direction: Direction,
+    /// First overlapping frame (= the incoming clip's start).
+    pub start: u64,
+    /// Overlap length in frames (0 = hard cut).
+    pub frames: u64,
+}
+
+/// Colours and placement of a text block.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TextStyle {
+    /// Glyph height in pixels (at the output size).
+    pub font_px: f32,
+    /// Fill colour, RGBA.
+    pub color: [u8; 4],
+    /// Box behind the text, RGBA (alpha 0 = none).
+    pub box_color: [u8; 4],
+    /// Full-width band (true) or a box hugging the text (false).
+    pub full_band: bool,
+    /// Outline colour and width in pixels (0 = none).
+    pub stroke: ([u8; 4], f32),
+    /// Vertical placement.
+    pub position: VerticalPosition,
+}
+
+/// Something drawn over the clips.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Overlay {
+    /// An image watermark.
+    WatermarkImage {
+        /// The image (alpha honoured).
+        media: MediaRef,
+        /// Corner or centre.
+        position: Corner,
+        /// Width as a fraction of the frame width.
+        size: f32,
+        /// 0..1.
+        opacity: f32,
+        /// Distance from the edges in pixels.
+        padding: u32,
+    },
+    /// A text watermark.
+    WatermarkText {
+        /// The text.
+        text: String,
+        /// Corner or centre.
+        position: Corner,
+        /// Text block width as a fraction of the frame width (caps the font size).
+        size: f32,
+        /// 0..1.
+        opacity: f32,
+        /// Distance from the edges in pixels.
+        padding: u32,
+    },
+    /// Text shown on frames `start..end`.
+    Text {
+        /// The text (wrapped to the frame width).
+        text: String,
+        /// Look and placement.
+        style: TextStyle,
+        /// First frame.
+        start: u64,
+        /// One past the last frame.
+        end: u64,
+    },
+}
+
+/// Role of a sound source in the mix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AudioRole {
+    /// Voice-over: never ducked, ducks the music.
+    Voice,
+    /// Background music.
+    Music,
+    /// A video clip's own sound.
+    ClipSound,
+}
+
+/// One sound source placed on the timeline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AudioTrack {
+    /// The file.
+    pub media: MediaRef,
+    /// Voice, music or clip sound.
+    pub role: AudioRole,
+    /// Timeline second the track starts at.
+    pub start: f64,
+    /// Seconds skipped at the source's start.
+    pub source_offset: f64,
+    /// Play at most this long (None: to the source's end, or the video's end when looped).
+    pub length: Option<f64>,
+    /// Linear gain.
+    pub gain: f32,
+    /// Repeat to fill.
+    pub looped: bool,
+    /// Fade-in seconds.
+    pub fade_in: f64,
+    /// Fade-out seconds.
+    pub fade_out: f64,
+}
+
+/// All sound of the video.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AudioPlan {
+    /// Sources.
+    pub tracks: Vec<AudioTrack>,
+    /// Dip music under the voice.
+    pub ducking: bool,
+}
