@@ -1,1 +1,190 @@
+//! End to end: JSON spec -> samvideo render -> MP4 decoded by ffmpeg/ffprobe and checked
+//! for what a viewer sees and hears.
 
+use samvideo_core::request::Endpoint;
+use samvideo_e2e::*;
+use serde_json::json;
+
+const RED: [u8; 4] = [220, 30, 30, 255];
+const BLUE: [u8; 4] = [30, 30, 220, 255];
+
+fn two_stills(transition: Option<(&str, &str, f64)>) -> serde_json::Value {
+    let mut settings = json!({"aspect_ratio": "16:9", "output_quality": "low", "fps": 15});
+    if let Some((kind, dir, d)) = transition {
+        settings["transition_type"] = json!(kind);
+        settings["transition_direction"] = json!(dir);
+        settings["transition_duration"] = json!(d);
+    }
+    json!({"media_list": [
+        {"type": "image", "url": "red.png", "duration": 2},
+        {"type": "image", "url": "blue.png", "duration": 2}
+    ], "settings": settings})
+}
+
+fn setup() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    solid_png(dir.path(), "red.png", 320, 180, RED);
+    solid_png(dir.path(), "blue.png", 400, 300, BLUE);
+    solid_png(dir.path(), "black.png", 64, 64, [0, 0, 0, 255]);
+    dir
+}
+
+#[test]
+fn hard_cut_geometry_duration_colours_and_determinism() {
+    let dir = setup();
+    let out = dir.path().join("a.mp4");
+    let s = render(dir.path(), Endpoint::SimpleVideo, &two_stills(None), &out, Format::Mp4);
+    assert_eq!((s.width, s.height, s.frames), (854, 480, 60));
+    let v = probe(&out, "v:0");
+    assert_eq!(v["codec_name"], "av1");
+    assert_eq!(v["format"]["format_name"].as_str().map(|f| f.contains("mp4")), Some(true));
+    assert_eq!((v["width"].as_u64(), v["height"].as_u64()), (Some(854), Some(480)));
+    assert_eq!(v["r_frame_rate"], "15/1");
+    assert_eq!(v["color_space"], "bt709");
+    assert_eq!(v["color_range"], "tv");
+    let dur: f64 = v["duration"].as_str().and_then(|d| d.parse().ok()).expect("duration");
+    assert!((dur - 4.0).abs() < 0.07, "{dur}");
+    let red = [220.0, 30.0, 30.0];
+    let blue = [30.0, 30.0, 220.0];
+    assert_near(mean_rgb(&frame_at(&out, 0.5), 100, 100, 700, 400), red, 12.0, "first still");
+    assert_near(mean_rgb(&frame_at(&out, 3.5), 100, 100, 700, 400), blue, 12.0, "second still");
+    // No audio input: no audio track.
+    let a = std::process::Command::new("ffprobe").args(["-v", "error", "-select_streams", "a", "-show_streams"]).arg(&out).output().unwrap();
+    assert!(a.stdout.is_empty(), "unexpected audio stream");
+    // moov before mdat (fast start).
+    let bytes = std::fs::read(&out).unwrap();
+    let moov = bytes.windows(4).position(|w| w == b"moov").unwrap();
+    let mdat = bytes.windows(4).position(|w| w == b"mdat").unwrap();
+    assert!(moov < mdat, "moov at {moov}, mdat at {mdat}");
+    // Same spec, same bytes.
+    let again = dir.path().join("b.mp4");
+    render(dir.path(), Endpoint::SimpleVideo, &two_stills(None), &again, Format::Mp4);
+    assert_eq!(bytes, std::fs::read(&again).unwrap(), "second render differs");
+}
+
+#[test]
+fn fade_blends_in_the_middle_and_overlaps_the_clips() {
+    let dir = setup();
+    let out = dir.path().join("fade.mp4");
+    let s = render(dir.path(), Endpoint::SimpleVideo, &two_stills(Some(("fade", "left", 1.0))), &out, Format::Mp4);
+    // 2 s + 2 s - 1 s overlap.
+    assert_eq!(s.frames, 45);
+    // The transition covers 1.0 s .. 2.0 s; its middle is 1.5 s.
+    let mid = mean_rgb(&frame_at(&out, 1.5), 100, 100, 700, 400);
+    assert_near(mid, [125.0, 30.0, 125.0], 20.0, "fade midpoint");
+}
+
+#[test]
+fn wipe_left_reveals_the_right_side_first_and_slide_right_the_left() {
+    let dir = setup();
+    let out = dir.path().join("wipe.mp4");
+    render(dir.path(), Endpoint::SimpleVideo, &two_stills(Some(("wipe", "left", 1.0))), &out, Format::Mp4);
+    let f = frame_at(&out, 1.3);
+    assert_near(mean_rgb(&f, 780, 100, 850, 400), [30.0, 30.0, 220.0], 20.0, "right edge shows the incoming clip");
+    assert_near(mean_rgb(&f, 5, 100, 80, 400), [220.0, 30.0, 30.0], 20.0, "left edge still the outgoing clip");
+    let out = dir.path().join("slide.mp4");
+    render(dir.path(), Endpoint::SimpleVideo, &two_stills(Some(("slide", "right", 1.0))), &out, Format::Mp4);
+    let f = frame_at(&out, 1.5);
+    assert_near(mean_rgb(&f, 5, 100, 80, 400), [30.0, 30.0, 220.0], 20.0, "slide right: left edge shows the incoming clip");
+    assert_near(mean_rgb(&f, 780, 100, 850, 400), [220.0, 30.0, 30.0], 20.0, "slide right: right edge still outgoing");
+}
+
+#[test]
+fn zoom_changes_the_frame_over_time() {
+    let dir = tempfile::tempdir().unwrap();
+    // Left half black, right half white: zooming in moves the edge pixels.
+    let mut img = image::RgbaImage::from_pixel(320, 180, image::Rgba([0, 0, 0, 255]));
+    for y in 0..180 {
+        for x in 0..320 {
+            if (x / 20 + y / 20) % 2 == 0 {
+                img.put_pixel(x, y, image::Rgba([255, 255, 255, 255]));
+            }
+        }
+    }
+    img.save(dir.path().join("checker.png")).unwrap();
+    let spec = json!({"media_list": [{"type": "image", "url": "checker.png", "duration": 3}],
+        "settings": {"output_quality": "low", "fps": 15, "zoom_effect": true, "zoom_intensity": 1.0, "zoom_direction": "in"}});
+    let out = dir.path().join("zoom.mp4");
+    render(dir.path(), Endpoint::SimpleVideo, &spec, &out, Format::Mp4);
+    let a = frame_at(&out, 0.1);
+    let b = frame_at(&out, 2.8);
+    let diff: f64 = a.2.iter().zip(&b.2).map(|(x, y)| (*x as f64 - *y as f64).abs()).sum::<f64>() / a.2.len() as f64;
+    assert!(diff > 20.0, "frames barely differ: {diff}");
+    // The centre stays the centre.
+    let ca = mean_rgb(&a, 417, 230, 437, 250);
+    let cb = mean_rgb(&b, 417, 230, 437, 250);
+    assert!((ca[0] - cb[0]).abs() < 60.0, "{ca:?} {cb:?}");
+}
+
+#[test]
+fn watermark_sits_in_its_corner_at_its_opacity_and_text_band_shows() {
+    let dir = setup();
+    solid_png(dir.path(), "white.png", 100, 50, [255, 255, 255, 255]);
+    let spec = json!({"media_list": [{"type": "image", "url": "black.png", "duration": 1}],
+        "settings": {"output_quality": "low", "fps": 15, "watermark_url": "white.png", "watermark_position": "top_left",
+            "watermark_size": 0.2, "watermark_opacity": 0.5, "watermark_padding": 10,
+            "text_overlays": [{"text": "Hello band", "position": "bottom", "background": "black"}]}});
+    let out = dir.path().join("wm.mp4");
+    render(dir.path(), Endpoint::SimpleVideo, &spec, &out, Format::Mp4);
+    let f = frame_at(&out, 0.5);
+    // 20 % of 854 = 171 px wide, 85 px tall, at (10, 10): half white over black.
+    assert_near(mean_rgb(&f, 30, 25, 160, 80), [128.0, 128.0, 128.0], 18.0, "watermark at 50 %");
+    assert_near(mean_rgb(&f, 700, 20, 840, 80), [0.0, 0.0, 0.0], 12.0, "top right is clear");
+    // The band near the bottom has white text pixels.
+    let (w, _, data) = &f;
+    let bright = (400..470).flat_map(|y| (0..*w).map(move |x| (x, y))).filter(|&(x, y)| data[((y * w + x) * 3) as usize] > 200).count();
+    assert!(bright > 200, "text band has {bright} bright pixels");
+}
+
+#[test]
+fn caption_is_visible_only_in_its_window() {
+    let dir = setup();
+    let spec = json!({"media_list": [{"type": "image", "url": "black.png", "duration": 3}],
+        "transcripts": [{"words": "Only now", "start": 1.0, "end": 2.0}],
+        "settings": {"output_quality": "low", "fps": 15}});
+    let out = dir.path().join("cap.mp4");
+    render(dir.path(), Endpoint::MixVideo, &spec, &out, Format::Mp4);
+    let bright = |t: f64| {
+        let (w, h, data) = frame_at(&out, t);
+        (h / 2..h).flat_map(|y| (0..w).map(move |x| (x, y))).filter(|&(x, y)| data[((y * w + x) * 3) as usize] > 200).count()
+    };
+    assert!(bright(0.5) < 10, "caption before its window");
+    assert!(bright(1.5) > 200, "caption missing in its window");
+    assert!(bright(2.6) < 10, "caption after its window");
+}
+
+#[test]
+fn voice_and_music_levels_follow_audio_volume() {
+    let dir = setup();
+    let p = dir.path();
+    ffmpeg(&["-f", "lavfi", "-i", "sine=frequency=440:duration=3:sample_rate=44100", "-af", "volume=0.5", p.join("voice.wav").to_str().unwrap()]);
+    ffmpeg(&["-f", "lavfi", "-i", "sine=frequency=880:duration=3", "-af", "volume=0.5", "-c:a", "flac", p.join("music.flac").to_str().unwrap()]);
+    let spec = json!({"media_list": [{"type": "image", "url": "black.png", "duration": 3}],
+        "voice_url": "voice.wav", "background_url": "music.flac",
+        "settings": {"output_quality": "low", "fps": 15, "audio_volume": 0.25}});
+    let out = p.join("audio.mp4");
+    render(p, Endpoint::MixVideo, &spec, &out, Format::Mp4);
+    let a = probe(&out, "a:0");
+    assert_eq!(a["codec_name"], "opus");
+    assert_eq!(a["sample_rate"], "48000");
+    assert_eq!(a["channels"], 2);
+    let dur: f64 = a["duration"].as_str().and_then(|d| d.parse().ok()).unwrap();
+    assert!((dur - 3.0).abs() < 0.1, "audio duration {dur}");
+    let s = audio_mono(&out, 0.5, 2.5);
+    let (v, m) = (tone_db(&s, 440.0), tone_db(&s, 880.0));
+    assert!((v - m - 12.04).abs() < 1.5, "voice {v:.1} dB, music {m:.1} dB");
+    assert!(s.iter().all(|x| x.abs() <= 1.0));
+}
+
+#[test]
+fn y4m_output_has_raw_frames() {
+    let dir = setup();
+    let out = dir.path().join("raw.y4m");
+    render(dir.path(), Endpoint::SimpleVideo, &two_stills(None), &out, Format::Y4m);
+    let v = probe(&out, "v:0");
+    assert_eq!(v["codec_name"], "rawvideo");
+    let size = std::fs::metadata(&out).unwrap().len();
+    let frame = 854 * 480 * 3 / 2 + 6;
+    assert!(size >= 60 * frame && size < 60 * frame + 200, "{size}");
+    assert_near(mean_rgb(&frame_at(&out, 3.5), 100, 100, 700, 400), [30.0, 30.0, 220.0], 20.0, "y4m colour (y4m carries no matrix: ffmpeg assumes BT.601)");
+}

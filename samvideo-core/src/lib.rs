@@ -23,8 +23,13 @@
 #![warn(missing_docs)]
 
 pub mod audio;
+pub mod compose;
+pub mod encode;
 pub mod error;
+pub mod frame;
 pub mod media;
+pub mod mux;
+pub mod plan;
 pub mod request;
 pub mod render;
 pub mod validate;

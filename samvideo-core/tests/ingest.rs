@@ -538,6 +538,15 @@ fn http_errors_name_the_status() {
 }
 
 #[test]
+fn unusable_limits_are_refused_up_front() {
+    let bad = Limits::default().with_fetch_timeout(Duration::ZERO);
+    match HttpSource::new(NetPolicy::new(), bad) {
+        Err(e) => assert_eq!(e.to_string(), "invalid limit fetch_timeout: must be > 0"),
+        Ok(_) => panic!("a zero fetch timeout was accepted"),
+    }
+}
+
+#[test]
 fn a_closed_port_is_a_network_error() {
     let port = TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())

@@ -49,9 +49,12 @@ pub struct HttpSource {
 }
 
 impl HttpSource {
-    /// A source that fetches under `policy` and `limits`. Fails only if the TLS backend or
-    /// the client's I/O thread cannot start. Do not call from async code.
+    /// A source that fetches under `policy` and `limits`. Fails if `limits` do not validate
+    /// or the TLS backend or the client's I/O thread cannot start. Do not call from async code.
     pub fn new(policy: NetPolicy, limits: Limits) -> Result<Self, MediaError> {
+        limits
+            .validate()
+            .map_err(|e| MediaError::Limit(e.to_string()))?;
         let policy = Arc::new(policy);
         let client = reqwest::blocking::Client::builder()
             .redirect(reqwest::redirect::Policy::none())

@@ -218,7 +218,7 @@ impl Limits {
 
 /// `50 MP`, `12.5 MP`.
 fn megapixels(pixels: u64) -> String {
-    if pixels % 1_000_000 == 0 {
+    if pixels.is_multiple_of(1_000_000) {
         format!("{} MP", pixels / 1_000_000)
     } else {
         format!("{:.1} MP", pixels as f64 / 1e6)
@@ -281,7 +281,7 @@ mod tests {
         let msg = |r: Result<(), MediaError>| r.map_err(|e| e.to_string());
         assert_eq!(msg(l.check_image(20_000, 20_000)), Err("20000x20000 exceeds the 50 MP limit".into()));
         assert_eq!(msg(l.check_image(10_000, 5_000)), Ok(()));
-        assert_eq!(msg(l.check_image(u32::MAX, u32::MAX)).is_err(), true);
+        assert!(msg(l.check_image(u32::MAX, u32::MAX)).is_err());
         assert_eq!(
             msg(l.clone().with_max_image_pixels(12_500_000).check_image(5000, 5000)),
             Err("5000x5000 exceeds the 12.5 MP limit".into())
@@ -295,7 +295,7 @@ mod tests {
             msg(l.check_input_video(1920, 1080, 3600.0)),
             Err("video of 3600 s exceeds the 1800 s limit".into())
         );
-        assert_eq!(msg(l.check_input_video(1920, 1080, f64::INFINITY)).is_err(), true);
+        assert!(msg(l.check_input_video(1920, 1080, f64::INFINITY)).is_err());
         assert_eq!(msg(l.check_output_seconds(900.5)), Err("output of 900.5 s exceeds the 600 s limit".into()));
         assert_eq!(msg(l.check_output_seconds(600.0)), Ok(()));
         assert_eq!(msg(l.check_clips(150)), Err("150 clips exceed the 100 clip limit".into()));

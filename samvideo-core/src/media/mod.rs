@@ -10,8 +10,10 @@
 pub mod cache;
 pub mod http;
 pub mod limits;
+pub mod image;
 pub mod local;
 pub mod net_policy;
+pub mod video;
 
 use std::sync::Arc;
 
