@@ -30,7 +30,6 @@ async fn a_render_error_ends_failed_with_the_message() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs render_to_file to produce MP4s (today rav1e panics: plane not padded); un-ignore when the renderer lands"]
 async fn create_render_download_and_ffprobe_reads_av1() {
     let media = tempfile::tempdir().expect("tmp");
     make_png(&media.path().join("card.png"), 320, 180);
@@ -63,7 +62,6 @@ async fn create_render_download_and_ffprobe_reads_av1() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs render_to_file to produce MP4s (today rav1e panics: plane not padded); un-ignore when the renderer lands"]
 async fn cancel_a_running_and_a_pending_task() {
     let media = tempfile::tempdir().expect("tmp");
     make_png(&media.path().join("card.png"), 320, 180);
@@ -191,7 +189,6 @@ async fn a_failing_preview_answers_preview_failed() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs render_to_file to produce MP4s; un-ignore when the renderer lands"]
 async fn a_preview_renders_synchronously_to_a_playable_file() {
     let media = tempfile::tempdir().expect("tmp");
     make_png(&media.path().join("card.png"), 320, 180);
