@@ -57,6 +57,10 @@ const MIGRATIONS: &[&str] = &[
         updated_at    TEXT NOT NULL
     );
     CREATE INDEX templates_by_owner ON templates(owner_key_id);",
+    // 2: export deliveries (attempts per destination). Reserved slot, filled by the exports work.
+    "",
+    // 3: AI jobs, the credits ledger, video packs. Reserved slot, filled by the AI/credits work.
+    "",
 ];
 
 /// Bring the schema up to date.
