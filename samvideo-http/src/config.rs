@@ -82,6 +82,9 @@ pub enum ConfigError {
     /// A plan limit entry does not parse.
     #[error("invalid plan limit {0:?} (expected PLAN=N, e.g. basic=100; 0 means unlimited)")]
     PlanLimit(String),
+    /// A media limit cannot work (zero sizes or timeouts, ...).
+    #[error(transparent)]
+    MediaLimit(#[from] samvideo_core::media::limits::InvalidLimit),
     /// A config file line does not parse.
     #[error("config file {path}: line {line}: {reason}")]
     File {
@@ -136,6 +139,9 @@ pub struct ServerConfig {
     pub preview_timeout: Duration,
     /// Attempts a task gets when the server dies under it before it is marked failed.
     pub max_attempts: u32,
+    /// Bounds on what one job may fetch and decode (bytes, timeouts, redirects, pixels,
+    /// input video size and length, output length, clips); see `docs/ingest.md`.
+    pub media_limits: samvideo_core::media::limits::Limits,
 }
 
 impl Default for ServerConfig {
@@ -160,6 +166,7 @@ impl Default for ServerConfig {
             plan_limits,
             preview_timeout: Duration::from_secs(120),
             max_attempts: 2,
+            media_limits: samvideo_core::media::limits::Limits::default(),
         }
     }
 }
@@ -168,6 +175,11 @@ impl ServerConfig {
     /// Defaults with `data_dir`.
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
         ServerConfig { data_dir: data_dir.into(), ..Default::default() }
+    }
+    /// Set the media limits.
+    pub fn with_media_limits(mut self, limits: samvideo_core::media::limits::Limits) -> Self {
+        self.media_limits = limits;
+        self
     }
     /// Set the listen address.
     pub fn with_addr(mut self, addr: SocketAddr) -> Self {
@@ -237,6 +249,7 @@ impl ServerConfig {
                 return Err(ConfigError::PublicUrl(url.clone()));
             }
         }
+        self.media_limits.validate()?;
         for sub in ["", "outputs", "previews", "tmp"] {
             let p = self.data_dir.join(sub);
             std::fs::create_dir_all(&p).map_err(|e| ConfigError::DataDir {

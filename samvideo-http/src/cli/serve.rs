@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use crate::config::{parse_plan_limits, read_config_file, ConfigError, Rate, ServerConfig};
 use crate::server::Server;
+use samvideo_core::media::limits::Limits;
 
 /// Arguments of `samvideo serve`.
 #[derive(clap::Args, Debug, Default)]
@@ -68,6 +69,33 @@ pub struct ServeArgs {
     /// Times a task is started again after the server died under it [default: 2].
     #[arg(long, env = "SAMVIDEO_MAX_ATTEMPTS")]
     pub max_attempts: Option<u32>,
+    /// Largest media item in MiB [default: 200].
+    #[arg(long, env = "SAMVIDEO_MAX_ITEM_MB")]
+    pub max_item_mb: Option<u64>,
+    /// Largest sum of a job's media in MiB [default: 1024].
+    #[arg(long, env = "SAMVIDEO_MAX_JOB_MB")]
+    pub max_job_mb: Option<u64>,
+    /// Seconds to wait for a connection to a media host [default: 10].
+    #[arg(long, env = "SAMVIDEO_CONNECT_TIMEOUT_SECS")]
+    pub connect_timeout_secs: Option<f64>,
+    /// Seconds one media item may take to download, redirects included [default: 30].
+    #[arg(long, env = "SAMVIDEO_FETCH_TIMEOUT_SECS")]
+    pub fetch_timeout_secs: Option<f64>,
+    /// Redirects followed per media item [default: 10].
+    #[arg(long, env = "SAMVIDEO_MAX_REDIRECTS")]
+    pub max_redirects: Option<u32>,
+    /// Largest image in megapixels, checked from the header [default: 50].
+    #[arg(long, env = "SAMVIDEO_MAX_IMAGE_MEGAPIXELS")]
+    pub max_image_megapixels: Option<u64>,
+    /// Longest input video in seconds [default: 1800].
+    #[arg(long, env = "SAMVIDEO_MAX_INPUT_VIDEO_SECS")]
+    pub max_input_video_secs: Option<f64>,
+    /// Largest input video width or height in pixels [default: 4096].
+    #[arg(long, env = "SAMVIDEO_MAX_INPUT_VIDEO_SIDE")]
+    pub max_input_video_side: Option<u32>,
+    /// Longest output video in seconds [default: 600].
+    #[arg(long, env = "SAMVIDEO_MAX_OUTPUT_SECS")]
+    pub max_output_secs: Option<f64>,
 }
 
 /// A setting from the flag/env value, else the config file, else `None`.
@@ -145,7 +173,41 @@ impl ServeArgs {
         if let Some(v) = pick(self.max_attempts, &file, "SAMVIDEO_MAX_ATTEMPTS")? {
             c.max_attempts = v.max(1);
         }
+        self.media_limits(&file, &mut c.media_limits)?;
         Ok(c)
+    }
+
+    /// The media limits (`docs/ingest.md`) from flags, environment and the config file.
+    fn media_limits(&self, file: &HashMap<String, String>, l: &mut Limits) -> Result<(), ConfigError> {
+        const MIB: u64 = 1024 * 1024;
+        if let Some(v) = pick(self.max_item_mb, file, "SAMVIDEO_MAX_ITEM_MB")? {
+            l.max_item_bytes = v.saturating_mul(MIB);
+        }
+        if let Some(v) = pick(self.max_job_mb, file, "SAMVIDEO_MAX_JOB_MB")? {
+            l.max_job_bytes = v.saturating_mul(MIB);
+        }
+        if let Some(v) = pick(self.connect_timeout_secs, file, "SAMVIDEO_CONNECT_TIMEOUT_SECS")? {
+            l.connect_timeout = secs(v);
+        }
+        if let Some(v) = pick(self.fetch_timeout_secs, file, "SAMVIDEO_FETCH_TIMEOUT_SECS")? {
+            l.fetch_timeout = secs(v);
+        }
+        if let Some(v) = pick(self.max_redirects, file, "SAMVIDEO_MAX_REDIRECTS")? {
+            l.max_redirects = v;
+        }
+        if let Some(v) = pick(self.max_image_megapixels, file, "SAMVIDEO_MAX_IMAGE_MEGAPIXELS")? {
+            l.max_image_pixels = v.saturating_mul(1_000_000);
+        }
+        if let Some(v) = pick(self.max_input_video_secs, file, "SAMVIDEO_MAX_INPUT_VIDEO_SECS")? {
+            l.max_input_video_seconds = v;
+        }
+        if let Some(v) = pick(self.max_input_video_side, file, "SAMVIDEO_MAX_INPUT_VIDEO_SIDE")? {
+            l.max_input_video_side = v;
+        }
+        if let Some(v) = pick(self.max_output_secs, file, "SAMVIDEO_MAX_OUTPUT_SECS")? {
+            l.max_output_seconds = v;
+        }
+        Ok(())
     }
 }
 

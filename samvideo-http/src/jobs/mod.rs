@@ -242,7 +242,12 @@ impl Jobs {
     pub async fn preview(&self, request: CreateRequest, out: PathBuf) -> Result<RenderSummary, PreviewError> {
         let _permit = self.inner.previews.acquire().await.map_err(|e| PreviewError::Crashed(e.to_string()))?;
         let cancel = CancelToken::new();
-        let options = RenderOptions { preview: true, cancel: cancel.clone(), ..Default::default() };
+        let options = RenderOptions {
+            preview: true,
+            cancel: cancel.clone(),
+            limits: Some(self.inner.config.media_limits.clone()),
+            ..Default::default()
+        };
         let source = self.inner.source.clone();
         let tmp = self.inner.config.tmp_dir().join(format!(
             "{}.part",
@@ -321,6 +326,7 @@ impl Jobs {
         let options = RenderOptions {
             cancel: running.cancel.clone(),
             progress: Some(self.progress_fn(&id, &running)),
+            limits: Some(self.inner.config.media_limits.clone()),
             ..Default::default()
         };
         let source = self.inner.source.clone();

@@ -6,7 +6,6 @@
 use std::sync::Arc;
 
 use samvideo_core::media::http::HttpSource;
-use samvideo_core::media::limits::Limits;
 use samvideo_core::media::net_policy::NetPolicy;
 use samvideo_core::media::{MediaError, MediaSource};
 
@@ -16,5 +15,5 @@ use crate::config::ServerConfig;
 /// off the async runtime.
 pub fn media_source(config: &ServerConfig) -> Result<Arc<dyn MediaSource>, MediaError> {
     let policy = NetPolicy::new().with_allow_private_network(config.allow_private_network);
-    Ok(Arc::new(HttpSource::new(policy, Limits::default())?))
+    Ok(Arc::new(HttpSource::new(policy, config.media_limits.clone())?))
 }
