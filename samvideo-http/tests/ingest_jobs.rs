@@ -1,0 +1,195 @@
+//! Hostile media through the whole service: each bad item ends its task `failed` with a
+//! message naming the item and the reason, nothing is left in the temp dir, memory stays
+//! small on a decompression bomb, and the next good job still completes. Without
+//! `--allow-private-network`, loopback media is refused before any request reaches it.
+
+mod support;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{header, Response, StatusCode};
+use axum::routing::get;
+use samvideo_core::media::limits::Limits;
+use samvideo_http::config::Plan;
+use serde_json::{json, Value};
+use support::{make_png, relaxed, TestServer};
+
+const CORE: &str = "/api/function/video-generation";
+
+/// CRC-32 (IEEE) for PNG chunks.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= b as u32;
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+        }
+    }
+    !crc
+}
+
+fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+    out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+    let start = out.len();
+    out.extend_from_slice(kind);
+    out.extend_from_slice(data);
+    let crc = crc32(&out[start..]);
+    out.extend_from_slice(&crc.to_be_bytes());
+}
+
+/// A valid PNG header announcing `w`x`h` RGBA with a token IDAT: 400 MP of promises in
+/// ~70 bytes. A decoder that trusted it would allocate 1.6 GB.
+fn png_bomb(w: u32, h: u32) -> Vec<u8> {
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&w.to_be_bytes());
+    ihdr.extend_from_slice(&h.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 6, 0, 0, 0]);
+    chunk(&mut out, b"IHDR", &ihdr);
+    chunk(&mut out, b"IDAT", &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]);
+    chunk(&mut out, b"IEND", &[]);
+    out
+}
+
+/// Loopback media server: good, bomb, truncated, mislabelled, missing and slow items; counts
+/// every request it sees.
+async fn media_server(good: Vec<u8>) -> (String, Arc<AtomicUsize>) {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let png = |bytes: Vec<u8>| {
+        move || {
+            let bytes = bytes.clone();
+            async move { Response::builder().header(header::CONTENT_TYPE, "image/png").body(Body::from(bytes)).expect("response") }
+        }
+    };
+    let truncated = good[..good.len() / 2].to_vec();
+    let counter = hits.clone();
+    let app = axum::Router::new()
+        .route("/good.png", get(png(good)))
+        .route("/bomb.png", get(png(png_bomb(20_000, 20_000))))
+        .route("/truncated.png", get(png(truncated)))
+        .route("/mislabelled.png", get(png(b"<html><body>Not an image</body></html>".to_vec())))
+        .route("/missing.png", get(|| async { StatusCode::NOT_FOUND }))
+        .route(
+            "/slow.png",
+            get(|| async {
+                tokio::time::sleep(Duration::from_secs(20)).await;
+                StatusCode::OK
+            }),
+        )
+        .layer(axum::middleware::from_fn(move |req, next: axum::middleware::Next| {
+            let counter = counter.clone();
+            async move {
+                counter.fetch_add(1, Ordering::SeqCst);
+                next.run(req).await
+            }
+        }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (format!("http://{addr}"), hits)
+}
+
+/// A two-item job: a good still first, the item under test at `media_list[1]`.
+fn two_items(good: &str, bad: &str) -> Value {
+    json!({
+        "media_list": [{"type": "image", "url": good, "duration": 1}, {"type": "image", "url": bad, "duration": 1}],
+        "settings": {"aspect_ratio": "16:9", "output_quality": "low", "fps": 15}
+    })
+}
+
+async fn run(t: &TestServer, key: &str, body: &Value) -> Value {
+    let (code, created) = t.post(key, &format!("{CORE}/simple-video"), body).await;
+    assert_eq!(code, 200, "{created}");
+    let id = created["data"]["id"].as_str().expect("id").to_string();
+    t.wait_terminal(key, &id, 120).await
+}
+
+/// Peak resident memory of this process so far, in MiB (Linux `VmHWM`).
+fn peak_rss_mib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<u64>().ok())
+        .map(|kb| kb / 1024)
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_bad_item_fails_its_task_by_name_and_a_good_job_still_completes() {
+    let media = tempfile::tempdir().expect("tmp");
+    let good_path = media.path().join("good.png");
+    make_png(&good_path, 320, 180);
+    let (base, _) = media_server(std::fs::read(&good_path).expect("png")).await;
+    let good = format!("{base}/good.png");
+
+    let dir = tempfile::tempdir().expect("tmp");
+    let limits = Limits::default().with_fetch_timeout(Duration::from_secs(2));
+    let t = TestServer::start(relaxed(dir.path()).with_media_limits(limits)).await;
+    let key = t.key("k", Plan::Pro);
+
+    let before = peak_rss_mib();
+    let cases = [
+        ("bomb.png", "20000x20000 exceeds the 50 MP limit"),
+        ("truncated.png", "corrupt image"),
+        ("mislabelled.png", "not a supported image"),
+        ("missing.png", "HTTP 404"),
+        ("slow.png", "timed out after 2 s"),
+    ];
+    for (name, reason) in cases {
+        let bad = format!("{base}/{name}");
+        let d = run(&t, &key, &two_items(&good, &bad)).await;
+        assert_eq!(d["status"], "failed", "{name}: {d}");
+        let error = d["error"].as_str().unwrap_or_default();
+        eprintln!("{name}: {error}");
+        assert!(error.starts_with(&format!("media_list[1] ({bad}): ")), "{name}: names the item and URL: {error:?}");
+        assert!(error.contains(reason), "{name}: says why ({reason:?}): {error:?}");
+        assert!(d["output_url"].is_null(), "{name}: no output");
+        let left: Vec<_> = std::fs::read_dir(dir.path().join("tmp")).expect("tmp").flatten().map(|e| e.file_name()).collect();
+        assert!(left.is_empty(), "{name}: temp files left behind: {left:?}");
+    }
+    let growth = peak_rss_mib().saturating_sub(before);
+    assert!(growth < 300, "a 20000x20000 header must not be decoded: peak RSS grew {growth} MiB");
+
+    let d = run(&t, &key, &two_items(&good, &good)).await;
+    assert_eq!(d["status"], "completed", "the service still renders: {d}");
+    assert!(d["settings"]["size_bytes"].as_i64().is_some_and(|n| n > 0), "{d}");
+    let (code, health) = t.get(&key, "/api/async/health").await;
+    assert_eq!(code, 200, "{health}");
+    t.server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn loopback_media_is_refused_by_default_before_any_request() {
+    let media = tempfile::tempdir().expect("tmp");
+    let good_path = media.path().join("good.png");
+    make_png(&good_path, 320, 180);
+    let (base, hits) = media_server(std::fs::read(&good_path).expect("png")).await;
+    let port = base.rsplit(':').next().expect("port").to_string();
+
+    let dir = tempfile::tempdir().expect("tmp");
+    let t = TestServer::start(relaxed(dir.path()).with_allow_private_network(false)).await;
+    let key = t.key("k", Plan::Pro);
+    // The same loopback server under spellings a string check would miss.
+    for host in ["127.0.0.1", "2130706433", "0x7f.1", "[::ffff:127.0.0.1]", "0.0.0.0", "localhost"] {
+        let url = format!("http://{host}:{port}/good.png");
+        let d = run(&t, &key, &json!({
+            "media_list": [{"type": "image", "url": url, "duration": 1}],
+            "settings": {"aspect_ratio": "16:9", "output_quality": "low", "fps": 15}
+        }))
+        .await;
+        assert_eq!(d["status"], "failed", "{host}: {d}");
+        let error = d["error"].as_str().unwrap_or_default();
+        eprintln!("{host}: {error}");
+        assert!(error.starts_with("media_list[0] ("), "{host}: names the item: {error:?}");
+        assert!(error.contains("is not allowed"), "{host}: says the address is refused: {error:?}");
+    }
+    assert_eq!(hits.load(Ordering::SeqCst), 0, "the loopback server must see no request at all");
+    t.server.stop().await;
+}
