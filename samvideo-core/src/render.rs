@@ -580,8 +580,9 @@ fn write_mp4(
     };
     let audio_track = audio.as_ref().and_then(|a| {
         let pre_skip = a.encoder.as_ref()?.pre_skip();
-        let samples = a.mixer.total_frames() + pre_skip as u64;
-        Some(OpusTrack { pre_skip, packets: samples.div_ceil(960) as usize + 2 })
+        let audio_samples = a.mixer.total_frames();
+        let samples = audio_samples + pre_skip as u64;
+        Some(OpusTrack { pre_skip, packets: samples.div_ceil(960) as usize + 2, samples: audio_samples })
     });
     let mut mp4 = Mp4Writer::create(out, plan.width, plan.height, plan.fps, plan.frame_count, audio_track).map_err(mux_err)?;
     let mut packets = Vec::new();

@@ -4,6 +4,14 @@
 //!
 //! Sample data is appended to the file as it arrives; the muxer keeps only the sample
 //! table. Creation time is fixed at 0 so two renders of one spec give the same bytes.
+//!
+//! A/V timing: Opus packets always cover `pre_skip + audio + padding` samples, so without
+//! help a player would see the audio run 20-40 ms longer than the video. `shiguredo_mp4`
+//! writes no edit lists, so [`Mp4Writer::finish`] edits its `moov` before writing it: the
+//! Opus track gets an `elst` edit starting at `media_time = pre_skip` and lasting exactly
+//! the real audio length ([`OpusTrack::samples`]), the movie timescale becomes 48 kHz (every
+//! integer fps up to 60 that divides 48000 maps exactly) and each `tkhd`/`mvhd` duration is
+//! restated in it. This is the layout ffmpeg's own MP4 muxer writes for Opus.
 
 use std::fs::File;
 use std::io::{BufWriter, Seek, SeekFrom, Write};
@@ -12,11 +20,13 @@ use std::path::Path;
 use std::time::Duration;
 
 use shiguredo_mp4::boxes::{
-    AudioSampleEntryFields, Av01Box, Av1cBox, DopsBox, OpusBox, SampleEntry, UnknownBox,
-    VisualSampleEntryFields,
+    AudioSampleEntryFields, Av01Box, Av1cBox, DopsBox, EdtsBox, ElstBox, ElstEntry, HdlrBox, MoovBox, OpusBox, SampleEntry, UnknownBox, VisualSampleEntryFields,
 };
 use shiguredo_mp4::mux::{estimate_maximum_moov_box_size, Mp4FileMuxer, Mp4FileMuxerOptions, Sample};
-use shiguredo_mp4::{BoxSize, BoxType, FixedPointNumber, TrackKind, Uint};
+use shiguredo_mp4::{BoxSize, BoxType, Encode, FixedPointNumber, TrackKind, Uint};
+
+/// Movie timescale when the file has audio: the Opus sample rate.
+const AUDIO_TIMESCALE: u32 = 48_000;
 
 /// Muxing failure.
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +50,9 @@ pub struct OpusTrack {
     pub pre_skip: u16,
     /// Expected packet count (sizes the reserved `moov` space).
     pub packets: usize,
+    /// Real audio length in 48 kHz samples (after pre-skip, before the last packet's
+    /// padding): the duration of the edit list, normally the video's duration.
+    pub samples: u64,
 }
 
 /// Streams AV1 (and Opus) samples into an MP4 file.
@@ -53,6 +66,9 @@ pub struct Mp4Writer {
     video_entry: Option<SampleEntry>,
     audio: Option<OpusTrack>,
     audio_entry_sent: bool,
+    /// Where the `free` box reserved for the `moov` starts, and its total size.
+    reserved_at: u64,
+    reserved_len: u64,
 }
 
 impl Mp4Writer {
@@ -62,13 +78,20 @@ impl Mp4Writer {
         if let Some(a) = audio {
             counts.push(a.packets + 16);
         }
+        let reserved = estimate_maximum_moov_box_size(&counts) + 4096;
         let options = Mp4FileMuxerOptions {
-            reserved_moov_box_size: estimate_maximum_moov_box_size(&counts) + 4096,
+            reserved_moov_box_size: reserved,
             creation_timestamp: Duration::ZERO,
         };
         let muxer = Mp4FileMuxer::with_options(options).map_err(mux_err)?;
         let mut file = BufWriter::with_capacity(1 << 20, File::create(path)?);
         let initial = muxer.initial_boxes_bytes();
+        // Initial bytes: `ftyp`, then `free` (header + reserved payload), then `mdat` header.
+        let ftyp_len = initial
+            .get(..4)
+            .and_then(|b| b.try_into().ok())
+            .map(u32::from_be_bytes)
+            .ok_or_else(|| MuxError::Mux("muxer wrote no ftyp".into()))?;
         file.write_all(initial)?;
         let pos = initial.len() as u64;
         Ok(Mp4Writer {
@@ -81,6 +104,8 @@ impl Mp4Writer {
             video_entry: None,
             audio,
             audio_entry_sent: false,
+            reserved_at: u64::from(ftyp_len),
+            reserved_len: reserved as u64 + 8,
         })
     }
 
@@ -128,19 +153,87 @@ impl Mp4Writer {
         self.append(TrackKind::Audio, entry, true, NonZeroU32::new(48_000).expect("non-zero"), samples, data)
     }
 
-    /// Write the `moov` box and close the file. Returns the file size.
+    /// Write the `moov` box (with the audio edit list) and close the file. Returns the file
+    /// size.
     pub fn finish(mut self) -> Result<u64, MuxError> {
         let finalized = self.muxer.finalize().map_err(mux_err)?;
+        let mut moov = finalized.moov_box().clone();
+        if let Some(track) = self.audio.filter(|_| self.audio_entry_sent) {
+            add_audio_edit(&mut moov, track)?;
+        }
+        let moov_bytes = moov.encode_to_vec().map_err(mux_err)?;
+        // The mdat header is the muxer's; the moov goes where we reserved space, or at the
+        // end of the file when it does not fit (then the reserved `free` box stays as is).
+        let mdat_header: Vec<(u64, Vec<u8>)> = finalized
+            .offset_and_bytes_pairs()
+            .skip(1)
+            .map(|(o, b)| (o, b.to_vec()))
+            .collect();
         self.file.flush()?;
         let mut file = self.file.into_inner().map_err(|e| MuxError::Io(e.into_error()))?;
-        for (offset, bytes) in finalized.offset_and_bytes_pairs() {
-            file.seek(SeekFrom::Start(offset))?;
+        for (offset, bytes) in &mdat_header {
+            file.seek(SeekFrom::Start(*offset))?;
             file.write_all(bytes)?;
+        }
+        let moov_len = moov_bytes.len() as u64;
+        if moov_len == self.reserved_len || moov_len + 8 <= self.reserved_len {
+            file.seek(SeekFrom::Start(self.reserved_at))?;
+            file.write_all(&moov_bytes)?;
+            if moov_len < self.reserved_len {
+                // A `free` box over the rest of the reserved space.
+                let rest = u32::try_from(self.reserved_len - moov_len).map_err(mux_err)?;
+                file.write_all(&rest.to_be_bytes())?;
+                file.write_all(b"free")?;
+            }
+        } else {
+            file.seek(SeekFrom::Start(self.pos))?;
+            file.write_all(&moov_bytes)?;
         }
         file.flush()?;
         file.sync_all()?;
-        Ok(self.pos.max(file.metadata()?.len()))
+        Ok(file.metadata()?.len())
     }
+}
+
+/// Give the Opus track its edit list (skip `pre_skip`, play `track.samples`), move the
+/// movie to a 48 kHz timescale and restate every `tkhd` and the `mvhd` duration in it.
+fn add_audio_edit(moov: &mut MoovBox, track: OpusTrack) -> Result<(), MuxError> {
+    let movie_ts = AUDIO_TIMESCALE;
+    let mut longest = 0u64;
+    for trak in &mut moov.trak_boxes {
+        let media = &trak.mdia_box.mdhd_box;
+        let media_ts = u64::from(media.timescale.get());
+        let duration = if trak.mdia_box.hdlr_box.handler_type == HdlrBox::HANDLER_TYPE_SOUN {
+            // Never claim more than the packets hold.
+            let available = media.duration.saturating_sub(u64::from(track.pre_skip));
+            let samples = track.samples.min(available);
+            let edit = rescale(samples, u64::from(AUDIO_TIMESCALE), u64::from(movie_ts));
+            trak.edts_box = Some(EdtsBox {
+                elst_box: Some(ElstBox {
+                    entries: vec![ElstEntry {
+                        edit_duration: edit,
+                        media_time: i64::from(track.pre_skip),
+                        media_rate: FixedPointNumber::new(1i16, 0),
+                    }],
+                }),
+                unknown_boxes: Vec::new(),
+            });
+            edit
+        } else {
+            rescale(media.duration, media_ts, u64::from(movie_ts))
+        };
+        trak.tkhd_box.duration = duration;
+        longest = longest.max(duration);
+    }
+    moov.mvhd_box.timescale = NonZeroU32::new(movie_ts).ok_or_else(|| MuxError::Mux("timescale 0".into()))?;
+    moov.mvhd_box.duration = longest;
+    Ok(())
+}
+
+/// `value` in units of `1/from` s, as units of `1/to` s (rounded to nearest).
+fn rescale(value: u64, from: u64, to: u64) -> u64 {
+    let from = from.max(1);
+    ((u128::from(value) * u128::from(to) + u128::from(from) / 2) / u128::from(from)) as u64
 }
 
 fn av01_entry(width: u16, height: u16, seq_obu: &[u8]) -> Result<SampleEntry, MuxError> {

@@ -16,7 +16,8 @@ use crate::request::{
 pub const DEFAULT_IMAGE_SECONDS: f64 = 3.0;
 /// Transition length when `transition_type` is set without `transition_duration`.
 pub const DEFAULT_TRANSITION_SECONDS: f64 = 0.5;
-/// When images share a voice-over, the video ends this long after the voice.
+/// When images share a voice-over, the video ends this long after the voice (plus whole-frame
+/// rounding: under a frame without transitions, a few frames with them).
 pub const VOICE_TAIL_SECONDS: f64 = 0.5;
 /// Frames per second when none is asked.
 pub const DEFAULT_FPS: u32 = 30;
@@ -274,6 +275,34 @@ fn secs_to_frames(secs: f64, fps: u32) -> u64 {
     (secs * fps as f64).round().max(0.0) as u64
 }
 
+/// Frames of a timeline of clips `lens` joined by transitions of `want_tf` frames, each
+/// clamped to half of both neighbours (as step 4 of [`build`] places them).
+fn timeline_frames(lens: &[u64], want_tf: u64) -> u64 {
+    let overlaps: u64 = lens.windows(2).map(|w| want_tf.min(w[0] / 2).min(w[1] / 2)).sum();
+    lens.iter().sum::<u64>().saturating_sub(overlaps)
+}
+
+/// Whole-frame lengths for the clips at `open` (the images sharing a voice-over) so the
+/// timeline is at least `target` frames, and as short as that allows: the fewest frames in
+/// total, spread evenly (the first images get the extra frame), at least one each.
+fn share_frames(lens: &[u64], open: &[usize], target: u64, want_tf: u64) -> Vec<u64> {
+    let n = open.len().max(1) as u64;
+    let mut lens = lens.to_vec();
+    let fixed: u64 = lens.iter().enumerate().filter(|(i, _)| !open.contains(i)).map(|(_, l)| *l).sum();
+    // Start from no overlap; each transition can take back at most `want_tf` frames.
+    let mut total = target.saturating_sub(fixed).max(n);
+    let most = total + want_tf * lens.len() as u64 + n;
+    loop {
+        for (k, &i) in open.iter().enumerate() {
+            lens[i] = total / n + u64::from((k as u64) < total % n);
+        }
+        if timeline_frames(&lens, want_tf) >= target || total >= most {
+            return open.iter().map(|&i| lens[i]).collect();
+        }
+        total += 1;
+    }
+}
+
 /// One visual item before it is placed on the timeline.
 struct Pending {
     label: String,
@@ -348,16 +377,20 @@ fn build(
     let open: Vec<usize> = (0..pending.len()).filter(|&i| pending[i].seconds.is_nan()).collect();
     if !open.is_empty() {
         let voice_len = spec.voice.as_ref().and_then(|(_, url, _)| duration_of(url));
-        let per_image = match voice_len {
+        match voice_len {
             Some(v) if open.len() == pending.iter().filter(|p| p.source == ClipSource::Image).count() => {
-                let fixed: f64 = pending.iter().filter(|p| !p.seconds.is_nan()).map(|p| p.seconds).sum();
-                let overlaps = transition_secs * pending.len().saturating_sub(1) as f64;
-                ((v + VOICE_TAIL_SECONDS + overlaps - fixed) / open.len() as f64).clamp(0.5, 30.0)
+                let lens: Vec<u64> = pending.iter().map(|p| if p.seconds.is_nan() { 0 } else { secs_to_frames(p.seconds, fps).max(1) }).collect();
+                let target = ((v + VOICE_TAIL_SECONDS) * fps as f64).ceil().max(1.0) as u64;
+                let frames = share_frames(&lens, &open, target, secs_to_frames(transition_secs, fps));
+                for (i, f) in open.iter().zip(frames) {
+                    pending[*i].seconds = f as f64 / fps as f64;
+                }
             }
-            _ => DEFAULT_IMAGE_SECONDS,
-        };
-        for i in open {
-            pending[i].seconds = per_image;
+            _ => {
+                for i in open {
+                    pending[i].seconds = DEFAULT_IMAGE_SECONDS;
+                }
+            }
         }
     }
 
