@@ -95,6 +95,9 @@ pub enum ConfigError {
         /// What is wrong.
         reason: String,
     },
+    /// Export settings (SMTP relay, retry schedule, known-hosts file) are wrong.
+    #[error(transparent)]
+    Exports(#[from] crate::exports::ExportsConfigError),
     /// The data directory cannot be created.
     #[error("cannot create data dir {path}: {reason}")]
     DataDir {
@@ -142,6 +145,9 @@ pub struct ServerConfig {
     /// Bounds on what one job may fetch and decode (bytes, timeouts, redirects, pixels,
     /// input video size and length, output length, clips); see `docs/ingest.md`.
     pub media_limits: samvideo_core::media::limits::Limits,
+    /// Export delivery: SMTP relay, default webhook secret, retry schedule, SFTP host keys
+    /// (see `docs/exports.md`).
+    pub exports: crate::exports::ExportsConfig,
 }
 
 impl Default for ServerConfig {
@@ -167,6 +173,7 @@ impl Default for ServerConfig {
             preview_timeout: Duration::from_secs(120),
             max_attempts: 2,
             media_limits: samvideo_core::media::limits::Limits::default(),
+            exports: crate::exports::ExportsConfig::default(),
         }
     }
 }
@@ -226,6 +233,12 @@ impl ServerConfig {
     /// Set the advanced body limit.
     pub fn with_max_advanced_body(mut self, bytes: usize) -> Self {
         self.max_advanced_body = bytes;
+        self
+    }
+
+    /// Set the export delivery settings.
+    pub fn with_exports(mut self, exports: crate::exports::ExportsConfig) -> Self {
+        self.exports = exports;
         self
     }
 

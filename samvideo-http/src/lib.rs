@@ -21,6 +21,8 @@
 //! - `store/`    SQLite: migrations, keys (hashed), tasks (the durable queue), templates
 //! - `jobs/`     workers, cancel tokens, inactivity timeout, restart recovery, previews,
 //!   the [`jobs::hooks::TaskHook`] seam for export delivery, the media source
+//! - `exports/`  [`exports::Exporter`]: webhooks (signed), FTP, SFTP, email; the persistent
+//!   delivery queue behind `settings.export_delivery`
 //! - `metrics`   Prometheus counters
 //! - `reply`     [`reply::HttpError`]: the documented error payloads
 //!
@@ -32,6 +34,7 @@
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod exports;
 pub mod jobs;
 pub mod limits;
 pub mod metrics;

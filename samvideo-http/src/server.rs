@@ -13,7 +13,8 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::config::{ConfigError, ServerConfig};
-use crate::jobs::hooks::{NoDelivery, TaskHook};
+use crate::exports::Exporter;
+use crate::jobs::hooks::TaskHook;
 use crate::jobs::{source, Jobs};
 use crate::limits::Limiters;
 use crate::metrics::Metrics;
@@ -50,18 +51,30 @@ pub struct Server {
     shutdown: Option<oneshot::Sender<()>>,
     serve: JoinHandle<std::io::Result<()>>,
     workers: Vec<JoinHandle<()>>,
+    exporter: Option<Arc<Exporter>>,
 }
 
 impl Server {
-    /// Start with no export delivery.
+    /// Start with export delivery ([`Exporter`]: webhooks, FTP, SFTP, email).
     pub async fn start(config: ServerConfig) -> Result<Server, StartError> {
-        Self::start_with_hook(config, Arc::new(NoDelivery)).await
+        Self::start_inner(config, None).await
     }
 
-    /// Start with `hook` called when tasks end.
+    /// Start with `hook` called when tasks end instead of export delivery.
     pub async fn start_with_hook(config: ServerConfig, hook: Arc<dyn TaskHook>) -> Result<Server, StartError> {
+        Self::start_inner(config, Some(hook)).await
+    }
+
+    async fn start_inner(config: ServerConfig, hook: Option<Arc<dyn TaskHook>>) -> Result<Server, StartError> {
         let config = Arc::new(config.validate()?);
         let store = Store::open(&config.db_path())?;
+        let (hook, exporter) = match hook {
+            Some(h) => (h, None),
+            None => {
+                let e = Exporter::new(store.clone(), config.clone());
+                (e.clone() as Arc<dyn TaskHook>, Some(e))
+            }
+        };
         let metrics = Arc::new(Metrics::default());
         let source = {
             let config = config.clone();
@@ -82,7 +95,11 @@ impl Server {
             .await
             .map_err(|source| StartError::Bind { addr: config.addr, source })?;
         let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.addr, source })?;
-        let workers = jobs.spawn_workers();
+        let mut workers = jobs.spawn_workers();
+        if let Some(e) = &exporter {
+            e.set_base_url(format!("http://{addr}"));
+            workers.push(e.spawn());
+        }
         let (tx, rx) = oneshot::channel::<()>();
         let service = crate::app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let serve = tokio::spawn(async move {
@@ -93,7 +110,7 @@ impl Server {
                 .await
         });
         tracing::info!(%addr, data_dir = %config.data_dir.display(), workers = config.workers, "samvideo listening");
-        Ok(Server { state, addr, shutdown: Some(tx), serve, workers })
+        Ok(Server { state, addr, shutdown: Some(tx), serve, workers, exporter })
     }
 
     /// The bound address (useful with port 0).
@@ -112,6 +129,9 @@ impl Server {
             let _ = tx.send(());
         }
         self.state.jobs.shutdown();
+        if let Some(e) = &self.exporter {
+            e.shutdown();
+        }
         let serve = &mut self.serve;
         if tokio::time::timeout(Duration::from_secs(5), &mut *serve).await.is_err() {
             serve.abort();

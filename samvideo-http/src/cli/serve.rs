@@ -96,6 +96,9 @@ pub struct ServeArgs {
     /// Longest output video in seconds [default: 600].
     #[arg(long, env = "SAMVIDEO_MAX_OUTPUT_SECS")]
     pub max_output_secs: Option<f64>,
+    /// Export delivery: SMTP relay, webhook secret, retry schedule, SFTP known hosts.
+    #[command(flatten)]
+    pub exports: crate::exports::args::ExportArgs,
 }
 
 /// A setting from the flag/env value, else the config file, else `None`.
@@ -174,6 +177,7 @@ impl ServeArgs {
             c.max_attempts = v.max(1);
         }
         self.media_limits(&file, &mut c.media_limits)?;
+        c.exports = self.exports.to_config(&file)?;
         Ok(c)
     }
 

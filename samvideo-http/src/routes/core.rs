@@ -62,6 +62,13 @@ pub async fn enqueue(
     request_json: String,
     request_id: Option<String>,
 ) -> Result<NewTask, HttpError> {
+    if let Some(exports) = request.exports() {
+        // Address rules and server support for the export targets (no I/O; see exports::preflight).
+        crate::exports::preflight(&s.config, exports).map_err(|e| match endpoint {
+            Endpoint::AdvancedVideo => samvideo_core::ApiError::advanced_validation(&e),
+            _ => samvideo_core::ApiError::bad_request(e.to_string()),
+        })?;
+    }
     let task = NewTask {
         id: uuid::Uuid::new_v4().to_string(),
         celery_task_id: uuid::Uuid::new_v4().to_string(),

@@ -57,8 +57,35 @@ const MIGRATIONS: &[&str] = &[
         updated_at    TEXT NOT NULL
     );
     CREATE INDEX templates_by_owner ON templates(owner_key_id);",
-    // 2: export deliveries (attempts per destination). Reserved slot, filled by the exports work.
-    "",
+    // 2: export deliveries (one row per task and target: attempts, state; no secrets) and
+    // SFTP host keys pinned on first use. See `exports::queue`.
+    "CREATE TABLE export_deliveries (
+        id              TEXT PRIMARY KEY,
+        task_id         TEXT NOT NULL REFERENCES tasks(id),
+        position        INTEGER NOT NULL,
+        kind            TEXT NOT NULL,
+        target          TEXT NOT NULL,
+        event           TEXT NOT NULL,
+        payload         TEXT NOT NULL,
+        status          TEXT NOT NULL,
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_ms INTEGER,
+        last_error      TEXT,
+        response_status INTEGER,
+        remote_path     TEXT,
+        last_attempt_at TEXT,
+        delivered_at    TEXT,
+        created_at      TEXT NOT NULL,
+        UNIQUE (task_id, position)
+    );
+    CREATE INDEX export_deliveries_due ON export_deliveries(status, next_attempt_ms);
+    CREATE TABLE sftp_host_keys (
+        host       TEXT NOT NULL,
+        port       INTEGER NOT NULL,
+        public_key TEXT NOT NULL,
+        first_seen TEXT NOT NULL,
+        PRIMARY KEY (host, port)
+    );",
     // 3: AI jobs, the credits ledger, video packs. Reserved slot, filled by the AI/credits work.
     "",
 ];

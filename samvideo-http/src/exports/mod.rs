@@ -1,0 +1,631 @@
+//! Export delivery: signed webhooks, FTP and SFTP uploads and email, with retries that survive
+//! a restart.
+//!
+//! Enter: [`Exporter`] is the server's [`TaskHook`]. When a task ends it writes one
+//! `export_deliveries` row per target (the callback, then each destination) in
+//! [`queue::enqueue`] and wakes the delivery loop. Leave: the task row's `export_delivery`
+//! column, rewritten on every state change, which progress responses show as
+//! `settings.export_delivery`.
+//!
+//! The delivery loop ([`Exporter::spawn`]) is one async task. It claims due rows, runs each
+//! attempt (webhooks and SFTP as async I/O, FTP and SMTP on blocking threads), records the
+//! outcome, and sleeps until the next row is due or it is woken. A delivery waiting hours for
+//! its next retry holds no thread: it is a row with a `next_attempt_ms`. After a restart,
+//! attempts that were running are run again with the same delivery id ([`queue::recover`]).
+//!
+//! Address rules: every network target a request names (callback URL, FTP and SFTP hosts) goes
+//! through the server's [`NetPolicy`] at submit time for IP literals ([`preflight`]) and at
+//! connect time for the addresses actually connected to. The SMTP relay is operator
+//! configuration (`--smtp-url`), trusted like `--public-url`.
+//!
+//! Secrets: passwords, private keys and webhook secrets are read from the task's stored
+//! `exports` at attempt time; they are never written to delivery rows, responses or logs, and
+//! error messages are built here, never from a `Debug` of a destination.
+//!
+//! Files: `webhook` (payload, headers, POST), `signature` (sign/verify), `ftp`, `sftp`,
+//! `email`, `queue` (SQL), `remote_path` rules below.
+
+pub mod args;
+pub mod email;
+pub mod ftp;
+pub mod queue;
+pub mod sftp;
+pub mod signature;
+pub mod webhook;
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use samvideo_core::media::net_policy::NetPolicy;
+use samvideo_core::request::{Destination, Exports};
+use serde_json::Value;
+use tokio::sync::{watch, Notify};
+use tokio::task::{JoinHandle, JoinSet};
+
+use crate::config::ServerConfig;
+use crate::jobs::hooks::{FinishedTask, TaskHook};
+use crate::store::{Store, TaskStatus};
+
+pub use email::{SmtpConfig, SmtpTls};
+
+/// The Standard Webhooks schedule: the first attempt at once, then these waits.
+pub const STANDARD_SCHEDULE: &str = "5s,5m,30m,2h,5h,10h,10h";
+
+/// Why the export settings of the server are refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ExportsConfigError {
+    /// `--export-retry-schedule` does not parse.
+    #[error("invalid export retry schedule {0:?} (expected waits like 5s,5m,2h; units ms, s, m, h)")]
+    Schedule(String),
+    /// `--smtp-url` or a related option is wrong.
+    #[error("invalid SMTP setting: {0}")]
+    Smtp(String),
+    /// The known-hosts file cannot be read.
+    #[error("cannot read --sftp-known-hosts {path}: {reason}")]
+    KnownHosts {
+        /// The file.
+        path: String,
+        /// OS error.
+        reason: String,
+    },
+}
+
+/// Export settings of the server.
+#[derive(Clone)]
+pub struct ExportsConfig {
+    /// The mail relay; `None` refuses `email` destinations at submit time.
+    pub smtp: Option<SmtpConfig>,
+    /// Webhook secret for tasks without `exports.callback_secret`; with neither, the
+    /// webhook is sent unsigned.
+    pub default_callback_secret: Option<String>,
+    /// Waits between attempts; attempts = waits + 1.
+    pub retry_schedule: Vec<Duration>,
+    /// One webhook attempt (connect to last body byte).
+    pub webhook_timeout: Duration,
+    /// Connect, read and write timeout of FTP/SFTP/SMTP operations (each, not the total).
+    pub io_timeout: Duration,
+    /// An OpenSSH `known_hosts` file: when set, SFTP servers must match it (strict);
+    /// otherwise the first key seen per host:port is pinned in the database.
+    pub sftp_known_hosts: Option<PathBuf>,
+    /// Attempts running at once.
+    pub max_concurrent: usize,
+}
+
+impl std::fmt::Debug for ExportsConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExportsConfig")
+            .field("smtp", &self.smtp)
+            .field("default_callback_secret", &self.default_callback_secret.as_ref().map(|_| "<redacted>"))
+            .field("retry_schedule", &self.retry_schedule)
+            .field("webhook_timeout", &self.webhook_timeout)
+            .field("io_timeout", &self.io_timeout)
+            .field("sftp_known_hosts", &self.sftp_known_hosts)
+            .field("max_concurrent", &self.max_concurrent)
+            .finish()
+    }
+}
+
+impl Default for ExportsConfig {
+    fn default() -> Self {
+        ExportsConfig {
+            smtp: None,
+            default_callback_secret: None,
+            retry_schedule: parse_schedule(STANDARD_SCHEDULE).unwrap_or_default(),
+            webhook_timeout: Duration::from_secs(15),
+            io_timeout: Duration::from_secs(30),
+            sftp_known_hosts: None,
+            max_concurrent: 4,
+        }
+    }
+}
+
+/// Parse `5s,5m,30m,2h` (units `ms`, `s`, `m`, `h`; fractions allowed; `0s` for no wait).
+pub fn parse_schedule(s: &str) -> Result<Vec<Duration>, ExportsConfigError> {
+    let bad = || ExportsConfigError::Schedule(s.to_string());
+    let mut out = Vec::new();
+    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (num, mult) = if let Some(n) = part.strip_suffix("ms") {
+            (n, 0.001)
+        } else if let Some(n) = part.strip_suffix('s') {
+            (n, 1.0)
+        } else if let Some(n) = part.strip_suffix('m') {
+            (n, 60.0)
+        } else if let Some(n) = part.strip_suffix('h') {
+            (n, 3600.0)
+        } else {
+            return Err(bad());
+        };
+        let v: f64 = num.trim().parse().map_err(|_| bad())?;
+        if !v.is_finite() || v < 0.0 || v * mult > 7.0 * 86400.0 {
+            return Err(bad());
+        }
+        out.push(Duration::from_secs_f64(v * mult));
+    }
+    if out.len() > 20 {
+        return Err(bad());
+    }
+    Ok(out)
+}
+
+/// A request's exports refused at submit time: the message names the field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {reason}")]
+pub struct PreflightError {
+    /// `exports.callback_url`, `exports.destinations[1].host`, ...
+    pub field: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// Checks that need no I/O, at submit time: callback scheme and address rules for IP
+/// literals and host lists, FTP/SFTP hosts the same way, and an SMTP relay for `email`.
+/// Names resolving to refused addresses are caught at connect time.
+pub fn preflight(config: &ServerConfig, exports: &Exports) -> Result<(), PreflightError> {
+    let policy = net_policy(config);
+    if let Some(url) = &exports.callback_url {
+        webhook::check_url(&policy, url)
+            .map_err(|e| PreflightError { field: "exports.callback_url".into(), reason: e.to_string() })?;
+    }
+    for (i, d) in exports.destinations.iter().enumerate() {
+        match d {
+            Destination::Email { .. } => {
+                if config.exports.smtp.is_none() {
+                    return Err(PreflightError {
+                        field: format!("exports.destinations[{i}]"),
+                        reason: "email delivery is not configured on this server (--smtp-url)".into(),
+                    });
+                }
+            }
+            Destination::Ftp { host, .. } | Destination::Sftp { host, .. } => {
+                check_host_literal(&policy, host)
+                    .map_err(|reason| PreflightError { field: format!("exports.destinations[{i}].host"), reason })?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The address rules for delivery targets: the server's `--allow-private-network`.
+pub fn net_policy(config: &ServerConfig) -> NetPolicy {
+    NetPolicy::new().with_allow_private_network(config.allow_private_network)
+}
+
+fn check_host_literal(policy: &NetPolicy, host: &str) -> Result<(), String> {
+    policy.check_host(host).map_err(|e| e.to_string())?;
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    if let Ok(ip) = bare.parse::<std::net::IpAddr>() {
+        policy.check_ip(host, ip).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// Why a delivery host cannot be connected to.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ResolveError {
+    /// The address rules refuse it (permanent).
+    #[error(transparent)]
+    Refused(#[from] samvideo_core::media::MediaError),
+    /// The name does not resolve (may be temporary).
+    #[error("cannot resolve {host}: {reason}")]
+    Lookup {
+        /// The host.
+        host: String,
+        /// Resolver error.
+        reason: String,
+    },
+}
+
+impl From<ResolveError> for AttemptError {
+    fn from(e: ResolveError) -> Self {
+        match e {
+            ResolveError::Refused(_) => AttemptError::permanent(e.to_string()),
+            ResolveError::Lookup { .. } => AttemptError::transient(e.to_string()),
+        }
+    }
+}
+
+/// Resolve `host:port` and check every address against `policy`; all must pass (a name with
+/// one refused address is refused whole, as for media). Blocking (getaddrinfo).
+pub fn resolve_checked(policy: &NetPolicy, host: &str, port: u16) -> Result<Vec<std::net::SocketAddr>, ResolveError> {
+    use std::net::ToSocketAddrs;
+    policy.check_host(host)?;
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    let lookup = |reason: String| ResolveError::Lookup { host: host.to_string(), reason };
+    let addrs: Vec<std::net::SocketAddr> = match bare.parse::<std::net::IpAddr>() {
+        Ok(ip) => vec![std::net::SocketAddr::new(ip, port)],
+        Err(_) => (bare, port).to_socket_addrs().map_err(|e| lookup(e.to_string()))?.collect(),
+    };
+    if addrs.is_empty() {
+        return Err(lookup("no addresses".into()));
+    }
+    for a in &addrs {
+        policy.check_ip(host, a.ip())?;
+    }
+    Ok(addrs)
+}
+
+/// Where an upload goes: `path` ending in `/` is a directory (the file is `<task id>.mp4`
+/// in it); otherwise a full file path, unless the server says `path` is an existing
+/// directory. Returns (directory, file name); the directory is "" for the login directory.
+pub fn split_remote_path(path: &str, task_id: &str, is_existing_dir: bool) -> (String, String) {
+    let default_name = format!("{task_id}.mp4");
+    if path.ends_with('/') || is_existing_dir {
+        let dir = path.trim_end_matches('/');
+        let dir = if dir.is_empty() && path.starts_with('/') { "/" } else { dir };
+        return (dir.to_string(), default_name);
+    }
+    match path.rsplit_once('/') {
+        Some((dir, name)) => {
+            let dir = if dir.is_empty() { "/" } else { dir };
+            (dir.to_string(), name.to_string())
+        }
+        None => (String::new(), path.to_string()),
+    }
+}
+
+/// Join a directory and a file name the way the remote paths read.
+pub fn join_remote(dir: &str, name: &str) -> String {
+    match dir {
+        "" => name.to_string(),
+        "/" => format!("/{name}"),
+        d => format!("{d}/{name}"),
+    }
+}
+
+/// Why one attempt failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct AttemptError {
+    /// What happened (never a secret).
+    pub message: String,
+    /// Retrying cannot help.
+    pub permanent: bool,
+}
+
+impl AttemptError {
+    /// A failure worth retrying.
+    pub fn transient(message: impl Into<String>) -> Self {
+        AttemptError { message: message.into(), permanent: false }
+    }
+    /// A failure no retry fixes.
+    pub fn permanent(message: impl Into<String>) -> Self {
+        AttemptError { message: message.into(), permanent: true }
+    }
+}
+
+/// The server's export hook and delivery loop.
+pub struct Exporter {
+    store: Store,
+    config: Arc<ServerConfig>,
+    policy: Arc<NetPolicy>,
+    base_url: Mutex<Option<String>>,
+    wake: Notify,
+    shutdown: watch::Sender<bool>,
+}
+
+impl Exporter {
+    /// An exporter over `store`; call [`Exporter::spawn`] to start delivering.
+    pub fn new(store: Store, config: Arc<ServerConfig>) -> Arc<Exporter> {
+        let policy = Arc::new(net_policy(&config));
+        let (shutdown, _) = watch::channel(false);
+        Arc::new(Exporter { store, config, policy, base_url: Mutex::new(None), wake: Notify::new(), shutdown })
+    }
+
+    /// Base of output links when `--public-url` is not set (the bound address).
+    pub fn set_base_url(&self, base: String) {
+        *self.base_url.lock().unwrap_or_else(|p| p.into_inner()) = Some(base);
+    }
+
+    fn base_url(&self) -> String {
+        if let Some(u) = &self.config.public_url {
+            return u.trim_end_matches('/').to_string();
+        }
+        self.base_url
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.config.addr))
+    }
+
+    /// Recover interrupted attempts, then run the delivery loop until [`Exporter::shutdown`].
+    pub fn spawn(self: &Arc<Self>) -> JoinHandle<()> {
+        let me = self.clone();
+        tokio::spawn(async move { me.run().await })
+    }
+
+    /// Stop the loop; running attempts get a few seconds, then stay `delivering` in the
+    /// store and run again on the next start.
+    pub fn shutdown(&self) {
+        let _ = self.shutdown.send(true);
+    }
+
+    async fn run(self: Arc<Self>) {
+        match self.store.call(|c| queue::recover(c, now_ms())).await {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(deliveries = n, "export attempts were running when the server stopped; retrying them"),
+            Err(e) => tracing::error!(error = %e, "cannot recover export deliveries"),
+        }
+        let mut shutdown = self.shutdown.subscribe();
+        let mut inflight: JoinSet<()> = JoinSet::new();
+        let max = self.config.exports.max_concurrent.max(1);
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            while inflight.try_join_next().is_some() {}
+            let free = max.saturating_sub(inflight.len());
+            let claimed = match self.store.call(move |c| queue::claim_due(c, now_ms(), free)).await {
+                Ok(v) => v,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot claim export deliveries");
+                    Vec::new()
+                }
+            };
+            for job in claimed {
+                let me = self.clone();
+                inflight.spawn(async move { me.attempt_and_record(job).await });
+            }
+            let wait = match self.store.call(queue::next_due_ms).await {
+                Ok(Some(due)) if inflight.len() < max => {
+                    Duration::from_millis(u64::try_from(due - now_ms()).unwrap_or(0).clamp(5, 1000))
+                }
+                _ => Duration::from_secs(1),
+            };
+            tokio::select! {
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(wait) => {}
+                _ = shutdown.changed() => {}
+                Some(_) = inflight.join_next(), if !inflight.is_empty() => {}
+            }
+        }
+        let drain = async { while inflight.join_next().await.is_some() {} };
+        if tokio::time::timeout(Duration::from_secs(5), drain).await.is_err() {
+            tracing::warn!("export attempts still running at shutdown; they run again on the next start");
+            inflight.abort_all();
+        }
+    }
+
+    async fn attempt_and_record(self: Arc<Self>, job: queue::Claimed) {
+        let outcome = match self.attempt(&job).await {
+            Ok(delivered) => delivered,
+            Err(e) => queue::Outcome { ok: false, permanent: e.permanent, error: Some(e.message), ..Default::default() },
+        };
+        if outcome.ok {
+            tracing::info!(task_id = %job.task_id, delivery = %job.id, kind = %job.kind, attempt = job.attempts + 1, "export delivered");
+        } else {
+            tracing::warn!(task_id = %job.task_id, delivery = %job.id, kind = %job.kind, attempt = job.attempts + 1,
+                error = ?outcome.error, "export attempt failed");
+        }
+        let schedule = self.config.exports.retry_schedule.clone();
+        let id = job.id.clone();
+        if let Err(e) = self.store.call(move |c| queue::record(c, &id, &outcome, &schedule, now_ms())).await {
+            tracing::error!(delivery = %job.id, error = %e, "cannot record an export attempt");
+        }
+        self.wake.notify_one();
+    }
+
+    async fn attempt(&self, job: &queue::Claimed) -> Result<queue::Outcome, AttemptError> {
+        let exports: Exports = job
+            .exports_json
+            .as_deref()
+            .and_then(|j| serde_json::from_str(j).ok())
+            .ok_or_else(|| AttemptError::permanent("the task's stored exports no longer parse"))?;
+        let io_timeout = self.config.exports.io_timeout;
+        if job.kind == "webhook" {
+            let url = exports.callback_url.clone().ok_or_else(|| AttemptError::permanent("no callback_url"))?;
+            let secret = exports.callback_secret.clone().or_else(|| self.config.exports.default_callback_secret.clone());
+            let status = webhook::deliver(
+                &self.policy,
+                self.config.exports.webhook_timeout,
+                &url,
+                secret.as_deref(),
+                &job.event,
+                &job.id,
+                job.attempts + 1,
+                job.payload.as_bytes(),
+            )
+            .await?;
+            return Ok(queue::Outcome { ok: true, response_status: Some(status), ..Default::default() });
+        }
+        let index = usize::try_from(job.position - 1).map_err(|_| AttemptError::permanent("bad destination position"))?;
+        let dest = exports
+            .destinations
+            .get(index)
+            .cloned()
+            .ok_or_else(|| AttemptError::permanent("the destination is no longer in the task's exports"))?;
+        let file = job.output_file.as_ref().ok_or_else(|| AttemptError::permanent("the task has no output file"))?;
+        let local = self.config.outputs_dir().join(file);
+        match dest {
+            Destination::Ftp { host, port, username, password, path } => {
+                let policy = self.policy.clone();
+                let task_id = job.task_id.clone();
+                let target = ftp::FtpTarget { host, port: port.unwrap_or(21), username, password, path };
+                let remote = tokio::task::spawn_blocking(move || ftp::upload(&policy, &target, &local, &task_id, io_timeout))
+                    .await
+                    .map_err(|e| AttemptError::transient(format!("FTP upload crashed: {e}")))??;
+                Ok(queue::Outcome { ok: true, remote_path: Some(remote), ..Default::default() })
+            }
+            Destination::Sftp { host, port, username, password, private_key, path } => {
+                let target = sftp::SftpTarget { host, port: port.unwrap_or(22), username, password, private_key, path };
+                let pins = sftp::HostKeyPolicy::new(self.store.clone(), self.config.exports.sftp_known_hosts.clone());
+                let remote = sftp::upload(&self.policy, &pins, &target, &local, &job.task_id, io_timeout).await?;
+                Ok(queue::Outcome { ok: true, remote_path: Some(remote), ..Default::default() })
+            }
+            Destination::Email { to } => {
+                let smtp = self
+                    .config
+                    .exports
+                    .smtp
+                    .clone()
+                    .ok_or_else(|| AttemptError::permanent("email delivery is not configured on this server (--smtp-url)"))?;
+                let link = format!("{}{}", self.base_url(), crate::jobs::output_path_url(file));
+                let task_id = job.task_id.clone();
+                let recipients = to.to_vec();
+                let (duration, size) = self.task_numbers(&job.task_id).await;
+                tokio::task::spawn_blocking(move || {
+                    email::send(&smtp, &recipients, &email::Mail { task_id: &task_id, link: &link, duration, size_bytes: size })
+                })
+                .await
+                .map_err(|e| AttemptError::transient(format!("email crashed: {e}")))??;
+                Ok(queue::Outcome { ok: true, ..Default::default() })
+            }
+        }
+    }
+
+    async fn task_numbers(&self, task_id: &str) -> (f64, i64) {
+        let id = task_id.to_string();
+        match self.store.call(move |c| crate::store::TaskRow::get_any(c, &id)).await {
+            Ok(Some(row)) => (row.duration, row.size_bytes),
+            _ => (0.0, 0),
+        }
+    }
+
+    /// The deliveries a finished task gets (no I/O).
+    fn plan(&self, task: &FinishedTask, exports: &Exports) -> Vec<queue::NewDelivery> {
+        let completed = task.status == TaskStatus::Completed;
+        let event = if completed { "video.completed" } else { "video.failed" };
+        let mut out = Vec::new();
+        if let Some(url) = &exports.callback_url {
+            let output_url = task.output_url.clone().or_else(|| {
+                task.output_path
+                    .as_ref()
+                    .and_then(|p| p.file_name())
+                    .and_then(|n| n.to_str())
+                    .filter(|_| completed)
+                    .map(|n| format!("{}{}", self.base_url(), crate::jobs::output_path_url(n)))
+            });
+            let id = uuid::Uuid::new_v4().to_string();
+            let payload = webhook::payload(task, event, &id, output_url.as_deref(), self.task_times(&task.id));
+            out.push(queue::NewDelivery {
+                id,
+                position: queue::CALLBACK_POSITION,
+                kind: "webhook",
+                target: webhook::origin(url),
+                event: event.into(),
+                payload: payload.to_string(),
+                skip: None,
+            });
+        }
+        for (i, d) in exports.destinations.iter().enumerate() {
+            let (kind, target) = match d {
+                Destination::Email { to } => ("email", to.to_vec().join(", ")),
+                Destination::Ftp { host, port, .. } => ("ftp", format!("{host}:{}", port.unwrap_or(21))),
+                Destination::Sftp { host, port, .. } => ("sftp", format!("{host}:{}", port.unwrap_or(22))),
+            };
+            let skip = (!completed).then(|| format!("the task ended {}: there is no video to deliver", task.status.as_str()));
+            out.push(queue::NewDelivery {
+                id: uuid::Uuid::new_v4().to_string(),
+                position: i as i64 + 1,
+                kind,
+                target,
+                event: event.into(),
+                payload: String::new(),
+                skip,
+            });
+        }
+        out
+    }
+
+    /// `created_at` / `completed_at` of a task (blocking; the hook runs on a blocking thread).
+    fn task_times(&self, id: &str) -> (Option<String>, Option<String>) {
+        match self.store.with(|c| crate::store::TaskRow::get_any(c, id)) {
+            Ok(Some(row)) => (Some(row.created_at), row.completed_at),
+            _ => (None, None),
+        }
+    }
+}
+
+impl TaskHook for Exporter {
+    /// Queue the deliveries and return `None`: the summary is written by the queue itself
+    /// (in the same transaction as each state change), so a stale copy can never overwrite it.
+    fn on_finished(&self, task: &FinishedTask) -> Option<Value> {
+        let exports = task.exports.as_ref()?;
+        if exports.callback_url.is_none() && exports.destinations.is_empty() {
+            return None;
+        }
+        let plan = self.plan(task, exports);
+        let id = task.id.clone();
+        if let Err(e) = self.store.with(|c| queue::enqueue(c, &id, &plan, now_ms())) {
+            tracing::error!(task_id = %task.id, error = %e, "cannot queue export deliveries");
+            return None;
+        }
+        tracing::info!(task_id = %task.id, deliveries = plan.len(), "export deliveries queued");
+        self.wake.notify_one();
+        None
+    }
+}
+
+/// Unix time in milliseconds.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schedules_parse() {
+        let s = parse_schedule(STANDARD_SCHEDULE).expect("standard");
+        let secs: Vec<u64> = s.iter().map(Duration::as_secs).collect();
+        assert_eq!(secs, [5, 300, 1800, 7200, 18000, 36000, 36000]);
+        assert_eq!(parse_schedule("200ms, 0.5s").expect("short"), [Duration::from_millis(200), Duration::from_millis(500)]);
+        assert_eq!(parse_schedule("").expect("none"), Vec::<Duration>::new());
+        for bad in ["5", "5x", "-1s", "9000h", "s"] {
+            assert!(parse_schedule(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn remote_paths() {
+        assert_eq!(split_remote_path("/in/videos/", "t", false), ("/in/videos".into(), "t.mp4".into()));
+        assert_eq!(split_remote_path("/in/videos", "t", true), ("/in/videos".into(), "t.mp4".into()));
+        assert_eq!(split_remote_path("/in/clip.mp4", "t", false), ("/in".into(), "clip.mp4".into()));
+        assert_eq!(split_remote_path("clip.mp4", "t", false), ("".into(), "clip.mp4".into()));
+        assert_eq!(split_remote_path("/", "t", false), ("/".into(), "t.mp4".into()));
+        assert_eq!(split_remote_path("/clip.mp4", "t", false), ("/".into(), "clip.mp4".into()));
+        assert_eq!(split_remote_path("out/", "t", false), ("out".into(), "t.mp4".into()));
+        assert_eq!(join_remote("", "a"), "a");
+        assert_eq!(join_remote("/", "a"), "/a");
+        assert_eq!(join_remote("/x/y", "a"), "/x/y/a");
+    }
+
+    #[test]
+    fn preflight_names_the_field() {
+        let mut config = ServerConfig::default();
+        let exports = Exports {
+            callback_url: Some("http://127.0.0.1:9/hook".into()),
+            callback_secret: None,
+            destinations: vec![],
+        };
+        let e = preflight(&config, &exports).expect_err("loopback refused");
+        assert_eq!(e.field, "exports.callback_url");
+        assert!(e.reason.contains("127.0.0.1"), "{e}");
+        config.allow_private_network = true;
+        assert_eq!(preflight(&config, &exports), Ok(()));
+        let ftp = Exports {
+            callback_url: None,
+            callback_secret: None,
+            destinations: vec![Destination::Ftp {
+                host: "10.0.0.5".into(),
+                port: None,
+                username: "u".into(),
+                password: "p".into(),
+                path: "/".into(),
+            }],
+        };
+        config.allow_private_network = false;
+        let e = preflight(&config, &ftp).expect_err("private refused");
+        assert_eq!(e.field, "exports.destinations[0].host");
+        let mail = Exports {
+            callback_url: None,
+            callback_secret: None,
+            destinations: vec![Destination::Email { to: samvideo_core::request::OneOrMany::One("a@b.c".into()) }],
+        };
+        let e = preflight(&config, &mail).expect_err("no smtp");
+        assert!(e.reason.contains("--smtp-url"), "{e}");
+    }
+}

@@ -1,0 +1,308 @@
+//! The persistent delivery queue: one `export_deliveries` row per (task, destination), its
+//! attempts, and the summary the progress response shows.
+//!
+//! Enter: [`enqueue`] from the task hook, [`claim_due`] / [`record`] from the delivery loop,
+//! [`recover`] on start. Leave: [`Claimed`] jobs for the loop, and the task row's
+//! `export_delivery` column, rewritten by [`refresh_summary`] after every change in the same
+//! transaction, so the progress response never shows a state the queue does not hold.
+//!
+//! Rows never hold secrets: passwords, keys and the callback secret stay in the task's
+//! `exports_json` (already stored with the request) and are read at attempt time. The `target`
+//! column is a secret-free description (origin of the callback URL, `host:port`, recipients).
+//!
+//! Statuses: `pending` (waiting for its next attempt), `delivering` (an attempt is running),
+//! `delivered`, `failed` (out of attempts, or a permanent error), `skipped` (nothing to
+//! deliver: an upload or mail for a task that produced no video).
+
+use std::time::Duration;
+
+use rusqlite::{params, Connection, OptionalExtension};
+use serde_json::{json, Map, Value};
+
+use crate::store::{rfc3339, StoreError};
+
+/// The callback's `position`; destinations are `1 + index` in `exports.destinations`.
+pub const CALLBACK_POSITION: i64 = 0;
+
+/// A delivery to create.
+#[derive(Debug, Clone)]
+pub struct NewDelivery {
+    /// Delivery UUID, stable across retries (`X-Samautomation-Delivery`).
+    pub id: String,
+    /// [`CALLBACK_POSITION`] or `1 + index`.
+    pub position: i64,
+    /// `webhook`, `email`, `ftp` or `sftp`.
+    pub kind: &'static str,
+    /// Secret-free description of where it goes.
+    pub target: String,
+    /// `video.completed` or `video.failed`.
+    pub event: String,
+    /// The webhook body (stable across retries); empty for other kinds.
+    pub payload: String,
+    /// `None` queues it now; `Some(reason)` records it `skipped`.
+    pub skip: Option<String>,
+}
+
+/// A delivery the loop took for one attempt.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    /// Delivery UUID (`X-Samautomation-Delivery`).
+    pub id: String,
+    /// The task.
+    pub task_id: String,
+    /// Position (see [`CALLBACK_POSITION`]).
+    pub position: i64,
+    /// Kind.
+    pub kind: String,
+    /// Event name.
+    pub event: String,
+    /// Webhook body.
+    pub payload: String,
+    /// Attempts made before this one.
+    pub attempts: i64,
+    /// The task's stored `exports` (holds the secrets).
+    pub exports_json: Option<String>,
+    /// The task's output file name in the outputs dir.
+    pub output_file: Option<String>,
+}
+
+/// What one attempt gave.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    /// Delivered.
+    pub ok: bool,
+    /// A failure retrying cannot fix (refused address, missing configuration, bad input).
+    pub permanent: bool,
+    /// Why it failed (never holds a password or key).
+    pub error: Option<String>,
+    /// Webhook HTTP status, when there was a response.
+    pub response_status: Option<u16>,
+    /// Where an upload landed.
+    pub remote_path: Option<String>,
+}
+
+fn ms_to_rfc3339(ms: i64) -> Option<String> {
+    chrono::DateTime::from_timestamp_millis(ms).map(rfc3339)
+}
+
+fn now_text(now_ms: i64) -> String {
+    ms_to_rfc3339(now_ms).unwrap_or_else(crate::store::now_rfc3339)
+}
+
+/// Create the task's deliveries (again is a no-op) and refresh its summary.
+pub fn enqueue(conn: &Connection, task_id: &str, deliveries: &[NewDelivery], now_ms: i64) -> Result<(), StoreError> {
+    let tx = conn.unchecked_transaction()?;
+    for d in deliveries {
+        let (status, next, error) = match &d.skip {
+            None => ("pending", Some(now_ms), None),
+            Some(reason) => ("skipped", None, Some(reason.as_str())),
+        };
+        tx.execute(
+            "INSERT OR IGNORE INTO export_deliveries
+                (id, task_id, position, kind, target, event, payload, status, next_attempt_ms, last_error, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            params![
+                d.id,
+                task_id,
+                d.position,
+                d.kind,
+                d.target,
+                d.event,
+                d.payload,
+                status,
+                next,
+                error,
+                now_text(now_ms)
+            ],
+        )?;
+    }
+    refresh_summary(&tx, task_id)?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Take up to `limit` due deliveries (oldest due first) and mark them `delivering`.
+pub fn claim_due(conn: &Connection, now_ms: i64, limit: usize) -> Result<Vec<Claimed>, StoreError> {
+    if limit == 0 {
+        return Ok(Vec::new());
+    }
+    let tx = conn.unchecked_transaction()?;
+    let claimed = {
+        let mut stmt = tx.prepare(
+            "SELECT d.id, d.task_id, d.position, d.kind, d.event, d.payload, d.attempts, t.exports_json, t.output_file
+             FROM export_deliveries d JOIN tasks t ON t.id = d.task_id
+             WHERE d.status = 'pending' AND d.next_attempt_ms <= ?1
+             ORDER BY d.next_attempt_ms, d.rowid LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![now_ms, limit as i64], |r| {
+            Ok(Claimed {
+                id: r.get(0)?,
+                task_id: r.get(1)?,
+                position: r.get(2)?,
+                kind: r.get(3)?,
+                event: r.get(4)?,
+                payload: r.get(5)?,
+                attempts: r.get(6)?,
+                exports_json: r.get(7)?,
+                output_file: r.get(8)?,
+            })
+        })?;
+        rows.collect::<Result<Vec<_>, _>>()?
+    };
+    let mut tasks = Vec::new();
+    for c in &claimed {
+        tx.execute(
+            "UPDATE export_deliveries SET status = 'delivering', next_attempt_ms = NULL, last_attempt_at = ?2 WHERE id = ?1",
+            params![c.id, now_text(now_ms)],
+        )?;
+        if !tasks.contains(&c.task_id) {
+            tasks.push(c.task_id.clone());
+        }
+    }
+    for t in &tasks {
+        refresh_summary(&tx, t)?;
+    }
+    tx.commit()?;
+    Ok(claimed)
+}
+
+/// Record an attempt: delivered, failed for good, or pending again after the next delay of
+/// `schedule` (attempt `n` failing waits `schedule[n - 1]`; past its end the delivery fails).
+pub fn record(
+    conn: &Connection,
+    id: &str,
+    outcome: &Outcome,
+    schedule: &[Duration],
+    now_ms: i64,
+) -> Result<Option<String>, StoreError> {
+    let tx = conn.unchecked_transaction()?;
+    let row: Option<(String, i64)> = tx
+        .query_row("SELECT task_id, attempts FROM export_deliveries WHERE id = ?1", [id], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
+    let Some((task_id, attempts)) = row else {
+        return Ok(None);
+    };
+    let attempts = attempts + 1;
+    let now = now_text(now_ms);
+    if outcome.ok {
+        tx.execute(
+            "UPDATE export_deliveries SET status = 'delivered', attempts = ?2, last_error = NULL,
+                response_status = ?3, remote_path = ?4, delivered_at = ?5, next_attempt_ms = NULL
+             WHERE id = ?1",
+            params![id, attempts, outcome.response_status, outcome.remote_path, now],
+        )?;
+    } else {
+        let delay = usize::try_from(attempts - 1).ok().and_then(|i| schedule.get(i));
+        let (status, next) = match delay {
+            Some(d) if !outcome.permanent => {
+                ("pending", Some(now_ms.saturating_add(i64::try_from(d.as_millis()).unwrap_or(i64::MAX))))
+            }
+            _ => ("failed", None),
+        };
+        tx.execute(
+            "UPDATE export_deliveries SET status = ?2, attempts = ?3, last_error = ?4, response_status = ?5,
+                next_attempt_ms = ?6
+             WHERE id = ?1",
+            params![id, status, attempts, outcome.error, outcome.response_status, next],
+        )?;
+    }
+    refresh_summary(&tx, &task_id)?;
+    tx.commit()?;
+    Ok(Some(task_id))
+}
+
+/// After a restart: attempts that were running did not finish; run them again now (the
+/// delivery id is the same, so a receiver that saw the first one can tell).
+pub fn recover(conn: &Connection, now_ms: i64) -> Result<usize, StoreError> {
+    let tx = conn.unchecked_transaction()?;
+    let tasks: Vec<String> = {
+        let mut stmt = tx.prepare("SELECT DISTINCT task_id FROM export_deliveries WHERE status = 'delivering'")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        rows.collect::<Result<Vec<_>, _>>()?
+    };
+    let n = tx.execute(
+        "UPDATE export_deliveries SET status = 'pending', next_attempt_ms = ?1 WHERE status = 'delivering'",
+        [now_ms],
+    )?;
+    for t in &tasks {
+        refresh_summary(&tx, t)?;
+    }
+    tx.commit()?;
+    Ok(n)
+}
+
+/// When the next pending delivery is due (unix ms).
+pub fn next_due_ms(conn: &Connection) -> Result<Option<i64>, StoreError> {
+    Ok(conn.query_row(
+        "SELECT MIN(next_attempt_ms) FROM export_deliveries WHERE status = 'pending'",
+        [],
+        |r| r.get::<_, Option<i64>>(0),
+    )?)
+}
+
+/// Rewrite the task's `export_delivery` from its delivery rows.
+pub fn refresh_summary(conn: &Connection, task_id: &str) -> Result<(), StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT position, kind, target, event, status, attempts, last_error, response_status, remote_path,
+                last_attempt_at, next_attempt_ms, delivered_at, id
+         FROM export_deliveries WHERE task_id = ?1 ORDER BY position",
+    )?;
+    let rows = stmt.query_map([task_id], |r| {
+        let position: i64 = r.get(0)?;
+        let kind: String = r.get(1)?;
+        let mut m = Map::new();
+        m.insert("type".into(), json!(kind));
+        m.insert("target".into(), json!(r.get::<_, String>(2)?));
+        if kind == "webhook" {
+            m.insert("event".into(), json!(r.get::<_, String>(3)?));
+            m.insert("delivery_id".into(), json!(r.get::<_, String>(12)?));
+            m.insert("response_status".into(), json!(r.get::<_, Option<i64>>(7)?));
+        }
+        if kind == "ftp" || kind == "sftp" {
+            m.insert("remote_path".into(), json!(r.get::<_, Option<String>>(8)?));
+        }
+        m.insert("status".into(), json!(r.get::<_, String>(4)?));
+        m.insert("attempts".into(), json!(r.get::<_, i64>(5)?));
+        m.insert("last_error".into(), json!(r.get::<_, Option<String>>(6)?));
+        m.insert("last_attempt_at".into(), json!(r.get::<_, Option<String>>(9)?));
+        let next: Option<i64> = r.get(10)?;
+        m.insert("next_attempt_at".into(), json!(next.and_then(ms_to_rfc3339)));
+        m.insert("delivered_at".into(), json!(r.get::<_, Option<String>>(11)?));
+        Ok((position, Value::Object(m)))
+    })?;
+    let mut callback = Value::Null;
+    let mut destinations = Vec::new();
+    for row in rows {
+        let (position, entry) = row?;
+        if position == CALLBACK_POSITION {
+            callback = entry;
+        } else {
+            destinations.push(entry);
+        }
+    }
+    let summary = json!({"callback": callback, "destinations": destinations});
+    conn.execute("UPDATE tasks SET export_delivery = ?2 WHERE id = ?1", params![task_id, summary.to_string()])?;
+    Ok(())
+}
+
+/// The SFTP host key pinned for `host:port` (OpenSSH one-line form), if any.
+pub fn pinned_host_key(conn: &Connection, host: &str, port: u16) -> Result<Option<String>, StoreError> {
+    Ok(conn
+        .query_row(
+            "SELECT public_key FROM sftp_host_keys WHERE host = ?1 AND port = ?2",
+            params![host, port],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+/// Pin `public_key` for `host:port` unless one is pinned already; returns the pinned key.
+pub fn pin_host_key(conn: &Connection, host: &str, port: u16, public_key: &str) -> Result<String, StoreError> {
+    conn.execute(
+        "INSERT OR IGNORE INTO sftp_host_keys (host, port, public_key, first_seen) VALUES (?1, ?2, ?3, ?4)",
+        params![host, port, public_key, crate::store::now_rfc3339()],
+    )?;
+    Ok(pinned_host_key(conn, host, port)?.unwrap_or_else(|| public_key.to_string()))
+}
