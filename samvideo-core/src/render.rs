@@ -29,7 +29,9 @@ use crate::media::video::{self, VideoLimits, VideoReader};
 use crate::media::{MediaError, MediaItemError, MediaSource};
 use crate::mux::mp4::{Mp4Writer, OpusTrack};
 use crate::mux::y4m::Y4mWriter;
-use crate::plan::{self, AudioRole, Background, ClipSource, LowerError, LowerOptions, MediaRef, Overlay, RenderPlan};
+use crate::plan::{
+    self, AudioRole, Background, ClipSource, DurationOf, LowerError, LowerOptions, MediaRef, Overlay, RenderPlan,
+};
 use crate::request::CreateRequest;
 
 /// Output container.
@@ -172,12 +174,23 @@ impl JobAssets {
     }
 
     fn audio(&self, url: &str) -> Result<Arc<Pcm>, MediaError> {
-        if let Some(a) = self.audio.lock().unwrap_or_else(|p| p.into_inner()).get(url) {
+        self.audio_until(url, None)
+    }
+
+    /// The audio of `url`, decoded only up to `until` seconds when given (a clip's sound is
+    /// needed only to its `trim_end`; a loop then repeats exactly the used segment).
+    fn audio_until(&self, url: &str, until: Option<f64>) -> Result<Arc<Pcm>, MediaError> {
+        let key = match until {
+            None => url.to_string(),
+            Some(t) => format!("{url}\u{0}{t}"),
+        };
+        if let Some(a) = self.audio.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
             return a.clone();
         }
         let ext = url.rsplit('.').next().filter(|e| e.len() <= 4);
-        let pcm = self.media.fetch(url).and_then(|b| audio::decode_audio(&b, ext)).map(Arc::new);
-        self.audio.lock().unwrap_or_else(|p| p.into_inner()).insert(url.to_string(), pcm.clone());
+        let options = audio::DecodeOptions { stop_after_seconds: until, ..Default::default() };
+        let pcm = self.media.fetch(url).and_then(|b| audio::decode_audio_with(&b, ext, &options)).map(Arc::new);
+        self.audio.lock().unwrap_or_else(|p| p.into_inner()).insert(key, pcm.clone());
         pcm
     }
 }
@@ -216,22 +229,12 @@ fn job_assets(source: Arc<dyn MediaSource>, options: &RenderOptions) -> JobAsset
 
 fn plan_with(request: &CreateRequest, assets: &JobAssets, options: &RenderOptions) -> Result<RenderPlan, RenderError> {
     let errors: Mutex<HashMap<String, MediaError>> = Mutex::new(HashMap::new());
-    let duration_of = |url: &str| -> Option<f64> {
-        // A URL is asked for either as a video clip or as the voice-over; try video first.
-        match assets.video_info(url) {
-            Ok(info) => Some(info.duration),
-            Err(video_err) => match assets.audio(url) {
-                Ok(pcm) => Some(pcm.duration_secs()),
-                Err(audio_err) => {
-                    let keep = match (&video_err, &audio_err) {
-                        (MediaError::Decode(_), _) => audio_err,
-                        _ => video_err,
-                    };
-                    errors.lock().unwrap_or_else(|p| p.into_inner()).insert(url.to_string(), keep);
-                    None
-                }
-            },
-        }
+    let duration_of = |url: &str, kind: DurationOf| -> Option<f64> {
+        let found = match kind {
+            DurationOf::Video => assets.video_info(url).map(|info| info.duration),
+            DurationOf::Audio => assets.audio(url).map(|pcm| pcm.duration_secs()),
+        };
+        found.map_err(|e| errors.lock().unwrap_or_else(|p| p.into_inner()).insert(url.to_string(), e)).ok()
     };
     let plan = plan::lower(request, &duration_of, LowerOptions { preview: options.preview }).map_err(|e| match e {
         LowerError::UnknownDuration { item, url } => {
@@ -257,26 +260,59 @@ fn plan_with(request: &CreateRequest, assets: &JobAssets, options: &RenderOption
     Ok(plan)
 }
 
-/// A decoded video clip as a compositor frame source.
-struct VideoSource(VideoReader);
+/// A video clip as a compositor frame source. The decoder (and its frame buffers) exists
+/// only while the clip is on screen: it opens at the clip's first frame and is dropped when
+/// the compositor releases the clip, so a loop-video repeating one clip 100 times holds one
+/// decoder, not 100.
+struct VideoSource {
+    bytes: Arc<Vec<u8>>,
+    limits: VideoLimits,
+    info: video::VideoInfo,
+    reader: Option<VideoReader>,
+}
 
 impl FrameSource for VideoSource {
     fn size(&self) -> (u32, u32) {
-        (self.0.info().width, self.0.info().height)
+        (self.info.width, self.info.height)
     }
     fn duration(&self) -> f64 {
-        self.0.info().duration
+        self.info.duration
     }
     fn frame_at(&mut self, t: f64) -> Result<&[u8], MediaError> {
-        self.0.frame_at(t)
+        if self.reader.is_none() {
+            self.reader = Some(VideoReader::open(self.bytes.clone(), &self.limits)?);
+        }
+        match self.reader.as_mut() {
+            Some(reader) => reader.frame_at(t),
+            None => Err(MediaError::Decode("video decoder not started".into())),
+        }
+    }
+    fn release(&mut self) {
+        self.reader = None;
     }
 }
 
-fn load_visual(assets: &JobAssets, r: &MediaRef, is_video: bool) -> Result<ClipMedia, MediaItemError> {
+/// Fetch and check a visual item. Videos are opened once per URL here (container, codec,
+/// limits), so a bad clip fails before the first frame; decoding starts when the clip shows.
+fn load_visual(
+    assets: &JobAssets,
+    r: &MediaRef,
+    is_video: bool,
+    checked: &mut HashMap<String, video::VideoInfo>,
+) -> Result<ClipMedia, MediaItemError> {
     let bytes = assets.fetch(r)?;
     if is_video {
-        let reader = VideoReader::open(bytes, &video_limits(&assets.limits)).map_err(|e| item_error(r, e))?;
-        Ok(ClipMedia::Video(Box::new(VideoSource(reader))))
+        let limits = video_limits(&assets.limits);
+        let info = match checked.get(&r.url) {
+            Some(info) => info.clone(),
+            None => {
+                let reader = VideoReader::open(bytes.clone(), &limits).map_err(|e| item_error(r, e))?;
+                let info = reader.info().clone();
+                checked.insert(r.url.clone(), info.clone());
+                info
+            }
+        };
+        Ok(ClipMedia::Video(Box::new(VideoSource { bytes, limits, info, reader: None })))
     } else {
         decode_image(&bytes, assets.limits.max_image_pixels).map(ClipMedia::Still).map_err(|e| item_error(r, e))
     }
@@ -285,6 +321,7 @@ fn load_visual(assets: &JobAssets, r: &MediaRef, is_video: bool) -> Result<ClipM
 fn load_assets(plan: &RenderPlan, assets: &JobAssets, cancel: &CancelToken) -> Result<Assets, RenderError> {
     // Stills are decoded once per URL (a loop-video repeats its items).
     let mut stills: HashMap<String, Rgba> = HashMap::new();
+    let mut checked: HashMap<String, video::VideoInfo> = HashMap::new();
     let mut clips = Vec::with_capacity(plan.clips.len());
     for c in &plan.clips {
         if cancel.is_cancelled() {
@@ -295,21 +332,21 @@ fn load_assets(plan: &RenderPlan, assets: &JobAssets, cancel: &CancelToken) -> R
                 if let Some(img) = stills.get(&c.media.url) {
                     ClipMedia::Still(img.clone())
                 } else {
-                    let m = load_visual(assets, &c.media, false)?;
+                    let m = load_visual(assets, &c.media, false, &mut checked)?;
                     if let ClipMedia::Still(img) = &m {
                         stills.insert(c.media.url.clone(), img.clone());
                     }
                     m
                 }
             }
-            ClipSource::Video { .. } => load_visual(assets, &c.media, true)?,
+            ClipSource::Video { .. } => load_visual(assets, &c.media, true, &mut checked)?,
         };
         clips.push(media);
     }
     let background = match &plan.background {
         Background::Color(_) => None,
-        Background::Image(r) => Some(load_visual(assets, r, false)?),
-        Background::Video(r) => Some(load_visual(assets, r, true)?),
+        Background::Image(r) => Some(load_visual(assets, r, false, &mut checked)?),
+        Background::Video(r) => Some(load_visual(assets, r, true, &mut checked)?),
     };
     let mut watermark = None;
     for o in &plan.overlays {
@@ -326,7 +363,7 @@ fn build_mixer(plan: &RenderPlan, assets: &JobAssets) -> Result<Option<Mixer>, R
     let mut tracks = Vec::new();
     let mut sources = Vec::new();
     for t in &plan.audio.tracks {
-        let pcm = match assets.audio(&t.media.url) {
+        let pcm = match assets.audio_until(&t.media.url, t.source_end) {
             Ok(p) => p,
             // A clip without a sound track simply adds nothing.
             Err(_) if t.role == AudioRole::ClipSound => continue,

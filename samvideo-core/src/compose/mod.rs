@@ -26,6 +26,9 @@ pub trait FrameSource: Send {
     /// The frame shown at `t` seconds (calls come with non-decreasing `t`, except when a
     /// loop restarts).
     fn frame_at(&mut self, t: f64) -> Result<&[u8], MediaError>;
+    /// The clip will not be shown again: free decoder state (the next `frame_at`, if any,
+    /// starts afresh).
+    fn release(&mut self) {}
 }
 
 /// Decoded media of a plan, in plan order.
@@ -64,6 +67,8 @@ pub struct Compositor {
     scratch_a: Rgba,
     scratch_b: Rgba,
     video_frame: Rgba,
+    /// Clips before this index have ended and had their video sources released.
+    released: usize,
 }
 
 /// A compositing failure (a video source failing mid-render).
@@ -108,6 +113,7 @@ impl Compositor {
             scratch_a: Rgba::filled(w, h, bg_color),
             scratch_b: Rgba::filled(w, h, bg_color),
             video_frame: Rgba::filled(1, 1, [0; 4]),
+            released: 0,
             plan,
             clips,
             background,
@@ -158,6 +164,7 @@ impl Compositor {
 
     /// Draw frame `n` into `canvas` (frame size).
     pub fn render(&mut self, n: u64, canvas: &mut Rgba) -> Result<(), ComposeError> {
+        self.release_ended(n);
         let (a, b) = self.active(n);
         match (a, b) {
             (None, _) => self.draw_background(n, canvas)?,
@@ -182,6 +189,16 @@ impl Compositor {
             }
         }
         Ok(())
+    }
+
+    /// Frames come in order: clips that ended before frame `n` free their decoders.
+    fn release_ended(&mut self, n: u64) {
+        while self.released < self.clips.len() && self.plan.clips[self.released].end <= n {
+            if let Prepared::Video { source, .. } = &mut self.clips[self.released] {
+                source.release();
+            }
+            self.released += 1;
+        }
     }
 
     fn draw_background(&mut self, n: u64, canvas: &mut Rgba) -> Result<(), ComposeError> {

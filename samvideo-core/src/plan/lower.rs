@@ -58,11 +58,21 @@ pub struct LowerOptions {
     pub preview: bool,
 }
 
-/// Lower `request` into a plan. `duration_of(url)` answers the length in seconds of an
+/// What a duration is asked for: the caller probes the URL as that kind of media, so a
+/// failure names the right problem (a video item's unsupported codec, not "no audio").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DurationOf {
+    /// A visual item of type `video`: the video track's length.
+    Video,
+    /// The voice-over: the audio's length.
+    Audio,
+}
+
+/// Lower `request` into a plan. `duration_of(url, kind)` answers the length in seconds of an
 /// audio or video URL (None when unknown).
 pub fn lower(
     request: &CreateRequest,
-    duration_of: &dyn Fn(&str) -> Option<f64>,
+    duration_of: &dyn Fn(&str, DurationOf) -> Option<f64>,
     options: LowerOptions,
 ) -> Result<RenderPlan, LowerError> {
     let spec = TimelineSpec::from_request(request)?;
@@ -313,7 +323,7 @@ struct Pending {
 
 fn build(
     spec: TimelineSpec,
-    duration_of: &dyn Fn(&str) -> Option<f64>,
+    duration_of: &dyn Fn(&str, DurationOf) -> Option<f64>,
     options: LowerOptions,
 ) -> Result<RenderPlan, LowerError> {
     let s = &spec.settings;
@@ -346,7 +356,7 @@ fn build(
             }),
             MediaKind::Video => {
                 let trim_start = extra_f64(item, "trim_start").unwrap_or(0.0).max(0.0);
-                let source_len = duration_of(&item.url).ok_or_else(|| unknown(label, &item.url))?;
+                let source_len = duration_of(&item.url, DurationOf::Video).ok_or_else(|| unknown(label, &item.url))?;
                 let trim_end = extra_f64(item, "trim_end")
                     .filter(|e| *e > trim_start)
                     .unwrap_or(source_len)
@@ -376,7 +386,7 @@ fn build(
     // 2. Images without a length share the voice-over, else take the default.
     let open: Vec<usize> = (0..pending.len()).filter(|&i| pending[i].seconds.is_nan()).collect();
     if !open.is_empty() {
-        let voice_len = spec.voice.as_ref().and_then(|(_, url, _)| duration_of(url));
+        let voice_len = spec.voice.as_ref().and_then(|(_, url, _)| duration_of(url, DurationOf::Audio));
         match voice_len {
             Some(v) if open.len() == pending.iter().filter(|p| p.source == ClipSource::Image).count() => {
                 let lens: Vec<u64> = pending.iter().map(|p| if p.seconds.is_nan() { 0 } else { secs_to_frames(p.seconds, fps).max(1) }).collect();
@@ -578,6 +588,7 @@ fn build(
             start: 0.0,
             source_offset: 0.0,
             length: None,
+            source_end: None,
             gain: *gain,
             looped: false,
             fade_in: 0.0,
@@ -592,6 +603,7 @@ fn build(
             start: 0.0,
             source_offset: 0.0,
             length: None,
+            source_end: None,
             gain: m.gain.unwrap_or(1.0),
             looped: m.looped,
             fade_in: s.audio_fade_in.unwrap_or(0.0),
@@ -608,6 +620,7 @@ fn build(
                     start: c.start as f64 / fps as f64,
                     source_offset: *trim_start,
                     length: Some(((c.end - c.start) as f64 / fps as f64).min(if *looped { f64::MAX } else { segment.unwrap_or(f64::MAX) })),
+                    source_end: segment.map(|seg| trim_start + seg),
                     gain,
                     looped: *looped,
                     fade_in: 0.0,

@@ -8,7 +8,7 @@ mod geometry;
 mod lower;
 
 pub use geometry::frame_size;
-pub use lower::{lower, parse_color, LowerError, LowerOptions};
+pub use lower::{lower, parse_color, DurationOf, LowerError, LowerOptions};
 
 use crate::request::{Corner, Direction, TransitionKind, VerticalPosition};
 
@@ -223,6 +223,9 @@ pub struct AudioTrack {
     pub source_offset: f64,
     /// Play at most this long (None: to the source's end, or the video's end when looped).
     pub length: Option<f64>,
+    /// The source is used only up to this second (a clip's `trim_end`): the renderer decodes
+    /// no further, and a loop repeats `source_offset..source_end`. None: the whole source.
+    pub source_end: Option<f64>,
     /// Linear gain.
     pub gain: f32,
     /// Repeat to fill.

@@ -210,6 +210,9 @@ impl VideoReader {
         if !t.is_finite() {
             return Err(MediaError::Decode(format!("video time {t} is not a number")));
         }
+        // A microsecond of slack: `t` is computed by the caller (frame / fps + trim) and may
+        // land one rounding step below a presentation time that is meant to be equal.
+        let t = t + 1e-6;
         let target = self.track.pts.partition_point(|&p| p <= t).saturating_sub(1);
         self.decode_to(target)?;
         Ok(&self.rgba)
