@@ -111,3 +111,92 @@ pub fn tone_db(samples: &[f32], freq: f64) -> f64 {
 
 /// Keep `OutputFormat` reachable for tests without importing core paths.
 pub use samvideo_core::render::OutputFormat as Format;
+
+/// Render `spec` expecting failure; returns the error as the user sees it (its `Display`).
+pub fn render_error(dir: &Path, endpoint: Endpoint, spec: &serde_json::Value, out: &Path) -> String {
+    let request = samvideo_core::validate::parse_create(endpoint, spec.to_string().as_bytes())
+        .unwrap_or_else(|e| panic!("spec rejected: {}", e.body));
+    match render_to_file(&request, Arc::new(LocalSource::new(dir)), out, &RenderOptions::default()) {
+        Ok(s) => panic!("render succeeded ({} frames) but should have failed", s.frames),
+        Err(e) => e.to_string(),
+    }
+}
+
+/// Container duration in seconds as ffprobe reports it.
+pub fn duration_secs(path: &Path) -> f64 {
+    probe(path, "v:0")["format"]["duration"].as_str().and_then(|d| d.parse().ok()).expect("duration")
+}
+
+/// Mean SSIM (ffmpeg's `ssim` filter, "All") between `out` from `out_start` and `src` from
+/// `src_start`, over `secs` seconds. `src_filter` (e.g. `scale=854:480` or
+/// `fps=30,transpose=clock,scale=480:854`) brings the source to the output's geometry;
+/// frames are paired by timestamp.
+pub fn ssim(out: &Path, out_start: f64, src: &Path, src_start: f64, secs: f64, src_filter: &str) -> f64 {
+    ssim_with(out, out_start, "null", src, src_start, secs, src_filter)
+}
+
+/// [`ssim`] with a filter on the output side too (e.g. `crop=480:480:187:0` to compare
+/// only the region a letterboxed clip covers).
+pub fn ssim_with(out: &Path, out_start: f64, out_filter: &str, src: &Path, src_start: f64, secs: f64, src_filter: &str) -> f64 {
+    let graph = format!(
+        "[0:v]trim=start={out_start}:duration={secs},setpts=PTS-STARTPTS,{out_filter},format=yuv420p[a];\
+         [1:v]trim=start={src_start}:duration={secs},setpts=PTS-STARTPTS,{src_filter},format=yuv420p[b];\
+         [a][b]ssim=shortest=1"
+    );
+    let out = Command::new("ffmpeg")
+        .args(["-hide_banner", "-nostats", "-i"])
+        .arg(out)
+        .arg("-i")
+        .arg(src)
+        .args(["-filter_complex", &graph, "-f", "null", "-"])
+        .output()
+        .expect("ffmpeg runs");
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "ffmpeg ssim: {text}");
+    text.lines()
+        .filter_map(|l| l.split(" All:").nth(1))
+        .filter_map(|v| v.split_whitespace().next().and_then(|x| x.parse().ok()))
+        .last()
+        .unwrap_or_else(|| panic!("no SSIM in ffmpeg output: {text}"))
+}
+
+/// Number of audio streams in `path`.
+pub fn audio_streams(path: &Path) -> usize {
+    let out = Command::new("ffprobe")
+        .args(["-v", "error", "-select_streams", "a", "-show_entries", "stream=index", "-of", "csv=p=0"])
+        .arg(path)
+        .output()
+        .expect("ffprobe runs");
+    String::from_utf8_lossy(&out.stdout).lines().filter(|l| !l.trim().is_empty()).count()
+}
+
+/// Peak resident memory of this process so far (`VmHWM`), in kB.
+pub fn peak_rss_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Decode the audio of `path` between `t0` and `t1` as 48 kHz stereo and return the mid
+/// signal `(L + R) / 2`. Unlike ffmpeg's `-ac 1` (whose stereo-to-mono gain depends on how
+/// the decoder hands the stream over), this is the same arithmetic for every file.
+pub fn audio_mid(path: &Path, t0: f64, t1: f64) -> Vec<f32> {
+    let out = Command::new("ffmpeg")
+        .args(["-loglevel", "error", "-i"])
+        .arg(path)
+        .args(["-ss", &format!("{t0}"), "-t", &format!("{}", t1 - t0), "-vn", "-ac", "2", "-ar", "48000", "-f", "f32le", "-"])
+        .output()
+        .expect("ffmpeg runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    out.stdout
+        .chunks_exact(8)
+        .map(|b| {
+            let l = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+            let r = f32::from_le_bytes([b[4], b[5], b[6], b[7]]);
+            (l + r) / 2.0
+        })
+        .collect()
+}
