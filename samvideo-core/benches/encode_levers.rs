@@ -174,6 +174,10 @@ fn encode(lever: &Lever, input: &[Option<Yuv420>]) -> (f64, usize) {
                 fr.planes[0].copy_from_raw_u8(&f.y, W as usize, 1);
                 fr.planes[1].copy_from_raw_u8(&f.u, W as usize / 2, 1);
                 fr.planes[2].copy_from_raw_u8(&f.v, W as usize / 2, 1);
+                // rav1e reads past the picture edge (as in `Av1Encoder::send`).
+                for plane in fr.planes.iter_mut() {
+                    plane.pad(W as usize, H as usize);
+                }
                 let fr = Arc::new(fr);
                 last = Some(fr.clone());
                 fr
@@ -228,11 +232,9 @@ fn main() {
             .filter_map(|x| x.parse().ok())
             .collect();
         if v.len() != 4 {
-            println!(
-                "| {} | failed: {} |",
-                lever.name,
-                String::from_utf8_lossy(&out.stderr).trim()
-            );
+            let err = String::from_utf8_lossy(&out.stderr);
+            let reason = err.lines().find(|l| !l.trim().is_empty() && !l.starts_with("thread")).unwrap_or("no output");
+            println!("| {} | failed: {reason} |", lever.name);
             continue;
         }
         println!(
