@@ -522,3 +522,45 @@ async fn an_sftp_host_key_that_changed_is_refused() {
     assert!(sftp_root.join(format!("{id}.mp4")).exists());
     t.server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_that_ended_without_its_deliveries_queued_gets_them_on_start() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let media = tempfile::tempdir().expect("media");
+    let (media_base, _m) = serve_dir(media.path()).await;
+    let (hook_url, hits, _r) = start_receiver(0).await;
+    // A server whose hook does nothing stands for one that stopped before queueing.
+    let config = relaxed(dir.path()).with_exports(exports_config(None, "100ms"));
+    let server = samvideo_http::server::Server::start_with_hook(
+        config.clone(),
+        Arc::new(samvideo_http::jobs::hooks::NoDelivery),
+    )
+    .await
+    .expect("starts");
+    let t = TestServer {
+        base: format!("http://{}", server.addr()),
+        server,
+        client: reqwest::Client::new(),
+        data_dir: dir.path().to_path_buf(),
+    };
+    let key = t.key("k", Plan::Pro);
+    let mut body = image_video(&format!("{media_base}/missing.png"), 1.0);
+    body["exports"] = json!({"callback_url": hook_url, "callback_secret": SECRET});
+    let (code, created) = t.post(&key, &format!("{CORE}/simple-video"), &body).await;
+    assert_eq!(code, 200, "{created}");
+    let id = created["data"]["id"].as_str().expect("id").to_string();
+    let done = t.wait_terminal(&key, &id, 60).await;
+    assert_eq!(done["status"], "failed");
+    assert!(done["settings"].get("export_delivery").is_none(), "{done}");
+    t.server.stop().await;
+
+    let t = TestServer::start(config).await;
+    let d = wait_deliveries(&t, &key, &id, 20).await;
+    let cb = &d["settings"]["export_delivery"]["callback"];
+    assert_eq!(cb["status"], "delivered", "{d}");
+    assert_eq!(cb["event"], "video.failed");
+    let hits = hits.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    assert_eq!(hits.len(), 1);
+    assert!(hits[0].signature_ok);
+    t.server.stop().await;
+}

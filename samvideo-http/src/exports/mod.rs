@@ -11,7 +11,9 @@
 //! attempt (webhooks and SFTP as async I/O, FTP and SMTP on blocking threads), records the
 //! outcome, and sleeps until the next row is due or it is woken. A delivery waiting hours for
 //! its next retry holds no thread: it is a row with a `next_attempt_ms`. After a restart,
-//! attempts that were running are run again with the same delivery id ([`queue::recover`]).
+//! attempts that were running are run again with the same delivery id ([`queue::recover`]),
+//! and tasks of the last 24 h that ended without their deliveries queued (the process
+//! stopped between the two writes) are queued ([`queue::missed_tasks`]).
 //!
 //! Address rules: every network target a request names (callback URL, FTP and SFTP hosts) goes
 //! through the server's [`NetPolicy`] at submit time for IP literals ([`preflight`]) and at
@@ -348,6 +350,15 @@ impl Exporter {
             Ok(n) => tracing::warn!(deliveries = n, "export attempts were running when the server stopped; retrying them"),
             Err(e) => tracing::error!(error = %e, "cannot recover export deliveries"),
         }
+        {
+            let me = self.clone();
+            match tokio::task::spawn_blocking(move || me.queue_missed()).await {
+                Ok(Ok(0)) => {}
+                Ok(Ok(n)) => tracing::warn!(tasks = n, "tasks ended without their exports queued (stopped in between); queued now"),
+                Ok(Err(e)) => tracing::error!(error = %e, "cannot look for tasks with unqueued exports"),
+                Err(e) => tracing::error!(error = %e, "looking for tasks with unqueued exports crashed"),
+            }
+        }
         let mut shutdown = self.shutdown.subscribe();
         let mut inflight: JoinSet<()> = JoinSet::new();
         let max = self.config.exports.max_concurrent.max(1);
@@ -386,6 +397,31 @@ impl Exporter {
             tracing::warn!("export attempts still running at shutdown; they run again on the next start");
             inflight.abort_all();
         }
+    }
+
+    /// Queue the exports of tasks that ended in the last day while no hook ran (blocking).
+    fn queue_missed(&self) -> Result<usize, crate::store::StoreError> {
+        let since = crate::store::rfc3339(chrono::Utc::now() - chrono::Duration::hours(24));
+        let ids = self.store.with(|c| queue::missed_tasks(c, &since))?;
+        for id in &ids {
+            let Some(row) = self.store.with(|c| crate::store::TaskRow::get_any(c, id))? else {
+                continue;
+            };
+            let output_path = row.output_file.as_ref().map(|f| self.config.outputs_dir().join(f));
+            let finished = FinishedTask {
+                id: row.id.clone(),
+                api_key_id: row.api_key_id,
+                status: row.status,
+                error: row.error.clone(),
+                output_path,
+                output_url: None,
+                exports: row.exports_json.as_deref().and_then(|j| serde_json::from_str(j).ok()),
+                duration: row.duration,
+                size_bytes: row.size_bytes,
+            };
+            self.on_finished(&finished);
+        }
+        Ok(ids.len())
     }
 
     async fn attempt_and_record(self: Arc<Self>, job: queue::Claimed) {

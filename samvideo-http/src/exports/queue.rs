@@ -233,6 +233,20 @@ pub fn recover(conn: &Connection, now_ms: i64) -> Result<usize, StoreError> {
     Ok(n)
 }
 
+/// Tasks that ended at or after `since` (RFC 3339) with exports but no delivery rows: the
+/// process stopped between writing the end and running the hook.
+pub fn missed_tasks(conn: &Connection, since: &str) -> Result<Vec<String>, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT t.id FROM tasks t
+         WHERE t.status IN ('completed', 'failed', 'timeout', 'cancelled')
+           AND t.exports_json IS NOT NULL AND t.export_delivery IS NULL AND t.completed_at >= ?1
+           AND NOT EXISTS (SELECT 1 FROM export_deliveries d WHERE d.task_id = t.id)
+         ORDER BY t.seq",
+    )?;
+    let rows = stmt.query_map([since], |r| r.get(0))?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
 /// When the next pending delivery is due (unix ms).
 pub fn next_due_ms(conn: &Connection) -> Result<Option<i64>, StoreError> {
     Ok(conn.query_row(
