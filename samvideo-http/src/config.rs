@@ -98,6 +98,9 @@ pub enum ConfigError {
     /// Export settings (SMTP relay, retry schedule, known-hosts file) are wrong.
     #[error(transparent)]
     Exports(#[from] crate::exports::ExportsConfigError),
+    /// An AI, credits or video-pack setting is invalid.
+    #[error("{0}")]
+    Billing(String),
     /// The data directory cannot be created.
     #[error("cannot create data dir {path}: {reason}")]
     DataDir {
@@ -148,6 +151,10 @@ pub struct ServerConfig {
     /// Export delivery: SMTP relay, default webhook secret, retry schedule, SFTP host keys
     /// (see `docs/exports.md`).
     pub exports: crate::exports::ExportsConfig,
+    /// AI catalog, providers and monthly credits (`docs/ai-and-credits.md`).
+    pub ai: crate::ai::AiConfig,
+    /// Stripe and the video packs on sale.
+    pub packs: crate::packs::PacksConfig,
 }
 
 impl Default for ServerConfig {
@@ -174,6 +181,8 @@ impl Default for ServerConfig {
             max_attempts: 2,
             media_limits: samvideo_core::media::limits::Limits::default(),
             exports: crate::exports::ExportsConfig::default(),
+            ai: crate::ai::AiConfig::default(),
+            packs: crate::packs::PacksConfig::default(),
         }
     }
 }
@@ -239,6 +248,18 @@ impl ServerConfig {
     /// Set the export delivery settings.
     pub fn with_exports(mut self, exports: crate::exports::ExportsConfig) -> Self {
         self.exports = exports;
+        self
+    }
+
+    /// Set the AI settings (catalog, providers, monthly credits).
+    pub fn with_ai(mut self, ai: crate::ai::AiConfig) -> Self {
+        self.ai = ai;
+        self
+    }
+
+    /// Set Stripe and the video packs.
+    pub fn with_packs(mut self, packs: crate::packs::PacksConfig) -> Self {
+        self.packs = packs;
         self
     }
 

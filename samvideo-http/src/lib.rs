@@ -23,6 +23,10 @@
 //!   the [`jobs::hooks::TaskHook`] seam for export delivery, the media source
 //! - `exports/`  [`exports::Exporter`]: webhooks (signed), FTP, SFTP, email; the persistent
 //!   delivery queue behind `settings.export_delivery`
+//! - `ai/`       AI video jobs: catalog (data), providers (built-in motion model, HTTP
+//!   adapters), job lifecycle, `/api/ai/*` routes
+//! - `credits/`  the AI credits ledger (monthly by plan, top-ups), `samvideo credits`
+//! - `packs/`    video packs: Stripe Checkout, signed webhook, extra videos past the quota
 //! - `metrics`   Prometheus counters
 //! - `reply`     [`reply::HttpError`]: the documented error payloads
 //!
@@ -31,13 +35,16 @@
 //! Architecture Invariant: the queue is the database; nothing about a task lives only in
 //! memory except its cancel token, so a restart loses no task.
 
+pub mod ai;
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod credits;
 pub mod exports;
 pub mod jobs;
 pub mod limits;
 pub mod metrics;
+pub mod packs;
 pub mod reply;
 pub mod routes;
 pub mod server;

@@ -4,7 +4,8 @@
 //! reference's cache-backed limiter): core creates per key, advanced creates per key, template
 //! endpoints per client IP. A refused request gets 429 with `Retry-After`.
 //! Quotas count the tasks a key created this calendar month (UTC) against its plan's limit
-//! and answer the documented 403 bodies.
+//! and answer the documented 403 bodies; past the limit, extra videos bought in video packs
+//! are spent one per task (`crate::packs`).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -103,11 +104,16 @@ pub fn month_start() -> String {
     rfc3339(start)
 }
 
-/// Refuse a new video when `key` has used its plan's monthly videos (the documented 403s).
+/// Refuse a new video when `key` has used its plan's monthly videos and has no extra videos
+/// from video packs left (the documented 403s). Spends one extra video when past the limit.
 pub fn check_quota(conn: &Connection, config: &ServerConfig, key: &KeyRow) -> Result<Result<(), HttpError>, StoreError> {
     let Some(limit) = config.monthly_limit(key.plan) else { return Ok(Ok(())) };
     let used = TaskRow::count_since(conn, key.id, &month_start())?;
     if used < i64::from(limit) {
+        return Ok(Ok(()));
+    }
+    // Past the plan's videos: spend one extra video from a video pack, if any is left.
+    if crate::packs::take_extra_video(conn, key.id)? {
         return Ok(Ok(()));
     }
     let message = if key.plan == Plan::Free {

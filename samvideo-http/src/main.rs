@@ -1,4 +1,4 @@
-//! The `samvideo` binary: `serve`, `render`, `validate`, `keys`. Glue only: each
+//! The `samvideo` binary: `serve`, `render`, `validate`, `keys`, `credits`. Glue only: each
 //! subcommand lives in `samvideo_http::cli`.
 
 use std::process::ExitCode;
@@ -23,6 +23,8 @@ enum Command {
     Validate(cli::validate::ValidateArgs),
     /// Manage API keys.
     Keys(cli::keys::KeysArgs),
+    /// Grant AI credits and audit the credits ledger.
+    Credits(samvideo_http::credits::cli::CreditsArgs),
 }
 
 fn main() -> ExitCode {
@@ -32,5 +34,6 @@ fn main() -> ExitCode {
         Command::Render(a) => cli::render::run(a),
         Command::Validate(a) => cli::validate::run(a),
         Command::Keys(a) => cli::keys::run(a),
+        Command::Credits(a) => samvideo_http::credits::cli::run(a),
     }
 }

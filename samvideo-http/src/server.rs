@@ -34,6 +34,9 @@ pub enum StartError {
     /// The media fetcher cannot start.
     #[error("cannot start the media fetcher: {0}")]
     Media(#[from] samvideo_core::media::MediaError),
+    /// The AI catalog or providers file is invalid.
+    #[error(transparent)]
+    Ai(#[from] crate::ai::AiStartError),
     /// The address cannot be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -82,14 +85,22 @@ impl Server {
                 .await
                 .map_err(|e| StartError::Store(StoreError::Join(e.to_string())))??
         };
+        let ai = {
+            let (config, store, source) = (config.clone(), store.clone(), source.clone());
+            tokio::task::spawn_blocking(move || crate::ai::AiService::new(config, store, source))
+                .await
+                .map_err(|e| StartError::Store(StoreError::Join(e.to_string())))??
+        };
         let jobs = Jobs::new(store.clone(), config.clone(), metrics.clone(), source, hook);
         jobs.recover()?;
+        ai.recover()?;
         let state = AppState {
             limits: Arc::new(Limiters::new(&config)),
             config: config.clone(),
             store,
             jobs: jobs.clone(),
             metrics,
+            ai,
         };
         let listener = tokio::net::TcpListener::bind(config.addr)
             .await
@@ -132,6 +143,7 @@ impl Server {
         if let Some(e) = &self.exporter {
             e.shutdown();
         }
+        self.state.ai.shutdown();
         let serve = &mut self.serve;
         if tokio::time::timeout(Duration::from_secs(5), &mut *serve).await.is_err() {
             serve.abort();

@@ -23,6 +23,8 @@ pub struct AppState {
     pub limits: Arc<Limiters>,
     /// Counters for `/metrics`.
     pub metrics: Arc<Metrics>,
+    /// AI catalog, providers and running AI jobs.
+    pub ai: crate::ai::AiService,
 }
 
 impl AppState {

@@ -99,6 +99,9 @@ pub struct ServeArgs {
     /// Export delivery: SMTP relay, webhook secret, retry schedule, SFTP known hosts.
     #[command(flatten)]
     pub exports: crate::exports::args::ExportArgs,
+    /// AI catalog and providers, monthly AI credits, Stripe and video packs.
+    #[command(flatten)]
+    pub billing: crate::ai::args::BillingArgs,
 }
 
 /// A setting from the flag/env value, else the config file, else `None`.
@@ -178,6 +181,7 @@ impl ServeArgs {
         }
         self.media_limits(&file, &mut c.media_limits)?;
         c.exports = self.exports.to_config(&file)?;
+        self.billing.apply(&file, &mut c)?;
         Ok(c)
     }
 

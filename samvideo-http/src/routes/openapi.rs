@@ -44,6 +44,15 @@ pub const OPERATIONS: &[Operation] = &[
     op("put", "/api/templates/{template_id}/", "Update name/description/category/settings/is_public", true, "templates"),
     op("delete", "/api/templates/{template_id}/", "Delete a template", true, "templates"),
     op("post", "/api/templates/{template_id}/apply/", "Template settings merged with optional overrides", true, "templates"),
+    op("get", "/api/ai/models", "AI models with credits, capabilities, plans and option constraints (type=video|image)", true, "ai"),
+    op("post", "/api/ai/jobs", "Create an AI job: 202 with job_id and credits charged; 402/403/404/503", true, "ai"),
+    op("post", "/api/ai/generate", "Alias of POST /api/ai/jobs", true, "ai"),
+    op("get", "/api/ai/jobs/{job_id}", "AI job status: result_urls, error_code, error_message, timestamps", true, "ai"),
+    op("get", "/api/ai/credits/balance", "Subscription and top-up AI credits left", true, "ai"),
+    op("post", "/api/video-packs/{pack_id}/buy/", "Create a Stripe Checkout Session for a video pack; answers its URL", true, "billing"),
+    op("post", "/api/video-packs/webhook/", "Stripe webhook (Stripe-Signature): adds a paid pack's videos once", false, "billing"),
+    op("get", "/api/video-packs/success/", "Checkout success page", false, "billing"),
+    op("get", "/api/video-packs/cancel/", "Checkout cancel page", false, "billing"),
     op("get", "/api/openapi.json", "This document", false, "meta"),
     op("get", "/docs", "Human-readable API docs", false, "meta"),
     op("get", "/metrics", "Prometheus metrics", false, "meta"),
@@ -78,6 +87,11 @@ pub fn openapi() -> Value {
             operation["responses"]["403"] = json!({"description": "API key is not active or missing; quota reached"});
             operation["responses"]["404"] = json!({"description": "Unknown or inaccessible resource"});
             operation["responses"]["429"] = json!({"description": "Rate limited (Retry-After header)"});
+        }
+        if o.tag == "ai" && o.method == "post" {
+            operation["responses"]["202"] = json!({"description": "Job created: {success, job_id, status: running, credits_charged, credits_remaining}"});
+            operation["responses"]["402"] = json!({"description": "Insufficient credits (credits_required, credits_remaining)"});
+            operation["responses"]["503"] = json!({"description": "The model's provider is not configured on this server (nothing charged)"});
         }
         entry[o.method] = operation;
     }

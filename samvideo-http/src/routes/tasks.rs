@@ -75,9 +75,16 @@ pub async fn usage_summary(
     let since = rfc3339(chrono::Utc::now() - chrono::Duration::days(days));
     let key_id = caller.key.id;
     let since2 = since.clone();
-    let (counts, key) = s
+    let (counts, key, extra, month_used) = s
         .store
-        .call(move |c| Ok((TaskRow::status_counts(c, Some(key_id), &since2)?, KeyRow::get(c, key_id)?)))
+        .call(move |c| {
+            Ok((
+                TaskRow::status_counts(c, Some(key_id), &since2)?,
+                KeyRow::get(c, key_id)?,
+                crate::packs::extra_videos(c, key_id)?,
+                TaskRow::count_since(c, key_id, &crate::limits::month_start())?,
+            ))
+        })
         .await?;
     let key = key.unwrap_or(caller.key);
     let total = counts.total();
@@ -97,6 +104,8 @@ pub async fn usage_summary(
             "success_rate": success_rate,
         },
         "by_status": by_status,
+        "monthly_videos": {"limit": s.config.monthly_limit(key.plan), "used": month_used},
+        "extra_videos": extra,
         "api_key": {
             "name": key.name,
             "masked_key": key.masked,

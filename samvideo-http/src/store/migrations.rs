@@ -86,8 +86,58 @@ const MIGRATIONS: &[&str] = &[
         first_seen TEXT NOT NULL,
         PRIMARY KEY (host, port)
     );",
-    // 3: AI jobs, the credits ledger, video packs. Reserved slot, filled by the AI/credits work.
-    "",
+    // 3: AI jobs, the AI credits ledger, video packs (ledger + Stripe checkouts). Every credit
+    // or extra-video change is a ledger row; see `credits` and `packs`.
+    "CREATE TABLE ai_jobs (
+        id                   INTEGER PRIMARY KEY,
+        api_key_id           INTEGER NOT NULL REFERENCES api_keys(id),
+        model_id             TEXT NOT NULL,
+        provider             TEXT NOT NULL,
+        request_json         TEXT NOT NULL,
+        status               TEXT NOT NULL,
+        credits_charged      INTEGER NOT NULL,
+        charged_subscription INTEGER NOT NULL DEFAULT 0,
+        charged_topup        INTEGER NOT NULL DEFAULT 0,
+        result_json          TEXT,
+        external_id          TEXT,
+        error_code           TEXT,
+        error_message        TEXT,
+        created_at           TEXT NOT NULL,
+        completed_at         TEXT
+    );
+    CREATE INDEX ai_jobs_by_status ON ai_jobs(status, id);
+    CREATE TABLE credit_ledger (
+        id          INTEGER PRIMARY KEY,
+        api_key_id  INTEGER NOT NULL REFERENCES api_keys(id),
+        bucket      TEXT NOT NULL,
+        amount      INTEGER NOT NULL,
+        kind        TEXT NOT NULL,
+        period      TEXT,
+        ai_job_id   INTEGER REFERENCES ai_jobs(id),
+        reason      TEXT,
+        created_at  TEXT NOT NULL
+    );
+    CREATE INDEX credit_ledger_by_key ON credit_ledger(api_key_id, bucket, period);
+    CREATE TABLE video_pack_ledger (
+        id                INTEGER PRIMARY KEY,
+        api_key_id        INTEGER NOT NULL REFERENCES api_keys(id),
+        amount            INTEGER NOT NULL,
+        kind              TEXT NOT NULL,
+        pack_id           TEXT,
+        stripe_event_id   TEXT UNIQUE,
+        stripe_session_id TEXT UNIQUE,
+        created_at        TEXT NOT NULL
+    );
+    CREATE INDEX video_pack_ledger_by_key ON video_pack_ledger(api_key_id);
+    CREATE TABLE stripe_checkouts (
+        session_id   TEXT PRIMARY KEY,
+        api_key_id   INTEGER NOT NULL REFERENCES api_keys(id),
+        pack_id      TEXT NOT NULL,
+        videos       INTEGER NOT NULL,
+        amount_cents INTEGER NOT NULL,
+        currency     TEXT NOT NULL,
+        created_at   TEXT NOT NULL
+    );",
 ];
 
 /// Bring the schema up to date.

@@ -1,0 +1,285 @@
+//! AI video jobs: the model catalog, the providers that run jobs, and the job lifecycle.
+//!
+//! A create (`POST /api/ai/jobs`, [`routes`]) is checked in this order: key, rate limit, body
+//! (`samvideo_core::validate::validate_ai_job`), model (404), plan visibility (403), the
+//! model's options (400), provider availability (503, nothing charged), then one transaction
+//! inserts the `running` job row and reserves its credits (402 when short). A tokio task then
+//! runs the provider on a blocking thread ([`AiService::spawn`]); the job ends `success` with
+//! its result files moved into `outputs/` (or the provider's URLs), or `failed` with its
+//! credits refunded in the same transaction.
+//!
+//! On start, [`AiService::recover`] handles jobs a dead process left `running`: jobs of the
+//! built-in provider (their partial render is gone) fail with `SERVER_RESTARTED` and are
+//! refunded; third-party jobs with a recorded provider job id resume polling.
+//!
+//! Layout: `catalog` (data + option checks), `providers` (the trait), `builtin` (the motion
+//! model), `http_adapter` (configured third parties), `store` (`ai_jobs`), `routes`.
+
+pub mod args;
+pub mod builtin;
+pub mod catalog;
+pub mod http_adapter;
+pub mod providers;
+pub mod routes;
+pub mod store;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use samvideo_core::media::MediaSource;
+use samvideo_core::render::CancelToken;
+use serde_json::{json, Map, Value};
+use tokio::sync::Semaphore;
+
+use crate::config::ServerConfig;
+use crate::credits::CreditsConfig;
+use crate::limits::RateLimiter;
+use crate::store::{Store, StoreError};
+use catalog::{Catalog, CatalogError, Model};
+use http_adapter::ProvidersFileError;
+use providers::{JobContext, JobInput, JobOutput, Provider, ProviderError};
+use store::AiJobRow;
+
+/// AI settings of the server.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AiConfig {
+    /// Replaces the bundled catalog.
+    pub catalog_path: Option<PathBuf>,
+    /// Third-party providers (base URL, key); none configured means only `builtin` runs.
+    pub providers_path: Option<PathBuf>,
+    /// Monthly subscription credits per plan.
+    pub credits: CreditsConfig,
+    /// Built-in renders running at once.
+    pub builtin_concurrency: usize,
+}
+
+impl Default for AiConfig {
+    fn default() -> Self {
+        AiConfig { catalog_path: None, providers_path: None, credits: CreditsConfig::default(), builtin_concurrency: 1 }
+    }
+}
+
+/// Why the AI service cannot start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AiStartError {
+    /// The catalog is unreadable or invalid.
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+    /// The providers file is unreadable or invalid.
+    #[error(transparent)]
+    Providers(#[from] ProvidersFileError),
+    /// Recovery could not read the database.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+struct Inner {
+    catalog: Catalog,
+    providers: HashMap<String, Arc<dyn Provider>>,
+    store: Store,
+    config: Arc<ServerConfig>,
+    source: Arc<dyn MediaSource>,
+    builtin_slots: Semaphore,
+    shutdown: CancelToken,
+    rate: RateLimiter,
+}
+
+/// Catalog, providers and running jobs; cheap to clone.
+#[derive(Clone)]
+pub struct AiService {
+    inner: Arc<Inner>,
+}
+
+impl AiService {
+    /// Load the catalog and providers (blocking: reads files).
+    pub fn new(config: Arc<ServerConfig>, store: Store, source: Arc<dyn MediaSource>) -> Result<AiService, AiStartError> {
+        let ai = &config.ai;
+        let catalog = match &ai.catalog_path {
+            Some(p) => Catalog::from_file(p)?,
+            None => Catalog::bundled()?,
+        };
+        let mut providers: HashMap<String, Arc<dyn Provider>> = HashMap::new();
+        providers.insert(builtin::NAME.into(), Arc::new(builtin::MotionProvider));
+        if let Some(p) = &ai.providers_path {
+            for provider in http_adapter::read_providers(p)? {
+                providers.insert(provider.name().to_string(), Arc::new(provider));
+            }
+        }
+        let rate = RateLimiter::new(config.core_rate);
+        Ok(AiService {
+            inner: Arc::new(Inner {
+                catalog,
+                providers,
+                store,
+                builtin_slots: Semaphore::new(ai.builtin_concurrency.max(1)),
+                config,
+                source,
+                shutdown: CancelToken::new(),
+                rate,
+            }),
+        })
+    }
+
+    /// The catalog.
+    pub fn catalog(&self) -> &Catalog {
+        &self.inner.catalog
+    }
+
+    /// Credits settings.
+    pub fn credits(&self) -> &CreditsConfig {
+        &self.inner.config.ai.credits
+    }
+
+    /// The per-key create limiter.
+    pub fn rate(&self) -> &RateLimiter {
+        &self.inner.rate
+    }
+
+    /// The provider that runs `model`, or why none can (503).
+    pub fn provider_for(&self, model: &Model) -> Result<Arc<dyn Provider>, ProviderError> {
+        let p = self.inner.providers.get(&model.provider).ok_or_else(|| {
+            ProviderError::Unavailable(format!(
+                "Model {} is not available on this server: its provider {:?} is not configured",
+                model.id, model.provider
+            ))
+        })?;
+        p.ready()?;
+        Ok(p.clone())
+    }
+
+    /// Is `model`'s provider configured?
+    pub fn is_available(&self, model: &Model) -> bool {
+        self.provider_for(model).is_ok()
+    }
+
+    /// Stop waiting jobs (shutdown): running renders stop; their rows stay `running` and are
+    /// recovered on the next start.
+    pub fn shutdown(&self) {
+        self.inner.shutdown.cancel();
+    }
+
+    /// After a restart: fail and refund built-in jobs, resume third-party ones.
+    pub fn recover(&self) -> Result<(), StoreError> {
+        let running = self.inner.store.with(AiJobRow::running)?;
+        for job in running {
+            let resumable = job.provider != builtin::NAME
+                && job.external_id.is_some()
+                && self.inner.providers.contains_key(&job.provider);
+            if resumable {
+                tracing::info!(job_id = job.id, provider = %job.provider, "resuming AI job after restart");
+                self.spawn(job);
+            } else {
+                tracing::warn!(job_id = job.id, "AI job was running when the server stopped; failed and refunded");
+                self.inner.store.with(|c| {
+                    AiJobRow::fail_and_refund(c, job.id, "SERVER_RESTARTED", "The server restarted while the job ran; credits were refunded")
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Run `job` in the background.
+    pub fn spawn(&self, job: AiJobRow) {
+        let me = self.clone();
+        tokio::spawn(async move { me.run(job).await });
+    }
+
+    async fn run(self, job: AiJobRow) {
+        let id = job.id;
+        let input: Result<JobInput, String> = serde_json::from_str::<Value>(&job.request_json)
+            .map_err(|e| e.to_string())
+            .map(|v| JobInput {
+                job_id: id,
+                model_id: job.model_id.clone(),
+                prompt: v.get("prompt").and_then(Value::as_str).map(str::to_string),
+                image_urls: v
+                    .get("image_urls")
+                    .and_then(Value::as_array)
+                    .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+                    .unwrap_or_default(),
+                options: v.get("options").and_then(Value::as_object).cloned().unwrap_or_default(),
+            });
+        let provider = self.inner.providers.get(&job.provider).cloned();
+        let (input, provider) = match (input, provider) {
+            (Ok(i), Some(p)) => (i, p),
+            (Err(e), _) => return self.fail(id, "INTERNAL_ERROR", &format!("stored job does not parse: {e}")).await,
+            (_, None) => {
+                let msg = format!("provider {:?} is no longer configured", job.provider);
+                return self.fail(id, "PROVIDER_UNAVAILABLE", &msg).await;
+            }
+        };
+        let _permit = if job.provider == builtin::NAME {
+            match self.inner.builtin_slots.acquire().await {
+                Ok(p) => Some(p),
+                Err(_) => return,
+            }
+        } else {
+            None
+        };
+        let store = self.inner.store.clone();
+        let ctx = JobContext {
+            source: self.inner.source.clone(),
+            limits: self.inner.config.media_limits.clone(),
+            tmp_dir: self.inner.config.tmp_dir(),
+            cancel: self.inner.shutdown.clone(),
+            external_id: job.external_id.clone(),
+            record_external_id: Box::new(move |ext: &str| {
+                if let Err(e) = store.with(|c| AiJobRow::set_external_id(c, id, ext)) {
+                    tracing::error!(job_id = id, error = %e, "cannot record the provider's job id");
+                }
+            }),
+        };
+        tracing::info!(job_id = id, model = %job.model_id, provider = %job.provider, "AI job started");
+        let result = tokio::task::spawn_blocking(move || provider.run(&input, &ctx)).await;
+        let outcome = match result {
+            Ok(Ok(JobOutput::Files(files))) => match self.store_files(id, files).await {
+                Ok(names) => Ok(json!({"files": names})),
+                Err(e) => Err(("INTERNAL_ERROR", format!("cannot store the output: {e}"))),
+            },
+            Ok(Ok(JobOutput::Urls(urls))) => Ok(json!({"urls": urls})),
+            Ok(Err(ProviderError::Failed { code: "CANCELLED", .. })) if self.inner.shutdown.is_cancelled() => {
+                // Left running: the next start recovers it.
+                return;
+            }
+            Ok(Err(ProviderError::Failed { code, message })) => Err((code, message)),
+            Ok(Err(ProviderError::Unavailable(message))) => Err(("PROVIDER_UNAVAILABLE", message)),
+            Err(join) => Err(("INTERNAL_ERROR", format!("the job crashed: {join}"))),
+        };
+        match outcome {
+            Ok(result) => {
+                let r = self.inner.store.call(move |c| AiJobRow::succeed(c, id, &result)).await;
+                match r {
+                    Ok(_) => tracing::info!(job_id = id, "AI job succeeded"),
+                    Err(e) => tracing::error!(job_id = id, error = %e, "cannot record the end of an AI job"),
+                }
+            }
+            Err((code, message)) => self.fail(id, code, &message).await,
+        }
+    }
+
+    async fn fail(&self, id: i64, code: &'static str, message: &str) {
+        tracing::warn!(job_id = id, code, message, "AI job failed; credits refunded");
+        let message = message.to_string();
+        if let Err(e) = self.inner.store.call(move |c| AiJobRow::fail_and_refund(c, id, code, &message)).await {
+            tracing::error!(job_id = id, error = %e, "cannot record an AI job failure");
+        }
+    }
+
+    /// Move rendered files into `outputs/` as `ai-{id}.mp4` (`ai-{id}-{n}.mp4` for more).
+    async fn store_files(&self, id: i64, files: Vec<PathBuf>) -> std::io::Result<Vec<String>> {
+        let mut names = Vec::new();
+        for (n, f) in files.iter().enumerate() {
+            let name = if n == 0 { format!("ai-{id}.mp4") } else { format!("ai-{id}-{n}.mp4") };
+            tokio::fs::rename(f, self.inner.config.outputs_dir().join(&name)).await?;
+            names.push(name);
+        }
+        Ok(names)
+    }
+}
+
+/// The job input stored with a job: prompt, image URLs and options with defaults filled in.
+pub fn stored_input(prompt: Option<&str>, image_urls: &[String], options: &Map<String, Value>) -> String {
+    json!({"prompt": prompt, "image_urls": image_urls, "options": options}).to_string()
+}

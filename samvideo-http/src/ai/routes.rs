@@ -1,0 +1,193 @@
+//! The AI endpoints: `GET /api/ai/models`, `POST /api/ai/jobs` (alias `/api/ai/generate`),
+//! `GET /api/ai/jobs/{job_id}`, `GET /api/ai/credits/balance`.
+//!
+//! AI responses are flat (`{"success": true, "job_id": ...}`), as in the reference, unlike
+//! the core endpoints' `data` envelope.
+
+use std::collections::HashMap;
+
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use samvideo_core::ApiError;
+use serde_json::{json, Value};
+
+use super::catalog::ModelType;
+use super::providers::ProviderError;
+use super::store::AiJobRow;
+use crate::auth::Caller;
+use crate::credits;
+use crate::limits::enforce;
+use crate::reply::{json_reply, HttpError, Reply};
+use crate::routes::read_body;
+use crate::state::AppState;
+
+fn error(status: u16, body: Value) -> HttpError {
+    ApiError { status, body }.into()
+}
+
+/// `GET /api/ai/models?type=video|image`
+pub async fn models(State(s): State<AppState>, caller: Caller, Query(q): Query<HashMap<String, String>>) -> Reply {
+    let kind = match q.get("type").map(|t| t.trim()) {
+        None | Some("") => None,
+        Some(t) => Some(
+            ModelType::parse(t).ok_or_else(|| HttpError::new(400, "type must be video or image", Some("VALIDATION_ERROR")))?,
+        ),
+    };
+    let ai = &s.ai;
+    let models: Vec<Value> = ai
+        .catalog()
+        .list(kind)
+        .map(|m| {
+            let mut v = serde_json::to_value(m).unwrap_or(Value::Null);
+            v["available"] = json!(ai.is_available(m));
+            v["available_on_your_plan"] = json!(m.visible_on(caller.key.plan));
+            v
+        })
+        .collect();
+    json_reply(200, json!({"success": true, "count": models.len(), "models": models}))
+}
+
+/// `POST /api/ai/jobs` and `POST /api/ai/generate`
+pub async fn create(State(s): State<AppState>, caller: Caller, headers: HeaderMap, body: Body) -> Reply {
+    enforce(s.ai.rate(), &caller.key.id.to_string())?;
+    let bytes = read_body(&headers, body, s.config.max_body).await?;
+    let value: Value = serde_json::from_slice(&bytes).map_err(|_| HttpError::new(400, "Invalid JSON data", None))?;
+    let req = samvideo_core::validate::validate_ai_job(&value)?;
+    let model = s.ai.catalog().get(&req.model_id).cloned().ok_or_else(|| {
+        error(
+            404,
+            json!({"success": false, "message": format!("Model not found: {}", req.model_id), "error_code": "MODEL_NOT_FOUND"}),
+        )
+    })?;
+    let plan = caller.key.plan;
+    if !model.visible_on(plan) {
+        return Err(error(
+            403,
+            json!({
+                "success": false,
+                "message": format!(
+                    "Model {} is not available on your plan ({plan}). Available on: {}",
+                    model.id,
+                    model.plans.join(", ")
+                ),
+                "error_code": "MODEL_NOT_AVAILABLE_ON_PLAN",
+                "upgrade_url": "/subscription/plans/",
+            }),
+        ));
+    }
+    let options = model
+        .check_request(req.prompt.as_deref(), &req.image_urls, &req.options)
+        .map_err(|m| HttpError::new(400, m, Some("VALIDATION_ERROR")))?;
+    if let Err(e) = s.ai.provider_for(&model) {
+        let message = match e {
+            ProviderError::Unavailable(m) => m,
+            other => other.to_string(),
+        };
+        return Err(HttpError::new(503, message, Some("PROVIDER_UNAVAILABLE")));
+    }
+    let input = super::stored_input(req.prompt.as_deref(), &req.image_urls, &options);
+    let key = caller.key.clone();
+    let credits_cfg = s.ai.credits().clone();
+    let price = model.credits;
+    let (model_id, provider) = (model.id.clone(), model.provider.clone());
+    let outcome = s
+        .store
+        .call(move |c| {
+            let tx = c.unchecked_transaction()?;
+            let id = AiJobRow::insert(&tx, key.id, &model_id, &provider, &input, price)?;
+            match credits::reserve(&tx, &key, &credits_cfg, price, id)? {
+                Ok(charge) => {
+                    AiJobRow::set_charge(&tx, id, charge.subscription, charge.topup)?;
+                    let row = AiJobRow::get(&tx, id)?;
+                    tx.commit()?;
+                    Ok(Ok((row, charge.remaining)))
+                }
+                Err(remaining) => Ok(Err(remaining)),
+            }
+        })
+        .await?;
+    let (row, remaining) = match outcome {
+        Ok((Some(row), remaining)) => (row, remaining),
+        Ok((None, _)) => return Err(HttpError::internal("inserted AI job vanished")),
+        Err(remaining) => {
+            return Err(error(
+                402,
+                json!({"success": false, "message": "Insufficient credits", "credits_required": price, "credits_remaining": remaining}),
+            ))
+        }
+    };
+    let job_id = row.id;
+    tracing::info!(job_id, model = %row.model_id, key_id = caller.key.id, credits = price, "AI job created");
+    s.ai.spawn(row);
+    json_reply(
+        202,
+        json!({"success": true, "job_id": job_id, "status": "running", "credits_charged": price, "credits_remaining": remaining}),
+    )
+}
+
+/// `GET /api/ai/jobs/{job_id}`
+pub async fn job(State(s): State<AppState>, caller: Caller, headers: HeaderMap, Path(job_id): Path<String>) -> Reply {
+    let id: i64 = job_id
+        .trim()
+        .parse()
+        .map_err(|_| HttpError::new(400, "Invalid job ID format", Some("INVALID_JOB_ID")))?;
+    let row = s.store.call(move |c| AiJobRow::get(c, id)).await?;
+    let row = match row {
+        Some(r) if r.api_key_id == caller.key.id => r,
+        _ => return Err(HttpError::new(404, "AI job not found", Some("JOB_NOT_FOUND"))),
+    };
+    let base = s.base_url(&headers);
+    let result_urls: Vec<String> = match &row.result {
+        Some(r) if row.status == "success" => {
+            let files = r.get("files").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str);
+            let urls = r.get("urls").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str);
+            files.map(|f| format!("{base}{}", crate::jobs::output_path_url(f))).chain(urls.map(str::to_string)).collect()
+        }
+        _ => Vec::new(),
+    };
+    json_reply(
+        200,
+        json!({
+            "success": true,
+            "job_id": row.id,
+            "model_id": row.model_id,
+            "status": row.status,
+            "result_urls": result_urls,
+            "error_code": row.error_code,
+            "error_message": row.error_message,
+            "credits_charged": row.credits_charged,
+            "credits_refunded": if row.status == "failed" { row.credits_charged } else { 0 },
+            "created_at": row.created_at,
+            "completed_at": row.completed_at,
+        }),
+    )
+}
+
+/// `GET /api/ai/credits/balance`
+pub async fn balance(State(s): State<AppState>, caller: Caller) -> Reply {
+    let key = caller.key.clone();
+    let cfg = s.ai.credits().clone();
+    let b = s
+        .store
+        .call(move |c| {
+            let tx = c.unchecked_transaction()?;
+            let b = credits::balance(&tx, &key, &cfg)?;
+            tx.commit()?;
+            Ok(b)
+        })
+        .await?;
+    json_reply(
+        200,
+        json!({
+            "success": true,
+            "plan": caller.key.plan.as_str(),
+            "credits_remaining": b.total(),
+            "subscription_credits": b.subscription,
+            "topup_credits": b.topup,
+            "monthly_credits": b.monthly_allowance,
+            "period": b.period,
+            "subscription_resets_at": credits::next_period_start(),
+        }),
+    )
+}
