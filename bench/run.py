@@ -530,12 +530,19 @@ def main():
     ap.add_argument("--doc", type=Path, default=None, help="report path (default docs/performance.md)")
     ap.add_argument("--samvideo", type=Path, default=ROOT / "target/release/samvideo", help="samvideo binary")
     ap.add_argument("--no-build", action="store_true", help="do not run cargo build --release first")
+    ap.add_argument("--report-only", action="store_true",
+                    help="rewrite the report from the last results.json (e.g. after editing bench/notes.md)")
     args = ap.parse_args()
     if args.quick:
         args.seconds, args.long_seconds, args.reps, args.reps_1080 = 7.0, 14.0, 1, 1
         if "--sections" not in sys.argv:
             args.sections = "720,long"
     slow = args.slow_reps if args.slow_reps is not None else args.reps
+    if args.report_only:
+        results = args.work / ("results-quick.json" if args.quick else "results.json")
+        write_report(json.loads(results.read_text()), args.doc or (
+            args.work / "performance-quick.md" if args.quick else ROOT / "docs/performance.md"))
+        return
     doc = args.doc or (args.work / "performance-quick.md" if args.quick else ROOT / "docs/performance.md")
     if not args.no_build:
         log("cargo build --release -p samvideo-http")
