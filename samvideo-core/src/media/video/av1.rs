@@ -49,10 +49,14 @@ impl Av1Decoder {
             dav1d_default_settings(NonNull::new_unchecked(settings.as_mut_ptr()));
             settings.assume_init()
         };
-        // Single-threaded and no frame delay: the renderer's encoder already uses every core,
-        // and one picture out per sample in keeps the reader's position simple.
-        settings.n_threads = 1;
-        settings.max_frame_delay = 1;
+        // Two frame contexts, not one: rav1d 1.1.0's single-context error path
+        // (`rav1d_submit_frame` after a failed `rav1d_decode_frame`) unwraps a frame header it
+        // has already released, a panic inside an `extern "C"` function that aborts the
+        // process on any corrupt tile (tests/decode_mutations.rs). With two contexts errors
+        // travel through the frame-thread path instead. Pictures may come out one sample late;
+        // the reader orders them by timestamp and drains at the end.
+        settings.n_threads = 2;
+        settings.max_frame_delay = 2;
         settings.frame_size_limit = max_pixels;
         let mut ctx: Option<Dav1dContext> = None;
         // SAFETY: both pointers are valid for reads/writes for the duration of the call;
@@ -74,6 +78,7 @@ impl Av1Decoder {
         if sample.is_empty() {
             return Ok(());
         }
+        super::obu::check_sample(sample)?;
         let mut data = Dav1dData::default();
         // SAFETY: `data` is a valid, writable `Dav1dData`; rav1d allocates `sample.len()` bytes
         // and returns a pointer to them (or null on failure).

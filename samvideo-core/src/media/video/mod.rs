@@ -16,6 +16,7 @@ mod av1;
 mod colour;
 mod container;
 mod h264;
+mod obu;
 
 use std::sync::Arc;
 
