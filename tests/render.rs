@@ -188,3 +188,50 @@ fn y4m_output_has_raw_frames() {
     assert!(size >= 60 * frame && size < 60 * frame + 200, "{size}");
     assert_near(mean_rgb(&frame_at(&out, 3.5), 100, 100, 700, 400), [30.0, 30.0, 220.0], 20.0, "y4m colour (y4m carries no matrix: ffmpeg assumes BT.601)");
 }
+
+/// The bundled 9:16 example (README quick start's sibling) carries voice-over, music and
+/// captions: portrait geometry, an Opus track with sound throughout, and caption text that is
+/// there only because of the transcripts (the same spec without them differs only low in the
+/// frame, where captions sit).
+#[test]
+fn bundled_social_example_has_voice_music_and_captions() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/social");
+    let spec: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("spec.json")).expect("spec")).expect("json");
+    let tmp = tempfile::tempdir().expect("tmp");
+    let with = tmp.path().join("social.mp4");
+    let summary = render(&dir, Endpoint::MixVideo, &spec, &with, Format::Mp4);
+    assert!(summary.height > summary.width, "9:16 is portrait: {}x{}", summary.width, summary.height);
+    let a = probe(&with, "a:0");
+    assert_eq!(a["codec_name"], "opus");
+    assert_eq!(a["sample_rate"], "48000");
+    let level = |t0: f64, t1: f64| {
+        let s = audio_mid(&with, t0, t1);
+        let rms = (s.iter().map(|x| (*x as f64).powi(2)).sum::<f64>() / s.len().max(1) as f64).sqrt();
+        20.0 * rms.max(1e-9).log10()
+    };
+    for (t0, t1) in [(0.2, 1.2), (2.2, 3.2)] {
+        let db = level(t0, t1);
+        assert!(db > -40.0, "voice and music are audible at {t0}-{t1} s: {db:.1} dB");
+    }
+
+    let mut bare = spec.clone();
+    bare["data"].as_object_mut().expect("data").remove("transcripts");
+    let without = tmp.path().join("bare.mp4");
+    render(&dir, Endpoint::MixVideo, &bare, &without, Format::Mp4);
+    let (w, h, f1) = frame_at(&with, 1.0);
+    let (_, _, f0) = frame_at(&without, 1.0);
+    let band_diff = |y0: u32, y1: u32| {
+        let mut sum = 0u64;
+        for y in y0..y1 {
+            for x in 0..w {
+                let i = ((y * w + x) * 3) as usize;
+                sum += (0..3).map(|c| (f1[i + c] as i32 - f0[i + c] as i32).unsigned_abs() as u64).sum::<u64>();
+            }
+        }
+        sum as f64 / ((y1 - y0) * w * 3) as f64
+    };
+    let top = band_diff(0, h / 3);
+    let low = band_diff(h * 2 / 3, h);
+    assert!(low > 3.0 && low > 5.0 * top.max(0.2), "captions change the lower third ({low:.2}) not the top ({top:.2})");
+}
