@@ -6,6 +6,12 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use samvideo_http::cli;
 
+/// mimalloc instead of glibc malloc: the render threads (compositor, rav1e's pool, decoders)
+/// allocate and free megabyte frame buffers across threads, and glibc's per-thread arenas keep
+/// the freed pages, so peak RSS grew with the video's length (docs/performance.md, "Memory").
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "samvideo", version, about = "JSON in, video out: render AV1 MP4s from JSON specs")]
 struct Cli {

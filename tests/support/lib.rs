@@ -200,3 +200,8 @@ pub fn audio_mid(path: &Path, t0: f64, t1: f64) -> Vec<f32> {
         })
         .collect()
 }
+
+/// The allocator of every end-to-end test binary is the one the `samvideo` binary ships with
+/// (see `samvideo-http/src/main.rs`), so memory measured here is memory users see.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
