@@ -22,7 +22,7 @@ use samvideo_core::media::net_policy::NetPolicy;
 use suppaftp::types::FileType;
 use suppaftp::{FtpError, FtpStream, Status};
 
-use super::{join_remote, resolve_checked, split_remote_path, AttemptError};
+use super::{dir_prefixes, join_remote, resolve_checked, split_remote_path, AttemptError};
 
 /// An FTP destination.
 #[derive(Clone)]
@@ -141,18 +141,7 @@ fn make_dirs(ftp: &mut FtpStream, dir: &str, home: &str) -> Result<(), AttemptEr
     if ftp.cwd(dir).is_ok() {
         return ftp.cwd(home).map_err(|e| describe("CWD", &e));
     }
-    let mut prefix = String::new();
-    for (i, part) in dir.split('/').enumerate() {
-        if part.is_empty() {
-            if i == 0 {
-                prefix.push('/');
-            }
-            continue;
-        }
-        if !prefix.is_empty() && !prefix.ends_with('/') {
-            prefix.push('/');
-        }
-        prefix.push_str(part);
+    for prefix in dir_prefixes(dir) {
         let _ = ftp.mkdir(&prefix);
     }
     Ok(())

@@ -277,6 +277,26 @@ pub fn join_remote(dir: &str, name: &str) -> String {
     }
 }
 
+/// The directories `mkdir -p dir` creates, shortest first: `"/a//b/"` gives `["/a", "/a/b"]`,
+/// `"a/b"` gives `["a", "a/b"]`. Empty segments (doubled or trailing `/`) are skipped; a
+/// leading `/` keeps the prefixes absolute; `""` and `"/"` need nothing. `.` and `..`
+/// segments are passed on as written: the remote server resolves them, as for any path.
+pub fn dir_prefixes(dir: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut prefix = String::new();
+    if dir.starts_with('/') {
+        prefix.push('/');
+    }
+    for part in dir.split('/').filter(|p| !p.is_empty()) {
+        if !prefix.is_empty() && !prefix.ends_with('/') {
+            prefix.push('/');
+        }
+        prefix.push_str(part);
+        out.push(prefix.clone());
+    }
+    out
+}
+
 /// Why one attempt failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
@@ -627,6 +647,20 @@ mod tests {
         assert_eq!(join_remote("", "a"), "a");
         assert_eq!(join_remote("/", "a"), "/a");
         assert_eq!(join_remote("/x/y", "a"), "/x/y/a");
+    }
+
+    #[test]
+    fn dir_prefixes_walk_down_one_level_at_a_time() {
+        let p = |d: &str| dir_prefixes(d);
+        assert_eq!(p(""), Vec::<String>::new());
+        assert_eq!(p("/"), Vec::<String>::new());
+        assert_eq!(p("//"), Vec::<String>::new());
+        assert_eq!(p("out"), ["out"]);
+        assert_eq!(p("/in/videos"), ["/in", "/in/videos"]);
+        assert_eq!(p("in/videos/"), ["in", "in/videos"], "trailing slash");
+        assert_eq!(p("//in//videos//"), ["/in", "/in/videos"], "empty segments skipped, still absolute");
+        assert_eq!(p("a/./b"), ["a", "a/.", "a/./b"], "`.` passed on as written");
+        assert_eq!(p("/a/../b"), ["/a", "/a/..", "/a/../b"], "`..` passed on as written");
     }
 
     #[test]

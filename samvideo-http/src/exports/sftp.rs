@@ -27,7 +27,7 @@ use russh_sftp::client::SftpSession;
 use samvideo_core::media::net_policy::NetPolicy;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::{join_remote, queue, resolve_checked, split_remote_path, AttemptError};
+use super::{dir_prefixes, join_remote, queue, resolve_checked, split_remote_path, AttemptError};
 use crate::store::Store;
 
 /// An SFTP destination.
@@ -268,24 +268,10 @@ async fn transfer(
 }
 
 async fn make_dirs(sftp: &SftpSession, dir: &str, timeout: Duration) -> Result<(), AttemptError> {
-    if dir.is_empty() || dir == "/" {
-        return Ok(());
-    }
-    let mut prefix = String::new();
-    for (i, part) in dir.split('/').enumerate() {
-        if part.is_empty() {
-            if i == 0 {
-                prefix.push('/');
-            }
-            continue;
-        }
-        if !prefix.is_empty() && !prefix.ends_with('/') {
-            prefix.push('/');
-        }
-        prefix.push_str(part);
+    for prefix in dir_prefixes(dir) {
         let exists = step("stat", timeout, sftp.try_exists(prefix.clone())).await?;
         if !exists {
-            step("mkdir", timeout, sftp.create_dir(prefix.clone())).await?;
+            step("mkdir", timeout, sftp.create_dir(prefix)).await?;
         }
     }
     Ok(())
