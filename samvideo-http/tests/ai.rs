@@ -6,7 +6,6 @@
 mod support;
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use axum::extract::{Path as AxPath, State as AxState};
 use axum::http::HeaderMap;
@@ -17,7 +16,7 @@ use samvideo_http::config::{Plan, ServerConfig};
 use samvideo_http::packs::{stripe, PacksConfig};
 use samvideo_http::store::{KeyRow, Store};
 use serde_json::{json, Value};
-use support::{make_key, make_png, relaxed, serve_dir, TestServer};
+use support::{ffprobe, make_key, relaxed, spawn_app, Media, TestServer};
 
 const WHSEC: &str = "whsec_test_secret";
 
@@ -72,16 +71,7 @@ async fn balance(t: &TestServer, key: &str) -> Value {
 }
 
 async fn wait_job(t: &TestServer, key: &str, id: i64, secs: u64) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        let (code, b) = t.get(key, &format!("/api/ai/jobs/{id}")).await;
-        assert_eq!(code, 200, "{b}");
-        if b["status"] != "running" {
-            return b;
-        }
-        assert!(Instant::now() < deadline, "job {id} still running after {secs} s");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    t.poll(key, &format!("/api/ai/jobs/{id}"), secs, "done (still running)", |b| b["status"] != "running").await
 }
 
 async fn webhook(t: &TestServer, payload: &str, signature: Option<&str>) -> (u16, Value) {
@@ -194,22 +184,6 @@ async fn create_refusals_404_403_402_503_400_charge_nothing() {
     t.server.stop().await;
 }
 
-fn ffprobe(file: &std::path::Path) -> (String, f64) {
-    let out = std::process::Command::new("ffprobe")
-        .args(["-v", "error", "-select_streams", "v:0", "-show_entries", "stream=codec_name,width,height", "-of", "csv=p=0"])
-        .arg(file)
-        .output()
-        .expect("ffprobe runs");
-    let stream = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    let out = std::process::Command::new("ffprobe")
-        .args(["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0"])
-        .arg(file)
-        .output()
-        .expect("ffprobe runs");
-    let duration = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(-1.0);
-    (stream, duration)
-}
-
 /// Decode frame `n` as 64x64 grey bytes with ffmpeg.
 fn grey_frame(file: &std::path::Path, n: u32) -> Vec<u8> {
     let out = std::process::Command::new("ffmpeg")
@@ -228,9 +202,7 @@ fn mean_abs_diff(a: &[u8], b: &[u8]) -> f64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn builtin_motion_job_renders_the_asked_duration_and_the_frames_move() {
-    let media = tempfile::tempdir().expect("tmp");
-    make_png(&media.path().join("card.png"), 640, 360);
-    let (media_base, _m) = serve_dir(media.path()).await;
+    let media = Media::card(640, 360).await;
     let dir = tempfile::tempdir().expect("tmp");
     let t = TestServer::start(config(dir.path())).await;
     let key = t.key("k", Plan::Basic);
@@ -238,7 +210,7 @@ async fn builtin_motion_job_renders_the_asked_duration_and_the_frames_move() {
     let body = json!({
         "model_id": "samvideo-motion",
         "prompt": "A test card",
-        "image_urls": [format!("{media_base}/card.png")],
+        "image_urls": [media.url("card.png")],
         "options": {"duration_seconds": 2, "aspect_ratio": "1:1", "quality_mode": "draft",
                     "camera_motion": "zoom_in", "motion_strength": 1.0, "caption": true}
     });
@@ -256,10 +228,10 @@ async fn builtin_motion_job_renders_the_asked_duration_and_the_frames_move() {
     assert!(done["created_at"].is_string() && done["completed_at"].is_string(), "{done}");
     let url = done["result_urls"][0].as_str().expect("a result URL");
     assert!(url.starts_with(&t.base), "{url}");
-    let bytes = t.client.get(url).send().await.expect("download").bytes().await.expect("body");
     let file = dir.path().join("motion.mp4");
-    std::fs::write(&file, &bytes).expect("write");
-    let (stream, duration) = ffprobe(&file);
+    std::fs::write(&file, t.download(url).await).expect("write");
+    let stream = ffprobe(&file, "stream=codec_name,width,height");
+    let duration: f64 = ffprobe(&file, "format=duration").parse().unwrap_or(-1.0);
     assert_eq!(stream, "av1,480,480", "AV1, draft 1:1 is 480x480");
     assert!((duration - 2.0).abs() < 0.1, "lasts the asked 2 s: {duration}");
     // 2 s at 15 fps: the camera zooms from the first to the last frame.
@@ -276,8 +248,7 @@ async fn builtin_motion_job_renders_the_asked_duration_and_the_frames_move() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_job_is_refunded_once() {
-    let media = tempfile::tempdir().expect("tmp");
-    let (media_base, _m) = serve_dir(media.path()).await;
+    let media = Media::empty().await;
     let dir = tempfile::tempdir().expect("tmp");
     let t = TestServer::start(config(dir.path())).await;
     let key = t.key("k", Plan::Basic);
@@ -293,7 +264,7 @@ async fn a_failing_job_is_refunded_once() {
     let bal = balance(&t, &key).await;
     assert_eq!((bal["subscription_credits"].clone(), bal["topup_credits"].clone()), (json!(1000), json!(25)));
 
-    let body = json!({"model_id": "samvideo-motion", "image_urls": [format!("{media_base}/missing.png")],
+    let body = json!({"model_id": "samvideo-motion", "image_urls": [media.url("missing.png")],
                       "options": {"duration_seconds": 1, "quality_mode": "draft"}});
     let (code, created) = t.post(&key, "/api/ai/jobs", &body).await;
     assert_eq!(code, 202, "{created}");
@@ -408,11 +379,8 @@ async fn checkout_sends_stripe_the_documented_form_and_the_webhook_completes_it(
         Json(json!({"id": "cs_test_123", "object": "checkout.session", "url": "https://checkout.stripe.test/c/pay/cs_test_123"}))
     }
     let app = Router::new().route("/v1/checkout/sessions", post(sessions)).with_state(seen.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let stripe_base = format!("http://{}", listener.local_addr().expect("addr"));
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    let (addr, _stripe) = spawn_app(app).await;
+    let stripe_base = format!("http://{addr}");
 
     let dir = tempfile::tempdir().expect("tmp");
     let packs = PacksConfig {
@@ -456,14 +424,13 @@ async fn checkout_sends_stripe_the_documented_form_and_the_webhook_completes_it(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn extra_videos_are_spent_after_the_monthly_limit() {
-    let media = tempfile::tempdir().expect("tmp");
-    let (media_base, _m) = serve_dir(media.path()).await;
+    let media = Media::empty().await;
     let dir = tempfile::tempdir().expect("tmp");
     let t = TestServer::start(config(dir.path()).with_free_monthly_videos(1)).await;
     let key = t.key("free", Plan::Free);
     let kid = key_id(dir.path(), "free");
     // The media 404s: tasks fail fast, but each still counts against the month.
-    let body = support::image_video(&format!("{media_base}/missing.png"), 1.0);
+    let body = support::image_video(&media.url("missing.png"), 1.0);
     let create = || t.post(&key, "/api/function/video-generation/simple-video", &body);
     assert_eq!(create().await.0, 200, "the plan's one video");
     let (code, b) = create().await;
@@ -516,11 +483,8 @@ async fn a_configured_http_provider_runs_jobs_and_failures_are_refunded() {
         let p = Provider { fail, ..Default::default() };
         seen.push(p.clone());
         let app = Router::new().route("/v1/jobs", post(create)).route("/v1/jobs/{id}", get(status)).with_state(p);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        bases.push(format!("http://{}/v1", listener.local_addr().expect("addr")));
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let (addr, _) = spawn_app(app).await;
+        bases.push(format!("http://{addr}/v1"));
     }
     let dir = tempfile::tempdir().expect("tmp");
     let providers = dir.path().join("providers.json");

@@ -31,6 +31,19 @@ fn samvideo(args: &[&str], stdin: Option<&[u8]>) -> Output {
     child.wait_with_output().expect("wait samvideo")
 }
 
+/// `samvideo validate --endpoint ENDPOINT FILE`.
+fn validate(endpoint: &str, file: &Path) -> Output {
+    samvideo(
+        &[
+            "validate",
+            "--endpoint",
+            endpoint,
+            file.to_str().expect("utf-8 path"),
+        ],
+        None,
+    )
+}
+
 /// `(file name, endpoint)` of the `*.json` bodies in `sub`.
 fn files(sub: &str) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = std::fs::read_dir(examples(sub))
@@ -59,16 +72,7 @@ fn valid_files_exit_0_with_nothing_on_stdout() {
     let all = files("valid");
     assert!(!all.is_empty());
     for (name, ep) in all {
-        let path = examples("valid").join(&name);
-        let out = samvideo(
-            &[
-                "validate",
-                "--endpoint",
-                &ep,
-                path.to_str().expect("utf-8 path"),
-            ],
-            None,
-        );
+        let out = validate(&ep, &examples("valid").join(&name));
         assert_eq!(
             out.status.code(),
             Some(0),
@@ -85,16 +89,7 @@ fn invalid_files_print_exactly_the_api_body_and_exit_1() {
     let all = files("invalid");
     assert!(all.len() >= 15);
     for (name, ep) in all {
-        let path = examples("invalid").join(&name);
-        let out = samvideo(
-            &[
-                "validate",
-                "--endpoint",
-                &ep,
-                path.to_str().expect("utf-8 path"),
-            ],
-            None,
-        );
+        let out = validate(&ep, &examples("invalid").join(&name));
         assert_eq!(out.status.code(), Some(1), "{name}");
         let body = serde_json::to_string(&want[&name]).expect("serialize");
         assert_eq!(
@@ -146,29 +141,12 @@ fn stdin_dash_reads_the_body() {
 
 #[test]
 fn usage_errors_are_not_validation_answers() {
-    let path = examples("valid/simple-video.root.json");
-    let out = samvideo(
-        &[
-            "validate",
-            "--endpoint",
-            "tiktok-video",
-            path.to_str().expect("utf-8"),
-        ],
-        None,
-    );
+    let out = validate("tiktok-video", &examples("valid/simple-video.root.json"));
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown endpoint"));
 
-    let out = samvideo(
-        &[
-            "validate",
-            "--endpoint",
-            "mix-video",
-            "/nonexistent/body.json",
-        ],
-        None,
-    );
+    let out = validate("mix-video", Path::new("/nonexistent/body.json"));
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty());
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/body.json"));

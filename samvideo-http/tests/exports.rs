@@ -19,9 +19,7 @@ use axum::http::{HeaderMap, StatusCode};
 use samvideo_http::config::Plan;
 use samvideo_http::exports::{parse_schedule, signature, ExportsConfig, SmtpConfig, SmtpTls};
 use serde_json::{json, Value};
-use support::{image_video, make_png, relaxed, serve_dir, TestServer};
-
-const CORE: &str = "/api/function/video-generation";
+use support::{image_video, relaxed, spawn_app, Media, TestServer, CORE};
 const SECRET: &str = "whsec_test_9f2c";
 const FTP_PASSWORD: &str = "ftp-pass-7Qx";
 
@@ -58,6 +56,19 @@ fn wait_port(port: u16, p: &mut Proc) {
     panic!("{} did not listen on {port}", p.1);
 }
 
+/// `python3 -c script`, a server using the pip package `module`, once it listens on `port`.
+fn start_python(script: &str, port: u16, module: &'static str) -> Proc {
+    let child = Command::new("python3")
+        .args(["-c", script])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("python3 runs (pip install {module}): {e}"));
+    let mut p = Proc(child, module);
+    wait_port(port, &mut p);
+    p
+}
+
 /// pyftpdlib with one user whose home is `root`.
 fn start_ftp(root: &Path) -> (u16, Proc) {
     let port = free_port();
@@ -77,15 +88,7 @@ FTPServer(("127.0.0.1", {port}), h).serve_forever()
         pw = FTP_PASSWORD,
         root = root.display().to_string(),
     );
-    let child = Command::new("python3")
-        .args(["-c", &script])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("python3 runs (pip install pyftpdlib)");
-    let mut p = Proc(child, "pyftpdlib");
-    wait_port(port, &mut p);
-    (port, p)
+    (port, start_python(&script, port, "pyftpdlib"))
 }
 
 /// aiosmtpd writing each message (envelope + data) to `out/<n>.eml`.
@@ -112,15 +115,7 @@ while True:
 "#,
         out = out.display().to_string(),
     );
-    let child = Command::new("python3")
-        .args(["-c", &script])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("python3 runs (pip install aiosmtpd)");
-    let mut p = Proc(child, "aiosmtpd");
-    wait_port(port, &mut p);
-    (port, p)
+    (port, start_python(&script, port, "aiosmtpd"))
 }
 
 fn sshd_path() -> PathBuf {
@@ -211,11 +206,7 @@ async fn start_receiver(fail_first: usize) -> (String, Arc<Mutex<Vec<Hit>>>, tok
             }
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let handle = tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    let (addr, handle) = spawn_app(app).await;
     (format!("http://{addr}/hook"), hits, handle)
 }
 
@@ -232,39 +223,45 @@ fn exports_config(smtp_port: Option<u16>, schedule: &str) -> ExportsConfig {
     }
 }
 
-/// Poll progress until no delivery is pending or running.
+/// Poll progress until no delivery is pending or running; returns the progress `data`.
 async fn wait_deliveries(t: &TestServer, key: &str, id: &str, secs: u64) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        let (code, body) = t.get(key, &format!("{CORE}/progress/{id}")).await;
-        assert_eq!(code, 200, "{body}");
+    let settled = |body: &Value| {
         let d = &body["data"]["settings"]["export_delivery"];
         let mut all: Vec<&Value> = d["destinations"].as_array().map(|a| a.iter().collect()).unwrap_or_default();
         if !d["callback"].is_null() {
             all.push(&d["callback"]);
         }
-        let settled = !d.is_null() && all.iter().all(|e| !matches!(e["status"].as_str(), Some("pending" | "delivering")));
-        if settled {
-            return body["data"].clone();
-        }
-        assert!(Instant::now() < deadline, "deliveries of {id} not settled after {secs} s: {body}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        !d.is_null() && all.iter().all(|e| !matches!(e["status"].as_str(), Some("pending" | "delivering")))
+    };
+    let path = format!("{CORE}/progress/{id}");
+    t.poll(key, &path, secs, &format!("settled (deliveries of {id})"), settled).await["data"].clone()
+}
+
+/// Render `body` (asserting it completes within 300 s) and wait up to `secs` for its
+/// deliveries: (id, progress `data` once every delivery settled).
+async fn render_and_deliver(t: &TestServer, key: &str, body: &Value, secs: u64) -> (String, Value) {
+    let (id, done) = t.render(key, body, 300).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    let d = wait_deliveries(t, key, &id, secs).await;
+    (id, d)
+}
+
+/// The login the test runs as (sshd accepts the key for it).
+fn login_user() -> String {
+    std::env::var("USER").ok().filter(|u| !u.is_empty()).unwrap_or_else(|| "root".into())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_render_reaches_the_webhook_ftp_sftp_and_email() {
     let work = tempfile::tempdir().expect("tmp");
-    let media = work.path().join("media");
     let ftp_root = work.path().join("ftp");
     let sftp_root = work.path().join("sftp");
     let mail_dir = work.path().join("mail");
     let ssh_dir = work.path().join("ssh");
-    for d in [&media, &ftp_root, &sftp_root, &mail_dir, &ssh_dir] {
+    for d in [&ftp_root, &sftp_root, &mail_dir, &ssh_dir] {
         std::fs::create_dir_all(d).expect("dir");
     }
-    make_png(&media.join("card.png"), 320, 180);
-    let (media_base, _m) = serve_dir(&media).await;
+    let media = Media::card(320, 180).await;
     let (ftp_port, _ftp) = start_ftp(&ftp_root);
     let (smtp_port, _smtp) = start_smtp(&mail_dir);
     let (ssh_port, client_pem, _host_pub, _sshd) = start_sshd(&ssh_dir);
@@ -274,10 +271,10 @@ async fn a_render_reaches_the_webhook_ftp_sftp_and_email() {
     let config = relaxed(&data).with_exports(exports_config(Some(smtp_port), "300ms,300ms,300ms"));
     let t = TestServer::start(config).await;
     let key = t.key("k", Plan::Pro);
-    let user = std::env::var("USER").ok().filter(|u| !u.is_empty()).unwrap_or_else(|| "root".into());
+    let user = login_user();
     let sftp_dir = format!("{}/incoming/videos/", sftp_root.display());
 
-    let mut body = image_video(&format!("{media_base}/card.png"), 1.0);
+    let mut body = image_video(&media.url("card.png"), 1.0);
     body["exports"] = json!({
         "callback_url": hook_url,
         "callback_secret": SECRET,
@@ -288,13 +285,8 @@ async fn a_render_reaches_the_webhook_ftp_sftp_and_email() {
             {"type": "sftp", "host": "127.0.0.1", "port": ssh_port, "username": user, "private_key": client_pem, "path": sftp_dir},
         ]
     });
-    let (code, created) = t.post(&key, &format!("{CORE}/simple-video"), &body).await;
-    assert_eq!(code, 200, "{created}");
-    let id = created["data"]["id"].as_str().expect("id").to_string();
-    let done = t.wait_terminal(&key, &id, 300).await;
-    assert_eq!(done["status"], "completed", "{done}");
+    let (id, d) = render_and_deliver(&t, &key, &body, 40).await;
     let output = std::fs::read(data.join("outputs").join(format!("{id}.mp4"))).expect("output file");
-    let d = wait_deliveries(&t, &key, &id, 40).await;
     let delivery = &d["settings"]["export_delivery"];
 
     // Webhook: 500, then a retry with the same delivery id and body, signed both times.
@@ -320,7 +312,7 @@ async fn a_render_reaches_the_webhook_ftp_sftp_and_email() {
     assert!(payload["data"]["duration"].as_f64().is_some_and(|s| (s - 1.0).abs() < 0.2), "{payload}");
     let link = payload["data"]["output_url"].as_str().expect("output_url").to_string();
     assert!(link.ends_with(&format!("/media/outputs/{id}.mp4")), "{link}");
-    let fetched = t.client.get(&link).send().await.expect("download").bytes().await.expect("body");
+    let fetched = t.download(&link).await;
     assert_eq!(fetched.len(), output.len(), "the link serves the video");
 
     let dests = delivery["destinations"].as_array().expect("destinations");
@@ -386,10 +378,7 @@ async fn loopback_targets_are_refused_without_allow_private_network() {
     // (its media host does not resolve), video.failed is never sent, and it is not retried.
     let port = hook_url.rsplit(':').next().and_then(|p| p.split('/').next()).expect("port").to_string();
     body["exports"] = json!({"callback_url": format!("http://localhost:{port}/hook"), "callback_secret": SECRET});
-    let (code, created) = t.post(&key, &format!("{CORE}/simple-video"), &body).await;
-    assert_eq!(code, 200, "{created}");
-    let id = created["data"]["id"].as_str().expect("id").to_string();
-    let done = t.wait_terminal(&key, &id, 60).await;
+    let (id, done) = t.render(&key, &body, 60).await;
     assert_eq!(done["status"], "failed", "{done}");
     let d = wait_deliveries(&t, &key, &id, 20).await;
     let cb = &d["settings"]["export_delivery"]["callback"];
@@ -404,31 +393,26 @@ async fn loopback_targets_are_refused_without_allow_private_network() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pending_retry_survives_a_restart() {
     let dir = tempfile::tempdir().expect("tmp");
-    let media = tempfile::tempdir().expect("media");
-    let (media_base, _m) = serve_dir(media.path()).await;
+    let media = Media::empty().await;
     // The receiver is not up yet: its port is reserved and closed.
     let port = free_port();
     let hook_url = format!("http://127.0.0.1:{port}/hook");
     let config = || relaxed(dir.path()).with_exports(exports_config(None, "2s,1s"));
     let t = TestServer::start(config()).await;
     let key = t.key("k", Plan::Pro);
-    let mut body = image_video(&format!("{media_base}/missing.png"), 1.0);
+    let mut body = image_video(&media.url("missing.png"), 1.0);
     body["exports"] = json!({"callback_url": hook_url, "callback_secret": SECRET});
-    let (code, created) = t.post(&key, &format!("{CORE}/simple-video"), &body).await;
-    assert_eq!(code, 200, "{created}");
-    let id = created["data"]["id"].as_str().expect("id").to_string();
-    assert_eq!(t.wait_terminal(&key, &id, 60).await["status"], "failed");
+    let (id, done) = t.render(&key, &body, 60).await;
+    assert_eq!(done["status"], "failed", "{done}");
     // Wait for the first (refused) attempt, then stop while the retry is pending.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let first = loop {
-        let (_, p) = t.get(&key, &format!("{CORE}/progress/{id}")).await;
-        let cb = p["data"]["settings"]["export_delivery"]["callback"].clone();
-        if cb["attempts"] == 1 && cb["status"] == "pending" {
-            break cb;
-        }
-        assert!(Instant::now() < deadline, "first attempt not recorded: {p}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let callback = |p: &Value| p["data"]["settings"]["export_delivery"]["callback"].clone();
+    let p = t
+        .poll(&key, &format!("{CORE}/progress/{id}"), 20, "pending after a first attempt", |p| {
+            let cb = callback(p);
+            cb["attempts"] == 1 && cb["status"] == "pending"
+        })
+        .await;
+    let first = callback(&p);
     assert!(first["last_error"].as_str().unwrap_or_default().contains("cannot connect"), "{first}");
     assert!(first["next_attempt_at"].is_string(), "{first}");
     t.server.stop().await;
@@ -470,14 +454,12 @@ async fn a_pending_retry_survives_a_restart() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_sftp_host_key_that_changed_is_refused() {
     let work = tempfile::tempdir().expect("tmp");
-    let media = work.path().join("media");
     let ssh_dir = work.path().join("ssh");
     let sftp_root = work.path().join("sftp");
-    for d in [&media, &ssh_dir, &sftp_root] {
+    for d in [&ssh_dir, &sftp_root] {
         std::fs::create_dir_all(d).expect("dir");
     }
-    make_png(&media.join("card.png"), 320, 180);
-    let (media_base, _m) = serve_dir(&media).await;
+    let media = Media::card(320, 180).await;
     let (ssh_port, client_pem, host_pub, _sshd) = start_sshd(&ssh_dir);
     let data = work.path().join("data");
     // Strict mode: a known_hosts file that lists another key for this host:port.
@@ -490,16 +472,11 @@ async fn an_sftp_host_key_that_changed_is_refused() {
     exports.sftp_known_hosts = Some(known.clone());
     let t = TestServer::start(relaxed(&data).with_exports(exports)).await;
     let key = t.key("k", Plan::Pro);
-    let user = std::env::var("USER").ok().filter(|u| !u.is_empty()).unwrap_or_else(|| "root".into());
-    let mut body = image_video(&format!("{media_base}/card.png"), 1.0);
+    let mut body = image_video(&media.url("card.png"), 1.0);
     body["exports"] = json!({"destinations": [
-        {"type": "sftp", "host": "127.0.0.1", "port": ssh_port, "username": user, "private_key": client_pem, "path": format!("{}/", sftp_root.display())},
+        {"type": "sftp", "host": "127.0.0.1", "port": ssh_port, "username": login_user(), "private_key": client_pem, "path": format!("{}/", sftp_root.display())},
     ]});
-    let (code, created) = t.post(&key, &format!("{CORE}/simple-video"), &body).await;
-    assert_eq!(code, 200, "{created}");
-    let id = created["data"]["id"].as_str().expect("id").to_string();
-    assert_eq!(t.wait_terminal(&key, &id, 300).await["status"], "completed");
-    let d = wait_deliveries(&t, &key, &id, 20).await;
+    let (_, d) = render_and_deliver(&t, &key, &body, 20).await;
     let s = &d["settings"]["export_delivery"]["destinations"][0];
     assert_eq!(s["status"], "failed", "{s}");
     assert_eq!(s["attempts"], 1, "{s}");
@@ -512,11 +489,7 @@ async fn an_sftp_host_key_that_changed_is_refused() {
     let mut exports = exports_config(None, "100ms");
     exports.sftp_known_hosts = Some(known);
     let t = TestServer::start(relaxed(&data).with_exports(exports)).await;
-    let (code, created) = t.post(&key, &format!("{CORE}/simple-video"), &body).await;
-    assert_eq!(code, 200, "{created}");
-    let id = created["data"]["id"].as_str().expect("id").to_string();
-    assert_eq!(t.wait_terminal(&key, &id, 300).await["status"], "completed");
-    let d = wait_deliveries(&t, &key, &id, 20).await;
+    let (id, d) = render_and_deliver(&t, &key, &body, 20).await;
     let s = &d["settings"]["export_delivery"]["destinations"][0];
     assert_eq!(s["status"], "delivered", "{s}");
     assert!(sftp_root.join(format!("{id}.mp4")).exists());
@@ -526,30 +499,15 @@ async fn an_sftp_host_key_that_changed_is_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_task_that_ended_without_its_deliveries_queued_gets_them_on_start() {
     let dir = tempfile::tempdir().expect("tmp");
-    let media = tempfile::tempdir().expect("media");
-    let (media_base, _m) = serve_dir(media.path()).await;
+    let media = Media::empty().await;
     let (hook_url, hits, _r) = start_receiver(0).await;
     // A server whose hook does nothing stands for one that stopped before queueing.
     let config = relaxed(dir.path()).with_exports(exports_config(None, "100ms"));
-    let server = samvideo_http::server::Server::start_with_hook(
-        config.clone(),
-        Arc::new(samvideo_http::jobs::hooks::NoDelivery),
-    )
-    .await
-    .expect("starts");
-    let t = TestServer {
-        base: format!("http://{}", server.addr()),
-        server,
-        client: reqwest::Client::new(),
-        data_dir: dir.path().to_path_buf(),
-    };
+    let t = TestServer::start_with_hook(config.clone(), Arc::new(samvideo_http::jobs::hooks::NoDelivery)).await;
     let key = t.key("k", Plan::Pro);
-    let mut body = image_video(&format!("{media_base}/missing.png"), 1.0);
+    let mut body = image_video(&media.url("missing.png"), 1.0);
     body["exports"] = json!({"callback_url": hook_url, "callback_secret": SECRET});
-    let (code, created) = t.post(&key, &format!("{CORE}/simple-video"), &body).await;
-    assert_eq!(code, 200, "{created}");
-    let id = created["data"]["id"].as_str().expect("id").to_string();
-    let done = t.wait_terminal(&key, &id, 60).await;
+    let (id, done) = t.render(&key, &body, 60).await;
     assert_eq!(done["status"], "failed");
     assert!(done["settings"].get("export_delivery").is_none(), "{done}");
     t.server.stop().await;

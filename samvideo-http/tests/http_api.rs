@@ -7,9 +7,7 @@ use std::time::Duration;
 
 use samvideo_http::config::{Plan, Rate};
 use serde_json::{json, Value};
-use support::{advanced_body, relaxed, simple_body, TestServer};
-
-const CORE: &str = "/api/function/video-generation";
+use support::{advanced_body, relaxed, simple_body, TestServer, CORE};
 const MEDIA: &str = "http://127.0.0.1:9/a.png";
 
 fn is_uuid(v: &Value) -> bool {
@@ -96,8 +94,7 @@ async fn keys_create_prints_the_key_last_and_stores_only_its_hash() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn core_creates_answer_the_documented_responses() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let t = TestServer::start(relaxed(dir.path())).await;
+    let t = TestServer::start_relaxed().await;
     let key = t.key("k", Plan::Pro);
 
     // mix-video, nested in data.
@@ -149,8 +146,7 @@ async fn core_creates_answer_the_documented_responses() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_bodies_get_the_documented_400s() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let t = TestServer::start(relaxed(dir.path())).await;
+    let t = TestServer::start_relaxed().await;
     let key = t.key("k", Plan::Pro);
     let (code, body) = t.post_raw(&key, &format!("{CORE}/mix-video"), "{not json").await;
     assert_eq!((code, body), (400, json!({"success": false, "message": "Invalid JSON data"})));
@@ -171,14 +167,11 @@ async fn bad_bodies_get_the_documented_400s() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_keys_task_is_not_found() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let t = TestServer::start(relaxed(dir.path())).await;
+    let t = TestServer::start_relaxed().await;
     let alice = t.key("alice", Plan::Pro);
     let bob = t.key("bob", Plan::Pro);
-    let (code, body) = t.post(&alice, &format!("{CORE}/simple-video"), &simple_body(MEDIA)).await;
-    assert_eq!(code, 200, "{body}");
-    let id = body["data"]["id"].as_str().expect("id").to_string();
-    let celery = body["data"]["celery_task_id"].as_str().expect("celery").to_string();
+    let (id, created) = t.create(&alice, &format!("{CORE}/simple-video"), &simple_body(MEDIA)).await;
+    let celery = created["celery_task_id"].as_str().expect("celery").to_string();
     let not_found = json!({"success": false, "message": "Task not found", "error_code": "TASK_NOT_FOUND"});
     for path in [
         format!("{CORE}/progress/{id}"),
@@ -201,14 +194,11 @@ async fn another_keys_task_is_not_found() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tasks_list_and_usage_summary() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let t = TestServer::start(relaxed(dir.path())).await;
+    let t = TestServer::start_relaxed().await;
     let key = t.key("Production", Plan::Pro);
     let mut ids = Vec::new();
     for _ in 0..12 {
-        let (code, body) = t.post(&key, &format!("{CORE}/simple-video"), &simple_body(MEDIA)).await;
-        assert_eq!(code, 200, "{body}");
-        ids.push(body["data"]["id"].as_str().expect("id").to_string());
+        ids.push(t.submit(&key, &simple_body(MEDIA)).await);
     }
     for id in &ids {
         t.wait_terminal(&key, id, 120).await;
@@ -398,9 +388,8 @@ async fn async_control_endpoints() {
     let body: Value = r.json().await.expect("json");
     assert_eq!((body["success"].clone(), body["status"].clone()), (json!(true), json!("healthy")));
 
-    let (_, body) = t.post(&key, &format!("{CORE}/simple-video"), &simple_body(MEDIA)).await;
-    let id = body["data"]["id"].as_str().expect("id").to_string();
-    let celery = body["data"]["celery_task_id"].as_str().expect("celery").to_string();
+    let (id, created) = t.create(&key, &format!("{CORE}/simple-video"), &simple_body(MEDIA)).await;
+    let celery = created["celery_task_id"].as_str().expect("celery").to_string();
     let done = t.wait_terminal(&key, &id, 120).await;
     for any in [&id, &celery] {
         let (code, body) = t.get(&key, &format!("/api/async/status/{any}")).await;
@@ -417,8 +406,7 @@ async fn async_control_endpoints() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn templates_crud_privacy_list_and_apply() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let t = TestServer::start(relaxed(dir.path())).await;
+    let t = TestServer::start_relaxed().await;
     let alice = t.key("alice", Plan::Pro);
     let bob = t.key("bob", Plan::Pro);
     let promo = json!({"name": "My 9:16 Promo", "description": "Short promo style with captions",
@@ -479,8 +467,7 @@ async fn templates_crud_privacy_list_and_apply() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openapi_documents_every_route_and_docs_and_metrics_serve() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let t = TestServer::start(relaxed(dir.path())).await;
+    let t = TestServer::start_relaxed().await;
     let doc: Value = t.client.get(t.url("/api/openapi.json")).send().await.expect("send").json().await.expect("json");
     assert_eq!(doc["openapi"], "3.1.0");
     for path in samvideo_http::routed_paths(t.server.state()) {
@@ -509,10 +496,9 @@ async fn openapi_documents_every_route_and_docs_and_metrics_serve() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn outputs_are_served_with_range_requests() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let t = TestServer::start(relaxed(dir.path())).await;
+    let t = TestServer::start_relaxed().await;
     let bytes: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
-    std::fs::write(dir.path().join("outputs").join("x.mp4"), &bytes).expect("write");
+    std::fs::write(t.data_dir.join("outputs").join("x.mp4"), &bytes).expect("write");
     let r = t.client.get(t.url("/media/outputs/x.mp4")).header("Range", "bytes=100-199").send().await.expect("send");
     assert_eq!(r.status().as_u16(), 206);
     assert_eq!(r.headers()["content-range"], "bytes 100-199/10000");

@@ -6,23 +6,18 @@ mod support;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use samvideo_http::config::Plan;
 use samvideo_http::store::{NewTask, Store, TaskRow, TaskStatus};
-use support::{black_hole, image_video, make_key, relaxed, TestServer};
-
-const CORE: &str = "/api/function/video-generation";
+use support::{black_hole, image_video, make_key, relaxed, Api, TestServer, CORE};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn finished_tasks_survive_a_restart() {
     let dir = tempfile::tempdir().expect("tmp");
     let t = TestServer::start(relaxed(dir.path())).await;
     let key = t.key("k", Plan::Pro);
-    let (code, body) = t.post(&key, &format!("{CORE}/simple-video"), &image_video("http://127.0.0.1:9/a.png", 1.0)).await;
-    assert_eq!(code, 200, "{body}");
-    let id = body["data"]["id"].as_str().expect("id").to_string();
-    let before = t.wait_terminal(&key, &id, 60).await;
+    let (id, before) = t.render(&key, &image_video("http://127.0.0.1:9/a.png", 1.0), 60).await;
     t.server.stop().await;
 
     let t = TestServer::start(relaxed(dir.path())).await;
@@ -96,8 +91,8 @@ async fn a_task_left_processing_is_requeued_then_failed_with_a_reason() {
     t.server.stop().await;
 }
 
-/// The real binary, listening on a free port; returns the child and its base URL.
-fn spawn_server(dir: &std::path::Path, extra_env: &[(&str, &str)]) -> (Child, String) {
+/// The real binary, listening on a free port; returns the child and a client for it.
+fn spawn_server(dir: &std::path::Path, extra_env: &[(&str, &str)]) -> (Child, Api) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_samvideo"));
     cmd.arg("serve")
         .env("SAMVIDEO_ADDR", "127.0.0.1:0")
@@ -123,7 +118,7 @@ fn spawn_server(dir: &std::path::Path, extra_env: &[(&str, &str)]) -> (Child, St
         }
     });
     let base = rx.recv_timeout(Duration::from_secs(30)).expect("server prints its address");
-    (child, base)
+    (child, Api::new(base))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -131,51 +126,20 @@ async fn kill_9_during_a_render_then_restart() {
     let (stall, _hole) = black_hole().await;
     let dir = tempfile::tempdir().expect("tmp");
     let key = make_key(dir.path(), "k", Plan::Pro);
-    let client = reqwest::Client::new();
 
-    let (mut child, base) = spawn_server(dir.path(), &[]);
-    let r = client
-        .post(format!("{base}{CORE}/simple-video"))
-        .header("X-API-Key", &key)
-        .body(image_video(&stall, 1.0).to_string())
-        .send()
-        .await
-        .expect("create");
-    let body: serde_json::Value = r.json().await.expect("json");
-    let id = body["data"]["id"].as_str().expect("id").to_string();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let p: serde_json::Value = client
-            .get(format!("{base}{CORE}/progress/{id}"))
-            .header("X-API-Key", &key)
-            .send()
-            .await
-            .expect("progress")
-            .json()
-            .await
-            .expect("json");
-        if p["data"]["status"] == "processing" {
-            break;
-        }
-        assert!(Instant::now() < deadline, "never started: {p}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let (mut child, api) = spawn_server(dir.path(), &[]);
+    let id = api.submit(&key, &image_video(&stall, 1.0)).await;
+    let progress = format!("{CORE}/progress/{id}");
+    api.poll(&key, &progress, 20, "started", |p| p["data"]["status"] == "processing").await;
     // SIGKILL: no shutdown code runs.
     child.kill().expect("kill -9");
     let _ = child.wait();
 
-    let (mut child, base) = spawn_server(dir.path(), &[("SAMVIDEO_MAX_ATTEMPTS", "1")]);
-    let p: serde_json::Value = client
-        .get(format!("{base}{CORE}/progress/{id}"))
-        .header("X-API-Key", &key)
-        .send()
-        .await
-        .expect("progress")
-        .json()
-        .await
-        .expect("json");
+    let (mut child, api) = spawn_server(dir.path(), &[("SAMVIDEO_MAX_ATTEMPTS", "1")]);
+    let (code, p) = api.get(&key, &progress).await;
     let _ = child.kill();
     let _ = child.wait();
+    assert_eq!(code, 200, "{p}");
     assert_eq!(p["data"]["status"], "failed", "{p}");
     assert!(p["data"]["error"].as_str().is_some_and(|e| e.contains("interrupted")), "{p}");
 }

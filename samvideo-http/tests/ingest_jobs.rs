@@ -15,9 +15,7 @@ use axum::routing::get;
 use samvideo_core::media::limits::Limits;
 use samvideo_http::config::Plan;
 use serde_json::{json, Value};
-use support::{make_png, relaxed, TestServer};
-
-const CORE: &str = "/api/function/video-generation";
+use support::{make_png, relaxed, spawn_app, TestServer};
 
 /// CRC-32 (IEEE) for PNG chunks.
 fn crc32(bytes: &[u8]) -> u32 {
@@ -86,11 +84,7 @@ async fn media_server(good: Vec<u8>) -> (String, Arc<AtomicUsize>) {
                 next.run(req).await
             }
         }));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    let (addr, _) = spawn_app(app).await;
     (format!("http://{addr}"), hits)
 }
 
@@ -100,13 +94,6 @@ fn two_items(good: &str, bad: &str) -> Value {
         "media_list": [{"type": "image", "url": good, "duration": 1}, {"type": "image", "url": bad, "duration": 1}],
         "settings": {"aspect_ratio": "16:9", "output_quality": "low", "fps": 15}
     })
-}
-
-async fn run(t: &TestServer, key: &str, body: &Value) -> Value {
-    let (code, created) = t.post(key, &format!("{CORE}/simple-video"), body).await;
-    assert_eq!(code, 200, "{created}");
-    let id = created["data"]["id"].as_str().expect("id").to_string();
-    t.wait_terminal(key, &id, 120).await
 }
 
 /// Peak resident memory of this process so far, in MiB (Linux `VmHWM`).
@@ -144,7 +131,7 @@ async fn each_bad_item_fails_its_task_by_name_and_a_good_job_still_completes() {
     ];
     for (name, reason) in cases {
         let bad = format!("{base}/{name}");
-        let d = run(&t, &key, &two_items(&good, &bad)).await;
+        let (_, d) = t.render(&key, &two_items(&good, &bad), 120).await;
         assert_eq!(d["status"], "failed", "{name}: {d}");
         let error = d["error"].as_str().unwrap_or_default();
         eprintln!("{name}: {error}");
@@ -157,7 +144,7 @@ async fn each_bad_item_fails_its_task_by_name_and_a_good_job_still_completes() {
     let growth = peak_rss_mib().saturating_sub(before);
     assert!(growth < 300, "a 20000x20000 header must not be decoded: peak RSS grew {growth} MiB");
 
-    let d = run(&t, &key, &two_items(&good, &good)).await;
+    let (_, d) = t.render(&key, &two_items(&good, &good), 120).await;
     assert_eq!(d["status"], "completed", "the service still renders: {d}");
     assert!(d["settings"]["size_bytes"].as_i64().is_some_and(|n| n > 0), "{d}");
     let (code, health) = t.get(&key, "/api/async/health").await;
@@ -179,11 +166,7 @@ async fn loopback_media_is_refused_by_default_before_any_request() {
     // The same loopback server under spellings a string check would miss.
     for host in ["127.0.0.1", "2130706433", "0x7f.1", "[::ffff:127.0.0.1]", "0.0.0.0", "localhost"] {
         let url = format!("http://{host}:{port}/good.png");
-        let d = run(&t, &key, &json!({
-            "media_list": [{"type": "image", "url": url, "duration": 1}],
-            "settings": {"aspect_ratio": "16:9", "output_quality": "low", "fps": 15}
-        }))
-        .await;
+        let (_, d) = t.render(&key, &support::simple_body(&url), 120).await;
         assert_eq!(d["status"], "failed", "{host}: {d}");
         let error = d["error"].as_str().unwrap_or_default();
         eprintln!("{host}: {error}");

@@ -1,22 +1,54 @@
 //! Shared by the HTTP tests: start a real server on 127.0.0.1:0 over a temp data dir, make
-//! keys, speak HTTP with reqwest.
+//! keys, speak HTTP with reqwest, create tasks and poll them until they settle, serve media
+//! over loopback, probe outputs with ffprobe.
+//!
+//! [`Api`] speaks to any samvideo base URL (also the real binary a test spawned);
+//! [`TestServer`] is an in-process server plus an [`Api`] for it (it derefs to it).
 #![allow(dead_code)]
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use reqwest::{Client, Response};
 use samvideo_http::config::{Plan, Rate, ServerConfig};
+use samvideo_http::jobs::hooks::TaskHook;
 use samvideo_http::server::Server;
 use samvideo_http::store::{KeyRow, Store};
 use serde_json::Value;
+use tempfile::TempDir;
+use tokio::task::JoinHandle;
 
-/// A running server and a client for it.
-pub struct TestServer {
-    pub server: Server,
+/// The core video-generation API's path prefix.
+pub const CORE: &str = "/api/function/video-generation";
+
+/// How often the polling helpers ask again.
+pub const POLL_EVERY: Duration = Duration::from_millis(50);
+
+/// Task states that never change again.
+const TERMINAL: [&str; 4] = ["completed", "failed", "cancelled", "timeout"];
+
+/// A client for one samvideo base URL (`http://127.0.0.1:PORT`).
+pub struct Api {
     pub base: String,
     pub client: Client,
+}
+
+/// A running in-process server and an [`Api`] for it.
+pub struct TestServer {
+    pub server: Server,
+    pub api: Api,
     pub data_dir: PathBuf,
+    /// The data dir when [`TestServer::start_relaxed`] made it (removed on drop).
+    _tmp: Option<TempDir>,
+}
+
+impl std::ops::Deref for TestServer {
+    type Target = Api;
+    fn deref(&self) -> &Api {
+        &self.api
+    }
 }
 
 /// Generous limits so tests that are not about limits never hit them.
@@ -32,17 +64,41 @@ impl TestServer {
     pub async fn start(config: ServerConfig) -> TestServer {
         let data_dir = config.data_dir.clone();
         let server = Server::start(config).await.expect("server starts");
-        let base = format!("http://{}", server.addr());
-        let client = Client::builder().timeout(Duration::from_secs(60)).build().expect("client");
-        TestServer { server, base, client, data_dir }
+        Self::wrap(server, data_dir, None)
     }
 
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{}", self.base, path)
+    /// A server with [`relaxed`] limits over a fresh temp data dir it owns.
+    pub async fn start_relaxed() -> TestServer {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let server = Server::start(relaxed(tmp.path())).await.expect("server starts");
+        Self::wrap(server, tmp.path().to_path_buf(), Some(tmp))
+    }
+
+    /// A server whose finished tasks go to `hook` instead of export delivery.
+    pub async fn start_with_hook(config: ServerConfig, hook: Arc<dyn TaskHook>) -> TestServer {
+        let data_dir = config.data_dir.clone();
+        let server = Server::start_with_hook(config, hook).await.expect("server starts");
+        Self::wrap(server, data_dir, None)
+    }
+
+    fn wrap(server: Server, data_dir: PathBuf, tmp: Option<TempDir>) -> TestServer {
+        let api = Api::new(format!("http://{}", server.addr()));
+        TestServer { server, api, data_dir, _tmp: tmp }
     }
 
     pub fn key(&self, name: &str, plan: Plan) -> String {
         make_key(&self.data_dir, name, plan)
+    }
+}
+
+impl Api {
+    pub fn new(base: String) -> Api {
+        let client = Client::builder().timeout(Duration::from_secs(60)).build().expect("client");
+        Api { base, client }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
     }
 
     pub async fn get(&self, key: &str, path: &str) -> (u16, Value) {
@@ -68,19 +124,54 @@ impl TestServer {
         split(r).await
     }
 
-    /// Poll progress until a terminal state (or panic after `secs`).
-    pub async fn wait_terminal(&self, key: &str, id: &str, secs: u64) -> Value {
-        let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    /// POST a create request to `path`, assert 200 and return (task id, the reply's `data`).
+    pub async fn create(&self, key: &str, path: &str, body: &Value) -> (String, Value) {
+        let (code, reply) = self.post(key, path, body).await;
+        assert_eq!(code, 200, "{path}: {reply}");
+        let id = reply["data"]["id"].as_str().unwrap_or_else(|| panic!("{path}: no data.id in {reply}")).to_string();
+        (id, reply["data"].clone())
+    }
+
+    /// Create a simple-video task (asserting 200) and return its id.
+    pub async fn submit(&self, key: &str, body: &Value) -> String {
+        self.create(key, &format!("{CORE}/simple-video"), body).await.0
+    }
+
+    /// Create a simple-video task and wait up to `secs` for it to end: (id, progress `data`).
+    pub async fn render(&self, key: &str, body: &Value, secs: u64) -> (String, Value) {
+        let id = self.submit(key, body).await;
+        let done = self.wait_terminal(key, &id, secs).await;
+        (id, done)
+    }
+
+    /// GET `path` (asserting 200) every [`POLL_EVERY`] until `done(reply)`; return that
+    /// reply, or panic after `secs` saying it was still not `what`. `done` may assert, to fail
+    /// early on a state the test rules out.
+    pub async fn poll(&self, key: &str, path: &str, secs: u64, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(secs);
         loop {
-            let (code, body) = self.get(key, &format!("/api/function/video-generation/progress/{id}")).await;
-            assert_eq!(code, 200, "{body}");
-            let status = body["data"]["status"].as_str().unwrap_or_default().to_string();
-            if ["completed", "failed", "cancelled", "timeout"].contains(&status.as_str()) {
-                return body["data"].clone();
+            let (code, body) = self.get(key, path).await;
+            assert_eq!(code, 200, "{path}: {body}");
+            if done(&body) {
+                return body;
             }
-            assert!(std::time::Instant::now() < deadline, "task {id} still {status} after {secs} s: {body}");
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            assert!(Instant::now() < deadline, "{path}: still not {what} after {secs} s: {body}");
+            tokio::time::sleep(POLL_EVERY).await;
         }
+    }
+
+    /// Poll progress until a terminal state (or panic after `secs`); returns its `data`.
+    pub async fn wait_terminal(&self, key: &str, id: &str, secs: u64) -> Value {
+        let done = |b: &Value| TERMINAL.contains(&b["data"]["status"].as_str().unwrap_or_default());
+        let path = format!("{CORE}/progress/{id}");
+        self.poll(key, &path, secs, &format!("ended (task {id})"), done).await["data"].clone()
+    }
+
+    /// GET an absolute URL (an output link), assert 200 and return the bytes.
+    pub async fn download(&self, url: &str) -> Vec<u8> {
+        let r = self.client.get(url).send().await.expect("download");
+        assert_eq!(r.status().as_u16(), 200, "{url}");
+        r.bytes().await.expect("body").to_vec()
     }
 }
 
@@ -117,7 +208,7 @@ pub fn advanced_body(url: &str, mode: &str) -> Value {
 }
 
 /// An address that accepts connections and never answers: renders fetching from it stall.
-pub async fn black_hole() -> (String, tokio::task::JoinHandle<()>) {
+pub async fn black_hole() -> (String, JoinHandle<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let handle = tokio::spawn(async move {
@@ -129,15 +220,49 @@ pub async fn black_hole() -> (String, tokio::task::JoinHandle<()>) {
     (format!("http://{addr}/stall.png"), handle)
 }
 
-/// Serve `dir` over HTTP on loopback (media for renders). Returns the base URL.
-pub async fn serve_dir(dir: &Path) -> (String, tokio::task::JoinHandle<()>) {
+/// Serve `app` on a free loopback port until the test ends.
+pub async fn spawn_app(app: axum::Router) -> (SocketAddr, JoinHandle<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let app = axum::Router::new().fallback_service(tower_http::services::ServeDir::new(dir));
     let handle = tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
+    (addr, handle)
+}
+
+/// Serve `dir` over HTTP on loopback (media for renders). Returns the base URL.
+pub async fn serve_dir(dir: &Path) -> (String, JoinHandle<()>) {
+    let (addr, handle) = spawn_app(axum::Router::new().fallback_service(tower_http::services::ServeDir::new(dir))).await;
     (format!("http://{addr}"), handle)
+}
+
+/// A temp dir of media served over loopback for as long as this lives.
+pub struct Media {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    pub dir: TempDir,
+    _server: JoinHandle<()>,
+}
+
+impl Media {
+    /// An empty dir: every URL answers 404.
+    pub async fn empty() -> Media {
+        let dir = tempfile::tempdir().expect("tmp");
+        let (base, server) = serve_dir(dir.path()).await;
+        Media { base, dir, _server: server }
+    }
+
+    /// A dir holding `card.png`, a `w`x`h` test card.
+    pub async fn card(w: u32, h: u32) -> Media {
+        let media = Media::empty().await;
+        make_png(&media.dir.path().join("card.png"), w, h);
+        media
+    }
+
+    /// The URL of `name` in the dir.
+    pub fn url(&self, name: &str) -> String {
+        format!("{}/{name}", self.base)
+    }
 }
 
 /// Write a `w`x`h` PNG test card with ffmpeg.
@@ -150,6 +275,18 @@ pub fn make_png(path: &Path, w: u32, h: u32) {
         .status()
         .expect("ffmpeg runs");
     assert!(status.success(), "ffmpeg made the PNG");
+}
+
+/// `ffprobe -select_streams v:0 -show_entries ENTRIES -of csv=p=0 FILE`, trimmed; panics with
+/// ffprobe's stderr if it fails.
+pub fn ffprobe(file: &Path, entries: &str) -> String {
+    let out = std::process::Command::new("ffprobe")
+        .args(["-v", "error", "-select_streams", "v:0", "-show_entries", entries, "-of", "csv=p=0"])
+        .arg(file)
+        .output()
+        .expect("ffprobe runs");
+    assert!(out.status.success(), "ffprobe {}: {}", file.display(), String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 /// A simple-video body showing `url` for `secs` seconds, tiny and fast.
