@@ -138,16 +138,40 @@ pub struct LedgerRow {
     pub created_at: String,
 }
 
+/// Which bucket a ledger row changes: subscription credits belong to a period.
+#[derive(Clone, Copy)]
+enum Bucket<'a> {
+    Subscription { period: &'a str },
+    Topup,
+}
+
+impl Bucket<'_> {
+    fn name(self) -> &'static str {
+        match self {
+            Bucket::Subscription { .. } => "subscription",
+            Bucket::Topup => "topup",
+        }
+    }
+
+    fn period(&self) -> Option<&str> {
+        match self {
+            Bucket::Subscription { period } => Some(period),
+            Bucket::Topup => None,
+        }
+    }
+}
+
 fn insert(
     conn: &Connection,
     key_id: i64,
-    bucket: &str,
+    bucket: Bucket<'_>,
     amount: i64,
     kind: &str,
-    period: Option<&str>,
     job: Option<i64>,
     reason: Option<&str>,
 ) -> Result<(), StoreError> {
+    let period = bucket.period();
+    let bucket = bucket.name();
     conn.execute(
         "INSERT INTO credit_ledger (api_key_id, bucket, amount, kind, period, ai_job_id, reason, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -169,7 +193,7 @@ pub fn ensure_monthly(conn: &Connection, key: &KeyRow, config: &CreditsConfig) -
     )?;
     if allowance > granted {
         let reason = format!("{} plan monthly credits", key.plan);
-        insert(conn, key.id, "subscription", allowance - granted, "monthly", Some(&period), None, Some(&reason))?;
+        insert(conn, key.id, Bucket::Subscription { period: &period }, allowance - granted, "monthly", None, Some(&reason))?;
     }
     Ok(())
 }
@@ -218,10 +242,10 @@ pub fn reserve(
     let from_sub = amount.min(b.subscription.max(0));
     let from_top = amount - from_sub;
     if from_sub > 0 {
-        insert(conn, key.id, "subscription", -from_sub, "reserve", Some(&b.period), Some(job_id), None)?;
+        insert(conn, key.id, Bucket::Subscription { period: &b.period }, -from_sub, "reserve", Some(job_id), None)?;
     }
     if from_top > 0 {
-        insert(conn, key.id, "topup", -from_top, "reserve", None, Some(job_id), None)?;
+        insert(conn, key.id, Bucket::Topup, -from_top, "reserve", Some(job_id), None)?;
     }
     Ok(Ok(Charge { subscription: from_sub, topup: from_top, remaining: b.total() - amount }))
 }
@@ -230,10 +254,10 @@ pub fn reserve(
 /// this run in one transaction).
 pub fn refund(conn: &Connection, key_id: i64, job_id: i64, subscription: i64, topup: i64) -> Result<(), StoreError> {
     if subscription > 0 {
-        insert(conn, key_id, "subscription", subscription, "refund", Some(&current_period()), Some(job_id), None)?;
+        insert(conn, key_id, Bucket::Subscription { period: &current_period() }, subscription, "refund", Some(job_id), None)?;
     }
     if topup > 0 {
-        insert(conn, key_id, "topup", topup, "refund", None, Some(job_id), None)?;
+        insert(conn, key_id, Bucket::Topup, topup, "refund", Some(job_id), None)?;
     }
     Ok(())
 }
@@ -255,7 +279,7 @@ pub fn grant(conn: &Connection, key_id: i64, amount: i64, reason: &str) -> Resul
             -amount
         )));
     }
-    insert(&tx, key_id, "topup", amount, "grant", None, None, Some(reason))?;
+    insert(&tx, key_id, Bucket::Topup, amount, "grant", None, Some(reason))?;
     tx.commit()?;
     Ok(topup + amount)
 }
