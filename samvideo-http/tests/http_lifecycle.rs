@@ -5,6 +5,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
+use samvideo_core::media::limits::Limits;
 use samvideo_http::config::Plan;
 use serde_json::json;
 use support::{black_hole, ffprobe, image_video, relaxed, Media, TestServer, CORE};
@@ -90,7 +91,11 @@ async fn cancel_a_running_and_a_pending_task() {
 async fn a_task_without_progress_ends_timeout() {
     let (url, _hole) = black_hole().await;
     let dir = tempfile::tempdir().expect("tmp");
-    let config = relaxed(dir.path()).with_inactivity_timeout(Duration::from_millis(800));
+    // The fetch gives up at 3 s (the default is 30 s), well after the 0.8 s watchdog: a task
+    // that ends `failed` by fetch timeout instead still fails this test. Stopping the server
+    // waits for the stalled fetch, so a shorter one saves ~8 s of test time.
+    let limits = Limits::default().with_fetch_timeout(Duration::from_secs(3));
+    let config = relaxed(dir.path()).with_inactivity_timeout(Duration::from_millis(800)).with_media_limits(limits);
     let t = TestServer::start(config).await;
     let key = t.key("k", Plan::Pro);
     let id = t.submit(&key, &image_video(&url, 1.0)).await;
