@@ -361,7 +361,9 @@ impl Exporter {
     /// Stop the loop; running attempts get a few seconds, then stay `delivering` in the
     /// store and run again on the next start.
     pub fn shutdown(&self) {
-        let _ = self.shutdown.send(true);
+        // send_replace, not send: send drops the value when nobody has subscribed yet, and a
+        // loop that subscribes later would then never see the shutdown.
+        self.shutdown.send_replace(true);
     }
 
     async fn run(self: Arc<Self>) {
@@ -661,6 +663,18 @@ mod tests {
         assert_eq!(p("//in//videos//"), ["/in", "/in/videos"], "empty segments skipped, still absolute");
         assert_eq!(p("a/./b"), ["a", "a/.", "a/./b"], "`.` passed on as written");
         assert_eq!(p("/a/../b"), ["/a", "/a/..", "/a/../b"], "`..` passed on as written");
+    }
+
+    #[tokio::test]
+    async fn a_shutdown_before_the_loop_starts_still_stops_it() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let config = Arc::new(ServerConfig::new(dir.path()));
+        let store = Store::open(&config.db_path()).expect("store");
+        let exporter = Exporter::new(store, config);
+        // Server::stop right after Server::start: the loop has not subscribed yet.
+        exporter.shutdown();
+        let run = exporter.spawn();
+        tokio::time::timeout(Duration::from_secs(5), run).await.expect("the loop stops").expect("no panic");
     }
 
     #[test]

@@ -201,7 +201,9 @@ impl Jobs {
     /// Stop taking work and stop running renders (their rows stay `processing` and are
     /// recovered on the next start).
     pub fn shutdown(&self) {
-        let _ = self.inner.shutdown.send(true);
+        // send_replace, not send: send drops the value when nobody has subscribed yet, and a
+        // loop that subscribes later would then never see the shutdown.
+        self.inner.shutdown.send_replace(true);
         for r in self.inner.running.lock().unwrap_or_else(|p| p.into_inner()).values() {
             r.stop(Stop::Shutdown);
         }
@@ -520,4 +522,27 @@ fn parse_stored(task: &TaskRow) -> Result<CreateRequest, String> {
     let endpoint: Endpoint = task.endpoint.parse()?;
     samvideo_core::validate::parse_create(endpoint, task.request_json.as_bytes())
         .map_err(|e| format!("stored request no longer validates: {}", e.message()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn workers_stop_when_the_shutdown_came_before_them() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let config = Arc::new(ServerConfig::new(dir.path()).validate().expect("config"));
+        let store = Store::open(&config.db_path()).expect("store");
+        // The media source holds a blocking HTTP client: made and dropped outside the runtime.
+        let source = source::media_source(&config).expect("source");
+        let jobs = Jobs::new(store, config, Arc::new(Metrics::default()), source, Arc::new(hooks::NoDelivery));
+        let rt = tokio::runtime::Runtime::new().expect("runtime");
+        rt.block_on(async {
+            // Server::stop right after Server::start: no worker has subscribed yet.
+            jobs.shutdown();
+            for w in jobs.spawn_workers() {
+                tokio::time::timeout(Duration::from_secs(5), w).await.expect("the worker stops").expect("no panic");
+            }
+        });
+    }
 }
