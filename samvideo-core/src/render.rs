@@ -4,9 +4,11 @@
 //!    probed; the request is lowered into a [`RenderPlan`].
 //! 2. Every asset of the plan is fetched once (per-job cache) and decoded; any failure names
 //!    its item (`media_list[2] (url): reason`).
-//! 3. A compositor thread draws frames and converts them to 4:2:0; a bounded channel hands
-//!    them to the encoder loop, which writes packets straight into the MP4 (interleaved with
-//!    the streaming audio mix). Memory does not grow with the video's length.
+//! 3. MP4: the frames are cut into 10 s segments ([`segments`]); worker threads (one per
+//!    core) each composite and encode a segment with their own compositor and rav1e
+//!    context, and the driver writes the packets in order straight into the MP4,
+//!    interleaved with the streaming audio mix. Y4M: one compositor thread feeds the writer
+//!    through a bounded channel. Memory does not grow with the video's length.
 //! 4. Progress is reported as frames are written; the cancel token is checked between
 //!    frames; a failed or cancelled render removes its partial output.
 
@@ -19,8 +21,7 @@ use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::Mutex;
 
 use crate::audio::{self, Ducking, MixSpec, Mixer, OpusEncoder, Pcm, TrackRole, TrackSpec};
-use crate::compose::{Assets, ClipMedia, Compositor, FrameSource};
-use crate::encode::Av1Encoder;
+use crate::compose::{Assets, ClipMedia, Compositor, FrameSource, StillSource};
 use crate::frame::{yuv::rgba_to_yuv420, Rgba, Yuv420};
 use crate::media::cache::JobMedia;
 use crate::media::image::decode_image;
@@ -29,6 +30,8 @@ use crate::media::video::{self, VideoLimits, VideoReader};
 use crate::media::{MediaError, MediaItemError, MediaSource};
 use crate::mux::mp4::{Mp4Writer, OpusTrack};
 use crate::mux::y4m::Y4mWriter;
+mod segments;
+
 use crate::plan::{
     self, AudioRole, Background, ClipSource, DurationOf, LowerError, LowerOptions, MediaRef, Overlay, RenderPlan,
 };
@@ -292,56 +295,113 @@ impl FrameSource for VideoSource {
     }
 }
 
-/// Fetch and check a visual item. Videos are opened once per URL here (container, codec,
-/// limits), so a bad clip fails before the first frame; decoding starts when the clip shows.
+/// A fetched image, decoded by the compositor when its clip shows (and dropped when it
+/// ends): only the compressed bytes stay in memory for the whole render.
+struct EncodedStill {
+    bytes: Arc<Vec<u8>>,
+    max_pixels: u64,
+}
+
+impl StillSource for EncodedStill {
+    fn decode(&self) -> Result<Rgba, MediaError> {
+        decode_image(&self.bytes, self.max_pixels)
+    }
+}
+
+/// A checked visual item, ready to become a compositor input any number of times (each
+/// segment worker makes its own).
+#[derive(Clone)]
+enum Visual {
+    Still(Arc<dyn StillSource>),
+    Video { bytes: Arc<Vec<u8>>, limits: VideoLimits, info: video::VideoInfo },
+}
+
+impl Visual {
+    fn media(&self) -> ClipMedia {
+        match self {
+            Visual::Still(s) => ClipMedia::Still(s.clone()),
+            Visual::Video { bytes, limits, info } => ClipMedia::Video(Box::new(VideoSource {
+                bytes: bytes.clone(),
+                limits: limits.clone(),
+                info: info.clone(),
+                reader: None,
+            })),
+        }
+    }
+}
+
+/// The visual media of a job, fetched and checked once.
+pub(crate) struct Visuals {
+    clips: Vec<Visual>,
+    background: Option<Visual>,
+    watermark: Option<Rgba>,
+}
+
+impl Visuals {
+    /// Fresh compositor inputs: stills shared, video decoders not yet opened.
+    fn assets(&self) -> Assets {
+        Assets {
+            clips: self.clips.iter().map(Visual::media).collect(),
+            background: self.background.as_ref().map(Visual::media),
+            watermark: self.watermark.clone(),
+        }
+    }
+}
+
+/// Per-URL results of checking the visual media: one decoder check per URL, and clips that
+/// share a URL share one source (a loop-video repeats its items).
+#[derive(Default)]
+struct CheckedVisuals {
+    videos: HashMap<String, video::VideoInfo>,
+    stills: HashMap<String, Arc<dyn StillSource>>,
+}
+
+/// Fetch and check a visual item, so a bad one fails before the first frame: videos are
+/// opened (container, codec, limits), images decoded once and dropped. Decoding for real
+/// starts when the clip shows.
 fn load_visual(
     assets: &JobAssets,
     r: &MediaRef,
     is_video: bool,
-    checked: &mut HashMap<String, video::VideoInfo>,
-) -> Result<ClipMedia, MediaItemError> {
+    checked: &mut CheckedVisuals,
+) -> Result<Visual, MediaItemError> {
+    if !is_video {
+        if let Some(still) = checked.stills.get(&r.url) {
+            return Ok(Visual::Still(still.clone()));
+        }
+    }
     let bytes = assets.fetch(r)?;
+    let checked_videos = &mut checked.videos;
     if is_video {
         let limits = video_limits(&assets.limits);
-        let info = match checked.get(&r.url) {
+        let info = match checked_videos.get(&r.url) {
             Some(info) => info.clone(),
             None => {
                 let reader = VideoReader::open(bytes.clone(), &limits).map_err(|e| item_error(r, e))?;
                 let info = reader.info().clone();
-                checked.insert(r.url.clone(), info.clone());
+                checked_videos.insert(r.url.clone(), info.clone());
                 info
             }
         };
-        Ok(ClipMedia::Video(Box::new(VideoSource { bytes, limits, info, reader: None })))
+        Ok(Visual::Video { bytes, limits, info })
     } else {
-        decode_image(&bytes, assets.limits.max_image_pixels).map(ClipMedia::Still).map_err(|e| item_error(r, e))
+        let still = EncodedStill { bytes, max_pixels: assets.limits.max_image_pixels };
+        drop(still.decode().map_err(|e| item_error(r, e))?);
+        let still: Arc<dyn StillSource> = Arc::new(still);
+        checked.stills.insert(r.url.clone(), still.clone());
+        Ok(Visual::Still(still))
     }
 }
 
-fn load_assets(plan: &RenderPlan, assets: &JobAssets, cancel: &CancelToken) -> Result<Assets, RenderError> {
-    // Stills are decoded once per URL (a loop-video repeats its items).
-    let mut stills: HashMap<String, Rgba> = HashMap::new();
-    let mut checked: HashMap<String, video::VideoInfo> = HashMap::new();
+fn load_visuals(plan: &RenderPlan, assets: &JobAssets, cancel: &CancelToken) -> Result<Visuals, RenderError> {
+    let mut checked = CheckedVisuals::default();
     let mut clips = Vec::with_capacity(plan.clips.len());
     for c in &plan.clips {
         if cancel.is_cancelled() {
             return Err(RenderError::Cancelled);
         }
-        let media = match c.source {
-            ClipSource::Image => {
-                if let Some(img) = stills.get(&c.media.url) {
-                    ClipMedia::Still(img.clone())
-                } else {
-                    let m = load_visual(assets, &c.media, false, &mut checked)?;
-                    if let ClipMedia::Still(img) = &m {
-                        stills.insert(c.media.url.clone(), img.clone());
-                    }
-                    m
-                }
-            }
-            ClipSource::Video { .. } => load_visual(assets, &c.media, true, &mut checked)?,
-        };
-        clips.push(media);
+        let is_video = matches!(c.source, ClipSource::Video { .. });
+        clips.push(load_visual(assets, &c.media, is_video, &mut checked)?);
     }
     let background = match &plan.background {
         Background::Color(_) => None,
@@ -355,7 +415,7 @@ fn load_assets(plan: &RenderPlan, assets: &JobAssets, cancel: &CancelToken) -> R
             watermark = Some(decode_image(&bytes, assets.limits.max_image_pixels).map_err(|e| item_error(media, e))?);
         }
     }
-    Ok(Assets { clips, background, watermark })
+    Ok(Visuals { clips, background, watermark })
 }
 
 /// Build the streaming mixer of the plan's audio, or `None` when the video is silent.
@@ -453,7 +513,7 @@ fn render_inner(
     let assets = job_assets(source, options);
     let plan = plan_with(request, &assets, options)?;
     tracing::debug!(width = plan.width, height = plan.height, frames = plan.frame_count, "plan ready");
-    let visuals = load_assets(&plan, &assets, &options.cancel)?;
+    let visuals = Arc::new(load_visuals(&plan, &assets, &options.cancel)?);
     let mixer = match options.format {
         OutputFormat::Mp4 => build_mixer(&plan, &assets)?,
         OutputFormat::Y4m => None,
@@ -466,16 +526,18 @@ fn render_inner(
         frames: plan.frame_count,
         size_bytes: 0,
     };
-    let comp = Compositor::new(plan.clone(), visuals);
-    let (frames, handle) = spawn_compositor(comp, options.cancel.clone());
     let progress = Progress::new(options.progress.clone(), plan.frame_count);
-    let result = match options.format {
-        OutputFormat::Y4m => write_y4m(&plan, &frames, out, &progress, &options.cancel),
-        OutputFormat::Mp4 => write_mp4(&plan, &frames, mixer, out, &progress, options),
+    let size_bytes = match options.format {
+        OutputFormat::Y4m => {
+            let comp = Compositor::new(plan.clone(), visuals.assets());
+            let (frames, handle) = spawn_compositor(comp, options.cancel.clone());
+            let result = write_y4m(&plan, &frames, out, &progress, &options.cancel);
+            drop(frames);
+            let _ = handle.join();
+            result?
+        }
+        OutputFormat::Mp4 => write_mp4(&plan, &visuals, mixer, out, &progress, options)?,
     };
-    drop(frames);
-    let _ = handle.join();
-    let size_bytes = result?;
     progress.done();
     Ok(RenderSummary { size_bytes, ..summary })
 }
@@ -584,23 +646,21 @@ impl AudioFeed {
 
 fn write_mp4(
     plan: &RenderPlan,
-    frames: &Receiver<Result<FrameMsg, RenderError>>,
+    visuals: &Arc<Visuals>,
     mixer: Option<Mixer>,
     out: &Path,
     progress: &Progress,
     options: &RenderOptions,
 ) -> Result<u64, RenderError> {
-    let threads = if options.threads == 0 {
+    let workers = if options.threads == 0 {
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
     } else {
         options.threads
     };
-    let enc_err = |e: crate::encode::EncodeError| RenderError::Encode(e.0);
     let mux_err = |e: crate::mux::mp4::MuxError| match e {
         crate::mux::mp4::MuxError::Io(io) => RenderError::Io(io),
         other => RenderError::Encode(other.to_string()),
     };
-    let mut encoder = Av1Encoder::new(plan.width, plan.height, plan.fps, plan.preset, threads).map_err(enc_err)?;
     let mut audio = match mixer {
         Some(mixer) => {
             let encoder = OpusEncoder::new(AUDIO_BITRATE).map_err(|e| RenderError::Encode(e.to_string()))?;
@@ -622,38 +682,43 @@ fn write_mp4(
         Some(OpusTrack { pre_skip, packets: samples.div_ceil(960) as usize + 2, samples: audio_samples })
     });
     let mut mp4 = Mp4Writer::create(out, plan.width, plan.height, plan.fps, plan.frame_count, audio_track).map_err(mux_err)?;
-    let mut packets = Vec::new();
+    let workers = segments::spawn(plan, visuals, workers, &options.cancel);
+    let segment_count = segments::segments(plan.frame_count, plan.fps).len();
+    // Packets of segments that finished ahead of their turn, and which segments are done.
+    let mut waiting: HashMap<usize, std::collections::VecDeque<crate::encode::Packet>> = HashMap::new();
+    let mut done = vec![false; segment_count];
+    let mut current = 0;
     let mut written = 0u64;
     let lead = 24_000u64; // audio runs up to 0.5 s ahead of video in the file
-    let mut write_packets = |packets: &mut Vec<crate::encode::Packet>, mp4: &mut Mp4Writer, audio: &mut Option<AudioFeed>| -> Result<(), RenderError> {
-        for p in packets.drain(..) {
-            mp4.write_video(&p.data, p.keyframe).map_err(mux_err)?;
-            written += 1;
-            progress.frame_done(written);
-            if let Some(a) = audio.as_mut() {
-                a.write_until(mp4, written * 48_000 / plan.fps as u64 + lead)?;
-            }
-        }
-        Ok(())
-    };
-    for _ in 0..plan.frame_count {
-        match next_frame(frames, &options.cancel)? {
-            FrameMsg::New(f) => encoder.send(&f).map_err(enc_err)?,
-            FrameMsg::Repeat => encoder.repeat().map_err(enc_err)?,
-        }
-        encoder.receive(&mut packets).map_err(enc_err)?;
-        write_packets(&mut packets, &mut mp4, &mut audio)?;
-    }
-    encoder.flush();
-    loop {
+    while current < segment_count {
         if options.cancel.is_cancelled() {
             return Err(RenderError::Cancelled);
         }
-        let more = encoder.receive(&mut packets).map_err(enc_err)?;
-        write_packets(&mut packets, &mut mp4, &mut audio)?;
-        if !more {
-            break;
+        match workers.rx.recv() {
+            Ok(segments::WorkerMsg::Packets { segment, packets }) => waiting.entry(segment).or_default().extend(packets),
+            Ok(segments::WorkerMsg::Done { segment }) => done[segment] = true,
+            Ok(segments::WorkerMsg::Failed(e)) => return Err(e),
+            Err(_) => return Err(RenderError::Encode("encoder workers stopped unexpectedly".into())),
         }
+        // Write what is due, in order: the current segment's packets, then the next ones'.
+        while current < segment_count {
+            for p in waiting.remove(&current).unwrap_or_default() {
+                mp4.write_video(&p.data, p.keyframe).map_err(mux_err)?;
+                written += 1;
+                progress.frame_done(written);
+                if let Some(a) = audio.as_mut() {
+                    a.write_until(&mut mp4, written * 48_000 / plan.fps as u64 + lead)?;
+                }
+            }
+            if !done[current] {
+                break;
+            }
+            current += 1;
+        }
+    }
+    drop(workers);
+    if written != plan.frame_count {
+        return Err(RenderError::Encode(format!("encoded {written} of {} frames", plan.frame_count)));
     }
     if let Some(a) = audio.as_mut() {
         a.write_until(&mut mp4, u64::MAX)?;

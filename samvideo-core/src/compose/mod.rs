@@ -1,15 +1,20 @@
 //! The compositor: draws frame `n` of a [`RenderPlan`] into an RGBA canvas.
 //!
-//! Enter: the plan and its decoded media ([`Assets`]), prepared once (stills pre-scaled to
-//! the frame, overlays rasterized). Leave: one canvas per frame, plus a [`FrameKey`] that
-//! tells the driver when a frame is identical to the previous one (a still without motion
-//! and with the same overlays), so it is not composited or converted again.
+//! Enter: the plan and its media ([`Assets`]): stills as [`StillSource`]s, videos as
+//! [`FrameSource`]s, overlays rasterized once. A still is decoded and scaled to the frame
+//! when its clip is first drawn and freed when the clip ends, like a video's decoder, so
+//! memory holds the clips on screen, not every clip of the video. Leave: one canvas per
+//! frame, plus a [`FrameKey`] that tells the driver when a frame is identical to the previous
+//! one (a still without motion and with the same overlays), so it is not composited or
+//! converted again.
 
 pub mod blend;
 pub mod overlay;
 pub mod picture;
 pub mod text;
 pub mod transition;
+
+use std::sync::Arc;
 
 use crate::frame::Rgba;
 use crate::media::MediaError;
@@ -31,9 +36,23 @@ pub trait FrameSource: Send {
     fn release(&mut self) {}
 }
 
-/// Decoded media of a plan, in plan order.
+/// Where a still's pixels come from: decoded on demand (when its clip first shows), so a
+/// slideshow of 200 images holds the one or two on screen, not 200.
+pub trait StillSource: Send + Sync {
+    /// The picture at its own size.
+    fn decode(&self) -> Result<Rgba, MediaError>;
+}
+
+/// An already decoded picture is its own source.
+impl StillSource for Rgba {
+    fn decode(&self) -> Result<Rgba, MediaError> {
+        Ok(self.clone())
+    }
+}
+
+/// Media of a plan, in plan order.
 pub struct Assets {
-    /// One per clip: the decoded picture (stills) or a frame source (videos).
+    /// One per clip: a still source (images) or a frame source (videos).
     pub clips: Vec<ClipMedia>,
     /// Background picture or video, if the plan asks for one.
     pub background: Option<ClipMedia>,
@@ -43,15 +62,16 @@ pub struct Assets {
 
 /// Media behind one clip.
 pub enum ClipMedia {
-    /// A still picture.
-    Still(Rgba),
+    /// A still picture (clips sharing a URL share the source).
+    Still(Arc<dyn StillSource>),
     /// A video.
     Video(Box<dyn FrameSource>),
 }
 
 enum Prepared {
-    /// Frame-size picture (cover or contain already applied), or larger when zooming.
-    Still(Rgba),
+    /// A still, and once drawn its frame-size picture (cover or contain already applied, or
+    /// larger when zooming); `picture` is dropped when the clip ends.
+    Still { source: Arc<dyn StillSource>, fit: Fit, zoom_max: Option<f32>, picture: Option<Rgba> },
     Video { source: Box<dyn FrameSource>, fit: Fit },
 }
 
@@ -84,19 +104,16 @@ pub struct ComposeError {
 }
 
 impl Compositor {
-    /// Prepare every clip and overlay of `plan` (scaling stills once).
+    /// Take the clips and rasterize the overlays of `plan` (stills are scaled on first use).
     pub fn new(plan: RenderPlan, assets: Assets) -> Self {
         let (w, h) = (plan.width, plan.height);
-        let bg_color = match plan.background {
-            Background::Color(c) => [c[0], c[1], c[2], 255],
-            _ => [0, 0, 0, 255],
-        };
-        let background = assets.background.map(|m| prepare(m, &Fit::Cover, None, w, h, bg_color));
+        let bg_color = background_color(&plan.background);
+        let background = assets.background.map(|m| prepare(m, &Fit::Cover, None));
         let clips = assets
             .clips
             .into_iter()
             .zip(&plan.clips)
-            .map(|(m, c)| prepare(m, &c.fit, c.zoom.map(|z| z.from.max(z.to)), w, h, bg_color))
+            .map(|(m, c)| prepare(m, &c.fit, c.zoom.map(|z| z.from.max(z.to))))
             .collect();
         let mut overlays = Vec::new();
         for o in &plan.overlays {
@@ -191,30 +208,38 @@ impl Compositor {
         Ok(())
     }
 
-    /// Frames come in order: clips that ended before frame `n` free their decoders.
+    /// Frames come in order: clips that ended before frame `n` free their decoders and
+    /// scaled pictures.
     fn release_ended(&mut self, n: u64) {
         while self.released < self.clips.len() && self.plan.clips[self.released].end <= n {
-            if let Prepared::Video { source, .. } = &mut self.clips[self.released] {
-                source.release();
+            match &mut self.clips[self.released] {
+                Prepared::Video { source, .. } => source.release(),
+                Prepared::Still { picture, .. } => *picture = None,
             }
             self.released += 1;
         }
     }
 
+    /// How many stills hold a scaled picture right now (memory check in tests).
+    pub fn stills_in_memory(&self) -> usize {
+        self.clips.iter().chain(&self.background).filter(|p| matches!(p, Prepared::Still { picture: Some(_), .. })).count()
+    }
+
+    fn bg_color(&self) -> [u8; 4] {
+        background_color(&self.plan.background)
+    }
+
     fn draw_background(&mut self, n: u64, canvas: &mut Rgba) -> Result<(), ComposeError> {
         let t = n as f64 / self.plan.fps as f64;
+        let bg = self.bg_color();
         match &mut self.background {
             None => {
-                let c = match self.plan.background {
-                    Background::Color(c) => [c[0], c[1], c[2], 255],
-                    _ => [0, 0, 0, 255],
-                };
-                canvas.fill(c);
+                canvas.fill(bg);
                 Ok(())
             }
             Some(p) => {
                 let label = "media_inputs.background";
-                draw_prepared(p, t, true, canvas, &mut self.video_frame, None).map_err(|error| ComposeError {
+                draw_prepared(p, t, true, canvas, &mut self.video_frame, None, bg).map_err(|error| ComposeError {
                     label: label.into(),
                     url: match &self.plan.background {
                         Background::Image(m) | Background::Video(m) => m.url.clone(),
@@ -244,30 +269,41 @@ impl Compositor {
             // Letterboxed video: the background shows through.
             self.draw_background(n, canvas)?;
         }
-        draw_prepared(&mut self.clips[i], t, false, canvas, &mut self.video_frame, zoom)
+        let bg = self.bg_color();
+        draw_prepared(&mut self.clips[i], t, false, canvas, &mut self.video_frame, zoom, bg)
             .map_err(|error| ComposeError { label, url, error })
     }
 }
 
-fn prepare(media: ClipMedia, fit: &Fit, zoom_max: Option<f32>, w: u32, h: u32, bg: [u8; 4]) -> Prepared {
+/// The plan's background colour (black behind pictures and videos).
+fn background_color(b: &Background) -> [u8; 4] {
+    match b {
+        Background::Color(c) => [c[0], c[1], c[2], 255],
+        _ => [0, 0, 0, 255],
+    }
+}
+
+fn prepare(media: ClipMedia, fit: &Fit, zoom_max: Option<f32>) -> Prepared {
     match media {
-        ClipMedia::Still(img) => {
-            let scale = zoom_max.unwrap_or(1.0).max(1.0);
-            let (zw, zh) = ((w as f32 * scale).round() as u32, (h as f32 * scale).round() as u32);
-            let pic = match fit {
-                Fit::Cover => picture::cover(&img, zw, zh),
-                Fit::Contain { blur } => {
-                    let mut base = if *blur { picture::blurred_cover(&img, zw, zh) } else { Rgba::filled(zw, zh, bg) };
-                    let inside = picture::fit_inside(&img, zw, zh);
-                    let x = (zw as i64 - inside.width as i64) / 2;
-                    let y = (zh as i64 - inside.height as i64) / 2;
-                    blend::blend_layer(&mut base, &inside, x, y, 1.0);
-                    base
-                }
-            };
-            Prepared::Still(pic)
-        }
+        ClipMedia::Still(source) => Prepared::Still { source, fit: *fit, zoom_max, picture: None },
         ClipMedia::Video(source) => Prepared::Video { source, fit: *fit },
+    }
+}
+
+/// Scale a still to the frame (`w`x`h`, times the largest zoom) per its fit.
+fn scale_still(img: &Rgba, fit: &Fit, zoom_max: Option<f32>, w: u32, h: u32, bg: [u8; 4]) -> Rgba {
+    let scale = zoom_max.unwrap_or(1.0).max(1.0);
+    let (zw, zh) = ((w as f32 * scale).round() as u32, (h as f32 * scale).round() as u32);
+    match fit {
+        Fit::Cover => picture::cover(img, zw, zh),
+        Fit::Contain { blur } => {
+            let mut base = if *blur { picture::blurred_cover(img, zw, zh) } else { Rgba::filled(zw, zh, bg) };
+            let inside = picture::fit_inside(img, zw, zh);
+            let x = (zw as i64 - inside.width as i64) / 2;
+            let y = (zh as i64 - inside.height as i64) / 2;
+            blend::blend_layer(&mut base, &inside, x, y, 1.0);
+            base
+        }
     }
 }
 
@@ -278,9 +314,15 @@ fn draw_prepared(
     canvas: &mut Rgba,
     scratch: &mut Rgba,
     zoom: Option<f32>,
+    bg: [u8; 4],
 ) -> Result<(), MediaError> {
     match p {
-        Prepared::Still(pic) => {
+        Prepared::Still { source, fit, zoom_max, picture } => {
+            if picture.is_none() {
+                let img = source.decode()?;
+                *picture = Some(scale_still(&img, fit, *zoom_max, canvas.width, canvas.height, bg));
+            }
+            let Some(pic) = picture.as_ref() else { return Ok(()) };
             match zoom {
                 Some(z) => picture::sample_zoomed(pic, canvas, z),
                 None if pic.width == canvas.width && pic.height == canvas.height => canvas.data.copy_from_slice(&pic.data),
@@ -311,5 +353,75 @@ fn draw_prepared(
             }
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{lower, LowerOptions};
+    use crate::request::Endpoint;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A solid-colour still that counts its decodes (or fails, when `colour` is `None`).
+    struct Counted {
+        colour: Option<[u8; 4]>,
+        decodes: AtomicUsize,
+    }
+
+    impl StillSource for Counted {
+        fn decode(&self) -> Result<Rgba, MediaError> {
+            self.decodes.fetch_add(1, Ordering::SeqCst);
+            match self.colour {
+                Some(c) => Ok(Rgba::filled(64, 36, c)),
+                None => Err(MediaError::Decode("truncated JPEG".into())),
+            }
+        }
+    }
+
+    fn slideshow(colours: &[Option<[u8; 4]>]) -> (Compositor, Vec<Arc<Counted>>) {
+        let items: Vec<_> = (0..colours.len())
+            .map(|i| serde_json::json!({"type": "image", "url": format!("{i}.png"), "duration": 1}))
+            .collect();
+        let body = serde_json::json!({"media_list": items, "settings": {"fps": 15, "output_quality": "low"}});
+        let request = crate::validate::parse_create(Endpoint::SimpleVideo, body.to_string().as_bytes()).expect("valid");
+        let plan = lower(&request, &|_, _| None, LowerOptions::default()).expect("plan");
+        let sources: Vec<Arc<Counted>> =
+            colours.iter().map(|c| Arc::new(Counted { colour: *c, decodes: AtomicUsize::new(0) })).collect();
+        let clips = sources.iter().map(|s| ClipMedia::Still(s.clone() as Arc<dyn StillSource>)).collect();
+        (Compositor::new(plan, Assets { clips, background: None, watermark: None }), sources)
+    }
+
+    #[test]
+    fn stills_are_decoded_when_shown_and_freed_when_their_clip_ends() {
+        let colours: Vec<_> = (0..6u8).map(|i| Some([40 * i, 255 - 40 * i, 90, 255])).collect();
+        let (mut comp, sources) = slideshow(&colours);
+        let plan = comp.plan().clone();
+        let mut canvas = Rgba::filled(plan.width, plan.height, [0; 4]);
+        let mut most = 0;
+        for n in 0..plan.frame_count {
+            comp.render(n, &mut canvas).expect("frame");
+            most = most.max(comp.stills_in_memory());
+            let (a, b) = comp.active(n);
+            if let (Some(i), None) = (a, b) {
+                let px = &canvas.data[(canvas.data.len() / 2) & !3..][..4];
+                assert_eq!(px, colours[i].expect("colour"), "frame {n} shows clip {i}");
+            }
+        }
+        assert!(most <= 2, "at most the two clips of a transition are in memory, saw {most}");
+        for (i, s) in sources.iter().enumerate() {
+            assert_eq!(s.decodes.load(Ordering::SeqCst), 1, "clip {i} decoded once");
+        }
+    }
+
+    #[test]
+    fn a_still_failing_to_decode_mid_render_names_its_item() {
+        let (mut comp, _) = slideshow(&[Some([255, 0, 0, 255]), Some([0, 255, 0, 255]), None]);
+        let plan = comp.plan().clone();
+        let mut canvas = Rgba::filled(plan.width, plan.height, [0; 4]);
+        let error = (0..plan.frame_count).find_map(|n| comp.render(n, &mut canvas).err()).expect("fails");
+        assert_eq!(error.label, "media_list[2]");
+        assert_eq!(error.url, "2.png");
+        assert!(error.to_string().contains("truncated JPEG"), "{error}");
     }
 }

@@ -1,0 +1,183 @@
+//! Parallel segment encoding: the frames of a plan are cut into segments of
+//! [`SEGMENT_SECONDS`], each composited and encoded by an independent worker (its own
+//! [`Compositor`], its own single-threaded rav1e context, so every segment opens on a key
+//! frame); the driver writes the segments' packets to the MP4 in order.
+//!
+//! Why: rav1e at samvideo's speeds keeps about one core busy whatever its thread count (one
+//! tile at 720p, little frame parallelism), so on a 2-core machine a second encoder on the
+//! next segment nearly halves the wall time. Segment boundaries depend only on the plan and
+//! each encoder is single-threaded, so the output bytes are the same whatever the worker
+//! count (tested).
+//!
+//! Enter: the plan, its [`Visuals`] (each worker makes its own [`Assets`] from them) and a
+//! worker count. Leave: [`WorkerMsg`]s on a channel, packets in each segment's order; the
+//! driver buffers a later segment's packets (compressed, small) until the earlier ones are
+//! written. Workers stop on cancel, on the first error, or when the driver hangs up.
+
+use std::ops::Range;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use super::{CancelToken, RenderError, Visuals};
+use crate::compose::Compositor;
+use crate::encode::{Av1Encoder, EncodeError, Packet, KEYFRAME_SECONDS};
+use crate::frame::{yuv::rgba_to_yuv420, Rgba, Yuv420};
+use crate::media::MediaItemError;
+use crate::plan::RenderPlan;
+
+/// Length of a segment: the encoder's longest key-frame interval, so segment starts add no
+/// key frames beyond the ones a single encoder would place there at most.
+pub const SEGMENT_SECONDS: u64 = KEYFRAME_SECONDS;
+
+/// The frame ranges of the segments of a `frame_count`-frame video at `fps`.
+pub fn segments(frame_count: u64, fps: u32) -> Vec<Range<u64>> {
+    let len = (SEGMENT_SECONDS * u64::from(fps)).max(1);
+    (0..frame_count.div_ceil(len)).map(|i| i * len..((i + 1) * len).min(frame_count)).collect()
+}
+
+/// What a worker reports.
+pub enum WorkerMsg {
+    /// Encoded packets of segment `segment`, in order.
+    Packets { segment: usize, packets: Vec<Packet> },
+    /// Segment `segment` has sent all its packets.
+    Done { segment: usize },
+    /// The worker stopped.
+    Failed(RenderError),
+}
+
+/// Running workers; dropping this stops them and waits for them.
+pub struct Workers {
+    pub rx: Receiver<WorkerMsg>,
+    stop: CancelToken,
+    handles: Vec<JoinHandle<()>>,
+}
+
+impl Drop for Workers {
+    fn drop(&mut self) {
+        self.stop.cancel();
+        for h in self.handles.drain(..) {
+            let _ = h.join();
+        }
+    }
+}
+
+/// Start `workers` threads that take segments in order (the lowest not yet taken) until
+/// none is left.
+pub fn spawn(plan: &RenderPlan, visuals: &Arc<Visuals>, workers: usize, cancel: &CancelToken) -> Workers {
+    let segs = Arc::new(segments(plan.frame_count, plan.fps));
+    let next = Arc::new(AtomicUsize::new(0));
+    let stop = CancelToken::new();
+    let (tx, rx) = channel();
+    let handles = (0..workers.clamp(1, segs.len().max(1)))
+        .map(|_| {
+            let job = Job {
+                plan: plan.clone(),
+                visuals: visuals.clone(),
+                segs: segs.clone(),
+                next: next.clone(),
+                cancel: cancel.clone(),
+                stop: stop.clone(),
+                tx: tx.clone(),
+            };
+            std::thread::spawn(move || job.run())
+        })
+        .collect();
+    Workers { rx, stop, handles }
+}
+
+struct Job {
+    plan: RenderPlan,
+    visuals: Arc<Visuals>,
+    segs: Arc<Vec<Range<u64>>>,
+    next: Arc<AtomicUsize>,
+    cancel: CancelToken,
+    stop: CancelToken,
+    tx: Sender<WorkerMsg>,
+}
+
+impl Job {
+    fn run(self) {
+        loop {
+            let segment = self.next.fetch_add(1, Ordering::SeqCst);
+            let Some(range) = self.segs.get(segment).cloned() else { return };
+            match self.encode(segment, range) {
+                Ok(()) => {
+                    if self.tx.send(WorkerMsg::Done { segment }).is_err() {
+                        return;
+                    }
+                }
+                Err(e) => {
+                    let _ = self.tx.send(WorkerMsg::Failed(e));
+                    return;
+                }
+            }
+        }
+    }
+
+    fn stopped(&self) -> Result<(), RenderError> {
+        if self.cancel.is_cancelled() || self.stop.is_cancelled() {
+            return Err(RenderError::Cancelled);
+        }
+        Ok(())
+    }
+
+    /// Composite and encode the frames of one segment, sending packets as they come.
+    fn encode(&self, segment: usize, range: Range<u64>) -> Result<(), RenderError> {
+        let plan = &self.plan;
+        let enc_err = |e: EncodeError| RenderError::Encode(e.0);
+        let mut comp = Compositor::new(plan.clone(), self.visuals.assets());
+        let mut encoder = Av1Encoder::new(plan.width, plan.height, plan.fps, plan.preset, 1).map_err(enc_err)?;
+        let mut canvas = Rgba::filled(plan.width, plan.height, [0, 0, 0, 255]);
+        let mut yuv = Yuv420::new(plan.width, plan.height);
+        let mut last_key = None;
+        let mut packets = Vec::new();
+        for n in range {
+            self.stopped()?;
+            let key = comp.frame_key(n);
+            if key.is_some() && key == last_key {
+                encoder.repeat().map_err(enc_err)?;
+            } else {
+                comp.render(n, &mut canvas)
+                    .map_err(|e| RenderError::Media(MediaItemError { item: e.label, url: e.url, error: e.error }))?;
+                rgba_to_yuv420(&canvas, &mut yuv);
+                encoder.send(&yuv).map_err(enc_err)?;
+            }
+            last_key = key;
+            encoder.receive(&mut packets).map_err(enc_err)?;
+            self.send(segment, &mut packets)?;
+        }
+        encoder.flush();
+        loop {
+            self.stopped()?;
+            let more = encoder.receive(&mut packets).map_err(enc_err)?;
+            self.send(segment, &mut packets)?;
+            if !more {
+                return Ok(());
+            }
+        }
+    }
+
+    fn send(&self, segment: usize, packets: &mut Vec<Packet>) -> Result<(), RenderError> {
+        if packets.is_empty() {
+            return Ok(());
+        }
+        let msg = WorkerMsg::Packets { segment, packets: std::mem::take(packets) };
+        self.tx.send(msg).map_err(|_| RenderError::Cancelled)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segments_cover_every_frame_once_in_key_frame_intervals() {
+        assert_eq!(segments(0, 30), Vec::<Range<u64>>::new());
+        assert_eq!(segments(300, 30), vec![0..300]);
+        assert_eq!(segments(301, 30), vec![0..300, 300..301]);
+        assert_eq!(segments(900, 30), vec![0..300, 300..600, 600..900]);
+        assert_eq!(segments(5, 15), vec![0..5]);
+    }
+}
