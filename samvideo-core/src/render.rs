@@ -82,7 +82,7 @@ pub struct RenderOptions {
     pub progress: Option<ProgressFn>,
     /// Resource limits (defaults when `None`).
     pub limits: Option<Limits>,
-    /// Encoder threads (0: all cores).
+    /// Parallel segment encoders (0: one per core); the output does not depend on it.
     pub threads: usize,
 }
 

@@ -34,6 +34,10 @@ pub struct RenderArgs {
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Parallel encoders, each on its own 10 s segment (0: one per core). The output bytes
+    /// are the same whatever the number; each encoder adds about 190 MB at 720p.
+    #[arg(long, default_value_t = 0, env = "SAMVIDEO_RENDER_THREADS")]
+    pub threads: usize,
 }
 
 /// Run the subcommand.
@@ -72,6 +76,7 @@ pub fn run(args: RenderArgs) -> ExitCode {
     let options = RenderOptions {
         format: if args.format == "y4m" { OutputFormat::Y4m } else { OutputFormat::Mp4 },
         progress: Some(Arc::new(move |p| progress_bar.set_position((p * 1000.0) as u64))),
+        threads: args.threads,
         ..RenderOptions::default()
     };
     match render_to_file(&request, Arc::new(source), &args.output, &options) {
