@@ -20,7 +20,7 @@ use std::collections::HashMap;
 use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::Mutex;
 
-use crate::audio::{self, Ducking, MixSpec, Mixer, OpusEncoder, Pcm, TrackRole, TrackSpec};
+use crate::audio::{self, Ducking, MixSource, MixSpec, Mixer, OpusEncoder, StreamSource, TrackRole, TrackSpec};
 use crate::compose::{Assets, ClipMedia, Compositor, FrameSource, StillSource};
 use crate::frame::{yuv::rgba_to_yuv420, Rgba, Yuv420};
 use crate::media::cache::JobMedia;
@@ -158,7 +158,8 @@ pub fn render_to_file(
 struct JobAssets {
     media: JobMedia,
     limits: Limits,
-    audio: Mutex<HashMap<String, Result<Arc<Pcm>, MediaError>>>,
+    /// Length of each audio URL's whole decode in 48 kHz frames ([`audio::audio_frames`]).
+    audio: Mutex<HashMap<String, Result<u64, MediaError>>>,
     video: Mutex<HashMap<String, Result<video::VideoInfo, MediaError>>>,
 }
 
@@ -176,26 +177,36 @@ impl JobAssets {
         info
     }
 
-    fn audio(&self, url: &str) -> Result<Arc<Pcm>, MediaError> {
-        self.audio_until(url, None)
-    }
-
-    /// The audio of `url`, decoded only up to `until` seconds when given (a clip's sound is
-    /// needed only to its `trim_end`; a loop then repeats exactly the used segment).
-    fn audio_until(&self, url: &str, until: Option<f64>) -> Result<Arc<Pcm>, MediaError> {
-        let key = match until {
-            None => url.to_string(),
-            Some(t) => format!("{url}\u{0}{t}"),
-        };
-        if let Some(a) = self.audio.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+    /// The exact length of `url`'s whole audio decode in 48 kHz frames, counted from the
+    /// container's packets without decoding (cached per URL).
+    fn audio_frames(&self, url: &str) -> Result<u64, MediaError> {
+        if let Some(a) = self.audio.lock().unwrap_or_else(|p| p.into_inner()).get(url) {
             return a.clone();
         }
-        let ext = url.rsplit('.').next().filter(|e| e.len() <= 4);
-        let options = audio::DecodeOptions { stop_after_seconds: until, ..Default::default() };
-        let pcm = self.media.fetch(url).and_then(|b| audio::decode_audio_with(&b, ext, &options)).map(Arc::new);
-        self.audio.lock().unwrap_or_else(|p| p.into_inner()).insert(key, pcm.clone());
-        pcm
+        let frames = self.media.fetch(url).and_then(|b| audio::audio_frames(&b, audio_ext(url)));
+        self.audio.lock().unwrap_or_else(|p| p.into_inner()).insert(url.to_string(), frames.clone());
+        frames
     }
+
+    /// Length in seconds of `url`'s audio as the mix plays it (the default length limit applies).
+    fn audio_secs(&self, url: &str) -> Result<f64, MediaError> {
+        let frames = audio::DecodeOptions::default().output_frames(self.audio_frames(url)?)?;
+        Ok(frames as f64 / f64::from(audio::SAMPLE_RATE))
+    }
+
+    /// The audio of `url` as a source the mixer decodes while it plays, used only up to
+    /// `until` seconds when given (a clip's sound is needed only to its `trim_end`; a loop
+    /// then repeats exactly the used segment). Opened once here so a bad file fails now.
+    fn audio_until(&self, url: &str, until: Option<f64>) -> Result<StreamSource, MediaError> {
+        let full = self.audio_frames(url)?;
+        let options = audio::DecodeOptions { stop_after_seconds: until, ..Default::default() };
+        StreamSource::new(self.media.fetch(url)?, audio_ext(url), options, full)
+    }
+}
+
+/// The URL's extension as a container hint for the audio probe.
+fn audio_ext(url: &str) -> Option<&str> {
+    url.rsplit('.').next().filter(|e| e.len() <= 4)
 }
 
 fn item_error(r: &MediaRef, error: MediaError) -> MediaItemError {
@@ -235,7 +246,7 @@ fn plan_with(request: &CreateRequest, assets: &JobAssets, options: &RenderOption
     let duration_of = |url: &str, kind: DurationOf| -> Option<f64> {
         let found = match kind {
             DurationOf::Video => assets.video_info(url).map(|info| info.duration),
-            DurationOf::Audio => assets.audio(url).map(|pcm| pcm.duration_secs()),
+            DurationOf::Audio => assets.audio_secs(url),
         };
         found.map_err(|e| errors.lock().unwrap_or_else(|p| p.into_inner()).insert(url.to_string(), e)).ok()
     };
@@ -423,13 +434,13 @@ fn build_mixer(plan: &RenderPlan, assets: &JobAssets) -> Result<Option<Mixer>, R
     let mut tracks = Vec::new();
     let mut sources = Vec::new();
     for t in &plan.audio.tracks {
-        let pcm = match assets.audio_until(&t.media.url, t.source_end) {
-            Ok(p) => p,
+        let source = match assets.audio_until(&t.media.url, t.source_end) {
+            Ok(s) => s,
             // A clip without a sound track simply adds nothing.
             Err(_) if t.role == AudioRole::ClipSound => continue,
             Err(e) => return Err(item_error(&t.media, e).into()),
         };
-        if t.role == AudioRole::ClipSound && pcm.frames() == 0 {
+        if t.role == AudioRole::ClipSound && source.frames() == 0 {
             continue;
         }
         tracks.push(TrackSpec {
@@ -446,7 +457,7 @@ fn build_mixer(plan: &RenderPlan, assets: &JobAssets) -> Result<Option<Mixer>, R
             fade_in: t.fade_in,
             fade_out: t.fade_out,
         });
-        sources.push(pcm);
+        sources.push(MixSource::Stream(source));
     }
     if tracks.is_empty() {
         return Ok(None);
@@ -457,7 +468,7 @@ fn build_mixer(plan: &RenderPlan, assets: &JobAssets) -> Result<Option<Mixer>, R
         ducking: plan.audio.ducking.then(Ducking::default),
     };
     spec.validate().map_err(|e| RenderError::Invalid(e.to_string()))?;
-    Ok(Some(Mixer::new(spec, sources)))
+    Ok(Some(Mixer::with_sources(spec, sources)))
 }
 
 /// What the compositor thread sends: a new frame, or "same as the previous one".

@@ -1,9 +1,12 @@
 //! The streaming mixer: decoded sources placed on the timeline, summed, ducked and limited.
 //!
 //! A [`MixSpec`] (video duration, one [`TrackSpec`] per source, optional [`Ducking`]) and the
-//! decoded sources enter [`Mixer::new`]; [`Mixer::fill`] then writes the mix block by block
-//! into the caller's buffer until [`Mixer::total_frames`] frames are out. All scratch buffers
-//! are allocated in `new`; `fill` allocates nothing, and nothing grows with the video length.
+//! sources enter [`Mixer::new`] (decoded [`Pcm`]) or [`Mixer::with_sources`] (any
+//! [`MixSource`], including files decoded while mixing); [`Mixer::fill`] then writes the mix
+//! block by block into the caller's buffer until [`Mixer::total_frames`] frames are out.
+//! Scratch buffers are allocated in `new`; nothing grows with the video's or the sources'
+//! length: a streamed track holds its decoder and a window of the ducking look-ahead plus one
+//! block, and only while it plays (`source.rs`).
 //!
 //! Per block: voice and clip-sound tracks are summed straight into the output; music tracks
 //! are summed into a music bus that is multiplied by the ducking gain (computed from the voice
@@ -15,7 +18,9 @@
 use std::sync::Arc;
 
 use super::kernels::{apply_ramp, crossfade, frame_power, mix_into, mix_into_gains, Limiter};
+use super::source::{MixSource, StreamTrack, LOOP_IN_MEMORY_SECONDS};
 use super::{AudioError, Pcm, CHANNELS, SAMPLE_RATE};
+use crate::media::MediaError;
 
 /// Loop seam crossfade: the end of one pass fades into the start of the next over 20 ms.
 pub const LOOP_CROSSFADE_SECONDS: f64 = 0.020;
@@ -197,11 +202,20 @@ fn frames_of(secs: f64) -> u64 {
     }
 }
 
+/// A track's samples: in memory (random access) or streamed (read forward).
+#[derive(Debug)]
+enum Source {
+    Pcm(Arc<Pcm>),
+    Stream(Box<StreamTrack>),
+}
+
 /// A track resolved to frames.
 #[derive(Debug)]
 struct Track {
+    /// Index in [`MixSpec::tracks`].
+    index: usize,
     role: TrackRole,
-    source: Arc<Pcm>,
+    source: Source,
     gain: f32,
     /// Timeline frames `[start, end)`; `end` is clipped to the mix length.
     start: u64,
@@ -216,14 +230,15 @@ struct Track {
 }
 
 impl Track {
-    fn new(spec: &TrackSpec, source: Arc<Pcm>, total: u64) -> Self {
+    fn new(spec: &TrackSpec, source: impl Into<MixSource>, total: u64) -> Self {
+        let source = source.into();
         let gain = if spec.gain.is_finite() {
             spec.gain.clamp(0.0, MAX_GAIN)
         } else {
             0.0
         };
         let start = frames_of(spec.start);
-        let src_frames = source.frames() as u64;
+        let src_frames = source.frames();
         let src_off = frames_of(spec.source_offset).min(src_frames);
         let avail = src_frames - src_off;
         let xfade = frames_of(LOOP_CROSSFADE_SECONDS) as usize;
@@ -250,7 +265,14 @@ impl Track {
             fade_in = (fade_in as f64 * scale).floor() as u64;
             fade_out = (fade_out as f64 * scale).floor() as u64;
         }
+        let source = match source {
+            MixSource::Pcm(p) => Source::Pcm(p),
+            MixSource::Stream(s) => {
+                Source::Stream(Box::new(StreamTrack::new(s, src_off, looped)))
+            }
+        };
         Track {
+            index: 0,
             role: spec.role,
             source,
             gain,
@@ -264,6 +286,24 @@ impl Track {
     }
 }
 
+/// A looped streamed track with a short loop region becomes an in-memory one: the region is
+/// decoded once instead of once per pass.
+fn keep_short_loop_in_memory(track: &mut Track) -> Result<(), MediaError> {
+    let (Some((l, _)), Source::Stream(s)) = (track.looped, &track.source) else {
+        return Ok(());
+    };
+    if l as u64 > frames_of(LOOP_IN_MEMORY_SECONDS) {
+        return Ok(());
+    }
+    let (pcm, result) = match s.source().read_region(track.src_off as u64, l) {
+        Ok(pcm) => (pcm, Ok(())),
+        Err(e) => (Pcm { samples: vec![0.0; l * CHANNELS] }, Err(e)),
+    };
+    track.source = Source::Pcm(Arc::new(pcm));
+    track.src_off = 0;
+    result
+}
+
 /// Fills interleaved `dst` with `dst.len() / 2` frames of the track's source starting at
 /// track-local frame `p0`, applying the loop crossfade. Unity gain, no envelope.
 ///
@@ -271,7 +311,11 @@ impl Track {
 /// `X..L` over and over; in the last `X` frames of every pass the tail fades (equal-power)
 /// into the region's first `X` frames, so the next pass continues seamlessly from `X`.
 fn read_source(track: &Track, p0: u64, dst: &mut [f32]) {
-    let src = &track.source.samples[track.src_off * CHANNELS..];
+    let Source::Pcm(pcm) = &track.source else {
+        dst.fill(0.0);
+        return;
+    };
+    let src = &pcm.samples[track.src_off * CHANNELS..];
     let n = dst.len() / CHANNELS;
     let Some((l, x)) = track.looped else {
         let a = p0 as usize * CHANNELS;
@@ -311,7 +355,7 @@ fn read_source(track: &Track, p0: u64, dst: &mut [f32]) {
 
 /// Adds the track's frames for timeline `[b0, b0 + n)` (n = `dst.len() / 2`) into `dst`, with
 /// gain and fades. `tmp` and `gains` are scratch of at least one block.
-fn render_track(track: &Track, b0: u64, dst: &mut [f32], tmp: &mut [f32], gains: &mut [f32]) {
+fn render_track(track: &mut Track, b0: u64, dst: &mut [f32], tmp: &mut [f32], gains: &mut [f32]) {
     let n = (dst.len() / CHANNELS) as u64;
     let a = b0.max(track.start);
     let e = (b0 + n).min(track.end);
@@ -320,7 +364,11 @@ fn render_track(track: &Track, b0: u64, dst: &mut [f32], tmp: &mut [f32], gains:
     }
     let m = (e - a) as usize;
     let tmp = &mut tmp[..m * CHANNELS];
-    read_source(track, a - track.start, tmp);
+    if let Source::Stream(s) = &mut track.source {
+        s.read(a - track.start, tmp);
+    } else {
+        read_source(track, a - track.start, tmp);
+    }
     let out = &mut dst[(a - b0) as usize * CHANNELS..(e - b0) as usize * CHANNELS];
     let p0 = a - track.start;
     let in_fade_in = p0 < track.fade_in;
@@ -436,6 +484,8 @@ impl Ducker {
 
 /// Streams the mix of a [`MixSpec`]; see the module docs.
 pub struct Mixer {
+    /// Decode errors met so far: `(index in MixSpec::tracks, error)`.
+    errors: Vec<(usize, MediaError)>,
     total: u64,
     /// Frames handed out by `fill`.
     pos: u64,
@@ -472,12 +522,29 @@ impl Mixer {
     /// sources are ignored. Out-of-range numbers are clamped (non-finite or negative times
     /// become 0); use [`MixSpec::validate`] to refuse them with a message instead.
     pub fn new(spec: MixSpec, sources: Vec<Arc<Pcm>>) -> Self {
+        Mixer::with_sources(spec, sources.into_iter().map(MixSource::Pcm).collect())
+    }
+
+    /// [`Mixer::new`] with any sources: decoded [`Pcm`] or files streamed while mixing. A
+    /// looped streamed track whose loop region is at most [`LOOP_IN_MEMORY_SECONDS`] is
+    /// decoded into memory here. Decode errors of streamed sources do not stop the mix: the
+    /// track goes silent and [`Mixer::source_error`] reports it.
+    pub fn with_sources(spec: MixSpec, sources: Vec<MixSource>) -> Self {
         let total = frames_of(spec.duration);
+        let mut errors = Vec::new();
         let tracks: Vec<Track> = spec
             .tracks
             .iter()
             .zip(sources)
-            .map(|(t, s)| Track::new(t, s, total))
+            .enumerate()
+            .map(|(i, (t, s))| {
+                let mut track = Track::new(t, s, total);
+                track.index = i;
+                if let Err(e) = keep_short_loop_in_memory(&mut track) {
+                    errors.push((i, e));
+                }
+                track
+            })
             .filter(|t| t.end > t.start)
             .collect();
         let has_voice = tracks.iter().any(|t| t.role == TrackRole::Voice);
@@ -488,6 +555,7 @@ impl Mixer {
         };
         let block = BLOCK * CHANNELS;
         Mixer {
+            errors,
             total,
             pos: 0,
             raw_pos: 0,
@@ -520,8 +588,22 @@ impl Mixer {
         self.total - self.pos
     }
 
+    /// The first decode error of a streamed source so far, with the index of its track in
+    /// [`MixSpec::tracks`]. That track is silent from the error on; the rest of the mix is
+    /// unaffected. A caller that must not publish a damaged mix checks this after `fill`.
+    pub fn source_error(&self) -> Option<(usize, &MediaError)> {
+        if let Some((i, e)) = self.errors.first() {
+            return Some((*i, e));
+        }
+        self.tracks.iter().find_map(|t| match &t.source {
+            Source::Stream(s) => s.error().map(|e| (t.index, e)),
+            Source::Pcm(_) => None,
+        })
+    }
+
     /// Writes the next frames (interleaved stereo) into `out` and returns how many frames were
-    /// written: `min(out.len() / 2, remaining)`, so 0 at the end. Allocates nothing.
+    /// written: `min(out.len() / 2, remaining)`, so 0 at the end. Allocates nothing for
+    /// in-memory sources; streamed ones decode (and so allocate packet buffers) as they play.
     pub fn fill(&mut self, out: &mut [f32]) -> usize {
         let want = ((out.len() / CHANNELS) as u64).min(self.total - self.pos) as usize;
         if want == 0 {
@@ -564,7 +646,7 @@ impl Mixer {
         if let Some(ducker) = self.ducker.as_mut() {
             let key = &mut self.voice_key[..n * CHANNELS];
             key.fill(0.0);
-            for t in self.tracks.iter().filter(|t| t.role == TrackRole::Voice) {
+            for t in self.tracks.iter_mut().filter(|t| t.role == TrackRole::Voice) {
                 render_track(
                     t,
                     b0 + ducker.lookahead,
@@ -577,19 +659,26 @@ impl Mixer {
             ducker.gains(&self.key_power[..n], &mut self.duck_gains[..n]);
             let music = &mut self.music[..n * CHANNELS];
             music.fill(0.0);
-            for t in self.tracks.iter().filter(|t| t.role == TrackRole::Music) {
+            for t in self.tracks.iter_mut().filter(|t| t.role == TrackRole::Music) {
                 render_track(t, b0, music, &mut self.tmp, &mut self.gains);
             }
             mix_into_gains(dst, music, &self.duck_gains[..n]);
-            for t in self.tracks.iter().filter(|t| t.role != TrackRole::Music) {
+            for t in self.tracks.iter_mut().filter(|t| t.role != TrackRole::Music) {
                 render_track(t, b0, dst, &mut self.tmp, &mut self.gains);
             }
         } else {
-            for t in &self.tracks {
+            for t in &mut self.tracks {
                 render_track(t, b0, dst, &mut self.tmp, &mut self.gains);
             }
         }
         self.raw_pos += n as u64;
+        // Nothing before the next block is read again (the look-ahead reads only later frames).
+        for t in &mut self.tracks {
+            if let Source::Stream(s) = &mut t.source {
+                let p = self.raw_pos.saturating_sub(t.start);
+                s.release(p, self.raw_pos >= t.end);
+            }
+        }
     }
 }
 
@@ -727,4 +816,98 @@ mod tests {
             buf[2 * 10_000]
         );
     }
+
+    /// A 16-bit mono WAV at `rate` whose sample `i` is `f(i)`.
+    fn wav(rate: u32, frames: usize, f: impl Fn(usize) -> f32) -> Vec<u8> {
+        let mut v = Vec::with_capacity(44 + frames * 2);
+        v.extend_from_slice(b"RIFF");
+        v.extend_from_slice(&(36 + frames as u32 * 2).to_le_bytes());
+        v.extend_from_slice(b"WAVEfmt ");
+        v.extend_from_slice(&16u32.to_le_bytes());
+        v.extend_from_slice(&1u16.to_le_bytes());
+        v.extend_from_slice(&1u16.to_le_bytes());
+        v.extend_from_slice(&rate.to_le_bytes());
+        v.extend_from_slice(&(rate * 2).to_le_bytes());
+        v.extend_from_slice(&2u16.to_le_bytes());
+        v.extend_from_slice(&16u16.to_le_bytes());
+        v.extend_from_slice(b"data");
+        v.extend_from_slice(&(frames as u32 * 2).to_le_bytes());
+        for i in 0..frames {
+            v.extend_from_slice(&((f(i).clamp(-1.0, 1.0) * 32767.0) as i16).to_le_bytes());
+        }
+        v
+    }
+
+    /// Streamed sources (decoded while mixing, loops re-opened) give exactly the mix of the
+    /// same files decoded whole: voice with ducking look-ahead, a long loop streamed across
+    /// its seams from a source offset, a short loop kept in memory, a trimmed clip sound.
+    #[test]
+    fn streamed_sources_mix_exactly_like_decoded_ones() {
+        use crate::audio::{audio_frames, decode_audio_with, DecodeOptions, MixSource, StreamSource};
+        let speech = Arc::new(wav(44_100, 44_100 * 9, |i| {
+            let t = i as f32 / 44_100.0;
+            if (t / 0.7) as u32 % 2 == 0 { 0.5 * (t * 1500.0).sin() } else { 0.0 }
+        }));
+        let song = Arc::new(wav(22_050, 22_050 * 19, |i| 0.4 * (i as f32 * 0.031).sin() + (i % 5000) as f32 / 20_000.0));
+        let jingle = Arc::new(wav(48_000, 48_000 * 3, |i| 0.3 * (i as f32 * 0.05).sin()));
+        let mut voice = TrackSpec::new(TrackRole::Voice, 0.5);
+        voice.fade_in = 0.1;
+        voice.fade_out = 0.3;
+        let mut long_loop = TrackSpec::new(TrackRole::Music, 0.0);
+        long_loop.looped = true;
+        long_loop.source_offset = 1.3; // 17.7 s region: streamed, seams at 17.7 s and 35.0 s
+        long_loop.fade_in = 1.0;
+        long_loop.fade_out = 2.0;
+        let mut short_loop = TrackSpec::new(TrackRole::Music, 3.0);
+        short_loop.looped = true;
+        short_loop.gain = 0.5;
+        let mut clip = TrackSpec::new(TrackRole::ClipSound, 12.0);
+        clip.source_offset = 2.0;
+        clip.length = Some(5.0);
+        let spec = MixSpec {
+            duration: 38.0,
+            tracks: vec![voice, long_loop, short_loop, clip],
+            ducking: Some(Ducking::default()),
+        };
+        let inputs = [(&speech, None), (&song, None), (&jingle, None), (&speech, Some(6.5))];
+        let mut decoded = Vec::new();
+        let mut streamed = Vec::new();
+        for (bytes, stop) in inputs {
+            let options = DecodeOptions { stop_after_seconds: stop, ..DecodeOptions::default() };
+            decoded.push(Arc::new(decode_audio_with(bytes, None, &options).unwrap()));
+            let full = audio_frames(bytes, None).unwrap();
+            let source = StreamSource::new(bytes.clone(), None, options, full).unwrap();
+            assert_eq!(source.frames(), decoded.last().unwrap().frames() as u64);
+            streamed.push(MixSource::Stream(source));
+        }
+        let want = render_all(Mixer::new(spec.clone(), decoded));
+        let mixer = Mixer::with_sources(spec, streamed);
+        let got = render_all(mixer);
+        assert_eq!(got.len(), want.len());
+        assert!(want.iter().fold(0f32, |m, x| m.max(x.abs())) > 0.2, "the mix is not silent");
+        let first = got.iter().zip(&want).position(|(a, b)| a.to_bits() != b.to_bits());
+        assert_eq!(first, None, "first differing sample (frame {:?})", first.map(|i| i / 2));
+    }
+
+    /// A streamed source that decodes shorter than counted (a damaged file) plays silence for
+    /// the missing part; the mix keeps its length.
+    #[test]
+    fn a_streamed_source_shorter_than_counted_pads_with_silence() {
+        use crate::audio::{DecodeOptions, MixSource, StreamSource};
+        let bytes = Arc::new(wav(48_000, 48_000, |_| 0.25));
+        // Claim twice the real length: the second half is missing.
+        let source = StreamSource::new(bytes, None, DecodeOptions::default(), 96_000).unwrap();
+        let spec = MixSpec {
+            duration: 2.0,
+            tracks: vec![TrackSpec::new(TrackRole::Voice, 0.0)],
+            ducking: None,
+        };
+        let mixer = Mixer::with_sources(spec, vec![MixSource::Stream(source)]);
+        assert!(mixer.source_error().is_none());
+        let out = render_all(mixer);
+        assert_eq!(out.len(), 96_000 * 2);
+        assert!((out[2 * 24_000] - 0.25).abs() < 1e-3);
+        assert_eq!(out[2 * 72_000], 0.0);
+    }
 }
+

@@ -3,13 +3,16 @@
 //! Data enters as the bytes of a media file (MP3, AAC in MP4/M4A, WAV, FLAC, Ogg Vorbis) and
 //! leaves as Opus packets ready for the MP4 muxer.
 //!
-//! 1. [`decode_audio`] turns bytes into a [`Pcm`]: 48 kHz, stereo, interleaved `f32`, encoder
-//!    delay and padding trimmed, resampled with rubato's FFT resampler. Length is bounded
-//!    ([`DecodeOptions::max_seconds`]) so hostile input cannot exhaust memory.
-//! 2. [`Mixer`] places each decoded source on the timeline ([`TrackSpec`]: start, trim,
+//! 1. [`AudioStream`] turns bytes into 48 kHz, stereo, interleaved `f32`, block by block:
+//!    encoder delay and padding trimmed, resampled with rubato's FFT resampler. Length is
+//!    bounded ([`DecodeOptions::max_seconds`]). [`audio_frames`] gives the exact length
+//!    without decoding; [`decode_audio`] collects a whole file into a [`Pcm`].
+//! 2. [`Mixer`] places each source ([`MixSource`]: a [`Pcm`] or a [`StreamSource`] decoded
+//!    as it plays) on the timeline ([`TrackSpec`]: start, trim,
 //!    length, gain, loop, fades), ducks music under voice ([`Ducking`]) and runs a look-ahead
 //!    peak limiter so the sum never exceeds full scale. It streams: [`Mixer::fill`] writes the
-//!    next block into the caller's buffer and allocates nothing.
+//!    next block into the caller's buffer; memory does not grow with the video's or the
+//!    sources' length.
 //! 3. [`OpusEncoder`] cuts the mix into 20 ms frames and encodes them with the pure-Rust
 //!    `opus-pure` encoder; [`OpusEncoder::pre_skip`] is what the muxer writes into `dOps`.
 //!
@@ -21,14 +24,19 @@ mod decode;
 pub mod kernels;
 mod mixer;
 mod opus;
+mod source;
 
-pub use decode::{decode_audio, decode_audio_with, DecodeOptions, DEFAULT_MAX_AUDIO_SECONDS};
+pub use decode::{
+    audio_frames, decode_audio, decode_audio_with, AudioStream, DecodeOptions,
+    DEFAULT_MAX_AUDIO_SECONDS,
+};
 pub use mixer::{
     Ducking, MixSpec, Mixer, TrackRole, TrackSpec, DECLICK_SECONDS, DUCK_HOLD_SECONDS,
     DUCK_THRESHOLD_DBFS, DUCK_WINDOW_SECONDS, LIMITER_CEILING, LIMITER_LOOKAHEAD_FRAMES,
     LIMITER_RELEASE_SECONDS, LOOP_CROSSFADE_SECONDS,
 };
 pub use opus::{OpusEncoder, OpusPacket, OPUS_FRAME_SAMPLES};
+pub use source::{MixSource, StreamSource, LOOP_IN_MEMORY_SECONDS};
 
 /// The one sample rate inside the audio pipeline and in the encoded output.
 pub const SAMPLE_RATE: u32 = 48_000;
