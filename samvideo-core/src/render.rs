@@ -430,9 +430,10 @@ fn load_visuals(plan: &RenderPlan, assets: &JobAssets, cancel: &CancelToken) -> 
 }
 
 /// Build the streaming mixer of the plan's audio, or `None` when the video is silent.
-fn build_mixer(plan: &RenderPlan, assets: &JobAssets) -> Result<Option<Mixer>, RenderError> {
+fn build_mixer(plan: &RenderPlan, assets: &JobAssets) -> Result<Option<PlanMix>, RenderError> {
     let mut tracks = Vec::new();
     let mut sources = Vec::new();
+    let mut items = Vec::new();
     for t in &plan.audio.tracks {
         let source = match assets.audio_until(&t.media.url, t.source_end) {
             Ok(s) => s,
@@ -458,6 +459,7 @@ fn build_mixer(plan: &RenderPlan, assets: &JobAssets) -> Result<Option<Mixer>, R
             fade_out: t.fade_out,
         });
         sources.push(MixSource::Stream(source));
+        items.push((t.media.clone(), t.role != AudioRole::ClipSound));
     }
     if tracks.is_empty() {
         return Ok(None);
@@ -468,7 +470,15 @@ fn build_mixer(plan: &RenderPlan, assets: &JobAssets) -> Result<Option<Mixer>, R
         ducking: plan.audio.ducking.then(Ducking::default),
     };
     spec.validate().map_err(|e| RenderError::Invalid(e.to_string()))?;
-    Ok(Some(Mixer::with_sources(spec, sources)))
+    Ok(Some(PlanMix { mixer: Mixer::with_sources(spec, sources), items }))
+}
+
+/// The streaming mix of a plan and, per mixer track, the item it plays and whether a decode
+/// error part-way fails the render (voice-over, music) or only silences that track from there
+/// on (a video clip's own sound, which is also skipped when it cannot be opened at all).
+struct PlanMix {
+    mixer: Mixer,
+    items: Vec<(MediaRef, bool)>,
 }
 
 /// What the compositor thread sends: a new frame, or "same as the previous one".
@@ -620,6 +630,7 @@ fn write_y4m(
 /// Audio side of the MP4 writer: mixes and encodes on demand, ahead of the video.
 struct AudioFeed {
     mixer: Mixer,
+    items: Vec<(MediaRef, bool)>,
     encoder: Option<OpusEncoder>,
     buf: Vec<f32>,
     queued: std::collections::VecDeque<audio::OpusPacket>,
@@ -642,6 +653,11 @@ impl AudioFeed {
                 return Ok(());
             }
             let n = self.mixer.fill(&mut self.buf);
+            if let Some((i, e)) = self.mixer.source_error() {
+                if let Some((item, true)) = self.items.get(i) {
+                    return Err(item_error(item, e.clone()).into());
+                }
+            }
             let encoder = self.encoder.as_mut().ok_or_else(|| RenderError::Encode("audio encoder gone".into()))?;
             if n == 0 {
                 let enc = self.encoder.take().ok_or_else(|| RenderError::Encode("audio encoder gone".into()))?;
@@ -658,7 +674,7 @@ impl AudioFeed {
 fn write_mp4(
     plan: &RenderPlan,
     visuals: &Arc<Visuals>,
-    mixer: Option<Mixer>,
+    mixer: Option<PlanMix>,
     out: &Path,
     progress: &Progress,
     options: &RenderOptions,
@@ -673,10 +689,11 @@ fn write_mp4(
         other => RenderError::Encode(other.to_string()),
     };
     let mut audio = match mixer {
-        Some(mixer) => {
+        Some(PlanMix { mixer, items }) => {
             let encoder = OpusEncoder::new(AUDIO_BITRATE).map_err(|e| RenderError::Encode(e.to_string()))?;
             Some(AudioFeed {
                 mixer,
+                items,
                 encoder: Some(encoder),
                 buf: vec![0.0; 4096 * 2],
                 queued: Default::default(),
