@@ -223,29 +223,22 @@ impl<'a> AudioStream<'a> {
     /// Writes the next frames (interleaved stereo) into `out`; returns how many. Fewer than
     /// `out.len() / 2` only at the end of the stream, so 0 means the end.
     pub fn read(&mut self, out: &mut [f32]) -> Result<usize, MediaError> {
-        let want = out.len() / CHANNELS;
-        let mut done = 0;
-        while done < want {
-            let n = self.take(want - done, Some(&mut out[done * CHANNELS..]));
-            done += n;
-            if n == 0 {
-                if let Some(e) = &self.failed {
-                    return Err(e.clone());
-                }
-                if self.finished {
-                    break;
-                }
-                self.step()?;
-            }
-        }
-        Ok(done)
+        let want = (out.len() / CHANNELS) as u64;
+        self.advance(want, Some(out)).map(|n| n as usize)
     }
 
     /// Decodes and drops the next `frames` frames; returns how many were there.
     pub fn skip(&mut self, frames: u64) -> Result<u64, MediaError> {
+        self.advance(frames, None)
+    }
+
+    /// Hands out the next `frames` frames into `out` (or drops them), decoding as needed.
+    fn advance(&mut self, frames: u64, mut out: Option<&mut [f32]>) -> Result<u64, MediaError> {
         let mut done = 0u64;
         while done < frames {
-            let n = self.take((frames - done).min(usize::MAX as u64) as usize, None);
+            let want = (frames - done).min(usize::MAX as u64) as usize;
+            let dst = out.as_deref_mut().map(|o| &mut o[done as usize * CHANNELS..]);
+            let n = self.take(want, dst);
             done += n as u64;
             if n == 0 {
                 if let Some(e) = &self.failed {
