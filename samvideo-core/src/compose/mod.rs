@@ -221,7 +221,8 @@ impl Compositor {
     }
 
     /// How many stills hold a scaled picture right now (memory check in tests).
-    pub fn stills_in_memory(&self) -> usize {
+    #[cfg(test)]
+    fn stills_in_memory(&self) -> usize {
         self.clips.iter().chain(&self.background).filter(|p| matches!(p, Prepared::Still { picture: Some(_), .. })).count()
     }
 
