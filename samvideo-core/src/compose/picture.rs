@@ -4,7 +4,9 @@
 //! Enter: decoded [`Rgba`] pictures. Leave: pictures of the frame size (or larger, for
 //! zooming), resized once with `fast_image_resize` (Lanczos3), then sampled per frame.
 
-use fast_image_resize::{images::Image, FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
+use fast_image_resize::images::{TypedImage, TypedImageRef};
+use fast_image_resize::pixels::U8x4;
+use fast_image_resize::{FilterType, ResizeAlg, ResizeOptions, Resizer};
 
 use crate::frame::Rgba;
 
@@ -37,21 +39,21 @@ pub fn resize(src: &Rgba, w: u32, h: u32, crop: Option<(f64, f64, f64, f64)>) ->
     if let Some((l, t, cw, ch)) = crop {
         options = options.crop(l, t, cw, ch);
     }
-    let mut dst = Image::new(w, h, PixelType::U8x4);
-    let src_img = fast_image_resize::images::ImageRef::new(src.width, src.height, &src.data, PixelType::U8x4);
-    let ok = src_img
+    // The typed call compiles fast_image_resize's RGBA8 path only; the untyped `resize`
+    // instantiates all thirteen pixel formats here (half of this crate's machine code).
+    let mut data = vec![0u8; w as usize * h as usize * 4];
+    let ok = TypedImageRef::<U8x4>::from_buffer(src.width, src.height, &src.data)
         .map_err(|e| e.to_string())
-        .and_then(|s| Resizer::new().resize(&s, &mut dst, &options).map_err(|e| e.to_string()));
+        .and_then(|s| {
+            let mut d = TypedImage::<U8x4>::from_buffer(w, h, &mut data).map_err(|e| e.to_string())?;
+            Resizer::new().resize_typed(&s, &mut d, &options).map_err(|e| e.to_string())
+        });
     if ok.is_err() {
         // Only reachable with a mis-sized buffer, which `Rgba` construction prevents;
         // degrade to a grey frame rather than abort a render.
         return Rgba::filled(w, h, [128, 128, 128, 255]);
     }
-    Rgba {
-        width: w,
-        height: h,
-        data: dst.into_vec(),
-    }
+    Rgba { width: w, height: h, data }
 }
 
 /// A cheap, strong blur: shrink to 1/16 then stretch back (bilinear through Lanczos).
