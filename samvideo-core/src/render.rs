@@ -30,7 +30,10 @@ use crate::media::video::{self, VideoLimits, VideoReader};
 use crate::media::{MediaError, MediaItemError, MediaSource};
 use crate::mux::mp4::{Mp4Writer, OpusTrack};
 use crate::mux::y4m::Y4mWriter;
+mod frames;
 mod segments;
+
+use frames::{FrameLoop, Step};
 
 use crate::plan::{
     self, AudioRole, Background, ClipSource, DurationOf, LowerError, LowerOptions, MediaRef, Overlay, RenderPlan,
@@ -489,33 +492,26 @@ enum FrameMsg {
 
 /// Composite every frame of the plan on its own thread, ahead of the encoder.
 fn spawn_compositor(
-    mut comp: Compositor,
+    comp: Compositor,
     cancel: CancelToken,
 ) -> (Receiver<Result<FrameMsg, RenderError>>, std::thread::JoinHandle<()>) {
     let (tx, rx) = sync_channel(4);
     let handle = std::thread::spawn(move || {
-        let plan = comp.plan().clone();
-        let mut canvas = Rgba::filled(plan.width, plan.height, [0, 0, 0, 255]);
-        let mut last_key = None;
-        for n in 0..plan.frame_count {
+        let (width, height, frame_count) = (comp.plan().width, comp.plan().height, comp.plan().frame_count);
+        let mut frames = FrameLoop::new(comp);
+        for n in 0..frame_count {
             if cancel.is_cancelled() {
                 let _ = tx.send(Err(RenderError::Cancelled));
                 return;
             }
-            let key = comp.frame_key(n);
-            let msg = if key.is_some() && key == last_key {
-                Ok(FrameMsg::Repeat)
-            } else {
-                match comp.render(n, &mut canvas) {
-                    Ok(()) => {
-                        let mut yuv = Box::new(Yuv420::new(plan.width, plan.height));
-                        rgba_to_yuv420(&canvas, &mut yuv);
-                        Ok(FrameMsg::New(yuv))
-                    }
-                    Err(e) => Err(RenderError::Media(MediaItemError { item: e.label, url: e.url, error: e.error })),
+            let msg = frames.step(n).map(|step| match step {
+                Step::Repeat => FrameMsg::Repeat,
+                Step::New(canvas) => {
+                    let mut yuv = Box::new(Yuv420::new(width, height));
+                    rgba_to_yuv420(canvas, &mut yuv);
+                    FrameMsg::New(yuv)
                 }
-            };
-            last_key = key;
+            });
             let failed = msg.is_err();
             if tx.send(msg).is_err() || failed {
                 return;

@@ -20,11 +20,11 @@ use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
+use super::frames::{FrameLoop, Step};
 use super::{CancelToken, RenderError, Visuals};
 use crate::compose::Compositor;
 use crate::encode::{Av1Encoder, EncodeError, Packet, KEYFRAME_SECONDS};
-use crate::frame::{yuv::rgba_to_yuv420, Rgba, Yuv420};
-use crate::media::MediaItemError;
+use crate::frame::{yuv::rgba_to_yuv420, Yuv420};
 use crate::plan::RenderPlan;
 
 /// Length of a segment: the encoder's longest key-frame interval, so segment starts add no
@@ -127,24 +127,19 @@ impl Job {
     fn encode(&self, segment: usize, range: Range<u64>) -> Result<(), RenderError> {
         let plan = &self.plan;
         let enc_err = |e: EncodeError| RenderError::Encode(e.0);
-        let mut comp = Compositor::new(plan.clone(), self.visuals.assets());
+        let mut frames = FrameLoop::new(Compositor::new(plan.clone(), self.visuals.assets()));
         let mut encoder = Av1Encoder::new(plan.width, plan.height, plan.fps, plan.preset, 1).map_err(enc_err)?;
-        let mut canvas = Rgba::filled(plan.width, plan.height, [0, 0, 0, 255]);
         let mut yuv = Yuv420::new(plan.width, plan.height);
-        let mut last_key = None;
         let mut packets = Vec::new();
         for n in range {
             self.stopped()?;
-            let key = comp.frame_key(n);
-            if key.is_some() && key == last_key {
-                encoder.repeat().map_err(enc_err)?;
-            } else {
-                comp.render(n, &mut canvas)
-                    .map_err(|e| RenderError::Media(MediaItemError { item: e.label, url: e.url, error: e.error }))?;
-                rgba_to_yuv420(&canvas, &mut yuv);
-                encoder.send(&yuv).map_err(enc_err)?;
+            match frames.step(n)? {
+                Step::Repeat => encoder.repeat().map_err(enc_err)?,
+                Step::New(canvas) => {
+                    rgba_to_yuv420(canvas, &mut yuv);
+                    encoder.send(&yuv).map_err(enc_err)?;
+                }
             }
-            last_key = key;
             encoder.receive(&mut packets).map_err(enc_err)?;
             self.send(segment, &mut packets)?;
         }
