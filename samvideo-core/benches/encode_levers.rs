@@ -34,47 +34,54 @@ struct Lever {
     low_latency: bool,
 }
 
-const LEVERS: [Lever; 6] = [
+const LEVERS: [Lever; 7] = [
     Lever {
-        name: "samvideo today (2 threads, tiles auto, lookahead 10)",
-        threads: 2,
+        name: "samvideo today (1 thread per segment worker, lookahead 1)",
+        threads: 1,
         tiles: 0,
-        lookahead: None,
+        lookahead: Some(1),
         low_latency: false,
     },
     Lever {
-        name: "1 thread",
+        name: "rav1e's default lookahead (10 at speed 10)",
         threads: 1,
         tiles: 0,
         lookahead: None,
         low_latency: false,
     },
     Lever {
-        name: "2 tiles",
-        threads: 2,
-        tiles: 2,
-        lookahead: None,
+        name: "lookahead 3",
+        threads: 1,
+        tiles: 0,
+        lookahead: Some(3),
         low_latency: false,
     },
     Lever {
-        name: "4 tiles",
-        threads: 2,
-        tiles: 4,
-        lookahead: None,
-        low_latency: false,
-    },
-    Lever {
-        name: "rdo lookahead 5",
-        threads: 2,
+        name: "lookahead 5",
+        threads: 1,
         tiles: 0,
         lookahead: Some(5),
         low_latency: false,
     },
     Lever {
-        name: "low latency (no frame reordering)",
+        name: "2 threads (one encoder for the whole video)",
         threads: 2,
         tiles: 0,
-        lookahead: None,
+        lookahead: Some(1),
+        low_latency: false,
+    },
+    Lever {
+        name: "2 threads, 4 tiles",
+        threads: 2,
+        tiles: 4,
+        lookahead: Some(1),
+        low_latency: false,
+    },
+    Lever {
+        name: "low latency (no frame reordering)",
+        threads: 1,
+        tiles: 0,
+        lookahead: Some(1),
         low_latency: true,
     },
 ];
@@ -201,6 +208,16 @@ fn peak_rss_mb() -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
+/// CPU seconds (user + system) this process has used: fields 14 and 15 of
+/// `/proc/self/stat`, in clock ticks (100 per second on Linux).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The command name (field 2) may hold spaces: count fields after its closing ')'.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let ticks: Vec<f64> = rest.split_whitespace().skip(11).take(2).filter_map(|x| x.parse().ok()).collect();
+    ticks.iter().sum::<f64>() / 100.0
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let value = |flag: &str| {
@@ -212,14 +229,16 @@ fn main() {
     if let Some(i) = value("--child") {
         let input = clip(frames);
         let base = peak_rss_mb();
+        let cpu_before = cpu_seconds();
         let (secs, bytes) = encode(&LEVERS[i], &input);
-        println!("{secs} {bytes} {} {base}", peak_rss_mb());
+        let cpu = cpu_seconds() - cpu_before;
+        println!("{secs} {bytes} {} {base} {cpu}", peak_rss_mb());
         return;
     }
     // `cargo bench` passes `--bench`; a filter argument (criterion style) is ignored.
     let exe = std::env::current_exe().expect("own path");
     println!("rav1e 720p speed 10 quantizer 110, {frames}-frame slideshow clip (stills + fades)");
-    println!("| configuration | wall s | fps | bytes | peak RSS MB (input frames alone) |");
+    println!("| configuration | wall s | CPU s | bytes | peak RSS MB (input frames alone) |");
     println!("|---|---|---|---|---|");
     for (i, lever) in LEVERS.iter().enumerate() {
         let out = Command::new(&exe)
@@ -231,7 +250,7 @@ fn main() {
             .split_whitespace()
             .filter_map(|x| x.parse().ok())
             .collect();
-        if v.len() != 4 {
+        if v.len() != 5 {
             let err = String::from_utf8_lossy(&out.stderr);
             let reason = err.lines().find(|l| !l.trim().is_empty() && !l.starts_with("thread")).unwrap_or("no output");
             println!("| {} | failed: {reason} |", lever.name);
@@ -241,7 +260,7 @@ fn main() {
             "| {} | {:.1} | {:.1} | {} | {:.0} ({:.0}) |",
             lever.name,
             v[0],
-            frames as f64 / v[0],
+            v[4],
             v[1],
             v[2],
             v[3]

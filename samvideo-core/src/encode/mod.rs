@@ -32,10 +32,12 @@ pub struct EncodeError(pub String);
 pub const KEYFRAME_SECONDS: u64 = 10;
 
 /// Frames rav1e's rate-distortion look-ahead may hold. Each costs a padded copy of the frame
-/// plus its analysis state (about 14 MB at 720p); at samvideo's speeds (9-10) the default
-/// of 10 buys nothing: the standard 720p bench job encodes to the same bytes with 5, in
-/// 359 MB peak RSS instead of 430 MB and 5 % less CPU (docs/performance.md).
-pub const RDO_LOOKAHEAD_FRAMES: usize = 5;
+/// plus its analysis state (about 14 MB at 720p). rav1e's temporal RDO, the look-ahead's main
+/// user, is off whenever `tx_domain_distortion` is on, which every speed preset keeps; at
+/// samvideo's speeds the rest of it buys almost nothing. On a 330-frame 720p slideshow
+/// (`benches/encode_levers.rs`): 10 frames (rav1e's default) 262 MB of encoder memory,
+/// 5 frames 208 MB with the same bytes, 1 frame 138 MB with 0.4 % more bytes.
+pub const RDO_LOOKAHEAD_FRAMES: usize = 1;
 
 fn rdo_lookahead_capped(mut speed: SpeedSettings) -> SpeedSettings {
     speed.rdo_lookahead_frames = speed.rdo_lookahead_frames.min(RDO_LOOKAHEAD_FRAMES);
