@@ -217,6 +217,12 @@ impl ServerConfig {
         self.workers = workers;
         self
     }
+    /// Segment encoders each render runs: the machine's cores shared among the render
+    /// workers, at least one each. Every encoder holds ~140 MB at 720p, so `workers`
+    /// concurrent renders never run more encoders than there are cores.
+    pub fn encoders_per_render(&self) -> usize {
+        encoders_for(std::thread::available_parallelism().map_or(1, |n| n.get()), self.workers)
+    }
     /// Set the inactivity window.
     pub fn with_inactivity_timeout(mut self, d: Duration) -> Self {
         self.inactivity_timeout = d;
@@ -352,9 +358,22 @@ pub fn read_config_file(path: &std::path::Path) -> Result<Vec<(String, String)>,
     Ok(out)
 }
 
+fn encoders_for(cores: usize, workers: usize) -> usize {
+    (cores / workers.max(1)).max(1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn render_workers_share_the_cores_among_their_encoders() {
+        assert_eq!(encoders_for(2, 1), 2);
+        assert_eq!(encoders_for(8, 3), 2);
+        assert_eq!(encoders_for(2, 4), 1);
+        assert_eq!(encoders_for(1, 0), 1);
+        assert!(ServerConfig::default().with_workers(64).encoders_per_render() >= 1);
+    }
 
     #[test]
     fn plan_limits_parse_and_reject() {

@@ -248,6 +248,7 @@ impl Jobs {
             preview: true,
             cancel: cancel.clone(),
             limits: Some(self.inner.config.media_limits.clone()),
+            threads: self.inner.config.encoders_per_render(),
             ..Default::default()
         };
         let source = self.inner.source.clone();
@@ -329,6 +330,7 @@ impl Jobs {
             cancel: running.cancel.clone(),
             progress: Some(self.progress_fn(&id, &running)),
             limits: Some(self.inner.config.media_limits.clone()),
+            threads: self.inner.config.encoders_per_render(),
             ..Default::default()
         };
         let source = self.inner.source.clone();
