@@ -159,6 +159,63 @@ fn video_demuxers_and_decoders_survive_damaged_files() {
     }
 }
 
+/// The checked-in fuzz corpus seeds (`fuzz/seeds/<target>/`), past findings among them:
+/// each file and 100 damaged copies of it through the target's entry point.
+fn seeds(target: &str) -> Vec<(String, Vec<u8>)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds").join(target);
+    let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .flatten()
+        .map(|e| (e.file_name().to_string_lossy().into_owned(), std::fs::read(e.path()).expect("read seed")))
+        .collect();
+    out.sort();
+    assert!(!out.is_empty(), "{}: no seeds", dir.display());
+    out
+}
+
+#[test]
+fn fuzz_seeds_and_past_findings_survive() {
+    let limits = VideoLimits { max_width: 1920, max_height: 1920, max_duration: 60.0 };
+    for (name, bytes) in seeds("fuzz_video_decode") {
+        survive(&name, &bytes, 100, |b| {
+            let Ok(info) = probe_with_limits(b, &limits) else { return };
+            let Ok(mut reader) = VideoReader::open(Arc::new(b.to_vec()), &limits) else { return };
+            for t in [0.0, 0.5, 0.1] {
+                if let Ok(frame) = reader.frame_at(t) {
+                    assert_eq!(frame.len(), info.width as usize * info.height as usize * 4);
+                }
+            }
+        });
+    }
+    // The first byte picks the extension hint, as in the fuzz target.
+    let hints = [None, Some("mp3"), Some("m4a"), Some("wav"), Some("flac"), Some("ogg")];
+    for (name, bytes) in seeds("fuzz_audio_decode") {
+        survive(&name, &bytes, 100, |b| {
+            let Some((h, body)) = b.split_first() else { return };
+            if let Ok(pcm) = decode_audio(body, hints[*h as usize % hints.len()]) {
+                assert!(pcm.duration_secs().is_finite());
+            }
+        });
+    }
+    for (name, bytes) in seeds("fuzz_image_decode") {
+        survive(&name, &bytes, 100, |b| {
+            if let Ok(img) = decode_image(b, 4_000_000) {
+                assert_eq!(img.data.len(), img.width as usize * img.height as usize * 4);
+            }
+        });
+    }
+}
+
+#[test]
+fn a_table_count_past_its_box_is_refused_before_allocating() {
+    // 2 891 bytes whose stsc box declares 2 842 980 207 entries: the box decoder reserved
+    // 34 GB for them and the process aborted. Now it is a short, stable message.
+    let bytes = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds/fuzz_video_decode/stsc-entry-count-34GB.mp4"))
+        .expect("finding");
+    let err = probe_with_limits(&bytes, &VideoLimits::default()).expect_err("refused");
+    assert_eq!(err.to_string(), "malformed MP4: stsc box declares 2842980207 entries in 28 bytes");
+}
+
 #[test]
 fn ten_bit_av1_is_refused_clearly() {
     let dir = tempfile::tempdir().expect("tmp");

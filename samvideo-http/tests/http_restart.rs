@@ -4,13 +4,10 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
 use samvideo_http::config::Plan;
 use samvideo_http::store::{NewTask, Store, TaskRow, TaskStatus};
-use support::{black_hole, image_video, make_key, relaxed, Api, TestServer, CORE};
+use support::{black_hole, image_video, make_key, relaxed, spawn_server, TestServer, CORE};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn finished_tasks_survive_a_restart() {
@@ -92,42 +89,13 @@ async fn a_task_left_processing_is_requeued_then_failed_with_a_reason() {
 }
 
 /// The real binary, listening on a free port; returns the child and a client for it.
-fn spawn_server(dir: &std::path::Path, extra_env: &[(&str, &str)]) -> (Child, Api) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_samvideo"));
-    cmd.arg("serve")
-        .env("SAMVIDEO_ADDR", "127.0.0.1:0")
-        .env("SAMVIDEO_DATA_DIR", dir)
-        .env("SAMVIDEO_ALLOW_PRIVATE_NETWORK", "true")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    for (k, v) in extra_env {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().expect("spawn samvideo serve");
-    let stderr = child.stderr.take().expect("stderr");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut tx = Some(tx);
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(url) = line.strip_prefix("samvideo: listening on ") {
-                if let Some(tx) = tx.take() {
-                    let _ = tx.send(url.trim().to_string());
-                }
-            }
-        }
-    });
-    let base = rx.recv_timeout(Duration::from_secs(30)).expect("server prints its address");
-    (child, Api::new(base))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_during_a_render_then_restart() {
     let (stall, _hole) = black_hole().await;
     let dir = tempfile::tempdir().expect("tmp");
     let key = make_key(dir.path(), "k", Plan::Pro);
 
-    let (mut child, api) = spawn_server(dir.path(), &[]);
+    let (mut child, api, _) = spawn_server(dir.path(), &[]);
     let id = api.submit(&key, &image_video(&stall, 1.0)).await;
     let progress = format!("{CORE}/progress/{id}");
     api.poll(&key, &progress, 20, "started", |p| p["data"]["status"] == "processing").await;
@@ -135,7 +103,7 @@ async fn kill_9_during_a_render_then_restart() {
     child.kill().expect("kill -9");
     let _ = child.wait();
 
-    let (mut child, api) = spawn_server(dir.path(), &[("SAMVIDEO_MAX_ATTEMPTS", "1")]);
+    let (mut child, api, _) = spawn_server(dir.path(), &[("SAMVIDEO_MAX_ATTEMPTS", "1")]);
     let (code, p) = api.get(&key, &progress).await;
     let _ = child.kill();
     let _ = child.wait();

@@ -176,3 +176,89 @@ async fn loopback_media_is_refused_by_default_before_any_request() {
     assert_eq!(hits.load(Ordering::SeqCst), 0, "the loopback server must see no request at all");
     t.server.stop().await;
 }
+
+/// The fuzz finding that aborted the process (an `stsc` box declaring 2.8 G entries), and an
+/// MP4 whose box decoder error carries the crate's source location: both given to the real
+/// binary with `RUST_BACKTRACE=1` as `video` items. Each task fails with one short line naming
+/// the item; no task error, API reply or webhook body holds a build path or a backtrace; the
+/// full error goes to the server log with the task id; the next task renders.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_mp4s_fail_their_task_in_one_clean_line_and_the_server_renders_on() {
+    let seeds = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds/fuzz_video_decode");
+    let stsc = std::fs::read(seeds.join("stsc-entry-count-34GB.mp4")).expect("finding");
+    // A well-formed file whose sample table lacks its mandatory `stsz` box.
+    let mut no_stsz = std::fs::read(seeds.join("h264.mp4")).expect("seed");
+    let at = no_stsz.windows(4).position(|w| w == b"stsz").expect("stsz");
+    no_stsz[at..at + 4].copy_from_slice(b"zzzz");
+
+    let media = tempfile::tempdir().expect("tmp");
+    make_png(&media.path().join("good.png"), 320, 180);
+    std::fs::write(media.path().join("stsc.mp4"), &stsc).expect("write");
+    std::fs::write(media.path().join("no-stsz.mp4"), &no_stsz).expect("write");
+    let (base, _files) = support::serve_dir(media.path()).await;
+    let hooks: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
+    let seen = hooks.clone();
+    let hook_app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |body: String| {
+            let seen = seen.clone();
+            async move {
+                seen.lock().unwrap_or_else(|p| p.into_inner()).push(body);
+                StatusCode::OK
+            }
+        }),
+    );
+    let (hook_addr, _hook) = spawn_app(hook_app).await;
+
+    let dir = tempfile::tempdir().expect("tmp");
+    let key = support::make_key(dir.path(), "k", Plan::Pro);
+    let (mut child, api, log) = support::spawn_server(dir.path(), &[("RUST_BACKTRACE", "1"), ("RUST_LOG", "info")]);
+    let leaks = |what: &str, text: &str| {
+        for bad in ["/root/", ".cargo", "registry/src", ".rs:", "backtrace", "(at "] {
+            assert!(!text.contains(bad), "{what} shows {bad:?}: {text}");
+        }
+    };
+    for (file, reason) in [
+        ("stsc.mp4", "malformed MP4: stsc box declares 2842980207 entries in 28 bytes"),
+        ("no-stsz.mp4", "malformed MP4: video track: "),
+    ] {
+        let url = format!("{base}/{file}");
+        let mut body = json!({
+            "media_list": [{"type": "video", "url": url}],
+            "settings": {"aspect_ratio": "16:9", "output_quality": "low", "fps": 15}
+        });
+        body["exports"] = json!({"callback_url": format!("http://{hook_addr}/hook"), "callback_secret": "s3cret-for-test"});
+        let (id, _) = api.create(&key, &format!("{}/mix-video", support::CORE), &body).await;
+        let d = api.wait_terminal(&key, &id, 120).await;
+        assert_eq!(d["status"], "failed", "{file}: {d}");
+        let error = d["error"].as_str().unwrap_or_default();
+        eprintln!("{file}: {error}");
+        assert_eq!(error.lines().count(), 1, "{file}: one line: {error:?}");
+        assert!(error.starts_with(&format!("media_list[0] ({url}): {reason}")), "{file}: {error:?}");
+        assert!(error.len() < 300, "{file}: short: {error:?}");
+        leaks(&format!("{file}: task error"), error);
+        for path in [format!("{}/progress/{id}", support::CORE), format!("/api/async/status/{id}"), format!("{}/tasks", support::CORE)] {
+            let (code, reply) = api.get(&key, &path).await;
+            assert_eq!(code, 200, "{path}: {reply}");
+            leaks(&path, &reply.to_string());
+        }
+        let logged = log.lock().unwrap_or_else(|p| p.into_inner()).iter().any(|l| l.contains(&id) && l.contains("failed"));
+        assert!(logged, "{file}: the server log names task {id}");
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while hooks.lock().unwrap_or_else(|p| p.into_inner()).len() < 2 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let bodies = hooks.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    assert_eq!(bodies.len(), 2, "one video.failed webhook per task: {bodies:?}");
+    for b in &bodies {
+        assert!(b.contains("video.failed") && b.contains("malformed MP4"), "{b}");
+        leaks("webhook body", b);
+    }
+
+    let (id, _) = api.create(&key, &format!("{}/simple-video", support::CORE), &support::simple_body(&format!("{base}/good.png"))).await;
+    let d = api.wait_terminal(&key, &id, 120).await;
+    assert_eq!(d["status"], "completed", "the server renders on: {d}");
+    let _ = child.kill();
+    let _ = child.wait();
+}

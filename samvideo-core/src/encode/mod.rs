@@ -130,7 +130,7 @@ impl Av1Encoder {
     fn push(&mut self, f: Arc<rav1e::Frame<u8>>) -> Result<(), EncodeError> {
         match self.ctx.send_frame(f) {
             Ok(()) => Ok(()),
-            Err(e) => Err(EncodeError(format!("{e:?}"))),
+            Err(e) => Err(EncodeError(format!("rav1e: {e}"))),
         }
     }
 
@@ -151,7 +151,7 @@ impl Av1Encoder {
                 Err(EncoderStatus::Encoded) => continue,
                 Err(EncoderStatus::NeedMoreData) => return Ok(true),
                 Err(EncoderStatus::LimitReached) => return Ok(false),
-                Err(e) => return Err(EncodeError(format!("{e:?}"))),
+                Err(e) => return Err(EncodeError(format!("rav1e: {e}"))),
             }
         }
     }

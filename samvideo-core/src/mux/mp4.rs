@@ -39,8 +39,13 @@ pub enum MuxError {
     Mux(String),
 }
 
-fn mux_err(e: impl std::fmt::Debug) -> MuxError {
-    MuxError::Mux(format!("{e:?}"))
+/// The muxer's own error text ends in its source location (and a backtrace when
+/// `RUST_BACKTRACE` is set): the log gets all of it, the message only the first part.
+fn mux_err(e: impl std::fmt::Display) -> MuxError {
+    let full = e.to_string();
+    tracing::error!(error = %full, "MP4 muxer error");
+    let first = full.lines().next().unwrap_or("");
+    MuxError::Mux(first.split(" (at ").next().unwrap_or(first).to_string())
 }
 
 /// Audio track parameters.

@@ -107,9 +107,9 @@ pub enum PreviewError {
     /// It took longer than the preview time limit.
     #[error("preview took longer than {0} s")]
     TimedOut(u64),
-    /// The render thread died.
-    #[error("preview render crashed: {0}")]
-    Crashed(String),
+    /// The render thread died (the details go to the log, not to the client).
+    #[error("preview render crashed (internal error; the server log has details)")]
+    Crashed,
 }
 
 struct Inner {
@@ -242,7 +242,10 @@ impl Jobs {
 
     /// Render a preview synchronously (one at a time, bounded by the preview time limit).
     pub async fn preview(&self, request: CreateRequest, out: PathBuf) -> Result<RenderSummary, PreviewError> {
-        let _permit = self.inner.previews.acquire().await.map_err(|e| PreviewError::Crashed(e.to_string()))?;
+        let _permit = self.inner.previews.acquire().await.map_err(|e| {
+            tracing::error!(error = %e, "preview slots closed");
+            PreviewError::Crashed
+        })?;
         let cancel = CancelToken::new();
         let options = RenderOptions {
             preview: true,
@@ -266,7 +269,10 @@ impl Jobs {
         });
         let limit = self.inner.config.preview_timeout;
         let result = match tokio::time::timeout(limit, &mut handle).await {
-            Ok(joined) => joined.map_err(|e| PreviewError::Crashed(e.to_string()))?,
+            Ok(joined) => joined.map_err(|e| {
+                tracing::error!(error = %e, "preview render crashed");
+                PreviewError::Crashed
+            })?,
             Err(_) => {
                 cancel.cancel();
                 return Err(PreviewError::TimedOut(limit.as_secs()));
@@ -386,7 +392,12 @@ impl Jobs {
                 u.render_seconds = Some(seconds);
                 u
             }
-            Some(Err(join)) => TaskUpdate::ended(TaskStatus::Failed, format!("render crashed: {join}")),
+            Some(Err(join)) => {
+                // A panic message may quote internals (Debug output, source paths): the log
+                // gets it, the task a stable line.
+                tracing::error!(task_id = %id, error = %join, "render crashed");
+                TaskUpdate::ended(TaskStatus::Failed, "render crashed (internal error; the server log has details)")
+            }
             _ => {
                 // Stopped by cancel, timeout or shutdown: record it now, then give the render
                 // thread a moment to notice the token so the worker slot frees with it.

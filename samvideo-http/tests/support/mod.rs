@@ -6,9 +6,11 @@
 //! [`TestServer`] is an in-process server plus an [`Api`] for it (it derefs to it).
 #![allow(dead_code)]
 
+use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use reqwest::{Client, Response};
@@ -173,6 +175,43 @@ impl Api {
         assert_eq!(r.status().as_u16(), 200, "{url}");
         r.bytes().await.expect("body").to_vec()
     }
+}
+
+/// Everything a spawned server wrote to stderr so far, a line each.
+pub type ServerLog = Arc<Mutex<Vec<String>>>;
+
+/// Starts the real `samvideo serve` binary over `dir` on a free loopback port, with
+/// `extra_env` added to its environment: (the child, an [`Api`] for it, its stderr lines).
+pub fn spawn_server(dir: &Path, extra_env: &[(&str, &str)]) -> (Child, Api, ServerLog) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_samvideo"));
+    cmd.arg("serve")
+        .env("SAMVIDEO_ADDR", "127.0.0.1:0")
+        .env("SAMVIDEO_DATA_DIR", dir)
+        .env("SAMVIDEO_ALLOW_PRIVATE_NETWORK", "true")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    for (k, v) in extra_env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("spawn samvideo serve");
+    let stderr = child.stderr.take().expect("stderr");
+    let log: ServerLog = Arc::default();
+    let lines = log.clone();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut tx = Some(tx);
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(url) = line.strip_prefix("samvideo: listening on ") {
+                if let Some(tx) = tx.take() {
+                    let _ = tx.send(url.trim().to_string());
+                }
+            }
+            lines.lock().unwrap_or_else(|p| p.into_inner()).push(line);
+        }
+    });
+    let base = rx.recv_timeout(Duration::from_secs(30)).expect("server prints its address");
+    (child, Api::new(base), log)
 }
 
 pub fn make_key(dir: &Path, name: &str, plan: Plan) -> String {

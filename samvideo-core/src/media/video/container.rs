@@ -11,6 +11,7 @@ use shiguredo_mp4::boxes::{HdlrBox, MvhdBox, SampleEntry, StblBox, TrakBox, Unkn
 use shiguredo_mp4::{BoxType, Decode};
 
 use super::colour::{ColourInfo, Matrix};
+use super::table_bounds::check_track_tables;
 use super::VideoLimits;
 use crate::media::MediaError;
 
@@ -81,6 +82,26 @@ fn not_mp4() -> MediaError {
 
 fn malformed(what: impl std::fmt::Display) -> MediaError {
     MediaError::Decode(format!("malformed MP4: {what}"))
+}
+
+/// The part of a box decoder error a user can read: the box and the reason. The crate's
+/// `Display` also prints its own source location and, when `RUST_BACKTRACE` is set, a
+/// backtrace — build-machine paths that must not reach an API response. The whole error
+/// goes to the log instead.
+pub(crate) fn box_error(e: &shiguredo_mp4::Error) -> String {
+    tracing::debug!(error = %e, "MP4 box decoder error");
+    let what = match e.kind {
+        shiguredo_mp4::ErrorKind::InvalidInput | shiguredo_mp4::ErrorKind::InvalidData => "invalid data",
+        shiguredo_mp4::ErrorKind::InsufficientBuffer => "box cut short",
+        shiguredo_mp4::ErrorKind::Unsupported => "unsupported",
+        _ => "cannot decode",
+    };
+    let reason = e.reason.lines().next().unwrap_or("").trim();
+    let sep = if reason.is_empty() { "" } else { ": " };
+    match e.box_type {
+        Some(t) => format!("{t} box: {what}{sep}{reason}"),
+        None => format!("{what}{sep}{reason}"),
+    }
 }
 
 /// A top-level or child box: type and payload range within the buffer it was found in.
@@ -286,7 +307,7 @@ pub(crate) fn read_video_track(bytes: &[u8], limits: &VideoLimits) -> Result<Vid
     let mut movie_timescale = 1000u32;
     let mut video: Option<TrakBox> = None;
     let mut has_audio = false;
-    let mut first_video_error: Option<String> = None;
+    let mut first_video_error: Option<MediaError> = None;
     for child in boxes_in(bytes, moov_payload, moov.end)? {
         if child.end == usize::MAX {
             return Err(malformed("a box inside moov runs past its end"));
@@ -294,29 +315,34 @@ pub(crate) fn read_video_track(bytes: &[u8], limits: &VideoLimits) -> Result<Vid
         let raw = &bytes[child.start..child.end];
         match &child.kind {
             b"mvhd" => {
-                let (mvhd, _) = MvhdBox::decode(raw).map_err(|e| malformed(format!("mvhd: {e}")))?;
+                let (mvhd, _) = MvhdBox::decode(raw).map_err(|e| malformed(box_error(&e)))?;
                 movie_timescale = mvhd.timescale.get();
             }
-            b"trak" => match TrakBox::decode(raw) {
-                Ok((trak, _)) => match trak.mdia_box.hdlr_box.handler_type {
-                    HdlrBox::HANDLER_TYPE_VIDE if video.is_none() => video = Some(trak),
-                    HdlrBox::HANDLER_TYPE_SOUN => has_audio = true,
-                    _ => {}
-                },
-                Err(e) => match raw_handler_type(raw).as_ref() {
-                    Some(b"soun") => has_audio = true,
-                    Some(b"vide") if first_video_error.is_none() => {
-                        first_video_error = Some(e.to_string());
-                    }
-                    _ => {}
-                },
-            },
+            b"trak" => {
+                // Table counts are checked against the bytes before the box decoder
+                // reserves memory for them (see `table_bounds`).
+                let decoded = check_track_tables(raw).and_then(|()| {
+                    TrakBox::decode(raw).map_err(|e| malformed(format!("video track: {}", box_error(&e))))
+                });
+                match decoded {
+                    Ok((trak, _)) => match trak.mdia_box.hdlr_box.handler_type {
+                        HdlrBox::HANDLER_TYPE_VIDE if video.is_none() => video = Some(trak),
+                        HdlrBox::HANDLER_TYPE_SOUN => has_audio = true,
+                        _ => {}
+                    },
+                    Err(e) => match raw_handler_type(raw).as_ref() {
+                        Some(b"soun") => has_audio = true,
+                        Some(b"vide") if first_video_error.is_none() => first_video_error = Some(e),
+                        _ => {}
+                    },
+                }
+            }
             _ => {}
         }
     }
     let Some(trak) = video else {
         return Err(match first_video_error {
-            Some(e) => malformed(format!("video track: {e}")),
+            Some(e) => e,
             None => MediaError::Decode(
                 "unsupported video codec: the file has no video track (supported: h264, av1)".into(),
             ),
@@ -420,6 +446,7 @@ fn build_track(
         )));
     }
 
+    check_chunks(stbl, bytes.len())?;
     let timescale = f64::from(trak.mdia_box.mdhd_box.timescale.get());
     let table = SampleTableAccessor::new(stbl).map_err(|e| malformed(format!("sample table: {e}")))?;
     let count = table.sample_count() as usize;
@@ -514,6 +541,29 @@ fn build_track(
         pts,
         clean_start,
     })
+}
+
+/// Checks what `SampleTableAccessor` assumes without checking: chunks have a `stsc` entry
+/// (it indexes `entries[j - 1]`), and chunk offsets lie inside the file (it adds sample sizes
+/// to them, which could overflow at the top of the `u64` range).
+fn check_chunks(stbl: &StblBox, file_len: usize) -> Result<(), MediaError> {
+    let offsets: Box<dyn Iterator<Item = u64>> = match &stbl.stco_or_co64_box {
+        shiguredo_mp4::Either::A(b) => Box::new(b.chunk_offsets.iter().map(|&o| u64::from(o))),
+        shiguredo_mp4::Either::B(b) => Box::new(b.chunk_offsets.iter().copied()),
+    };
+    let mut chunks = 0usize;
+    for offset in offsets {
+        if offset > file_len as u64 {
+            return Err(MediaError::Decode(format!(
+                "truncated MP4: a chunk starts at byte {offset} but the file has {file_len} bytes"
+            )));
+        }
+        chunks += 1;
+    }
+    if chunks > 0 && stbl.stsc_box.entries.is_empty() {
+        return Err(malformed(format!("{chunks} chunks but an empty stsc box")));
+    }
+    Ok(())
 }
 
 /// Checks a display size against the limits.

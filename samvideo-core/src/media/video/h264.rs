@@ -108,6 +108,9 @@ pub(crate) fn avcc_to_annexb(sample: &[u8], len_size: usize, out: &mut Vec<u8>) 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct SpsInfo {
     pub chroma_format_idc: u32,
+    /// Coded size in whole macroblocks (before cropping): what the decoder allocates for.
+    pub coded_width: u64,
+    pub coded_height: u64,
     pub bit_depth: u32,
     pub colour: Option<ColourInfo>,
 }
@@ -212,11 +215,14 @@ pub(crate) fn parse_sps(nal: &[u8]) -> Option<SpsInfo> {
     }
     r.ue()?; // max_num_ref_frames
     r.bit()?; // gaps
-    r.ue()?; // width in MBs
-    r.ue()?; // height in map units
-    if r.bit()? == 0 {
+    let width_mbs = u64::from(r.ue()?) + 1;
+    let height_map_units = u64::from(r.ue()?) + 1;
+    let frame_mbs_only = r.bit()?;
+    if frame_mbs_only == 0 {
         r.bit()?; // mb_adaptive_frame_field
     }
+    let coded_width = width_mbs * 16;
+    let coded_height = height_map_units * 16 * (2 - u64::from(frame_mbs_only));
     r.bit()?; // direct_8x8_inference
     if r.bit()? == 1 {
         for _ in 0..4 {
@@ -243,7 +249,7 @@ pub(crate) fn parse_sps(nal: &[u8]) -> Option<SpsInfo> {
             colour = Some(ColourInfo { matrix, full_range });
         }
     }
-    Some(SpsInfo { chroma_format_idc, bit_depth, colour })
+    Some(SpsInfo { chroma_format_idc, coded_width, coded_height, bit_depth, colour })
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ mod colour;
 mod container;
 mod h264;
 mod obu;
+mod table_bounds;
 
 use std::sync::Arc;
 
@@ -81,6 +82,20 @@ fn read_track(bytes: &[u8], limits: &VideoLimits) -> Result<VideoTrack, MediaErr
     std::panic::catch_unwind(|| container::read_video_track(bytes, limits)).unwrap_or_else(|_| {
         Err(MediaError::Decode("malformed MP4: the container could not be parsed".into()))
     })
+}
+
+/// The decoder allocates for the size the SPS declares, whatever the sample entry says:
+/// refuse one larger than the limits (in whole 16-pixel macroblocks, either orientation).
+fn check_sps_size(w: u64, h: u64, limits: &VideoLimits) -> Result<(), MediaError> {
+    let side = u64::from(limits.max_width.max(limits.max_height)).div_ceil(16) * 16;
+    let area = u64::from(limits.max_width).div_ceil(16) * 16 * u64::from(limits.max_height).div_ceil(16) * 16;
+    if w > side || h > side || w.saturating_mul(h) > area {
+        return Err(MediaError::Limit(format!(
+            "video is {w}x{h} (limit {}x{})",
+            limits.max_width, limits.max_height
+        )));
+    }
+    Ok(())
 }
 
 fn info_of(t: &VideoTrack) -> VideoInfo {
@@ -167,6 +182,7 @@ impl VideoReader {
                             }
                         )));
                     }
+                    check_sps_size(p.coded_width, p.coded_height, limits)?;
                 }
                 parsed.and_then(|p| p.colour).or(track.colour)
             }
