@@ -253,7 +253,8 @@ fn plan_with(request: &CreateRequest, assets: &JobAssets, options: &RenderOption
         };
         found.map_err(|e| errors.lock().unwrap_or_else(|p| p.into_inner()).insert(url.to_string(), e)).ok()
     };
-    let plan = plan::lower(request, &duration_of, LowerOptions { preview: options.preview }).map_err(|e| match e {
+    let lower_options = LowerOptions { preview: options.preview, limits: assets.limits.clone() };
+    let plan = plan::lower(request, &duration_of, &lower_options).map_err(|e| match e {
         LowerError::UnknownDuration { item, url } => {
             let error = errors
                 .lock()
@@ -264,16 +265,6 @@ fn plan_with(request: &CreateRequest, assets: &JobAssets, options: &RenderOption
         }
         other => RenderError::Invalid(other.to_string()),
     })?;
-    if plan.duration_secs() > assets.limits.max_output_seconds {
-        return Err(RenderError::Invalid(format!(
-            "output duration {:.1} s exceeds the {} s limit",
-            plan.duration_secs(),
-            assets.limits.max_output_seconds
-        )));
-    }
-    if plan.clips.len() > assets.limits.max_clips.max(1) * 100 {
-        return Err(RenderError::Invalid(format!("more than {} clips", assets.limits.max_clips * 100)));
-    }
     Ok(plan)
 }
 

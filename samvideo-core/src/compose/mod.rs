@@ -386,7 +386,7 @@ mod tests {
             .collect();
         let body = serde_json::json!({"media_list": items, "settings": {"fps": 15, "output_quality": "low"}});
         let request = crate::validate::parse_create(Endpoint::SimpleVideo, body.to_string().as_bytes()).expect("valid");
-        let plan = lower(&request, &|_, _| None, LowerOptions::default()).expect("plan");
+        let plan = lower(&request, &|_, _| None, &LowerOptions::default()).expect("plan");
         let sources: Vec<Arc<Counted>> =
             colours.iter().map(|c| Arc::new(Counted { colour: *c, decodes: AtomicUsize::new(0) })).collect();
         let clips = sources.iter().map(|s| ClipMedia::Still(s.clone() as Arc<dyn StillSource>)).collect();

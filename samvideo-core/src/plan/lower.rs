@@ -7,6 +7,8 @@
 use serde_json::Value;
 
 use super::*;
+use crate::media::limits::Limits;
+use crate::media::MediaError;
 use crate::request::{
     AdvancedVideo, AspectRatio, BackgroundKind, CreateRequest, MediaItem, MediaKind, Quality,
     Settings, TextBackground,
@@ -21,8 +23,6 @@ pub const DEFAULT_TRANSITION_SECONDS: f64 = 0.5;
 pub const VOICE_TAIL_SECONDS: f64 = 0.5;
 /// Frames per second when none is asked.
 pub const DEFAULT_FPS: u32 = 30;
-/// Longest output we render.
-pub const MAX_OUTPUT_SECONDS: f64 = 600.0;
 /// Longest preview.
 pub const PREVIEW_SECONDS: f64 = 10.0;
 
@@ -38,9 +38,9 @@ pub enum LowerError {
         /// URL.
         url: String,
     },
-    /// The output would be longer than the limit.
-    #[error("output duration {0:.1} s exceeds the {MAX_OUTPUT_SECONDS} s limit")]
-    TooLong(f64),
+    /// The job exceeds a limit of [`LowerOptions::limits`] (output length, clip count).
+    #[error("{0}")]
+    Limit(MediaError),
     /// A colour string does not parse.
     #[error("{field}: invalid colour {value:?} (expected #RRGGBB or #RRGGBBAA)")]
     BadColor {
@@ -52,10 +52,13 @@ pub enum LowerError {
 }
 
 /// Options that change the plan.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct LowerOptions {
     /// Preview: short side 480, at most [`PREVIEW_SECONDS`], fastest preset.
     pub preview: bool,
+    /// The operator's limits: `max_output_seconds` and `max_clips` are enforced here, once,
+    /// for every endpoint (`Limits::default()`: 600 s, 100 clips).
+    pub limits: Limits,
 }
 
 /// What a duration is asked for: the caller probes the URL as that kind of media, so a
@@ -73,9 +76,10 @@ pub enum DurationOf {
 pub fn lower(
     request: &CreateRequest,
     duration_of: &dyn Fn(&str, DurationOf) -> Option<f64>,
-    options: LowerOptions,
+    options: &LowerOptions,
 ) -> Result<RenderPlan, LowerError> {
     let spec = TimelineSpec::from_request(request)?;
+    options.limits.check_clips(spec.items.len()).map_err(LowerError::Limit)?;
     build(spec, duration_of, options)
 }
 
@@ -324,7 +328,7 @@ struct Pending {
 fn build(
     spec: TimelineSpec,
     duration_of: &dyn Fn(&str, DurationOf) -> Option<f64>,
-    options: LowerOptions,
+    options: &LowerOptions,
 ) -> Result<RenderPlan, LowerError> {
     let s = &spec.settings;
     let (short, quality) = if options.preview {
@@ -513,9 +517,7 @@ fn build(
         }
     }
     let duration = frame_count as f64 / fps as f64;
-    if duration > MAX_OUTPUT_SECONDS {
-        return Err(LowerError::TooLong(duration));
-    }
+    options.limits.check_output_seconds(duration).map_err(LowerError::Limit)?;
 
     // 6. Overlays.
     let short_px = width.min(height) as f32;
@@ -642,4 +644,44 @@ fn build(
         overlays,
         audio,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::request::Endpoint;
+
+    fn mix(items: Vec<serde_json::Value>) -> CreateRequest {
+        let body = serde_json::json!({"media_list": items, "settings": {"fps": 15, "output_quality": "low"}});
+        crate::validate::parse_create(Endpoint::MixVideo, body.to_string().as_bytes()).expect("valid")
+    }
+
+    fn options(max_output_seconds: f64, max_clips: usize) -> LowerOptions {
+        LowerOptions { preview: false, limits: Limits { max_output_seconds, max_clips, ..Limits::default() } }
+    }
+
+    #[test]
+    fn the_output_length_limit_is_the_operators() {
+        // One 720 s clip: over the default 600 s, inside an operator's 900 s.
+        let request = mix(vec![serde_json::json!({"type": "video", "url": "long.mp4"})]);
+        let twelve_minutes = |_: &str, _: DurationOf| Some(720.0);
+        let err = lower(&request, &twelve_minutes, &LowerOptions::default()).expect_err("over 600 s");
+        assert_eq!(err.to_string(), "output of 720 s exceeds the 600 s limit");
+        let plan = lower(&request, &twelve_minutes, &options(900.0, 100)).expect("inside 900 s");
+        assert_eq!(plan.duration_secs(), 720.0);
+        let err = lower(&request, &twelve_minutes, &options(700.0, 100)).expect_err("over 700 s");
+        assert_eq!(err.to_string(), "output of 720 s exceeds the 700 s limit");
+    }
+
+    #[test]
+    fn the_clip_limit_counts_the_requests_items() {
+        let stills = |n: usize| {
+            (0..n).map(|i| serde_json::json!({"type": "image", "url": format!("{i}.png"), "duration": 1})).collect()
+        };
+        assert!(lower(&mix(stills(100)), &|_, _| None, &LowerOptions::default()).is_ok());
+        let err = lower(&mix(stills(101)), &|_, _| None, &LowerOptions::default()).expect_err("101 clips");
+        assert_eq!(err.to_string(), "101 clips exceed the 100 clip limit");
+        let err = lower(&mix(stills(3)), &|_, _| None, &options(600.0, 2)).expect_err("3 of 2");
+        assert_eq!(err.to_string(), "3 clips exceed the 2 clip limit");
+    }
 }
