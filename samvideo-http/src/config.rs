@@ -223,6 +223,16 @@ impl ServerConfig {
     pub fn encoders_per_render(&self) -> usize {
         encoders_for(std::thread::available_parallelism().map_or(1, |n| n.get()), self.workers)
     }
+    /// What every render of this server starts from — jobs, previews and the AI built-in
+    /// model alike: the operator's media limits and [`Self::encoders_per_render`] encoders.
+    pub fn render_options(&self, cancel: samvideo_core::render::CancelToken) -> samvideo_core::render::RenderOptions {
+        samvideo_core::render::RenderOptions {
+            cancel,
+            limits: Some(self.media_limits.clone()),
+            threads: self.encoders_per_render(),
+            ..Default::default()
+        }
+    }
     /// Set the inactivity window.
     pub fn with_inactivity_timeout(mut self, d: Duration) -> Self {
         self.inactivity_timeout = d;
@@ -365,6 +375,20 @@ fn encoders_for(cores: usize, workers: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_server_render_gets_the_limits_and_its_share_of_the_cores() {
+        let limits = samvideo_core::media::limits::Limits { max_output_seconds: 900.0, ..Default::default() };
+        let config = ServerConfig::default().with_workers(64).with_media_limits(limits.clone());
+        let cancel = samvideo_core::render::CancelToken::new();
+        let options = config.render_options(cancel.clone());
+        assert_eq!(options.threads, config.encoders_per_render());
+        assert_ne!(options.threads, 0, "0 would mean one encoder per core for each of 64 renders");
+        assert_eq!(options.limits, Some(limits));
+        cancel.cancel();
+        assert!(options.cancel.is_cancelled(), "the caller's token");
+        assert!(!options.preview && options.progress.is_none());
+    }
 
     #[test]
     fn render_workers_share_the_cores_among_their_encoders() {

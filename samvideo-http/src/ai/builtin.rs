@@ -9,7 +9,7 @@
 //! Camera moves are the engine's: `zoom_in` (1.0 -> 1 + 0.3 x strength) and `zoom_out` (the
 //! reverse), centred. Pans are not offered: the compositor has no pan path yet.
 
-use samvideo_core::render::{render_to_file, RenderError, RenderOptions};
+use samvideo_core::render::{render_to_file, RenderError};
 use samvideo_core::request::Endpoint;
 use serde_json::{json, Value};
 
@@ -82,12 +82,7 @@ impl Provider for MotionProvider {
         let request = samvideo_core::validate::parse_create_value(Endpoint::SimpleVideo, body)
             .map_err(|e| ProviderError::failed("INVALID_REQUEST", e.message()))?;
         let out = ctx.tmp_dir.join(format!("ai-{}.mp4.part", job.job_id));
-        let options = RenderOptions {
-            cancel: ctx.cancel.clone(),
-            limits: Some(ctx.limits.clone()),
-            ..Default::default()
-        };
-        match render_to_file(&request, ctx.source.clone(), &out, &options) {
+        match render_to_file(&request, ctx.source.clone(), &out, &ctx.render) {
             Ok(_) => Ok(JobOutput::Files(vec![out])),
             Err(RenderError::Media(e)) => Err(ProviderError::failed("MEDIA_ERROR", e.to_string())),
             Err(RenderError::Cancelled) => Err(ProviderError::failed("CANCELLED", "the server stopped during the render")),

@@ -221,7 +221,7 @@ impl AiService {
         let store = self.inner.store.clone();
         let ctx = JobContext {
             source: self.inner.source.clone(),
-            limits: self.inner.config.media_limits.clone(),
+            render: self.inner.config.render_options(self.inner.shutdown.clone()),
             tmp_dir: self.inner.config.tmp_dir(),
             cancel: self.inner.shutdown.clone(),
             external_id: job.external_id.clone(),

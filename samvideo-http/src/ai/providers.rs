@@ -31,8 +31,9 @@ pub struct JobInput {
 pub struct JobContext {
     /// Fetches media (SSRF-safe, limits applied).
     pub source: Arc<dyn MediaSource>,
-    /// Media limits for renders.
-    pub limits: samvideo_core::media::limits::Limits,
+    /// What a render on this server starts from: the media limits and its share of the
+    /// cores ([`crate::config::ServerConfig::render_options`]), cancelled at shutdown.
+    pub render: samvideo_core::render::RenderOptions,
     /// Where partial files go (`tmp/`).
     pub tmp_dir: PathBuf,
     /// Set when the server shuts down.

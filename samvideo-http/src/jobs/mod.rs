@@ -247,13 +247,7 @@ impl Jobs {
             PreviewError::Crashed
         })?;
         let cancel = CancelToken::new();
-        let options = RenderOptions {
-            preview: true,
-            cancel: cancel.clone(),
-            limits: Some(self.inner.config.media_limits.clone()),
-            threads: self.inner.config.encoders_per_render(),
-            ..Default::default()
-        };
+        let options = RenderOptions { preview: true, ..self.inner.config.render_options(cancel.clone()) };
         let source = self.inner.source.clone();
         let tmp = self.inner.config.tmp_dir().join(format!(
             "{}.part",
@@ -333,11 +327,8 @@ impl Jobs {
         let file_name = format!("{id}.mp4");
         let dest = self.inner.config.outputs_dir().join(&file_name);
         let options = RenderOptions {
-            cancel: running.cancel.clone(),
             progress: Some(self.progress_fn(&id, &running)),
-            limits: Some(self.inner.config.media_limits.clone()),
-            threads: self.inner.config.encoders_per_render(),
-            ..Default::default()
+            ..self.inner.config.render_options(running.cancel.clone())
         };
         let source = self.inner.source.clone();
         let tmp2 = tmp.clone();
