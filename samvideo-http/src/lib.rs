@@ -62,9 +62,14 @@ use crate::state::AppState;
 pub fn app(state: AppState) -> Router {
     let mut router = Router::new();
     for (path, handlers) in routes::routes(&state) {
-        if path.len() > 1 && path.ends_with('/') {
-            // Clients that drop the trailing slash reach the same handler.
-            router = router.route(path.trim_end_matches('/'), handlers.clone());
+        // Every path answers with and without a trailing slash: the reference spells some
+        // each way, and clients add or drop it.
+        if path.len() > 1 {
+            let other = match path.strip_suffix('/') {
+                Some(bare) => bare.to_string(),
+                None => format!("{path}/"),
+            };
+            router = router.route(&other, handlers.clone());
         }
         router = router.route(path, handlers);
     }

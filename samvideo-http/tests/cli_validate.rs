@@ -151,3 +151,17 @@ fn usage_errors_are_not_validation_answers() {
     assert!(out.stdout.is_empty());
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/body.json"));
 }
+
+/// `samvideo --help` and `samvideo serve --help` speak to users: no notes about the code.
+#[test]
+fn help_texts_carry_no_implementation_notes() {
+    for args in [&["--help"][..], &["serve", "--help"][..]] {
+        let out = samvideo(args, None);
+        assert!(out.status.success(), "{args:?}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("Run the HTTP API") || args.len() == 2, "{text}");
+        for note in ["Boxed", "clippy", "size of the other"] {
+            assert!(!text.contains(note), "{args:?} shows {note:?}:\n{text}");
+        }
+    }
+}
