@@ -299,7 +299,8 @@ fn clicks_stay_on_their_flash_frames_over_60_seconds() {
     assert_eq!(f64_field(&v, "start_time"), 0.0);
     let lumas = frame_lumas(&out);
     assert_eq!(lumas.len(), 915);
-    let flashes: Vec<f64> = lumas.iter().enumerate().filter(|(_, l)| **l > 128.0).map(|(i, _)| i as f64 / FPS).collect();
+    let flashes: Vec<f64> =
+        lumas.iter().enumerate().filter(|(_, l)| **l > 128.0).map(|(i, _)| i as f64 / FPS).collect();
     assert_eq!(flashes.len(), 2, "flash frames at {flashes:?}");
     let (start, a) = decoded_audio(&out);
     let mut offsets = Vec::new();
@@ -341,7 +342,11 @@ fn mp3_and_aac_clicks_keep_their_time() {
     let (start, a) = decoded_audio(&out);
     let voice_click = start + onset(&a, 0.25, 0.75);
     let music_click = start + onset(&a, 1.0, 1.5);
-    eprintln!("mp3 click at {:.2} ms (want 500), m4a click at {:.2} ms (want 1250)", voice_click * 1e3, music_click * 1e3);
+    eprintln!(
+        "mp3 click at {:.2} ms (want 500), m4a click at {:.2} ms (want 1250)",
+        voice_click * 1e3,
+        music_click * 1e3
+    );
     assert!((voice_click - 0.5).abs() < 0.001, "mp3 click at {voice_click} s");
     assert!((music_click - 1.25).abs() < 0.001, "m4a click at {music_click} s");
 }
@@ -363,7 +368,10 @@ fn full_scale_voice_and_music_never_exceed_full_scale() {
     let peak = st.iter().fold(0f32, |m, x| m.max(x.abs()));
     let mono: Vec<f32> = st.chunks_exact(2).map(|f| f[0]).collect();
     let (v, m) = (level_at(&mono, 1.5, 440.0), level_at(&mono, 1.5, 550.0));
-    eprintln!("loud sum: decoded peak {peak:.4} ({:+.2} dBFS), voice {v:.2} dB, music {m:.2} dB", 20.0 * (peak as f64).log10());
+    eprintln!(
+        "loud sum: decoded peak {peak:.4} ({:+.2} dBFS), voice {v:.2} dB, music {m:.2} dB",
+        20.0 * (peak as f64).log10()
+    );
     assert!(peak <= 1.0, "sample above full scale: {peak}");
     // Limited, not silenced: both tones are still loud and equal.
     assert!(v > -9.0 && m > -9.0 && (v - m).abs() < 1.0, "voice {v} dB, music {m} dB");
@@ -423,8 +431,17 @@ fn images_share_the_voice_over_length() {
 fn long_voice(dir: &Path, secs: u32, name: &str) -> PathBuf {
     let path = dir.join(name);
     ffmpeg(&[
-        "-f", "lavfi", "-i", "aevalsrc=0.3*sin(2*PI*(300+100*sin(t))*t)*lt(mod(t\\,1.4)\\,0.7):s=44100",
-        "-t", &secs.to_string(), "-c:a", "aac", "-b:a", "64k", path.to_str().expect("utf-8 path"),
+        "-f",
+        "lavfi",
+        "-i",
+        "aevalsrc=0.3*sin(2*PI*(300+100*sin(t))*t)*lt(mod(t\\,1.4)\\,0.7):s=44100",
+        "-t",
+        &secs.to_string(),
+        "-c:a",
+        "aac",
+        "-b:a",
+        "64k",
+        path.to_str().expect("utf-8 path"),
     ]);
     path
 }
@@ -518,8 +535,13 @@ fn audio_child(voice: &Path, mode: &str) -> (u64, u64, u64) {
         .expect("child runs");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "child failed: {text}{}", String::from_utf8_lossy(&out.stderr));
-    let line = text.lines().find_map(|l| l.split_once("MEM ").map(|(_, r)| r.to_string())).unwrap_or_else(|| panic!("no MEM line: {text}"));
-    let field = |k: &str| -> u64 { line.split_whitespace().find_map(|w| w.strip_prefix(k)).and_then(|v| v.parse().ok()).expect(k) };
+    let line = text
+        .lines()
+        .find_map(|l| l.split_once("MEM ").map(|(_, r)| r.to_string()))
+        .unwrap_or_else(|| panic!("no MEM line: {text}"));
+    let field = |k: &str| -> u64 {
+        line.split_whitespace().find_map(|w| w.strip_prefix(k)).and_then(|v| v.parse().ok()).expect(k)
+    };
     (field("frames="), field("cpu_ms="), field("hwm_kb="))
 }
 
@@ -545,12 +567,19 @@ fn memory_stays_flat_with_a_long_voice_over() {
         kb_short / 1024,
         kb_long / 1024
     );
-    assert!(f_short.abs_diff(60 * 48_000) < 4_800 && f_long.abs_diff(600 * 48_000) < 4_800, "{f_short} / {f_long} frames");
+    assert!(
+        f_short.abs_diff(60 * 48_000) < 4_800 && f_long.abs_diff(600 * 48_000) < 4_800,
+        "{f_short} / {f_long} frames"
+    );
     assert!(kb_long as f64 <= kb_short as f64 * 1.15, "peak RSS grew from {kb_short} kB to {kb_long} kB");
 
     let (_, _, r_short) = audio_child(&short, "render");
     let (_, _, r_long) = audio_child(&long, "render");
-    eprintln!("render memory, 20 s video: 60 s voice peak {} MB, 600 s voice peak {} MB", r_short / 1024, r_long / 1024);
+    eprintln!(
+        "render memory, 20 s video: 60 s voice peak {} MB, 600 s voice peak {} MB",
+        r_short / 1024,
+        r_long / 1024
+    );
     assert!(r_long as f64 <= r_short as f64 * 1.15, "render peak RSS grew from {r_short} kB to {r_long} kB");
 }
 

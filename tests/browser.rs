@@ -74,7 +74,11 @@ fn serve(video: Vec<u8>) -> (u16, mpsc::Receiver<String>) {
                     ("200 OK", "text/html", PAGE.as_bytes().to_vec())
                 };
                 let mut s = stream;
-                let _ = write!(s, "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+                let _ = write!(
+                    s,
+                    "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
                 let _ = s.write_all(&body);
             });
         }
@@ -119,8 +123,16 @@ fn output_decodes_and_seeks_in_headless_chromium() {
     let (port, reports) = serve(std::fs::read(&out).unwrap());
     let profile = tempfile::tempdir().unwrap();
     let mut child = Command::new("chromium")
-        .args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run", "--dump-dom"])
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--dump-dom",
+        ])
         .arg(format!("--user-data-dir={}", profile.path().display()))
         .arg(format!("http://127.0.0.1:{port}/"))
         .stdout(std::process::Stdio::null())

@@ -49,7 +49,11 @@ fn hard_cut_geometry_duration_colours_and_determinism() {
     assert_near(mean_rgb(&frame_at(&out, 0.5), 100, 100, 700, 400), red, 12.0, "first still");
     assert_near(mean_rgb(&frame_at(&out, 3.5), 100, 100, 700, 400), blue, 12.0, "second still");
     // No audio input: no audio track.
-    let a = std::process::Command::new("ffprobe").args(["-v", "error", "-select_streams", "a", "-show_streams"]).arg(&out).output().unwrap();
+    let a = std::process::Command::new("ffprobe")
+        .args(["-v", "error", "-select_streams", "a", "-show_streams"])
+        .arg(&out)
+        .output()
+        .unwrap();
     assert!(a.stdout.is_empty(), "unexpected audio stream");
     // moov before mdat (fast start).
     let bytes = std::fs::read(&out).unwrap();
@@ -85,7 +89,12 @@ fn wipe_left_reveals_the_right_side_first_and_slide_right_the_left() {
     let out = dir.path().join("slide.mp4");
     render(dir.path(), Endpoint::SimpleVideo, &two_stills(Some(("slide", "right", 1.0))), &out, Format::Mp4);
     let f = frame_at(&out, 1.5);
-    assert_near(mean_rgb(&f, 5, 100, 80, 400), [30.0, 30.0, 220.0], 20.0, "slide right: left edge shows the incoming clip");
+    assert_near(
+        mean_rgb(&f, 5, 100, 80, 400),
+        [30.0, 30.0, 220.0],
+        20.0,
+        "slide right: left edge shows the incoming clip",
+    );
     assert_near(mean_rgb(&f, 780, 100, 850, 400), [220.0, 30.0, 30.0], 20.0, "slide right: right edge still outgoing");
 }
 
@@ -132,7 +141,10 @@ fn watermark_sits_in_its_corner_at_its_opacity_and_text_band_shows() {
     assert_near(mean_rgb(&f, 700, 20, 840, 80), [0.0, 0.0, 0.0], 12.0, "top right is clear");
     // The band near the bottom has white text pixels.
     let (w, _, data) = &f;
-    let bright = (400..470).flat_map(|y| (0..*w).map(move |x| (x, y))).filter(|&(x, y)| data[((y * w + x) * 3) as usize] > 200).count();
+    let bright = (400..470)
+        .flat_map(|y| (0..*w).map(move |x| (x, y)))
+        .filter(|&(x, y)| data[((y * w + x) * 3) as usize] > 200)
+        .count();
     assert!(bright > 200, "text band has {bright} bright pixels");
 }
 
@@ -146,7 +158,10 @@ fn caption_is_visible_only_in_its_window() {
     render(dir.path(), Endpoint::MixVideo, &spec, &out, Format::Mp4);
     let bright = |t: f64| {
         let (w, h, data) = frame_at(&out, t);
-        (h / 2..h).flat_map(|y| (0..w).map(move |x| (x, y))).filter(|&(x, y)| data[((y * w + x) * 3) as usize] > 200).count()
+        (h / 2..h)
+            .flat_map(|y| (0..w).map(move |x| (x, y)))
+            .filter(|&(x, y)| data[((y * w + x) * 3) as usize] > 200)
+            .count()
     };
     assert!(bright(0.5) < 10, "caption before its window");
     assert!(bright(1.5) > 200, "caption missing in its window");
@@ -157,8 +172,26 @@ fn caption_is_visible_only_in_its_window() {
 fn voice_and_music_levels_follow_audio_volume() {
     let dir = setup();
     let p = dir.path();
-    ffmpeg(&["-f", "lavfi", "-i", "sine=frequency=440:duration=3:sample_rate=44100", "-af", "volume=0.5", p.join("voice.wav").to_str().unwrap()]);
-    ffmpeg(&["-f", "lavfi", "-i", "sine=frequency=880:duration=3", "-af", "volume=0.5", "-c:a", "flac", p.join("music.flac").to_str().unwrap()]);
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:duration=3:sample_rate=44100",
+        "-af",
+        "volume=0.5",
+        p.join("voice.wav").to_str().unwrap(),
+    ]);
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=880:duration=3",
+        "-af",
+        "volume=0.5",
+        "-c:a",
+        "flac",
+        p.join("music.flac").to_str().unwrap(),
+    ]);
     let spec = json!({"media_list": [{"type": "image", "url": "black.png", "duration": 3}],
         "voice_url": "voice.wav", "background_url": "music.flac",
         "settings": {"output_quality": "low", "fps": 15, "audio_volume": 0.25}});
@@ -186,7 +219,12 @@ fn y4m_output_has_raw_frames() {
     let size = std::fs::metadata(&out).unwrap().len();
     let frame = 854 * 480 * 3 / 2 + 6;
     assert!(size >= 60 * frame && size < 60 * frame + 200, "{size}");
-    assert_near(mean_rgb(&frame_at(&out, 3.5), 100, 100, 700, 400), [30.0, 30.0, 220.0], 20.0, "y4m colour (y4m carries no matrix: ffmpeg assumes BT.601)");
+    assert_near(
+        mean_rgb(&frame_at(&out, 3.5), 100, 100, 700, 400),
+        [30.0, 30.0, 220.0],
+        20.0,
+        "y4m colour (y4m carries no matrix: ffmpeg assumes BT.601)",
+    );
 }
 
 /// The bundled 9:16 example (README quick start's sibling) carries voice-over, music and
@@ -252,7 +290,8 @@ fn segments_encoded_in_parallel_give_the_same_bytes_whatever_the_worker_count() 
         {"type": "image", "url": "red.png", "duration": 3}
     ], "settings": {"aspect_ratio": "16:9", "output_quality": "low", "fps": 15,
         "transition_type": "fade", "transition_duration": 1}});
-    let request = samvideo_core::validate::parse_create(Endpoint::SimpleVideo, spec.to_string().as_bytes()).expect("valid");
+    let request =
+        samvideo_core::validate::parse_create(Endpoint::SimpleVideo, spec.to_string().as_bytes()).expect("valid");
     let mut outputs = Vec::new();
     for workers in [1, 2] {
         let out = dir.path().join(format!("w{workers}.mp4"));

@@ -22,10 +22,32 @@ fn s(p: &Path) -> String {
 fn h264_clip(dir: &Path, name: &str, size: &str, fps: u32, secs: f64, freq: u32) -> PathBuf {
     let path = dir.join(name);
     ffmpeg(&[
-        "-f", "lavfi", "-i", &format!("testsrc2=size={size}:rate={fps}"),
-        "-f", "lavfi", "-i", &format!("sine=frequency={freq}:sample_rate=48000"),
-        "-t", &secs.to_string(), "-c:v", "libx264", "-profile:v", "high", "-bf", "3", "-pix_fmt", "yuv420p",
-        "-c:a", "aac", "-ac", "2", "-b:a", "128k", "-shortest", &s(&path),
+        "-f",
+        "lavfi",
+        "-i",
+        &format!("testsrc2=size={size}:rate={fps}"),
+        "-f",
+        "lavfi",
+        "-i",
+        &format!("sine=frequency={freq}:sample_rate=48000"),
+        "-t",
+        &secs.to_string(),
+        "-c:v",
+        "libx264",
+        "-profile:v",
+        "high",
+        "-bf",
+        "3",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "aac",
+        "-ac",
+        "2",
+        "-b:a",
+        "128k",
+        "-shortest",
+        &s(&path),
     ]);
     path
 }
@@ -46,14 +68,28 @@ fn colour_clip(dir: &Path, name: &str, colours: &[&str], step: f64, tone: bool) 
     let mut args: Vec<String> = vec!["-f".into(), "lavfi".into(), "-i".into(), graph];
     if tone {
         args.extend([
-            "-f".into(), "lavfi".into(), "-i".into(),
+            "-f".into(),
+            "lavfi".into(),
+            "-i".into(),
             format!("aevalsrc=0.25*sin(2*PI*t*(300+200*floor(t))):s=48000:d={total}"),
-            "-c:a".into(), "aac".into(), "-ac".into(), "2".into(), "-b:a".into(), "160k".into(),
+            "-c:a".into(),
+            "aac".into(),
+            "-ac".into(),
+            "2".into(),
+            "-b:a".into(),
+            "160k".into(),
         ]);
     }
     args.extend([
-        "-t".into(), total.to_string(), "-c:v".into(), "libx264".into(), "-bf".into(), "3".into(),
-        "-pix_fmt".into(), "yuv420p".into(), s(&path),
+        "-t".into(),
+        total.to_string(),
+        "-c:v".into(),
+        "libx264".into(),
+        "-bf".into(),
+        "3".into(),
+        "-pix_fmt".into(),
+        "yuv420p".into(),
+        s(&path),
     ]);
     ffmpeg(&args.iter().map(String::as_str).collect::<Vec<_>>());
     path
@@ -287,7 +323,17 @@ fn loop_video_endpoint_reaches_its_duration_with_music_to_the_end() {
     let d = dir.path();
     colour_clip(d, "rg.mp4", &["red", "lime"], 0.5, false);
     // 1.3 s of music: it must loop three times under the 4 s video.
-    ffmpeg(&["-f", "lavfi", "-i", "sine=frequency=660:sample_rate=48000", "-t", "1.3", "-ac", "2", &s(&d.join("music.wav"))]);
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=660:sample_rate=48000",
+        "-t",
+        "1.3",
+        "-ac",
+        "2",
+        &s(&d.join("music.wav")),
+    ]);
     let spec = json!({"type": "LoopVideo", "data": {
         "media_list": [{"type": "video", "url": "rg.mp4"}],
         "background_url": "music.wav",
@@ -341,8 +387,21 @@ fn av1_clip_works_too() {
     let d = dir.path();
     let clip = d.join("av1.mp4");
     ffmpeg(&[
-        "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=15", "-t", "2", "-c:v", "librav1e",
-        "-speed", "10", "-qp", "60", "-pix_fmt", "yuv420p", &s(&clip),
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=640x360:rate=15",
+        "-t",
+        "2",
+        "-c:v",
+        "librav1e",
+        "-speed",
+        "10",
+        "-qp",
+        "60",
+        "-pix_fmt",
+        "yuv420p",
+        &s(&clip),
     ]);
     assert_eq!(probe(&clip, "v:0")["codec_name"], "av1");
     let spec = json!({"media_list": [{"type": "video", "url": "av1.mp4"}], "settings": low(15)});
@@ -361,16 +420,23 @@ fn unsupported_codecs_fail_with_the_item_and_the_codec() {
     let d = dir.path();
     solid_png(d, "red.png", 64, 64, RED);
     // With and without a sound track (the sound must not hide the video's problem).
-    let cases: [(&str, &[&str], &str); 3] = [
-        ("mpeg2video", &["-an"], "m2v.mp4"),
-        ("mpeg4", &["-c:a", "aac"], "mp4v.mp4"),
-        ("vp9", &["-an"], "vp9.mp4"),
-    ];
+    let cases: [(&str, &[&str], &str); 3] =
+        [("mpeg2video", &["-an"], "m2v.mp4"), ("mpeg4", &["-c:a", "aac"], "mp4v.mp4"), ("vp9", &["-an"], "vp9.mp4")];
     for (codec, audio, name) in cases {
         let encoder = if codec == "vp9" { "libvpx-vp9" } else { codec };
         let mut args = vec![
-            "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=10", "-f", "lavfi", "-i", "sine", "-t", "0.5",
-            "-c:v", encoder,
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=160x120:rate=10",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine",
+            "-t",
+            "0.5",
+            "-c:v",
+            encoder,
         ];
         args.extend_from_slice(audio);
         let path = s(&d.join(name));
@@ -420,7 +486,10 @@ fn child_peak_kb(clip: &Path, format: &str) -> (u64, u64) {
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "child failed: {text}{}", String::from_utf8_lossy(&out.stderr));
-    let line = text.lines().find_map(|l| l.split_once("MEM ").map(|(_, rest)| rest)).unwrap_or_else(|| panic!("no MEM line: {text}"));
+    let line = text
+        .lines()
+        .find_map(|l| l.split_once("MEM ").map(|(_, rest)| rest))
+        .unwrap_or_else(|| panic!("no MEM line: {text}"));
     let field = |k: &str| -> u64 {
         line.split_whitespace().find_map(|w| w.strip_prefix(k)).and_then(|v| v.parse().ok()).unwrap()
     };
@@ -432,9 +501,30 @@ fn child_peak_kb(clip: &Path, format: &str) -> (u64, u64) {
 fn long_clip(d: &Path, secs: u32, name: &str) -> PathBuf {
     let path = d.join(name);
     ffmpeg(&[
-        "-f", "lavfi", "-i", "smptehdbars=size=1280x720:rate=15", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
-        "-t", &secs.to_string(), "-c:v", "libx264", "-preset", "ultrafast", "-crf", "35", "-pix_fmt", "yuv420p",
-        "-c:a", "aac", "-ac", "2", "-shortest", &s(&path),
+        "-f",
+        "lavfi",
+        "-i",
+        "smptehdbars=size=1280x720:rate=15",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:sample_rate=48000",
+        "-t",
+        &secs.to_string(),
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-crf",
+        "35",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "aac",
+        "-ac",
+        "2",
+        "-shortest",
+        &s(&path),
     ]);
     path
 }

@@ -7,9 +7,7 @@ use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use samvideo_core::audio::kernels::{mix_into, mix_into_gains, Limiter};
-use samvideo_core::audio::{
-    Ducking, MixSpec, Mixer, OpusEncoder, Pcm, TrackRole, TrackSpec, SAMPLE_RATE,
-};
+use samvideo_core::audio::{Ducking, MixSpec, Mixer, OpusEncoder, Pcm, TrackRole, TrackSpec, SAMPLE_RATE};
 
 /// A tone switched on and off every 0.7 s (speech-like activity for the ducker).
 fn source(freq: f32, secs: f32, amp: f32, gated: bool) -> Arc<Pcm> {
@@ -19,11 +17,7 @@ fn source(freq: f32, secs: f32, amp: f32, gated: bool) -> Arc<Pcm> {
         .flat_map(|i| {
             let t = i as f32 / rate;
             let on = !gated || ((t / 0.7) as u32).is_multiple_of(2);
-            let v = if on {
-                amp * (std::f32::consts::TAU * freq * t).sin()
-            } else {
-                0.0
-            };
+            let v = if on { amp * (std::f32::consts::TAU * freq * t).sin() } else { 0.0 };
             [v, v * 0.9]
         })
         .collect();
@@ -40,19 +34,12 @@ fn spec() -> MixSpec {
     music.fade_out = 3.0;
     let mut clip = TrackSpec::new(TrackRole::ClipSound, 20.0);
     clip.gain = 0.8;
-    MixSpec {
-        duration: 60.0,
-        tracks: vec![voice, music, clip],
-        ducking: Some(Ducking::default()),
-    }
+    MixSpec { duration: 60.0, tracks: vec![voice, music, clip], ducking: Some(Ducking::default()) }
 }
 
 fn bench_mix(c: &mut Criterion) {
-    let sources = vec![
-        source(220.0, 55.0, 0.5, true),
-        source(440.0, 17.3, 0.6, false),
-        source(880.0, 10.0, 0.7, false),
-    ];
+    let sources =
+        vec![source(220.0, 55.0, 0.5, true), source(440.0, 17.3, 0.6, false), source(880.0, 10.0, 0.7, false)];
     let mut g = c.benchmark_group("audio_mix");
     g.sample_size(10);
     g.throughput(Throughput::Elements(60 * u64::from(SAMPLE_RATE)));
@@ -78,9 +65,7 @@ fn bench_mix(c: &mut Criterion) {
     let src = vec![0.25f32; 2048];
     let gains = vec![0.5f32; 1024];
     let mut dst = vec![0.0f32; 2048];
-    g.bench_function("mix_into", |b| {
-        b.iter(|| mix_into(black_box(&mut dst), black_box(&src), 0.7))
-    });
+    g.bench_function("mix_into", |b| b.iter(|| mix_into(black_box(&mut dst), black_box(&src), 0.7)));
     g.bench_function("mix_into_gains", |b| {
         b.iter(|| mix_into_gains(black_box(&mut dst), black_box(&src), black_box(&gains)))
     });

@@ -15,9 +15,7 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Instant;
 
-use rav1e::prelude::{
-    ChromaSampling, Config, EncoderConfig, EncoderStatus, PixelRange, Rational, SpeedSettings,
-};
+use rav1e::prelude::{ChromaSampling, Config, EncoderConfig, EncoderStatus, PixelRange, Rational, SpeedSettings};
 use samvideo_core::compose::transition::fade;
 use samvideo_core::frame::yuv::rgba_to_yuv420;
 use samvideo_core::frame::{Rgba, Yuv420};
@@ -49,20 +47,8 @@ const LEVERS: [Lever; 7] = [
         lookahead: None,
         low_latency: false,
     },
-    Lever {
-        name: "lookahead 3",
-        threads: 1,
-        tiles: 0,
-        lookahead: Some(3),
-        low_latency: false,
-    },
-    Lever {
-        name: "lookahead 5",
-        threads: 1,
-        tiles: 0,
-        lookahead: Some(5),
-        low_latency: false,
-    },
+    Lever { name: "lookahead 3", threads: 1, tiles: 0, lookahead: Some(3), low_latency: false },
+    Lever { name: "lookahead 5", threads: 1, tiles: 0, lookahead: Some(5), low_latency: false },
     Lever {
         name: "2 threads (one encoder for the whole video)",
         threads: 2,
@@ -70,20 +56,8 @@ const LEVERS: [Lever; 7] = [
         lookahead: Some(1),
         low_latency: false,
     },
-    Lever {
-        name: "2 threads, 4 tiles",
-        threads: 2,
-        tiles: 4,
-        lookahead: Some(1),
-        low_latency: false,
-    },
-    Lever {
-        name: "low latency (no frame reordering)",
-        threads: 1,
-        tiles: 0,
-        lookahead: Some(1),
-        low_latency: true,
-    },
+    Lever { name: "2 threads, 4 tiles", threads: 2, tiles: 4, lookahead: Some(1), low_latency: false },
+    Lever { name: "low latency (no frame reordering)", threads: 1, tiles: 0, lookahead: Some(1), low_latency: true },
 ];
 
 /// Smooth colour field with grain, like a photo: encodable, not trivial.
@@ -94,10 +68,7 @@ fn picture(seed: u64) -> Rgba {
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
-        let (cx, cy) = (
-            (i as u32 % W) as f32 / W as f32,
-            (i as u32 / W) as f32 / H as f32,
-        );
+        let (cx, cy) = ((i as u32 % W) as f32 / W as f32, (i as u32 / W) as f32 / H as f32);
         let grain = (x & 15) as f32;
         let s = seed as f32;
         px[0] = (128.0 + 100.0 * (6.0 * cx + s).sin() + grain) as u8;
@@ -125,12 +96,7 @@ fn clip(frames: usize) -> Vec<Option<Yuv420>> {
         if let Some(next) = pics.get(k + 1) {
             let mut canvas = p.clone();
             for i in 0..tf {
-                fade(
-                    &p.data,
-                    &next.data,
-                    (i as f32 + 0.5) / tf as f32,
-                    &mut canvas.data,
-                );
+                fade(&p.data, &next.data, (i as f32 + 0.5) / tf as f32, &mut canvas.data);
                 out.push(Some(yuv(&canvas)));
             }
         }
@@ -160,11 +126,8 @@ fn encode(lever: &Lever, input: &[Option<Yuv420>]) -> (f64, usize) {
         ..Default::default()
     };
     let started = Instant::now();
-    let mut ctx = Config::new()
-        .with_encoder_config(enc)
-        .with_threads(lever.threads)
-        .new_context::<u8>()
-        .expect("valid config");
+    let mut ctx =
+        Config::new().with_encoder_config(enc).with_threads(lever.threads).new_context::<u8>().expect("valid config");
     let mut bytes = 0;
     let mut drain = |ctx: &mut rav1e::Context<u8>| loop {
         match ctx.receive_packet() {
@@ -220,11 +183,7 @@ fn cpu_seconds() -> f64 {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let value = |flag: &str| {
-        args.iter()
-            .position(|a| a == flag)
-            .and_then(|i| args.get(i + 1)?.parse::<usize>().ok())
-    };
+    let value = |flag: &str| args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1)?.parse::<usize>().ok());
     let frames = value("--frames").unwrap_or(120).max(16);
     if let Some(i) = value("--child") {
         let input = clip(frames);
@@ -246,24 +205,13 @@ fn main() {
             .output()
             .expect("run child");
         let text = String::from_utf8_lossy(&out.stdout);
-        let v: Vec<f64> = text
-            .split_whitespace()
-            .filter_map(|x| x.parse().ok())
-            .collect();
+        let v: Vec<f64> = text.split_whitespace().filter_map(|x| x.parse().ok()).collect();
         if v.len() != 5 {
             let err = String::from_utf8_lossy(&out.stderr);
             let reason = err.lines().find(|l| !l.trim().is_empty() && !l.starts_with("thread")).unwrap_or("no output");
             println!("| {} | failed: {reason} |", lever.name);
             continue;
         }
-        println!(
-            "| {} | {:.1} | {:.1} | {} | {:.0} ({:.0}) |",
-            lever.name,
-            v[0],
-            v[4],
-            v[1],
-            v[2],
-            v[3]
-        );
+        println!("| {} | {:.1} | {:.1} | {} | {:.0} ({:.0}) |", lever.name, v[0], v[4], v[1], v[2], v[3]);
     }
 }

@@ -52,11 +52,7 @@ fn bench_kernels(c: &mut Criterion) {
     // and sampled per frame at an intermediate scale.
     let mut g = c.benchmark_group("ken_burns_sample");
     for (w, h) in SIZES {
-        let src = picture(
-            (w as f32 * 1.15).round() as u32,
-            (h as f32 * 1.15).round() as u32,
-            3,
-        );
+        let src = picture((w as f32 * 1.15).round() as u32, (h as f32 * 1.15).round() as u32, 3);
         let mut out = Rgba::filled(w, h, [0; 4]);
         g.throughput(Throughput::Elements(u64::from(w * h)));
         g.bench_function(BenchmarkId::from_parameter(label(w, h)), |bn| {
@@ -75,15 +71,7 @@ fn bench_kernels(c: &mut Criterion) {
         let mut canvas = picture(w, h, 5);
         g.throughput(Throughput::Elements(u64::from(band.width * band.height)));
         g.bench_function(BenchmarkId::from_parameter(label(w, h)), |bn| {
-            bn.iter(|| {
-                blend_layer(
-                    &mut canvas,
-                    black_box(&band),
-                    0,
-                    i64::from(h * 80 / 100),
-                    0.9,
-                )
-            })
+            bn.iter(|| blend_layer(&mut canvas, black_box(&band), 0, i64::from(h * 80 / 100), 0.9))
         });
     }
     g.finish();
@@ -107,9 +95,7 @@ fn bench_kernels(c: &mut Criterion) {
     g.sample_size(20);
     let src = picture(1920, 1080, 7);
     for (w, h) in SIZES {
-        g.bench_function(BenchmarkId::from_parameter(label(w, h)), |bn| {
-            bn.iter(|| cover(black_box(&src), w, h))
-        });
+        g.bench_function(BenchmarkId::from_parameter(label(w, h)), |bn| bn.iter(|| cover(black_box(&src), w, h)));
     }
     g.finish();
 }

@@ -18,10 +18,7 @@ pub struct ApiError {
 impl ApiError {
     /// `400 {"success":false,"message":MESSAGE}` — the core endpoints' validation error.
     pub fn bad_request(message: impl Into<String>) -> Self {
-        ApiError {
-            status: 400,
-            body: json!({"success": false, "message": message.into()}),
-        }
+        ApiError { status: 400, body: json!({"success": false, "message": message.into()}) }
     }
 
     /// `400 {"success":false,"message":"Configuration validation failed: DETAIL","error_code":"VALIDATION_ERROR"}`

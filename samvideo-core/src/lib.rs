@@ -30,8 +30,8 @@ pub mod frame;
 pub mod media;
 pub mod mux;
 pub mod plan;
-pub mod request;
 pub mod render;
+pub mod request;
 pub mod validate;
 
 pub use error::ApiError;

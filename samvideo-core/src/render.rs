@@ -458,11 +458,7 @@ fn build_mixer(plan: &RenderPlan, assets: &JobAssets) -> Result<Option<PlanMix>,
     if tracks.is_empty() {
         return Ok(None);
     }
-    let spec = MixSpec {
-        duration: plan.duration_secs(),
-        tracks,
-        ducking: plan.audio.ducking.then(Ducking::default),
-    };
+    let spec = MixSpec { duration: plan.duration_secs(), tracks, ducking: plan.audio.ducking.then(Ducking::default) };
     spec.validate().map_err(|e| RenderError::Invalid(e.to_string()))?;
     Ok(Some(PlanMix { mixer: Mixer::with_sources(spec, sources), items }))
 }
@@ -582,9 +578,7 @@ fn next_frame(frames: &Receiver<Result<FrameMsg, RenderError>>, cancel: &CancelT
     if cancel.is_cancelled() {
         return Err(RenderError::Cancelled);
     }
-    frames
-        .recv()
-        .map_err(|_| RenderError::Encode("compositor stopped unexpectedly".into()))?
+    frames.recv().map_err(|_| RenderError::Encode("compositor stopped unexpectedly".into()))?
 }
 
 fn write_y4m(
@@ -696,7 +690,8 @@ fn write_mp4(
         let samples = audio_samples + pre_skip as u64;
         Some(OpusTrack { pre_skip, packets: samples.div_ceil(960) as usize + 2, samples: audio_samples })
     });
-    let mut mp4 = Mp4Writer::create(out, plan.width, plan.height, plan.fps, plan.frame_count, audio_track).map_err(mux_err)?;
+    let mut mp4 =
+        Mp4Writer::create(out, plan.width, plan.height, plan.fps, plan.frame_count, audio_track).map_err(mux_err)?;
     let workers = segments::spawn(plan, visuals, workers, &options.cancel);
     let segment_count = segments::segments(plan.frame_count, plan.fps).len();
     // Packets of segments that finished ahead of their turn, and which segments are done.
@@ -710,7 +705,9 @@ fn write_mp4(
             return Err(RenderError::Cancelled);
         }
         match workers.rx.recv() {
-            Ok(segments::WorkerMsg::Packets { segment, packets }) => waiting.entry(segment).or_default().extend(packets),
+            Ok(segments::WorkerMsg::Packets { segment, packets }) => {
+                waiting.entry(segment).or_default().extend(packets)
+            }
             Ok(segments::WorkerMsg::Done { segment }) => done[segment] = true,
             Ok(segments::WorkerMsg::Failed(e)) => return Err(e),
             Err(_) => return Err(RenderError::Encode("encoder workers stopped unexpectedly".into())),

@@ -9,8 +9,8 @@ use std::process::Command;
 use std::sync::Arc;
 
 use samvideo_core::audio::{
-    decode_audio, decode_audio_with, DecodeOptions, Ducking, MixSpec, Mixer, OpusEncoder, Pcm,
-    TrackRole, TrackSpec, LIMITER_CEILING, OPUS_FRAME_SAMPLES, SAMPLE_RATE,
+    decode_audio, decode_audio_with, DecodeOptions, Ducking, MixSpec, Mixer, OpusEncoder, Pcm, TrackRole, TrackSpec,
+    LIMITER_CEILING, OPUS_FRAME_SAMPLES, SAMPLE_RATE,
 };
 use samvideo_core::media::MediaError;
 
@@ -19,32 +19,15 @@ const RATE: f64 = SAMPLE_RATE as f64;
 // ---------------------------------------------------------------- helpers
 
 fn ffmpeg(args: &[&str]) {
-    let out = Command::new("ffmpeg")
-        .args(["-v", "error", "-y"])
-        .args(args)
-        .output()
-        .expect("ffmpeg runs");
-    assert!(
-        out.status.success(),
-        "ffmpeg {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = Command::new("ffmpeg").args(["-v", "error", "-y"]).args(args).output().expect("ffmpeg runs");
+    assert!(out.status.success(), "ffmpeg {args:?}: {}", String::from_utf8_lossy(&out.stderr));
 }
 
 /// A 440 Hz mono tone at 44.1 kHz, 2 s, in the container/codec given.
 fn tone_file(dir: &Path, ext: &str, codec: &[&str]) -> Vec<u8> {
     let path = dir.join(format!("tone.{ext}"));
     let p = path.to_str().unwrap();
-    let mut args = vec![
-        "-f",
-        "lavfi",
-        "-i",
-        "sine=frequency=440:duration=2",
-        "-ac",
-        "1",
-        "-ar",
-        "44100",
-    ];
+    let mut args = vec!["-f", "lavfi", "-i", "sine=frequency=440:duration=2", "-ac", "1", "-ar", "44100"];
     args.extend_from_slice(codec);
     args.push(p);
     ffmpeg(&args);
@@ -136,40 +119,19 @@ fn every_format_decodes_to_48k_stereo_with_the_right_length_pitch_and_level() {
         let pcm = decode_audio(&bytes, Some(ext)).unwrap_or_else(|e| panic!("{ext}: {e}"));
         // Length: 2 s within 3 ms.
         let err_ms = (pcm.duration_secs() - 2.0).abs() * 1000.0;
-        assert!(
-            err_ms <= 3.0,
-            "{ext}: {} s ({err_ms:.1} ms off)",
-            pcm.duration_secs()
-        );
+        assert!(err_ms <= 3.0, "{ext}: {} s ({err_ms:.1} ms off)", pcm.duration_secs());
         // Mono was copied to both sides.
-        assert!(
-            pcm.samples.chunks_exact(2).all(|f| f[0] == f[1]),
-            "{ext}: L != R"
-        );
+        assert!(pcm.samples.chunks_exact(2).all(|f| f[0] == f[1]), "{ext}: L != R");
         // Pitch and level: 440 Hz at 1/8 full scale (±0.5 dB), nothing at 880 Hz, and the
         // pitch really is 440 (a missing resample would put it at 479 Hz).
         let mid = channel(&pcm.samples, 0, 0.5, 1.5);
         let a440 = tone_amp(&mid, 440.0);
-        assert!(
-            db(a440 / 0.125).abs() < 0.75,
-            "{ext}: 440 Hz at {:.2} dB",
-            db(a440 / 0.125)
-        );
-        assert!(
-            tone_amp(&mid, 880.0) < 0.125 * 0.01,
-            "{ext}: energy at 880 Hz"
-        );
-        assert!(
-            tone_amp(&mid, 479.0) < 0.125 * 0.01,
-            "{ext}: energy at 479 Hz"
-        );
+        assert!(db(a440 / 0.125).abs() < 0.75, "{ext}: 440 Hz at {:.2} dB", db(a440 / 0.125));
+        assert!(tone_amp(&mid, 880.0) < 0.125 * 0.01, "{ext}: energy at 880 Hz");
+        assert!(tone_amp(&mid, 479.0) < 0.125 * 0.01, "{ext}: energy at 479 Hz");
         // Onset: the tone starts within 3 ms of t = 0 (priming/delay trimmed).
         let first = pcm.samples.iter().position(|v| v.abs() > 0.03).unwrap() / 2;
-        assert!(
-            (first as f64 / RATE) < 0.003,
-            "{ext}: first sound at {:.1} ms",
-            first as f64 / RATE * 1000.0
-        );
+        assert!((first as f64 / RATE) < 0.003, "{ext}: first sound at {:.1} ms", first as f64 / RATE * 1000.0);
         eprintln!(
             "{ext}: {:.4} s, onset {:.2} ms, 440 Hz {:+.2} dB",
             pcm.duration_secs(),
@@ -177,12 +139,7 @@ fn every_format_decodes_to_48k_stereo_with_the_right_length_pitch_and_level() {
             db(a440 / 0.125)
         );
         // And ends on time: the last 10 ms still carry the tone.
-        let tail = channel(
-            &pcm.samples,
-            0,
-            pcm.duration_secs() - 0.01,
-            pcm.duration_secs(),
-        );
+        let tail = channel(&pcm.samples, 0, pcm.duration_secs() - 0.01, pcm.duration_secs());
         assert!(rms(&tail) > 0.06, "{ext}: tail rms {}", rms(&tail));
     }
 }
@@ -235,19 +192,10 @@ fn bad_and_overlong_input_are_refused_clearly() {
     }
     let _ = decode_audio(&noisy, None); // must return, Ok or Err
 
-    let opts = DecodeOptions {
-        max_seconds: 1.0,
-        stop_after_seconds: None,
-    };
+    let opts = DecodeOptions { max_seconds: 1.0, stop_after_seconds: None };
     let err = decode_audio_with(&bytes, None, &opts).unwrap_err();
-    assert!(
-        matches!(&err, MediaError::Limit(m) if m.contains("1 s")),
-        "{err:?}"
-    );
-    let opts = DecodeOptions {
-        max_seconds: 1.0,
-        stop_after_seconds: Some(0.5),
-    };
+    assert!(matches!(&err, MediaError::Limit(m) if m.contains("1 s")), "{err:?}");
+    let opts = DecodeOptions { max_seconds: 1.0, stop_after_seconds: Some(0.5) };
     let pcm = decode_audio_with(&bytes, None, &opts).unwrap();
     assert_eq!(pcm.frames(), 24_000);
 }
@@ -263,23 +211,11 @@ fn music(start: f64) -> TrackSpec {
 fn gains_set_levels_per_band() {
     let mut m = music(0.0);
     m.gain = 0.25;
-    let spec = MixSpec {
-        duration: 2.0,
-        tracks: vec![TrackSpec::new(TrackRole::Voice, 0.0), m],
-        ducking: None,
-    };
-    let out = render(
-        spec,
-        vec![sine(440.0, 0.4, 2.0), sine(880.0, 0.4, 2.0)],
-        1024,
-    );
+    let spec = MixSpec { duration: 2.0, tracks: vec![TrackSpec::new(TrackRole::Voice, 0.0), m], ducking: None };
+    let out = render(spec, vec![sine(440.0, 0.4, 2.0), sine(880.0, 0.4, 2.0)], 1024);
     let mid = channel(&out, 0, 0.5, 1.5);
     let (v, mu) = (tone_amp(&mid, 440.0), tone_amp(&mid, 880.0));
-    assert!(
-        (db(v / mu) - 12.04).abs() < 0.2,
-        "{:.2} dB apart",
-        db(v / mu)
-    );
+    assert!((db(v / mu) - 12.04).abs() < 0.2, "{:.2} dB apart", db(v / mu));
     assert!((v - 0.4).abs() < 0.004, "voice level {v}");
 }
 
@@ -289,36 +225,18 @@ fn fade_in_and_out_shapes() {
     let mut m = music(0.0);
     m.fade_in = 1.0;
     m.fade_out = 1.0;
-    let spec = MixSpec {
-        duration: 4.0,
-        tracks: vec![m],
-        ducking: None,
-    };
+    let spec = MixSpec { duration: 4.0, tracks: vec![m], ducking: None };
     let out = render(spec, vec![sine(1000.0, 0.5, 10.0)], 512);
     assert_eq!(out.len(), 4 * 48_000 * 2);
     let level = |t: f64| db(tone_amp(&channel(&out, 0, t - 0.01, t + 0.01), 1000.0) / 0.5);
     assert!(level(0.011) < -20.0, "start {:.1} dB", level(0.011));
-    assert!(
-        (level(0.5) + 3.0).abs() < 0.3,
-        "fade-in middle {:.2} dB",
-        level(0.5)
-    );
+    assert!((level(0.5) + 3.0).abs() < 0.3, "fade-in middle {:.2} dB", level(0.5));
     assert!(level(1.5).abs() < 0.1, "after fade-in {:.2} dB", level(1.5));
-    assert!(
-        level(2.5).abs() < 0.1,
-        "before fade-out {:.2} dB",
-        level(2.5)
-    );
-    assert!(
-        (level(3.5) + 3.0).abs() < 0.3,
-        "fade-out middle {:.2} dB",
-        level(3.5)
-    );
+    assert!(level(2.5).abs() < 0.1, "before fade-out {:.2} dB", level(2.5));
+    assert!((level(3.5) + 3.0).abs() < 0.3, "fade-out middle {:.2} dB", level(3.5));
     assert!(level(3.989) < -20.0, "end {:.1} dB", level(3.989));
     // Monotonic rise across the fade-in (10 ms steps).
-    let steps: Vec<f64> = (1..100)
-        .map(|i| rms(&channel(&out, 0, i as f64 * 0.01, i as f64 * 0.01 + 0.01)))
-        .collect();
+    let steps: Vec<f64> = (1..100).map(|i| rms(&channel(&out, 0, i as f64 * 0.01, i as f64 * 0.01 + 0.01))).collect();
     assert!(steps.windows(2).all(|w| w[1] >= w[0] - 1e-4));
 }
 
@@ -327,23 +245,14 @@ fn fade_in_and_out_shapes() {
 fn short_music_loops_to_fill_without_clicks() {
     let mut m = music(0.0);
     m.looped = true;
-    let spec = MixSpec {
-        duration: 3.0,
-        tracks: vec![m],
-        ducking: None,
-    };
+    let spec = MixSpec { duration: 3.0, tracks: vec![m], ducking: None };
     let src = sine(440.0, 0.5, 0.37);
     let out = render(spec, vec![src], 4096);
     assert_eq!(out.len(), 3 * 48_000 * 2);
     // Sound everywhere (10 ms windows, past the 5 ms de-click at the start and end).
     for i in 1..299 {
         let w = channel(&out, 0, i as f64 * 0.01, i as f64 * 0.01 + 0.01);
-        assert!(
-            rms(&w) > 0.1,
-            "gap at {} s: rms {}",
-            i as f64 * 0.01,
-            rms(&w)
-        );
+        assert!(rms(&w) > 0.1, "gap at {} s: rms {}", i as f64 * 0.01, rms(&w));
     }
     // A 0.5-amplitude 440 Hz sine moves at most 0.029 per sample; a hard seam would jump
     // by up to 1.0. Allow the crossfade's own slope on top.
@@ -369,34 +278,14 @@ fn short_music_loops_to_fill_without_clicks() {
 fn music_ducks_under_voice_and_recovers() {
     let mut voice = TrackSpec::new(TrackRole::Voice, 2.0);
     voice.length = Some(2.0);
-    let spec = MixSpec {
-        duration: 6.0,
-        tracks: vec![voice, music(0.0)],
-        ducking: Some(Ducking::default()),
-    };
-    let out = render(
-        spec,
-        vec![sine(440.0, 0.3, 5.0), sine(880.0, 0.3, 6.0)],
-        1000,
-    );
+    let spec = MixSpec { duration: 6.0, tracks: vec![voice, music(0.0)], ducking: Some(Ducking::default()) };
+    let out = render(spec, vec![sine(440.0, 0.3, 5.0), sine(880.0, 0.3, 6.0)], 1000);
     let music_db = |t0: f64, t1: f64| db(tone_amp(&channel(&out, 0, t0, t1), 880.0) / 0.3);
-    assert!(
-        music_db(0.5, 1.5).abs() < 0.1,
-        "before voice {:.2} dB",
-        music_db(0.5, 1.5)
-    );
+    assert!(music_db(0.5, 1.5).abs() < 0.1, "before voice {:.2} dB", music_db(0.5, 1.5));
     let ducked = music_db(2.5, 3.8);
     assert!((ducked + 12.0).abs() < 0.5, "under voice {ducked:.2} dB");
-    assert!(
-        music_db(2.0, 2.1) < -9.0,
-        "dip late at voice start: {:.2} dB",
-        music_db(2.0, 2.1)
-    );
-    assert!(
-        music_db(5.2, 6.0).abs() < 0.3,
-        "after release {:.2} dB",
-        music_db(5.2, 6.0)
-    );
+    assert!(music_db(2.0, 2.1) < -9.0, "dip late at voice start: {:.2} dB", music_db(2.0, 2.1));
+    assert!(music_db(5.2, 6.0).abs() < 0.3, "after release {:.2} dB", music_db(5.2, 6.0));
     // The voice itself is untouched.
     assert!(db(tone_amp(&channel(&out, 0, 2.5, 3.8), 440.0) / 0.3).abs() < 0.1);
     // The dip is smooth: no click in the music band.
@@ -404,16 +293,8 @@ fn music_ducks_under_voice_and_recovers() {
     // Without ducking the music stays at full level under the voice.
     let mut voice = TrackSpec::new(TrackRole::Voice, 2.0);
     voice.length = Some(2.0);
-    let spec = MixSpec {
-        duration: 6.0,
-        tracks: vec![voice, music(0.0)],
-        ducking: None,
-    };
-    let out = render(
-        spec,
-        vec![sine(440.0, 0.3, 5.0), sine(880.0, 0.3, 6.0)],
-        1000,
-    );
+    let spec = MixSpec { duration: 6.0, tracks: vec![voice, music(0.0)], ducking: None };
+    let out = render(spec, vec![sine(440.0, 0.3, 5.0), sine(880.0, 0.3, 6.0)], 1000);
     assert!(db(tone_amp(&channel(&out, 0, 2.5, 3.8), 880.0) / 0.3).abs() < 0.1);
 }
 
@@ -421,16 +302,9 @@ fn music_ducks_under_voice_and_recovers() {
 /// and have no steps.
 #[test]
 fn limiter_keeps_loud_sums_under_full_scale_and_continuous() {
-    let spec = MixSpec {
-        duration: 3.0,
-        tracks: vec![TrackSpec::new(TrackRole::Voice, 0.0), music(0.0)],
-        ducking: None,
-    };
-    let out = render(
-        spec,
-        vec![sine(440.0, 1.0, 3.0), sine(660.0, 1.0, 3.0)],
-        960,
-    );
+    let spec =
+        MixSpec { duration: 3.0, tracks: vec![TrackSpec::new(TrackRole::Voice, 0.0), music(0.0)], ducking: None };
+    let out = render(spec, vec![sine(440.0, 1.0, 3.0), sine(660.0, 1.0, 3.0)], 960);
     let peak = out.iter().fold(0.0f32, |m, v| m.max(v.abs()));
     const { assert!(LIMITER_CEILING < 1.0) };
     assert!(peak <= LIMITER_CEILING, "peak {peak}");
@@ -458,11 +332,7 @@ fn streaming_is_independent_of_chunk_size() {
         m.looped = true;
         m.fade_out = 0.5;
         m.gain = 0.8;
-        MixSpec {
-            duration: 2.5,
-            tracks: vec![voice, m],
-            ducking: Some(Ducking::default()),
-        }
+        MixSpec { duration: 2.5, tracks: vec![voice, m], ducking: Some(Ducking::default()) }
     };
     let sources = || vec![sine(300.0, 0.7, 1.5), sine(500.0, 0.9, 0.61)];
     let a = render(spec(), sources(), 1);
@@ -491,9 +361,7 @@ fn opus_packets_decode_in_ffmpeg_to_the_same_tone() {
     packets.extend(enc.finish().unwrap());
     assert_eq!(input_frames, 96_000);
     assert_eq!(packets.len() as u64, (312 + 96_000u64).div_ceil(960));
-    assert!(packets
-        .iter()
-        .all(|p| p.samples as usize == OPUS_FRAME_SAMPLES));
+    assert!(packets.iter().all(|p| p.samples as usize == OPUS_FRAME_SAMPLES));
     let bytes: usize = packets.iter().map(|p| p.data.len()).sum();
     let kbps = bytes as f64 * 8.0 / 2.0 / 1000.0;
     assert!((64.0..200.0).contains(&kbps), "{kbps} kb/s");
@@ -502,10 +370,7 @@ fn opus_packets_decode_in_ffmpeg_to_the_same_tone() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("tone.opus");
     {
-        let head = opus_pure::OpusHead {
-            pre_skip,
-            ..opus_pure::OpusHead::new(2, 48_000).unwrap()
-        };
+        let head = opus_pure::OpusHead { pre_skip, ..opus_pure::OpusHead::new(2, 48_000).unwrap() };
         let file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
         let mut w = opus_pure::OggOpusWriter::new(file, head).unwrap();
         let final_granule = u64::from(pre_skip) + input_frames;
@@ -521,21 +386,11 @@ fn opus_packets_decode_in_ffmpeg_to_the_same_tone() {
         w.finish().unwrap();
     }
     let probe = Command::new("ffprobe")
-        .args([
-            "-v",
-            "error",
-            "-show_entries",
-            "stream=codec_name,sample_rate,channels",
-            "-of",
-            "csv=p=0",
-        ])
+        .args(["-v", "error", "-show_entries", "stream=codec_name,sample_rate,channels", "-of", "csv=p=0"])
         .arg(&path)
         .output()
         .unwrap();
-    assert_eq!(
-        String::from_utf8_lossy(&probe.stdout).trim(),
-        "opus,48000,2"
-    );
+    assert_eq!(String::from_utf8_lossy(&probe.stdout).trim(), "opus,48000,2");
     let out = Command::new("ffmpeg")
         .args(["-v", "error", "-i"])
         .arg(&path)
@@ -543,21 +398,13 @@ fn opus_packets_decode_in_ffmpeg_to_the_same_tone() {
         .output()
         .unwrap();
     assert!(out.status.success());
-    let decoded: Vec<f32> = out
-        .stdout
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        .collect();
+    let decoded: Vec<f32> = out.stdout.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
     assert_eq!(decoded.len(), 96_000 * 2, "decoded length");
     let mid = channel(&decoded, 0, 0.5, 1.5);
     assert!(db(tone_amp(&mid, 1000.0) / 0.5).abs() < 0.3);
     // Time-aligned: sample-by-sample SNR against the input with no lag search.
     let orig = channel(&pcm.samples, 0, 0.5, 1.5);
-    let noise: f64 = orig
-        .iter()
-        .zip(&mid)
-        .map(|(a, b)| f64::from(a - b).powi(2))
-        .sum();
+    let noise: f64 = orig.iter().zip(&mid).map(|(a, b)| f64::from(a - b).powi(2)).sum();
     let signal: f64 = orig.iter().map(|a| f64::from(*a).powi(2)).sum();
     let snr = 10.0 * (signal / noise).log10();
     assert!(snr > 30.0, "SNR {snr:.1} dB");

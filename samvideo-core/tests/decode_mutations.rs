@@ -95,14 +95,16 @@ fn image_bytes(format: image::ImageFormat) -> Vec<u8> {
     let img = image::RgbaImage::from_fn(48, 32, |x, y| image::Rgba([(x * 5) as u8, (y * 7) as u8, 90, 255]));
     let mut out = Vec::new();
     let dynamic = image::DynamicImage::ImageRgba8(img);
-    let dynamic = if format == image::ImageFormat::Jpeg { image::DynamicImage::ImageRgb8(dynamic.to_rgb8()) } else { dynamic };
+    let dynamic =
+        if format == image::ImageFormat::Jpeg { image::DynamicImage::ImageRgb8(dynamic.to_rgb8()) } else { dynamic };
     dynamic.write_to(&mut Cursor::new(&mut out), format).expect("encode");
     out
 }
 
 #[test]
 fn image_decoder_survives_damaged_files() {
-    for format in [image::ImageFormat::Png, image::ImageFormat::Jpeg, image::ImageFormat::Gif, image::ImageFormat::WebP] {
+    for format in [image::ImageFormat::Png, image::ImageFormat::Jpeg, image::ImageFormat::Gif, image::ImageFormat::WebP]
+    {
         let seed = image_bytes(format);
         survive(&format!("{format:?}"), &seed, 400, |b| {
             if let Ok(img) = decode_image(b, 4_000_000) {
@@ -210,8 +212,10 @@ fn fuzz_seeds_and_past_findings_survive() {
 fn a_table_count_past_its_box_is_refused_before_allocating() {
     // 2 891 bytes whose stsc box declares 2 842 980 207 entries: the box decoder reserved
     // 34 GB for them and the process aborted. Now it is a short, stable message.
-    let bytes = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds/fuzz_video_decode/stsc-entry-count-34GB.mp4"))
-        .expect("finding");
+    let bytes = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds/fuzz_video_decode/stsc-entry-count-34GB.mp4"),
+    )
+    .expect("finding");
     let err = probe_with_limits(&bytes, &VideoLimits::default()).expect_err("refused");
     assert_eq!(err.to_string(), "malformed MP4: stsc box declares 2842980207 entries in 28 bytes");
 }
@@ -219,7 +223,22 @@ fn a_table_count_past_its_box_is_refused_before_allocating() {
 #[test]
 fn ten_bit_av1_is_refused_clearly() {
     let dir = tempfile::tempdir().expect("tmp");
-    let bytes = ffmpeg_file(dir.path(), "av1-10bit.mp4", &["-f", "lavfi", "-i", "testsrc2=s=64x48:r=10:d=0.3", "-pix_fmt", "yuv420p10le", "-c:v", "librav1e", "-speed", "10"]);
+    let bytes = ffmpeg_file(
+        dir.path(),
+        "av1-10bit.mp4",
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=s=64x48:r=10:d=0.3",
+            "-pix_fmt",
+            "yuv420p10le",
+            "-c:v",
+            "librav1e",
+            "-speed",
+            "10",
+        ],
+    );
     let limits = VideoLimits::default();
     let result = VideoReader::open(Arc::new(bytes), &limits).and_then(|mut r| r.frame_at(0.0).map(|f| f.len()));
     let err = result.expect_err("10-bit AV1 is not decoded");

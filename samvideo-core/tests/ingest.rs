@@ -23,11 +23,7 @@ use samvideo_core::media::{MediaError, MediaItemError, MediaSource};
 /// What the test server answers to one request.
 enum Reply {
     /// A complete response with `Content-Length`.
-    Full {
-        status: u16,
-        headers: Vec<(&'static str, String)>,
-        body: Vec<u8>,
-    },
+    Full { status: u16, headers: Vec<(&'static str, String)>, body: Vec<u8> },
     /// Wait before sending anything, then answer 200 "late".
     StallHeaders(Duration),
     /// Declare a length, send a few bytes, then hold the connection.
@@ -41,27 +37,15 @@ enum Reply {
 }
 
 fn ok(body: Vec<u8>) -> Reply {
-    Reply::Full {
-        status: 200,
-        headers: vec![],
-        body,
-    }
+    Reply::Full { status: 200, headers: vec![], body }
 }
 
 fn status(code: u16) -> Reply {
-    Reply::Full {
-        status: code,
-        headers: vec![],
-        body: b"no".to_vec(),
-    }
+    Reply::Full { status: code, headers: vec![], body: b"no".to_vec() }
 }
 
 fn redirect(location: impl Into<String>) -> Reply {
-    Reply::Full {
-        status: 302,
-        headers: vec![("Location", location.into())],
-        body: vec![],
-    }
+    Reply::Full { status: 302, headers: vec![("Location", location.into())], body: vec![] }
 }
 
 /// Deterministic test bytes, so a wrong slice cannot pass as the right one.
@@ -98,11 +82,7 @@ impl Server {
                 }
             });
         }
-        Server {
-            addr,
-            connections,
-            requests,
-        }
+        Server { addr, connections, requests }
     }
 
     fn url(&self, path: &str) -> String {
@@ -152,11 +132,7 @@ fn serve_connection(stream: TcpStream, handler: &Handler, requests: &AtomicUsize
 /// Write one reply; false when the connection must close afterwards.
 fn respond(w: &mut TcpStream, reply: Reply) -> bool {
     match reply {
-        Reply::Full {
-            status,
-            headers,
-            body,
-        } => {
+        Reply::Full { status, headers, body } => {
             let mut head = format!("HTTP/1.1 {status} X\r\nContent-Length: {}\r\n", body.len());
             for (name, value) in headers {
                 head.push_str(&format!("{name}: {value}\r\n"));
@@ -176,10 +152,7 @@ fn respond(w: &mut TcpStream, reply: Reply) -> bool {
             false
         }
         Reply::ChunkedForever => {
-            if w
-                .write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
-                .is_err()
-            {
+            if w.write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n").is_err() {
                 return false;
             }
             let chunk = [0u8; 16 * 1024];
@@ -329,10 +302,7 @@ fn non_loopback_internal_forms_are_refused_before_any_traffic() {
         let got = http.preflight(url);
         assert!(refused(got.clone()).is_some(), "{url}: {got:?}");
     }
-    assert_eq!(
-        http.preflight("http://2852039166/"),
-        Err(MediaError::AddressNotAllowed("169.254.169.254".into()))
-    );
+    assert_eq!(http.preflight("http://2852039166/"), Err(MediaError::AddressNotAllowed("169.254.169.254".into())));
     assert!(http.preflight("https://example.com/a.png").is_ok());
 }
 
@@ -342,9 +312,7 @@ fn opting_in_reaches_the_loopback_server_but_not_unspecified_or_metadata() {
     let http = private_ok();
     let bytes = http.fetch(&server.url("/bytes/3000")).expect("private fetch");
     assert_eq!(*bytes, pattern(3000));
-    let bytes = http
-        .fetch(&format!("http://localhost:{}/bytes/7", server.port()))
-        .expect("localhost with opt-in");
+    let bytes = http.fetch(&format!("http://localhost:{}/bytes/7", server.port())).expect("localhost with opt-in");
     assert_eq!(*bytes, pattern(7));
     assert_eq!(server.requests(), 2);
 
@@ -359,10 +327,7 @@ fn opting_in_reaches_the_loopback_server_but_not_unspecified_or_metadata() {
 fn one_allowed_network_opens_only_that_address() {
     let a = Server::start("127.0.0.1:0", standard_routes);
     let b = Server::start("127.0.0.2:0", standard_routes);
-    let http = source(
-        NetPolicy::new().allow_network("127.0.0.1/32".parse().expect("net")),
-        Limits::default(),
-    );
+    let http = source(NetPolicy::new().allow_network("127.0.0.1/32".parse().expect("net")), Limits::default());
     assert_eq!(*http.fetch(&a.url("/bytes/10")).expect("allowed"), pattern(10));
     assert_eq!(refused(http.fetch(&b.url("/bytes/10"))).as_deref(), Some("127.0.0.2"));
     assert_eq!(b.connections(), 0);
@@ -382,32 +347,14 @@ fn redirect_to_a_refused_address_is_refused_before_connecting() {
         other => standard_routes(other),
     });
     // Only 127.0.0.1 is trusted: the first hop passes, the targets must not.
-    let http = source(
-        NetPolicy::new().allow_network("127.0.0.1".parse().expect("net")),
-        Limits::default(),
-    );
+    let http = source(NetPolicy::new().allow_network("127.0.0.1".parse().expect("net")), Limits::default());
     assert_eq!(refused(http.fetch(&first.url("/to-target"))).as_deref(), Some("127.0.0.2"));
-    assert_eq!(
-        refused(http.fetch(&first.url("/to-target-mapped"))).as_deref(),
-        Some("::ffff:127.0.0.2")
-    );
-    assert_eq!(
-        refused(http.fetch(&first.url("/to-target-decimal"))).as_deref(),
-        Some("127.0.0.2")
-    );
+    assert_eq!(refused(http.fetch(&first.url("/to-target-mapped"))).as_deref(), Some("::ffff:127.0.0.2"));
+    assert_eq!(refused(http.fetch(&first.url("/to-target-decimal"))).as_deref(), Some("127.0.0.2"));
     // 169.254.169.254 is refused by the same pre-connect check (port 1: nothing real).
-    assert_eq!(
-        refused(http.fetch(&first.url("/to-metadata"))).as_deref(),
-        Some("169.254.169.254")
-    );
-    assert_eq!(
-        http.fetch(&first.url("/to-file")),
-        Err(MediaError::UnsupportedScheme("file".into()))
-    );
-    assert_eq!(
-        http.fetch(&first.url("/to-gopher")),
-        Err(MediaError::UnsupportedScheme("gopher".into()))
-    );
+    assert_eq!(refused(http.fetch(&first.url("/to-metadata"))).as_deref(), Some("169.254.169.254"));
+    assert_eq!(http.fetch(&first.url("/to-file")), Err(MediaError::UnsupportedScheme("file".into())));
+    assert_eq!(http.fetch(&first.url("/to-gopher")), Err(MediaError::UnsupportedScheme("gopher".into())));
     assert_eq!(first.requests(), 6, "each first hop was really fetched");
     assert_eq!(target.connections(), 0, "no redirect target was contacted");
     // A relative redirect to an allowed place is followed.
@@ -424,32 +371,17 @@ fn redirect_to_a_denied_host_is_refused() {
         }
     });
     let http = source(
-        NetPolicy::new()
-            .with_allow_private_network(true)
-            .deny_host("localhost")
-            .deny_host("*.evil.example"),
+        NetPolicy::new().with_allow_private_network(true).deny_host("localhost").deny_host("*.evil.example"),
         Limits::default(),
     );
-    assert_eq!(
-        http.fetch(&server.url("/to-localhost")),
-        Err(MediaError::HostNotAllowed("localhost".into()))
-    );
-    assert_eq!(
-        http.fetch(&server.url("/to-sub")),
-        Err(MediaError::HostNotAllowed("cdn.evil.example".into()))
-    );
+    assert_eq!(http.fetch(&server.url("/to-localhost")), Err(MediaError::HostNotAllowed("localhost".into())));
+    assert_eq!(http.fetch(&server.url("/to-sub")), Err(MediaError::HostNotAllowed("cdn.evil.example".into())));
     assert_eq!(server.requests(), 2);
 
     // An allow-list is exclusive: only listed hosts, each hop.
-    let listed = source(
-        NetPolicy::new().with_allow_private_network(true).allow_host("127.0.0.1"),
-        Limits::default(),
-    );
+    let listed = source(NetPolicy::new().with_allow_private_network(true).allow_host("127.0.0.1"), Limits::default());
     assert_eq!(*listed.fetch(&server.url("/bytes/3")).expect("listed"), pattern(3));
-    assert_eq!(
-        listed.fetch(&server.url("/to-localhost")),
-        Err(MediaError::HostNotAllowed("localhost".into()))
-    );
+    assert_eq!(listed.fetch(&server.url("/to-localhost")), Err(MediaError::HostNotAllowed("localhost".into())));
 }
 
 #[test]
@@ -512,10 +444,7 @@ fn bodies_over_the_item_limit_are_refused() {
     assert_eq!(http.fetch(&server.url("/bytes/100001")), Err(MediaError::TooLarge(100_000)));
 
     // Length by connection close.
-    let small = source(
-        NetPolicy::new().with_allow_private_network(true),
-        Limits::default().with_max_item_bytes(4_000),
-    );
+    let small = source(NetPolicy::new().with_allow_private_network(true), Limits::default().with_max_item_bytes(4_000));
     assert_eq!(small.fetch(&server.url("/until-close")), Err(MediaError::TooLarge(4_000)));
     assert_eq!(*private_ok().fetch(&server.url("/until-close")).expect("5000 bytes"), pattern(5_000));
 }
@@ -529,11 +458,7 @@ fn http_errors_name_the_status() {
     assert_eq!(err, MediaError::HttpStatus(404));
     assert_eq!(http.fetch(&server.url("/status/500")), Err(MediaError::HttpStatus(500)));
     assert_eq!(http.fetch(&server.url("/status/204")).map(|b| b.len()), Ok(0));
-    let item = MediaItemError {
-        item: "media_list[2]".into(),
-        url: url.clone(),
-        error: err,
-    };
+    let item = MediaItemError { item: "media_list[2]".into(), url: url.clone(), error: err };
     assert_eq!(item.to_string(), format!("media_list[2] ({url}): HTTP 404"));
 }
 
@@ -548,10 +473,7 @@ fn unusable_limits_are_refused_up_front() {
 
 #[test]
 fn a_closed_port_is_a_network_error() {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
+    let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
     match private_ok().fetch(&format!("http://127.0.0.1:{port}/x")) {
         Err(MediaError::Network(msg)) => assert!(msg.starts_with("cannot connect"), "{msg}"),
         other => panic!("expected a network error, got {other:?}"),

@@ -10,16 +10,13 @@ use samvideo_core::validate::{matrix_markdown, parse_create};
 use serde_json::Value;
 
 fn dir(sub: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../examples/requests")
-        .join(sub)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/requests").join(sub)
 }
 
 /// `(file name, endpoint, bytes)` of every `*.json` body in `sub` (not `expected.json`).
 fn bodies(sub: &str) -> Vec<(String, Endpoint, Vec<u8>)> {
     let mut out = Vec::new();
-    let entries =
-        std::fs::read_dir(dir(sub)).unwrap_or_else(|e| panic!("examples/requests/{sub}: {e}"));
+    let entries = std::fs::read_dir(dir(sub)).unwrap_or_else(|e| panic!("examples/requests/{sub}: {e}"));
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
         if !name.ends_with(".json") || name == "expected.json" {
@@ -37,16 +34,9 @@ fn bodies(sub: &str) -> Vec<(String, Endpoint, Vec<u8>)> {
 #[test]
 fn valid_examples_are_accepted() {
     let all = bodies("valid");
-    assert!(
-        all.len() >= 12,
-        "expected the valid examples, found {}",
-        all.len()
-    );
+    assert!(all.len() >= 12, "expected the valid examples, found {}", all.len());
     for endpoint in Endpoint::ALL {
-        assert!(
-            all.iter().any(|(_, e, _)| *e == endpoint),
-            "no valid example for {endpoint}"
-        );
+        assert!(all.iter().any(|(_, e, _)| *e == endpoint), "no valid example for {endpoint}");
     }
     for (name, endpoint, bytes) in all {
         if let Err(e) = parse_create(endpoint, &bytes) {
@@ -57,20 +47,12 @@ fn valid_examples_are_accepted() {
 
 #[test]
 fn invalid_examples_answer_the_expected_body() {
-    let expected: Value = serde_json::from_slice(
-        &std::fs::read(dir("invalid/expected.json")).expect("expected.json"),
-    )
-    .expect("expected.json is JSON");
+    let expected: Value = serde_json::from_slice(&std::fs::read(dir("invalid/expected.json")).expect("expected.json"))
+        .expect("expected.json is JSON");
     let all = bodies("invalid");
-    assert_eq!(
-        all.len(),
-        expected.as_object().map_or(0, |o| o.len()),
-        "every invalid file needs one expectation"
-    );
+    assert_eq!(all.len(), expected.as_object().map_or(0, |o| o.len()), "every invalid file needs one expectation");
     for (name, endpoint, bytes) in all {
-        let want = expected
-            .get(&name)
-            .unwrap_or_else(|| panic!("{name} has no entry in expected.json"));
+        let want = expected.get(&name).unwrap_or_else(|| panic!("{name} has no entry in expected.json"));
         match parse_create(endpoint, &bytes) {
             Ok(r) => panic!("{name} accepted: {r:?}"),
             Err(e) => {

@@ -11,11 +11,7 @@ use samvideo_core::validate::{
 };
 use serde_json::{json, Value};
 
-const CORE: [Endpoint; 3] = [
-    Endpoint::MixVideo,
-    Endpoint::SimpleVideo,
-    Endpoint::LoopVideo,
-];
+const CORE: [Endpoint; 3] = [Endpoint::MixVideo, Endpoint::SimpleVideo, Endpoint::LoopVideo];
 
 fn img() -> Value {
     json!({"type": "image", "url": "https://cdn.example.com/a.jpg", "duration": 3})
@@ -56,11 +52,7 @@ fn message(ep: Endpoint, body: &Value) -> String {
         Ok(r) => panic!("{ep} accepted {body}: {r:?}"),
         Err(b) => {
             let want_keys = if ep == Endpoint::AdvancedVideo { 3 } else { 2 };
-            assert_eq!(
-                b.as_object().map(|o| o.len()),
-                Some(want_keys),
-                "body shape {b}"
-            );
+            assert_eq!(b.as_object().map(|o| o.len()), Some(want_keys), "body shape {b}");
             assert_eq!(b["success"], false);
             b["message"].as_str().unwrap_or_default().to_string()
         }
@@ -98,45 +90,19 @@ const RANGES: &[(&str, f64, f64)] = &[
 
 const ENUMS: &[(&str, &[&str], &str)] = &[
     ("aspect_ratio", &["9:16", "16:9", "1:1"], "4:3"),
-    (
-        "transition_type",
-        &["fade", "wipe", "zoom", "slide", "glitch"],
-        "dissolve",
-    ),
-    (
-        "transition_direction",
-        &["left", "right", "up", "down"],
-        "Left",
-    ),
+    ("transition_type", &["fade", "wipe", "zoom", "slide", "glitch"], "dissolve"),
+    ("transition_direction", &["left", "right", "up", "down"], "Left"),
     ("zoom_direction", &["in", "out", "alternate"], "sideways"),
-    (
-        "watermark_position",
-        &[
-            "top_left",
-            "top_right",
-            "bottom_left",
-            "bottom_right",
-            "center",
-        ],
-        "top-left",
-    ),
+    ("watermark_position", &["top_left", "top_right", "bottom_left", "bottom_right", "center"], "top-left"),
     ("output_quality", &["low", "medium", "high"], "ultra"),
 ];
 
-const BOOLS: &[&str] = &[
-    "loop_audio",
-    "mute_original_audio",
-    "loop_video",
-    "zoom_effect",
-];
+const BOOLS: &[&str] = &["loop_audio", "mute_original_audio", "loop_video", "zoom_effect"];
 
 #[test]
 fn every_settings_row_is_covered_by_these_tables() {
     let md = matrix_markdown();
-    let section = md
-        .split("#### ")
-        .find(|s| s.starts_with("settings matrix"))
-        .expect("settings section");
+    let section = md.split("#### ").find(|s| s.starts_with("settings matrix")).expect("settings section");
     let mut tested: Vec<&str> = RANGES.iter().map(|r| r.0).collect();
     tested.extend(ENUMS.iter().map(|e| e.0));
     tested.extend(BOOLS);
@@ -144,10 +110,7 @@ fn every_settings_row_is_covered_by_these_tables() {
     for line in section.lines().filter(|l| l.starts_with("| `")) {
         let field = line[3..].split('`').next().unwrap_or_default();
         let top = field.split("[]").next().unwrap_or_default();
-        assert!(
-            tested.contains(&top),
-            "settings field {field} has no test row"
-        );
+        assert!(tested.contains(&top), "settings field {field} has no test row");
     }
 }
 
@@ -160,19 +123,9 @@ fn ranges_accept_both_bounds_and_reject_just_outside() {
                 accepted(ep, &settings_body(ep, json!({ field: ok })));
             }
             for bad in [min - 0.001, max + 0.001, -1e9, 1e300] {
-                assert_eq!(
-                    message(ep, &settings_body(ep, json!({ field: bad }))),
-                    want,
-                    "{ep} {field}={bad}"
-                );
+                assert_eq!(message(ep, &settings_body(ep, json!({ field: bad }))), want, "{ep} {field}={bad}");
             }
-            for not_number in [
-                json!("0.5"),
-                json!(null),
-                json!(true),
-                json!([1]),
-                json!({}),
-            ] {
+            for not_number in [json!("0.5"), json!(null), json!(true), json!([1]), json!({})] {
                 assert_eq!(
                     message(ep, &settings_body(ep, json!({ field: not_number }))),
                     format!("{field} must be a number")
@@ -186,14 +139,9 @@ fn ranges_accept_both_bounds_and_reject_just_outside() {
 fn range_values_reach_the_typed_settings() {
     let r = accepted(
         Endpoint::SimpleVideo,
-        &settings_body(
-            Endpoint::SimpleVideo,
-            json!({"audio_volume": 1, "transition_duration": 0.5}),
-        ),
+        &settings_body(Endpoint::SimpleVideo, json!({"audio_volume": 1, "transition_duration": 0.5})),
     );
-    let CreateRequest::Simple(s) = r else {
-        panic!("not simple")
-    };
+    let CreateRequest::Simple(s) = r else { panic!("not simple") };
     assert_eq!(s.settings.audio_volume, Some(1.0));
     assert_eq!(s.settings.transition_duration, Some(0.5));
 }
@@ -201,12 +149,8 @@ fn range_values_reach_the_typed_settings() {
 #[test]
 fn fps_is_an_integer_from_15_to_60() {
     for ep in CORE {
-        for (v, want) in [
-            (json!(15), Some(15)),
-            (json!(60), Some(60)),
-            (json!(30.0), Some(30)),
-            (json!(3e1), Some(30)),
-        ] {
+        for (v, want) in [(json!(15), Some(15)), (json!(60), Some(60)), (json!(30.0), Some(30)), (json!(3e1), Some(30))]
+        {
             match accepted(ep, &settings_body(ep, json!({ "fps": v }))) {
                 CreateRequest::Mix(r) => assert_eq!(r.settings.fps, want),
                 CreateRequest::Simple(r) => assert_eq!(r.settings.fps, want),
@@ -226,11 +170,7 @@ fn fps_is_an_integer_from_15_to_60() {
             (json!(null), "fps must be a number"),
             (json!(false), "fps must be a number"),
         ] {
-            assert_eq!(
-                message(ep, &settings_body(ep, json!({ "fps": v }))),
-                want,
-                "{ep} fps={v}"
-            );
+            assert_eq!(message(ep, &settings_body(ep, json!({ "fps": v }))), want, "{ep} fps={v}");
         }
     }
 }
@@ -243,18 +183,8 @@ fn every_enum_value_is_accepted_and_a_wrong_one_rejected() {
                 accepted(ep, &settings_body(ep, json!({ field: v })));
             }
             let want = format!("{field} must be one of {}", values.join(", "));
-            for bad in [
-                json!(wrong),
-                json!(""),
-                json!(1),
-                json!(null),
-                json!(values),
-            ] {
-                assert_eq!(
-                    message(ep, &settings_body(ep, json!({ field: bad }))),
-                    want,
-                    "{ep} {field}"
-                );
+            for bad in [json!(wrong), json!(""), json!(1), json!(null), json!(values)] {
+                assert_eq!(message(ep, &settings_body(ep, json!({ field: bad }))), want, "{ep} {field}");
             }
         }
     }
@@ -263,10 +193,7 @@ fn every_enum_value_is_accepted_and_a_wrong_one_rejected() {
 #[test]
 fn documented_aspect_ratio_message() {
     assert_eq!(
-        message(
-            Endpoint::SimpleVideo,
-            &settings_body(Endpoint::SimpleVideo, json!({"aspect_ratio": "4:3"}))
-        ),
+        message(Endpoint::SimpleVideo, &settings_body(Endpoint::SimpleVideo, json!({"aspect_ratio": "4:3"}))),
         "aspect_ratio must be one of 9:16, 16:9, 1:1"
     );
 }
@@ -278,15 +205,7 @@ fn booleans_accept_only_json_booleans() {
             for v in [true, false] {
                 accepted(ep, &settings_body(ep, json!({ *field: v })));
             }
-            for bad in [
-                json!("true"),
-                json!("false"),
-                json!(1),
-                json!(0),
-                json!(null),
-                json!([]),
-                json!({}),
-            ] {
+            for bad in [json!("true"), json!("false"), json!(1), json!(0), json!(null), json!([]), json!({})] {
                 assert_eq!(
                     message(ep, &settings_body(ep, json!({ *field: bad }))),
                     format!("{field} must be a boolean"),
@@ -316,18 +235,9 @@ fn text_overlays_rules() {
         (json!("Hi"), "text_overlays must be an array"),
         (json!({"text": "Hi"}), "text_overlays must be an array"),
         (json!(["Hi"]), "text_overlays[0] must be an object"),
-        (
-            json!([{"position": "top"}]),
-            "text_overlays[0]: text is required",
-        ),
-        (
-            json!([{"text": ""}]),
-            "text_overlays[0]: text must be a non-empty string",
-        ),
-        (
-            json!([{"text": 5}]),
-            "text_overlays[0]: text must be a string",
-        ),
+        (json!([{"position": "top"}]), "text_overlays[0]: text is required"),
+        (json!([{"text": ""}]), "text_overlays[0]: text must be a non-empty string"),
+        (json!([{"text": 5}]), "text_overlays[0]: text must be a string"),
         (
             json!([{"text": "a"}, {"text": "b", "position": "left"}]),
             "text_overlays[1]: position must be one of top, middle, bottom",
@@ -339,10 +249,7 @@ fn text_overlays_rules() {
     ];
     for (overlays, want) in cases {
         for ep in CORE {
-            assert_eq!(
-                message(ep, &settings_body(ep, json!({ "text_overlays": overlays }))),
-                want
-            );
+            assert_eq!(message(ep, &settings_body(ep, json!({ "text_overlays": overlays }))), want);
         }
     }
 }
@@ -351,42 +258,26 @@ fn text_overlays_rules() {
 fn settings_shape_watermark_strings_and_unknown_keys() {
     let ep = Endpoint::SimpleVideo;
     for bad in [json!([]), json!("16:9"), json!(null)] {
-        assert_eq!(
-            message(ep, &settings_body(ep, bad)),
-            "settings must be an object"
-        );
+        assert_eq!(message(ep, &settings_body(ep, bad)), "settings must be an object");
     }
     assert_eq!(
         message(ep, &settings_body(ep, json!({"watermark_url": ""}))),
         "watermark_url must be a non-empty string"
     );
-    assert_eq!(
-        message(ep, &settings_body(ep, json!({"watermark_text": 3}))),
-        "watermark_text must be a string"
-    );
-    let CreateRequest::Simple(s) = accepted(
-        ep,
-        &settings_body(ep, json!({"caption_style": {"bold": true}, "fps": 24})),
-    ) else {
+    assert_eq!(message(ep, &settings_body(ep, json!({"watermark_text": 3}))), "watermark_text must be a string");
+    let CreateRequest::Simple(s) =
+        accepted(ep, &settings_body(ep, json!({"caption_style": {"bold": true}, "fps": 24})))
+    else {
         panic!()
     };
-    assert_eq!(
-        s.settings.extra.get("caption_style"),
-        Some(&json!({"bold": true}))
-    );
+    assert_eq!(s.settings.extra.get("caption_style"), Some(&json!({"bold": true})));
 }
 
 #[test]
 fn first_failure_in_table_order_is_answered() {
     let ep = Endpoint::SimpleVideo;
-    let body = settings_body(
-        ep,
-        json!({"fps": 100, "aspect_ratio": "2:1", "loop_audio": 1}),
-    );
-    assert_eq!(
-        message(ep, &body),
-        "aspect_ratio must be one of 9:16, 16:9, 1:1"
-    );
+    let body = settings_body(ep, json!({"fps": 100, "aspect_ratio": "2:1", "loop_audio": 1}));
+    assert_eq!(message(ep, &body), "aspect_ratio must be one of 9:16, 16:9, 1:1");
 }
 
 // ---------------------------------------------------------------- media items
@@ -395,24 +286,16 @@ fn first_failure_in_table_order_is_answered() {
 fn documented_media_messages_on_every_core_endpoint() {
     for ep in CORE {
         for list in [json!([]), json!(null)] {
-            assert_eq!(
-                message(ep, &core_body(ep, "media_list", list)),
-                "No media items provided"
-            );
+            assert_eq!(message(ep, &core_body(ep, "media_list", list)), "No media items provided");
         }
         let mut no_list = core_body(ep, "x", json!(1));
         if ep == Endpoint::LoopVideo {
-            no_list["data"]
-                .as_object_mut()
-                .map(|o| o.remove("media_list"));
+            no_list["data"].as_object_mut().map(|o| o.remove("media_list"));
         } else {
             no_list.as_object_mut().map(|o| o.remove("media_list"));
         }
         assert_eq!(message(ep, &no_list), "No media items provided");
-        assert_eq!(
-            message(ep, &core_body(ep, "media_list", json!("a.jpg"))),
-            "media_list must be an array"
-        );
+        assert_eq!(message(ep, &core_body(ep, "media_list", json!("a.jpg"))), "media_list must be an array");
         for item in [
             json!({"type": "image"}),
             json!({"url": "https://a/b.jpg"}),
@@ -426,34 +309,14 @@ fn documented_media_messages_on_every_core_endpoint() {
                 "Each media item must have 'type' and 'url'"
             );
         }
-        for kind in [
-            json!("audio"),
-            json!("Video"),
-            json!("IMAGE"),
-            json!(7),
-            json!(["video"]),
-        ] {
+        for kind in [json!("audio"), json!("Video"), json!("IMAGE"), json!(7), json!(["video"])] {
             assert_eq!(
-                message(
-                    ep,
-                    &core_body(
-                        ep,
-                        "media_list",
-                        json!([{"type": kind, "url": "https://a/b"}])
-                    )
-                ),
+                message(ep, &core_body(ep, "media_list", json!([{"type": kind, "url": "https://a/b"}]))),
                 "Media type must be 'video' or 'image'"
             );
         }
         assert_eq!(
-            message(
-                ep,
-                &core_body(
-                    ep,
-                    "media_list",
-                    json!([img(), vid(), {"type": "video", "url": 5}])
-                )
-            ),
+            message(ep, &core_body(ep, "media_list", json!([img(), vid(), {"type": "video", "url": 5}]))),
             "media_list[2]: url must be a string"
         );
         assert_eq!(
@@ -462,26 +325,12 @@ fn documented_media_messages_on_every_core_endpoint() {
         );
         for d in [json!(0), json!(-1)] {
             assert_eq!(
-                message(
-                    ep,
-                    &core_body(
-                        ep,
-                        "media_list",
-                        json!([vid(), {"type": "image", "url": "u", "duration": d}])
-                    )
-                ),
+                message(ep, &core_body(ep, "media_list", json!([vid(), {"type": "image", "url": "u", "duration": d}]))),
                 "media_list[1]: duration must be a positive number"
             );
         }
         assert_eq!(
-            message(
-                ep,
-                &core_body(
-                    ep,
-                    "media_list",
-                    json!([{"type": "image", "url": "u", "duration": "3"}])
-                )
-            ),
+            message(ep, &core_body(ep, "media_list", json!([{"type": "image", "url": "u", "duration": "3"}]))),
             "media_list[0]: duration must be a number"
         );
     }
@@ -490,10 +339,9 @@ fn documented_media_messages_on_every_core_endpoint() {
 #[test]
 fn unknown_media_item_keys_are_kept() {
     let item = json!({"type": "video", "url": "https://a/b.mp4", "duration": 2, "fit": "contain", "trim_start": 1.5, "x": [1]});
-    let CreateRequest::Simple(s) = accepted(
-        Endpoint::SimpleVideo,
-        &core_body(Endpoint::SimpleVideo, "media_list", json!([item])),
-    ) else {
+    let CreateRequest::Simple(s) =
+        accepted(Endpoint::SimpleVideo, &core_body(Endpoint::SimpleVideo, "media_list", json!([item])))
+    else {
         panic!()
     };
     let m = &s.media_list[0];
@@ -510,23 +358,9 @@ fn unknown_media_item_keys_are_kept() {
 #[test]
 fn invalid_json_data() {
     for ep in CORE {
-        for bytes in [
-            &b""[..],
-            b"{",
-            b"not json",
-            b"[1,2]",
-            b"\"x\"",
-            b"42",
-            b"null",
-            b"{\"a\":1}x",
-            b"\xff\xfe",
-        ] {
+        for bytes in [&b""[..], b"{", b"not json", b"[1,2]", b"\"x\"", b"42", b"null", b"{\"a\":1}x", b"\xff\xfe"] {
             let e = parse_create(ep, bytes).unwrap_err();
-            assert_eq!(
-                e.body,
-                json!({"success": false, "message": "Invalid JSON data"}),
-                "{ep}"
-            );
+            assert_eq!(e.body, json!({"success": false, "message": "Invalid JSON data"}), "{ep}");
         }
     }
     let e = parse_create(Endpoint::AdvancedVideo, b"{").unwrap_err();
@@ -536,12 +370,7 @@ fn invalid_json_data() {
     );
     // serde_json's recursion limit turns hostile nesting into invalid JSON, not a stack overflow.
     let deep = "[".repeat(100_000);
-    assert_eq!(
-        parse_create(Endpoint::MixVideo, deep.as_bytes())
-            .unwrap_err()
-            .message(),
-        "Invalid JSON data"
-    );
+    assert_eq!(parse_create(Endpoint::MixVideo, deep.as_bytes()).unwrap_err().message(), "Invalid JSON data");
 }
 
 #[test]
@@ -552,18 +381,9 @@ fn mix_and_simple_accept_root_or_data() {
         let b = accepted(ep, &json!({ "data": inner }));
         assert_eq!(a, b);
         // `data` wins over root fields (the reference reads `data` when present).
-        assert_eq!(
-            message(
-                ep,
-                &json!({"media_list": [img()], "data": {"settings": {}}})
-            ),
-            "No media items provided"
-        );
+        assert_eq!(message(ep, &json!({"media_list": [img()], "data": {"settings": {}}})), "No media items provided");
         for bad in [json!(null), json!([]), json!("x")] {
-            assert_eq!(
-                message(ep, &json!({"media_list": [img()], "data": bad})),
-                "data must be an object"
-            );
+            assert_eq!(message(ep, &json!({"media_list": [img()], "data": bad})), "data must be an object");
         }
     }
 }
@@ -571,26 +391,14 @@ fn mix_and_simple_accept_root_or_data() {
 #[test]
 fn loop_video_envelope_and_type() {
     let data = json!({"media_list": [vid()], "background_url": "https://a/m.mp3"});
-    accepted(
-        Endpoint::LoopVideo,
-        &json!({"type": "LoopVideo", "data": data}),
-    );
-    for t in [
-        json!("loopvideo"),
-        json!("LoopVideo "),
-        json!("SimpleVideo"),
-        json!(null),
-        json!(1),
-    ] {
+    accepted(Endpoint::LoopVideo, &json!({"type": "LoopVideo", "data": data}));
+    for t in [json!("loopvideo"), json!("LoopVideo "), json!("SimpleVideo"), json!(null), json!(1)] {
         assert_eq!(
             message(Endpoint::LoopVideo, &json!({"type": t, "data": data})),
             "Invalid video type. Only 'LoopVideo' is supported."
         );
     }
-    assert_eq!(
-        message(Endpoint::LoopVideo, &data),
-        "Invalid video type. Only 'LoopVideo' is supported."
-    );
+    assert_eq!(message(Endpoint::LoopVideo, &data), "Invalid video type. Only 'LoopVideo' is supported.");
     // `type` inside data does not count.
     let mut inner_type = data.clone();
     inner_type["type"] = json!("LoopVideo");
@@ -598,17 +406,8 @@ fn loop_video_envelope_and_type() {
         message(Endpoint::LoopVideo, &json!({ "data": inner_type })),
         "Invalid video type. Only 'LoopVideo' is supported."
     );
-    assert_eq!(
-        message(Endpoint::LoopVideo, &json!({"type": "LoopVideo"})),
-        "data is required"
-    );
-    assert_eq!(
-        message(
-            Endpoint::LoopVideo,
-            &json!({"type": "LoopVideo", "data": [data]})
-        ),
-        "data must be an object"
-    );
+    assert_eq!(message(Endpoint::LoopVideo, &json!({"type": "LoopVideo"})), "data is required");
+    assert_eq!(message(Endpoint::LoopVideo, &json!({"type": "LoopVideo", "data": [data]})), "data must be an object");
 }
 
 #[test]
@@ -625,36 +424,19 @@ fn loop_video_background_and_duration() {
         json!({"type": "LoopVideo", "data": data})
     };
     for bg in [None, Some(json!(null)), Some(json!(""))] {
-        assert_eq!(
-            message(ep, &body("background_url", bg)),
-            "Background URL is required"
-        );
+        assert_eq!(message(ep, &body("background_url", bg)), "Background URL is required");
     }
-    assert_eq!(
-        message(ep, &body("background_url", Some(json!(3)))),
-        "background_url must be a string"
-    );
-    for (d, want) in [
-        (json!(12), 12.0),
-        (json!(0.001), 0.001),
-        (json!("12"), 12.0),
-        (json!(" 7.5 "), 7.5),
-        (json!("1e1"), 10.0),
-    ] {
-        let CreateRequest::Loop(l) = accepted(ep, &body("duration", Some(d))) else {
-            panic!()
-        };
+    assert_eq!(message(ep, &body("background_url", Some(json!(3)))), "background_url must be a string");
+    for (d, want) in
+        [(json!(12), 12.0), (json!(0.001), 0.001), (json!("12"), 12.0), (json!(" 7.5 "), 7.5), (json!("1e1"), 10.0)]
+    {
+        let CreateRequest::Loop(l) = accepted(ep, &body("duration", Some(d))) else { panic!() };
         assert_eq!(l.duration, Some(want));
     }
-    let CreateRequest::Loop(l) = accepted(ep, &body("duration", None)) else {
-        panic!()
-    };
+    let CreateRequest::Loop(l) = accepted(ep, &body("duration", None)) else { panic!() };
     assert_eq!(l.duration, None);
     for d in [json!(0), json!(-1), json!(-0.0), json!("0"), json!("-5")] {
-        assert_eq!(
-            message(ep, &body("duration", Some(d))),
-            "Duration must be a positive number"
-        );
+        assert_eq!(message(ep, &body("duration", Some(d))), "Duration must be a positive number");
     }
     for d in [
         json!("abc"),
@@ -667,37 +449,20 @@ fn loop_video_background_and_duration() {
         json!([12]),
         json!({}),
     ] {
-        assert_eq!(
-            message(ep, &body("duration", Some(d))),
-            "Duration must be a valid number"
-        );
+        assert_eq!(message(ep, &body("duration", Some(d))), "Duration must be a valid number");
     }
 }
 
 #[test]
 fn exports_placements() {
-    let exports = json!({"callback_url": "https://hooks.example.com/x", "destinations": [{"type": "email", "to": "a@b.c"}]});
+    let exports =
+        json!({"callback_url": "https://hooks.example.com/x", "destinations": [{"type": "email", "to": "a@b.c"}]});
     let forms = [
-        (
-            Endpoint::MixVideo,
-            json!({"media_list": [img()], "exports": exports}),
-        ),
-        (
-            Endpoint::MixVideo,
-            json!({"data": {"media_list": [img()], "exports": exports}}),
-        ),
-        (
-            Endpoint::MixVideo,
-            json!({"data": {"media_list": [img()]}, "exports": exports}),
-        ),
-        (
-            Endpoint::SimpleVideo,
-            json!({"data": {"media_list": [img()]}, "exports": exports}),
-        ),
-        (
-            Endpoint::SimpleVideo,
-            json!({"media_list": [img()], "exports": exports}),
-        ),
+        (Endpoint::MixVideo, json!({"media_list": [img()], "exports": exports})),
+        (Endpoint::MixVideo, json!({"data": {"media_list": [img()], "exports": exports}})),
+        (Endpoint::MixVideo, json!({"data": {"media_list": [img()]}, "exports": exports})),
+        (Endpoint::SimpleVideo, json!({"data": {"media_list": [img()]}, "exports": exports})),
+        (Endpoint::SimpleVideo, json!({"media_list": [img()], "exports": exports})),
         (
             Endpoint::LoopVideo,
             json!({"type": "LoopVideo", "data": {"media_list": [img()], "background_url": "u"}, "exports": exports}),
@@ -706,35 +471,18 @@ fn exports_placements() {
             Endpoint::LoopVideo,
             json!({"type": "LoopVideo", "data": {"media_list": [img()], "background_url": "u", "exports": exports}}),
         ),
-        (
-            Endpoint::AdvancedVideo,
-            json!({"media_inputs": {"main_clips": [vid()]}, "exports": exports}),
-        ),
-        (
-            Endpoint::AdvancedVideo,
-            json!({"config": {"media_inputs": {"main_clips": [vid()]}, "exports": exports}}),
-        ),
-        (
-            Endpoint::AdvancedVideo,
-            json!({"config": {"media_inputs": {"main_clips": [vid()]}}, "exports": exports}),
-        ),
+        (Endpoint::AdvancedVideo, json!({"media_inputs": {"main_clips": [vid()]}, "exports": exports})),
+        (Endpoint::AdvancedVideo, json!({"config": {"media_inputs": {"main_clips": [vid()]}, "exports": exports}})),
+        (Endpoint::AdvancedVideo, json!({"config": {"media_inputs": {"main_clips": [vid()]}}, "exports": exports})),
     ];
     for (ep, body) in forms {
         let r = accepted(ep, &body);
-        let e = r
-            .exports()
-            .unwrap_or_else(|| panic!("{ep}: exports lost in {body}"));
-        assert_eq!(
-            e.callback_url.as_deref(),
-            Some("https://hooks.example.com/x")
-        );
+        let e = r.exports().unwrap_or_else(|| panic!("{ep}: exports lost in {body}"));
+        assert_eq!(e.callback_url.as_deref(), Some("https://hooks.example.com/x"));
         assert_eq!(e.destinations.len(), 1);
     }
     assert_eq!(
-        message(
-            Endpoint::MixVideo,
-            &json!({"data": {"media_list": [img()], "exports": {}}, "exports": {}})
-        ),
+        message(Endpoint::MixVideo, &json!({"data": {"media_list": [img()], "exports": {}}, "exports": {}})),
         "exports must be sent once: at the root or inside data/config, not both"
     );
     assert_eq!(
@@ -751,72 +499,30 @@ fn exports_rules() {
     let ep = Endpoint::SimpleVideo;
     let with = |exports: Value| json!({"media_list": [img()], "exports": exports});
     let ftp = json!({"type": "ftp", "host": "h", "username": "u", "password": "", "path": "/v/"});
-    let sftp_key = json!({"type": "sftp", "host": "h", "port": 2222, "username": "u", "private_key": "PEM", "path": "/v/a.mp4"});
-    let r = accepted(
-        ep,
-        &with(
-            json!({"destinations": [ftp, sftp_key, {"type": "email", "to": ["a@b.c", "d@e.f"]}]}),
-        ),
-    );
+    let sftp_key =
+        json!({"type": "sftp", "host": "h", "port": 2222, "username": "u", "private_key": "PEM", "path": "/v/a.mp4"});
+    let r = accepted(ep, &with(json!({"destinations": [ftp, sftp_key, {"type": "email", "to": ["a@b.c", "d@e.f"]}]})));
     let d = &r.exports().expect("exports").destinations;
-    assert!(
-        matches!(&d[1], Destination::Sftp { port: Some(2222), private_key: Some(k), .. } if k == "PEM")
-    );
+    assert!(matches!(&d[1], Destination::Sftp { port: Some(2222), private_key: Some(k), .. } if k == "PEM"));
     assert!(matches!(&d[2], Destination::Email { to: OneOrMany::Many(v) } if v.len() == 2));
-    accepted(
-        ep,
-        &with(json!({"destinations": vec![json!({"type": "email", "to": "a@b.c"}); 5]})),
-    );
-    accepted(
-        ep,
-        &with(json!({"callback_url": "HTTP://localhost:8080/hook", "callback_secret": ""})),
-    );
+    accepted(ep, &with(json!({"destinations": vec![json!({"type": "email", "to": "a@b.c"}); 5]})));
+    accepted(ep, &with(json!({"callback_url": "HTTP://localhost:8080/hook", "callback_secret": ""})));
     let cases = [
         (json!([]), "exports must be an object"),
-        (
-            json!({"callback_url": "ftp://x/y"}),
-            "exports.callback_url must be an http(s) URL",
-        ),
-        (
-            json!({"callback_url": "hooks.example.com"}),
-            "exports.callback_url must be an http(s) URL",
-        ),
-        (
-            json!({"callback_url": "https://"}),
-            "exports.callback_url must be an http(s) URL",
-        ),
-        (
-            json!({"callback_url": 5}),
-            "exports.callback_url must be an http(s) URL",
-        ),
-        (
-            json!({"callback_secret": 5}),
-            "exports.callback_secret must be a string",
-        ),
-        (
-            json!({"destinations": {}}),
-            "exports.destinations must be an array",
-        ),
+        (json!({"callback_url": "ftp://x/y"}), "exports.callback_url must be an http(s) URL"),
+        (json!({"callback_url": "hooks.example.com"}), "exports.callback_url must be an http(s) URL"),
+        (json!({"callback_url": "https://"}), "exports.callback_url must be an http(s) URL"),
+        (json!({"callback_url": 5}), "exports.callback_url must be an http(s) URL"),
+        (json!({"callback_secret": 5}), "exports.callback_secret must be a string"),
+        (json!({"destinations": {}}), "exports.destinations must be an array"),
         (
             json!({"destinations": vec![json!({"type": "email", "to": "a@b.c"}); 6]}),
             "exports.destinations must have at most 5 entries",
         ),
-        (
-            json!({"destinations": ["a@b.c"]}),
-            "exports.destinations[0] must be an object",
-        ),
-        (
-            json!({"destinations": [{"to": "a@b.c"}]}),
-            "exports.destinations[0]: type is required",
-        ),
-        (
-            json!({"destinations": [{"type": "s3"}]}),
-            "exports.destinations[0]: type must be one of email, ftp, sftp",
-        ),
-        (
-            json!({"destinations": [{"type": "email"}]}),
-            "exports.destinations[0]: to is required",
-        ),
+        (json!({"destinations": ["a@b.c"]}), "exports.destinations[0] must be an object"),
+        (json!({"destinations": [{"to": "a@b.c"}]}), "exports.destinations[0]: type is required"),
+        (json!({"destinations": [{"type": "s3"}]}), "exports.destinations[0]: type must be one of email, ftp, sftp"),
+        (json!({"destinations": [{"type": "email"}]}), "exports.destinations[0]: to is required"),
         (
             json!({"destinations": [{"type": "email", "to": "ops"}]}),
             "exports.destinations[0]: to must be an email address or a list of email addresses",
@@ -910,38 +616,14 @@ fn transcripts_rules() {
             json!([{"text": "First caption", "start": 0.0, "end": 1.8}]),
             "transcripts[0] uses 'text': send the caption text as 'words' (with 'start' and 'end')",
         ),
-        (
-            json!([{"start": 0, "end": 1}]),
-            "transcripts[0]: words is required",
-        ),
-        (
-            json!([{"words": 1, "start": 0, "end": 1}]),
-            "transcripts[0]: words must be a string",
-        ),
-        (
-            json!([{"words": "a", "end": 1}]),
-            "transcripts[0]: start is required",
-        ),
-        (
-            json!([{"words": "a", "start": "0", "end": 1}]),
-            "transcripts[0]: start must be a number",
-        ),
-        (
-            json!([{"words": "a", "start": -0.1, "end": 1}]),
-            "transcripts[0]: start must be at least 0",
-        ),
-        (
-            json!([{"words": "a", "start": 0}]),
-            "transcripts[0]: end is required",
-        ),
-        (
-            json!([{"words": "a", "start": 0, "end": null}]),
-            "transcripts[0]: end must be a number",
-        ),
-        (
-            json!([{"words": "a", "start": 1, "end": 1}]),
-            "transcripts[0]: end must be greater than start",
-        ),
+        (json!([{"start": 0, "end": 1}]), "transcripts[0]: words is required"),
+        (json!([{"words": 1, "start": 0, "end": 1}]), "transcripts[0]: words must be a string"),
+        (json!([{"words": "a", "end": 1}]), "transcripts[0]: start is required"),
+        (json!([{"words": "a", "start": "0", "end": 1}]), "transcripts[0]: start must be a number"),
+        (json!([{"words": "a", "start": -0.1, "end": 1}]), "transcripts[0]: start must be at least 0"),
+        (json!([{"words": "a", "start": 0}]), "transcripts[0]: end is required"),
+        (json!([{"words": "a", "start": 0, "end": null}]), "transcripts[0]: end must be a number"),
+        (json!([{"words": "a", "start": 1, "end": 1}]), "transcripts[0]: end must be greater than start"),
         (
             json!([{"words": "a", "start": 0, "end": 1}, {"words": "b", "start": 2, "end": 1.5}]),
             "transcripts[1]: end must be greater than start",
@@ -951,14 +633,8 @@ fn transcripts_rules() {
         assert_eq!(message(ep, &with(t.clone())), want, "{t}");
     }
     for key in ["voice_url", "background_url"] {
-        assert_eq!(
-            message(ep, &core_body(ep, key, json!(""))),
-            format!("{key} must be a non-empty string")
-        );
-        assert_eq!(
-            message(ep, &core_body(ep, key, json!(null))),
-            format!("{key} must be a string")
-        );
+        assert_eq!(message(ep, &core_body(ep, key, json!(""))), format!("{key} must be a non-empty string"));
+        assert_eq!(message(ep, &core_body(ep, key, json!(null))), format!("{key} must be a string"));
     }
 }
 
@@ -978,67 +654,31 @@ fn adv_body(patch: Value) -> Value {
 fn advanced_output_settings() {
     let ep = Endpoint::AdvancedVideo;
     for a in ["16:9", "1:1", "9:16"] {
-        accepted(
-            ep,
-            &adv_body(json!({"output_settings": {"aspect_ratio": a}})),
-        );
+        accepted(ep, &adv_body(json!({"output_settings": {"aspect_ratio": a}})));
     }
     for r in ["480p", "720p", "1080p", "1440p", "2160p"] {
         accepted(ep, &adv_body(json!({"output_settings": {"resolution": r}})));
     }
     for f in [15, 60] {
-        let CreateRequest::Advanced(a) =
-            accepted(ep, &adv_body(json!({"output_settings": {"framerate": f}})))
-        else {
+        let CreateRequest::Advanced(a) = accepted(ep, &adv_body(json!({"output_settings": {"framerate": f}}))) else {
             panic!()
         };
         assert_eq!(a.output_settings.framerate, Some(f));
     }
     let cases = [
-        (
-            json!({"aspect_ratio": "4:3"}),
-            "output_settings.aspect_ratio must be one of 9:16, 16:9, 1:1",
-        ),
-        (
-            json!({"resolution": "360p"}),
-            "output_settings.resolution must be one of 480p, 720p, 1080p, 1440p, 2160p",
-        ),
-        (
-            json!({"resolution": "4320p"}),
-            "output_settings.resolution must be one of 480p, 720p, 1080p, 1440p, 2160p",
-        ),
-        (
-            json!({"resolution": 1080}),
-            "output_settings.resolution must be one of 480p, 720p, 1080p, 1440p, 2160p",
-        ),
-        (
-            json!({"framerate": 14}),
-            "output_settings.framerate must be between 15 and 60",
-        ),
-        (
-            json!({"framerate": 61}),
-            "output_settings.framerate must be between 15 and 60",
-        ),
-        (
-            json!({"framerate": 29.97}),
-            "output_settings.framerate must be an integer",
-        ),
-        (
-            json!({"framerate": "30"}),
-            "output_settings.framerate must be a number",
-        ),
+        (json!({"aspect_ratio": "4:3"}), "output_settings.aspect_ratio must be one of 9:16, 16:9, 1:1"),
+        (json!({"resolution": "360p"}), "output_settings.resolution must be one of 480p, 720p, 1080p, 1440p, 2160p"),
+        (json!({"resolution": "4320p"}), "output_settings.resolution must be one of 480p, 720p, 1080p, 1440p, 2160p"),
+        (json!({"resolution": 1080}), "output_settings.resolution must be one of 480p, 720p, 1080p, 1440p, 2160p"),
+        (json!({"framerate": 14}), "output_settings.framerate must be between 15 and 60"),
+        (json!({"framerate": 61}), "output_settings.framerate must be between 15 and 60"),
+        (json!({"framerate": 29.97}), "output_settings.framerate must be an integer"),
+        (json!({"framerate": "30"}), "output_settings.framerate must be a number"),
     ];
     for (os, want) in cases {
-        assert_eq!(
-            message(ep, &adv_body(json!({ "output_settings": os }))),
-            adv(want),
-            "{os}"
-        );
+        assert_eq!(message(ep, &adv_body(json!({ "output_settings": os }))), adv(want), "{os}");
     }
-    assert_eq!(
-        message(ep, &adv_body(json!({"output_settings": []}))),
-        adv("output_settings must be an object")
-    );
+    assert_eq!(message(ep, &adv_body(json!({"output_settings": []}))), adv("output_settings must be an object"));
 }
 
 #[test]
@@ -1047,42 +687,18 @@ fn advanced_clips() {
     let clips = |c: Value| json!({"config": {"media_inputs": {"main_clips": c}}});
     accepted(ep, &clips(json!(vec![vid(); 100])));
     for d in [0.1, 30.0, 5.0] {
-        accepted(
-            ep,
-            &clips(json!([{"type": "image", "url": "u", "duration": d}])),
-        );
+        accepted(ep, &clips(json!([{"type": "image", "url": "u", "duration": d}])));
     }
-    accepted(
-        ep,
-        &clips(json!([{"type": "video", "url": "u", "duration": 45}])),
-    );
+    accepted(ep, &clips(json!([{"type": "video", "url": "u", "duration": 45}])));
     let cases = [
-        (
-            json!([]),
-            "media_inputs.main_clips must have between 1 and 100 entries",
-        ),
-        (
-            json!(vec![vid(); 101]),
-            "media_inputs.main_clips must have between 1 and 100 entries",
-        ),
+        (json!([]), "media_inputs.main_clips must have between 1 and 100 entries"),
+        (json!(vec![vid(); 101]), "media_inputs.main_clips must have between 1 and 100 entries"),
         (json!({}), "media_inputs.main_clips must be an array"),
         (json!(["u"]), "media_inputs.main_clips[0] must be an object"),
-        (
-            json!([vid(), {"url": "u"}]),
-            "media_inputs.main_clips[1]: type is required",
-        ),
-        (
-            json!([{"type": "audio", "url": "u"}]),
-            "media_inputs.main_clips[0]: type must be one of video, image",
-        ),
-        (
-            json!([{"type": "image"}]),
-            "media_inputs.main_clips[0]: url is required",
-        ),
-        (
-            json!([{"type": "image", "url": ""}]),
-            "media_inputs.main_clips[0]: url must be a non-empty string",
-        ),
+        (json!([vid(), {"url": "u"}]), "media_inputs.main_clips[1]: type is required"),
+        (json!([{"type": "audio", "url": "u"}]), "media_inputs.main_clips[0]: type must be one of video, image"),
+        (json!([{"type": "image"}]), "media_inputs.main_clips[0]: url is required"),
+        (json!([{"type": "image", "url": ""}]), "media_inputs.main_clips[0]: url must be a non-empty string"),
         (
             json!([{"type": "image", "url": "u", "duration": 0.09}]),
             "media_inputs.main_clips[0]: duration must be between 0.1 and 30",
@@ -1099,19 +715,10 @@ fn advanced_clips() {
     for (c, want) in cases {
         assert_eq!(message(ep, &clips(c.clone())), adv(want), "{c}");
     }
-    assert_eq!(
-        message(ep, &json!({"config": {"media_inputs": {}}})),
-        adv("media_inputs.main_clips is required")
-    );
-    assert_eq!(
-        message(ep, &json!({"config": {}})),
-        adv("media_inputs is required")
-    );
+    assert_eq!(message(ep, &json!({"config": {"media_inputs": {}}})), adv("media_inputs.main_clips is required"));
+    assert_eq!(message(ep, &json!({"config": {}})), adv("media_inputs is required"));
     assert_eq!(message(ep, &json!({})), adv("media_inputs is required"));
-    assert_eq!(
-        message(ep, &json!({"config": 5})),
-        adv("config must be an object")
-    );
+    assert_eq!(message(ep, &json!({"config": 5})), adv("config must be an object"));
 }
 
 #[test]
@@ -1127,38 +734,17 @@ fn advanced_background() {
         accepted(ep, &bg(b));
     }
     let cases = [
-        (
-            json!("#000000"),
-            "media_inputs.background must be an object",
-        ),
-        (
-            json!({"value": "#000000"}),
-            "media_inputs.background.type is required",
-        ),
+        (json!("#000000"), "media_inputs.background must be an object"),
+        (json!({"value": "#000000"}), "media_inputs.background.type is required"),
         (
             json!({"type": "gradient", "value": "#000000"}),
             "media_inputs.background.type must be one of color, image, video",
         ),
-        (
-            json!({"type": "color"}),
-            "media_inputs.background.value is required",
-        ),
-        (
-            json!({"type": "color", "value": "black"}),
-            "media_inputs.background.value must be a color like #RRGGBB",
-        ),
-        (
-            json!({"type": "color", "value": "#00000080"}),
-            "media_inputs.background.value must be a color like #RRGGBB",
-        ),
-        (
-            json!({"type": "color", "value": "#00000"}),
-            "media_inputs.background.value must be a color like #RRGGBB",
-        ),
-        (
-            json!({"type": "image", "value": ""}),
-            "media_inputs.background.value must be a non-empty string",
-        ),
+        (json!({"type": "color"}), "media_inputs.background.value is required"),
+        (json!({"type": "color", "value": "black"}), "media_inputs.background.value must be a color like #RRGGBB"),
+        (json!({"type": "color", "value": "#00000080"}), "media_inputs.background.value must be a color like #RRGGBB"),
+        (json!({"type": "color", "value": "#00000"}), "media_inputs.background.value must be a color like #RRGGBB"),
+        (json!({"type": "image", "value": ""}), "media_inputs.background.value must be a non-empty string"),
     ];
     for (b, want) in cases {
         assert_eq!(message(ep, &bg(b.clone())), adv(want), "{b}");
@@ -1171,35 +757,21 @@ fn advanced_captions_audio_render_options() {
     let five_hundred = "é".repeat(500);
     let CreateRequest::Advanced(a) = accepted(
         ep,
-        &adv_body(
-            json!({"caption_elements": [{"text_content": five_hundred, "start_time": 0, "duration": 2,
-            "styling": {"font_size": 42, "text_color": "#FFFFFF", "background_color": "#00000080", "position": "top", "stroke_width": 0, "shadow": true}}]}),
-        ),
+        &adv_body(json!({"caption_elements": [{"text_content": five_hundred, "start_time": 0, "duration": 2,
+            "styling": {"font_size": 42, "text_color": "#FFFFFF", "background_color": "#00000080", "position": "top", "stroke_width": 0, "shadow": true}}]})),
     ) else {
         panic!()
     };
-    assert_eq!(
-        a.caption_elements[0].styling.extra.get("shadow"),
-        Some(&json!(true))
-    );
+    assert_eq!(a.caption_elements[0].styling.extra.get("shadow"), Some(&json!(true)));
     let caps = [
         (
             json!([{"text_content": "x".repeat(501)}]),
             "caption_elements[0]: text_content must be at most 500 characters",
         ),
         (json!([{}]), "caption_elements[0]: text_content is required"),
-        (
-            json!([{"text_content": 5}]),
-            "caption_elements[0]: text_content must be a string",
-        ),
-        (
-            json!([{"text_content": "a", "start_time": -1}]),
-            "caption_elements[0]: start_time must be at least 0",
-        ),
-        (
-            json!([{"text_content": "a", "duration": 0}]),
-            "caption_elements[0]: duration must be a positive number",
-        ),
+        (json!([{"text_content": 5}]), "caption_elements[0]: text_content must be a string"),
+        (json!([{"text_content": "a", "start_time": -1}]), "caption_elements[0]: start_time must be at least 0"),
+        (json!([{"text_content": "a", "duration": 0}]), "caption_elements[0]: duration must be a positive number"),
         (
             json!([{"text_content": "a", "styling": {"font_size": 0}}]),
             "caption_elements[0]: styling.font_size must be a positive number",
@@ -1212,22 +784,13 @@ fn advanced_captions_audio_render_options() {
             json!([{"text_content": "a", "styling": {"position": "center"}}]),
             "caption_elements[0]: styling.position must be one of top, middle, bottom",
         ),
-        (
-            json!([{"text_content": "a", "styling": "bold"}]),
-            "caption_elements[0]: styling must be an object",
-        ),
+        (json!([{"text_content": "a", "styling": "bold"}]), "caption_elements[0]: styling must be an object"),
         (json!({}), "caption_elements must be an array"),
     ];
     for (c, want) in caps {
-        assert_eq!(
-            message(ep, &adv_body(json!({ "caption_elements": c }))),
-            adv(want)
-        );
+        assert_eq!(message(ep, &adv_body(json!({ "caption_elements": c }))), adv(want));
     }
-    for key in [
-        "background_music_volume_percent",
-        "voice_over_volume_percent",
-    ] {
+    for key in ["background_music_volume_percent", "voice_over_volume_percent"] {
         for ok in [0, 100] {
             accepted(ep, &adv_body(json!({"audio_settings": { key: ok }})));
         }
@@ -1249,24 +812,16 @@ fn advanced_captions_audio_render_options() {
         adv("render_options.mode must be one of preview, full")
     );
     assert_eq!(
-        message(
-            ep,
-            &adv_body(json!({"render_options": {"quality": "best"}}))
-        ),
+        message(ep, &adv_body(json!({"render_options": {"quality": "best"}}))),
         adv("render_options.quality must be one of low, medium, high")
     );
-    assert_eq!(
-        message(ep, &adv_body(json!({"template_id": 7}))),
-        adv("template_id must be a string")
-    );
+    assert_eq!(message(ep, &adv_body(json!({"template_id": 7}))), adv("template_id must be a string"));
 }
 
 #[test]
 fn advanced_template_id_at_root_joins_config() {
     let body = json!({"template_id": "tpl-1", "config": {"media_inputs": {"main_clips": [vid()]}}});
-    let CreateRequest::Advanced(a) =
-        parse_create_value(Endpoint::AdvancedVideo, body).expect("valid")
-    else {
+    let CreateRequest::Advanced(a) = parse_create_value(Endpoint::AdvancedVideo, body).expect("valid") else {
         panic!()
     };
     assert_eq!(a.template_id.as_deref(), Some("tpl-1"));
@@ -1287,18 +842,9 @@ fn template_bodies() {
     let cases = [
         (json!({}), "name is required"),
         (json!({"name": ""}), "name must be a non-empty string"),
-        (
-            json!({"name": "x".repeat(256)}),
-            "name must be at most 255 characters",
-        ),
-        (
-            json!({"name": "n", "is_public": "yes"}),
-            "is_public must be a boolean",
-        ),
-        (
-            json!({"name": "n", "settings": []}),
-            "settings must be an object",
-        ),
+        (json!({"name": "x".repeat(256)}), "name must be at most 255 characters"),
+        (json!({"name": "n", "is_public": "yes"}), "is_public must be a boolean"),
+        (json!({"name": "n", "settings": []}), "settings must be an object"),
         (
             json!({"name": "n", "settings": {"output_settings": {"framerate": 90}}}),
             "settings.output_settings.framerate must be between 15 and 60",
@@ -1317,27 +863,18 @@ fn template_bodies() {
         assert_eq!(e.status, 400);
         assert_eq!(e.body, json!({"success": false, "message": want}), "{body}");
     }
-    assert_eq!(
-        validate_template_create(&json!("x")).unwrap_err().message(),
-        "Invalid JSON data"
-    );
+    assert_eq!(validate_template_create(&json!("x")).unwrap_err().message(), "Invalid JSON data");
     let u = validate_template_update(&json!({})).expect("empty update");
     assert_eq!(u.name, None);
-    let u = validate_template_update(
-        &json!({"is_public": true, "settings": {"render_options": {"mode": "preview"}}}),
-    )
-    .expect("update");
+    let u = validate_template_update(&json!({"is_public": true, "settings": {"render_options": {"mode": "preview"}}}))
+        .expect("update");
     assert_eq!(u.is_public, Some(true));
     assert_eq!(
-        validate_template_update(&json!({"name": ""}))
-            .unwrap_err()
-            .message(),
+        validate_template_update(&json!({"name": ""})).unwrap_err().message(),
         "name must be a non-empty string"
     );
     assert_eq!(
-        validate_template_update(&json!({"settings": {"render_options": {"quality": "4k"}}}))
-            .unwrap_err()
-            .message(),
+        validate_template_update(&json!({"settings": {"render_options": {"quality": "4k"}}})).unwrap_err().message(),
         "settings.render_options.quality must be one of low, medium, high"
     );
 }
@@ -1356,41 +893,19 @@ fn ai_job_bodies() {
         .expect("i2v without prompt");
     let cases = [
         (json!({"prompt": "p"}), "model_id is required"),
-        (
-            json!({"model_id": "", "prompt": "p"}),
-            "model_id must be a non-empty string",
-        ),
+        (json!({"model_id": "", "prompt": "p"}), "model_id must be a non-empty string"),
         (json!({"model_id": "m"}), "prompt or image_urls is required"),
-        (
-            json!({"model_id": "m", "prompt": "  ", "image_urls": []}),
-            "prompt or image_urls is required",
-        ),
-        (
-            json!({"model_id": "m", "prompt": 5}),
-            "prompt must be a string",
-        ),
-        (
-            json!({"model_id": "m", "image_urls": "https://a"}),
-            "image_urls must be an array",
-        ),
-        (
-            json!({"model_id": "m", "image_urls": ["https://a", ""]}),
-            "image_urls[1] must be a non-empty string",
-        ),
-        (
-            json!({"model_id": "m", "prompt": "p", "options": []}),
-            "options must be an object",
-        ),
+        (json!({"model_id": "m", "prompt": "  ", "image_urls": []}), "prompt or image_urls is required"),
+        (json!({"model_id": "m", "prompt": 5}), "prompt must be a string"),
+        (json!({"model_id": "m", "image_urls": "https://a"}), "image_urls must be an array"),
+        (json!({"model_id": "m", "image_urls": ["https://a", ""]}), "image_urls[1] must be a non-empty string"),
+        (json!({"model_id": "m", "prompt": "p", "options": []}), "options must be an object"),
         (
             json!({"model_id": "m", "prompt": "p", "options": {"duration_seconds": 0}}),
             "options.duration_seconds must be a positive number",
         ),
     ];
     for (body, want) in cases {
-        assert_eq!(
-            validate_ai_job(&body).unwrap_err().body,
-            json!({"success": false, "message": want}),
-            "{body}"
-        );
+        assert_eq!(validate_ai_job(&body).unwrap_err().body, json!({"success": false, "message": want}), "{body}");
     }
 }

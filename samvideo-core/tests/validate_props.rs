@@ -71,10 +71,7 @@ fn endpoint() -> impl Strategy<Value = Endpoint> {
     prop::sample::select(Endpoint::ALL.to_vec())
 }
 
-fn check_answer(
-    endpoint: Endpoint,
-    r: Result<samvideo_core::request::CreateRequest, samvideo_core::ApiError>,
-) {
+fn check_answer(endpoint: Endpoint, r: Result<samvideo_core::request::CreateRequest, samvideo_core::ApiError>) {
     match r {
         Ok(req) => {
             serde_json::to_vec(&req).expect("a validated request serializes");
@@ -101,10 +98,7 @@ fn valid_bodies() -> Vec<(Endpoint, Value)> {
             Endpoint::MixVideo,
             json!({"data": {"media_list": [item], "transcripts": [{"words": "w", "start": 0, "end": 1}], "settings": settings, "exports": exports}}),
         ),
-        (
-            Endpoint::SimpleVideo,
-            json!({"media_list": [item], "settings": settings, "exports": exports}),
-        ),
+        (Endpoint::SimpleVideo, json!({"media_list": [item], "settings": settings, "exports": exports})),
         (
             Endpoint::LoopVideo,
             json!({"type": "LoopVideo", "data": {"media_list": [item], "background_url": "u", "duration": 5, "settings": settings}, "exports": exports}),

@@ -111,9 +111,28 @@ impl Clips {
     /// 640x360 30 fps x264 High with 3 B-frames and a 1 kHz AAC tone, 3 s.
     fn h264_with_audio(&self) -> PathBuf {
         ffmpeg(&[
-            "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30", "-f", "lavfi", "-i",
-            "sine=frequency=1000", "-t", "3", "-c:v", "libx264", "-profile:v", "high", "-bf", "3",
-            "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", &self.s("in.mp4"),
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=640x360:rate=30",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=1000",
+            "-t",
+            "3",
+            "-c:v",
+            "libx264",
+            "-profile:v",
+            "high",
+            "-bf",
+            "3",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-shortest",
+            &self.s("in.mp4"),
         ]);
         self.path("in.mp4")
     }
@@ -158,8 +177,19 @@ fn av1_probes_and_decodes_like_ffmpeg() {
     let clips = Clips::new();
     let path = clips.path("av1.mp4");
     ffmpeg(&[
-        "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=24", "-t", "1.5", "-c:v", "librav1e",
-        "-speed", "10", "-pix_fmt", "yuv420p", &clips.s("av1.mp4"),
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=320x240:rate=24",
+        "-t",
+        "1.5",
+        "-c:v",
+        "librav1e",
+        "-speed",
+        "10",
+        "-pix_fmt",
+        "yuv420p",
+        &clips.s("av1.mp4"),
     ]);
     let info = probe(&std::fs::read(&path).unwrap()).unwrap();
     assert_eq!((info.width, info.height, info.codec.as_str()), (320, 240, "av1"));
@@ -175,9 +205,25 @@ fn bt709_tagged_h264_uses_the_bt709_matrix() {
     let clips = Clips::new();
     let path = clips.path("709.mp4");
     ffmpeg(&[
-        "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-t", "0.6", "-vf",
-        "scale=out_color_matrix=bt709", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-colorspace",
-        "bt709", "-color_primaries", "bt709", "-color_trc", "bt709", &clips.s("709.mp4"),
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=320x240:rate=25",
+        "-t",
+        "0.6",
+        "-vf",
+        "scale=out_color_matrix=bt709",
+        "-c:v",
+        "libx264",
+        "-pix_fmt",
+        "yuv420p",
+        "-colorspace",
+        "bt709",
+        "-color_primaries",
+        "bt709",
+        "-color_trc",
+        "bt709",
+        &clips.s("709.mp4"),
     ]);
     assert_eq!(assert_all_frames_match(&path, 25.0), 15);
 }
@@ -187,8 +233,17 @@ fn rotated_clip_swaps_size_and_matches_ffmpeg_autorotate() {
     let _g = serial();
     let clips = Clips::new();
     ffmpeg(&[
-        "-f", "lavfi", "-i", "testsrc2=size=320x176:rate=25", "-t", "0.6", "-c:v", "libx264",
-        "-pix_fmt", "yuv420p", &clips.s("upright.mp4"),
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=320x176:rate=25",
+        "-t",
+        "0.6",
+        "-c:v",
+        "libx264",
+        "-pix_fmt",
+        "yuv420p",
+        &clips.s("upright.mp4"),
     ]);
     // ffmpeg 5.1 writes the `rotate` tag into the track matrix only on stream copy. Its tag
     // is counter-clockwise (ffprobe: "displaymatrix: rotation of 90.00 degrees"); phones
@@ -198,7 +253,12 @@ fn rotated_clip_swaps_size_and_matches_ffmpeg_autorotate() {
         let name = format!("rot{tag}.mp4");
         let path = clips.path(&name);
         ffmpeg(&[
-            "-i", &clips.s("upright.mp4"), "-c", "copy", "-metadata:s:v:0", &format!("rotate={tag}"),
+            "-i",
+            &clips.s("upright.mp4"),
+            "-c",
+            "copy",
+            "-metadata:s:v:0",
+            &format!("rotate={tag}"),
             &clips.s(&name),
         ]);
         let info = probe(&std::fs::read(&path).unwrap()).unwrap();
@@ -216,10 +276,7 @@ fn unsupported_codecs_and_bad_files_fail_clearly() {
     let cases = [("mpeg4", "mp4"), ("mpeg2video", "mp4"), ("mpeg4", "mov")];
     for (codec, ext) in cases {
         let name = format!("{codec}.{ext}");
-        ffmpeg(&[
-            "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=10", "-t", "0.5", "-c:v", codec,
-            &clips.s(&name),
-        ]);
+        ffmpeg(&["-f", "lavfi", "-i", "testsrc2=size=160x120:rate=10", "-t", "0.5", "-c:v", codec, &clips.s(&name)]);
         let bytes = read(&clips.path(&name));
         let want = MediaError::Decode(format!("unsupported video codec {codec} (supported: h264, av1)"));
         assert_eq!(probe(&bytes).unwrap_err(), want, "{name}");
@@ -295,9 +352,8 @@ fn symphonia_finds_the_aac_track_behind_the_video_track() {
         .unwrap();
     let track = format.default_track(TrackType::Audio).expect("an audio track").clone();
     let params = track.codec_params.as_ref().and_then(|p| p.audio()).unwrap().clone();
-    let mut decoder = symphonia::default::get_codecs()
-        .make_audio_decoder(&params, &AudioDecoderOptions::default())
-        .unwrap();
+    let mut decoder =
+        symphonia::default::get_codecs().make_audio_decoder(&params, &AudioDecoderOptions::default()).unwrap();
     let (mut samples, mut interleaved, mut rate) = (Vec::new(), Vec::new(), 0);
     while let Ok(Some(packet)) = format.next_packet() {
         if packet.track_id != track.id {
@@ -326,8 +382,19 @@ fn long_1080p_clip_decodes_with_flat_memory() {
     let path = clips.path("long.mp4");
     // 60 s at 10 fps keeps the encode and decode inside the test budget.
     ffmpeg(&[
-        "-f", "lavfi", "-i", "testsrc=size=1920x1080:rate=10", "-t", "60", "-c:v", "libx264",
-        "-preset", "ultrafast", "-pix_fmt", "yuv420p", &clips.s("long.mp4"),
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc=size=1920x1080:rate=10",
+        "-t",
+        "60",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-pix_fmt",
+        "yuv420p",
+        &clips.s("long.mp4"),
     ]);
     let mut reader = VideoReader::open(read(&path), &VideoLimits::default()).unwrap();
     assert_eq!((reader.info().width, reader.info().height), (1920, 1080));

@@ -302,10 +302,8 @@ impl ServerConfig {
         self.media_limits.validate()?;
         for sub in ["", "outputs", "previews", "tmp"] {
             let p = self.data_dir.join(sub);
-            std::fs::create_dir_all(&p).map_err(|e| ConfigError::DataDir {
-                path: p.display().to_string(),
-                reason: e.to_string(),
-            })?;
+            std::fs::create_dir_all(&p)
+                .map_err(|e| ConfigError::DataDir { path: p.display().to_string(), reason: e.to_string() })?;
         }
         Ok(self)
     }

@@ -80,11 +80,7 @@ impl Limiters {
 /// 429 with `Retry-After`.
 pub fn rate_limited(retry_after: u64) -> HttpError {
     let secs = retry_after.max(1);
-    let mut e = HttpError::new(
-        429,
-        format!("Rate limit exceeded. Try again in {secs} seconds."),
-        Some("RATE_LIMITED"),
-    );
+    let mut e = HttpError::new(429, format!("Rate limit exceeded. Try again in {secs} seconds."), Some("RATE_LIMITED"));
     e.retry_after = Some(secs);
     e
 }
@@ -97,16 +93,17 @@ pub fn enforce(limiter: &RateLimiter, who: &str) -> Result<(), HttpError> {
 /// Start of the current calendar month, UTC, as stored.
 pub fn month_start() -> String {
     let now = Utc::now();
-    let start = Utc
-        .with_ymd_and_hms(now.year(), now.month(), 1, 0, 0, 0)
-        .single()
-        .unwrap_or(now);
+    let start = Utc.with_ymd_and_hms(now.year(), now.month(), 1, 0, 0, 0).single().unwrap_or(now);
     rfc3339(start)
 }
 
 /// Refuse a new video when `key` has used its plan's monthly videos and has no extra videos
 /// from video packs left (the documented 403s). Spends one extra video when past the limit.
-pub fn check_quota(conn: &Connection, config: &ServerConfig, key: &KeyRow) -> Result<Result<(), HttpError>, StoreError> {
+pub fn check_quota(
+    conn: &Connection,
+    config: &ServerConfig,
+    key: &KeyRow,
+) -> Result<Result<(), HttpError>, StoreError> {
     let Some(limit) = config.monthly_limit(key.plan) else { return Ok(Ok(())) };
     let used = TaskRow::count_since(conn, key.id, &month_start())?;
     if used < i64::from(limit) {

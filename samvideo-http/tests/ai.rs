@@ -154,7 +154,10 @@ async fn create_refusals_404_403_402_503_400_charge_nothing() {
 
     let (code, b) = t.post(&free, "/api/ai/jobs", &job("samvideo-motion")).await;
     assert_eq!(code, 402, "free has no credits: {b}");
-    assert_eq!(b, json!({"success": false, "message": "Insufficient credits", "credits_required": 10, "credits_remaining": 0}));
+    assert_eq!(
+        b,
+        json!({"success": false, "message": "Insufficient credits", "credits_required": 10, "credits_remaining": 0})
+    );
 
     let (code, b) = t.post(&basic, "/api/ai/generate", &job("kling-2-6")).await;
     assert_eq!(code, 503, "{b}");
@@ -189,7 +192,17 @@ fn grey_frame(file: &std::path::Path, n: u32) -> Vec<u8> {
     let out = std::process::Command::new("ffmpeg")
         .args(["-v", "error", "-i"])
         .arg(file)
-        .args(["-vf", &format!("select=eq(n\\,{n}),scale=64:64"), "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "gray", "-"])
+        .args([
+            "-vf",
+            &format!("select=eq(n\\,{n}),scale=64:64"),
+            "-frames:v",
+            "1",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "gray",
+            "-",
+        ])
         .output()
         .expect("ffmpeg runs");
     assert_eq!(out.stdout.len(), 64 * 64, "frame {n} decodes: {}", String::from_utf8_lossy(&out.stderr));
@@ -217,7 +230,10 @@ async fn builtin_motion_job_renders_the_asked_duration_and_the_frames_move() {
     let (code, created) = t.post(&key, "/api/ai/jobs", &body).await;
     assert_eq!(code, 202, "{created}");
     let id = created["job_id"].as_i64().expect("numeric job_id");
-    assert_eq!(created, json!({"success": true, "job_id": id, "status": "running", "credits_charged": 10, "credits_remaining": 990}));
+    assert_eq!(
+        created,
+        json!({"success": true, "job_id": id, "status": "running", "credits_charged": 10, "credits_remaining": 990})
+    );
     let (code, _) = t.get(&other, &format!("/api/ai/jobs/{id}")).await;
     assert_eq!(code, 404, "another key cannot see the job");
 
@@ -283,8 +299,10 @@ async fn a_failing_job_is_refunded_once() {
     let kid = key_id(dir.path(), "k");
     let rows = store.with(|c| samvideo_http::credits::ledger(c, kid, 100)).expect("ledger");
     let kinds: Vec<(String, i64)> = rows.iter().rev().map(|r| (r.kind.clone(), r.amount)).collect();
-    let expect: Vec<(String, i64)> =
-        [("grant", 25), ("monthly", 1000), ("reserve", -10), ("refund", 10)].iter().map(|(k, a)| (k.to_string(), *a)).collect();
+    let expect: Vec<(String, i64)> = [("grant", 25), ("monthly", 1000), ("reserve", -10), ("refund", 10)]
+        .iter()
+        .map(|(k, a)| (k.to_string(), *a))
+        .collect();
     assert_eq!(kinds, expect);
     t.server.stop().await;
 }
@@ -330,7 +348,9 @@ async fn stripe_webhook_applies_a_pack_once_and_refuses_bad_signatures() {
     // This server has no Stripe secret key: checkout is refused, clearly.
     let (code, b) = t.post(&key, "/api/video-packs/videos-10/buy/", &json!({})).await;
     assert_eq!(code, 503, "{b}");
-    for (path, needle) in [("/api/video-packs/success/", "Payment received"), ("/api/video-packs/cancel/", "Nothing was charged")] {
+    for (path, needle) in
+        [("/api/video-packs/success/", "Payment received"), ("/api/video-packs/cancel/", "Nothing was charged")]
+    {
         let r = t.client.get(t.url(path)).send().await.expect("send");
         assert_eq!(r.status().as_u16(), 200);
         assert!(r.text().await.expect("html").contains(needle), "{path}");
@@ -376,7 +396,9 @@ async fn checkout_sends_stripe_the_documented_form_and_the_webhook_completes_it(
     async fn sessions(AxState(seen): AxState<Recorded>, headers: HeaderMap, body: String) -> Json<Value> {
         let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
         seen.0.lock().expect("lock").push((auth, body));
-        Json(json!({"id": "cs_test_123", "object": "checkout.session", "url": "https://checkout.stripe.test/c/pay/cs_test_123"}))
+        Json(
+            json!({"id": "cs_test_123", "object": "checkout.session", "url": "https://checkout.stripe.test/c/pay/cs_test_123"}),
+        )
     }
     let app = Router::new().route("/v1/checkout/sessions", post(sessions)).with_state(seen.clone());
     let (addr, _stripe) = spawn_app(app).await;
@@ -440,7 +462,8 @@ async fn extra_videos_are_spent_after_the_monthly_limit() {
     let payload = json!({"id": "evt_x", "type": "checkout.session.completed", "data": {"object": {
         "id": "cs_x", "client_reference_id": kid.to_string(), "payment_status": "paid", "metadata": {"pack_id": "videos-10"}}}})
     .to_string();
-    let (code, _) = webhook(&t, &payload, Some(&stripe::sign(payload.as_bytes(), WHSEC, chrono::Utc::now().timestamp()))).await;
+    let (code, _) =
+        webhook(&t, &payload, Some(&stripe::sign(payload.as_bytes(), WHSEC, chrono::Utc::now().timestamp()))).await;
     assert_eq!(code, 200);
     for _ in 0..10 {
         let (code, b) = create().await;
@@ -464,7 +487,10 @@ struct Provider {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_configured_http_provider_runs_jobs_and_failures_are_refunded() {
     async fn create(AxState(p): AxState<Provider>, headers: HeaderMap, Json(body): Json<Value>) -> Json<Value> {
-        p.auth.lock().expect("lock").push(headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("").into());
+        p.auth
+            .lock()
+            .expect("lock")
+            .push(headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("").into());
         assert!(body["options"]["duration_seconds"].is_number(), "defaults are filled in: {body}");
         Json(json!({"id": if p.fail { "ext-fail" } else { "ext-1" }}))
     }
@@ -518,7 +544,11 @@ async fn a_configured_http_provider_runs_jobs_and_failures_are_refunded() {
     assert!(done["error_message"].as_str().unwrap_or("").contains("content policy"), "{done}");
     let bal = balance(&t, &key).await;
     assert_eq!(bal["credits_remaining"], 5000 - 75, "the failed job is refunded: {bal}");
-    assert_eq!(*seen[0].auth.lock().expect("lock"), vec!["Bearer kl-secret".to_string()], "each provider gets its own key");
+    assert_eq!(
+        *seen[0].auth.lock().expect("lock"),
+        vec!["Bearer kl-secret".to_string()],
+        "each provider gets its own key"
+    );
     assert_eq!(*seen[1].auth.lock().expect("lock"), vec!["Bearer oa-secret".to_string()]);
     t.server.stop().await;
 }

@@ -9,9 +9,7 @@ use std::process::{Command, Output, Stdio};
 use serde_json::Value;
 
 fn examples(sub: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../examples/requests")
-        .join(sub)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/requests").join(sub)
 }
 
 fn samvideo(args: &[&str], stdin: Option<&[u8]>) -> Output {
@@ -33,15 +31,7 @@ fn samvideo(args: &[&str], stdin: Option<&[u8]>) -> Output {
 
 /// `samvideo validate --endpoint ENDPOINT FILE`.
 fn validate(endpoint: &str, file: &Path) -> Output {
-    samvideo(
-        &[
-            "validate",
-            "--endpoint",
-            endpoint,
-            file.to_str().expect("utf-8 path"),
-        ],
-        None,
-    )
+    samvideo(&["validate", "--endpoint", endpoint, file.to_str().expect("utf-8 path")], None)
 }
 
 /// `(file name, endpoint)` of the `*.json` bodies in `sub`.
@@ -61,10 +51,7 @@ fn files(sub: &str) -> Vec<(String, String)> {
 }
 
 fn expected() -> Value {
-    serde_json::from_slice(
-        &std::fs::read(examples("invalid/expected.json")).expect("expected.json"),
-    )
-    .expect("JSON")
+    serde_json::from_slice(&std::fs::read(examples("invalid/expected.json")).expect("expected.json")).expect("JSON")
 }
 
 #[test]
@@ -73,12 +60,7 @@ fn valid_files_exit_0_with_nothing_on_stdout() {
     assert!(!all.is_empty());
     for (name, ep) in all {
         let out = validate(&ep, &examples("valid").join(&name));
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{name}: {}",
-            String::from_utf8_lossy(&out.stdout)
-        );
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", String::from_utf8_lossy(&out.stdout));
         assert!(out.stdout.is_empty(), "{name}");
     }
 }
@@ -92,11 +74,7 @@ fn invalid_files_print_exactly_the_api_body_and_exit_1() {
         let out = validate(&ep, &examples("invalid").join(&name));
         assert_eq!(out.status.code(), Some(1), "{name}");
         let body = serde_json::to_string(&want[&name]).expect("serialize");
-        assert_eq!(
-            String::from_utf8_lossy(&out.stdout),
-            format!("{body}\n"),
-            "{name}"
-        );
+        assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{body}\n"), "{name}");
     }
 }
 
@@ -107,20 +85,11 @@ fn stdin_dash_reads_the_body() {
     assert_eq!(out.status.code(), Some(0));
     assert!(out.stdout.is_empty());
 
-    let out = samvideo(
-        &["validate", "--endpoint", "simple-video", "-"],
-        Some(br#"{"media_list": []}"#),
-    );
+    let out = samvideo(&["validate", "--endpoint", "simple-video", "-"], Some(br#"{"media_list": []}"#));
     assert_eq!(out.status.code(), Some(1));
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        "{\"success\":false,\"message\":\"No media items provided\"}\n"
-    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "{\"success\":false,\"message\":\"No media items provided\"}\n");
 
-    let out = samvideo(
-        &["validate", "--endpoint", "advanced-video", "-"],
-        Some(b""),
-    );
+    let out = samvideo(&["validate", "--endpoint", "advanced-video", "-"], Some(b""));
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
@@ -129,14 +98,9 @@ fn stdin_dash_reads_the_body() {
 
     let out = samvideo(
         &["validate", "--endpoint", "simple-video", "-"],
-        Some(
-            br#"{"media_list":[{"type":"image","url":"https://a/b.jpg"}],"settings":{"fps":"30"}}"#,
-        ),
+        Some(br#"{"media_list":[{"type":"image","url":"https://a/b.jpg"}],"settings":{"fps":"30"}}"#),
     );
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        "{\"success\":false,\"message\":\"fps must be a number\"}\n"
-    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "{\"success\":false,\"message\":\"fps must be a number\"}\n");
 }
 
 #[test]

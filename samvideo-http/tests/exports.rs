@@ -213,8 +213,14 @@ async fn start_receiver(fail_first: usize) -> (String, Arc<Mutex<Vec<Hit>>>, tok
 fn exports_config(smtp_port: Option<u16>, schedule: &str) -> ExportsConfig {
     ExportsConfig {
         smtp: smtp_port.map(|p| {
-            SmtpConfig::from_url(&format!("smtp://127.0.0.1:{p}"), Some(SmtpTls::Off), None, None, Some("samvideo <videos@test.example>".into()))
-                .expect("smtp config")
+            SmtpConfig::from_url(
+                &format!("smtp://127.0.0.1:{p}"),
+                Some(SmtpTls::Off),
+                None,
+                None,
+                Some("samvideo <videos@test.example>".into()),
+            )
+            .expect("smtp config")
         }),
         retry_schedule: parse_schedule(schedule).expect("schedule"),
         io_timeout: Duration::from_secs(10),
@@ -302,7 +308,10 @@ async fn a_render_reaches_the_webhook_ftp_sftp_and_email() {
     assert_eq!(header(&hits[0], "x-samautomation-event"), "video.completed");
     assert_eq!(header(&hits[0], "x-samautomation-delivery"), header(&hits[1], "x-samautomation-delivery"));
     assert_eq!(header(&hits[0], "x-samautomation-delivery"), cb["delivery_id"].as_str().unwrap_or("-"));
-    assert_eq!((header(&hits[0], "x-samautomation-attempt").as_str(), header(&hits[1], "x-samautomation-attempt").as_str()), ("1", "2"));
+    assert_eq!(
+        (header(&hits[0], "x-samautomation-attempt").as_str(), header(&hits[1], "x-samautomation-attempt").as_str()),
+        ("1", "2")
+    );
     assert_eq!(hits[0].body, hits[1].body, "the body is stable across retries");
     let payload: Value = serde_json::from_slice(&hits[1].body).expect("JSON body");
     assert_eq!(payload["event"], "video.completed");
@@ -364,7 +373,8 @@ async fn loopback_targets_are_refused_without_allow_private_network() {
     let msg = reply["message"].as_str().unwrap_or_default();
     assert!(msg.contains("exports.callback_url") && msg.contains("127.0.0.1"), "{reply}");
     // So is an FTP host literal in a private network.
-    body["exports"] = json!({"destinations": [{"type": "ftp", "host": "10.1.2.3", "username": "u", "password": "p", "path": "/"}]});
+    body["exports"] =
+        json!({"destinations": [{"type": "ftp", "host": "10.1.2.3", "username": "u", "password": "p", "path": "/"}]});
     let (code, reply) = t.post(&key, &format!("{CORE}/simple-video"), &body).await;
     assert_eq!(code, 400, "{reply}");
     assert!(reply["message"].as_str().unwrap_or_default().contains("exports.destinations[0].host"), "{reply}");
@@ -425,7 +435,8 @@ async fn a_pending_retry_survives_a_restart() {
         axum::routing::post(move |headers: HeaderMap, b: Bytes| {
             let h = h.clone();
             async move {
-                let id = headers.get("x-samautomation-delivery").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+                let id =
+                    headers.get("x-samautomation-delivery").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
                 h.lock().unwrap_or_else(|p| p.into_inner()).push((id, b));
                 StatusCode::NO_CONTENT
             }

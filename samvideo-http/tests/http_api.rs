@@ -230,7 +230,8 @@ async fn tasks_list_and_usage_summary() {
     assert_eq!(d["window_days"], 7);
     assert!(is_rfc3339_utc(&d["since"]));
     assert_eq!(d["totals"]["tasks"], 12);
-    let sum: i64 = ["completed", "failed", "cancelled", "timeout"].iter().map(|k| d["totals"][*k].as_i64().unwrap_or(-100)).sum();
+    let sum: i64 =
+        ["completed", "failed", "cancelled", "timeout"].iter().map(|k| d["totals"][*k].as_i64().unwrap_or(-100)).sum();
     assert_eq!(sum, 12);
     let completed = d["totals"]["completed"].as_f64().unwrap_or(-1.0);
     assert_eq!(d["totals"]["success_rate"].as_f64(), Some(((completed / 12.0) * 10_000.0).round() / 10_000.0));
@@ -257,7 +258,14 @@ async fn rate_limits_answer_429_with_retry_after() {
         let (code, body) = t.post_raw(&key, &format!("{CORE}/mix-video"), "{bad").await;
         assert_eq!(code, 400, "request {i} is let through to validation: {body}");
     }
-    let r = t.client.post(t.url(&format!("{CORE}/simple-video"))).header("X-API-Key", &key).body("{}").send().await.expect("send");
+    let r = t
+        .client
+        .post(t.url(&format!("{CORE}/simple-video")))
+        .header("X-API-Key", &key)
+        .body("{}")
+        .send()
+        .await
+        .expect("send");
     assert_eq!(r.status().as_u16(), 429);
     let retry: u64 = r.headers()["retry-after"].to_str().expect("ascii").parse().expect("seconds");
     assert!((1..=60).contains(&retry), "{retry}");
@@ -328,7 +336,8 @@ async fn advanced_full_create_413_validation_and_template_merge() {
     assert_eq!(code, 413, "{body}");
     assert_eq!(body["success"], false);
 
-    let (code, body) = t.post(&key, "/api/render/advanced-video", &json!({"config": {"output_settings": {"framerate": 99}}})).await;
+    let (code, body) =
+        t.post(&key, "/api/render/advanced-video", &json!({"config": {"output_settings": {"framerate": 99}}})).await;
     assert_eq!(code, 400, "{body}");
     assert_eq!(body["error_code"], "VALIDATION_ERROR");
     assert!(body["message"].as_str().is_some_and(|m| m.starts_with("Configuration validation failed: ")), "{body}");
@@ -355,7 +364,8 @@ async fn advanced_full_create_413_validation_and_template_merge() {
     let (code, body) = t.post(&key, "/api/templates/", &template).await;
     assert_eq!(code, 201, "{body}");
     let tid = body["data"]["id"].as_str().expect("id").to_string();
-    let req = json!({"template_id": tid, "output_settings": {"aspect_ratio": "1:1"}, "render_options": {"mode": "full"}});
+    let req =
+        json!({"template_id": tid, "output_settings": {"aspect_ratio": "1:1"}, "render_options": {"mode": "full"}});
     let (code, body) = t.post(&key, "/api/render/advanced-video", &req).await;
     assert_eq!(code, 200, "merged request validates: {body}");
     let id = body["data"]["id"].as_str().expect("id").to_string();
@@ -431,11 +441,24 @@ async fn templates_crud_privacy_list_and_apply() {
     assert_eq!(code, 404);
     let (code, _) = t.post(&bob, &format!("/api/templates/{private_id}/apply/"), &json!({})).await;
     assert_eq!(code, 404);
-    let r = t.client.delete(t.url(&format!("/api/templates/{private_id}/"))).header("X-API-Key", &bob).send().await.expect("send");
+    let r = t
+        .client
+        .delete(t.url(&format!("/api/templates/{private_id}/")))
+        .header("X-API-Key", &bob)
+        .send()
+        .await
+        .expect("send");
     assert_eq!(r.status().as_u16(), 404);
     let (code, _) = t.get(&bob, &format!("/api/templates/{public_id}/")).await;
     assert_eq!(code, 200, "public templates are readable");
-    let r = t.client.put(t.url(&format!("/api/templates/{public_id}/"))).header("X-API-Key", &bob).body(r#"{"name":"mine"}"#).send().await.expect("send");
+    let r = t
+        .client
+        .put(t.url(&format!("/api/templates/{public_id}/")))
+        .header("X-API-Key", &bob)
+        .body(r#"{"name":"mine"}"#)
+        .send()
+        .await
+        .expect("send");
     assert_eq!(r.status().as_u16(), 403, "only the owner changes a public template");
 
     let (_, body) = t.get(&bob, "/api/templates/list/").await;
@@ -446,19 +469,39 @@ async fn templates_crud_privacy_list_and_apply() {
     let names: Vec<_> = body["data"]["templates"].as_array().expect("list").iter().map(|x| x["name"].clone()).collect();
     assert_eq!(names, vec![json!("My 9:16 Promo")]);
 
-    let r = t.client.put(t.url(&format!("/api/templates/{private_id}/"))).header("X-API-Key", &alice)
-        .body(r#"{"category":"ads","is_public":true}"#).send().await.expect("send");
+    let r = t
+        .client
+        .put(t.url(&format!("/api/templates/{private_id}/")))
+        .header("X-API-Key", &alice)
+        .body(r#"{"category":"ads","is_public":true}"#)
+        .send()
+        .await
+        .expect("send");
     let (code, body) = support::split(r).await;
     assert_eq!(code, 200, "{body}");
     assert_eq!((body["data"]["category"].clone(), body["data"]["is_public"].clone()), (json!("ads"), json!(true)));
     assert_eq!(body["data"]["name"], "My 9:16 Promo", "fields not sent are kept");
 
-    let (code, body) = t.post(&bob, &format!("/api/templates/{private_id}/apply/"),
-        &json!({"settings": {"render_options": {"quality": "low"}}})).await;
+    let (code, body) = t
+        .post(
+            &bob,
+            &format!("/api/templates/{private_id}/apply/"),
+            &json!({"settings": {"render_options": {"quality": "low"}}}),
+        )
+        .await;
     assert_eq!(code, 200, "now public: {body}");
-    assert_eq!(body["data"]["settings"], json!({"output_settings": {"aspect_ratio": "9:16", "framerate": 30}, "render_options": {"quality": "low"}}));
+    assert_eq!(
+        body["data"]["settings"],
+        json!({"output_settings": {"aspect_ratio": "9:16", "framerate": 30}, "render_options": {"quality": "low"}})
+    );
 
-    let r = t.client.delete(t.url(&format!("/api/templates/{private_id}/"))).header("X-API-Key", &alice).send().await.expect("send");
+    let r = t
+        .client
+        .delete(t.url(&format!("/api/templates/{private_id}/")))
+        .header("X-API-Key", &alice)
+        .send()
+        .await
+        .expect("send");
     assert_eq!(r.status().as_u16(), 200);
     let (code, _) = t.get(&alice, &format!("/api/templates/{private_id}/")).await;
     assert_eq!(code, 404);
@@ -474,8 +517,11 @@ async fn openapi_documents_every_route_and_docs_and_metrics_serve() {
         assert!(doc["paths"].get(&path).is_some(), "{path} is routed but not in /api/openapi.json");
     }
     for path in doc["paths"].as_object().expect("paths").keys() {
-        let concrete = path.replace("{id}", &uuid::Uuid::new_v4().to_string()).replace("{task_id}", &uuid::Uuid::new_v4().to_string())
-            .replace("{template_id}", "t").replace("{file}", "none.mp4");
+        let concrete = path
+            .replace("{id}", &uuid::Uuid::new_v4().to_string())
+            .replace("{task_id}", &uuid::Uuid::new_v4().to_string())
+            .replace("{template_id}", "t")
+            .replace("{file}", "none.mp4");
         // Both spellings: with and without a trailing slash (the reference mixes them).
         let other = match concrete.strip_suffix('/') {
             Some(bare) => bare.to_string(),
@@ -498,7 +544,12 @@ async fn openapi_documents_every_route_and_docs_and_metrics_serve() {
     let r = t.client.get(t.url("/metrics")).send().await.expect("send");
     assert!(r.headers()["content-type"].to_str().unwrap_or("").starts_with("text/plain"));
     let text = r.text().await.expect("text");
-    for needle in ["samvideo_queue_depth ", "samvideo_renders_total{status=\"completed\"}", "samvideo_render_seconds_count ", "samvideo_tasks{status=\"pending\"}"] {
+    for needle in [
+        "samvideo_queue_depth ",
+        "samvideo_renders_total{status=\"completed\"}",
+        "samvideo_render_seconds_count ",
+        "samvideo_tasks{status=\"pending\"}",
+    ] {
         assert!(text.contains(needle), "metrics lack {needle}:\n{text}");
     }
     t.server.stop().await;

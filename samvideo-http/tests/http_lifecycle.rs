@@ -64,7 +64,8 @@ async fn cancel_a_running_and_a_pending_task() {
     // B waits behind A (one worker): cancel it while pending, by its celery id.
     let (_, pb) = t.get(&key, &format!("{CORE}/progress/{b_id}")).await;
     assert_eq!(pb["data"]["status"], "pending");
-    let (code, body) = t.post(&key, &format!("/api/async/cancel/{}", b["celery_task_id"].as_str().unwrap_or("")), &json!({})).await;
+    let (code, body) =
+        t.post(&key, &format!("/api/async/cancel/{}", b["celery_task_id"].as_str().unwrap_or("")), &json!({})).await;
     assert_eq!(code, 200, "{body}");
     assert_eq!(body["data"]["status"], "cancelled");
 
@@ -115,7 +116,11 @@ struct RecordingHook(std::sync::Mutex<Vec<(String, String, bool)>>);
 impl samvideo_http::jobs::hooks::TaskHook for RecordingHook {
     fn on_finished(&self, task: &samvideo_http::jobs::hooks::FinishedTask) -> Option<serde_json::Value> {
         let has_exports = task.exports.as_ref().is_some_and(|e| e.callback_url.is_some());
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).push((task.id.clone(), task.status.as_str().into(), has_exports));
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).push((
+            task.id.clone(),
+            task.status.as_str().into(),
+            has_exports,
+        ));
         Some(json!({"callback": {"status": "delivered", "attempts": 1}}))
     }
 }
@@ -146,7 +151,9 @@ async fn the_task_hook_sees_exports_and_its_result_shows_in_progress() {
 async fn a_failing_preview_answers_preview_failed() {
     let t = TestServer::start_relaxed().await;
     let key = t.key("k", Plan::Pro);
-    let (code, body) = t.post(&key, "/api/render/advanced-video", &support::advanced_body("http://127.0.0.1:9/a.png", "preview")).await;
+    let (code, body) = t
+        .post(&key, "/api/render/advanced-video", &support::advanced_body("http://127.0.0.1:9/a.png", "preview"))
+        .await;
     assert_eq!(code, 500, "{body}");
     assert_eq!(body["error_code"], "PREVIEW_FAILED");
     assert!(body["message"].as_str().is_some_and(|m| m.starts_with("Preview generation failed: ")), "{body}");
@@ -160,7 +167,8 @@ async fn a_preview_renders_synchronously_to_a_playable_file() {
     let media = Media::card(320, 180).await;
     let t = TestServer::start_relaxed().await;
     let key = t.key("k", Plan::Pro);
-    let (code, body) = t.post(&key, "/api/render/advanced-video", &support::advanced_body(&media.url("card.png"), "preview")).await;
+    let (code, body) =
+        t.post(&key, "/api/render/advanced-video", &support::advanced_body(&media.url("card.png"), "preview")).await;
     assert_eq!(code, 200, "{body}");
     assert_eq!(body["message"], "Preview generated successfully");
     assert_eq!(body["data"]["mode"], "preview");

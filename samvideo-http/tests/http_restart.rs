@@ -4,7 +4,6 @@
 
 mod support;
 
-
 use samvideo_http::config::Plan;
 use samvideo_http::store::{NewTask, Store, TaskRow, TaskStatus};
 use support::{black_hole, image_video, make_key, relaxed, spawn_server, TestServer, CORE};

@@ -59,7 +59,9 @@ async fn media_server(good: Vec<u8>) -> (String, Arc<AtomicUsize>) {
     let png = |bytes: Vec<u8>| {
         move || {
             let bytes = bytes.clone();
-            async move { Response::builder().header(header::CONTENT_TYPE, "image/png").body(Body::from(bytes)).expect("response") }
+            async move {
+                Response::builder().header(header::CONTENT_TYPE, "image/png").body(Body::from(bytes)).expect("response")
+            }
         }
     };
     let truncated = good[..good.len() / 2].to_vec();
@@ -138,7 +140,8 @@ async fn each_bad_item_fails_its_task_by_name_and_a_good_job_still_completes() {
         assert!(error.starts_with(&format!("media_list[1] ({bad}): ")), "{name}: names the item and URL: {error:?}");
         assert!(error.contains(reason), "{name}: says why ({reason:?}): {error:?}");
         assert!(d["output_url"].is_null(), "{name}: no output");
-        let left: Vec<_> = std::fs::read_dir(dir.path().join("tmp")).expect("tmp").flatten().map(|e| e.file_name()).collect();
+        let left: Vec<_> =
+            std::fs::read_dir(dir.path().join("tmp")).expect("tmp").flatten().map(|e| e.file_name()).collect();
         assert!(left.is_empty(), "{name}: temp files left behind: {left:?}");
     }
     let growth = peak_rss_mib().saturating_sub(before);
@@ -227,7 +230,8 @@ async fn hostile_mp4s_fail_their_task_in_one_clean_line_and_the_server_renders_o
             "media_list": [{"type": "video", "url": url}],
             "settings": {"aspect_ratio": "16:9", "output_quality": "low", "fps": 15}
         });
-        body["exports"] = json!({"callback_url": format!("http://{hook_addr}/hook"), "callback_secret": "s3cret-for-test"});
+        body["exports"] =
+            json!({"callback_url": format!("http://{hook_addr}/hook"), "callback_secret": "s3cret-for-test"});
         let (id, _) = api.create(&key, &format!("{}/mix-video", support::CORE), &body).await;
         let d = api.wait_terminal(&key, &id, 120).await;
         assert_eq!(d["status"], "failed", "{file}: {d}");
@@ -237,12 +241,17 @@ async fn hostile_mp4s_fail_their_task_in_one_clean_line_and_the_server_renders_o
         assert!(error.starts_with(&format!("media_list[0] ({url}): {reason}")), "{file}: {error:?}");
         assert!(error.len() < 300, "{file}: short: {error:?}");
         leaks(&format!("{file}: task error"), error);
-        for path in [format!("{}/progress/{id}", support::CORE), format!("/api/async/status/{id}"), format!("{}/tasks", support::CORE)] {
+        for path in [
+            format!("{}/progress/{id}", support::CORE),
+            format!("/api/async/status/{id}"),
+            format!("{}/tasks", support::CORE),
+        ] {
             let (code, reply) = api.get(&key, &path).await;
             assert_eq!(code, 200, "{path}: {reply}");
             leaks(&path, &reply.to_string());
         }
-        let logged = log.lock().unwrap_or_else(|p| p.into_inner()).iter().any(|l| l.contains(&id) && l.contains("failed"));
+        let logged =
+            log.lock().unwrap_or_else(|p| p.into_inner()).iter().any(|l| l.contains(&id) && l.contains("failed"));
         assert!(logged, "{file}: the server log names task {id}");
     }
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
@@ -256,7 +265,9 @@ async fn hostile_mp4s_fail_their_task_in_one_clean_line_and_the_server_renders_o
         leaks("webhook body", b);
     }
 
-    let (id, _) = api.create(&key, &format!("{}/simple-video", support::CORE), &support::simple_body(&format!("{base}/good.png"))).await;
+    let (id, _) = api
+        .create(&key, &format!("{}/simple-video", support::CORE), &support::simple_body(&format!("{base}/good.png")))
+        .await;
     let d = api.wait_terminal(&key, &id, 120).await;
     assert_eq!(d["status"], "completed", "the server renders on: {d}");
     let _ = child.kill();

@@ -23,7 +23,13 @@ pub fn ffmpeg(args: &[&str]) {
 }
 
 /// Render `spec` (a JSON body for `endpoint`) with media relative to `dir`.
-pub fn render(dir: &Path, endpoint: Endpoint, spec: &serde_json::Value, out: &Path, format: OutputFormat) -> RenderSummary {
+pub fn render(
+    dir: &Path,
+    endpoint: Endpoint,
+    spec: &serde_json::Value,
+    out: &Path,
+    format: OutputFormat,
+) -> RenderSummary {
     let request = samvideo_core::validate::parse_create(endpoint, spec.to_string().as_bytes())
         .unwrap_or_else(|e| panic!("spec rejected: {}", e.body));
     let options = RenderOptions { format, ..RenderOptions::default() };
@@ -55,7 +61,11 @@ pub fn frame_at(path: &Path, t: f64) -> (u32, u32, Vec<u8>) {
         .args(["-ss", &format!("{t}"), "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"])
         .output()
         .expect("ffmpeg runs");
-    assert!(out.status.success() && out.stdout.len() == (w * h * 3) as usize, "frame at {t}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success() && out.stdout.len() == (w * h * 3) as usize,
+        "frame at {t}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     (w, h, out.stdout)
 }
 
@@ -88,7 +98,20 @@ pub fn audio_mono(path: &Path, t0: f64, t1: f64) -> Vec<f32> {
     let out = Command::new("ffmpeg")
         .args(["-loglevel", "error", "-i"])
         .arg(path)
-        .args(["-ss", &format!("{t0}"), "-t", &format!("{}", t1 - t0), "-vn", "-ac", "1", "-ar", "48000", "-f", "f32le", "-"])
+        .args([
+            "-ss",
+            &format!("{t0}"),
+            "-t",
+            &format!("{}", t1 - t0),
+            "-vn",
+            "-ac",
+            "1",
+            "-ar",
+            "48000",
+            "-f",
+            "f32le",
+            "-",
+        ])
         .output()
         .expect("ffmpeg runs");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -137,7 +160,15 @@ pub fn ssim(out: &Path, out_start: f64, src: &Path, src_start: f64, secs: f64, s
 
 /// [`ssim`] with a filter on the output side too (e.g. `crop=480:480:187:0` to compare
 /// only the region a letterboxed clip covers).
-pub fn ssim_with(out: &Path, out_start: f64, out_filter: &str, src: &Path, src_start: f64, secs: f64, src_filter: &str) -> f64 {
+pub fn ssim_with(
+    out: &Path,
+    out_start: f64,
+    out_filter: &str,
+    src: &Path,
+    src_start: f64,
+    secs: f64,
+    src_filter: &str,
+) -> f64 {
     let graph = format!(
         "[0:v]trim=start={out_start}:duration={secs},setpts=PTS-STARTPTS,{out_filter},format=yuv420p[a];\
          [1:v]trim=start={src_start}:duration={secs},setpts=PTS-STARTPTS,{src_filter},format=yuv420p[b];\
@@ -187,7 +218,20 @@ pub fn audio_mid(path: &Path, t0: f64, t1: f64) -> Vec<f32> {
     let out = Command::new("ffmpeg")
         .args(["-loglevel", "error", "-i"])
         .arg(path)
-        .args(["-ss", &format!("{t0}"), "-t", &format!("{}", t1 - t0), "-vn", "-ac", "2", "-ar", "48000", "-f", "f32le", "-"])
+        .args([
+            "-ss",
+            &format!("{t0}"),
+            "-t",
+            &format!("{}", t1 - t0),
+            "-vn",
+            "-ac",
+            "2",
+            "-ar",
+            "48000",
+            "-f",
+            "f32le",
+            "-",
+        ])
         .output()
         .expect("ffmpeg runs");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

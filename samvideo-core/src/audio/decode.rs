@@ -16,15 +16,13 @@ use rubato::audioadapter_buffers::direct::InterleavedSlice;
 use rubato::{Fft, FixedSync, Indexing, Resampler};
 use symphonia::core::audio::Channels;
 use symphonia::core::codecs::audio::well_known::{CODEC_ID_AAC, CODEC_ID_MP1, CODEC_ID_MP2, CODEC_ID_MP3};
-use symphonia::core::codecs::audio::{
-    AudioCodecId, AudioCodecParameters, AudioDecoder, AudioDecoderOptions,
-};
-use symphonia::core::packet::Packet;
+use symphonia::core::codecs::audio::{AudioCodecId, AudioCodecParameters, AudioDecoder, AudioDecoderOptions};
 use symphonia::core::errors::Error as SymError;
 use symphonia::core::formats::probe::Hint;
 use symphonia::core::formats::{FormatOptions, FormatReader, Track, TrackType};
 use symphonia::core::io::{MediaSource, MediaSourceStream};
 use symphonia::core::meta::MetadataOptions;
+use symphonia::core::packet::Packet;
 
 use super::{Pcm, CHANNELS, SAMPLE_RATE};
 use crate::media::MediaError;
@@ -54,10 +52,7 @@ pub struct DecodeOptions {
 
 impl Default for DecodeOptions {
     fn default() -> Self {
-        DecodeOptions {
-            max_seconds: DEFAULT_MAX_AUDIO_SECONDS,
-            stop_after_seconds: None,
-        }
+        DecodeOptions { max_seconds: DEFAULT_MAX_AUDIO_SECONDS, stop_after_seconds: None }
     }
 }
 
@@ -69,11 +64,7 @@ pub fn decode_audio(bytes: &[u8], hint_ext: Option<&str>) -> Result<Pcm, MediaEr
 }
 
 /// [`decode_audio`] with explicit limits: reads an [`AudioStream`] to its end.
-pub fn decode_audio_with(
-    bytes: &[u8],
-    hint_ext: Option<&str>,
-    options: &DecodeOptions,
-) -> Result<Pcm, MediaError> {
+pub fn decode_audio_with(bytes: &[u8], hint_ext: Option<&str>, options: &DecodeOptions) -> Result<Pcm, MediaError> {
     let mut stream = AudioStream::open_slice(bytes, hint_ext, options)?;
     let mut samples = Vec::new();
     let mut block = vec![0.0f32; STREAM_BLOCK * CHANNELS];
@@ -145,11 +136,7 @@ impl AudioStream<'static> {
     /// Opens shared bytes (the fetched media are held as `Arc<Vec<u8>>`, so no copy is made).
     /// Fails like [`decode_audio_with`] would on the file's first packet: not audio, no audio
     /// track, unsupported codec, rate or channel count.
-    pub fn open(
-        bytes: Arc<Vec<u8>>,
-        hint_ext: Option<&str>,
-        options: &DecodeOptions,
-    ) -> Result<Self, MediaError> {
+    pub fn open(bytes: Arc<Vec<u8>>, hint_ext: Option<&str>, options: &DecodeOptions) -> Result<Self, MediaError> {
         let source = Box::new(Cursor::new(SharedBytes(bytes.clone())));
         guarded(|| AudioStream::open_source(source, &bytes, hint_ext, options))
     }
@@ -157,11 +144,7 @@ impl AudioStream<'static> {
 
 impl<'a> AudioStream<'a> {
     /// [`AudioStream::open`] over borrowed bytes.
-    pub fn open_slice(
-        bytes: &'a [u8],
-        hint_ext: Option<&str>,
-        options: &DecodeOptions,
-    ) -> Result<Self, MediaError> {
+    pub fn open_slice(bytes: &'a [u8], hint_ext: Option<&str>, options: &DecodeOptions) -> Result<Self, MediaError> {
         guarded(|| AudioStream::open_source(Box::new(Cursor::new(bytes)), bytes, hint_ext, options))
     }
 
@@ -172,10 +155,7 @@ impl<'a> AudioStream<'a> {
         options: &DecodeOptions,
     ) -> Result<Self, MediaError> {
         if !(options.max_seconds.is_finite() && options.max_seconds > 0.0) {
-            return Err(MediaError::Limit(format!(
-                "invalid audio duration limit {} s",
-                options.max_seconds
-            )));
+            return Err(MediaError::Limit(format!("invalid audio duration limit {} s", options.max_seconds)));
         }
         let (format, track, params) = open_format(source, hint_ext)?;
         let decoder = symphonia::default::get_codecs()
@@ -365,12 +345,7 @@ impl<'a> AudioStream<'a> {
             };
             self.decoded_any = true;
             buf.copy_to_vec_interleaved::<f32>(&mut self.interleaved);
-            to_stereo(
-                &self.interleaved,
-                self.channels,
-                &weights[..self.channels],
-                &mut self.stereo,
-            );
+            to_stereo(&self.interleaved, self.channels, &weights[..self.channels], &mut self.stereo);
             let kept = self.trim.apply(&self.stereo);
             resampler.push(kept)?;
             let out_frames = resampler.produced_frames();
@@ -393,9 +368,7 @@ impl<'a> AudioStream<'a> {
     fn finish(&mut self) -> Result<(), MediaError> {
         self.finished = true;
         let Some((resampler, _)) = self.state.as_mut() else {
-            return Err(MediaError::Decode(
-                "audio file has no decodable audio".into(),
-            ));
+            return Err(MediaError::Decode("audio file has no decodable audio".into()));
         };
         resampler.finish()?;
         let total = match self.stop_frames {
@@ -427,9 +400,7 @@ pub fn audio_frames(bytes: &[u8], hint_ext: Option<&str>) -> Result<u64, MediaEr
             .make_audio_decoder(&params, &AudioDecoderOptions::default())
             .map_err(|_| MediaError::Decode("unsupported audio codec".into()))?;
         let rate = params.sample_rate.unwrap_or(0);
-        let in_samples = track
-            .time_base
-            .is_some_and(|tb| tb.numer.get() == 1 && tb.denom.get() == rate);
+        let in_samples = track.time_base.is_some_and(|tb| tb.numer.get() == 1 && tb.denom.get() == rate);
         if !(MIN_RATE..=MAX_RATE).contains(&rate) || !in_samples {
             return decoded_frames(bytes, hint_ext);
         }
@@ -457,15 +428,9 @@ pub fn audio_frames(bytes: &[u8], hint_ext: Option<&str>) -> Result<u64, MediaEr
             }
         }
         if !seen_any {
-            return Err(MediaError::Decode(
-                "audio file has no decodable audio".into(),
-            ));
+            return Err(MediaError::Decode("audio file has no decodable audio".into()));
         }
-        Ok(if rate == SAMPLE_RATE {
-            frames_in
-        } else {
-            (frames_in * u64::from(SAMPLE_RATE)).div_ceil(u64::from(rate))
-        })
+        Ok(if rate == SAMPLE_RATE { frames_in } else { (frames_in * u64::from(SAMPLE_RATE)).div_ceil(u64::from(rate)) })
     })
 }
 
@@ -489,29 +454,21 @@ const AAC_FRAME: u64 = 1024;
 
 /// [`audio_frames`] the slow way: decode (and resample) the whole file, keeping nothing.
 fn decoded_frames(bytes: &[u8], hint_ext: Option<&str>) -> Result<u64, MediaError> {
-    let options = DecodeOptions {
-        max_seconds: f64::from(u32::MAX),
-        stop_after_seconds: None,
-    };
+    let options = DecodeOptions { max_seconds: f64::from(u32::MAX), stop_after_seconds: None };
     AudioStream::open_slice(bytes, hint_ext, &options)?.skip(u64::MAX)
 }
 
 impl DecodeOptions {
     /// `stop_after_seconds` in 48 kHz frames.
     fn stop_frames(&self) -> Option<u64> {
-        self.stop_after_seconds
-            .filter(|s| s.is_finite())
-            .map(|s| (s.max(0.0) * f64::from(SAMPLE_RATE)).round() as u64)
+        self.stop_after_seconds.filter(|s| s.is_finite()).map(|s| (s.max(0.0) * f64::from(SAMPLE_RATE)).round() as u64)
     }
 
     /// Frames an [`AudioStream`] opened with these options yields from a source whose whole
     /// decode is `full_frames` long (see [`audio_frames`]), or the limit error it would give.
     pub fn output_frames(&self, full_frames: u64) -> Result<u64, MediaError> {
         if !(self.max_seconds.is_finite() && self.max_seconds > 0.0) {
-            return Err(MediaError::Limit(format!(
-                "invalid audio duration limit {} s",
-                self.max_seconds
-            )));
+            return Err(MediaError::Limit(format!("invalid audio duration limit {} s", self.max_seconds)));
         }
         let limit = (self.max_seconds * f64::from(SAMPLE_RATE)).ceil() as u64;
         let frames = self.stop_frames().map_or(full_frames, |s| s.min(full_frames));
@@ -525,11 +482,8 @@ impl DecodeOptions {
 /// Runs a decoder step, turning a panic into an error for this one media item: symphonia
 /// promises not to panic on hostile input but has in the past.
 fn guarded<T>(f: impl FnOnce() -> Result<T, MediaError>) -> Result<T, MediaError> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|_| {
-        Err(MediaError::Decode(
-            "audio decoder failed on malformed data".into(),
-        ))
-    })
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+        .unwrap_or_else(|_| Err(MediaError::Decode("audio decoder failed on malformed data".into())))
 }
 
 fn too_long(max_seconds: f64) -> MediaError {
@@ -539,27 +493,17 @@ fn too_long(max_seconds: f64) -> MediaError {
 type Opened<'a> = (Box<dyn FormatReader + 'a>, Track, AudioCodecParameters);
 
 /// Probes the container and picks its default audio track.
-fn open_format<'a>(
-    source: Box<dyn MediaSource + 'a>,
-    hint_ext: Option<&str>,
-) -> Result<Opened<'a>, MediaError> {
+fn open_format<'a>(source: Box<dyn MediaSource + 'a>, hint_ext: Option<&str>) -> Result<Opened<'a>, MediaError> {
     let mut hint = Hint::new();
     if let Some(ext) = hint_ext {
         hint.with_extension(ext);
     }
     let mss = MediaSourceStream::new(source, Default::default());
     let format = symphonia::default::get_probe()
-        .probe(
-            &hint,
-            mss,
-            FormatOptions::default(),
-            MetadataOptions::default(),
-        )
+        .probe(&hint, mss, FormatOptions::default(), MetadataOptions::default())
         .map_err(|_| MediaError::Decode("not a supported audio file".into()))?;
-    let track = format
-        .default_track(TrackType::Audio)
-        .ok_or_else(|| MediaError::Decode("no audio track".into()))?
-        .clone();
+    let track =
+        format.default_track(TrackType::Audio).ok_or_else(|| MediaError::Decode("no audio track".into()))?.clone();
     let params = track
         .codec_params
         .as_ref()
@@ -579,16 +523,10 @@ fn source_trim(bytes: &[u8], params: &AudioCodecParameters) -> Trim {
     }
     let rate = params.sample_rate.unwrap_or(SAMPLE_RATE);
     match mp4_audio_edit(bytes) {
-        Some(edit) => Trim {
-            skip: edit.media_time,
-            keep: edit
-                .duration_secs
-                .map(|d| (d * f64::from(rate)).round() as u64),
-        },
-        None => Trim {
-            skip: 1024,
-            keep: None,
-        },
+        Some(edit) => {
+            Trim { skip: edit.media_time, keep: edit.duration_secs.map(|d| (d * f64::from(rate)).round() as u64) }
+        }
+        None => Trim { skip: 1024, keep: None },
     }
 }
 
@@ -677,10 +615,7 @@ fn to_stereo(src: &[f32], channels: usize, weights: &[(f32, f32)], dst: &mut Vec
         dst.copy_from_slice(&src[..frames * 2]);
         return;
     }
-    for (out, frame) in dst
-        .chunks_exact_mut(CHANNELS)
-        .zip(src.chunks_exact(channels))
-    {
+    for (out, frame) in dst.chunks_exact_mut(CHANNELS).zip(src.chunks_exact(channels)) {
         let (mut l, mut r) = (0.0, 0.0);
         for (s, (wl, wr)) in frame.iter().zip(weights) {
             l += s * wl;
@@ -721,21 +656,12 @@ impl Resample48 {
             None
         } else {
             Some(
-                Fft::<f32>::new(
-                    rate as usize,
-                    SAMPLE_RATE as usize,
-                    RESAMPLE_CHUNK,
-                    CHANNELS,
-                    FixedSync::Input,
-                )
-                .map_err(|e| MediaError::Decode(format!("cannot resample from {rate} Hz: {e}")))?,
+                Fft::<f32>::new(rate as usize, SAMPLE_RATE as usize, RESAMPLE_CHUNK, CHANNELS, FixedSync::Input)
+                    .map_err(|e| MediaError::Decode(format!("cannot resample from {rate} Hz: {e}")))?,
             )
         };
         let (chunk_out, delay_left) = match &fft {
-            Some(f) => (
-                vec![0.0; f.output_frames_max() * CHANNELS],
-                f.output_delay(),
-            ),
+            Some(f) => (vec![0.0; f.output_frames_max() * CHANNELS], f.output_delay()),
             None => (Vec::new(), 0),
         };
         Ok(Resample48 {
@@ -799,11 +725,8 @@ impl Resample48 {
             let input = &self.pending[self.pending_start..self.pending_start + need * CHANNELS];
             let (used, produced) = run_chunk(fft, input, need, None, &mut self.chunk_out)?;
             self.pending_start += used * CHANNELS;
-            self.produced += append_after_delay(
-                &mut self.out,
-                &self.chunk_out[..produced * CHANNELS],
-                &mut self.delay_left,
-            );
+            self.produced +=
+                append_after_delay(&mut self.out, &self.chunk_out[..produced * CHANNELS], &mut self.delay_left);
         }
     }
 
@@ -832,11 +755,8 @@ impl Resample48 {
                 Some(partial.take().unwrap_or(0)),
                 &mut self.chunk_out,
             )?;
-            self.produced += append_after_delay(
-                &mut self.out,
-                &self.chunk_out[..produced * CHANNELS],
-                &mut self.delay_left,
-            );
+            self.produced +=
+                append_after_delay(&mut self.out, &self.chunk_out[..produced * CHANNELS], &mut self.delay_left);
             scratch.fill(0.0);
             guard += 1;
             if guard > 1_000 {
@@ -867,16 +787,9 @@ fn run_chunk(
     let err = |e: &dyn std::fmt::Display| MediaError::Decode(format!("resampler: {e}"));
     let adapter_in = InterleavedSlice::new(input, CHANNELS, frames).map_err(|e| err(&e))?;
     let out_frames = out.len() / CHANNELS;
-    let mut adapter_out =
-        InterleavedSlice::new_mut(out, CHANNELS, out_frames).map_err(|e| err(&e))?;
-    let indexing = Indexing {
-        input_offset: 0,
-        output_offset: 0,
-        partial_len,
-        active_channels_mask: None,
-    };
-    fft.process_into_buffer(&adapter_in, &mut adapter_out, Some(&indexing))
-        .map_err(|e| err(&e))
+    let mut adapter_out = InterleavedSlice::new_mut(out, CHANNELS, out_frames).map_err(|e| err(&e))?;
+    let indexing = Indexing { input_offset: 0, output_offset: 0, partial_len, active_channels_mask: None };
+    fft.process_into_buffer(&adapter_in, &mut adapter_out, Some(&indexing)).map_err(|e| err(&e))
 }
 
 /// Appends `produced` minus the startup delay still to drop; returns the frames appended.
@@ -888,9 +801,7 @@ fn append_after_delay(out: &mut Vec<f32>, produced: &[f32], delay_left: &mut usi
 }
 
 fn looks_like_mp4(bytes: &[u8]) -> bool {
-    bytes
-        .get(4..8)
-        .is_some_and(|t| matches!(t, b"ftyp" | b"moov" | b"free" | b"mdat" | b"wide"))
+    bytes.get(4..8).is_some_and(|t| matches!(t, b"ftyp" | b"moov" | b"free" | b"mdat" | b"wide"))
 }
 
 /// The first edit of the first sound track: where the presentation starts in the media
@@ -916,9 +827,7 @@ fn mp4_audio_edit(bytes: &[u8]) -> Option<Mp4Edit> {
         if kind != *b"trak" {
             continue;
         }
-        let is_sound = child(body, b"mdia")
-            .and_then(|mdia| child(mdia, b"hdlr"))
-            .and_then(|hdlr| hdlr.get(8..12))
+        let is_sound = child(body, b"mdia").and_then(|mdia| child(mdia, b"hdlr")).and_then(|hdlr| hdlr.get(8..12))
             == Some(b"soun".as_slice());
         if !is_sound {
             continue;
@@ -933,10 +842,7 @@ fn mp4_audio_edit(bytes: &[u8]) -> Option<Mp4Edit> {
             let (seg_dur, media_time) = if version == 1 {
                 (be_u64(elst, at)?, be_u64(elst, at + 8)? as i64)
             } else {
-                (
-                    u64::from(be_u32(elst, at)?),
-                    i64::from(be_u32(elst, at + 4)? as i32),
-                )
+                (u64::from(be_u32(elst, at)?), i64::from(be_u32(elst, at + 4)? as i32))
             };
             if media_time < 0 {
                 continue;
@@ -945,10 +851,7 @@ fn mp4_audio_edit(bytes: &[u8]) -> Option<Mp4Edit> {
                 Some(ts) if ts > 0 && seg_dur > 0 => Some(seg_dur as f64 / f64::from(ts)),
                 _ => None,
             };
-            return Some(Mp4Edit {
-                media_time: media_time as u64,
-                duration_secs,
-            });
+            return Some(Mp4Edit { media_time: media_time as u64, duration_secs });
         }
         return None;
     }
@@ -994,12 +897,7 @@ fn be_u64(data: &[u8], at: usize) -> Option<u64> {
 mod tests {
     use super::*;
 
-    fn wav_bytes(
-        rate: u32,
-        channels: u16,
-        frames: usize,
-        f: impl Fn(usize, u16) -> i16,
-    ) -> Vec<u8> {
+    fn wav_bytes(rate: u32, channels: u16, frames: usize, f: impl Fn(usize, u16) -> i16) -> Vec<u8> {
         let data_len = frames * channels as usize * 2;
         let mut v = Vec::with_capacity(44 + data_len);
         v.extend_from_slice(b"RIFF");
@@ -1024,13 +922,7 @@ mod tests {
 
     #[test]
     fn wav_48k_stereo_passes_through_exactly() {
-        let bytes = wav_bytes(48_000, 2, 4800, |i, c| {
-            if c == 0 {
-                (i % 100) as i16 * 100
-            } else {
-                -1000
-            }
-        });
+        let bytes = wav_bytes(48_000, 2, 4800, |i, c| if c == 0 { (i % 100) as i16 * 100 } else { -1000 });
         let pcm = decode_audio(&bytes, Some("wav")).unwrap();
         assert_eq!(pcm.frames(), 4800);
         assert!((pcm.samples[2 * 50] - 5000.0 / 32768.0).abs() < 1e-6);
@@ -1039,9 +931,7 @@ mod tests {
 
     #[test]
     fn mono_is_copied_to_both_sides_and_resampled_length_is_exact() {
-        let bytes = wav_bytes(22_050, 1, 22_050, |i, _| {
-            ((i as f32 * 0.05).sin() * 8000.0) as i16
-        });
+        let bytes = wav_bytes(22_050, 1, 22_050, |i, _| ((i as f32 * 0.05).sin() * 8000.0) as i16);
         let pcm = decode_audio(&bytes, None).unwrap();
         assert_eq!(pcm.frames(), 48_000);
         for f in pcm.samples.chunks_exact(2).take(1000) {
@@ -1060,28 +950,15 @@ mod tests {
     fn truncated_wav_keeps_what_is_there() {
         let bytes = wav_bytes(48_000, 2, 4800, |_, _| 1000);
         let pcm = decode_audio(&bytes[..44 + 4 * 1000], Some("wav")).unwrap();
-        assert!(
-            pcm.frames() <= 1000 && pcm.frames() > 900,
-            "{}",
-            pcm.frames()
-        );
+        assert!(pcm.frames() <= 1000 && pcm.frames() > 900, "{}", pcm.frames());
     }
 
     #[test]
     fn duration_limit_refuses_long_audio_and_stop_after_truncates() {
         let bytes = wav_bytes(48_000, 1, 48_000 * 3, |_, _| 100);
-        let opts = DecodeOptions {
-            max_seconds: 2.0,
-            stop_after_seconds: None,
-        };
-        assert!(matches!(
-            decode_audio_with(&bytes, None, &opts),
-            Err(MediaError::Limit(_))
-        ));
-        let opts = DecodeOptions {
-            max_seconds: 2.0,
-            stop_after_seconds: Some(1.5),
-        };
+        let opts = DecodeOptions { max_seconds: 2.0, stop_after_seconds: None };
+        assert!(matches!(decode_audio_with(&bytes, None, &opts), Err(MediaError::Limit(_))));
+        let opts = DecodeOptions { max_seconds: 2.0, stop_after_seconds: Some(1.5) };
         let pcm = decode_audio_with(&bytes, None, &opts).unwrap();
         assert_eq!(pcm.frames(), 72_000);
     }
@@ -1121,9 +998,8 @@ mod tests {
     /// vector, truncated at the stop.
     fn reference_decode(bytes: &[u8], options: &DecodeOptions) -> Vec<f32> {
         let (mut format, track, params) = open_format(Box::new(Cursor::new(bytes)), None).unwrap();
-        let mut decoder = symphonia::default::get_codecs()
-            .make_audio_decoder(&params, &AudioDecoderOptions::default())
-            .unwrap();
+        let mut decoder =
+            symphonia::default::get_codecs().make_audio_decoder(&params, &AudioDecoderOptions::default()).unwrap();
         let stop = options.stop_frames();
         let mut trim = source_trim(bytes, &params);
         let mut state: Option<(Resample48, [(f32, f32); MAX_DOWNMIX], usize)> = None;
@@ -1216,8 +1092,30 @@ mod tests {
             ("aac m4a 48k", ffmpeg_file(d, "b.m4a", &["-f", "lavfi", "-i", tone48, "-c:a", "aac"])),
             ("aac adts 44.1k", ffmpeg_file(d, "a.aac", &["-f", "lavfi", "-i", tone, "-c:a", "aac"])),
             ("flac 5.1", ffmpeg_file(d, "s.flac", &["-f", "lavfi", "-i", tone, "-ac", "6", "-c:a", "flac"])),
-            ("h264 clip aac 48k", ffmpeg_file(d, "c.mp4", &["-f", "lavfi", "-i", "testsrc2=s=160x120:r=10:d=3",
-                "-f", "lavfi", "-i", tone48, "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest"])),
+            (
+                "h264 clip aac 48k",
+                ffmpeg_file(
+                    d,
+                    "c.mp4",
+                    &[
+                        "-f",
+                        "lavfi",
+                        "-i",
+                        "testsrc2=s=160x120:r=10:d=3",
+                        "-f",
+                        "lavfi",
+                        "-i",
+                        tone48,
+                        "-c:v",
+                        "libx264",
+                        "-pix_fmt",
+                        "yuv420p",
+                        "-c:a",
+                        "aac",
+                        "-shortest",
+                    ],
+                ),
+            ),
         ];
         for (what, bytes) in cases {
             if what.starts_with("aac m4a") {
@@ -1227,12 +1125,24 @@ mod tests {
             for stop in [None, Some(2.5)] {
                 let options = DecodeOptions { stop_after_seconds: stop, ..DecodeOptions::default() };
                 let whole = decode_audio_with(&bytes, None, &options).unwrap();
-                same_bits(&whole.samples, &reference_decode(&bytes, &options), &format!("{what} stop {stop:?}: vs reference"));
+                same_bits(
+                    &whole.samples,
+                    &reference_decode(&bytes, &options),
+                    &format!("{what} stop {stop:?}: vs reference"),
+                );
                 for block in [1, 777, 48_000] {
-                    same_bits(&stream_all(&bytes, &options, block), &whole.samples, &format!("{what} stop {stop:?} block {block}"));
+                    same_bits(
+                        &stream_all(&bytes, &options, block),
+                        &whole.samples,
+                        &format!("{what} stop {stop:?} block {block}"),
+                    );
                 }
                 let full = audio_frames(&bytes, None).unwrap();
-                assert_eq!(options.output_frames(full).unwrap(), whole.frames() as u64, "{what} stop {stop:?}: counted length");
+                assert_eq!(
+                    options.output_frames(full).unwrap(),
+                    whole.frames() as u64,
+                    "{what} stop {stop:?}: counted length"
+                );
             }
             // Skipping decodes to the same place as reading.
             let whole = decode_audio(&bytes, None).unwrap();

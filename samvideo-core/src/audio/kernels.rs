@@ -137,11 +137,7 @@ impl Limiter {
     pub fn process(&mut self, buf: &mut [f32]) {
         for frame in buf.chunks_exact_mut(2) {
             let p = frame[0].abs().max(frame[1].abs());
-            let req = if p > self.ceiling {
-                self.ceiling / p
-            } else {
-                1.0
-            };
+            let req = if p > self.ceiling { self.ceiling / p } else { 1.0 };
             let gain = self.next_gain(req);
             let d = &mut self.delay[self.slot * 2..self.slot * 2 + 2];
             let (out_l, out_r) = (d[0], d[1]);
@@ -235,11 +231,7 @@ mod tests {
         let n = 48_000;
         let input: Vec<f32> = (0..n)
             .flat_map(|i| {
-                let amp = if (10_000..20_000).contains(&i) {
-                    1.8
-                } else {
-                    0.25
-                };
+                let amp = if (10_000..20_000).contains(&i) { 1.8 } else { 0.25 };
                 let s = amp * (i as f32 * 0.03).sin();
                 [s, -s]
             })
@@ -301,10 +293,7 @@ mod tests {
         let mut held = vec![1.0f32; n];
         let mut last = 1.0f32;
         for k in 0..n {
-            let m = req[k.saturating_sub(la)..=k]
-                .iter()
-                .cloned()
-                .fold(1.0, f32::min);
+            let m = req[k.saturating_sub(la)..=k].iter().cloned().fold(1.0, f32::min);
             last = if m < last { m } else { m + (last - m) * coef };
             held[k] = last;
         }
@@ -312,11 +301,7 @@ mod tests {
             // Output frame k is input frame k - la with the average of held[k-la+1..=k].
             let g: f32 = held[k + 1 - la..=k].iter().sum::<f32>() / la as f32;
             let want = (input[2 * (k - la)] * g).clamp(-ceiling, ceiling);
-            assert!(
-                (out[2 * k] - want).abs() < 1e-4,
-                "frame {k}: {} vs {want}",
-                out[2 * k]
-            );
+            assert!((out[2 * k] - want).abs() < 1e-4, "frame {k}: {} vs {want}", out[2 * k]);
             assert!(out[2 * k].abs() <= ceiling);
         }
     }

@@ -123,33 +123,20 @@ pub struct Ducking {
 
 impl Default for Ducking {
     fn default() -> Self {
-        Ducking {
-            depth_db: -12.0,
-            attack: 0.15,
-            release: 0.4,
-        }
+        Ducking { depth_db: -12.0, attack: 0.15, release: 0.4 }
     }
 }
 
-fn check(
-    ok: bool,
-    field: impl Fn() -> String,
-    reason: impl Fn() -> String,
-) -> Result<(), AudioError> {
+fn check(ok: bool, field: impl Fn() -> String, reason: impl Fn() -> String) -> Result<(), AudioError> {
     if ok {
         Ok(())
     } else {
-        Err(AudioError::InvalidSpec {
-            field: field(),
-            reason: reason(),
-        })
+        Err(AudioError::InvalidSpec { field: field(), reason: reason() })
     }
 }
 
 fn non_negative(v: f64, max: f64, field: impl Fn() -> String) -> Result<(), AudioError> {
-    check(v.is_finite() && (0.0..=max).contains(&v), field, || {
-        format!("{v} is out of range (expected >= 0, <= {max})")
-    })
+    check(v.is_finite() && (0.0..=max).contains(&v), field, || format!("{v} is out of range (expected >= 0, <= {max})"))
 }
 
 impl MixSpec {
@@ -232,11 +219,7 @@ struct Track {
 impl Track {
     fn new(spec: &TrackSpec, source: impl Into<MixSource>, total: u64) -> Self {
         let source = source.into();
-        let gain = if spec.gain.is_finite() {
-            spec.gain.clamp(0.0, MAX_GAIN)
-        } else {
-            0.0
-        };
+        let gain = if spec.gain.is_finite() { spec.gain.clamp(0.0, MAX_GAIN) } else { 0.0 };
         let start = frames_of(spec.start);
         let src_frames = source.frames();
         let src_off = frames_of(spec.source_offset).min(src_frames);
@@ -267,9 +250,7 @@ impl Track {
         }
         let source = match source {
             MixSource::Pcm(p) => Source::Pcm(p),
-            MixSource::Stream(s) => {
-                Source::Stream(Box::new(StreamTrack::new(s, src_off, looped)))
-            }
+            MixSource::Stream(s) => Source::Stream(Box::new(StreamTrack::new(s, src_off, looped))),
         };
         Track {
             index: 0,
@@ -326,11 +307,7 @@ fn read_source(track: &Track, p0: u64, dst: &mut [f32]) {
     let mut done = 0usize;
     while done < n {
         let p = p0 + done as u64;
-        let u = if p < l as u64 {
-            p as usize
-        } else {
-            x + ((p - l as u64) % period) as usize
-        };
+        let u = if p < l as u64 { p as usize } else { x + ((p - l as u64) % period) as usize };
         let out = &mut dst[done * CHANNELS..];
         let seam = l - x;
         let take = if u < seam {
@@ -417,21 +394,9 @@ struct Ducker {
 impl Ducker {
     fn new(d: &Ducking) -> Self {
         let rate = f64::from(SAMPLE_RATE);
-        let attack = if d.attack.is_finite() {
-            d.attack.clamp(0.001, 5.0)
-        } else {
-            0.15
-        };
-        let release = if d.release.is_finite() {
-            d.release.clamp(0.001, 10.0)
-        } else {
-            0.4
-        };
-        let depth = if d.depth_db.is_finite() {
-            d.depth_db.clamp(-60.0, 0.0)
-        } else {
-            -12.0
-        };
+        let attack = if d.attack.is_finite() { d.attack.clamp(0.001, 5.0) } else { 0.15 };
+        let release = if d.release.is_finite() { d.release.clamp(0.001, 10.0) } else { 0.4 };
+        let depth = if d.depth_db.is_finite() { d.depth_db.clamp(-60.0, 0.0) } else { -12.0 };
         // One-pole reaching 90 % in `t` seconds: coef = exp(-ln(10) / (t × rate)).
         let coef = |t: f64| (-std::f64::consts::LN_10 / (t * rate)).exp() as f32;
         let window = (DUCK_WINDOW_SECONDS * rate).round() as usize;
@@ -471,11 +436,7 @@ impl Ducker {
             } else {
                 0.0
             };
-            let coef = if target > self.env {
-                self.attack_coef
-            } else {
-                self.release_coef
-            };
+            let coef = if target > self.env { self.attack_coef } else { self.release_coef };
             self.env = target + (self.env - target) * coef;
             *g = (self.env * self.depth_ln).exp();
         }
@@ -561,12 +522,7 @@ impl Mixer {
             raw_pos: 0,
             tracks,
             ducker,
-            limiter: Limiter::new(
-                LIMITER_CEILING,
-                LIMITER_LOOKAHEAD_FRAMES,
-                LIMITER_RELEASE_SECONDS,
-                SAMPLE_RATE,
-            ),
+            limiter: Limiter::new(LIMITER_CEILING, LIMITER_LOOKAHEAD_FRAMES, LIMITER_RELEASE_SECONDS, SAMPLE_RATE),
             primed: false,
             prime: vec![0.0; block],
             tmp: vec![0.0; block],
@@ -647,13 +603,7 @@ impl Mixer {
             let key = &mut self.voice_key[..n * CHANNELS];
             key.fill(0.0);
             for t in self.tracks.iter_mut().filter(|t| t.role == TrackRole::Voice) {
-                render_track(
-                    t,
-                    b0 + ducker.lookahead,
-                    key,
-                    &mut self.tmp,
-                    &mut self.gains,
-                );
+                render_track(t, b0 + ducker.lookahead, key, &mut self.tmp, &mut self.gains);
             }
             frame_power(key, &mut self.key_power[..n]);
             ducker.gains(&self.key_power[..n], &mut self.duck_gains[..n]);
@@ -687,9 +637,7 @@ mod tests {
     use super::*;
 
     fn constant(frames: usize, v: f32) -> Arc<Pcm> {
-        Arc::new(Pcm {
-            samples: vec![v; frames * 2],
-        })
+        Arc::new(Pcm { samples: vec![v; frames * 2] })
     }
 
     fn render_all(mut mixer: Mixer) -> Vec<f32> {
@@ -709,11 +657,7 @@ mod tests {
     fn total_frames_and_placement() {
         let mut t = TrackSpec::new(TrackRole::ClipSound, 0.5);
         t.length = Some(0.25);
-        let spec = MixSpec {
-            duration: 1.0,
-            tracks: vec![t],
-            ducking: None,
-        };
+        let spec = MixSpec { duration: 1.0, tracks: vec![t], ducking: None };
         let mixer = Mixer::new(spec, vec![constant(48_000, 0.5)]);
         assert_eq!(mixer.total_frames(), 48_000);
         let out = render_all(mixer);
@@ -730,11 +674,7 @@ mod tests {
         let mut t = TrackSpec::new(TrackRole::Voice, 0.0);
         t.source_offset = 0.05; // frame 2400
         let t2 = TrackSpec::new(TrackRole::Music, 0.0);
-        let spec = MixSpec {
-            duration: 0.1,
-            tracks: vec![t, t2],
-            ducking: None,
-        };
+        let spec = MixSpec { duration: 0.1, tracks: vec![t, t2], ducking: None };
         let out = render_all(Mixer::new(spec, vec![Arc::new(Pcm { samples: src })]));
         // Frame 1000 of the output is source frame 3400 (past the de-click ramp).
         assert!((out[2000] - 0.34).abs() < 1e-6, "{}", out[2000]);
@@ -746,50 +686,21 @@ mod tests {
     fn invalid_specs_name_the_field() {
         let mut t = TrackSpec::new(TrackRole::Music, 0.0);
         t.gain = f32::NAN;
-        let spec = MixSpec {
-            duration: 1.0,
-            tracks: vec![TrackSpec::new(TrackRole::Voice, 0.0), t],
-            ducking: None,
-        };
+        let spec = MixSpec { duration: 1.0, tracks: vec![TrackSpec::new(TrackRole::Voice, 0.0), t], ducking: None };
         let err = spec.validate().unwrap_err();
         assert!(err.to_string().starts_with("tracks[1].gain:"), "{err}");
-        let spec = MixSpec {
-            duration: -1.0,
-            tracks: vec![],
-            ducking: None,
-        };
-        assert!(spec
-            .validate()
-            .unwrap_err()
-            .to_string()
-            .starts_with("duration:"));
-        let spec = MixSpec {
-            duration: 1.0,
-            tracks: vec![],
-            ducking: Some(Ducking {
-                depth_db: 6.0,
-                ..Ducking::default()
-            }),
-        };
-        assert!(spec
-            .validate()
-            .unwrap_err()
-            .to_string()
-            .starts_with("ducking.depth_db:"));
+        let spec = MixSpec { duration: -1.0, tracks: vec![], ducking: None };
+        assert!(spec.validate().unwrap_err().to_string().starts_with("duration:"));
+        let spec =
+            MixSpec { duration: 1.0, tracks: vec![], ducking: Some(Ducking { depth_db: 6.0, ..Ducking::default() }) };
+        assert!(spec.validate().unwrap_err().to_string().starts_with("ducking.depth_db:"));
         // The mixer itself never panics on the same values.
         let mut bad = TrackSpec::new(TrackRole::Music, f64::NAN);
         bad.length = Some(f64::INFINITY);
         bad.fade_in = -3.0;
         bad.looped = true;
-        let spec = MixSpec {
-            duration: f64::NAN,
-            tracks: vec![bad],
-            ducking: None,
-        };
-        assert_eq!(
-            render_all(Mixer::new(spec, vec![constant(10, 0.1)])).len(),
-            0
-        );
+        let spec = MixSpec { duration: f64::NAN, tracks: vec![bad], ducking: None };
+        assert_eq!(render_all(Mixer::new(spec, vec![constant(10, 0.1)])).len(), 0);
     }
 
     #[test]
@@ -803,18 +714,10 @@ mod tests {
         let mut buf = vec![0.0; 30_000 * 2];
         read_source(&track, 0, &mut buf);
         // Crossfade zone: the level goes from ~0.9 down to ~0.1 over 960 frames.
-        let max_jump = buf
-            .windows(3)
-            .step_by(2)
-            .map(|w| (w[2] - w[0]).abs())
-            .fold(0.0, f32::max);
+        let max_jump = buf.windows(3).step_by(2).map(|w| (w[2] - w[0]).abs()).fold(0.0, f32::max);
         assert!(max_jump < 0.01, "{max_jump}");
         // After the first pass, the loop continues from source frame 960.
-        assert!(
-            (buf[2 * 10_000] - 0.096).abs() < 1e-4,
-            "{}",
-            buf[2 * 10_000]
-        );
+        assert!((buf[2 * 10_000] - 0.096).abs() < 1e-4, "{}", buf[2 * 10_000]);
     }
 
     /// A 16-bit mono WAV at `rate` whose sample `i` is `f(i)`.
@@ -846,9 +749,14 @@ mod tests {
         use crate::audio::{audio_frames, decode_audio_with, DecodeOptions, MixSource, StreamSource};
         let speech = Arc::new(wav(44_100, 44_100 * 9, |i| {
             let t = i as f32 / 44_100.0;
-            if (t / 0.7) as u32 % 2 == 0 { 0.5 * (t * 1500.0).sin() } else { 0.0 }
+            if (t / 0.7) as u32 % 2 == 0 {
+                0.5 * (t * 1500.0).sin()
+            } else {
+                0.0
+            }
         }));
-        let song = Arc::new(wav(22_050, 22_050 * 19, |i| 0.4 * (i as f32 * 0.031).sin() + (i % 5000) as f32 / 20_000.0));
+        let song =
+            Arc::new(wav(22_050, 22_050 * 19, |i| 0.4 * (i as f32 * 0.031).sin() + (i % 5000) as f32 / 20_000.0));
         let jingle = Arc::new(wav(48_000, 48_000 * 3, |i| 0.3 * (i as f32 * 0.05).sin()));
         let mut voice = TrackSpec::new(TrackRole::Voice, 0.5);
         voice.fade_in = 0.1;
@@ -897,11 +805,7 @@ mod tests {
         let bytes = Arc::new(wav(48_000, 48_000, |_| 0.25));
         // Claim twice the real length: the second half is missing.
         let source = StreamSource::new(bytes, None, DecodeOptions::default(), 96_000).unwrap();
-        let spec = MixSpec {
-            duration: 2.0,
-            tracks: vec![TrackSpec::new(TrackRole::Voice, 0.0)],
-            ducking: None,
-        };
+        let spec = MixSpec { duration: 2.0, tracks: vec![TrackSpec::new(TrackRole::Voice, 0.0)], ducking: None };
         let mixer = Mixer::with_sources(spec, vec![MixSource::Stream(source)]);
         assert!(mixer.source_error().is_none());
         let out = render_all(mixer);
@@ -910,4 +814,3 @@ mod tests {
         assert_eq!(out[2 * 72_000], 0.0);
     }
 }
-

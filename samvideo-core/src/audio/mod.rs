@@ -27,13 +27,11 @@ mod opus;
 mod source;
 
 pub use decode::{
-    audio_frames, decode_audio, decode_audio_with, AudioStream, DecodeOptions,
-    DEFAULT_MAX_AUDIO_SECONDS,
+    audio_frames, decode_audio, decode_audio_with, AudioStream, DecodeOptions, DEFAULT_MAX_AUDIO_SECONDS,
 };
 pub use mixer::{
-    Ducking, MixSpec, Mixer, TrackRole, TrackSpec, DECLICK_SECONDS, DUCK_HOLD_SECONDS,
-    DUCK_THRESHOLD_DBFS, DUCK_WINDOW_SECONDS, LIMITER_CEILING, LIMITER_LOOKAHEAD_FRAMES,
-    LIMITER_RELEASE_SECONDS, LOOP_CROSSFADE_SECONDS,
+    Ducking, MixSpec, Mixer, TrackRole, TrackSpec, DECLICK_SECONDS, DUCK_HOLD_SECONDS, DUCK_THRESHOLD_DBFS,
+    DUCK_WINDOW_SECONDS, LIMITER_CEILING, LIMITER_LOOKAHEAD_FRAMES, LIMITER_RELEASE_SECONDS, LOOP_CROSSFADE_SECONDS,
 };
 pub use opus::{OpusEncoder, OpusPacket, OPUS_FRAME_SAMPLES};
 pub use source::{MixSource, StreamSource, LOOP_IN_MEMORY_SECONDS};

@@ -108,8 +108,7 @@ impl OpusEncoder {
     /// `ceil((pre_skip + input_frames) / 960)` packets of 960 samples.
     pub fn finish(mut self) -> Result<Vec<OpusPacket>, AudioError> {
         let encoded = self.packets;
-        let needed =
-            (u64::from(self.pre_skip()) + self.input_frames).div_ceil(OPUS_FRAME_SAMPLES as u64);
+        let needed = (u64::from(self.pre_skip()) + self.input_frames).div_ceil(OPUS_FRAME_SAMPLES as u64);
         let mut packets = Vec::new();
         for _ in encoded..needed {
             self.frame[self.pending..].fill(0.0);
@@ -132,10 +131,7 @@ impl OpusEncoder {
             .map_err(|e| AudioError::Opus(e.to_string()))?;
         self.pending = 0;
         self.packets += 1;
-        Ok(OpusPacket {
-            data: self.packet[..n].to_vec(),
-            samples: OPUS_FRAME_SAMPLES as u32,
-        })
+        Ok(OpusPacket { data: self.packet[..n].to_vec(), samples: OPUS_FRAME_SAMPLES as u32 })
     }
 }
 
@@ -157,17 +153,12 @@ mod tests {
         packets.extend(enc.finish().unwrap());
         // ceil((312 + 1000) / 960) = 2
         assert_eq!(packets.len(), 2);
-        assert!(packets
-            .iter()
-            .all(|p| p.samples == 960 && !p.data.is_empty()));
+        assert!(packets.iter().all(|p| p.samples == 960 && !p.data.is_empty()));
     }
 
     #[test]
     fn bitrate_is_checked() {
-        assert_eq!(
-            OpusEncoder::new(100).unwrap_err(),
-            AudioError::InvalidBitrate(100)
-        );
+        assert_eq!(OpusEncoder::new(100).unwrap_err(), AudioError::InvalidBitrate(100));
         assert!(OpusEncoder::new(6_000).is_ok());
         let mut enc = OpusEncoder::new(64_000).unwrap();
         assert!(matches!(enc.encode(&[0.0; 3]), Err(AudioError::Opus(_))));

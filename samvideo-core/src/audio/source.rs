@@ -75,12 +75,7 @@ impl StreamSource {
         full_frames: u64,
     ) -> Result<Self, MediaError> {
         let frames = options.output_frames(full_frames)?;
-        let source = StreamSource {
-            bytes,
-            hint: hint_ext.map(str::to_string),
-            options,
-            frames,
-        };
+        let source = StreamSource { bytes, hint: hint_ext.map(str::to_string), options, frames };
         source.open()?;
         Ok(source)
     }

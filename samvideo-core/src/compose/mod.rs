@@ -71,8 +71,16 @@ pub enum ClipMedia {
 enum Prepared {
     /// A still, and once drawn its frame-size picture (cover or contain already applied, or
     /// larger when zooming); `picture` is dropped when the clip ends.
-    Still { source: Arc<dyn StillSource>, fit: Fit, zoom_max: Option<f32>, picture: Option<Rgba> },
-    Video { source: Box<dyn FrameSource>, fit: Fit },
+    Still {
+        source: Arc<dyn StillSource>,
+        fit: Fit,
+        zoom_max: Option<f32>,
+        picture: Option<Rgba>,
+    },
+    Video {
+        source: Box<dyn FrameSource>,
+        fit: Fit,
+    },
 }
 
 /// Identifies what a frame shows, when it is fully determined by static content.
@@ -120,7 +128,16 @@ impl Compositor {
             match o {
                 Overlay::WatermarkImage { position, size, opacity, padding, .. } => {
                     if let Some(img) = &assets.watermark {
-                        overlays.push(overlay::watermark_image(img, *position, *size, *opacity, *padding, w, h, plan.frame_count));
+                        overlays.push(overlay::watermark_image(
+                            img,
+                            *position,
+                            *size,
+                            *opacity,
+                            *padding,
+                            w,
+                            h,
+                            plan.frame_count,
+                        ));
                     }
                 }
                 other => overlays.extend(overlay::place_text_overlay(other, w, h, plan.frame_count)),
@@ -223,7 +240,11 @@ impl Compositor {
     /// How many stills hold a scaled picture right now (memory check in tests).
     #[cfg(test)]
     fn stills_in_memory(&self) -> usize {
-        self.clips.iter().chain(&self.background).filter(|p| matches!(p, Prepared::Still { picture: Some(_), .. })).count()
+        self.clips
+            .iter()
+            .chain(&self.background)
+            .filter(|p| matches!(p, Prepared::Still { picture: Some(_), .. }))
+            .count()
     }
 
     fn bg_color(&self) -> [u8; 4] {
@@ -326,7 +347,9 @@ fn draw_prepared(
             let Some(pic) = picture.as_ref() else { return Ok(()) };
             match zoom {
                 Some(z) => picture::sample_zoomed(pic, canvas, z),
-                None if pic.width == canvas.width && pic.height == canvas.height => canvas.data.copy_from_slice(&pic.data),
+                None if pic.width == canvas.width && pic.height == canvas.height => {
+                    canvas.data.copy_from_slice(&pic.data)
+                }
                 None => picture::sample_zoomed(pic, canvas, 1.0),
             }
             Ok(())

@@ -52,7 +52,16 @@ fn corner_xy(corner: Corner, fw: u32, fh: u32, w: u32, h: u32, pad: u32) -> (i64
 }
 
 /// Build the placed layer of a watermark image.
-pub fn watermark_image(img: &Rgba, corner: Corner, size: f32, opacity: f32, padding: u32, fw: u32, fh: u32, frames: u64) -> Placed {
+pub fn watermark_image(
+    img: &Rgba,
+    corner: Corner,
+    size: f32,
+    opacity: f32,
+    padding: u32,
+    fw: u32,
+    fh: u32,
+    frames: u64,
+) -> Placed {
     let w = ((fw as f32 * size.clamp(0.01, 1.0)).round() as u32).clamp(1, fw);
     let h = ((w as f64 * img.height as f64 / img.width.max(1) as f64).round() as u32).clamp(1, fh);
     let layer = resize(img, w, h, None);
@@ -62,7 +71,16 @@ pub fn watermark_image(img: &Rgba, corner: Corner, size: f32, opacity: f32, padd
 
 /// Build the placed layer of a text watermark: white text with a dark outline, its block
 /// at most `size` of the frame width.
-pub fn watermark_text(text: &str, corner: Corner, size: f32, opacity: f32, padding: u32, fw: u32, fh: u32, frames: u64) -> Placed {
+pub fn watermark_text(
+    text: &str,
+    corner: Corner,
+    size: f32,
+    opacity: f32,
+    padding: u32,
+    fw: u32,
+    fh: u32,
+    frames: u64,
+) -> Placed {
     let short = fw.min(fh) as f32;
     let max_w = ((fw as f32 * size.clamp(0.05, 1.0)) as u32).max(8);
     let mut font_px = short * 0.045;

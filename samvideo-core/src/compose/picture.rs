@@ -42,9 +42,8 @@ pub fn resize(src: &Rgba, w: u32, h: u32, crop: Option<(f64, f64, f64, f64)>) ->
     // The typed call compiles fast_image_resize's RGBA8 path only; the untyped `resize`
     // instantiates all thirteen pixel formats here (half of this crate's machine code).
     let mut data = vec![0u8; w as usize * h as usize * 4];
-    let ok = TypedImageRef::<U8x4>::from_buffer(src.width, src.height, &src.data)
-        .map_err(|e| e.to_string())
-        .and_then(|s| {
+    let ok =
+        TypedImageRef::<U8x4>::from_buffer(src.width, src.height, &src.data).map_err(|e| e.to_string()).and_then(|s| {
             let mut d = TypedImage::<U8x4>::from_buffer(w, h, &mut data).map_err(|e| e.to_string())?;
             Resizer::new().resize_typed(&s, &mut d, &options).map_err(|e| e.to_string())
         });
@@ -91,15 +90,7 @@ pub fn sample_zoomed(src: &Rgba, dst: &mut Rgba, scale: f32) {
 
 /// One output row: pixel `i` samples `src` at (`fx0 + i * step`, `fy`), bilinear, edges
 /// clamped. Coordinates in 16.16 fixed point so neighbouring frames move smoothly.
-pub fn sample_row_bilinear(
-    src: &[u8],
-    sw: usize,
-    sh: usize,
-    fy: f64,
-    fx0: f64,
-    step: f64,
-    out: &mut [u8],
-) {
+pub fn sample_row_bilinear(src: &[u8], sw: usize, sh: usize, fy: f64, fx0: f64, step: f64, out: &mut [u8]) {
     let fy = fy.clamp(0.0, (sh - 1) as f64);
     let y0 = fy.floor() as usize;
     let y1 = (y0 + 1).min(sh - 1);

@@ -23,10 +23,7 @@ fn shaper() -> &'static Mutex<Shaper> {
     SHAPER.get_or_init(|| {
         let mut db = cosmic_text::fontdb::Database::new();
         db.load_font_data(FONT.to_vec());
-        Mutex::new(Shaper {
-            fonts: FontSystem::new_with_locale_and_db("en-US".into(), db),
-            cache: SwashCache::new(),
-        })
+        Mutex::new(Shaper { fonts: FontSystem::new_with_locale_and_db("en-US".into(), db), cache: SwashCache::new() })
     })
 }
 
@@ -116,13 +113,7 @@ pub fn dilate(mask: &[u8], w: u32, h: u32, radius: u32) -> Vec<u8> {
 }
 
 /// Render text to a layer: outline (if any) under the fill, padded by `pad` pixels.
-pub fn text_layer(
-    text: &str,
-    font_px: f32,
-    max_width: u32,
-    color: [u8; 4],
-    stroke: ([u8; 4], f32),
-) -> Rgba {
+pub fn text_layer(text: &str, font_px: f32, max_width: u32, color: [u8; 4], stroke: ([u8; 4], f32)) -> Rgba {
     let stroke_px = stroke.1.max(0.0).round() as u32;
     let (mw, mh, mask) = text_mask(text, font_px, max_width.saturating_sub(2 * stroke_px).max(1));
     let (w, h) = (mw + 2 * stroke_px, mh + 2 * stroke_px);
@@ -170,7 +161,8 @@ mod tests {
 
     #[test]
     fn any_unicode_is_fine() {
-        for s in ["", " ", "مرحبا بالعالم", "日本語のテキスト", "🎬🎥", "\u{202e}abc\u{0}", "a\nb\n\n\nc"] {
+        for s in ["", " ", "مرحبا بالعالم", "日本語のテキスト", "🎬🎥", "\u{202e}abc\u{0}", "a\nb\n\n\nc"]
+        {
             let layer = text_layer(s, 30.0, 300, [255, 255, 255, 255], ([0, 0, 0, 255], 2.0));
             assert!(layer.width >= 1 && layer.height >= 1);
         }

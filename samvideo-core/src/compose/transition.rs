@@ -82,7 +82,11 @@ fn slide(a: &Rgba, b: &Rgba, p: f32, dir: Direction, out: &mut Rgba) {
             let shift = (e * h as f32).round() as usize;
             for y in 0..h {
                 let (src, sy) = if dir == Direction::Up {
-                    if y + shift < h { (a, y + shift) } else { (b, y + shift - h) }
+                    if y + shift < h {
+                        (a, y + shift)
+                    } else {
+                        (b, y + shift - h)
+                    }
                 } else if y >= shift {
                     (a, y - shift)
                 } else {

@@ -7,7 +7,9 @@
 use std::sync::Arc;
 
 use rav1e::color::{ColorDescription, ColorPrimaries, MatrixCoefficients, PixelRange, TransferCharacteristics};
-use rav1e::prelude::{ChromaSampling, Config, Context, EncoderConfig, EncoderStatus, FrameType, Rational, SpeedSettings};
+use rav1e::prelude::{
+    ChromaSampling, Config, Context, EncoderConfig, EncoderStatus, FrameType, Rational, SpeedSettings,
+};
 
 use crate::frame::Yuv420;
 use crate::plan::EncodePreset;
@@ -67,11 +69,7 @@ pub fn level_idx(width: u32, height: u32, fps: u32) -> u8 {
         (14, 8_912_896, 1_069_547_520), // 5.2
         (15, 8_912_896, 1_069_547_520), // 5.3
     ];
-    LEVELS
-        .iter()
-        .find(|(_, max_pic, max_rate)| pic <= *max_pic && rate <= *max_rate)
-        .map(|l| l.0)
-        .unwrap_or(31)
+    LEVELS.iter().find(|(_, max_pic, max_rate)| pic <= *max_pic && rate <= *max_rate).map(|l| l.0).unwrap_or(31)
 }
 
 impl Av1Encoder {
@@ -143,11 +141,9 @@ impl Av1Encoder {
     pub fn receive(&mut self, out: &mut Vec<Packet>) -> Result<bool, EncodeError> {
         loop {
             match self.ctx.receive_packet() {
-                Ok(p) => out.push(Packet {
-                    keyframe: p.frame_type == FrameType::KEY,
-                    frame: p.input_frameno,
-                    data: p.data,
-                }),
+                Ok(p) => {
+                    out.push(Packet { keyframe: p.frame_type == FrameType::KEY, frame: p.input_frameno, data: p.data })
+                }
                 Err(EncoderStatus::Encoded) => continue,
                 Err(EncoderStatus::NeedMoreData) => return Ok(true),
                 Err(EncoderStatus::LimitReached) => return Ok(false),

@@ -66,12 +66,6 @@ impl Yuv420 {
     /// An all-black (limited range) frame.
     pub fn new(width: u32, height: u32) -> Self {
         let (w, h) = (width as usize, height as usize);
-        Yuv420 {
-            width,
-            height,
-            y: vec![16; w * h],
-            u: vec![128; w * h / 4],
-            v: vec![128; w * h / 4],
-        }
+        Yuv420 { width, height, y: vec![16; w * h], u: vec![128; w * h / 4], v: vec![128; w * h / 4] }
     }
 }

@@ -70,14 +70,7 @@ pub fn rgba_to_yuv420_scalar(src: &Rgba, dst: &mut Yuv420) {
 
 /// One pair of RGBA rows into two luma rows and one chroma row of each plane.
 #[inline]
-pub fn convert_row_pair(
-    row0: &[u8],
-    row1: &[u8],
-    y0: &mut [u8],
-    y1: &mut [u8],
-    u: &mut [u8],
-    v: &mut [u8],
-) {
+pub fn convert_row_pair(row0: &[u8], row1: &[u8], y0: &mut [u8], y1: &mut [u8], u: &mut [u8], v: &mut [u8]) {
     let n = u.len();
     for i in 0..n {
         let a = &row0[i * 8..i * 8 + 8];
@@ -125,11 +118,7 @@ mod tests {
     }
 
     fn max_diff(a: &[u8], b: &[u8]) -> u8 {
-        a.iter()
-            .zip(b)
-            .map(|(x, y)| x.abs_diff(*y))
-            .max()
-            .unwrap_or(0)
+        a.iter().zip(b).map(|(x, y)| x.abs_diff(*y)).max().unwrap_or(0)
     }
 
     #[test]
@@ -140,40 +129,18 @@ mod tests {
         for (i, px) in sweep.data.chunks_exact_mut(4).enumerate() {
             let v = (i % 256) as u8;
             let row = i / 256;
-            px[..3].copy_from_slice(&[
-                v.wrapping_mul(row as u8 + 1),
-                255 - v,
-                v ^ (row as u8 * 40),
-            ]);
+            px[..3].copy_from_slice(&[v.wrapping_mul(row as u8 + 1), 255 - v, v ^ (row as u8 * 40)]);
         }
-        let cases = [
-            noise(1280, 720, 7),
-            noise(1920, 1080, 9),
-            noise(38, 22, 3),
-            noise(2, 2, 5),
-            sweep,
-        ];
+        let cases = [noise(1280, 720, 7), noise(1920, 1080, 9), noise(38, 22, 3), noise(2, 2, 5), sweep];
         for src in cases {
             let (w, h) = (src.width, src.height);
             let mut simd = Yuv420::new(w, h);
             let mut scalar = Yuv420::new(w, h);
             rgba_to_yuv420(&src, &mut simd);
             rgba_to_yuv420_scalar(&src, &mut scalar);
-            assert!(
-                max_diff(&simd.y, &scalar.y) <= 1,
-                "{w}x{h} luma differs by {}",
-                max_diff(&simd.y, &scalar.y)
-            );
-            assert!(
-                max_diff(&simd.u, &scalar.u) <= 1,
-                "{w}x{h} Cb differs by {}",
-                max_diff(&simd.u, &scalar.u)
-            );
-            assert!(
-                max_diff(&simd.v, &scalar.v) <= 1,
-                "{w}x{h} Cr differs by {}",
-                max_diff(&simd.v, &scalar.v)
-            );
+            assert!(max_diff(&simd.y, &scalar.y) <= 1, "{w}x{h} luma differs by {}", max_diff(&simd.y, &scalar.y));
+            assert!(max_diff(&simd.u, &scalar.u) <= 1, "{w}x{h} Cb differs by {}", max_diff(&simd.u, &scalar.u));
+            assert!(max_diff(&simd.v, &scalar.v) <= 1, "{w}x{h} Cr differs by {}", max_diff(&simd.v, &scalar.v));
         }
     }
 
@@ -199,20 +166,8 @@ mod tests {
                 && (a.1 as i32 - b.1 as i32).abs() <= 1
                 && (a.2 as i32 - b.2 as i32).abs() <= 1
         };
-        assert!(
-            close(convert([255, 0, 0, 255]), (63, 102, 240)),
-            "{:?}",
-            convert([255, 0, 0, 255])
-        );
-        assert!(
-            close(convert([0, 255, 0, 255]), (173, 42, 26)),
-            "{:?}",
-            convert([0, 255, 0, 255])
-        );
-        assert!(
-            close(convert([0, 0, 255, 255]), (32, 240, 118)),
-            "{:?}",
-            convert([0, 0, 255, 255])
-        );
+        assert!(close(convert([255, 0, 0, 255]), (63, 102, 240)), "{:?}", convert([255, 0, 0, 255]));
+        assert!(close(convert([0, 255, 0, 255]), (173, 42, 26)), "{:?}", convert([0, 255, 0, 255]));
+        assert!(close(convert([0, 0, 255, 255]), (32, 240, 118)), "{:?}", convert([0, 0, 255, 255]));
     }
 }

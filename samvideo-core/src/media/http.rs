@@ -52,26 +52,18 @@ impl HttpSource {
     /// A source that fetches under `policy` and `limits`. Fails if `limits` do not validate
     /// or the TLS backend or the client's I/O thread cannot start. Do not call from async code.
     pub fn new(policy: NetPolicy, limits: Limits) -> Result<Self, MediaError> {
-        limits
-            .validate()
-            .map_err(|e| MediaError::Limit(e.to_string()))?;
+        limits.validate().map_err(|e| MediaError::Limit(e.to_string()))?;
         let policy = Arc::new(policy);
         let client = reqwest::blocking::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
-            .dns_resolver(Arc::new(CheckedResolver {
-                policy: Arc::clone(&policy),
-            }))
+            .dns_resolver(Arc::new(CheckedResolver { policy: Arc::clone(&policy) }))
             .connect_timeout(limits.connect_timeout)
             .timeout(limits.fetch_timeout)
             .user_agent(concat!("samvideo/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| MediaError::Network(format!("cannot start the HTTP client: {e}")))?;
-        Ok(HttpSource {
-            client,
-            policy,
-            limits,
-        })
+        Ok(HttpSource { client, policy, limits })
     }
 
     /// The policy in force.
@@ -101,11 +93,7 @@ impl HttpSource {
             return refused.0.clone();
         }
         if err.is_timeout() {
-            let limit = if err.is_connect() {
-                self.limits.connect_timeout
-            } else {
-                self.limits.fetch_timeout
-            };
+            let limit = if err.is_connect() { self.limits.connect_timeout } else { self.limits.fetch_timeout };
             return MediaError::Timeout(timeout_secs(limit));
         }
         MediaError::Network(describe(err))
@@ -134,10 +122,7 @@ impl HttpSource {
             // Bounded by the check above.
             body.reserve_exact(usize::try_from(len).unwrap_or(0));
         }
-        response
-            .take(max.saturating_add(1))
-            .read_to_end(&mut body)
-            .map_err(|e| self.classify_io(&e))?;
+        response.take(max.saturating_add(1)).read_to_end(&mut body).map_err(|e| self.classify_io(&e))?;
         if body.len() as u64 > max {
             return Err(MediaError::TooLarge(max));
         }
@@ -157,12 +142,8 @@ impl MediaSource for HttpSource {
             if remaining.is_zero() {
                 return Err(MediaError::Timeout(timeout_secs(self.limits.fetch_timeout)));
             }
-            let response = self
-                .client
-                .get(current.clone())
-                .timeout(remaining)
-                .send()
-                .map_err(|e| self.classify_error(&e))?;
+            let response =
+                self.client.get(current.clone()).timeout(remaining).send().map_err(|e| self.classify_error(&e))?;
             let status = response.status();
             if is_followed_redirect(status) {
                 let Some(location) = response.headers().get(LOCATION) else {
@@ -172,12 +153,12 @@ impl MediaSource for HttpSource {
                 if redirects > self.limits.max_redirects {
                     return Err(MediaError::TooManyRedirects(self.limits.max_redirects));
                 }
-                let location = location.to_str().map_err(|_| {
-                    MediaError::InvalidUrl("redirect Location is not valid text".into())
-                })?;
-                let next = current.join(location).map_err(|e| {
-                    MediaError::InvalidUrl(format!("redirect to {location:?}: {e}"))
-                })?;
+                let location = location
+                    .to_str()
+                    .map_err(|_| MediaError::InvalidUrl("redirect Location is not valid text".into()))?;
+                let next = current
+                    .join(location)
+                    .map_err(|e| MediaError::InvalidUrl(format!("redirect to {location:?}: {e}")))?;
                 tracing::debug!(from = %current, to = %next, "following media redirect");
                 current = next;
                 continue;
@@ -248,9 +229,7 @@ impl Resolve for CheckedResolver {
 }
 
 /// The first error of type `T` in `err`'s source chain.
-fn find_source<'a, T: std::error::Error + 'static>(
-    err: &'a (dyn std::error::Error + 'static),
-) -> Option<&'a T> {
+fn find_source<'a, T: std::error::Error + 'static>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a T> {
     let mut current = Some(err);
     while let Some(e) = current {
         if let Some(found) = e.downcast_ref::<T>() {

@@ -16,46 +16,30 @@ pub const DEFAULT_MAX_PIXELS: u64 = 50_000_000;
 /// Decode an image, refusing more than `max_pixels` pixels.
 pub fn decode_image(bytes: &[u8], max_pixels: u64) -> Result<Rgba, MediaError> {
     let not_image = || MediaError::Decode("not a supported image (JPEG, PNG, WebP, GIF)".into());
-    let reader = ImageReader::new(Cursor::new(bytes))
-        .with_guessed_format()
-        .map_err(|_| not_image())?;
+    let reader = ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|_| not_image())?;
     if reader.format().is_none() {
         return Err(not_image());
     }
-    let (w, h) = reader
-        .into_dimensions()
-        .map_err(|e| MediaError::Decode(format!("not a supported image: {e}")))?;
+    let (w, h) = reader.into_dimensions().map_err(|e| MediaError::Decode(format!("not a supported image: {e}")))?;
     let pixels = w as u64 * h as u64;
     if pixels > max_pixels {
-        return Err(MediaError::Limit(format!(
-            "{w}x{h} exceeds the {} MP limit",
-            max_pixels / 1_000_000
-        )));
+        return Err(MediaError::Limit(format!("{w}x{h} exceeds the {} MP limit", max_pixels / 1_000_000)));
     }
     if w == 0 || h == 0 {
         return Err(not_image());
     }
-    let mut reader = ImageReader::new(Cursor::new(bytes))
-        .with_guessed_format()
-        .map_err(|_| not_image())?;
+    let mut reader = ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|_| not_image())?;
     let mut limits = image::Limits::default();
     limits.max_image_width = Some(w);
     limits.max_image_height = Some(h);
     limits.max_alloc = Some(pixels.saturating_mul(16).max(1 << 20));
     reader.limits(limits);
-    let mut decoder = reader
-        .into_decoder()
-        .map_err(|e| MediaError::Decode(format!("not a supported image: {e}")))?;
+    let mut decoder = reader.into_decoder().map_err(|e| MediaError::Decode(format!("not a supported image: {e}")))?;
     let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
-    let mut img = DynamicImage::from_decoder(decoder)
-        .map_err(|e| MediaError::Decode(format!("corrupt image: {e}")))?;
+    let mut img = DynamicImage::from_decoder(decoder).map_err(|e| MediaError::Decode(format!("corrupt image: {e}")))?;
     img.apply_orientation(orientation);
     let rgba = img.into_rgba8();
-    Ok(Rgba {
-        width: rgba.width(),
-        height: rgba.height(),
-        data: rgba.into_raw(),
-    })
+    Ok(Rgba { width: rgba.width(), height: rgba.height(), data: rgba.into_raw() })
 }
 
 #[cfg(test)]

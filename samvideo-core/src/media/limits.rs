@@ -137,10 +137,9 @@ impl Limits {
         if self.max_clips == 0 {
             return bad("max_clips", "must be > 0");
         }
-        for (name, secs) in [
-            ("max_input_video_seconds", self.max_input_video_seconds),
-            ("max_output_seconds", self.max_output_seconds),
-        ] {
+        for (name, secs) in
+            [("max_input_video_seconds", self.max_input_video_seconds), ("max_output_seconds", self.max_output_seconds)]
+        {
             if !(secs.is_finite() && secs > 0.0) {
                 return bad(name, "must be a finite number of seconds > 0");
             }
@@ -207,10 +206,7 @@ impl Limits {
     /// Check the number of clips in one job: `150 clips exceed the 100 clip limit`.
     pub fn check_clips(&self, clips: usize) -> Result<(), MediaError> {
         if clips > self.max_clips {
-            return Err(MediaError::Limit(format!(
-                "{clips} clips exceed the {} clip limit",
-                self.max_clips
-            )));
+            return Err(MediaError::Limit(format!("{clips} clips exceed the {} clip limit", self.max_clips)));
         }
         Ok(())
     }

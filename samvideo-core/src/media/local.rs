@@ -16,11 +16,7 @@ pub struct LocalSource {
 impl LocalSource {
     /// Files resolve against `base` (the spec file's folder).
     pub fn new(base: impl Into<PathBuf>) -> Self {
-        LocalSource {
-            base: base.into(),
-            max_bytes: 1 << 30,
-            remote: None,
-        }
+        LocalSource { base: base.into(), max_bytes: 1 << 30, remote: None }
     }
 
     /// Hand `http://` and `https://` URLs to `remote`.
@@ -51,9 +47,7 @@ impl MediaSource for LocalSource {
         if url.starts_with("http://") || url.starts_with("https://") {
             return match &self.remote {
                 Some(remote) => remote.fetch(url),
-                None => Err(MediaError::UnsupportedScheme(
-                    url.split(':').next().unwrap_or_default().to_string(),
-                )),
+                None => Err(MediaError::UnsupportedScheme(url.split(':').next().unwrap_or_default().to_string())),
             };
         }
         if let Some((scheme, _)) = url.split_once("://") {
@@ -62,10 +56,7 @@ impl MediaSource for LocalSource {
             }
         }
         let path = self.resolve(url);
-        let io_err = |e: std::io::Error| MediaError::Io {
-            path: path.display().to_string(),
-            reason: e.to_string(),
-        };
+        let io_err = |e: std::io::Error| MediaError::Io { path: path.display().to_string(), reason: e.to_string() };
         let len = std::fs::metadata(&path).map_err(io_err)?.len();
         if len > self.max_bytes {
             return Err(MediaError::TooLarge(self.max_bytes));

@@ -9,8 +9,8 @@
 
 pub mod cache;
 pub mod http;
-pub mod limits;
 pub mod image;
+pub mod limits;
 pub mod local;
 pub mod net_policy;
 pub mod video;

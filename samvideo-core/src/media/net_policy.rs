@@ -83,10 +83,7 @@ impl Range {
     /// multicast, broadcast and reserved stay refused even with `allow_private_network`;
     /// open them one by one with [`NetPolicy::allow_network`].
     pub fn is_private_network(self) -> bool {
-        matches!(
-            self,
-            Range::Loopback | Range::Private | Range::SharedCgnat | Range::UniqueLocal
-        )
+        matches!(self, Range::Loopback | Range::Private | Range::SharedCgnat | Range::UniqueLocal)
     }
 }
 
@@ -129,10 +126,7 @@ fn classify_v4(ip: Ipv4Addr) -> Option<Range> {
         ([255, 255, 255, 255], 32, Range::Broadcast),
         ([240, 0, 0, 0], 4, Range::Reserved),
     ];
-    table
-        .iter()
-        .find(|(net, prefix, _)| in_v4(n, *net, *prefix))
-        .map(|(_, _, range)| *range)
+    table.iter().find(|(net, prefix, _)| in_v4(n, *net, *prefix)).map(|(_, _, range)| *range)
 }
 
 fn in_v6(ip: u128, net: u128, prefix: u32) -> bool {
@@ -208,12 +202,8 @@ impl IpNet {
             v4 => v4,
         };
         match (self.addr, ip) {
-            (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                in_v4(u32::from(ip), net.octets(), u32::from(self.prefix))
-            }
-            (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                in_v6(u128::from(ip), u128::from(net), u32::from(self.prefix))
-            }
+            (IpAddr::V4(net), IpAddr::V4(ip)) => in_v4(u32::from(ip), net.octets(), u32::from(self.prefix)),
+            (IpAddr::V6(net), IpAddr::V6(ip)) => in_v6(u128::from(ip), u128::from(net), u32::from(self.prefix)),
             _ => false,
         }
     }
@@ -271,10 +261,7 @@ impl HostPattern {
 
 fn normalize_host(host: &str) -> String {
     let host = host.trim().trim_end_matches('.');
-    let host = host
-        .strip_prefix('[')
-        .and_then(|h| h.strip_suffix(']'))
-        .unwrap_or(host);
+    let host = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
     host.to_ascii_lowercase()
 }
 
@@ -366,9 +353,7 @@ impl NetPolicy {
             "http" | "https" => {}
             other => return Err(MediaError::UnsupportedScheme(other.to_string())),
         }
-        let host = url
-            .host_str()
-            .ok_or_else(|| MediaError::InvalidUrl(format!("{url} has no host")))?;
+        let host = url.host_str().ok_or_else(|| MediaError::InvalidUrl(format!("{url} has no host")))?;
         self.check_host(host)?;
         // `host_str` is the parser's normal form: IPv4 spellings are already dotted-quad,
         // IPv6 literals are bracketed. Anything that reads as an address is one.
@@ -440,10 +425,24 @@ mod tests {
     #[test]
     fn ipv4_public_and_range_edges() {
         for addr in [
-            "1.1.1.1", "8.8.8.8", "9.255.255.255", "11.0.0.0", "100.63.255.255", "100.128.0.0",
-            "126.255.255.255", "128.0.0.0", "169.253.255.255", "169.255.0.0", "172.15.255.255",
-            "172.32.0.0", "192.0.1.0", "192.167.255.255", "192.169.0.0", "198.17.255.255",
-            "198.20.0.0", "223.255.255.255",
+            "1.1.1.1",
+            "8.8.8.8",
+            "9.255.255.255",
+            "11.0.0.0",
+            "100.63.255.255",
+            "100.128.0.0",
+            "126.255.255.255",
+            "128.0.0.0",
+            "169.253.255.255",
+            "169.255.0.0",
+            "172.15.255.255",
+            "172.32.0.0",
+            "192.0.1.0",
+            "192.167.255.255",
+            "192.169.0.0",
+            "198.17.255.255",
+            "198.20.0.0",
+            "223.255.255.255",
         ] {
             assert_eq!(range(addr), None, "{addr} is public");
         }
@@ -557,18 +556,26 @@ mod tests {
         let check = |u: &str| policy.check_url(&Url::parse(u).expect("url"));
         let refused = |u: &str| matches!(check(u), Err(MediaError::AddressNotAllowed(_)));
         for u in [
-            "http://127.0.0.1/", "http://2130706433/", "http://0177.0.0.1/", "http://0x7f000001/",
-            "http://0x7f.1/", "http://127.1/", "http://0/", "http://[::1]/", "http://[::ffff:127.0.0.1]/",
-            "https://169.254.169.254/latest/meta-data/", "http://0251.0376.0251.0376/",
-            "http://10.0.0.1/", "http://192.168.1.1/", "http://[fd00::1]/", "http://[fe80::1]/",
+            "http://127.0.0.1/",
+            "http://2130706433/",
+            "http://0177.0.0.1/",
+            "http://0x7f000001/",
+            "http://0x7f.1/",
+            "http://127.1/",
+            "http://0/",
+            "http://[::1]/",
+            "http://[::ffff:127.0.0.1]/",
+            "https://169.254.169.254/latest/meta-data/",
+            "http://0251.0376.0251.0376/",
+            "http://10.0.0.1/",
+            "http://192.168.1.1/",
+            "http://[fd00::1]/",
+            "http://[fe80::1]/",
             "http://0.0.0.0/",
         ] {
             assert!(refused(u), "{u}: {:?}", check(u));
         }
-        assert_eq!(
-            check("http://2130706433/"),
-            Err(MediaError::AddressNotAllowed("127.0.0.1".into()))
-        );
+        assert_eq!(check("http://2130706433/"), Err(MediaError::AddressNotAllowed("127.0.0.1".into())));
         assert_eq!(check("file:///etc/passwd"), Err(MediaError::UnsupportedScheme("file".into())));
         assert_eq!(check("gopher://x/"), Err(MediaError::UnsupportedScheme("gopher".into())));
         assert_eq!(check("https://example.com/a.png"), Ok(()));
@@ -577,13 +584,7 @@ mod tests {
         let listed = NetPolicy::new().allow_host("*.cdn.example").deny_host("bad.cdn.example");
         let check = |u: &str| listed.check_url(&Url::parse(u).expect("url"));
         assert_eq!(check("https://a.cdn.example/x.png"), Ok(()));
-        assert_eq!(
-            check("https://bad.cdn.example/x.png"),
-            Err(MediaError::HostNotAllowed("bad.cdn.example".into()))
-        );
-        assert_eq!(
-            check("https://other.example/x.png"),
-            Err(MediaError::HostNotAllowed("other.example".into()))
-        );
+        assert_eq!(check("https://bad.cdn.example/x.png"), Err(MediaError::HostNotAllowed("bad.cdn.example".into())));
+        assert_eq!(check("https://other.example/x.png"), Err(MediaError::HostNotAllowed("other.example".into())));
     }
 }

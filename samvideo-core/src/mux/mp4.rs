@@ -20,7 +20,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use shiguredo_mp4::boxes::{
-    AudioSampleEntryFields, Av01Box, Av1cBox, DopsBox, EdtsBox, ElstBox, ElstEntry, HdlrBox, MoovBox, OpusBox, SampleEntry, UnknownBox, VisualSampleEntryFields,
+    AudioSampleEntryFields, Av01Box, Av1cBox, DopsBox, EdtsBox, ElstBox, ElstEntry, HdlrBox, MoovBox, OpusBox,
+    SampleEntry, UnknownBox, VisualSampleEntryFields,
 };
 use shiguredo_mp4::mux::{estimate_maximum_moov_box_size, Mp4FileMuxer, Mp4FileMuxerOptions, Sample};
 use shiguredo_mp4::{BoxSize, BoxType, Encode, FixedPointNumber, TrackKind, Uint};
@@ -78,16 +79,20 @@ pub struct Mp4Writer {
 
 impl Mp4Writer {
     /// Create `path` for `frames` video frames of `width`x`height` at `fps`.
-    pub fn create(path: &Path, width: u32, height: u32, fps: u32, frames: u64, audio: Option<OpusTrack>) -> Result<Self, MuxError> {
+    pub fn create(
+        path: &Path,
+        width: u32,
+        height: u32,
+        fps: u32,
+        frames: u64,
+        audio: Option<OpusTrack>,
+    ) -> Result<Self, MuxError> {
         let mut counts = vec![frames as usize + 16];
         if let Some(a) = audio {
             counts.push(a.packets + 16);
         }
         let reserved = estimate_maximum_moov_box_size(&counts) + 4096;
-        let options = Mp4FileMuxerOptions {
-            reserved_moov_box_size: reserved,
-            creation_timestamp: Duration::ZERO,
-        };
+        let options = Mp4FileMuxerOptions { reserved_moov_box_size: reserved, creation_timestamp: Duration::ZERO };
         let muxer = Mp4FileMuxer::with_options(options).map_err(mux_err)?;
         let mut file = BufWriter::with_capacity(1 << 20, File::create(path)?);
         let initial = muxer.initial_boxes_bytes();
@@ -114,7 +119,15 @@ impl Mp4Writer {
         })
     }
 
-    fn append(&mut self, kind: TrackKind, entry: Option<SampleEntry>, keyframe: bool, timescale: NonZeroU32, duration: u32, data: &[u8]) -> Result<(), MuxError> {
+    fn append(
+        &mut self,
+        kind: TrackKind,
+        entry: Option<SampleEntry>,
+        keyframe: bool,
+        timescale: NonZeroU32,
+        duration: u32,
+        data: &[u8],
+    ) -> Result<(), MuxError> {
         self.file.write_all(data)?;
         let sample = Sample {
             track_kind: kind,
@@ -169,11 +182,8 @@ impl Mp4Writer {
         let moov_bytes = moov.encode_to_vec().map_err(mux_err)?;
         // The mdat header is the muxer's; the moov goes where we reserved space, or at the
         // end of the file when it does not fit (then the reserved `free` box stays as is).
-        let mdat_header: Vec<(u64, Vec<u8>)> = finalized
-            .offset_and_bytes_pairs()
-            .skip(1)
-            .map(|(o, b)| (o, b.to_vec()))
-            .collect();
+        let mdat_header: Vec<(u64, Vec<u8>)> =
+            finalized.offset_and_bytes_pairs().skip(1).map(|(o, b)| (o, b.to_vec())).collect();
         self.file.flush()?;
         let mut file = self.file.into_inner().map_err(|e| MuxError::Io(e.into_error()))?;
         for (offset, bytes) in &mdat_header {
@@ -319,13 +329,7 @@ fn opus_entry(pre_skip: u16) -> SampleEntry {
             samplesize: AudioSampleEntryFields::DEFAULT_SAMPLESIZE,
             samplerate: FixedPointNumber::new(48_000u16, 0),
         },
-        dops_box: DopsBox {
-            output_channel_count: 2,
-            pre_skip,
-            input_sample_rate: 48_000,
-            output_gain: 0,
-        },
+        dops_box: DopsBox { output_channel_count: 2, pre_skip, input_sample_rate: 48_000, output_gain: 0 },
         unknown_boxes: Vec::new(),
     })
 }
-

@@ -10,8 +10,7 @@ use super::*;
 use crate::media::limits::Limits;
 use crate::media::MediaError;
 use crate::request::{
-    AdvancedVideo, AspectRatio, BackgroundKind, CreateRequest, MediaItem, MediaKind, Quality,
-    Settings, TextBackground,
+    AdvancedVideo, AspectRatio, BackgroundKind, CreateRequest, MediaItem, MediaKind, Quality, Settings, TextBackground,
 };
 
 /// Seconds an image shows when neither the item nor `settings.image_duration` say.
@@ -111,11 +110,7 @@ struct MusicSpec {
 impl TimelineSpec {
     fn from_request(request: &CreateRequest) -> Result<Self, LowerError> {
         let label_items = |field: &str, items: &[MediaItem]| {
-            items
-                .iter()
-                .enumerate()
-                .map(|(i, m)| (format!("{field}[{i}]"), m.clone()))
-                .collect::<Vec<_>>()
+            items.iter().enumerate().map(|(i, m)| (format!("{field}[{i}]"), m.clone())).collect::<Vec<_>>()
         };
         let core = |settings: &Settings, items: &[MediaItem]| TimelineSpec {
             aspect: settings.aspect_ratio.unwrap_or_default(),
@@ -201,14 +196,12 @@ fn advanced_spec(r: &AdvancedVideo) -> Result<TimelineSpec, LowerError> {
                 let c = parse_color(&bg.value, "media_inputs.background.value")?;
                 Background::Color([c[0], c[1], c[2]])
             }
-            BackgroundKind::Image => Background::Image(MediaRef {
-                label: "media_inputs.background".into(),
-                url: bg.value.clone(),
-            }),
-            BackgroundKind::Video => Background::Video(MediaRef {
-                label: "media_inputs.background".into(),
-                url: bg.value.clone(),
-            }),
+            BackgroundKind::Image => {
+                Background::Image(MediaRef { label: "media_inputs.background".into(), url: bg.value.clone() })
+            }
+            BackgroundKind::Video => {
+                Background::Video(MediaRef { label: "media_inputs.background".into(), url: bg.value.clone() })
+            }
         },
     };
     let mut timed_text = Vec::new();
@@ -268,10 +261,7 @@ fn advanced_spec(r: &AdvancedVideo) -> Result<TimelineSpec, LowerError> {
 
 /// `#RRGGBB` or `#RRGGBBAA` -> RGBA.
 pub fn parse_color(s: &str, field: &str) -> Result<[u8; 4], LowerError> {
-    let bad = || LowerError::BadColor {
-        field: field.to_string(),
-        value: s.to_string(),
-    };
+    let bad = || LowerError::BadColor { field: field.to_string(), value: s.to_string() };
     let hex = s.strip_prefix('#').ok_or_else(bad)?;
     if !(hex.len() == 6 || hex.len() == 8) || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(bad());
@@ -331,17 +321,11 @@ fn build(
     options: &LowerOptions,
 ) -> Result<RenderPlan, LowerError> {
     let s = &spec.settings;
-    let (short, quality) = if options.preview {
-        (480, Quality::Low)
-    } else {
-        (spec.short_side, spec.quality)
-    };
+    let (short, quality) = if options.preview { (480, Quality::Low) } else { (spec.short_side, spec.quality) };
     let (width, height) = frame_size(spec.aspect, short);
     let fps = spec.fps;
-    let unknown = |label: &str, url: &str| LowerError::UnknownDuration {
-        item: label.to_string(),
-        url: url.to_string(),
-    };
+    let unknown =
+        |label: &str, url: &str| LowerError::UnknownDuration { item: label.to_string(), url: url.to_string() };
 
     // 1. Seconds per item. item.duration > settings.image_duration > shared voice > 3 s.
     let loop_video = s.loop_video.unwrap_or(false) || spec.loop_to.is_some();
@@ -353,18 +337,14 @@ fn build(
             MediaKind::Image => pending.push(Pending {
                 label: label.clone(),
                 item: item.clone(),
-                seconds: explicit
-                    .or(s.image_duration.filter(|d| *d > 0.0))
-                    .unwrap_or(f64::NAN),
+                seconds: explicit.or(s.image_duration.filter(|d| *d > 0.0)).unwrap_or(f64::NAN),
                 source: ClipSource::Image,
             }),
             MediaKind::Video => {
                 let trim_start = extra_f64(item, "trim_start").unwrap_or(0.0).max(0.0);
                 let source_len = duration_of(&item.url, DurationOf::Video).ok_or_else(|| unknown(label, &item.url))?;
-                let trim_end = extra_f64(item, "trim_end")
-                    .filter(|e| *e > trim_start)
-                    .unwrap_or(source_len)
-                    .min(source_len);
+                let trim_end =
+                    extra_f64(item, "trim_end").filter(|e| *e > trim_start).unwrap_or(source_len).min(source_len);
                 let segment = (trim_end - trim_start).max(1.0 / fps as f64);
                 let seconds = explicit.or(video_loop).unwrap_or(segment);
                 pending.push(Pending {
@@ -393,7 +373,10 @@ fn build(
         let voice_len = spec.voice.as_ref().and_then(|(_, url, _)| duration_of(url, DurationOf::Audio));
         match voice_len {
             Some(v) if open.len() == pending.iter().filter(|p| p.source == ClipSource::Image).count() => {
-                let lens: Vec<u64> = pending.iter().map(|p| if p.seconds.is_nan() { 0 } else { secs_to_frames(p.seconds, fps).max(1) }).collect();
+                let lens: Vec<u64> = pending
+                    .iter()
+                    .map(|p| if p.seconds.is_nan() { 0 } else { secs_to_frames(p.seconds, fps).max(1) })
+                    .collect();
                 let target = ((v + VOICE_TAIL_SECONDS) * fps as f64).ceil().max(1.0) as u64;
                 let frames = share_frames(&lens, &open, target, secs_to_frames(transition_secs, fps));
                 for (i, f) in open.iter().zip(frames) {
@@ -452,9 +435,9 @@ fn build(
             });
         }
         let fit = match p.item.extra.get("fit").and_then(Value::as_str) {
-            Some("contain") => Fit::Contain {
-                blur: p.item.extra.get("background").and_then(Value::as_str) != Some("color"),
-            },
+            Some("contain") => {
+                Fit::Contain { blur: p.item.extra.get("background").and_then(Value::as_str) != Some("color") }
+            }
             _ => Fit::Cover,
         };
         let zoom = (zoom_on && p.source == ClipSource::Image && intensity > 0.0).then(|| {
@@ -621,7 +604,11 @@ fn build(
                     role: AudioRole::ClipSound,
                     start: c.start as f64 / fps as f64,
                     source_offset: *trim_start,
-                    length: Some(((c.end - c.start) as f64 / fps as f64).min(if *looped { f64::MAX } else { segment.unwrap_or(f64::MAX) })),
+                    length: Some(((c.end - c.start) as f64 / fps as f64).min(if *looped {
+                        f64::MAX
+                    } else {
+                        segment.unwrap_or(f64::MAX)
+                    })),
                     source_end: segment.map(|seg| trim_start + seg),
                     gain,
                     looped: *looped,

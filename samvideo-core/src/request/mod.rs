@@ -36,12 +36,8 @@ pub enum Endpoint {
 
 impl Endpoint {
     /// All endpoints, in documentation order.
-    pub const ALL: [Endpoint; 4] = [
-        Endpoint::MixVideo,
-        Endpoint::SimpleVideo,
-        Endpoint::LoopVideo,
-        Endpoint::AdvancedVideo,
-    ];
+    pub const ALL: [Endpoint; 4] =
+        [Endpoint::MixVideo, Endpoint::SimpleVideo, Endpoint::LoopVideo, Endpoint::AdvancedVideo];
 
     /// The name used on the command line and in URLs (`mix-video`, ...).
     pub fn as_str(self) -> &'static str {
@@ -57,12 +53,9 @@ impl Endpoint {
 impl std::str::FromStr for Endpoint {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Endpoint::ALL
-            .into_iter()
-            .find(|e| e.as_str() == s)
-            .ok_or_else(|| {
-                format!("unknown endpoint {s:?} (expected mix-video, simple-video, loop-video or advanced-video)")
-            })
+        Endpoint::ALL.into_iter().find(|e| e.as_str() == s).ok_or_else(|| {
+            format!("unknown endpoint {s:?} (expected mix-video, simple-video, loop-video or advanced-video)")
+        })
     }
 }
 

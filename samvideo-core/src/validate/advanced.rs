@@ -30,9 +30,7 @@ pub(crate) fn main_clips(v: Option<&mut Value>, path: &Path) -> Result<(), Inval
 /// non-empty string (URL) for image and video.
 pub(crate) fn background(v: Option<&mut Value>, path: &Path) -> Result<(), Invalid> {
     let Some(v) = v else { return Ok(()) };
-    let obj = v
-        .as_object_mut()
-        .ok_or_else(|| path.err("background", Problem::Object))?;
+    let obj = v.as_object_mut().ok_or_else(|| path.err("background", Problem::Object))?;
     let p = path.object("background");
     match obj.get_mut("type") {
         None if p.partial => {}
@@ -42,10 +40,7 @@ pub(crate) fn background(v: Option<&mut Value>, path: &Path) -> Result<(), Inval
     let rule = if obj.get("type").and_then(Value::as_str) == Some("color") {
         Rule::Color
     } else {
-        Rule::Str {
-            non_empty: true,
-            max_chars: None,
-        }
+        Rule::Str { non_empty: true, max_chars: None }
     };
     match obj.get_mut("value") {
         None if p.partial => Ok(()),

@@ -33,16 +33,8 @@ pub(crate) fn media_list(v: Option<&mut Value>, path: &Path) -> Result<(), Inval
 
 /// One media item: `type` video/image and `url` required; `duration` checked by type; other
 /// keys kept untouched for the renderer.
-pub(crate) fn media_item(
-    item: &mut Value,
-    path: &Path,
-    list: &str,
-    i: usize,
-    style: Style,
-) -> Result<(), Invalid> {
-    let obj = item
-        .as_object_mut()
-        .ok_or_else(|| Invalid::field(path.item_name(list, i), Problem::Object))?;
+pub(crate) fn media_item(item: &mut Value, path: &Path, list: &str, i: usize, style: Style) -> Result<(), Invalid> {
+    let obj = item.as_object_mut().ok_or_else(|| Invalid::field(path.item_name(list, i), Problem::Object))?;
     let p = path.item(list, i);
     match style {
         Style::Core => {
@@ -51,8 +43,7 @@ pub(crate) fn media_item(
             if is_blank(obj.get("type")) || is_blank(obj.get("url")) {
                 return Err(Invalid::MediaTypeAndUrl);
             }
-            if !matches!(obj.get("type").and_then(Value::as_str), Some(t) if MEDIA_TYPES.contains(&t))
-            {
+            if !matches!(obj.get("type").and_then(Value::as_str), Some(t) if MEDIA_TYPES.contains(&t)) {
                 return Err(Invalid::MediaType);
             }
             if !obj.get("url").is_some_and(Value::is_string) {
@@ -60,16 +51,9 @@ pub(crate) fn media_item(
             }
         }
         Style::Named => {
-            for (name, rule) in [
-                ("type", Rule::OneOf(MEDIA_TYPES)),
-                (
-                    "url",
-                    Rule::Str {
-                        non_empty: true,
-                        max_chars: None,
-                    },
-                ),
-            ] {
+            for (name, rule) in
+                [("type", Rule::OneOf(MEDIA_TYPES)), ("url", Rule::Str { non_empty: true, max_chars: None })]
+            {
                 match obj.get_mut(name) {
                     None => return Err(p.err(name, Problem::Required)),
                     Some(v) => check_rule(&rule, v, name, &p)?,
@@ -80,10 +64,7 @@ pub(crate) fn media_item(
     let is_image = obj.get("type").and_then(Value::as_str) == Some("image");
     if let Some(d) = obj.get_mut("duration") {
         let rule = if style == Style::Named && is_image {
-            Rule::Range {
-                min: IMAGE_CLIP_DURATION.0,
-                max: IMAGE_CLIP_DURATION.1,
-            }
+            Rule::Range { min: IMAGE_CLIP_DURATION.0, max: IMAGE_CLIP_DURATION.1 }
         } else {
             Rule::Positive
         };
@@ -107,19 +88,13 @@ fn is_blank(v: Option<&Value>) -> bool {
 /// mix-video `transcripts`: `{words, start, end}` entries, `end > start >= 0`.
 pub(crate) fn transcripts(v: Option<&mut Value>, path: &Path) -> Result<(), Invalid> {
     let Some(v) = v else { return Ok(()) };
-    let items = v
-        .as_array_mut()
-        .ok_or_else(|| path.err("transcripts", Problem::Array))?;
+    let items = v.as_array_mut().ok_or_else(|| path.err("transcripts", Problem::Array))?;
     for (i, item) in items.iter_mut().enumerate() {
         let name = path.item_name("transcripts", i);
-        let obj = item
-            .as_object_mut()
-            .ok_or_else(|| Invalid::field(name.clone(), Problem::Object))?;
+        let obj = item.as_object_mut().ok_or_else(|| Invalid::field(name.clone(), Problem::Object))?;
         let p = path.item("transcripts", i);
         match obj.get("words") {
-            None if obj.contains_key("text") => {
-                return Err(Invalid::field(name, Problem::TextNotWords))
-            }
+            None if obj.contains_key("text") => return Err(Invalid::field(name, Problem::TextNotWords)),
             None => return Err(p.err("words", Problem::Required)),
             Some(Value::String(_)) => {}
             Some(_) => return Err(p.err("words", Problem::String)),

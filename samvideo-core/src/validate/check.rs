@@ -27,10 +27,7 @@ impl Path {
 
     /// The top of a partial body (template settings), printed under `prefix`.
     pub fn partial(prefix: &str) -> Self {
-        Path {
-            prefix: format!("{prefix}."),
-            partial: true,
-        }
+        Path { prefix: format!("{prefix}."), partial: true }
     }
 
     /// The printed path of key `name` here: `fps`, `output_settings.framerate`.
@@ -45,18 +42,12 @@ impl Path {
 
     /// Inside object `name`.
     pub fn object(&self, name: &str) -> Path {
-        Path {
-            prefix: format!("{}{name}.", self.prefix),
-            partial: self.partial,
-        }
+        Path { prefix: format!("{}{name}.", self.prefix), partial: self.partial }
     }
 
     /// Inside entry `i` of array `name`: fields print as `media_list[2]: duration`.
     pub fn item(&self, name: &str, i: usize) -> Path {
-        Path {
-            prefix: format!("{}{name}[{i}]: ", self.prefix),
-            partial: self.partial,
-        }
+        Path { prefix: format!("{}{name}[{i}]: ", self.prefix), partial: self.partial }
     }
 
     /// A field error at key `name` here.
@@ -66,18 +57,12 @@ impl Path {
 }
 
 /// Check every field of `table` in `obj`, in table order. Unknown keys are left alone.
-pub(crate) fn check_table(
-    obj: &mut Map<String, Value>,
-    table: &[Field],
-    path: &Path,
-) -> Result<(), Invalid> {
+pub(crate) fn check_table(obj: &mut Map<String, Value>, table: &[Field], path: &Path) -> Result<(), Invalid> {
     for field in table {
         let value = obj.get_mut(field.name);
         match (&field.rule, value) {
             (Rule::Custom { check, .. }, v) => check(v, path)?,
-            (_, None) if field.required && !path.partial => {
-                return Err(path.err(field.name, Problem::Required))
-            }
+            (_, None) if field.required && !path.partial => return Err(path.err(field.name, Problem::Required)),
             (_, None) => {}
             (rule, Some(v)) => check_rule(rule, v, field.name, path)?,
         }
@@ -86,12 +71,7 @@ pub(crate) fn check_table(
 }
 
 /// Check one present value against `rule`.
-pub(crate) fn check_rule(
-    rule: &Rule,
-    v: &mut Value,
-    name: &str,
-    path: &Path,
-) -> Result<(), Invalid> {
+pub(crate) fn check_rule(rule: &Rule, v: &mut Value, name: &str, path: &Path) -> Result<(), Invalid> {
     let err = |p| Err(path.err(name, p));
     match rule {
         Rule::OneOf(allowed) => match v.as_str() {
@@ -101,10 +81,7 @@ pub(crate) fn check_rule(
         Rule::Range { min, max } => {
             let x = number(v).ok_or_else(|| path.err(name, Problem::Number))?;
             if x < *min || x > *max {
-                return err(Problem::Between {
-                    min: *min,
-                    max: *max,
-                });
+                return err(Problem::Between { min: *min, max: *max });
             }
             Ok(())
         }
@@ -114,10 +91,7 @@ pub(crate) fn check_rule(
                 return err(Problem::Integer);
             }
             if x < *min as f64 || x > *max as f64 {
-                return err(Problem::Between {
-                    min: *min as f64,
-                    max: *max as f64,
-                });
+                return err(Problem::Between { min: *min as f64, max: *max as f64 });
             }
             // In range and whole: exact as i64. Store `30.0` as `30` for the typed struct.
             *v = Value::from(x as i64);
@@ -137,10 +111,7 @@ pub(crate) fn check_rule(
             Value::Bool(_) => Ok(()),
             _ => err(Problem::Boolean),
         },
-        Rule::Str {
-            non_empty,
-            max_chars,
-        } => {
+        Rule::Str { non_empty, max_chars } => {
             let s = v.as_str().ok_or_else(|| path.err(name, Problem::String))?;
             if *non_empty && s.is_empty() {
                 return err(Problem::NonEmptyString);
@@ -163,25 +134,18 @@ pub(crate) fn check_rule(
             _ => err(Problem::HttpUrl),
         },
         Rule::Object(table) | Rule::Shared(_, table) => {
-            let obj = v
-                .as_object_mut()
-                .ok_or_else(|| path.err(name, Problem::Object))?;
+            let obj = v.as_object_mut().ok_or_else(|| path.err(name, Problem::Object))?;
             check_table(obj, table, &path.object(name))
         }
         Rule::Flat(_, table) => {
-            let obj = v
-                .as_object_mut()
-                .ok_or_else(|| path.err(name, Problem::Object))?;
+            let obj = v.as_object_mut().ok_or_else(|| path.err(name, Problem::Object))?;
             check_table(obj, table, path)
         }
         Rule::Items(table) => {
-            let items = v
-                .as_array_mut()
-                .ok_or_else(|| path.err(name, Problem::Array))?;
+            let items = v.as_array_mut().ok_or_else(|| path.err(name, Problem::Array))?;
             for (i, item) in items.iter_mut().enumerate() {
-                let obj = item
-                    .as_object_mut()
-                    .ok_or_else(|| Invalid::field(path.item_name(name, i), Problem::Object))?;
+                let obj =
+                    item.as_object_mut().ok_or_else(|| Invalid::field(path.item_name(name, i), Problem::Object))?;
                 check_table(obj, table, &path.item(name, i))?;
             }
             Ok(())
@@ -205,8 +169,7 @@ pub(crate) fn is_hex_color(s: &str, alpha: bool) -> bool {
 
 /// `http://host...` or `https://host...` (scheme case-insensitive, no whitespace).
 pub(crate) fn is_http_url(s: &str) -> bool {
-    let Some(rest) = strip_prefix_ci(s, "https://").or_else(|| strip_prefix_ci(s, "http://"))
-    else {
+    let Some(rest) = strip_prefix_ci(s, "https://").or_else(|| strip_prefix_ci(s, "http://")) else {
         return false;
     };
     let host = rest.split(['/', '?', '#']).next().unwrap_or_default();

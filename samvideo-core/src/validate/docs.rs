@@ -10,10 +10,7 @@ use super::rules::{Field, Rule, TABLES};
 pub fn matrix_markdown() -> String {
     let mut out = String::new();
     for (title, table) in TABLES {
-        let _ = writeln!(
-            out,
-            "#### {title}\n\n| Field | Required | Accepted |\n|---|---|---|"
-        );
+        let _ = writeln!(out, "#### {title}\n\n| Field | Required | Accepted |\n|---|---|---|");
         rows(&mut out, table, "");
         out.push('\n');
     }
@@ -44,15 +41,8 @@ fn describe(rule: &Rule) -> String {
         Rule::Positive => "number > 0".into(),
         Rule::AtLeast(min) => format!("number >= {min}"),
         Rule::Bool => "boolean (`true`/`false` only)".into(),
-        Rule::Str {
-            non_empty,
-            max_chars,
-        } => {
-            let mut s = if *non_empty {
-                "non-empty string".to_string()
-            } else {
-                "string".to_string()
-            };
+        Rule::Str { non_empty, max_chars } => {
+            let mut s = if *non_empty { "non-empty string".to_string() } else { "string".to_string() };
             if let Some(n) = max_chars {
                 let _ = write!(s, ", at most {n} characters");
             }

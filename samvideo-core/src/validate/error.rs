@@ -50,10 +50,7 @@ pub enum Invalid {
 impl Invalid {
     /// A field error at `path`.
     pub fn field(path: impl Into<String>, problem: Problem) -> Self {
-        Invalid::Field {
-            path: path.into(),
-            problem,
-        }
+        Invalid::Field { path: path.into(), problem }
     }
 
     /// The API answer for `endpoint`: advanced-video wraps every message as

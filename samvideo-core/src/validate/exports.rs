@@ -5,38 +5,27 @@ use serde_json::Value;
 
 use super::check::{check_rule, check_table, Path};
 use super::error::{Invalid, Problem};
-use super::rules::{
-    Rule, DESTINATION_TYPES, EMAIL_DESTINATION, FTP_DESTINATION, MAX_DESTINATIONS, SFTP_DESTINATION,
-};
+use super::rules::{Rule, DESTINATION_TYPES, EMAIL_DESTINATION, FTP_DESTINATION, MAX_DESTINATIONS, SFTP_DESTINATION};
 
 /// `exports.destinations`.
 pub(crate) fn destinations(v: Option<&mut Value>, path: &Path) -> Result<(), Invalid> {
     let Some(v) = v else { return Ok(()) };
-    let items = v
-        .as_array_mut()
-        .ok_or_else(|| path.err("destinations", Problem::Array))?;
+    let items = v.as_array_mut().ok_or_else(|| path.err("destinations", Problem::Array))?;
     if items.len() > MAX_DESTINATIONS {
         return Err(path.err("destinations", Problem::AtMost(MAX_DESTINATIONS)));
     }
     for (i, item) in items.iter_mut().enumerate() {
-        let obj = item
-            .as_object_mut()
-            .ok_or_else(|| Invalid::field(path.item_name("destinations", i), Problem::Object))?;
+        let obj =
+            item.as_object_mut().ok_or_else(|| Invalid::field(path.item_name("destinations", i), Problem::Object))?;
         let p = path.item("destinations", i);
-        let kind = obj
-            .get_mut("type")
-            .ok_or_else(|| p.err("type", Problem::Required))?;
+        let kind = obj.get_mut("type").ok_or_else(|| p.err("type", Problem::Required))?;
         check_rule(&Rule::OneOf(DESTINATION_TYPES), kind, "type", &p)?;
         match obj.get("type").and_then(Value::as_str) {
             Some("email") => check_table(obj, EMAIL_DESTINATION, &p)?,
             Some("ftp") => check_table(obj, FTP_DESTINATION, &p)?,
             _ => {
                 check_table(obj, SFTP_DESTINATION, &p)?;
-                let has = |k: &str| {
-                    obj.get(k)
-                        .and_then(Value::as_str)
-                        .is_some_and(|s| !s.is_empty())
-                };
+                let has = |k: &str| obj.get(k).and_then(Value::as_str).is_some_and(|s| !s.is_empty());
                 if !has("password") && !has("private_key") && !p.partial {
                     return Err(p.err("password or private_key", Problem::Required));
                 }
@@ -52,9 +41,7 @@ pub(crate) fn email_to(v: Option<&mut Value>, path: &Path) -> Result<(), Invalid
         None if path.partial => true,
         None => return Err(path.err("to", Problem::Required)),
         Some(Value::String(s)) => is_email(s),
-        Some(Value::Array(a)) => {
-            !a.is_empty() && a.iter().all(|x| x.as_str().is_some_and(is_email))
-        }
+        Some(Value::Array(a)) => !a.is_empty() && a.iter().all(|x| x.as_str().is_some_and(is_email)),
         Some(_) => false,
     };
     if ok {
@@ -69,10 +56,7 @@ pub(crate) fn email_to(v: Option<&mut Value>, path: &Path) -> Result<(), Invalid
 fn is_email(s: &str) -> bool {
     match s.split_once('@') {
         Some((local, domain)) => {
-            !local.is_empty()
-                && !domain.is_empty()
-                && !domain.contains('@')
-                && !s.chars().any(char::is_whitespace)
+            !local.is_empty() && !domain.is_empty() && !domain.contains('@') && !s.chars().any(char::is_whitespace)
         }
         None => false,
     }

@@ -29,10 +29,7 @@ pub fn merge_template(template_settings: &Map<String, Value>, request: &Value) -
     match req.get("config") {
         Some(Value::Object(config)) => {
             let mut out = req.clone();
-            out.insert(
-                "config".into(),
-                Value::Object(merge_maps(template_settings, config)),
-            );
+            out.insert("config".into(), Value::Object(merge_maps(template_settings, config)));
             Value::Object(out)
         }
         _ => Value::Object(merge_maps(template_settings, req)),
@@ -106,8 +103,7 @@ mod tests {
     #[test]
     fn config_envelope_is_kept() {
         let t = map(json!({"render_options": {"mode": "preview"}}));
-        let r =
-            json!({"config": {"template_id": "t1"}, "exports": {"callback_url": "https://h/x"}});
+        let r = json!({"config": {"template_id": "t1"}, "exports": {"callback_url": "https://h/x"}});
         assert_eq!(
             merge_template(&t, &r),
             json!({"config": {"render_options": {"mode": "preview"}, "template_id": "t1"},
@@ -122,10 +118,7 @@ mod tests {
     #[test]
     fn template_value_replaced_by_scalar_or_array() {
         let t = map(json!({"a": {"b": 1}, "c": [1, 2]}));
-        assert_eq!(
-            merge_template(&t, &json!({"a": 5, "c": [3]})),
-            json!({"a": 5, "c": [3]})
-        );
+        assert_eq!(merge_template(&t, &json!({"a": 5, "c": [3]})), json!({"a": 5, "c": [3]}));
         assert_eq!(merge_template(&t, &json!("x")), json!("x"));
     }
 }

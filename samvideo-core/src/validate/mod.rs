@@ -37,8 +37,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::request::{
-    AiJobCreate, CreateRequest, Endpoint, Exports, MediaItem, Settings, TemplateCreate,
-    TemplateUpdate, Transcript,
+    AiJobCreate, CreateRequest, Endpoint, Exports, MediaItem, Settings, TemplateCreate, TemplateUpdate, Transcript,
 };
 use crate::ApiError;
 use check::{check_table, Path};
@@ -73,8 +72,7 @@ use rules::Field;
 /// assert_eq!(err.body["error_code"], "VALIDATION_ERROR");
 /// ```
 pub fn parse_create(endpoint: Endpoint, body: &[u8]) -> Result<CreateRequest, ApiError> {
-    let value: Value =
-        serde_json::from_slice(body).map_err(|_| Invalid::Json.into_api(endpoint))?;
+    let value: Value = serde_json::from_slice(body).map_err(|_| Invalid::Json.into_api(endpoint))?;
     parse_create_value(endpoint, value)
 }
 
@@ -126,14 +124,8 @@ pub fn validate_template_update(body: &Value) -> Result<TemplateUpdate, ApiError
 /// model-specific limits are checked against the live catalog, not here).
 pub fn validate_ai_job(body: &Value) -> Result<AiJobCreate, ApiError> {
     check_plain(body, rules::AI_JOB, |obj| {
-        let prompt = obj
-            .get("prompt")
-            .and_then(Value::as_str)
-            .is_some_and(|s| !s.trim().is_empty());
-        let images = obj
-            .get("image_urls")
-            .and_then(Value::as_array)
-            .is_some_and(|a| !a.is_empty());
+        let prompt = obj.get("prompt").and_then(Value::as_str).is_some_and(|s| !s.trim().is_empty());
+        let images = obj.get("image_urls").and_then(Value::as_array).is_some_and(|a| !a.is_empty());
         if prompt || images {
             Ok(())
         } else {
@@ -223,11 +215,7 @@ fn decode<T: DeserializeOwned>(v: Value, path: &str) -> Result<T, Invalid> {
 }
 
 /// Decode `obj[key]` as `T` if present.
-fn probe<T: DeserializeOwned>(
-    obj: &Map<String, Value>,
-    key: &str,
-    path: &str,
-) -> Result<(), Invalid> {
+fn probe<T: DeserializeOwned>(obj: &Map<String, Value>, key: &str, path: &str) -> Result<(), Invalid> {
     match obj.get(key) {
         Some(v) => decode::<T>(v.clone(), path).map(drop),
         None => Ok(()),
@@ -235,11 +223,7 @@ fn probe<T: DeserializeOwned>(
 }
 
 /// Decode every entry of the array `obj[key]` as `T`, naming `key[i]`.
-fn probe_items<T: DeserializeOwned>(
-    obj: &Map<String, Value>,
-    key: &str,
-    prefix: &str,
-) -> Result<(), Invalid> {
+fn probe_items<T: DeserializeOwned>(obj: &Map<String, Value>, key: &str, prefix: &str) -> Result<(), Invalid> {
     if let Some(Value::Array(items)) = obj.get(key) {
         for (i, v) in items.iter().enumerate() {
             decode::<T>(v.clone(), &format!("{prefix}{key}[{i}]"))?;
@@ -260,9 +244,7 @@ fn diagnose_core(obj: &Map<String, Value>) -> Result<(), Invalid> {
 }
 
 fn diagnose_advanced(obj: &Map<String, Value>) -> Result<(), Invalid> {
-    use crate::request::{
-        AudioSettings, Background, CaptionElement, OutputSettings, RenderOptions,
-    };
+    use crate::request::{AudioSettings, Background, CaptionElement, OutputSettings, RenderOptions};
     probe::<OutputSettings>(obj, "output_settings", "output_settings")?;
     if let Some(Value::Object(inputs)) = obj.get("media_inputs") {
         probe_items::<MediaItem>(inputs, "main_clips", "media_inputs.")?;

@@ -40,10 +40,7 @@ pub(crate) enum Rule {
     /// `true` or `false` only.
     Bool,
     /// A JSON string, optionally non-empty and at most `max_chars` Unicode characters.
-    Str {
-        non_empty: bool,
-        max_chars: Option<usize>,
-    },
+    Str { non_empty: bool, max_chars: Option<usize> },
     /// `#RRGGBB`.
     Color,
     /// `#RRGGBB` or `#RRGGBBAA`.
@@ -64,33 +61,19 @@ pub(crate) enum Rule {
 }
 
 const fn opt(name: &'static str, rule: Rule) -> Field {
-    Field {
-        name,
-        rule,
-        required: false,
-    }
+    Field { name, rule, required: false }
 }
 
 const fn req(name: &'static str, rule: Rule) -> Field {
-    Field {
-        name,
-        rule,
-        required: true,
-    }
+    Field { name, rule, required: true }
 }
 
 const fn range(min: f64, max: f64) -> Rule {
     Rule::Range { min, max }
 }
 
-const TEXT: Rule = Rule::Str {
-    non_empty: false,
-    max_chars: None,
-};
-const NON_EMPTY: Rule = Rule::Str {
-    non_empty: true,
-    max_chars: None,
-};
+const TEXT: Rule = Rule::Str { non_empty: false, max_chars: None };
+const NON_EMPTY: Rule = Rule::Str { non_empty: true, max_chars: None };
 
 /// `aspect_ratio` in settings and `output_settings`.
 pub(crate) const ASPECT_RATIOS: &[&str] = &["9:16", "16:9", "1:1"];
@@ -118,25 +101,10 @@ pub(crate) const TEMPLATE_NAME_MAX_CHARS: usize = 255;
 /// The simple-video settings matrix (reused by mix-video and loop-video).
 pub(crate) const SETTINGS: &[Field] = &[
     opt("aspect_ratio", Rule::OneOf(ASPECT_RATIOS)),
-    opt(
-        "transition_type",
-        Rule::OneOf(&["fade", "wipe", "zoom", "slide", "glitch"]),
-    ),
-    opt(
-        "transition_direction",
-        Rule::OneOf(&["left", "right", "up", "down"]),
-    ),
+    opt("transition_type", Rule::OneOf(&["fade", "wipe", "zoom", "slide", "glitch"])),
+    opt("transition_direction", Rule::OneOf(&["left", "right", "up", "down"])),
     opt("zoom_direction", Rule::OneOf(&["in", "out", "alternate"])),
-    opt(
-        "watermark_position",
-        Rule::OneOf(&[
-            "top_left",
-            "top_right",
-            "bottom_left",
-            "bottom_right",
-            "center",
-        ]),
-    ),
+    opt("watermark_position", Rule::OneOf(&["top_left", "top_right", "bottom_left", "bottom_right", "center"])),
     opt("output_quality", Rule::OneOf(QUALITIES)),
     opt("image_duration", range(0.0, 30.0)),
     opt("audio_volume", range(0.0, 1.0)),
@@ -164,10 +132,7 @@ pub(crate) const SETTINGS: &[Field] = &[
 pub(crate) const TEXT_OVERLAY: &[Field] = &[
     req("text", NON_EMPTY),
     opt("position", Rule::OneOf(POSITIONS)),
-    opt(
-        "background",
-        Rule::OneOf(&["none", "black", "semi-transparent"]),
-    ),
+    opt("background", Rule::OneOf(&["none", "black", "semi-transparent"])),
 ];
 
 const MEDIA_LIST: Field = req(
@@ -205,13 +170,7 @@ pub(crate) const SIMPLE_BODY: &[Field] = &[MEDIA_LIST, opt("settings", SETTINGS_
 /// loop-video `data` (after the top-level `type` check).
 pub(crate) const LOOP_DATA: &[Field] = &[
     MEDIA_LIST,
-    req(
-        "background_url",
-        Rule::Custom {
-            check: body::background_url,
-            doc: "non-empty string",
-        },
-    ),
+    req("background_url", Rule::Custom { check: body::background_url, doc: "non-empty string" }),
     opt(
         "duration",
         Rule::Custom {
@@ -237,10 +196,7 @@ pub(crate) const ADVANCED_BODY: &[Field] = &[
 /// `output_settings`.
 pub(crate) const OUTPUT_SETTINGS: &[Field] = &[
     opt("aspect_ratio", Rule::OneOf(ASPECT_RATIOS)),
-    opt(
-        "resolution",
-        Rule::OneOf(&["480p", "720p", "1080p", "1440p", "2160p"]),
-    ),
+    opt("resolution", Rule::OneOf(&["480p", "720p", "1080p", "1440p", "2160p"])),
     opt("framerate", Rule::IntRange { min: 15, max: 60 }),
 ];
 
@@ -265,13 +221,7 @@ pub(crate) const MEDIA_INPUTS: &[Field] = &[
 
 /// `caption_elements[]`.
 pub(crate) const CAPTION_ELEMENT: &[Field] = &[
-    req(
-        "text_content",
-        Rule::Str {
-            non_empty: false,
-            max_chars: Some(CAPTION_MAX_CHARS),
-        },
-    ),
+    req("text_content", Rule::Str { non_empty: false, max_chars: Some(CAPTION_MAX_CHARS) }),
     opt("start_time", Rule::AtLeast(0.0)),
     opt("duration", Rule::Positive),
     opt("styling", Rule::Object(CAPTION_STYLING)),
@@ -296,10 +246,8 @@ pub(crate) const AUDIO_SETTINGS: &[Field] = &[
 ];
 
 /// `render_options`.
-pub(crate) const RENDER_OPTIONS: &[Field] = &[
-    opt("mode", Rule::OneOf(&["preview", "full"])),
-    opt("quality", Rule::OneOf(QUALITIES)),
-];
+pub(crate) const RENDER_OPTIONS: &[Field] =
+    &[opt("mode", Rule::OneOf(&["preview", "full"])), opt("quality", Rule::OneOf(QUALITIES))];
 
 /// `exports` (root, or inside `data` / `config`).
 pub(crate) const EXPORTS_TABLE: &[Field] = &[
@@ -309,20 +257,14 @@ pub(crate) const EXPORTS_TABLE: &[Field] = &[
         "destinations",
         Rule::Custom {
             check: exports::destinations,
-            doc:
-                "array of at most 5 destinations; `type` is `email`, `ftp` or `sftp` (tables below)",
+            doc: "array of at most 5 destinations; `type` is `email`, `ftp` or `sftp` (tables below)",
         },
     ),
 ];
 
 /// `exports.destinations[]` of type `email`.
-pub(crate) const EMAIL_DESTINATION: &[Field] = &[req(
-    "to",
-    Rule::Custom {
-        check: exports::email_to,
-        doc: "an email address or a non-empty array of them",
-    },
-)];
+pub(crate) const EMAIL_DESTINATION: &[Field] =
+    &[req("to", Rule::Custom { check: exports::email_to, doc: "an email address or a non-empty array of them" })];
 
 /// `exports.destinations[]` of type `ftp`.
 pub(crate) const FTP_DESTINATION: &[Field] = &[
@@ -377,13 +319,7 @@ pub(crate) const TEMPLATE_UPDATE: &[Field] = &[
 pub(crate) const AI_JOB: &[Field] = &[
     req("model_id", NON_EMPTY),
     opt("prompt", TEXT),
-    opt(
-        "image_urls",
-        Rule::Custom {
-            check: other::image_urls,
-            doc: "array of non-empty strings",
-        },
-    ),
+    opt("image_urls", Rule::Custom { check: other::image_urls, doc: "array of non-empty strings" }),
     opt("options", Rule::Object(AI_OPTIONS)),
 ];
 
@@ -392,24 +328,15 @@ pub(crate) const AI_OPTIONS: &[Field] = &[opt("duration_seconds", Rule::Positive
 
 /// Every table, with the name of the body it checks, in documentation order.
 pub(crate) const TABLES: &[(&str, &[Field])] = &[
-    (
-        "settings matrix (simple-video; reused by mix-video and loop-video)",
-        SETTINGS,
-    ),
+    ("settings matrix (simple-video; reused by mix-video and loop-video)", SETTINGS),
     ("mix-video body (root or `data`)", MIX_BODY),
     ("simple-video body (root or `data`)", SIMPLE_BODY),
-    (
-        "loop-video `data` (top-level `type` must be `LoopVideo`)",
-        LOOP_DATA,
-    ),
+    ("loop-video `data` (top-level `type` must be `LoopVideo`)", LOOP_DATA),
     ("advanced-video body (root or `config`)", ADVANCED_BODY),
     ("exports (root, or inside `data`/`config`)", EXPORTS_TABLE),
     ("email destination", EMAIL_DESTINATION),
     ("ftp destination", FTP_DESTINATION),
-    (
-        "sftp destination (`password` or `private_key` required)",
-        SFTP_DESTINATION,
-    ),
+    ("sftp destination (`password` or `private_key` required)", SFTP_DESTINATION),
     ("template create", TEMPLATE_CREATE),
     ("template update", TEMPLATE_UPDATE),
     ("AI job create (`prompt` or `image_urls` required)", AI_JOB),

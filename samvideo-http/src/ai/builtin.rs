@@ -85,7 +85,9 @@ impl Provider for MotionProvider {
         match render_to_file(&request, ctx.source.clone(), &out, &ctx.render) {
             Ok(_) => Ok(JobOutput::Files(vec![out])),
             Err(RenderError::Media(e)) => Err(ProviderError::failed("MEDIA_ERROR", e.to_string())),
-            Err(RenderError::Cancelled) => Err(ProviderError::failed("CANCELLED", "the server stopped during the render")),
+            Err(RenderError::Cancelled) => {
+                Err(ProviderError::failed("CANCELLED", "the server stopped during the render"))
+            }
             Err(e) => Err(ProviderError::failed("RENDER_FAILED", e.to_string())),
         }
     }

@@ -145,10 +145,8 @@ impl Catalog {
 
     /// Read an operator's catalog file.
     pub fn from_file(path: &Path) -> Result<Catalog, CatalogError> {
-        let text = std::fs::read_to_string(path).map_err(|e| CatalogError::Read {
-            path: path.display().to_string(),
-            reason: e.to_string(),
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| CatalogError::Read { path: path.display().to_string(), reason: e.to_string() })?;
         Self::parse(&text, &path.display().to_string())
     }
 
@@ -203,9 +201,7 @@ impl Model {
 
     /// The declared options, parsed (checked at load, so none fail here).
     fn specs(&self) -> impl Iterator<Item = (&String, OptionSpec)> {
-        self.options
-            .iter()
-            .filter_map(|(k, v)| serde_json::from_value::<OptionSpec>(v.clone()).ok().map(|s| (k, s)))
+        self.options.iter().filter_map(|(k, v)| serde_json::from_value::<OptionSpec>(v.clone()).ok().map(|s| (k, s)))
     }
 
     /// Check a job against the model; returns the options with defaults filled in.
@@ -270,10 +266,8 @@ fn check_option(_name: &str, spec: &OptionSpec, v: &Value) -> Result<(), String>
             if values.iter().any(|x| same(x, v)) {
                 Ok(())
             } else {
-                let list: Vec<String> = values
-                    .iter()
-                    .map(|x| x.as_str().map(str::to_string).unwrap_or_else(|| x.to_string()))
-                    .collect();
+                let list: Vec<String> =
+                    values.iter().map(|x| x.as_str().map(str::to_string).unwrap_or_else(|| x.to_string())).collect();
                 Err(format!("must be one of {}", list.join(", ")))
             }
         }
@@ -334,7 +328,11 @@ mod tests {
         let err = i2v.check_request(Some("x"), &[], &Map::new()).expect_err("needs an image");
         assert!(err.contains("requires image_urls"), "{err}");
         let err = i2v
-            .check_request(None, &["http://a/b.png".into()], json!({"duration_seconds": 2.5, "motion_strength": 3}).as_object().expect("obj"))
+            .check_request(
+                None,
+                &["http://a/b.png".into()],
+                json!({"duration_seconds": 2.5, "motion_strength": 3}).as_object().expect("obj"),
+            )
             .expect_err("range");
         assert!(err.contains("options.motion_strength must be between 0.1 and 1"), "{err}");
     }

@@ -102,7 +102,8 @@ pub fn parse_providers(text: &str, path: &str) -> Result<Vec<HttpProvider>, Prov
         let key = match (&s.api_key, &s.api_key_env) {
             (Some(k), _) => Some(k.clone()),
             (None, Some(var)) => Some(
-                std::env::var(var).map_err(|_| bad(format!("provider {name}: environment variable {var} is not set")))?,
+                std::env::var(var)
+                    .map_err(|_| bad(format!("provider {name}: environment variable {var} is not set")))?,
             ),
             (None, None) => None,
         };
@@ -198,13 +199,15 @@ impl Provider for HttpProvider {
                         .and_then(Value::as_array)
                         .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
                         .unwrap_or_default();
-                    if urls.is_empty() || urls.iter().any(|u| !(u.starts_with("https://") || u.starts_with("http://"))) {
+                    if urls.is_empty() || urls.iter().any(|u| !(u.starts_with("https://") || u.starts_with("http://")))
+                    {
                         return Err(fail(format!("{} finished without usable result_urls: {s}", self.name)));
                     }
                     return Ok(JobOutput::Urls(urls));
                 }
                 "failed" | "error" | "cancelled" => {
-                    let msg = s.get("error_message").and_then(Value::as_str).unwrap_or("the provider reported a failure");
+                    let msg =
+                        s.get("error_message").and_then(Value::as_str).unwrap_or("the provider reported a failure");
                     return Err(fail(format!("{}: {msg}", self.name)));
                 }
                 _ => {}
@@ -230,8 +233,9 @@ mod tests {
 
     #[test]
     fn providers_file_is_checked() {
-        let ok = parse_providers(r#"{"providers":{"kling":{"base_url":"https://gw.example.com/v1","api_key":"k"}}}"#, "f")
-            .expect("parses");
+        let ok =
+            parse_providers(r#"{"providers":{"kling":{"base_url":"https://gw.example.com/v1","api_key":"k"}}}"#, "f")
+                .expect("parses");
         assert_eq!(ok.len(), 1);
         assert_eq!(ok[0].name(), "kling");
         assert_eq!(ok[0].url("jobs"), "https://gw.example.com/v1/jobs");

@@ -94,7 +94,11 @@ pub struct AiService {
 
 impl AiService {
     /// Load the catalog and providers (blocking: reads files).
-    pub fn new(config: Arc<ServerConfig>, store: Store, source: Arc<dyn MediaSource>) -> Result<AiService, AiStartError> {
+    pub fn new(
+        config: Arc<ServerConfig>,
+        store: Store,
+        source: Arc<dyn MediaSource>,
+    ) -> Result<AiService, AiStartError> {
         let ai = &config.ai;
         let catalog = match &ai.catalog_path {
             Some(p) => Catalog::from_file(p)?,
@@ -173,7 +177,12 @@ impl AiService {
             } else {
                 tracing::warn!(job_id = job.id, "AI job was running when the server stopped; failed and refunded");
                 self.inner.store.with(|c| {
-                    AiJobRow::fail_and_refund(c, job.id, "SERVER_RESTARTED", "The server restarted while the job ran; credits were refunded")
+                    AiJobRow::fail_and_refund(
+                        c,
+                        job.id,
+                        "SERVER_RESTARTED",
+                        "The server restarted while the job ran; credits were refunded",
+                    )
                 })?;
             }
         }
@@ -188,9 +197,8 @@ impl AiService {
 
     async fn run(self, job: AiJobRow) {
         let id = job.id;
-        let input: Result<JobInput, String> = serde_json::from_str::<Value>(&job.request_json)
-            .map_err(|e| e.to_string())
-            .map(|v| JobInput {
+        let input: Result<JobInput, String> =
+            serde_json::from_str::<Value>(&job.request_json).map_err(|e| e.to_string()).map(|v| JobInput {
                 job_id: id,
                 model_id: job.model_id.clone(),
                 prompt: v.get("prompt").and_then(Value::as_str).map(str::to_string),

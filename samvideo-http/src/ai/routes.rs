@@ -31,7 +31,8 @@ pub async fn models(State(s): State<AppState>, caller: Caller, Query(q): Query<H
     let kind = match q.get("type").map(|t| t.trim()) {
         None | Some("") => None,
         Some(t) => Some(
-            ModelType::parse(t).ok_or_else(|| HttpError::new(400, "type must be video or image", Some("VALIDATION_ERROR")))?,
+            ModelType::parse(t)
+                .ok_or_else(|| HttpError::new(400, "type must be video or image", Some("VALIDATION_ERROR")))?,
         ),
     };
     let ai = &s.ai;
@@ -128,10 +129,8 @@ pub async fn create(State(s): State<AppState>, caller: Caller, headers: HeaderMa
 
 /// `GET /api/ai/jobs/{job_id}`
 pub async fn job(State(s): State<AppState>, caller: Caller, headers: HeaderMap, Path(job_id): Path<String>) -> Reply {
-    let id: i64 = job_id
-        .trim()
-        .parse()
-        .map_err(|_| HttpError::new(400, "Invalid job ID format", Some("INVALID_JOB_ID")))?;
+    let id: i64 =
+        job_id.trim().parse().map_err(|_| HttpError::new(400, "Invalid job ID format", Some("INVALID_JOB_ID")))?;
     let row = s.store.call(move |c| AiJobRow::get(c, id)).await?;
     let row = match row {
         Some(r) if r.api_key_id == caller.key.id => r,
@@ -142,7 +141,10 @@ pub async fn job(State(s): State<AppState>, caller: Caller, headers: HeaderMap, 
         Some(r) if row.status == "success" => {
             let files = r.get("files").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str);
             let urls = r.get("urls").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str);
-            files.map(|f| format!("{base}{}", crate::jobs::output_path_url(f))).chain(urls.map(str::to_string)).collect()
+            files
+                .map(|f| format!("{base}{}", crate::jobs::output_path_url(f)))
+                .chain(urls.map(str::to_string))
+                .collect()
         }
         _ => Vec::new(),
     };

@@ -78,13 +78,19 @@ fn run_inner(args: KeysArgs) -> Result<(), String> {
             }
             let store = open(&data_dir)?;
             let new = store.with(|c| KeyRow::create(c, name, plan)).map_err(|e| e.to_string())?;
-            println!("created key {} ({:?}, plan {}); store it now, it is not shown again:", new.row.id, new.row.name, plan);
+            println!(
+                "created key {} ({:?}, plan {}); store it now, it is not shown again:",
+                new.row.id, new.row.name, plan
+            );
             println!("{}", new.key);
         }
         KeysAction::List { data_dir } => {
             let store = open(&data_dir)?;
             let keys = store.with(KeyRow::list).map_err(|e| e.to_string())?;
-            println!("{:<4} {:<20} {:<9} {:<12} {:<8} {:>7}  {:<26} CREATED", "ID", "NAME", "PLAN", "KEY", "STATUS", "USES", "LAST USED");
+            println!(
+                "{:<4} {:<20} {:<9} {:<12} {:<8} {:>7}  {:<26} CREATED",
+                "ID", "NAME", "PLAN", "KEY", "STATUS", "USES", "LAST USED"
+            );
             for k in keys {
                 println!(
                     "{:<4} {:<20} {:<9} {:<12} {:<8} {:>7}  {:<26} {}",

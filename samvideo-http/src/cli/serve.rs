@@ -265,8 +265,11 @@ mod tests {
     fn flags_beat_the_config_file_which_beats_defaults() {
         let dir = tempfile::tempdir().expect("tmp");
         let file = dir.path().join("samvideo.conf");
-        std::fs::write(&file, "# comment\nworkers = 3\nSAMVIDEO_CORE_RATE=7\nplan_limits=basic=9\nfree_monthly_videos=2\n")
-            .expect("write");
+        std::fs::write(
+            &file,
+            "# comment\nworkers = 3\nSAMVIDEO_CORE_RATE=7\nplan_limits=basic=9\nfree_monthly_videos=2\n",
+        )
+        .expect("write");
         let args = ServeArgs { config: Some(file.clone()), workers: Some(2), ..Default::default() };
         let c = args.to_config().expect("config");
         assert_eq!(c.workers, 2, "flag wins");

@@ -129,7 +129,10 @@ fn run_inner(args: CreditsArgs) -> Result<(), String> {
                 })
                 .map_err(|e| e.to_string())?;
             println!("key {} ({}, plan {}): subscription {sub} ({period}), top-up {top}", key.id, key.name, key.plan);
-            println!("{:<6} {:<12} {:>8} {:<8} {:<8} {:<6} {:<26} REASON", "ID", "BUCKET", "AMOUNT", "KIND", "PERIOD", "JOB", "WHEN");
+            println!(
+                "{:<6} {:<12} {:>8} {:<8} {:<8} {:<6} {:<26} REASON",
+                "ID", "BUCKET", "AMOUNT", "KIND", "PERIOD", "JOB", "WHEN"
+            );
             for r in rows {
                 println!(
                     "{:<6} {:<12} {:>8} {:<8} {:<8} {:<6} {:<26} {}",

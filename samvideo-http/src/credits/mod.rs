@@ -193,7 +193,15 @@ pub fn ensure_monthly(conn: &Connection, key: &KeyRow, config: &CreditsConfig) -
     )?;
     if allowance > granted {
         let reason = format!("{} plan monthly credits", key.plan);
-        insert(conn, key.id, Bucket::Subscription { period: &period }, allowance - granted, "monthly", None, Some(&reason))?;
+        insert(
+            conn,
+            key.id,
+            Bucket::Subscription { period: &period },
+            allowance - granted,
+            "monthly",
+            None,
+            Some(&reason),
+        )?;
     }
     Ok(())
 }
@@ -254,7 +262,15 @@ pub fn reserve(
 /// this run in one transaction).
 pub fn refund(conn: &Connection, key_id: i64, job_id: i64, subscription: i64, topup: i64) -> Result<(), StoreError> {
     if subscription > 0 {
-        insert(conn, key_id, Bucket::Subscription { period: &current_period() }, subscription, "refund", Some(job_id), None)?;
+        insert(
+            conn,
+            key_id,
+            Bucket::Subscription { period: &current_period() },
+            subscription,
+            "refund",
+            Some(job_id),
+            None,
+        )?;
     }
     if topup > 0 {
         insert(conn, key_id, Bucket::Topup, topup, "refund", Some(job_id), None)?;
@@ -274,10 +290,7 @@ pub fn grant(conn: &Connection, key_id: i64, amount: i64, reason: &str) -> Resul
         |r| r.get(0),
     )?;
     if topup + amount < 0 {
-        return Err(CreditsError::Amount(format!(
-            "cannot remove {} credits: the top-up balance is {topup}",
-            -amount
-        )));
+        return Err(CreditsError::Amount(format!("cannot remove {} credits: the top-up balance is {topup}", -amount)));
     }
     insert(&tx, key_id, Bucket::Topup, amount, "grant", None, Some(reason))?;
     tx.commit()?;

@@ -43,10 +43,13 @@ pub struct ExportArgs {
 impl ExportArgs {
     /// Resolve flags/env, then the config file's `SAMVIDEO_*` keys, into export settings.
     pub fn to_config(&self, file: &HashMap<String, String>) -> Result<ExportsConfig, ExportsConfigError> {
-        let get = |flag: &Option<String>, key: &str| flag.clone().or_else(|| file.get(key).cloned()).filter(|v| !v.is_empty());
+        let get = |flag: &Option<String>, key: &str| {
+            flag.clone().or_else(|| file.get(key).cloned()).filter(|v| !v.is_empty())
+        };
         let mut c = ExportsConfig::default();
         if let Some(url) = get(&self.smtp_url, "SAMVIDEO_SMTP_URL") {
-            let starttls = get(&self.smtp_starttls, "SAMVIDEO_SMTP_STARTTLS").map(|s| s.parse::<SmtpTls>()).transpose()?;
+            let starttls =
+                get(&self.smtp_starttls, "SAMVIDEO_SMTP_STARTTLS").map(|s| s.parse::<SmtpTls>()).transpose()?;
             c.smtp = Some(SmtpConfig::from_url(
                 &url,
                 starttls,
@@ -59,10 +62,7 @@ impl ExportArgs {
         if let Some(s) = get(&self.export_retry_schedule, "SAMVIDEO_EXPORT_RETRY_SCHEDULE") {
             c.retry_schedule = parse_schedule(&s)?;
         }
-        let known = self
-            .sftp_known_hosts
-            .clone()
-            .or_else(|| file.get("SAMVIDEO_SFTP_KNOWN_HOSTS").map(PathBuf::from));
+        let known = self.sftp_known_hosts.clone().or_else(|| file.get("SAMVIDEO_SFTP_KNOWN_HOSTS").map(PathBuf::from));
         if let Some(path) = known {
             std::fs::metadata(&path).map_err(|e| ExportsConfigError::KnownHosts {
                 path: path.display().to_string(),
@@ -83,7 +83,11 @@ mod tests {
         let mut file = HashMap::new();
         file.insert("SAMVIDEO_SMTP_URL".to_string(), "smtp://relay:2525".to_string());
         file.insert("SAMVIDEO_EXPORT_RETRY_SCHEDULE".to_string(), "1s,2s".to_string());
-        let args = ExportArgs { smtp_starttls: Some("required".into()), callback_secret: Some("k".into()), ..Default::default() };
+        let args = ExportArgs {
+            smtp_starttls: Some("required".into()),
+            callback_secret: Some("k".into()),
+            ..Default::default()
+        };
         let c = args.to_config(&file).expect("config");
         let smtp = c.smtp.expect("smtp from the file");
         assert_eq!((smtp.port, smtp.tls), (2525, SmtpTls::Required));

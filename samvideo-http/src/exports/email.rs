@@ -113,13 +113,17 @@ impl SmtpConfig {
         password: Option<String>,
         from: Option<String>,
     ) -> Result<SmtpConfig, ExportsConfigError> {
-        let bad = |why: &str| ExportsConfigError::Smtp(format!("--smtp-url: {why} (expected smtp://host:port or smtps://host:port)"));
+        let bad = |why: &str| {
+            ExportsConfigError::Smtp(format!("--smtp-url: {why} (expected smtp://host:port or smtps://host:port)"))
+        };
         let parsed = reqwest::Url::parse(url).map_err(|e| bad(&e.to_string()))?;
         let (tls, default_port) = match parsed.scheme() {
             "smtp" => (starttls.unwrap_or(SmtpTls::Opportunistic), 25),
             "smtps" => {
                 if starttls.is_some_and(|t| t != SmtpTls::Implicit) {
-                    return Err(ExportsConfigError::Smtp("--smtp-starttls does not apply to smtps:// (TLS from the start)".into()));
+                    return Err(ExportsConfigError::Smtp(
+                        "--smtp-starttls does not apply to smtps:// (TLS from the start)".into(),
+                    ));
                 }
                 (SmtpTls::Implicit, 465)
             }
@@ -150,8 +154,7 @@ impl SmtpConfig {
 
     fn transport(&self) -> Result<SmtpTransport, AttemptError> {
         let params = || {
-            TlsParameters::new(self.host.clone())
-                .map_err(|e| AttemptError::permanent(format!("SMTP TLS setup: {e}")))
+            TlsParameters::new(self.host.clone()).map_err(|e| AttemptError::permanent(format!("SMTP TLS setup: {e}")))
         };
         let tls = match self.tls {
             SmtpTls::Off => Tls::None,
@@ -159,10 +162,8 @@ impl SmtpConfig {
             SmtpTls::Required => Tls::Required(params()?),
             SmtpTls::Implicit => Tls::Wrapper(params()?),
         };
-        let mut b = SmtpTransport::builder_dangerous(self.host.clone())
-            .port(self.port)
-            .tls(tls)
-            .timeout(Some(self.timeout));
+        let mut b =
+            SmtpTransport::builder_dangerous(self.host.clone()).port(self.port).tls(tls).timeout(Some(self.timeout));
         if let (Some(u), Some(p)) = (&self.username, &self.password) {
             b = b.credentials(Credentials::new(u.clone(), p.clone()));
         }
@@ -198,10 +199,8 @@ pub fn compose(mail: &Mail<'_>) -> (String, String) {
 
 /// Send one mail to all `to` through the relay.
 pub fn send(smtp: &SmtpConfig, to: &[String], mail: &Mail<'_>) -> Result<(), AttemptError> {
-    let from: Mailbox = smtp
-        .from
-        .parse()
-        .map_err(|e| AttemptError::permanent(format!("--smtp-from is not a mailbox: {e}")))?;
+    let from: Mailbox =
+        smtp.from.parse().map_err(|e| AttemptError::permanent(format!("--smtp-from is not a mailbox: {e}")))?;
     let (subject, body) = compose(mail);
     let mut builder = Message::builder().from(from).subject(subject).header(ContentType::TEXT_PLAIN);
     for addr in to {
@@ -252,7 +251,12 @@ mod tests {
 
     #[test]
     fn mail_carries_the_link() {
-        let (_, body) = compose(&Mail { task_id: "t1", link: "https://v.example/media/outputs/t1.mp4", duration: 3.0, size_bytes: 1 << 20 });
+        let (_, body) = compose(&Mail {
+            task_id: "t1",
+            link: "https://v.example/media/outputs/t1.mp4",
+            duration: 3.0,
+            size_bytes: 1 << 20,
+        });
         assert!(body.contains("https://v.example/media/outputs/t1.mp4"));
         assert!(body.contains("Size: 1.00 MB"));
         // No trailing spaces: they would force quoted-printable, which folds the link.

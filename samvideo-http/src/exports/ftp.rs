@@ -124,8 +124,8 @@ fn put(ftp: &mut FtpStream, target: &FtpTarget, local: &Path, task_id: &str) -> 
     make_dirs(ftp, &dir, &home)?;
     let part = join_remote(&dir, &format!(".{name}.part"));
     let dest = join_remote(&dir, &name);
-    let file = std::fs::File::open(local)
-        .map_err(|e| AttemptError::permanent(format!("cannot read the output file: {e}")))?;
+    let file =
+        std::fs::File::open(local).map_err(|e| AttemptError::permanent(format!("cannot read the output file: {e}")))?;
     let mut reader = BufReader::with_capacity(256 * 1024, file);
     ftp.put_file(&part, &mut reader).map_err(|e| describe("upload", &e))?;
     let _ = ftp.rm(&dest);

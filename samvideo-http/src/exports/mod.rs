@@ -369,14 +369,19 @@ impl Exporter {
     async fn run(self: Arc<Self>) {
         match self.store.call(|c| queue::recover(c, now_ms())).await {
             Ok(0) => {}
-            Ok(n) => tracing::warn!(deliveries = n, "export attempts were running when the server stopped; retrying them"),
+            Ok(n) => {
+                tracing::warn!(deliveries = n, "export attempts were running when the server stopped; retrying them")
+            }
             Err(e) => tracing::error!(error = %e, "cannot recover export deliveries"),
         }
         {
             let me = self.clone();
             match tokio::task::spawn_blocking(move || me.queue_missed()).await {
                 Ok(Ok(0)) => {}
-                Ok(Ok(n)) => tracing::warn!(tasks = n, "tasks ended without their exports queued (stopped in between); queued now"),
+                Ok(Ok(n)) => tracing::warn!(
+                    tasks = n,
+                    "tasks ended without their exports queued (stopped in between); queued now"
+                ),
                 Ok(Err(e)) => tracing::error!(error = %e, "cannot look for tasks with unqueued exports"),
                 Err(e) => tracing::error!(error = %e, "looking for tasks with unqueued exports crashed"),
             }
@@ -449,7 +454,9 @@ impl Exporter {
     async fn attempt_and_record(self: Arc<Self>, job: queue::Claimed) {
         let outcome = match self.attempt(&job).await {
             Ok(delivered) => delivered,
-            Err(e) => queue::Outcome { ok: false, permanent: e.permanent, error: Some(e.message), ..Default::default() },
+            Err(e) => {
+                queue::Outcome { ok: false, permanent: e.permanent, error: Some(e.message), ..Default::default() }
+            }
         };
         if outcome.ok {
             tracing::info!(task_id = %job.task_id, delivery = %job.id, kind = %job.kind, attempt = job.attempts + 1, "export delivered");
@@ -474,7 +481,8 @@ impl Exporter {
         let io_timeout = self.config.exports.io_timeout;
         if job.kind == "webhook" {
             let url = exports.callback_url.clone().ok_or_else(|| AttemptError::permanent("no callback_url"))?;
-            let secret = exports.callback_secret.clone().or_else(|| self.config.exports.default_callback_secret.clone());
+            let secret =
+                exports.callback_secret.clone().or_else(|| self.config.exports.default_callback_secret.clone());
             let status = webhook::deliver(
                 &self.policy,
                 self.config.exports.webhook_timeout,
@@ -488,7 +496,8 @@ impl Exporter {
             .await?;
             return Ok(queue::Outcome { ok: true, response_status: Some(status), ..Default::default() });
         }
-        let index = usize::try_from(job.position - 1).map_err(|_| AttemptError::permanent("bad destination position"))?;
+        let index =
+            usize::try_from(job.position - 1).map_err(|_| AttemptError::permanent("bad destination position"))?;
         let dest = exports
             .destinations
             .get(index)
@@ -501,9 +510,10 @@ impl Exporter {
                 let policy = self.policy.clone();
                 let task_id = job.task_id.clone();
                 let target = ftp::FtpTarget { host, port: port.unwrap_or(21), username, password, path };
-                let remote = tokio::task::spawn_blocking(move || ftp::upload(&policy, &target, &local, &task_id, io_timeout))
-                    .await
-                    .map_err(|e| AttemptError::transient(format!("FTP upload crashed: {e}")))??;
+                let remote =
+                    tokio::task::spawn_blocking(move || ftp::upload(&policy, &target, &local, &task_id, io_timeout))
+                        .await
+                        .map_err(|e| AttemptError::transient(format!("FTP upload crashed: {e}")))??;
                 Ok(queue::Outcome { ok: true, remote_path: Some(remote), ..Default::default() })
             }
             Destination::Sftp { host, port, username, password, private_key, path } => {
@@ -513,18 +523,19 @@ impl Exporter {
                 Ok(queue::Outcome { ok: true, remote_path: Some(remote), ..Default::default() })
             }
             Destination::Email { to } => {
-                let smtp = self
-                    .config
-                    .exports
-                    .smtp
-                    .clone()
-                    .ok_or_else(|| AttemptError::permanent("email delivery is not configured on this server (--smtp-url)"))?;
+                let smtp = self.config.exports.smtp.clone().ok_or_else(|| {
+                    AttemptError::permanent("email delivery is not configured on this server (--smtp-url)")
+                })?;
                 let link = format!("{}{}", self.base_url(), crate::jobs::output_path_url(file));
                 let task_id = job.task_id.clone();
                 let recipients = to.to_vec();
                 let (duration, size) = self.task_numbers(&job.task_id).await;
                 tokio::task::spawn_blocking(move || {
-                    email::send(&smtp, &recipients, &email::Mail { task_id: &task_id, link: &link, duration, size_bytes: size })
+                    email::send(
+                        &smtp,
+                        &recipients,
+                        &email::Mail { task_id: &task_id, link: &link, duration, size_bytes: size },
+                    )
                 })
                 .await
                 .map_err(|e| AttemptError::transient(format!("email crashed: {e}")))??;
@@ -573,7 +584,8 @@ impl Exporter {
                 Destination::Ftp { host, port, .. } => ("ftp", format!("{host}:{}", port.unwrap_or(21))),
                 Destination::Sftp { host, port, .. } => ("sftp", format!("{host}:{}", port.unwrap_or(22))),
             };
-            let skip = (!completed).then(|| format!("the task ended {}: there is no video to deliver", task.status.as_str()));
+            let skip =
+                (!completed).then(|| format!("the task ended {}: there is no video to deliver", task.status.as_str()));
             out.push(queue::NewDelivery {
                 id: uuid::Uuid::new_v4().to_string(),
                 position: i as i64 + 1,
@@ -630,7 +642,10 @@ mod tests {
         let s = parse_schedule(STANDARD_SCHEDULE).expect("standard");
         let secs: Vec<u64> = s.iter().map(Duration::as_secs).collect();
         assert_eq!(secs, [5, 300, 1800, 7200, 18000, 36000, 36000]);
-        assert_eq!(parse_schedule("200ms, 0.5s").expect("short"), [Duration::from_millis(200), Duration::from_millis(500)]);
+        assert_eq!(
+            parse_schedule("200ms, 0.5s").expect("short"),
+            [Duration::from_millis(200), Duration::from_millis(500)]
+        );
         assert_eq!(parse_schedule("").expect("none"), Vec::<Duration>::new());
         for bad in ["5", "5x", "-1s", "9000h", "s"] {
             assert!(parse_schedule(bad).is_err(), "{bad}");

@@ -249,11 +249,9 @@ pub fn missed_tasks(conn: &Connection, since: &str) -> Result<Vec<String>, Store
 
 /// When the next pending delivery is due (unix ms).
 pub fn next_due_ms(conn: &Connection) -> Result<Option<i64>, StoreError> {
-    Ok(conn.query_row(
-        "SELECT MIN(next_attempt_ms) FROM export_deliveries WHERE status = 'pending'",
-        [],
-        |r| r.get::<_, Option<i64>>(0),
-    )?)
+    Ok(conn.query_row("SELECT MIN(next_attempt_ms) FROM export_deliveries WHERE status = 'pending'", [], |r| {
+        r.get::<_, Option<i64>>(0)
+    })?)
 }
 
 /// Rewrite the task's `export_delivery` from its delivery rows.
@@ -304,11 +302,9 @@ pub fn refresh_summary(conn: &Connection, task_id: &str) -> Result<(), StoreErro
 /// The SFTP host key pinned for `host:port` (OpenSSH one-line form), if any.
 pub fn pinned_host_key(conn: &Connection, host: &str, port: u16) -> Result<Option<String>, StoreError> {
     Ok(conn
-        .query_row(
-            "SELECT public_key FROM sftp_host_keys WHERE host = ?1 AND port = ?2",
-            params![host, port],
-            |r| r.get(0),
-        )
+        .query_row("SELECT public_key FROM sftp_host_keys WHERE host = ?1 AND port = ?2", params![host, port], |r| {
+            r.get(0)
+        })
         .optional()?)
 }
 

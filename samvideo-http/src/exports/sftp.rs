@@ -79,9 +79,7 @@ impl HostKeyPolicy {
         if let Some(path) = &self.known_hosts {
             return match russh::keys::check_known_hosts_path(host, port, key, path) {
                 Ok(true) => Ok(()),
-                Ok(false) => Err(format!(
-                    "host key {fingerprint} of {host}:{port} is not in the known-hosts file"
-                )),
+                Ok(false) => Err(format!("host key {fingerprint} of {host}:{port} is not in the known-hosts file")),
                 Err(russh::keys::Error::KeyChanged { line }) => Err(format!(
                     "host key {fingerprint} of {host}:{port} differs from the known-hosts file (line {line})"
                 )),
@@ -175,7 +173,8 @@ pub async fn upload(
 
     let config = Arc::new(russh::client::Config { inactivity_timeout: Some(timeout), ..Default::default() });
     let refusal = Arc::new(Mutex::new(None));
-    let handler = Client { host: target.host.clone(), port: target.port, policy: keys.clone(), refusal: refusal.clone() };
+    let handler =
+        Client { host: target.host.clone(), port: target.port, policy: keys.clone(), refusal: refusal.clone() };
     let connected = tokio::time::timeout(timeout, russh::client::connect_stream(config, stream, handler)).await;
     let mut session = match connected {
         Ok(Ok(s)) => s,

@@ -111,7 +111,10 @@ mod tests {
         assert_eq!(verify(b"s3cret", "v1=ab", body, 1000, 300), Err(SignatureError::NoTimestamp));
         // A prefix of the right signature must not pass.
         let full = v1(b"s3cret", 1000, body);
-        assert_eq!(verify(b"s3cret", &format!("t=1000,v1={}", &full[..10]), body, 1000, 300), Err(SignatureError::Mismatch));
+        assert_eq!(
+            verify(b"s3cret", &format!("t=1000,v1={}", &full[..10]), body, 1000, 300),
+            Err(SignatureError::Mismatch)
+        );
         // Rotation: any listed v1 may match.
         let two = format!("t=1000,v1={},v1={full}", "0".repeat(64));
         assert_eq!(verify(b"s3cret", &two, body, 1000, 300), Ok(()));

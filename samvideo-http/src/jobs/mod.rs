@@ -221,8 +221,7 @@ impl Jobs {
             .inner
             .store
             .call(move |c| {
-                let applied =
-                    TaskRow::finish(c, &id, &TaskUpdate::ended(TaskStatus::Cancelled, "Cancelled by user"))?;
+                let applied = TaskRow::finish(c, &id, &TaskUpdate::ended(TaskStatus::Cancelled, "Cancelled by user"))?;
                 Ok((applied, TaskRow::get(c, &id)?))
             })
             .await?;
@@ -249,10 +248,11 @@ impl Jobs {
         let cancel = CancelToken::new();
         let options = RenderOptions { preview: true, ..self.inner.config.render_options(cancel.clone()) };
         let source = self.inner.source.clone();
-        let tmp = self.inner.config.tmp_dir().join(format!(
-            "{}.part",
-            out.file_name().and_then(|n| n.to_str()).unwrap_or("preview.mp4")
-        ));
+        let tmp = self
+            .inner
+            .config
+            .tmp_dir()
+            .join(format!("{}.part", out.file_name().and_then(|n| n.to_str()).unwrap_or("preview.mp4")));
         let tmp2 = tmp.clone();
         let mut handle = tokio::task::spawn_blocking(move || {
             let r = render_to_file(&request, source, &tmp2, &options);
@@ -365,19 +365,17 @@ impl Jobs {
         let seconds = running.started.elapsed().as_secs_f64();
 
         let update = match joined {
-            Some(Ok(Ok(summary))) if running.reason().is_none() => {
-                match tokio::fs::rename(&tmp, &dest).await {
-                    Ok(()) => TaskUpdate {
-                        status: TaskStatus::Completed,
-                        error: None,
-                        duration: summary.duration_secs,
-                        size_bytes: i64::try_from(summary.size_bytes).unwrap_or(i64::MAX),
-                        output_file: Some(file_name.clone()),
-                        render_seconds: Some(seconds),
-                    },
-                    Err(e) => TaskUpdate::ended(TaskStatus::Failed, format!("cannot store the output: {e}")),
-                }
-            }
+            Some(Ok(Ok(summary))) if running.reason().is_none() => match tokio::fs::rename(&tmp, &dest).await {
+                Ok(()) => TaskUpdate {
+                    status: TaskStatus::Completed,
+                    error: None,
+                    duration: summary.duration_secs,
+                    size_bytes: i64::try_from(summary.size_bytes).unwrap_or(i64::MAX),
+                    output_file: Some(file_name.clone()),
+                    render_seconds: Some(seconds),
+                },
+                Err(e) => TaskUpdate::ended(TaskStatus::Failed, format!("cannot store the output: {e}")),
+            },
             Some(Ok(Err(e))) if running.reason().is_none() => {
                 let mut u = TaskUpdate::ended(TaskStatus::Failed, e.to_string());
                 u.render_seconds = Some(seconds);
@@ -468,8 +466,7 @@ impl Jobs {
         let store = self.inner.store.clone();
         let config = self.inner.config.clone();
         tokio::task::spawn_blocking(move || {
-            let exports: Option<Exports> =
-                row.exports_json.as_deref().and_then(|j| serde_json::from_str(j).ok());
+            let exports: Option<Exports> = row.exports_json.as_deref().and_then(|j| serde_json::from_str(j).ok());
             let output_path = row.output_file.as_ref().map(|f| config.outputs_dir().join(f));
             let output_url = match (&config.public_url, &row.output_file) {
                 (Some(base), Some(f)) => Some(format!("{}{}", base.trim_end_matches('/'), output_path_url(f))),

@@ -87,7 +87,13 @@ pub fn parse_packs(s: &str) -> Result<Vec<Pack>, PacksConfigError> {
         if !ok_id || !ok_cur || fields.next().is_some() || out.iter().any(|p| p.id == id) {
             return Err(bad());
         }
-        out.push(Pack { id: id.to_string(), name: format!("{videos} extra videos"), videos, price_cents: price, currency });
+        out.push(Pack {
+            id: id.to_string(),
+            name: format!("{videos} extra videos"),
+            videos,
+            price_cents: price,
+            currency,
+        });
     }
     Ok(out)
 }

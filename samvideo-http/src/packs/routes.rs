@@ -38,10 +38,7 @@ pub async fn buy(State(s): State<AppState>, caller: Caller, headers: HeaderMap, 
     let cancel = format!("{base}/api/video-packs/cancel/");
     let form = checkout_form(&pack, caller.key.id, &success, &cancel);
     let url = format!("{}/v1/checkout/sessions", cfg.stripe_api_base.trim_end_matches('/'));
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .map_err(HttpError::internal)?;
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().map_err(HttpError::internal)?;
     let upstream = |m: String| {
         tracing::error!(error = %m, "Stripe checkout failed");
         HttpError::new(502, format!("Payment provider error: {m}"), Some("PAYMENT_PROVIDER_ERROR"))
@@ -65,10 +62,7 @@ pub async fn buy(State(s): State<AppState>, caller: Caller, headers: HeaderMap, 
     let (sid, key_id, p) = (session_id.to_string(), caller.key.id, pack.clone());
     s.store.call(move |c| super::record_checkout(c, &sid, key_id, &p)).await?;
     tracing::info!(session_id, pack = %pack.id, key_id, "checkout session created");
-    json_reply(
-        200,
-        json!({"success": true, "checkout_url": checkout_url, "session_id": session_id, "pack": pack}),
-    )
+    json_reply(200, json!({"success": true, "checkout_url": checkout_url, "session_id": session_id, "pack": pack}))
 }
 
 fn bad(message: impl Into<String>) -> HttpError {
@@ -78,7 +72,11 @@ fn bad(message: impl Into<String>) -> HttpError {
 /// `POST /api/video-packs/webhook/`: verify the signature; on a paid checkout add the pack once.
 pub async fn webhook(State(s): State<AppState>, headers: HeaderMap, body: Body) -> Reply {
     let Some(secret) = s.config.packs.stripe_webhook_secret.clone() else {
-        return Err(HttpError::new(503, "Stripe webhook is not configured on this server", Some("PAYMENTS_NOT_CONFIGURED")));
+        return Err(HttpError::new(
+            503,
+            "Stripe webhook is not configured on this server",
+            Some("PAYMENTS_NOT_CONFIGURED"),
+        ));
     };
     let bytes = read_body(&headers, body, MAX_WEBHOOK_BODY).await?;
     let sig = headers
@@ -97,7 +95,10 @@ pub async fn webhook(State(s): State<AppState>, headers: HeaderMap, body: Body) 
     let paid = matches!(object["payment_status"].as_str(), Some("paid") | Some("no_payment_required"));
     match kind {
         "checkout.session.completed" if !paid => {
-            return json_reply(200, json!({"success": true, "message": "Payment not completed yet; waiting for Stripe"}));
+            return json_reply(
+                200,
+                json!({"success": true, "message": "Payment not completed yet; waiting for Stripe"}),
+            );
         }
         "checkout.session.completed" | "checkout.session.async_payment_succeeded" => {}
         other => return json_reply(200, json!({"success": true, "message": format!("Ignored event type {other}")})),
@@ -107,7 +108,8 @@ pub async fn webhook(State(s): State<AppState>, headers: HeaderMap, body: Body) 
         .as_str()
         .and_then(|v| v.parse().ok())
         .ok_or_else(|| bad("session has no client_reference_id"))?;
-    let pack_id = object["metadata"]["pack_id"].as_str().ok_or_else(|| bad("session has no metadata.pack_id"))?.to_string();
+    let pack_id =
+        object["metadata"]["pack_id"].as_str().ok_or_else(|| bad("session has no metadata.pack_id"))?.to_string();
     let configured = s.config.packs.pack(&pack_id).map(|p| p.videos);
     let outcome = s
         .store

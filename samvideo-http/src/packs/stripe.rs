@@ -30,7 +30,13 @@ pub enum SignatureError {
 }
 
 /// Check `header` against `payload` with `secret` at time `now` (unix seconds).
-pub fn verify_signature(header: &str, payload: &[u8], secret: &str, now: i64, tolerance: i64) -> Result<(), SignatureError> {
+pub fn verify_signature(
+    header: &str,
+    payload: &[u8],
+    secret: &str,
+    now: i64,
+    tolerance: i64,
+) -> Result<(), SignatureError> {
     let mut t: Option<i64> = None;
     let mut v1: Vec<&str> = Vec::new();
     for part in header.split(',') {
@@ -108,7 +114,10 @@ mod tests {
         let multi = format!("t=1000000,v0=abc,v1={},v1={good}", "00".repeat(32));
         assert_eq!(verify_signature(&multi, body, "whsec_test", 1_000_000, 300), Ok(()));
         // Empty and truncated signatures never match (length is checked).
-        assert_eq!(verify_signature("t=1000000,v1=", body, "whsec_test", 1_000_000, 300), Err(SignatureError::Mismatch));
+        assert_eq!(
+            verify_signature("t=1000000,v1=", body, "whsec_test", 1_000_000, 300),
+            Err(SignatureError::Mismatch)
+        );
         let short = format!("t=1000000,v1={}", &good[..10]);
         assert_eq!(verify_signature(&short, body, "whsec_test", 1_000_000, 300), Err(SignatureError::Mismatch));
         assert_eq!(verify_signature("v1=aa", body, "whsec_test", 0, 300), Err(SignatureError::Malformed));

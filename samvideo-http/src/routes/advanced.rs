@@ -114,12 +114,7 @@ fn estimated_time(request: &CreateRequest) -> &'static str {
 }
 
 /// `GET /api/render/advanced-video/progress/{task_id}`
-pub async fn progress(
-    State(s): State<AppState>,
-    caller: Caller,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Reply {
+pub async fn progress(State(s): State<AppState>, caller: Caller, headers: HeaderMap, Path(id): Path<String>) -> Reply {
     let row = owned_task(&s, caller.key.id, id, false).await?;
     let mut data = task_json(&row, &s.base_url(&headers));
     data["mode"] = json!("full");

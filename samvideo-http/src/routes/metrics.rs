@@ -12,7 +12,8 @@ use crate::store::{TaskRow, TaskStatus};
 /// `GET /metrics`
 pub async fn metrics(State(s): State<AppState>) -> Reply {
     let tasks = s.store.call(|c| TaskRow::status_counts(c, None, "")).await?;
-    let snap = Snapshot { queued: tasks.get(TaskStatus::Pending), active: s.jobs.active(), workers: s.jobs.workers(), tasks };
+    let snap =
+        Snapshot { queued: tasks.get(TaskStatus::Pending), active: s.jobs.active(), workers: s.jobs.workers(), tasks };
     let body = s.metrics.render(&snap);
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response())
 }

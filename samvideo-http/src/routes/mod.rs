@@ -61,17 +61,9 @@ pub fn routes(state: &AppState) -> Vec<(&'static str, MethodRouter<AppState>)> {
 
 /// Read a body of at most `limit` bytes; larger answers 413 before any parsing.
 pub async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, HttpError> {
-    let too_large = || {
-        HttpError::new(
-            413,
-            format!("Request body too large (limit {limit} bytes)"),
-            Some("PAYLOAD_TOO_LARGE"),
-        )
-    };
-    let declared = headers
-        .get("content-length")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
+    let too_large =
+        || HttpError::new(413, format!("Request body too large (limit {limit} bytes)"), Some("PAYLOAD_TOO_LARGE"));
+    let declared = headers.get("content-length").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large());
     }
@@ -116,10 +108,7 @@ pub fn short_id() -> String {
 
 /// A task the caller owns, or the documented 404.
 pub async fn owned_task(state: &AppState, key_id: i64, id: String, any: bool) -> Result<TaskRow, HttpError> {
-    let row = state
-        .store
-        .call(move |c| if any { TaskRow::get_any(c, &id) } else { TaskRow::get(c, &id) })
-        .await?;
+    let row = state.store.call(move |c| if any { TaskRow::get_any(c, &id) } else { TaskRow::get(c, &id) }).await?;
     match row {
         Some(r) if r.api_key_id == key_id => Ok(r),
         _ => Err(HttpError::new(404, "Task not found", Some("TASK_NOT_FOUND"))),

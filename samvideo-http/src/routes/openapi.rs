@@ -20,37 +20,115 @@ pub struct Operation {
     pub tag: &'static str,
 }
 
-const fn op(method: &'static str, path: &'static str, summary: &'static str, auth: bool, tag: &'static str) -> Operation {
+const fn op(
+    method: &'static str,
+    path: &'static str,
+    summary: &'static str,
+    auth: bool,
+    tag: &'static str,
+) -> Operation {
     Operation { method, path, summary, auth, tag }
 }
 
 /// Every operation the server answers.
 pub const OPERATIONS: &[Operation] = &[
-    op("post", "/api/function/video-generation/mix-video", "Create a mix video (media, voice, music, transcripts)", true, "core"),
-    op("post", "/api/function/video-generation/simple-video", "Create a simple video (media and settings)", true, "core"),
+    op(
+        "post",
+        "/api/function/video-generation/mix-video",
+        "Create a mix video (media, voice, music, transcripts)",
+        true,
+        "core",
+    ),
+    op(
+        "post",
+        "/api/function/video-generation/simple-video",
+        "Create a simple video (media and settings)",
+        true,
+        "core",
+    ),
     op("post", "/api/function/video-generation/loop-video", "Create a looping video (type LoopVideo)", true, "core"),
-    op("get", "/api/function/video-generation/progress/{id}", "Status, progress, output URL and error of a task", true, "tasks"),
-    op("get", "/api/function/video-generation/tasks", "Recent tasks (limit 1-100, default 10; status filter)", true, "tasks"),
-    op("get", "/api/function/video-generation/usage-summary", "Usage totals and status breakdown (days, default 30)", true, "tasks"),
-    op("post", "/api/render/advanced-video", "Advanced render: preview (sync) or full (async); template_id merge", true, "advanced"),
+    op(
+        "get",
+        "/api/function/video-generation/progress/{id}",
+        "Status, progress, output URL and error of a task",
+        true,
+        "tasks",
+    ),
+    op(
+        "get",
+        "/api/function/video-generation/tasks",
+        "Recent tasks (limit 1-100, default 10; status filter)",
+        true,
+        "tasks",
+    ),
+    op(
+        "get",
+        "/api/function/video-generation/usage-summary",
+        "Usage totals and status breakdown (days, default 30)",
+        true,
+        "tasks",
+    ),
+    op(
+        "post",
+        "/api/render/advanced-video",
+        "Advanced render: preview (sync) or full (async); template_id merge",
+        true,
+        "advanced",
+    ),
     op("get", "/api/render/advanced-video/progress/{task_id}", "Progress of an advanced render", true, "advanced"),
     op("get", "/api/async/status/{task_id}", "Raw worker-layer state of a task (id or celery_task_id)", true, "async"),
     op("post", "/api/async/cancel/{task_id}", "Cancel a pending or running task", true, "async"),
     op("get", "/api/async/queue/status", "Workers, active renders, queued tasks", true, "async"),
     op("get", "/api/async/health", "Health of the async processing layer", false, "async"),
     op("post", "/api/templates/", "Create a template", true, "templates"),
-    op("get", "/api/templates/list/", "List own templates (+ public with include_public=true; category filter)", true, "templates"),
+    op(
+        "get",
+        "/api/templates/list/",
+        "List own templates (+ public with include_public=true; category filter)",
+        true,
+        "templates",
+    ),
     op("get", "/api/templates/{template_id}/", "Read a template", true, "templates"),
-    op("put", "/api/templates/{template_id}/", "Update name/description/category/settings/is_public", true, "templates"),
+    op(
+        "put",
+        "/api/templates/{template_id}/",
+        "Update name/description/category/settings/is_public",
+        true,
+        "templates",
+    ),
     op("delete", "/api/templates/{template_id}/", "Delete a template", true, "templates"),
-    op("post", "/api/templates/{template_id}/apply/", "Template settings merged with optional overrides", true, "templates"),
-    op("get", "/api/ai/models", "AI models with credits, capabilities, plans and option constraints (type=video|image)", true, "ai"),
+    op(
+        "post",
+        "/api/templates/{template_id}/apply/",
+        "Template settings merged with optional overrides",
+        true,
+        "templates",
+    ),
+    op(
+        "get",
+        "/api/ai/models",
+        "AI models with credits, capabilities, plans and option constraints (type=video|image)",
+        true,
+        "ai",
+    ),
     op("post", "/api/ai/jobs", "Create an AI job: 202 with job_id and credits charged; 402/403/404/503", true, "ai"),
     op("post", "/api/ai/generate", "Alias of POST /api/ai/jobs", true, "ai"),
     op("get", "/api/ai/jobs/{job_id}", "AI job status: result_urls, error_code, error_message, timestamps", true, "ai"),
     op("get", "/api/ai/credits/balance", "Subscription and top-up AI credits left", true, "ai"),
-    op("post", "/api/video-packs/{pack_id}/buy/", "Create a Stripe Checkout Session for a video pack; answers its URL", true, "billing"),
-    op("post", "/api/video-packs/webhook/", "Stripe webhook (Stripe-Signature): adds a paid pack's videos once", false, "billing"),
+    op(
+        "post",
+        "/api/video-packs/{pack_id}/buy/",
+        "Create a Stripe Checkout Session for a video pack; answers its URL",
+        true,
+        "billing",
+    ),
+    op(
+        "post",
+        "/api/video-packs/webhook/",
+        "Stripe webhook (Stripe-Signature): adds a paid pack's videos once",
+        false,
+        "billing",
+    ),
     op("get", "/api/video-packs/success/", "Checkout success page", false, "billing"),
     op("get", "/api/video-packs/cancel/", "Checkout cancel page", false, "billing"),
     op("get", "/api/openapi.json", "This document", false, "meta"),
@@ -90,8 +168,10 @@ pub fn openapi() -> Value {
         }
         if o.tag == "ai" && o.method == "post" {
             operation["responses"]["202"] = json!({"description": "Job created: {success, job_id, status: running, credits_charged, credits_remaining}"});
-            operation["responses"]["402"] = json!({"description": "Insufficient credits (credits_required, credits_remaining)"});
-            operation["responses"]["503"] = json!({"description": "The model's provider is not configured on this server (nothing charged)"});
+            operation["responses"]["402"] =
+                json!({"description": "Insufficient credits (credits_required, credits_remaining)"});
+            operation["responses"]["503"] =
+                json!({"description": "The model's provider is not configured on this server (nothing charged)"});
         }
         entry[o.method] = operation;
     }

@@ -28,10 +28,9 @@ pub async fn list(
 ) -> Reply {
     let limit = match q.get("limit").map(|v| v.trim()) {
         None | Some("") => 10,
-        Some(v) => v
-            .parse::<i64>()
-            .map_err(|_| HttpError::new(400, "limit must be an integer", None))?
-            .clamp(1, 100) as u32,
+        Some(v) => {
+            v.parse::<i64>().map_err(|_| HttpError::new(400, "limit must be an integer", None))?.clamp(1, 100) as u32
+        }
     };
     let status = match q.get("status").map(|v| v.trim()) {
         None | Some("") => None,

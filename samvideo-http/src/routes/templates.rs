@@ -60,7 +60,12 @@ pub async fn visible_template(s: &AppState, key_id: i64, id: String) -> Result<T
 }
 
 /// Parse a body as a JSON object.
-async fn json_object(s: &AppState, headers: &HeaderMap, body: Body, allow_empty: bool) -> Result<Map<String, Value>, HttpError> {
+async fn json_object(
+    s: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+    allow_empty: bool,
+) -> Result<Map<String, Value>, HttpError> {
     let bytes = read_body(headers, body, s.config.max_body).await?;
     if allow_empty && bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(Map::new());
@@ -136,10 +141,7 @@ pub async fn create(State(s): State<AppState>, caller: Caller, headers: HeaderMa
         })
         .await?
         .ok_or_else(|| HttpError::internal("template vanished after insert"))?;
-    json_reply(
-        201,
-        json!({"success": true, "message": "Template created", "data": template_json(&row, owner)}),
-    )
+    json_reply(201, json!({"success": true, "message": "Template created", "data": template_json(&row, owner)}))
 }
 
 /// `GET /api/templates/list/?include_public=true&category=marketing`
@@ -152,10 +154,7 @@ pub async fn list(State(s): State<AppState>, caller: Caller, Query(q): Query<Has
     };
     let category = q.get("category").filter(|c| !c.is_empty()).cloned();
     let owner = caller.key.id;
-    let rows = s
-        .store
-        .call(move |c| TemplateRow::list(c, owner, include_public, category.as_deref()))
-        .await?;
+    let rows = s.store.call(move |c| TemplateRow::list(c, owner, include_public, category.as_deref())).await?;
     let templates: Vec<Value> = rows.iter().map(|t| template_json(t, owner)).collect();
     ok_data(json!({"templates": templates, "count": templates.len()}))
 }
@@ -201,10 +200,7 @@ pub async fn update(
         })
         .await?
         .ok_or_else(|| HttpError::not_found("Template"))?;
-    json_reply(
-        200,
-        json!({"success": true, "message": "Template updated", "data": template_json(&row, caller.key.id)}),
-    )
+    json_reply(200, json!({"success": true, "message": "Template updated", "data": template_json(&row, caller.key.id)}))
 }
 
 /// `DELETE /api/templates/{template_id}/`

@@ -87,18 +87,14 @@ impl KeyRow {
             params![name, plan.as_str(), hash_key(&key), masked, now_rfc3339()],
         )?;
         let id = conn.last_insert_rowid();
-        let row = Self::get(conn, id)?.ok_or_else(|| StoreError::Corrupt {
-            table: "api_keys",
-            reason: "inserted row vanished".into(),
-        })?;
+        let row = Self::get(conn, id)?
+            .ok_or_else(|| StoreError::Corrupt { table: "api_keys", reason: "inserted row vanished".into() })?;
         Ok(NewKey { row, key })
     }
 
     /// One key by id.
     pub fn get(conn: &Connection, id: i64) -> Result<Option<KeyRow>, StoreError> {
-        let r = conn
-            .query_row(&format!("SELECT {COLS} FROM api_keys WHERE id = ?1"), [id], row)
-            .optional()?;
+        let r = conn.query_row(&format!("SELECT {COLS} FROM api_keys WHERE id = ?1"), [id], row).optional()?;
         r.map(finish).transpose()
     }
 
@@ -121,9 +117,8 @@ impl KeyRow {
     /// Look a presented key up; counts the use when the key is active.
     pub fn authenticate(conn: &Connection, key: &str) -> Result<Option<KeyRow>, StoreError> {
         let hash = hash_key(key);
-        let found = conn
-            .query_row(&format!("SELECT {COLS} FROM api_keys WHERE key_hash = ?1"), [&hash], row)
-            .optional()?;
+        let found =
+            conn.query_row(&format!("SELECT {COLS} FROM api_keys WHERE key_hash = ?1"), [&hash], row).optional()?;
         let Some(found) = found else { return Ok(None) };
         let mut k = finish(found)?;
         if k.active {

@@ -233,20 +233,14 @@ impl TaskRow {
 
     /// By task id.
     pub fn get(conn: &Connection, id: &str) -> Result<Option<TaskRow>, StoreError> {
-        let r = conn
-            .query_row(&format!("SELECT {COLS} FROM tasks WHERE id = ?1"), [id], read)
-            .optional()?;
+        let r = conn.query_row(&format!("SELECT {COLS} FROM tasks WHERE id = ?1"), [id], read).optional()?;
         r.map(finish).transpose()
     }
 
     /// By task id or worker-layer id.
     pub fn get_any(conn: &Connection, id: &str) -> Result<Option<TaskRow>, StoreError> {
         let r = conn
-            .query_row(
-                &format!("SELECT {COLS} FROM tasks WHERE id = ?1 OR celery_task_id = ?1"),
-                [id],
-                read,
-            )
+            .query_row(&format!("SELECT {COLS} FROM tasks WHERE id = ?1 OR celery_task_id = ?1"), [id], read)
             .optional()?;
         r.map(finish).transpose()
     }
@@ -262,9 +256,8 @@ impl TaskRow {
             "SELECT {COLS} FROM tasks WHERE api_key_id = ?1 AND (?2 IS NULL OR status = ?2) \
              ORDER BY seq DESC LIMIT ?3"
         ))?;
-        let rows = st
-            .query_map(params![key_id, status.map(|s| s.as_str()), limit], read)?
-            .collect::<Result<Vec<_>, _>>()?;
+        let rows =
+            st.query_map(params![key_id, status.map(|s| s.as_str()), limit], read)?.collect::<Result<Vec<_>, _>>()?;
         rows.into_iter().map(finish).collect()
     }
 
@@ -333,9 +326,7 @@ impl TaskRow {
             "UPDATE tasks SET status = 'pending', progress = 0, updated_at = ?2 \
              WHERE status = 'processing' AND attempts < ?1 RETURNING id",
         )?;
-        let requeued = st
-            .query_map(params![max_attempts, now], |r| r.get(0))?
-            .collect::<Result<Vec<String>, _>>()?;
+        let requeued = st.query_map(params![max_attempts, now], |r| r.get(0))?.collect::<Result<Vec<String>, _>>()?;
         let mut st = conn.prepare(
             "UPDATE tasks SET status = 'failed', updated_at = ?1, completed_at = ?1, \
              error = 'Render interrupted: the server stopped while rendering this task ' || attempts || ' time(s)' \

@@ -73,9 +73,7 @@ impl TemplateRow {
 
     /// By id, whoever owns it.
     pub fn get(conn: &Connection, id: &str) -> Result<Option<TemplateRow>, StoreError> {
-        Ok(conn
-            .query_row(&format!("SELECT {COLS} FROM templates WHERE id = ?1"), [id], read)
-            .optional()?)
+        Ok(conn.query_row(&format!("SELECT {COLS} FROM templates WHERE id = ?1"), [id], read).optional()?)
     }
 
     /// `owner`'s templates, plus public ones when asked; optionally one category. Newest first.
@@ -89,9 +87,7 @@ impl TemplateRow {
             "SELECT {COLS} FROM templates WHERE (owner_key_id = ?1 OR (?2 AND is_public = 1)) \
              AND (?3 IS NULL OR category = ?3) ORDER BY created_at DESC, rowid DESC"
         ))?;
-        let rows = st
-            .query_map(params![owner, include_public, category], read)?
-            .collect::<Result<Vec<_>, _>>()?;
+        let rows = st.query_map(params![owner, include_public, category], read)?.collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
     }
 

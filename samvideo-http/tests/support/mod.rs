@@ -8,8 +8,8 @@
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
 use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -122,7 +122,14 @@ impl Api {
     }
 
     pub async fn post_raw(&self, key: &str, path: &str, body: &str) -> (u16, Value) {
-        let r = self.client.post(self.url(path)).header("X-API-Key", key).body(body.to_string()).send().await.expect("send");
+        let r = self
+            .client
+            .post(self.url(path))
+            .header("X-API-Key", key)
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("send");
         split(r).await
     }
 
@@ -271,7 +278,8 @@ pub async fn spawn_app(app: axum::Router) -> (SocketAddr, JoinHandle<()>) {
 
 /// Serve `dir` over HTTP on loopback (media for renders). Returns the base URL.
 pub async fn serve_dir(dir: &Path) -> (String, JoinHandle<()>) {
-    let (addr, handle) = spawn_app(axum::Router::new().fallback_service(tower_http::services::ServeDir::new(dir))).await;
+    let (addr, handle) =
+        spawn_app(axum::Router::new().fallback_service(tower_http::services::ServeDir::new(dir))).await;
     (format!("http://{addr}"), handle)
 }
 

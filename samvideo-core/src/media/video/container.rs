@@ -19,19 +19,14 @@ use crate::media::MediaError;
 const MAX_FPS_FOR_LIMIT: f64 = 240.0;
 
 /// Top-level boxes that may start an MP4/MOV file.
-const FIRST_BOX_TYPES: [&[u8; 4]; 9] = [
-    b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide", b"pnot", b"uuid", b"styp",
-];
+const FIRST_BOX_TYPES: [&[u8; 4]; 9] =
+    [b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide", b"pnot", b"uuid", b"styp"];
 
 /// What the decoders need to know about the stream.
 #[derive(Debug, Clone)]
 pub(crate) enum CodecConfig {
     /// H.264 in AVCC form: samples are NAL units prefixed with `nal_length_size`-byte lengths.
-    H264 {
-        nal_length_size: usize,
-        sps: Vec<Vec<u8>>,
-        pps: Vec<Vec<u8>>,
-    },
+    H264 { nal_length_size: usize, sps: Vec<Vec<u8>>, pps: Vec<Vec<u8>> },
     /// AV1: samples are temporal units of OBUs (the sequence header travels in the first one).
     Av1,
 }
@@ -132,10 +127,7 @@ fn boxes_in(buf: &[u8], start: usize, end: usize) -> Result<Vec<RawBox>, MediaEr
             n => (8, u64::from(n)),
         };
         if size < header as u64 {
-            return Err(malformed(format!(
-                "box {} has size {size}",
-                String::from_utf8_lossy(&kind)
-            )));
+            return Err(malformed(format!("box {} has size {size}", String::from_utf8_lossy(&kind))));
         }
         let box_end = (pos as u64).saturating_add(size);
         if box_end > end as u64 {
@@ -163,10 +155,7 @@ fn codec_name_for(fourcc: &[u8; 4], entry_payload: &[u8]) -> String {
         b"s263" | b"h263" => "h263".into(),
         b"dvh1" | b"dvhe" => "hevc (dolby vision)".into(),
         other => {
-            let s: String = other
-                .iter()
-                .map(|&c| if c.is_ascii_graphic() { c as char } else { '?' })
-                .collect();
+            let s: String = other.iter().map(|&c| if c.is_ascii_graphic() { c as char } else { '?' }).collect();
             s.trim().to_string()
         }
     }
@@ -235,11 +224,7 @@ pub(crate) fn rotation_from_matrix(m: &[i32; 9]) -> u16 {
 
 /// Reads `ctts` (composition offsets) from the sample table's unknown boxes.
 fn ctts_offsets(stbl: &StblBox, count: usize) -> Result<Option<Vec<i64>>, MediaError> {
-    let Some(b) = stbl
-        .unknown_boxes
-        .iter()
-        .find(|b| b.box_type == BoxType::Normal(*b"ctts"))
-    else {
+    let Some(b) = stbl.unknown_boxes.iter().find(|b| b.box_type == BoxType::Normal(*b"ctts")) else {
         return Ok(None);
     };
     let p = &b.payload;
@@ -256,11 +241,7 @@ fn ctts_offsets(stbl: &StblBox, count: usize) -> Result<Option<Vec<i64>>, MediaE
         let q = &p[8 + e * 8..16 + e * 8];
         let n = u32::from_be_bytes([q[0], q[1], q[2], q[3]]) as usize;
         let raw = [q[4], q[5], q[6], q[7]];
-        let off = if version == 0 {
-            i64::from(u32::from_be_bytes(raw))
-        } else {
-            i64::from(i32::from_be_bytes(raw))
-        };
+        let off = if version == 0 { i64::from(u32::from_be_bytes(raw)) } else { i64::from(i32::from_be_bytes(raw)) };
         let n = n.min(count - out.len());
         out.extend(std::iter::repeat_n(off, n));
         if out.len() == count {
@@ -295,9 +276,7 @@ pub(crate) fn read_video_track(bytes: &[u8], limits: &VideoLimits) -> Result<Vid
         return Err(not_mp4());
     }
     let Some(moov) = top.iter().find(|b| &b.kind == b"moov") else {
-        return Err(MediaError::Decode(
-            "truncated or incomplete MP4: no moov box (movie header)".into(),
-        ));
+        return Err(MediaError::Decode("truncated or incomplete MP4: no moov box (movie header)".into()));
     };
     if moov.end == usize::MAX {
         return Err(MediaError::Decode("truncated MP4: the moov box is cut short".into()));
@@ -343,9 +322,9 @@ pub(crate) fn read_video_track(bytes: &[u8], limits: &VideoLimits) -> Result<Vid
     let Some(trak) = video else {
         return Err(match first_video_error {
             Some(e) => e,
-            None => MediaError::Decode(
-                "unsupported video codec: the file has no video track (supported: h264, av1)".into(),
-            ),
+            None => {
+                MediaError::Decode("unsupported video codec: the file has no video track (supported: h264, av1)".into())
+            }
         });
     };
     build_track(bytes, trak, movie_timescale, has_audio, limits)
@@ -359,11 +338,7 @@ fn build_track(
     limits: &VideoLimits,
 ) -> Result<VideoTrack, MediaError> {
     let stbl = &trak.mdia_box.minf_box.stbl_box;
-    let entry = stbl
-        .stsd_box
-        .entries
-        .first()
-        .ok_or_else(|| malformed("video track has no sample description"))?;
+    let entry = stbl.stsd_box.entries.first().ok_or_else(|| malformed("video track has no sample description"))?;
     let (config, codec_name, visual, entry_boxes) = match entry {
         SampleEntry::Avc1(b) => {
             let bits = b.avcc_box.bit_depth_luma_minus8.map(|v| v.get()).unwrap_or(0);
@@ -388,22 +363,15 @@ fn build_track(
             let c = &b.av1c_box;
             if c.high_bitdepth.get() != 0 {
                 return Err(MediaError::Decode(
-                    "unsupported video codec av1 with 10/12-bit samples (supported: 8-bit h264, av1)"
-                        .into(),
+                    "unsupported video codec av1 with 10/12-bit samples (supported: 8-bit h264, av1)".into(),
                 ));
             }
             if c.monochrome.get() != 0 || c.chroma_subsampling_x.get() == 0 || c.chroma_subsampling_y.get() == 0 {
                 return Err(MediaError::Decode(
-                    "unsupported video codec av1 with other than 4:2:0 chroma (supported: 4:2:0 h264, av1)"
-                        .into(),
+                    "unsupported video codec av1 with other than 4:2:0 chroma (supported: 4:2:0 h264, av1)".into(),
                 ));
             }
-            (
-                CodecConfig::Av1,
-                "av1",
-                &b.visual,
-                &b.unknown_boxes,
-            )
+            (CodecConfig::Av1, "av1", &b.visual, &b.unknown_boxes)
         }
         other => {
             let (fourcc, payload): ([u8; 4], &[u8]) = match other {
@@ -435,9 +403,7 @@ fn build_track(
     let stts_total: u64 = stbl.stts_box.entries.iter().map(|e| u64::from(e.sample_count)).sum();
     let max_samples = (limits.max_duration.max(1.0) * MAX_FPS_FOR_LIMIT) as u64 + 1;
     if stts_total == 0 {
-        return Err(MediaError::Decode(
-            "the video track has no samples (fragmented MP4 is not supported)".into(),
-        ));
+        return Err(MediaError::Decode("the video track has no samples (fragmented MP4 is not supported)".into()));
     }
     if stts_total > max_samples {
         return Err(MediaError::Limit(format!(
@@ -516,14 +482,9 @@ fn build_track(
 
     let media_duration = total_ticks as f64 / timescale;
     let mdhd_duration = trak.mdia_box.mdhd_box.duration as f64 / timescale;
-    let duration = edit_total
-        .or((mdhd_duration > 0.0).then_some(mdhd_duration))
-        .unwrap_or(media_duration);
+    let duration = edit_total.or((mdhd_duration > 0.0).then_some(mdhd_duration)).unwrap_or(media_duration);
     if !duration.is_finite() || duration > limits.max_duration {
-        return Err(MediaError::Limit(format!(
-            "video is {duration:.1} s long (limit {} s)",
-            limits.max_duration
-        )));
+        return Err(MediaError::Limit(format!("video is {duration:.1} s long (limit {} s)", limits.max_duration)));
     }
     let fps = if media_duration > 0.0 { count as f64 / media_duration } else { 0.0 };
 
@@ -569,10 +530,7 @@ fn check_chunks(stbl: &StblBox, file_len: usize) -> Result<(), MediaError> {
 /// Checks a display size against the limits.
 pub(crate) fn check_size(w: u32, h: u32, limits: &VideoLimits) -> Result<(), MediaError> {
     if w > limits.max_width || h > limits.max_height {
-        return Err(MediaError::Limit(format!(
-            "video is {w}x{h} (limit {}x{})",
-            limits.max_width, limits.max_height
-        )));
+        return Err(MediaError::Limit(format!("video is {w}x{h} (limit {}x{})", limits.max_width, limits.max_height)));
     }
     Ok(())
 }

@@ -67,7 +67,10 @@ impl H264Decoder {
     }
 
     /// Returns the pictures still held for reordering (end of stream).
-    pub(crate) fn drain(&mut self, sink: &mut dyn FnMut(Yuv420<'_>) -> Result<(), MediaError>) -> Result<(), MediaError> {
+    pub(crate) fn drain(
+        &mut self,
+        sink: &mut dyn FnMut(Yuv420<'_>) -> Result<(), MediaError>,
+    ) -> Result<(), MediaError> {
         let rest = self
             .decoder
             .flush_remaining()

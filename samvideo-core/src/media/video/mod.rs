@@ -79,9 +79,8 @@ pub fn probe_with_limits(bytes: &[u8], limits: &VideoLimits) -> Result<VideoInfo
 /// The container parser is third-party code over hostile bytes: a panic in it becomes an
 /// error for this item instead of taking down the render.
 fn read_track(bytes: &[u8], limits: &VideoLimits) -> Result<VideoTrack, MediaError> {
-    std::panic::catch_unwind(|| container::read_video_track(bytes, limits)).unwrap_or_else(|_| {
-        Err(MediaError::Decode("malformed MP4: the container could not be parsed".into()))
-    })
+    std::panic::catch_unwind(|| container::read_video_track(bytes, limits))
+        .unwrap_or_else(|_| Err(MediaError::Decode("malformed MP4: the container could not be parsed".into())))
 }
 
 /// The decoder allocates for the size the SPS declares, whatever the sample entry says:
@@ -90,10 +89,7 @@ fn check_sps_size(w: u64, h: u64, limits: &VideoLimits) -> Result<(), MediaError
     let side = u64::from(limits.max_width.max(limits.max_height)).div_ceil(16) * 16;
     let area = u64::from(limits.max_width).div_ceil(16) * 16 * u64::from(limits.max_height).div_ceil(16) * 16;
     if w > side || h > side || w.saturating_mul(h) > area {
-        return Err(MediaError::Limit(format!(
-            "video is {w}x{h} (limit {}x{})",
-            limits.max_width, limits.max_height
-        )));
+        return Err(MediaError::Limit(format!("video is {w}x{h} (limit {}x{})", limits.max_width, limits.max_height)));
     }
     Ok(())
 }
@@ -188,12 +184,7 @@ impl VideoReader {
             }
             CodecConfig::Av1 => track.colour,
         };
-        let starts = track
-            .clean_start
-            .iter()
-            .enumerate()
-            .filter_map(|(s, d)| d.map(|d| (d, s)))
-            .collect();
+        let starts = track.clean_start.iter().enumerate().filter_map(|(s, d)| d.map(|d| (d, s))).collect();
         let frame_bytes = info.width as usize * info.height as usize * 4;
         Ok(VideoReader {
             bytes,
@@ -291,8 +282,19 @@ impl VideoReader {
     /// Sends one sample (or drains at the end); converts the picture if it is `target`.
     fn step(&mut self, target: usize) -> Result<(), MediaError> {
         let VideoReader {
-            bytes, track, info, limits, colour_hint, decoder, next_sample, next_output, finished,
-            current, rgba, scratch, ..
+            bytes,
+            track,
+            info,
+            limits,
+            colour_hint,
+            decoder,
+            next_sample,
+            next_output,
+            finished,
+            current,
+            rgba,
+            scratch,
+            ..
         } = self;
         let Some(decoder) = decoder.as_mut() else {
             return Err(MediaError::Decode("video decoder not started".into()));

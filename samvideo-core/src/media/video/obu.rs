@@ -178,7 +178,8 @@ pub(crate) fn check_sample(sample: &[u8]) -> Result<(), MediaError> {
         } else {
             rest.len() - at
         };
-        let end = at.checked_add(size).filter(|e| *e <= rest.len()).ok_or_else(|| corrupt("OBU larger than its sample"))?;
+        let end =
+            at.checked_add(size).filter(|e| *e <= rest.len()).ok_or_else(|| corrupt("OBU larger than its sample"))?;
         if obu_type == OBU_SEQUENCE_HEADER {
             let format = sequence_format(&rest[at..end]).ok_or_else(|| corrupt("truncated sequence header"))?;
             if format.profile != 0 || format.bit_depth != 8 || format.mono {

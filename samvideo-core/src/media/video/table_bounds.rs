@@ -135,10 +135,7 @@ mod tests {
     fn a_count_past_the_box_is_refused_with_its_numbers() {
         let p = [0, 0, 0, 0, 0xa9, 0x74, 0x6f, 0x6f, 0, 0, 0, 0x1d, 0, 0, 0, 0x0d, 0, 0, 0, 1];
         let err = check_track_tables(&trak_with(boxed(b"stsc", &p))).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "malformed MP4: stsc box declares 2842980207 entries in 28 bytes"
-        );
+        assert_eq!(err.to_string(), "malformed MP4: stsc box declares 2842980207 entries in 28 bytes");
         for (kind, payload) in [
             (b"stts", vec![0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 1]),
             (b"stco", vec![0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 1]),
