@@ -244,3 +244,20 @@ fn ten_bit_av1_is_refused_clearly() {
     let err = result.expect_err("10-bit AV1 is not decoded");
     assert!(err.to_string().contains("10/12-bit") || err.to_string().contains("10-bit"), "{err}");
 }
+
+#[test]
+fn an_av1_stream_that_deadlocked_rav1d_frame_threads_ends_in_time() {
+    // A 2 393-byte mutation of an AV1 MP4: with two frame contexts rav1d's worker threads
+    // never finished a frame and `dav1d_get_picture` waited forever (fuzz_video_decode).
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds/fuzz_video_decode/rav1d-frame-thread-deadlock.mp4");
+    let bytes = std::fs::read(path).expect("finding");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let limits = VideoLimits { max_width: 1920, max_height: 1920, max_duration: 60.0 };
+        let frames = VideoReader::open(Arc::new(bytes), &limits)
+            .map(|mut r| [0.0, 0.5, 0.1].iter().filter(|&&t| r.frame_at(t).is_ok()).count());
+        let _ = tx.send(frames.is_ok());
+    });
+    let answered = rx.recv_timeout(std::time::Duration::from_secs(30));
+    assert!(answered.is_ok(), "decoding hung for 30 s");
+}

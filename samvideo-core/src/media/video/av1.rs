@@ -9,7 +9,7 @@ use std::mem::MaybeUninit;
 use std::ptr::NonNull;
 
 use rav1d::include::dav1d::data::Dav1dData;
-use rav1d::include::dav1d::dav1d::{Dav1dContext, Dav1dSettings};
+use rav1d::include::dav1d::dav1d::{Dav1dContext, Dav1dLogger, Dav1dSettings};
 use rav1d::include::dav1d::headers::DAV1D_PIXEL_LAYOUT_I420;
 use rav1d::include::dav1d::picture::Dav1dPicture;
 use rav1d::src::lib::{
@@ -49,15 +49,19 @@ impl Av1Decoder {
             dav1d_default_settings(NonNull::new_unchecked(settings.as_mut_ptr()));
             settings.assume_init()
         };
-        // Two frame contexts, not one: rav1d 1.1.0's single-context error path
-        // (`rav1d_submit_frame` after a failed `rav1d_decode_frame`) unwraps a frame header it
-        // has already released, a panic inside an `extern "C"` function that aborts the
-        // process on any corrupt tile (tests/decode_mutations.rs). With two contexts errors
-        // travel through the frame-thread path instead. Pictures may come out one sample late;
-        // the reader orders them by timestamp and drains at the end.
-        settings.n_threads = 2;
-        settings.max_frame_delay = 2;
+        // One frame context and no worker threads: pictures come out of the sample that
+        // completes them, and no thread is spawned per clip. Two contexts (frame threading)
+        // deadlock in `dav1d_get_picture` on some corrupt streams (a fuzz finding, kept in
+        // fuzz/seeds/fuzz_video_decode/); one context aborted the process on a corrupt tile
+        // in rav1d 1.1.0 until the upstream fix vendored in vendor/rav1d (SAMVIDEO-PATCH.md).
+        settings.n_threads = 1;
+        settings.max_frame_delay = 1;
         settings.frame_size_limit = max_pixels;
+        // No logger: rav1d's default prints to stderr for every odd OBU of a user's file
+        // ("Unknown Metadata OBU type 48"); our errors say what matters, once.
+        // SAFETY: with no callback there is nothing to call, so no cookie or printf-style
+        // argument contract to uphold.
+        settings.logger = unsafe { Dav1dLogger::new(None, None) };
         let mut ctx: Option<Dav1dContext> = None;
         // SAFETY: both pointers are valid for reads/writes for the duration of the call;
         // `settings` was initialised by `dav1d_default_settings`.
