@@ -431,10 +431,34 @@ async fn templates_crud_privacy_list_and_apply() {
     let (_, body) = t.post(&alice, "/api/templates/", &public).await;
     let public_id = body["data"]["id"].as_str().expect("id").to_string();
 
-    let (code, body) = t.post(&alice, "/api/templates/", &json!({"description": "no name"})).await;
-    assert_eq!((code, body["message"].clone()), (400, json!("Template name is required")));
-    let (code, body) = t.post(&alice, "/api/templates/", &json!({"name": "x", "settings": [1]})).await;
-    assert_eq!((code, body["message"].clone()), (400, json!("settings must be an object")));
+    // The rules table decides (docs/api-validation.md), settings keys included.
+    let refused = [
+        (json!({"description": "no name"}), "name is required"),
+        (json!({"name": "x", "settings": [1]}), "settings must be an object"),
+        (json!({"name": "x".repeat(256)}), "name must be at most 255 characters"),
+        (
+            json!({"name": "x", "settings": {"output_settings": {"framerate": 90}}}),
+            "settings.output_settings.framerate must be between 15 and 60",
+        ),
+    ];
+    for (bad, message) in &refused {
+        let (code, body) = t.post(&alice, "/api/templates/", bad).await;
+        assert_eq!((code, body["message"].clone()), (400, json!(message)), "{bad}");
+    }
+    let (code, body) = t.post(&alice, "/api/templates/", &json!({"name": "n".repeat(255)})).await;
+    assert_eq!(code, 201, "a 255-character name is accepted: {body}");
+    let long_id = body["data"]["id"].as_str().expect("id").to_string();
+    let r = t
+        .client
+        .put(t.url(&format!("/api/templates/{long_id}/")))
+        .header("X-API-Key", &alice)
+        .json(&json!({"settings": {"output_settings": {"aspect_ratio": "4:3"}}}))
+        .send()
+        .await
+        .expect("send");
+    let (code, body) = support::split(r).await;
+    assert_eq!(code, 400, "updates are checked too: {body}");
+    assert!(body["message"].as_str().unwrap_or("").starts_with("settings.output_settings.aspect_ratio must be one of"), "{body}");
 
     // Private templates are the owner's alone.
     let (code, _) = t.get(&bob, &format!("/api/templates/{private_id}/")).await;

@@ -13,7 +13,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Map, Value};
 
-use samvideo_core::validate::merge_template;
+use samvideo_core::validate::{merge_template, validate_template_create, validate_template_update};
 
 use super::read_body;
 use crate::auth::Caller;
@@ -76,60 +76,18 @@ async fn json_object(
     }
 }
 
-fn opt_string(m: &Map<String, Value>, field: &str) -> Result<Option<Option<String>>, HttpError> {
-    match m.get(field) {
-        None => Ok(None),
-        Some(Value::Null) => Ok(Some(None)),
-        Some(Value::String(s)) => Ok(Some(Some(s.clone()))),
-        Some(_) => Err(HttpError::new(400, format!("{field} must be a string"), None)),
-    }
-}
-
-/// Apply the fields present in `m` onto `w`.
-fn apply_fields(m: &Map<String, Value>, w: &mut TemplateWrite) -> Result<(), HttpError> {
-    if let Some(name) = opt_string(m, "name")? {
-        let name = name.map(|n| n.trim().to_string()).unwrap_or_default();
-        if name.is_empty() {
-            return Err(HttpError::new(400, "Template name is required", None));
-        }
-        if name.chars().count() > 200 {
-            return Err(HttpError::new(400, "name must be at most 200 characters", None));
-        }
-        w.name = name;
-    }
-    if let Some(d) = opt_string(m, "description")? {
-        w.description = d;
-    }
-    if let Some(c) = opt_string(m, "category")? {
-        w.category = c;
-    }
-    match m.get("is_public") {
-        None => {}
-        Some(Value::Bool(b)) => w.is_public = *b,
-        Some(_) => return Err(HttpError::new(400, "is_public must be a boolean", None)),
-    }
-    match m.get("settings") {
-        None => {}
-        Some(Value::Object(o)) => w.settings_json = Value::Object(o.clone()).to_string(),
-        Some(_) => return Err(HttpError::new(400, "settings must be an object", None)),
-    }
-    Ok(())
-}
-
 /// `POST /api/templates/`
 pub async fn create(State(s): State<AppState>, caller: Caller, headers: HeaderMap, body: Body) -> Reply {
     let m = json_object(&s, &headers, body, false).await?;
-    if !m.contains_key("name") {
-        return Err(HttpError::new(400, "Template name is required", None));
-    }
-    let mut w = TemplateWrite {
-        name: String::new(),
-        description: None,
-        category: None,
-        is_public: false,
-        settings_json: "{}".into(),
+    // Every key, `settings` included, is checked by the rules table (docs/api-validation.md).
+    let t = validate_template_create(&Value::Object(m))?;
+    let w = TemplateWrite {
+        name: t.name,
+        description: t.description,
+        category: t.category,
+        is_public: t.is_public,
+        settings_json: Value::Object(t.settings).to_string(),
     };
-    apply_fields(&m, &mut w)?;
     let id = uuid::Uuid::new_v4().to_string();
     let owner = caller.key.id;
     let id2 = id.clone();
@@ -183,14 +141,14 @@ pub async fn update(
 ) -> Reply {
     let t = owned(&s, &caller, id).await?;
     let m = json_object(&s, &headers, body, false).await?;
-    let mut w = TemplateWrite {
-        name: t.name.clone(),
-        description: t.description.clone(),
-        category: t.category.clone(),
-        is_public: t.is_public,
-        settings_json: t.settings_json.clone(),
+    let u = validate_template_update(&Value::Object(m))?;
+    let w = TemplateWrite {
+        name: u.name.unwrap_or_else(|| t.name.clone()),
+        description: u.description.or_else(|| t.description.clone()),
+        category: u.category.or_else(|| t.category.clone()),
+        is_public: u.is_public.unwrap_or(t.is_public),
+        settings_json: u.settings.map_or_else(|| t.settings_json.clone(), |o| Value::Object(o).to_string()),
     };
-    apply_fields(&m, &mut w)?;
     let id = t.id.clone();
     let row = s
         .store
