@@ -399,7 +399,7 @@ fn images_share_the_voice_over_length() {
     let vd = f64_field(&probe(&out, "v:0"), "duration");
     let ad = f64_field(&probe(&out, "a:0"), "duration");
     eprintln!("voice 5.3 s, 3 images: video {vd} s, audio {ad} s");
-    assert!(vd >= 5.3 && vd <= 5.3 + 1.5, "video {vd} s for a 5.3 s voice");
+    assert!((5.3..=5.3 + 1.5).contains(&vd), "video {vd} s for a 5.3 s voice");
     assert!((ad - vd).abs() <= 0.001);
     let (_, a) = decoded_audio(&out);
     assert!(level_at(&a, 5.25, 440.0) > -15.0, "voice cut before its end");

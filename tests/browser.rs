@@ -105,7 +105,7 @@ fn percent_decode(s: &str) -> String {
 }
 
 fn rgb_after(report: &str, key: &str) -> [i32; 3] {
-    let s = report.split(key).nth(1).and_then(|r| r.split_whitespace().nth(0)).and_then(|r| r.strip_prefix("rgb="));
+    let s = report.split(key).nth(1).and_then(|r| r.split_whitespace().next()).and_then(|r| r.strip_prefix("rgb="));
     let v: Vec<i32> = s.unwrap_or("").split(',').filter_map(|x| x.parse().ok()).collect();
     assert_eq!(v.len(), 3, "no pixel for {key} in {report:?}");
     [v[0], v[1], v[2]]

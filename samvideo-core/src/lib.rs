@@ -4,7 +4,7 @@
 //! against the documented matrix and answers either a typed [`request::CreateRequest`] or
 //! an [`ApiError`] carrying the exact HTTP status and body the API documents. The request
 //! is lowered once into a [`plan::RenderPlan`] (frame-exact timeline, no defaults left to
-//! guess). [`render::render`] fetches media through a [`media::MediaSource`], composites
+//! guess). [`render::render_to_file`] fetches media through a [`media::MediaSource`], composites
 //! each frame, encodes it with rav1e and streams it into an MP4 (or Y4M) writer, with
 //! progress and cancellation.
 //!

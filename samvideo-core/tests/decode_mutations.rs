@@ -249,7 +249,8 @@ fn ten_bit_av1_is_refused_clearly() {
 fn an_av1_stream_that_deadlocked_rav1d_frame_threads_ends_in_time() {
     // A 2 393-byte mutation of an AV1 MP4: with two frame contexts rav1d's worker threads
     // never finished a frame and `dav1d_get_picture` waited forever (fuzz_video_decode).
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds/fuzz_video_decode/rav1d-frame-thread-deadlock.mp4");
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds/fuzz_video_decode/rav1d-frame-thread-deadlock.mp4");
     let bytes = std::fs::read(path).expect("finding");
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {

@@ -1,7 +1,7 @@
 //! Server configuration: the validated settings `samvideo serve` runs with.
 //!
 //! Enter: built by `cli::serve` from flags, `SAMVIDEO_*` environment variables and an optional
-//! config file (see [`ServerConfig::from_file_values`]), or by tests with the `with_*` builders.
+//! config file (see [`read_config_file`]), or by tests with the `with_*` builders.
 //! Leave: shared read-only through [`crate::state::AppState`].
 
 use std::collections::BTreeMap;

@@ -458,7 +458,10 @@ async fn templates_crud_privacy_list_and_apply() {
         .expect("send");
     let (code, body) = support::split(r).await;
     assert_eq!(code, 400, "updates are checked too: {body}");
-    assert!(body["message"].as_str().unwrap_or("").starts_with("settings.output_settings.aspect_ratio must be one of"), "{body}");
+    assert!(
+        body["message"].as_str().unwrap_or("").starts_with("settings.output_settings.aspect_ratio must be one of"),
+        "{body}"
+    );
 
     // Private templates are the owner's alone.
     let (code, _) = t.get(&bob, &format!("/api/templates/{private_id}/")).await;

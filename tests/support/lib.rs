@@ -187,7 +187,7 @@ pub fn ssim_with(
     text.lines()
         .filter_map(|l| l.split(" All:").nth(1))
         .filter_map(|v| v.split_whitespace().next().and_then(|x| x.parse().ok()))
-        .last()
+        .next_back()
         .unwrap_or_else(|| panic!("no SSIM in ffmpeg output: {text}"))
 }
 

@@ -386,7 +386,7 @@ impl<'a> AudioStream<'a> {
 /// without a limit; [`DecodeOptions::output_frames`] applies one), without decoding.
 ///
 /// The container's packets are read but not decoded: with gapless trimming on, symphonia's
-/// decoders put out a number of frames each packet states ([`packet_frames`]), the MP4 edit-list trim is
+/// decoders put out a number of frames each packet states (`packet_frames`), the MP4 edit-list trim is
 /// applied to those counts as the decoder does to the samples, and the resampler's output
 /// length is `ceil(frames × 48000 / rate)` by construction. This is exact for well-formed
 /// files (the unit tests check it against the decode for every supported format); a file
@@ -1002,7 +1002,9 @@ mod tests {
             symphonia::default::get_codecs().make_audio_decoder(&params, &AudioDecoderOptions::default()).unwrap();
         let stop = options.stop_frames();
         let mut trim = source_trim(bytes, &params);
-        let mut state: Option<(Resample48, [(f32, f32); MAX_DOWNMIX], usize)> = None;
+        // The resampler, downmix weights and channel count, set up from the first packet.
+        type Converter = (Resample48, [(f32, f32); MAX_DOWNMIX], usize);
+        let mut state: Option<Converter> = None;
         let (mut interleaved, mut stereo, mut out) = (Vec::new(), Vec::new(), Vec::new());
         while let Ok(Some(packet)) = format.next_packet() {
             if packet.track_id != track.id {

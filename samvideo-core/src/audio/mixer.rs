@@ -749,7 +749,7 @@ mod tests {
         use crate::audio::{audio_frames, decode_audio_with, DecodeOptions, MixSource, StreamSource};
         let speech = Arc::new(wav(44_100, 44_100 * 9, |i| {
             let t = i as f32 / 44_100.0;
-            if (t / 0.7) as u32 % 2 == 0 {
+            if ((t / 0.7) as u32).is_multiple_of(2) {
                 0.5 * (t * 1500.0).sin()
             } else {
                 0.0

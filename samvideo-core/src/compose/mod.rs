@@ -128,16 +128,9 @@ impl Compositor {
             match o {
                 Overlay::WatermarkImage { position, size, opacity, padding, .. } => {
                     if let Some(img) = &assets.watermark {
-                        overlays.push(overlay::watermark_image(
-                            img,
-                            *position,
-                            *size,
-                            *opacity,
-                            *padding,
-                            w,
-                            h,
-                            plan.frame_count,
-                        ));
+                        let spot =
+                            overlay::Spot { corner: *position, size: *size, opacity: *opacity, padding: *padding };
+                        overlays.push(overlay::watermark_image(img, spot, w, h, plan.frame_count));
                     }
                 }
                 other => overlays.extend(overlay::place_text_overlay(other, w, h, plan.frame_count)),

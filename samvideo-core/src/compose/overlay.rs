@@ -51,17 +51,23 @@ fn corner_xy(corner: Corner, fw: u32, fh: u32, w: u32, h: u32, pad: u32) -> (i64
     }
 }
 
-/// Build the placed layer of a watermark image.
-pub fn watermark_image(
-    img: &Rgba,
-    corner: Corner,
-    size: f32,
-    opacity: f32,
-    padding: u32,
-    fw: u32,
-    fh: u32,
-    frames: u64,
-) -> Placed {
+/// Where a watermark sits and how it looks: the corner, its width as a share of the frame
+/// width, its opacity and the padding from the frame edges in pixels.
+#[derive(Debug, Clone, Copy)]
+pub struct Spot {
+    /// Corner (or centre) of the frame.
+    pub corner: Corner,
+    /// Width as a share of the frame width.
+    pub size: f32,
+    /// 0..1.
+    pub opacity: f32,
+    /// Pixels from the frame edges.
+    pub padding: u32,
+}
+
+/// Build the placed layer of a watermark image on an `fw` x `fh` frame, shown for `frames`.
+pub fn watermark_image(img: &Rgba, spot: Spot, fw: u32, fh: u32, frames: u64) -> Placed {
+    let Spot { corner, size, opacity, padding } = spot;
     let w = ((fw as f32 * size.clamp(0.01, 1.0)).round() as u32).clamp(1, fw);
     let h = ((w as f64 * img.height as f64 / img.width.max(1) as f64).round() as u32).clamp(1, fh);
     let layer = resize(img, w, h, None);
@@ -71,16 +77,8 @@ pub fn watermark_image(
 
 /// Build the placed layer of a text watermark: white text with a dark outline, its block
 /// at most `size` of the frame width.
-pub fn watermark_text(
-    text: &str,
-    corner: Corner,
-    size: f32,
-    opacity: f32,
-    padding: u32,
-    fw: u32,
-    fh: u32,
-    frames: u64,
-) -> Placed {
+pub fn watermark_text(text: &str, spot: Spot, fw: u32, fh: u32, frames: u64) -> Placed {
+    let Spot { corner, size, opacity, padding } = spot;
     let short = fw.min(fh) as f32;
     let max_w = ((fw as f32 * size.clamp(0.05, 1.0)) as u32).max(8);
     let mut font_px = short * 0.045;
@@ -159,7 +157,8 @@ fn compose_over(dst: &mut Rgba, src: &Rgba, x: i64, y: i64) {
 pub fn place_text_overlay(o: &Overlay, fw: u32, fh: u32, frames: u64) -> Option<Placed> {
     match o {
         Overlay::WatermarkText { text, position, size, opacity, padding } => {
-            Some(watermark_text(text, *position, *size, *opacity, *padding, fw, fh, frames))
+            let spot = Spot { corner: *position, size: *size, opacity: *opacity, padding: *padding };
+            Some(watermark_text(text, spot, fw, fh, frames))
         }
         Overlay::Text { text, style, start, end } => Some(text_block(text, style, fw, fh, *start, *end)),
         Overlay::WatermarkImage { .. } => None,

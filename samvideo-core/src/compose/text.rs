@@ -136,10 +136,9 @@ pub fn text_layer(text: &str, font_px: f32, max_width: u32, color: [u8; 4], stro
         }
         // Fill over outline ("over" operator, straight alpha).
         let out_a = fill_a + a * (255 - fill_a) / 255;
-        if out_a > 0 {
-            r = (color[0] as u32 * fill_a + r * a * (255 - fill_a) / 255) / out_a;
-            g = (color[1] as u32 * fill_a + g * a * (255 - fill_a) / 255) / out_a;
-            b = (color[2] as u32 * fill_a + b * a * (255 - fill_a) / 255) / out_a;
+        let over = |fill: u8, under: u32| (fill as u32 * fill_a + under * a * (255 - fill_a) / 255).checked_div(out_a);
+        if let (Some(nr), Some(ng), Some(nb)) = (over(color[0], r), over(color[1], g), over(color[2], b)) {
+            (r, g, b) = (nr, ng, nb);
         }
         layer.data[i * 4..i * 4 + 4].copy_from_slice(&[r as u8, g as u8, b as u8, out_a as u8]);
     }
@@ -154,7 +153,7 @@ mod tests {
     fn renders_ink_and_wraps() {
         let (w, h, mask) = text_mask("Hello", 40.0, 1000);
         assert!(w > 60 && w < 200, "{w}");
-        assert!(mask.iter().any(|&a| a == 255));
+        assert!(mask.contains(&255));
         let (_, h2, _) = text_mask("Hello world this wraps onto lines", 40.0, 200);
         assert!(h2 >= 2 * h - 4, "{h} {h2}");
     }

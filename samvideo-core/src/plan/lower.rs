@@ -53,7 +53,7 @@ pub enum LowerError {
 /// Options that change the plan.
 #[derive(Debug, Clone, Default)]
 pub struct LowerOptions {
-    /// Preview: short side 480, at most [`PREVIEW_SECONDS`], fastest preset.
+    /// Preview: short side 480, at most `PREVIEW_SECONDS` (10 s), fastest preset.
     pub preview: bool,
     /// The operator's limits: `max_output_seconds` and `max_clips` are enforced here, once,
     /// for every endpoint (`Limits::default()`: 600 s, 100 clips).
@@ -445,7 +445,7 @@ fn build(
             let zoom_in = match s.zoom_direction.unwrap_or_default() {
                 crate::request::ZoomDirection::In => true,
                 crate::request::ZoomDirection::Out => false,
-                crate::request::ZoomDirection::Alternate => image_index % 2 == 0,
+                crate::request::ZoomDirection::Alternate => image_index.is_multiple_of(2),
             };
             if zoom_in {
                 Zoom { from: 1.0, to: max }

@@ -23,7 +23,7 @@ pub struct BillingArgs {
     /// Built-in AI renders running at once [default: 1].
     #[arg(long, env = "SAMVIDEO_AI_CONCURRENCY")]
     pub ai_concurrency: Option<usize>,
-    /// Stripe API base [default: https://api.stripe.com].
+    /// Stripe API base (default: <https://api.stripe.com>).
     #[arg(long, env = "SAMVIDEO_STRIPE_API_BASE")]
     pub stripe_api_base: Option<String>,
     /// Stripe secret key (sk_...); video pack checkout answers 503 without it.
@@ -32,7 +32,7 @@ pub struct BillingArgs {
     /// Stripe webhook signing secret (whsec_...); the webhook answers 503 without it.
     #[arg(long, env = "SAMVIDEO_STRIPE_WEBHOOK_SECRET", hide_env_values = true)]
     pub stripe_webhook_secret: Option<String>,
-    /// Video packs on sale: ID=VIDEOS:PRICE_CENTS[:CURRENCY],... [default: videos-10=10:900:usd,videos-50=50:3900:usd,videos-100=100:6900:usd].
+    /// Video packs on sale, comma-separated ID=VIDEOS:PRICE_CENTS or ID=VIDEOS:PRICE_CENTS:CURRENCY (default: videos-10=10:900:usd,videos-50=50:3900:usd,videos-100=100:6900:usd).
     #[arg(long, env = "SAMVIDEO_VIDEO_PACKS")]
     pub video_packs: Option<String>,
 }

@@ -24,7 +24,7 @@ pub struct ServeArgs {
     /// Directory for the database, outputs and temporary files [default: ./data].
     #[arg(long, env = "SAMVIDEO_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
-    /// Base of absolute output URLs, e.g. https://videos.example.com [default: the request's Host].
+    /// Base of absolute output URLs, e.g. <https://videos.example.com> (default: the request's Host).
     #[arg(long, env = "SAMVIDEO_PUBLIC_URL")]
     pub public_url: Option<String>,
     /// Let media URLs point at loopback and private networks.

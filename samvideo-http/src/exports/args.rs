@@ -25,7 +25,7 @@ pub struct ExportArgs {
     /// SMTP password (prefer the environment variable to the flag).
     #[arg(long, env = "SAMVIDEO_SMTP_PASSWORD", hide_env_values = true)]
     pub smtp_password: Option<String>,
-    /// From: of delivery mails [default: samvideo <samvideo@localhost>].
+    /// From: of delivery mails (default: samvideo <samvideo@localhost>).
     #[arg(long, env = "SAMVIDEO_SMTP_FROM")]
     pub smtp_from: Option<String>,
     /// Webhook signing secret for tasks without exports.callback_secret.

@@ -6,7 +6,7 @@
 //! `tmp/{id}.mp4.part`; a finished file is renamed into `outputs/{id}.mp4`. Progress from the
 //! render thread is persisted (throttled) as it moves.
 //!
-//! Every running task has a [`Running`] entry holding its cancel token. A cancel writes
+//! Every running task has a `Running` entry holding its cancel token. A cancel writes
 //! `cancelled` at once and sets the token (the renderer checks it between frames); a task
 //! that reports no progress within the inactivity window ends `timeout` the same way.
 //!
