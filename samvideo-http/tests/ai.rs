@@ -550,5 +550,15 @@ async fn a_configured_http_provider_runs_jobs_and_failures_are_refunded() {
         "each provider gets its own key"
     );
     assert_eq!(*seen[1].auth.lock().expect("lock"), vec!["Bearer oa-secret".to_string()]);
+
+    // The reference's own example: kling_3_0 with quality_mode pro is Kling 3.0 Pro, 220 credits.
+    let reference = json!({"model_id": "kling_3_0", "prompt": "Cinematic tracking shot in a rainy neon city",
+        "image_urls": ["https://cdn.example.com/source.jpg"],
+        "options": {"duration_seconds": 8, "aspect_ratio": "16:9", "quality_mode": "pro", "sound": true, "multiShots": true}});
+    let (code, created) = t.post(&key, "/api/ai/jobs", &reference).await;
+    assert_eq!(code, 202, "{created}");
+    assert_eq!(created["credits_charged"], 220, "{created}");
+    let done = wait_job(&t, &key, created["job_id"].as_i64().expect("id"), 30).await;
+    assert_eq!(done["model_id"], "kling-3-0-pro", "{done}");
     t.server.stop().await;
 }

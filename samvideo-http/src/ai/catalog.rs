@@ -186,6 +186,20 @@ impl Catalog {
         let find = |id: &str| self.models.iter().find(|m| m.active && m.id == id);
         find(id).or_else(|| find(&id.replace('_', "-")))
     }
+
+    /// The model a job runs and is priced as: [`Self::get`], then, when `options.quality_mode`
+    /// names a variant the catalog lists as `{id}-{variant}`, that variant (`pro` → `-pro`,
+    /// `std` → `-standard`, any other value → `-{value}`). The reference's example —
+    /// `kling_3_0` with `quality_mode: "pro"` — is charged 220 credits, Kling 3.0 Pro's price.
+    pub fn resolve(&self, id: &str, options: &Map<String, Value>) -> Option<&Model> {
+        let base = self.get(id)?;
+        let variant = match options.get("quality_mode").and_then(Value::as_str) {
+            Some("std") => "standard",
+            Some(other) => other,
+            None => return Some(base),
+        };
+        Some(self.get(&format!("{}-{variant}", base.id)).unwrap_or(base))
+    }
 }
 
 impl Model {
@@ -304,6 +318,25 @@ mod tests {
         assert!(c.get("samvideo-motion").is_some());
         assert_eq!(c.get("kling_3_0").map(|m| m.id.as_str()), Some("kling-3-0"));
         assert!(c.get("nope").is_none());
+    }
+
+    #[test]
+    fn quality_mode_picks_the_priced_variant() {
+        let c = Catalog::bundled().expect("catalog");
+        let opts = |q: Option<&str>| {
+            let mut m = Map::new();
+            if let Some(q) = q {
+                m.insert("quality_mode".into(), json!(q));
+            }
+            m
+        };
+        let price = |id: &str, q: Option<&str>| c.resolve(id, &opts(q)).map(|m| (m.id.clone(), m.credits));
+        assert_eq!(price("kling_3_0", Some("pro")), Some(("kling-3-0-pro".into(), 220)), "the reference's example");
+        assert_eq!(price("kling-3-0", Some("std")), Some(("kling-3-0-standard".into(), 120)));
+        assert_eq!(price("kling-3-0", None), Some(("kling-3-0".into(), 75)));
+        assert_eq!(price("kling-3-0-pro", Some("pro")), Some(("kling-3-0-pro".into(), 220)), "no -pro-pro");
+        assert_eq!(price("kling-2-6", Some("pro")), Some(("kling-2-6".into(), 55)), "no variant: the model itself");
+        assert_eq!(price("nope", Some("pro")), None);
     }
 
     #[test]

@@ -55,7 +55,8 @@ pub async fn create(State(s): State<AppState>, caller: Caller, headers: HeaderMa
     let bytes = read_body(&headers, body, s.config.max_body).await?;
     let value: Value = serde_json::from_slice(&bytes).map_err(|_| HttpError::new(400, "Invalid JSON data", None))?;
     let req = samvideo_core::validate::validate_ai_job(&value)?;
-    let model = s.ai.catalog().get(&req.model_id).cloned().ok_or_else(|| {
+    // `quality_mode` may name a priced variant (`kling_3_0` + `pro` runs as `kling-3-0-pro`).
+    let model = s.ai.catalog().resolve(&req.model_id, &req.options).cloned().ok_or_else(|| {
         error(
             404,
             json!({"success": false, "message": format!("Model not found: {}", req.model_id), "error_code": "MODEL_NOT_FOUND"}),
