@@ -2,7 +2,8 @@
 //! error payloads (`{"success":false,"message":...}` plus `error_code` and headers where the
 //! reference has them).
 
-use axum::http::{HeaderValue, StatusCode};
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use samvideo_core::ApiError;
@@ -70,4 +71,15 @@ pub fn json_reply(status: u16, body: Value) -> Reply {
 /// `200 {"success":true,"data":DATA}`.
 pub fn ok_data(data: Value) -> Reply {
     json_reply(200, json!({"success": true, "data": data}))
+}
+
+/// Read a body of at most `limit` bytes; larger answers 413 before any parsing.
+pub async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, HttpError> {
+    let too_large =
+        || HttpError::new(413, format!("Request body too large (limit {limit} bytes)"), Some("PAYLOAD_TOO_LARGE"));
+    let declared = headers.get("content-length").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    axum::body::to_bytes(body, limit).await.map_err(|_| too_large())
 }

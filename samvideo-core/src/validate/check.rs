@@ -8,26 +8,32 @@
 use serde_json::{Map, Value};
 
 use super::error::{Invalid, Problem};
-use super::rules::{Field, Rule};
+use super::rules::{Custom, Field, Rule};
 
-/// Where in the body a check is, and whether missing required keys are tolerated.
-#[derive(Debug, Clone, Default)]
+/// Runs a [`Custom`] check: `custom::dispatch`, handed in with the root [`Path`] so this
+/// engine does not import the checkers (they import it).
+pub(crate) type Dispatch = fn(Custom, Option<&mut Value>, &Path) -> Result<(), Invalid>;
+
+/// Where in the body a check is, whether missing required keys are tolerated, and how
+/// [`Custom`] checks run.
+#[derive(Debug, Clone)]
 pub(crate) struct Path {
     /// Printed before a field name: `""`, `"output_settings."`, `"media_list[2]: "`.
     prefix: String,
     /// Partial configuration (template settings): `required` is not enforced.
     pub partial: bool,
+    custom: Dispatch,
 }
 
 impl Path {
-    /// The top of a body.
-    pub fn root() -> Self {
-        Path::default()
+    /// The top of a body; `custom` runs its [`Custom`] checks.
+    pub fn root(custom: Dispatch) -> Self {
+        Path { prefix: String::new(), partial: false, custom }
     }
 
-    /// The top of a partial body (template settings), printed under `prefix`.
-    pub fn partial(prefix: &str) -> Self {
-        Path { prefix: format!("{prefix}."), partial: true }
+    /// The top of a partial body (template settings) inside this one, printed under `prefix`.
+    pub fn partial(&self, prefix: &str) -> Self {
+        Path { prefix: format!("{prefix}."), partial: true, custom: self.custom }
     }
 
     /// The printed path of key `name` here: `fps`, `output_settings.framerate`.
@@ -42,12 +48,12 @@ impl Path {
 
     /// Inside object `name`.
     pub fn object(&self, name: &str) -> Path {
-        Path { prefix: format!("{}{name}.", self.prefix), partial: self.partial }
+        Path { prefix: format!("{}{name}.", self.prefix), partial: self.partial, custom: self.custom }
     }
 
     /// Inside entry `i` of array `name`: fields print as `media_list[2]: duration`.
     pub fn item(&self, name: &str, i: usize) -> Path {
-        Path { prefix: format!("{}{name}[{i}]: ", self.prefix), partial: self.partial }
+        Path { prefix: format!("{}{name}[{i}]: ", self.prefix), partial: self.partial, custom: self.custom }
     }
 
     /// A field error at key `name` here.
@@ -61,7 +67,7 @@ pub(crate) fn check_table(obj: &mut Map<String, Value>, table: &[Field], path: &
     for field in table {
         let value = obj.get_mut(field.name);
         match (&field.rule, value) {
-            (Rule::Custom { check, .. }, v) => check(v, path)?,
+            (Rule::Custom { check, .. }, v) => (path.custom)(*check, v, path)?,
             (_, None) if field.required && !path.partial => return Err(path.err(field.name, Problem::Required)),
             (_, None) => {}
             (rule, Some(v)) => check_rule(rule, v, field.name, path)?,
@@ -150,7 +156,7 @@ pub(crate) fn check_rule(rule: &Rule, v: &mut Value, name: &str, path: &Path) ->
             }
             Ok(())
         }
-        Rule::Custom { check, .. } => check(Some(v), path),
+        Rule::Custom { check, .. } => (path.custom)(*check, Some(v), path),
     }
 }
 

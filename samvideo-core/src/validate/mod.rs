@@ -22,6 +22,7 @@
 mod advanced;
 mod body;
 mod check;
+mod custom;
 mod docs;
 mod error;
 mod exports;
@@ -85,7 +86,7 @@ pub fn parse_create_value(endpoint: Endpoint, body: Value) -> Result<CreateReque
 /// match on the reason rather than read the API body).
 pub fn check_create(endpoint: Endpoint, body: Value) -> Result<CreateRequest, Invalid> {
     let mut body = unwrap_envelope(endpoint, body)?;
-    let path = Path::root();
+    let path = Path::root(custom::dispatch);
     match endpoint {
         Endpoint::MixVideo => {
             check_table(&mut body, rules::MIX_BODY, &path)?;
@@ -144,7 +145,7 @@ fn check_plain<T: DeserializeOwned>(
         return Err(Invalid::Json.into());
     };
     let mut obj = obj.clone();
-    check_table(&mut obj, table, &Path::root())?;
+    check_table(&mut obj, table, &Path::root(custom::dispatch))?;
     extra(&obj)?;
     Ok(decode(Value::Object(obj), "request")?)
 }

@@ -12,7 +12,7 @@ use super::rules::ADVANCED_BODY;
 pub(crate) fn template_settings(v: Option<&mut Value>, path: &Path) -> Result<(), Invalid> {
     let Some(v) = v else { return Ok(()) };
     let obj = v.as_object_mut().ok_or_else(|| path.err("settings", Problem::Object))?;
-    check_table(obj, ADVANCED_BODY, &Path::partial(&path.at("settings")))
+    check_table(obj, ADVANCED_BODY, &path.partial(&path.at("settings")))
 }
 
 /// AI job `image_urls`: an array of non-empty strings.

@@ -3,17 +3,38 @@
 //! Every rule and every limit of the API reference lives in the tables below, once; the
 //! engine in `check.rs` walks them and the docs table (`matrix_markdown`) is generated from
 //! them. The few rules that depend on a sibling field (image clip duration, background value,
-//! export destinations, transcript `end > start`) are [`Rule::Custom`] entries pointing at a
-//! function, so they still have a row here.
+//! export destinations, transcript `end > start`) are [`Rule::Custom`] entries naming a
+//! [`Custom`] check, so they still have a row here.
+//!
+//! Pure data: this file imports nothing. The checks a [`Custom`] names are functions in the
+//! checker modules, reached through `custom.rs` (the engine is handed that dispatch with the
+//! root `Path`), so the tables never point back at the code that walks them.
 
-use serde_json::Value;
-
-use super::check::Path;
-use super::Invalid;
-use super::{advanced, body, exports, other};
-
-/// A check that needs more than one field; gets the value (or `None` when absent).
-pub(crate) type Check = fn(Option<&mut Value>, &Path) -> Result<(), Invalid>;
+/// A check that needs more than one field (it gets the value, or `None` when absent); the
+/// function behind each is in `custom.rs`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Custom {
+    /// `media_list` items: type, URL, image durations (`body.rs`).
+    MediaList,
+    /// `transcripts`: `end > start` (`body.rs`).
+    Transcripts,
+    /// `background_url` (`body.rs`).
+    BackgroundUrl,
+    /// The loop duration, number or numeric string (`body.rs`).
+    LoopDuration,
+    /// `media_inputs.main_clips` (`advanced.rs`).
+    MainClips,
+    /// `background` and its value for its type (`advanced.rs`).
+    Background,
+    /// `exports.destinations` by type (`exports.rs`).
+    Destinations,
+    /// An email destination's `to` (`exports.rs`).
+    EmailTo,
+    /// Template `settings`: a partial advanced body (`other.rs`).
+    TemplateSettings,
+    /// AI job `image_urls` (`other.rs`).
+    ImageUrls,
+}
 
 /// One key of a JSON object and what it accepts.
 pub(crate) struct Field {
@@ -57,7 +78,7 @@ pub(crate) enum Rule {
     /// A JSON array of objects, each checked with the table.
     Items(&'static [Field]),
     /// A rule implemented by a function; `doc` is its row in the docs.
-    Custom { check: Check, doc: &'static str },
+    Custom { check: Custom, doc: &'static str },
 }
 
 const fn opt(name: &'static str, rule: Rule) -> Field {
@@ -138,7 +159,7 @@ pub(crate) const TEXT_OVERLAY: &[Field] = &[
 const MEDIA_LIST: Field = req(
     "media_list",
     Rule::Custom {
-        check: body::media_list,
+        check: Custom::MediaList,
         doc: "non-empty array of media items: `type` (`video`/`image`) and `url` (non-empty strings) \
               required, `duration` a number > 0, other keys kept",
     },
@@ -155,7 +176,7 @@ pub(crate) const MIX_BODY: &[Field] = &[
     opt(
         "transcripts",
         Rule::Custom {
-            check: body::transcripts,
+            check: Custom::Transcripts,
             doc: "array of `{words: string, start: number >= 0, end: number > start}`; \
                   a `text`-only entry is rejected with a hint to use `words`",
         },
@@ -170,11 +191,11 @@ pub(crate) const SIMPLE_BODY: &[Field] = &[MEDIA_LIST, opt("settings", SETTINGS_
 /// loop-video `data` (after the top-level `type` check).
 pub(crate) const LOOP_DATA: &[Field] = &[
     MEDIA_LIST,
-    req("background_url", Rule::Custom { check: body::background_url, doc: "non-empty string" }),
+    req("background_url", Rule::Custom { check: Custom::BackgroundUrl, doc: "non-empty string" }),
     opt(
         "duration",
         Rule::Custom {
-            check: body::loop_duration,
+            check: Custom::LoopDuration,
             doc: "number > 0; a numeric string such as `\"12\"` is accepted and read as a number",
         },
     ),
@@ -205,7 +226,7 @@ pub(crate) const MEDIA_INPUTS: &[Field] = &[
     req(
         "main_clips",
         Rule::Custom {
-            check: advanced::main_clips,
+            check: Custom::MainClips,
             doc: "1 to 100 clips: `type` `video`/`image` and `url` required; \
                   image `duration` 0.1 to 30, video `duration` > 0; other keys kept",
         },
@@ -213,7 +234,7 @@ pub(crate) const MEDIA_INPUTS: &[Field] = &[
     opt(
         "background",
         Rule::Custom {
-            check: advanced::background,
+            check: Custom::Background,
             doc: "`{type: color|image|video, value}`: `value` is `#RRGGBB` for color, a non-empty URL otherwise",
         },
     ),
@@ -256,7 +277,7 @@ pub(crate) const EXPORTS_TABLE: &[Field] = &[
     opt(
         "destinations",
         Rule::Custom {
-            check: exports::destinations,
+            check: Custom::Destinations,
             doc: "array of at most 5 destinations; `type` is `email`, `ftp` or `sftp` (tables below)",
         },
     ),
@@ -264,7 +285,7 @@ pub(crate) const EXPORTS_TABLE: &[Field] = &[
 
 /// `exports.destinations[]` of type `email`.
 pub(crate) const EMAIL_DESTINATION: &[Field] =
-    &[req("to", Rule::Custom { check: exports::email_to, doc: "an email address or a non-empty array of them" })];
+    &[req("to", Rule::Custom { check: Custom::EmailTo, doc: "an email address or a non-empty array of them" })];
 
 /// `exports.destinations[]` of type `ftp`.
 pub(crate) const FTP_DESTINATION: &[Field] = &[
@@ -294,7 +315,7 @@ pub(crate) const TEMPLATE_CREATE: &[Field] = &[
     opt(
         "settings",
         Rule::Custom {
-            check: other::template_settings,
+            check: Custom::TemplateSettings,
             doc: "object: a partial advanced configuration, every present key checked with the advanced rules",
         },
     ),
@@ -309,7 +330,7 @@ pub(crate) const TEMPLATE_UPDATE: &[Field] = &[
     opt(
         "settings",
         Rule::Custom {
-            check: other::template_settings,
+            check: Custom::TemplateSettings,
             doc: "object: a partial advanced configuration, every present key checked with the advanced rules",
         },
     ),
@@ -319,7 +340,7 @@ pub(crate) const TEMPLATE_UPDATE: &[Field] = &[
 pub(crate) const AI_JOB: &[Field] = &[
     req("model_id", NON_EMPTY),
     opt("prompt", TEXT),
-    opt("image_urls", Rule::Custom { check: other::image_urls, doc: "array of non-empty strings" }),
+    opt("image_urls", Rule::Custom { check: Custom::ImageUrls, doc: "array of non-empty strings" }),
     opt("options", Rule::Object(AI_OPTIONS)),
 ];
 

@@ -18,8 +18,8 @@ use super::store::AiJobRow;
 use crate::auth::Caller;
 use crate::credits;
 use crate::limits::enforce;
+use crate::reply::read_body;
 use crate::reply::{json_reply, HttpError, Reply};
-use crate::routes::read_body;
 use crate::state::AppState;
 
 fn error(status: u16, body: Value) -> HttpError {

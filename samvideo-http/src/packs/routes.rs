@@ -11,8 +11,8 @@ use serde_json::{json, Value};
 
 use super::stripe::{self, checkout_form, verify_signature};
 use crate::auth::Caller;
+use crate::reply::read_body;
 use crate::reply::{json_reply, HttpError, Reply};
-use crate::routes::read_body;
 use crate::state::AppState;
 use crate::store::KeyRow;
 

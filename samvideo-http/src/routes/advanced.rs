@@ -15,10 +15,11 @@ use super::core::enqueue;
 use samvideo_core::validate::merge_template;
 
 use super::templates::visible_template;
-use super::{owned_task, read_body, short_id, task_json};
+use super::{owned_task, short_id, task_json};
 use crate::auth::Caller;
 use crate::jobs::PreviewError;
 use crate::limits::enforce;
+use crate::reply::read_body;
 use crate::reply::{json_reply, ok_data, HttpError, Reply};
 use crate::state::AppState;
 

@@ -10,9 +10,9 @@ use axum::http::HeaderMap;
 use samvideo_core::request::{CreateRequest, Endpoint};
 use serde_json::json;
 
-use super::read_body;
 use crate::auth::Caller;
 use crate::limits::{check_quota, enforce};
+use crate::reply::read_body;
 use crate::reply::{json_reply, HttpError, Reply};
 use crate::state::AppState;
 use crate::store::{NewTask, TaskRow};

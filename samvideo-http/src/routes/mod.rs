@@ -12,8 +12,6 @@ pub mod openapi;
 pub mod tasks;
 pub mod templates;
 
-use axum::body::{Body, Bytes};
-use axum::http::HeaderMap;
 use axum::routing::{get, post, MethodRouter};
 use serde_json::{json, Value};
 
@@ -57,17 +55,6 @@ pub fn routes(state: &AppState) -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/docs", get(openapi::docs_page)),
         ("/metrics", get(metrics::metrics)),
     ]
-}
-
-/// Read a body of at most `limit` bytes; larger answers 413 before any parsing.
-pub async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, HttpError> {
-    let too_large =
-        || HttpError::new(413, format!("Request body too large (limit {limit} bytes)"), Some("PAYLOAD_TOO_LARGE"));
-    let declared = headers.get("content-length").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
-        return Err(too_large());
-    }
-    axum::body::to_bytes(body, limit).await.map_err(|_| too_large())
 }
 
 /// The documented progress object of a task.

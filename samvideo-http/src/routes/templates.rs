@@ -15,10 +15,9 @@ use serde_json::{json, Map, Value};
 
 use samvideo_core::validate::{merge_template, validate_template_create, validate_template_update};
 
-use super::read_body;
 use crate::auth::Caller;
 use crate::limits::enforce;
-use crate::reply::{json_reply, ok_data, HttpError, Reply};
+use crate::reply::{json_reply, ok_data, read_body, HttpError, Reply};
 use crate::state::AppState;
 use crate::store::{TemplateRow, TemplateWrite};
 
