@@ -2,6 +2,9 @@
 //! mixer (envelopes, loop crossfades, ducking detector, limiter), plus the kernels alone and
 //! Opus encoding for scale. Run: `cargo bench -p samvideo-core --bench audio_mix`.
 
+// criterion_group! defines an undocumented public function.
+#![allow(missing_docs)]
+
 use std::hint::black_box;
 use std::sync::Arc;
 

@@ -4,6 +4,9 @@
 //! Run: `cargo bench -p samvideo-core --bench frame_kernels` (add `-- --quick` for a short run).
 //! Numbers and what they mean for a whole render: `docs/performance.md`.
 
+// criterion_group! defines an undocumented public function.
+#![allow(missing_docs)]
+
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
