@@ -9,49 +9,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// A plan a key belongs to. Quotas are per plan.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Plan {
-    /// The free tier: a few videos a month.
-    Free,
-    /// Paid plan.
-    Basic,
-    /// Paid plan.
-    Pro,
-    /// Paid plan.
-    Ultimate,
-}
-
-impl Plan {
-    /// All plans.
-    pub const ALL: [Plan; 4] = [Plan::Free, Plan::Basic, Plan::Pro, Plan::Ultimate];
-
-    /// Name as stored and typed on the command line.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Plan::Free => "free",
-            Plan::Basic => "basic",
-            Plan::Pro => "pro",
-            Plan::Ultimate => "ultimate",
-        }
-    }
-}
-
-impl std::str::FromStr for Plan {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Plan::ALL
-            .into_iter()
-            .find(|p| p.as_str() == s)
-            .ok_or_else(|| format!("unknown plan {s:?} (expected free, basic, pro or ultimate)"))
-    }
-}
-
-impl std::fmt::Display for Plan {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+use crate::billing::BillingPlan;
 
 /// Requests allowed per window for one limiter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,7 +55,7 @@ pub enum ConfigError {
     },
     /// Export settings (SMTP relay, retry schedule, known-hosts file) are wrong.
     #[error(transparent)]
-    Exports(#[from] crate::exports::ExportsConfigError),
+    Exports(#[from] crate::exports::settings::ExportsConfigError),
     /// An AI, credits or video-pack setting is invalid.
     #[error("{0}")]
     Billing(String),
@@ -140,7 +98,7 @@ pub struct ServerConfig {
     /// Monthly video limit of the free plan.
     pub free_monthly_videos: u32,
     /// Monthly video limits of the paid plans; absent or 0 means unlimited.
-    pub plan_limits: BTreeMap<Plan, u32>,
+    pub plan_limits: BTreeMap<BillingPlan, u32>,
     /// A synchronous preview render is cancelled after this long.
     pub preview_timeout: Duration,
     /// Attempts a task gets when the server dies under it before it is marked failed.
@@ -150,9 +108,9 @@ pub struct ServerConfig {
     pub media_limits: samvideo_core::media::limits::Limits,
     /// Export delivery: SMTP relay, default webhook secret, retry schedule, SFTP host keys
     /// (see `docs/exports.md`).
-    pub exports: crate::exports::ExportsConfig,
+    pub exports: crate::exports::settings::ExportsConfig,
     /// AI catalog, providers and monthly credits (`docs/ai-and-credits.md`).
-    pub ai: crate::ai::AiConfig,
+    pub ai: crate::ai::settings::AiConfig,
     /// Stripe and the video packs on sale.
     pub packs: crate::packs::PacksConfig,
 }
@@ -160,9 +118,9 @@ pub struct ServerConfig {
 impl Default for ServerConfig {
     fn default() -> Self {
         let mut plan_limits = BTreeMap::new();
-        plan_limits.insert(Plan::Basic, 100);
-        plan_limits.insert(Plan::Pro, 500);
-        plan_limits.insert(Plan::Ultimate, 0);
+        plan_limits.insert(BillingPlan::Basic, 100);
+        plan_limits.insert(BillingPlan::Pro, 500);
+        plan_limits.insert(BillingPlan::Ultimate, 0);
         ServerConfig {
             addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("./data"),
@@ -180,8 +138,8 @@ impl Default for ServerConfig {
             preview_timeout: Duration::from_secs(120),
             max_attempts: 2,
             media_limits: samvideo_core::media::limits::Limits::default(),
-            exports: crate::exports::ExportsConfig::default(),
-            ai: crate::ai::AiConfig::default(),
+            exports: crate::exports::settings::ExportsConfig::default(),
+            ai: crate::ai::settings::AiConfig::default(),
             packs: crate::packs::PacksConfig::default(),
         }
     }
@@ -251,7 +209,7 @@ impl ServerConfig {
         self
     }
     /// Set one paid plan's monthly limit (0 = unlimited).
-    pub fn with_plan_limit(mut self, plan: Plan, n: u32) -> Self {
+    pub fn with_plan_limit(mut self, plan: BillingPlan, n: u32) -> Self {
         self.plan_limits.insert(plan, n);
         self
     }
@@ -262,13 +220,13 @@ impl ServerConfig {
     }
 
     /// Set the export delivery settings.
-    pub fn with_exports(mut self, exports: crate::exports::ExportsConfig) -> Self {
+    pub fn with_exports(mut self, exports: crate::exports::settings::ExportsConfig) -> Self {
         self.exports = exports;
         self
     }
 
     /// Set the AI settings (catalog, providers, monthly credits).
-    pub fn with_ai(mut self, ai: crate::ai::AiConfig) -> Self {
+    pub fn with_ai(mut self, ai: crate::ai::settings::AiConfig) -> Self {
         self.ai = ai;
         self
     }
@@ -280,12 +238,12 @@ impl ServerConfig {
     }
 
     /// Monthly limit of `plan`, `None` when unlimited.
-    pub fn monthly_limit(&self, plan: Plan) -> Option<u32> {
+    pub fn monthly_limit(&self, plan: BillingPlan) -> Option<u32> {
         let n = match plan {
-            Plan::Free => self.free_monthly_videos,
+            BillingPlan::Free => self.free_monthly_videos,
             other => self.plan_limits.get(&other).copied().unwrap_or(0),
         };
-        (n > 0 || plan == Plan::Free).then_some(n)
+        (n > 0 || plan == BillingPlan::Free).then_some(n)
     }
 
     /// Check the values and create the data directory layout.
@@ -327,12 +285,12 @@ impl ServerConfig {
 }
 
 /// Parse `basic=100,pro=500` into plan limits.
-pub fn parse_plan_limits(s: &str) -> Result<Vec<(Plan, u32)>, ConfigError> {
+pub fn parse_plan_limits(s: &str) -> Result<Vec<(BillingPlan, u32)>, ConfigError> {
     let mut out = Vec::new();
     for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let bad = || ConfigError::PlanLimit(part.to_string());
         let (plan, n) = part.split_once('=').ok_or_else(bad)?;
-        let plan: Plan = plan.trim().parse().map_err(|_| bad())?;
+        let plan: BillingPlan = plan.trim().parse().map_err(|_| bad())?;
         let n: u32 = n.trim().parse().map_err(|_| bad())?;
         out.push((plan, n));
     }
@@ -400,16 +358,16 @@ mod tests {
     #[test]
     fn plan_limits_parse_and_reject() {
         let v = parse_plan_limits("basic=10, pro=0").expect("parses");
-        assert_eq!(v, vec![(Plan::Basic, 10), (Plan::Pro, 0)]);
+        assert_eq!(v, vec![(BillingPlan::Basic, 10), (BillingPlan::Pro, 0)]);
         let err = parse_plan_limits("gold=3").expect_err("unknown plan");
         assert!(err.to_string().contains("gold=3"), "{err}");
     }
 
     #[test]
     fn monthly_limit_zero_is_unlimited_for_paid_plans_only() {
-        let c = ServerConfig::default().with_plan_limit(Plan::Pro, 0).with_free_monthly_videos(0);
-        assert_eq!(c.monthly_limit(Plan::Pro), None);
-        assert_eq!(c.monthly_limit(Plan::Free), Some(0));
-        assert_eq!(ServerConfig::default().monthly_limit(Plan::Basic), Some(100));
+        let c = ServerConfig::default().with_plan_limit(BillingPlan::Pro, 0).with_free_monthly_videos(0);
+        assert_eq!(c.monthly_limit(BillingPlan::Pro), None);
+        assert_eq!(c.monthly_limit(BillingPlan::Free), Some(0));
+        assert_eq!(ServerConfig::default().monthly_limit(BillingPlan::Basic), Some(100));
     }
 }

@@ -37,6 +37,7 @@
 
 pub mod ai;
 pub mod auth;
+pub mod billing;
 pub mod cli;
 pub mod config;
 pub mod credits;

@@ -15,7 +15,8 @@ use chrono::{Datelike, TimeZone, Utc};
 use rusqlite::Connection;
 use serde_json::json;
 
-use crate::config::{Plan, Rate, ServerConfig};
+use crate::billing::BillingPlan;
+use crate::config::{Rate, ServerConfig};
 use crate::reply::HttpError;
 use crate::store::{rfc3339, KeyRow, StoreError, TaskRow};
 
@@ -113,7 +114,7 @@ pub fn check_quota(
     if crate::packs::take_extra_video(conn, key.id)? {
         return Ok(Ok(()));
     }
-    let message = if key.plan == Plan::Free {
+    let message = if key.plan == BillingPlan::Free {
         format!(
             "Free tier limit reached. You can generate {limit} videos per month. Please upgrade to a paid plan for more videos."
         )

@@ -12,7 +12,8 @@ use axum::http::HeaderMap;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use samvideo_http::ai::AiConfig;
-use samvideo_http::config::{Plan, ServerConfig};
+use samvideo_http::billing::BillingPlan;
+use samvideo_http::config::ServerConfig;
 use samvideo_http::packs::{stripe, PacksConfig};
 use samvideo_http::store::{KeyRow, Store};
 use serde_json::{json, Value};
@@ -102,7 +103,7 @@ fn completed_event(event_id: &str, session_id: &str, key_id: i64, pack: &str) ->
 async fn catalog_lists_the_documented_models_and_filters_by_type() {
     let dir = tempfile::tempdir().expect("tmp");
     let t = TestServer::start(config(dir.path())).await;
-    let key = t.key("k", Plan::Basic);
+    let key = t.key("k", BillingPlan::Basic);
     let (code, all) = t.get(&key, "/api/ai/models").await;
     assert_eq!(code, 200, "{all}");
     let (code, video) = t.get(&key, "/api/ai/models?type=video").await;
@@ -138,8 +139,8 @@ async fn catalog_lists_the_documented_models_and_filters_by_type() {
 async fn create_refusals_404_403_402_503_400_charge_nothing() {
     let dir = tempfile::tempdir().expect("tmp");
     let t = TestServer::start(config(dir.path())).await;
-    let free = t.key("free", Plan::Free);
-    let basic = t.key("basic", Plan::Basic);
+    let free = t.key("free", BillingPlan::Free);
+    let basic = t.key("basic", BillingPlan::Basic);
     let job = |model: &str| json!({"model_id": model, "prompt": "Rainy neon city", "image_urls": ["http://127.0.0.1:9/a.png"]});
 
     let (code, b) = t.post(&free, "/api/ai/jobs", &job("no-such-model")).await;
@@ -218,8 +219,8 @@ async fn builtin_motion_job_renders_the_asked_duration_and_the_frames_move() {
     let media = Media::card(640, 360).await;
     let dir = tempfile::tempdir().expect("tmp");
     let t = TestServer::start(config(dir.path())).await;
-    let key = t.key("k", Plan::Basic);
-    let other = t.key("other", Plan::Basic);
+    let key = t.key("k", BillingPlan::Basic);
+    let other = t.key("other", BillingPlan::Basic);
     let body = json!({
         "model_id": "samvideo-motion",
         "prompt": "A test card",
@@ -267,7 +268,7 @@ async fn a_failing_job_is_refunded_once() {
     let media = Media::empty().await;
     let dir = tempfile::tempdir().expect("tmp");
     let t = TestServer::start(config(dir.path())).await;
-    let key = t.key("k", Plan::Basic);
+    let key = t.key("k", BillingPlan::Basic);
     // Top-up credits through the admin CLI, the way an operator grants them.
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_samvideo"))
         .args(["credits", "grant", "--data-dir"])
@@ -311,7 +312,7 @@ async fn a_failing_job_is_refunded_once() {
 async fn stripe_webhook_applies_a_pack_once_and_refuses_bad_signatures() {
     let dir = tempfile::tempdir().expect("tmp");
     let t = TestServer::start(config(dir.path())).await;
-    let key = t.key("buyer", Plan::Free);
+    let key = t.key("buyer", BillingPlan::Free);
     let kid = key_id(dir.path(), "buyer");
     let payload = completed_event("evt_1", "cs_1", kid, "videos-10");
     let now = chrono::Utc::now().timestamp();
@@ -412,7 +413,7 @@ async fn checkout_sends_stripe_the_documented_form_and_the_webhook_completes_it(
         packs: samvideo_http::packs::parse_packs("videos-10=10:900:usd,big=50:3900:eur").expect("packs"),
     };
     let t = TestServer::start(relaxed(dir.path()).with_packs(packs)).await;
-    let key = t.key("buyer", Plan::Basic);
+    let key = t.key("buyer", BillingPlan::Basic);
     let kid = key_id(dir.path(), "buyer");
 
     let (code, b) = t.post(&key, "/api/video-packs/nope/buy/", &json!({})).await;
@@ -449,7 +450,7 @@ async fn extra_videos_are_spent_after_the_monthly_limit() {
     let media = Media::empty().await;
     let dir = tempfile::tempdir().expect("tmp");
     let t = TestServer::start(config(dir.path()).with_free_monthly_videos(1)).await;
-    let key = t.key("free", Plan::Free);
+    let key = t.key("free", BillingPlan::Free);
     let kid = key_id(dir.path(), "free");
     // The media 404s: tasks fail fast, but each still counts against the month.
     let body = support::image_video(&media.url("missing.png"), 1.0);
@@ -525,7 +526,7 @@ async fn a_configured_http_provider_runs_jobs_and_failures_are_refunded() {
     .expect("write");
     let ai = AiConfig { providers_path: Some(providers), ..Default::default() };
     let t = TestServer::start(config(dir.path()).with_ai(ai)).await;
-    let key = make_key(&t.data_dir, "pro", Plan::Pro);
+    let key = make_key(&t.data_dir, "pro", BillingPlan::Pro);
 
     let (code, created) = t.post(&key, "/api/ai/jobs", &json!({"model_id": "kling_3_0", "prompt": "rain"})).await;
     assert_eq!(code, 202, "the reference's spelling kling_3_0 finds kling-3-0: {created}");

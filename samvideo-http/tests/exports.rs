@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
-use samvideo_http::config::Plan;
+use samvideo_http::billing::BillingPlan;
 use samvideo_http::exports::{parse_schedule, signature, ExportsConfig, SmtpConfig, SmtpTls};
 use serde_json::{json, Value};
 use support::{image_video, relaxed, spawn_app, Media, TestServer, CORE};
@@ -276,7 +276,7 @@ async fn a_render_reaches_the_webhook_ftp_sftp_and_email() {
     let data = work.path().join("data");
     let config = relaxed(&data).with_exports(exports_config(Some(smtp_port), "300ms,300ms,300ms"));
     let t = TestServer::start(config).await;
-    let key = t.key("k", Plan::Pro);
+    let key = t.key("k", BillingPlan::Pro);
     let user = login_user();
     let sftp_dir = format!("{}/incoming/videos/", sftp_root.display());
 
@@ -362,7 +362,7 @@ async fn loopback_targets_are_refused_without_allow_private_network() {
     let dir = tempfile::tempdir().expect("tmp");
     let config = relaxed(dir.path()).with_allow_private_network(false).with_exports(exports_config(None, "100ms"));
     let t = TestServer::start(config).await;
-    let key = t.key("k", Plan::Pro);
+    let key = t.key("k", BillingPlan::Pro);
     let (hook_url, hits, _r) = start_receiver(0).await;
 
     // An address literal is refused at submit, naming the field.
@@ -409,7 +409,7 @@ async fn a_pending_retry_survives_a_restart() {
     let hook_url = format!("http://127.0.0.1:{port}/hook");
     let config = || relaxed(dir.path()).with_exports(exports_config(None, "2s,1s"));
     let t = TestServer::start(config()).await;
-    let key = t.key("k", Plan::Pro);
+    let key = t.key("k", BillingPlan::Pro);
     let mut body = image_video(&media.url("missing.png"), 1.0);
     body["exports"] = json!({"callback_url": hook_url, "callback_secret": SECRET});
     let (id, done) = t.render(&key, &body, 60).await;
@@ -482,7 +482,7 @@ async fn an_sftp_host_key_that_changed_is_refused() {
     let mut exports = exports_config(None, "100ms");
     exports.sftp_known_hosts = Some(known.clone());
     let t = TestServer::start(relaxed(&data).with_exports(exports)).await;
-    let key = t.key("k", Plan::Pro);
+    let key = t.key("k", BillingPlan::Pro);
     let mut body = image_video(&media.url("card.png"), 1.0);
     body["exports"] = json!({"destinations": [
         {"type": "sftp", "host": "127.0.0.1", "port": ssh_port, "username": login_user(), "private_key": client_pem, "path": format!("{}/", sftp_root.display())},
@@ -515,7 +515,7 @@ async fn a_task_that_ended_without_its_deliveries_queued_gets_them_on_start() {
     // A server whose hook does nothing stands for one that stopped before queueing.
     let config = relaxed(dir.path()).with_exports(exports_config(None, "100ms"));
     let t = TestServer::start_with_hook(config.clone(), Arc::new(samvideo_http::jobs::hooks::NoDelivery)).await;
-    let key = t.key("k", Plan::Pro);
+    let key = t.key("k", BillingPlan::Pro);
     let mut body = image_video(&media.url("missing.png"), 1.0);
     body["exports"] = json!({"callback_url": hook_url, "callback_secret": SECRET});
     let (id, done) = t.render(&key, &body, 60).await;

@@ -5,7 +5,8 @@ mod support;
 
 use std::time::Duration;
 
-use samvideo_http::config::{Plan, Rate};
+use samvideo_http::billing::BillingPlan;
+use samvideo_http::config::Rate;
 use serde_json::{json, Value};
 use support::{advanced_body, relaxed, simple_body, TestServer, CORE};
 const MEDIA: &str = "http://127.0.0.1:9/a.png";
@@ -22,7 +23,7 @@ fn is_rfc3339_utc(v: &Value) -> bool {
 async fn auth_missing_unknown_revoked_and_legacy_query_key() {
     let dir = tempfile::tempdir().expect("tmp");
     let t = TestServer::start(relaxed(dir.path())).await;
-    let key = t.key("Production", Plan::Free);
+    let key = t.key("Production", BillingPlan::Free);
 
     let r = t.client.get(t.url(&format!("{CORE}/tasks"))).send().await.expect("send");
     let (code, body) = support::split(r).await;
@@ -95,7 +96,7 @@ async fn keys_create_prints_the_key_last_and_stores_only_its_hash() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn core_creates_answer_the_documented_responses() {
     let t = TestServer::start_relaxed().await;
-    let key = t.key("k", Plan::Pro);
+    let key = t.key("k", BillingPlan::Pro);
 
     // mix-video, nested in data.
     let (code, body) = t.post(&key, &format!("{CORE}/mix-video"), &json!({"data": simple_body(MEDIA)})).await;
@@ -147,7 +148,7 @@ async fn core_creates_answer_the_documented_responses() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_bodies_get_the_documented_400s() {
     let t = TestServer::start_relaxed().await;
-    let key = t.key("k", Plan::Pro);
+    let key = t.key("k", BillingPlan::Pro);
     let (code, body) = t.post_raw(&key, &format!("{CORE}/mix-video"), "{not json").await;
     assert_eq!((code, body), (400, json!({"success": false, "message": "Invalid JSON data"})));
     let (code, body) = t.post(&key, &format!("{CORE}/mix-video"), &json!({"media_list": []})).await;
@@ -168,8 +169,8 @@ async fn bad_bodies_get_the_documented_400s() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_keys_task_is_not_found() {
     let t = TestServer::start_relaxed().await;
-    let alice = t.key("alice", Plan::Pro);
-    let bob = t.key("bob", Plan::Pro);
+    let alice = t.key("alice", BillingPlan::Pro);
+    let bob = t.key("bob", BillingPlan::Pro);
     let (id, created) = t.create(&alice, &format!("{CORE}/simple-video"), &simple_body(MEDIA)).await;
     let celery = created["celery_task_id"].as_str().expect("celery").to_string();
     let not_found = json!({"success": false, "message": "Task not found", "error_code": "TASK_NOT_FOUND"});
@@ -195,7 +196,7 @@ async fn another_keys_task_is_not_found() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tasks_list_and_usage_summary() {
     let t = TestServer::start_relaxed().await;
-    let key = t.key("Production", Plan::Pro);
+    let key = t.key("Production", BillingPlan::Pro);
     let mut ids = Vec::new();
     for _ in 0..12 {
         ids.push(t.submit(&key, &simple_body(MEDIA)).await);
@@ -252,8 +253,8 @@ async fn rate_limits_answer_429_with_retry_after() {
     let dir = tempfile::tempdir().expect("tmp");
     let config = relaxed(dir.path()).with_rates(Rate::per_minute(5), Rate::per_minute(3), Rate::per_minute(4));
     let t = TestServer::start(config).await;
-    let key = t.key("k", Plan::Ultimate);
-    let other = t.key("other", Plan::Ultimate);
+    let key = t.key("k", BillingPlan::Ultimate);
+    let other = t.key("other", BillingPlan::Ultimate);
     for i in 0..5 {
         let (code, body) = t.post_raw(&key, &format!("{CORE}/mix-video"), "{bad").await;
         assert_eq!(code, 400, "request {i} is let through to validation: {body}");
@@ -294,10 +295,10 @@ async fn rate_limits_answer_429_with_retry_after() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn monthly_quotas_answer_the_documented_403s() {
     let dir = tempfile::tempdir().expect("tmp");
-    let config = relaxed(dir.path()).with_free_monthly_videos(5).with_plan_limit(Plan::Basic, 2);
+    let config = relaxed(dir.path()).with_free_monthly_videos(5).with_plan_limit(BillingPlan::Basic, 2);
     let t = TestServer::start(config).await;
-    let free = t.key("free", Plan::Free);
-    let basic = t.key("basic", Plan::Basic);
+    let free = t.key("free", BillingPlan::Free);
+    let basic = t.key("basic", BillingPlan::Basic);
     for _ in 0..5 {
         let (code, body) = t.post(&free, &format!("{CORE}/simple-video"), &simple_body(MEDIA)).await;
         assert_eq!(code, 200, "{body}");
@@ -328,7 +329,7 @@ async fn monthly_quotas_answer_the_documented_403s() {
 async fn advanced_full_create_413_validation_and_template_merge() {
     let dir = tempfile::tempdir().expect("tmp");
     let t = TestServer::start(relaxed(dir.path()).with_max_advanced_body(4096)).await;
-    let key = t.key("k", Plan::Pro);
+    let key = t.key("k", BillingPlan::Pro);
 
     // Too large is refused before parsing: this body is not even JSON.
     let big = "x".repeat(5000);
@@ -381,7 +382,7 @@ async fn advanced_full_create_413_validation_and_template_merge() {
 async fn async_control_endpoints() {
     let dir = tempfile::tempdir().expect("tmp");
     let t = TestServer::start(relaxed(dir.path()).with_workers(2)).await;
-    let key = t.key("k", Plan::Pro);
+    let key = t.key("k", BillingPlan::Pro);
     let invalid = json!({"success": false, "message": "Invalid task ID format", "error_code": "INVALID_TASK_ID"});
     let (code, body) = t.get(&key, "/api/async/status/not-a-uuid").await;
     assert_eq!((code, body), (400, invalid.clone()));
@@ -417,8 +418,8 @@ async fn async_control_endpoints() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn templates_crud_privacy_list_and_apply() {
     let t = TestServer::start_relaxed().await;
-    let alice = t.key("alice", Plan::Pro);
-    let bob = t.key("bob", Plan::Pro);
+    let alice = t.key("alice", BillingPlan::Pro);
+    let bob = t.key("bob", BillingPlan::Pro);
     let promo = json!({"name": "My 9:16 Promo", "description": "Short promo style with captions",
         "category": "marketing", "is_public": false,
         "settings": {"output_settings": {"aspect_ratio": "9:16", "framerate": 30}, "render_options": {"quality": "high"}}});
@@ -566,7 +567,7 @@ async fn openapi_documents_every_route_and_docs_and_metrics_serve() {
     let html = t.client.get(t.url("/docs")).send().await.expect("send").text().await.expect("text");
     assert!(html.contains("/api/openapi.json") && html.contains("<script>"));
 
-    let key = t.key("k", Plan::Pro);
+    let key = t.key("k", BillingPlan::Pro);
     t.post(&key, &format!("{CORE}/simple-video"), &simple_body(MEDIA)).await;
     let r = t.client.get(t.url("/metrics")).send().await.expect("send");
     assert!(r.headers()["content-type"].to_str().unwrap_or("").starts_with("text/plain"));

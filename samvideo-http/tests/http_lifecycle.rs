@@ -6,14 +6,14 @@ mod support;
 use std::time::{Duration, Instant};
 
 use samvideo_core::media::limits::Limits;
-use samvideo_http::config::Plan;
+use samvideo_http::billing::BillingPlan;
 use serde_json::json;
 use support::{black_hole, ffprobe, image_video, relaxed, Media, TestServer, CORE};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_render_error_ends_failed_with_the_message() {
     let t = TestServer::start_relaxed().await;
-    let key = t.key("k", Plan::Pro);
+    let key = t.key("k", BillingPlan::Pro);
     // Nothing listens on port 9 of loopback: the fetch is refused.
     let (_, d) = t.render(&key, &image_video("http://127.0.0.1:9/a.png", 1.0), 60).await;
     assert_eq!(d["status"], "failed", "{d}");
@@ -28,7 +28,7 @@ async fn a_render_error_ends_failed_with_the_message() {
 async fn create_render_download_and_ffprobe_reads_av1() {
     let media = Media::card(320, 180).await;
     let t = TestServer::start_relaxed().await;
-    let key = t.key("k", Plan::Pro);
+    let key = t.key("k", BillingPlan::Pro);
     let (_, d) = t.render(&key, &image_video(&media.url("card.png"), 1.0), 300).await;
     assert_eq!(d["status"], "completed", "{d}");
     assert_eq!(d["progress"], 1.0);
@@ -49,7 +49,7 @@ async fn create_render_download_and_ffprobe_reads_av1() {
 async fn cancel_a_running_and_a_pending_task() {
     let media = Media::card(320, 180).await;
     let t = TestServer::start_relaxed().await;
-    let key = t.key("k", Plan::Pro);
+    let key = t.key("k", BillingPlan::Pro);
     let long = image_video(&media.url("card.png"), 30.0);
     let simple = format!("{CORE}/simple-video");
     let (a_id, _) = t.create(&key, &simple, &long).await;
@@ -98,7 +98,7 @@ async fn a_task_without_progress_ends_timeout() {
     let limits = Limits::default().with_fetch_timeout(Duration::from_secs(3));
     let config = relaxed(dir.path()).with_inactivity_timeout(Duration::from_millis(800)).with_media_limits(limits);
     let t = TestServer::start(config).await;
-    let key = t.key("k", Plan::Pro);
+    let key = t.key("k", BillingPlan::Pro);
     let id = t.submit(&key, &image_video(&url, 1.0)).await;
     let started = Instant::now();
     let d = t.wait_terminal(&key, &id, 10).await;
@@ -130,7 +130,7 @@ async fn the_task_hook_sees_exports_and_its_result_shows_in_progress() {
     let dir = tempfile::tempdir().expect("tmp");
     let hook = std::sync::Arc::new(RecordingHook(std::sync::Mutex::new(Vec::new())));
     let t = TestServer::start_with_hook(relaxed(dir.path()), hook.clone()).await;
-    let key = t.key("k", Plan::Pro);
+    let key = t.key("k", BillingPlan::Pro);
     let mut body = image_video("http://127.0.0.1:9/a.png", 1.0);
     body["exports"] = json!({"callback_url": "https://hooks.example.com/done", "callback_secret": "s"});
     let id = t.submit(&key, &body).await;
@@ -150,7 +150,7 @@ async fn the_task_hook_sees_exports_and_its_result_shows_in_progress() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_preview_answers_preview_failed() {
     let t = TestServer::start_relaxed().await;
-    let key = t.key("k", Plan::Pro);
+    let key = t.key("k", BillingPlan::Pro);
     let (code, body) = t
         .post(&key, "/api/render/advanced-video", &support::advanced_body("http://127.0.0.1:9/a.png", "preview"))
         .await;
@@ -166,7 +166,7 @@ async fn a_failing_preview_answers_preview_failed() {
 async fn a_preview_renders_synchronously_to_a_playable_file() {
     let media = Media::card(320, 180).await;
     let t = TestServer::start_relaxed().await;
-    let key = t.key("k", Plan::Pro);
+    let key = t.key("k", BillingPlan::Pro);
     let (code, body) =
         t.post(&key, "/api/render/advanced-video", &support::advanced_body(&media.url("card.png"), "preview")).await;
     assert_eq!(code, 200, "{body}");

@@ -4,7 +4,7 @@
 
 mod support;
 
-use samvideo_http::config::Plan;
+use samvideo_http::billing::BillingPlan;
 use samvideo_http::store::{NewTask, Store, TaskRow, TaskStatus};
 use support::{black_hole, image_video, make_key, relaxed, spawn_server, TestServer, CORE};
 
@@ -12,7 +12,7 @@ use support::{black_hole, image_video, make_key, relaxed, spawn_server, TestServ
 async fn finished_tasks_survive_a_restart() {
     let dir = tempfile::tempdir().expect("tmp");
     let t = TestServer::start(relaxed(dir.path())).await;
-    let key = t.key("k", Plan::Pro);
+    let key = t.key("k", BillingPlan::Pro);
     let (id, before) = t.render(&key, &image_video("http://127.0.0.1:9/a.png", 1.0), 60).await;
     t.server.stop().await;
 
@@ -58,7 +58,7 @@ fn leave_processing(store: &Store, key_id: i64) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_task_left_processing_is_requeued_then_failed_with_a_reason() {
     let dir = tempfile::tempdir().expect("tmp");
-    let key = make_key(dir.path(), "k", Plan::Pro);
+    let key = make_key(dir.path(), "k", BillingPlan::Pro);
     let store = Store::open(&dir.path().join("samvideo.db")).expect("store");
     let key_id = store.with(|c| Ok(samvideo_http::store::KeyRow::list(c)?[0].id)).expect("key id");
     std::fs::create_dir_all(dir.path().join("tmp")).expect("tmp");
@@ -92,7 +92,7 @@ async fn a_task_left_processing_is_requeued_then_failed_with_a_reason() {
 async fn kill_9_during_a_render_then_restart() {
     let (stall, _hole) = black_hole().await;
     let dir = tempfile::tempdir().expect("tmp");
-    let key = make_key(dir.path(), "k", Plan::Pro);
+    let key = make_key(dir.path(), "k", BillingPlan::Pro);
 
     let (mut child, api, _) = spawn_server(dir.path(), &[]);
     let id = api.submit(&key, &image_video(&stall, 1.0)).await;

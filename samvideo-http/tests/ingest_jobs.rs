@@ -13,7 +13,7 @@ use axum::body::Body;
 use axum::http::{header, Response, StatusCode};
 use axum::routing::get;
 use samvideo_core::media::limits::Limits;
-use samvideo_http::config::Plan;
+use samvideo_http::billing::BillingPlan;
 use serde_json::{json, Value};
 use support::{make_png, relaxed, spawn_app, TestServer};
 
@@ -121,7 +121,7 @@ async fn each_bad_item_fails_its_task_by_name_and_a_good_job_still_completes() {
     let dir = tempfile::tempdir().expect("tmp");
     let limits = Limits::default().with_fetch_timeout(Duration::from_secs(2));
     let t = TestServer::start(relaxed(dir.path()).with_media_limits(limits)).await;
-    let key = t.key("k", Plan::Pro);
+    let key = t.key("k", BillingPlan::Pro);
 
     let before = peak_rss_mib();
     let cases = [
@@ -165,7 +165,7 @@ async fn loopback_media_is_refused_by_default_before_any_request() {
 
     let dir = tempfile::tempdir().expect("tmp");
     let t = TestServer::start(relaxed(dir.path()).with_allow_private_network(false)).await;
-    let key = t.key("k", Plan::Pro);
+    let key = t.key("k", BillingPlan::Pro);
     // The same loopback server under spellings a string check would miss.
     for host in ["127.0.0.1", "2130706433", "0x7f.1", "[::ffff:127.0.0.1]", "0.0.0.0", "localhost"] {
         let url = format!("http://{host}:{port}/good.png");
@@ -214,7 +214,7 @@ async fn hostile_mp4s_fail_their_task_in_one_clean_line_and_the_server_renders_o
     let (hook_addr, _hook) = spawn_app(hook_app).await;
 
     let dir = tempfile::tempdir().expect("tmp");
-    let key = support::make_key(dir.path(), "k", Plan::Pro);
+    let key = support::make_key(dir.path(), "k", BillingPlan::Pro);
     let (mut child, api, log) = support::spawn_server(dir.path(), &[("RUST_BACKTRACE", "1"), ("RUST_LOG", "info")]);
     let leaks = |what: &str, text: &str| {
         for bad in ["/root/", ".cargo", "registry/src", ".rs:", "backtrace", "(at "] {

@@ -91,7 +91,7 @@ impl BillingArgs {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Plan;
+    use crate::billing::BillingPlan;
 
     #[test]
     fn flags_then_file_then_defaults() {
@@ -101,8 +101,8 @@ mod tests {
         let args = BillingArgs { stripe_secret_key: Some("sk_test".into()), ..Default::default() };
         let mut c = ServerConfig::default();
         args.apply(&file, &mut c).expect("applies");
-        assert_eq!(c.ai.credits.allowance(Plan::Basic), 7);
-        assert_eq!(c.ai.credits.allowance(Plan::Pro), 5000, "default kept");
+        assert_eq!(c.ai.credits.allowance(BillingPlan::Basic), 7);
+        assert_eq!(c.ai.credits.allowance(BillingPlan::Pro), 5000, "default kept");
         assert_eq!(c.packs.packs.len(), 1);
         assert_eq!(c.packs.packs[0].currency, "eur");
         assert_eq!(c.packs.stripe_secret_key.as_deref(), Some("sk_test"));

@@ -12,7 +12,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::config::Plan;
+use crate::billing::BillingPlan;
 
 /// The catalog compiled into the binary.
 pub const BUNDLED: &str = include_str!("../../assets/ai-models.json");
@@ -166,7 +166,7 @@ impl Catalog {
                 return Err(bad(format!("model {}: credits must be >= 0", m.id)));
             }
             for p in &m.plans {
-                p.parse::<Plan>().map_err(|e| bad(format!("model {}: {e}", m.id)))?;
+                p.parse::<BillingPlan>().map_err(|e| bad(format!("model {}: {e}", m.id)))?;
             }
             for (name, spec) in &m.options {
                 serde_json::from_value::<OptionSpec>(spec.clone())
@@ -204,7 +204,7 @@ impl Catalog {
 
 impl Model {
     /// Visible on `plan`?
-    pub fn visible_on(&self, plan: Plan) -> bool {
+    pub fn visible_on(&self, plan: BillingPlan) -> bool {
         self.plans.iter().any(|p| p == plan.as_str())
     }
 

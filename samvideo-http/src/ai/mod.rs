@@ -21,7 +21,10 @@ pub mod catalog;
 pub mod http_adapter;
 pub mod providers;
 pub mod routes;
+pub mod settings;
 pub mod store;
+
+pub use settings::AiConfig;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -40,25 +43,6 @@ use catalog::{Catalog, CatalogError, Model};
 use http_adapter::ProvidersFileError;
 use providers::{JobContext, JobInput, JobOutput, Provider, ProviderError};
 use store::AiJobRow;
-
-/// AI settings of the server.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AiConfig {
-    /// Replaces the bundled catalog.
-    pub catalog_path: Option<PathBuf>,
-    /// Third-party providers (base URL, key); none configured means only `builtin` runs.
-    pub providers_path: Option<PathBuf>,
-    /// Monthly subscription credits per plan.
-    pub credits: CreditsConfig,
-    /// Built-in renders running at once.
-    pub builtin_concurrency: usize,
-}
-
-impl Default for AiConfig {
-    fn default() -> Self {
-        AiConfig { catalog_path: None, providers_path: None, credits: CreditsConfig::default(), builtin_concurrency: 1 }
-    }
-}
 
 /// Why the AI service cannot start.
 #[derive(Debug, thiserror::Error)]

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::config::Plan;
+use crate::billing::BillingPlan;
 use crate::store::{KeyRow, Store};
 
 /// Arguments of `samvideo keys`.
@@ -31,7 +31,7 @@ pub enum KeysAction {
         name: String,
         /// Quota plan: free, basic, pro or ultimate.
         #[arg(long, default_value = "free", value_parser = parse_plan)]
-        plan: Plan,
+        plan: BillingPlan,
     },
     /// List keys (masked).
     List {
@@ -49,7 +49,7 @@ pub enum KeysAction {
     },
 }
 
-fn parse_plan(s: &str) -> Result<Plan, String> {
+fn parse_plan(s: &str) -> Result<BillingPlan, String> {
     s.parse()
 }
 

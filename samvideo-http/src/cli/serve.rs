@@ -275,7 +275,7 @@ mod tests {
         assert_eq!(c.workers, 2, "flag wins");
         assert_eq!(c.core_rate.requests, 7, "file fills what flags leave");
         assert_eq!(c.advanced_rate.requests, 3, "default");
-        assert_eq!(c.monthly_limit(crate::config::Plan::Basic), Some(9));
+        assert_eq!(c.monthly_limit(crate::billing::BillingPlan::Basic), Some(9));
         assert_eq!(c.free_monthly_videos, 2);
         std::fs::write(&file, "workers = many\n").expect("write");
         let err = ServeArgs { config: Some(file), ..Default::default() }.to_config().expect_err("bad value");

@@ -22,30 +22,30 @@ use chrono::{Datelike, TimeZone, Utc};
 use rusqlite::{params, Connection};
 use serde::Serialize;
 
-use crate::config::Plan;
+use crate::billing::BillingPlan;
 use crate::store::{now_rfc3339, rfc3339, KeyRow, StoreError};
 
 /// Monthly subscription credits per plan.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CreditsConfig {
     /// Credits granted each calendar month; absent means none.
-    pub monthly: BTreeMap<Plan, i64>,
+    pub monthly: BTreeMap<BillingPlan, i64>,
 }
 
 impl Default for CreditsConfig {
     fn default() -> Self {
         let mut monthly = BTreeMap::new();
-        monthly.insert(Plan::Free, 0);
-        monthly.insert(Plan::Basic, 1000);
-        monthly.insert(Plan::Pro, 5000);
-        monthly.insert(Plan::Ultimate, 15000);
+        monthly.insert(BillingPlan::Free, 0);
+        monthly.insert(BillingPlan::Basic, 1000);
+        monthly.insert(BillingPlan::Pro, 5000);
+        monthly.insert(BillingPlan::Ultimate, 15000);
         CreditsConfig { monthly }
     }
 }
 
 impl CreditsConfig {
     /// The allowance of `plan`.
-    pub fn allowance(&self, plan: Plan) -> i64 {
+    pub fn allowance(&self, plan: BillingPlan) -> i64 {
         self.monthly.get(&plan).copied().unwrap_or(0).max(0)
     }
 }
@@ -72,12 +72,12 @@ impl From<rusqlite::Error> for CreditsError {
 }
 
 /// Parse `basic=1000,pro=5000` into allowances.
-pub fn parse_monthly(s: &str) -> Result<Vec<(Plan, i64)>, CreditsError> {
+pub fn parse_monthly(s: &str) -> Result<Vec<(BillingPlan, i64)>, CreditsError> {
     let mut out = Vec::new();
     for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let bad = || CreditsError::Config(part.to_string());
         let (plan, n) = part.split_once('=').ok_or_else(bad)?;
-        let plan: Plan = plan.trim().parse().map_err(|_| bad())?;
+        let plan: BillingPlan = plan.trim().parse().map_err(|_| bad())?;
         let n: i64 = n.trim().parse().ok().filter(|n| *n >= 0).ok_or_else(bad)?;
         out.push((plan, n));
     }
@@ -325,7 +325,7 @@ mod tests {
     use super::*;
     use crate::store::Store;
 
-    fn store_with_key(plan: Plan) -> (tempfile::TempDir, Store, KeyRow) {
+    fn store_with_key(plan: BillingPlan) -> (tempfile::TempDir, Store, KeyRow) {
         let dir = tempfile::tempdir().expect("tmp");
         let store = Store::open(&dir.path().join("db")).expect("open");
         let key = store.with(|c| KeyRow::create(c, "k", plan)).expect("key").row;
@@ -334,7 +334,7 @@ mod tests {
 
     #[test]
     fn monthly_grant_once_then_reserve_and_refund_balance_out() {
-        let (_d, store, key) = store_with_key(Plan::Basic);
+        let (_d, store, key) = store_with_key(BillingPlan::Basic);
         let cfg = CreditsConfig::default();
         store
             .with(|c| {
@@ -359,15 +359,15 @@ mod tests {
 
     #[test]
     fn free_plan_has_no_subscription_credits_and_upgrades_grant_the_difference() {
-        let (_d, store, key) = store_with_key(Plan::Free);
+        let (_d, store, key) = store_with_key(BillingPlan::Free);
         let cfg = CreditsConfig::default();
         store
             .with(|c| {
                 assert_eq!(balance(c, &key, &cfg)?.total(), 0);
                 let mut pro = key.clone();
-                pro.plan = Plan::Pro;
+                pro.plan = BillingPlan::Pro;
                 let mut basic = key.clone();
-                basic.plan = Plan::Basic;
+                basic.plan = BillingPlan::Basic;
                 assert_eq!(balance(c, &basic, &cfg)?.subscription, 1000);
                 assert_eq!(balance(c, &pro, &cfg)?.subscription, 5000, "upgrade grants the difference");
                 assert_eq!(balance(c, &basic, &cfg)?.subscription, 5000, "downgrade takes nothing back");
@@ -378,7 +378,7 @@ mod tests {
 
     #[test]
     fn grants_refuse_zero_and_overdraw() {
-        let (_d, store, key) = store_with_key(Plan::Free);
+        let (_d, store, key) = store_with_key(BillingPlan::Free);
         store
             .with(|c| {
                 assert!(grant(c, key.id, 0, "x").is_err());
@@ -388,7 +388,10 @@ mod tests {
                 Ok(())
             })
             .expect("works");
-        assert_eq!(parse_monthly("basic=5, pro=0").expect("parses"), vec![(Plan::Basic, 5), (Plan::Pro, 0)]);
+        assert_eq!(
+            parse_monthly("basic=5, pro=0").expect("parses"),
+            vec![(BillingPlan::Basic, 5), (BillingPlan::Pro, 0)]
+        );
         assert!(parse_monthly("pro=-1").is_err());
     }
 }

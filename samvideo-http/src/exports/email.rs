@@ -11,147 +11,16 @@
 //! The relay is trusted operator configuration, so the address policy does not apply to it;
 //! TLS certificates are checked against the Mozilla roots (webpki-roots) and the URL's host.
 
-use std::time::Duration;
-
 use lettre::message::header::{ContentTransferEncoding, ContentType};
 use lettre::message::{Body, Mailbox};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{Message, SmtpTransport, Transport};
 
-use super::{AttemptError, ExportsConfigError};
-
-/// How the connection to the relay is secured.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SmtpTls {
-    /// Plain text only (a trusted local relay).
-    Off,
-    /// STARTTLS when the relay offers it, plain text otherwise (`smtp://` default).
-    Opportunistic,
-    /// STARTTLS or fail.
-    Required,
-    /// TLS from the first byte (`smtps://`, port 465).
-    Implicit,
-}
-
-impl std::str::FromStr for SmtpTls {
-    type Err = ExportsConfigError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "off" | "none" | "false" | "no" => Ok(SmtpTls::Off),
-            "opportunistic" | "auto" => Ok(SmtpTls::Opportunistic),
-            "required" | "true" | "yes" | "on" => Ok(SmtpTls::Required),
-            other => Err(ExportsConfigError::Smtp(format!(
-                "--smtp-starttls {other:?} (expected off, opportunistic or required)"
-            ))),
-        }
-    }
-}
-
-/// The mail relay.
-#[derive(Clone)]
-pub struct SmtpConfig {
-    /// Relay host.
-    pub host: String,
-    /// Relay port.
-    pub port: u16,
-    /// Transport security.
-    pub tls: SmtpTls,
-    /// Login, if the relay wants one.
-    pub username: Option<String>,
-    /// Password (never shown).
-    pub password: Option<String>,
-    /// `From:` mailbox.
-    pub from: String,
-    /// Connect and command timeout.
-    pub timeout: Duration,
-}
-
-impl std::fmt::Debug for SmtpConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SmtpConfig")
-            .field("host", &self.host)
-            .field("port", &self.port)
-            .field("tls", &self.tls)
-            .field("username", &self.username)
-            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
-            .field("from", &self.from)
-            .finish()
-    }
-}
-
-/// `%XX` decoding of URL user info.
-fn percent_decode(s: &str) -> String {
-    fn hex(c: u8) -> Option<u8> {
-        (c as char).to_digit(16).and_then(|d| u8::try_from(d).ok())
-    }
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
-                out.push(h * 16 + l);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
+use super::settings::{SmtpConfig, SmtpTls};
+use super::AttemptError;
 
 impl SmtpConfig {
-    /// Build from `--smtp-url` and the related options. `starttls` applies to `smtp://`
-    /// (default `opportunistic`); `smtps://` is implicit TLS. Credentials in the URL's user
-    /// info are used unless `username` / `password` are given.
-    pub fn from_url(
-        url: &str,
-        starttls: Option<SmtpTls>,
-        username: Option<String>,
-        password: Option<String>,
-        from: Option<String>,
-    ) -> Result<SmtpConfig, ExportsConfigError> {
-        let bad = |why: &str| {
-            ExportsConfigError::Smtp(format!("--smtp-url: {why} (expected smtp://host:port or smtps://host:port)"))
-        };
-        let parsed = reqwest::Url::parse(url).map_err(|e| bad(&e.to_string()))?;
-        let (tls, default_port) = match parsed.scheme() {
-            "smtp" => (starttls.unwrap_or(SmtpTls::Opportunistic), 25),
-            "smtps" => {
-                if starttls.is_some_and(|t| t != SmtpTls::Implicit) {
-                    return Err(ExportsConfigError::Smtp(
-                        "--smtp-starttls does not apply to smtps:// (TLS from the start)".into(),
-                    ));
-                }
-                (SmtpTls::Implicit, 465)
-            }
-            other => return Err(bad(&format!("unsupported scheme {other:?}"))),
-        };
-        let host = parsed.host_str().filter(|h| !h.is_empty()).ok_or_else(|| bad("no host"))?;
-        let host = host.trim_start_matches('[').trim_end_matches(']').to_string();
-        let url_user = Some(percent_decode(parsed.username())).filter(|u| !u.is_empty());
-        let url_pass = parsed.password().map(percent_decode);
-        let username = username.filter(|u| !u.is_empty()).or(url_user);
-        let password = password.or(url_pass);
-        if password.is_some() && username.is_none() {
-            return Err(ExportsConfigError::Smtp("an SMTP password needs a username (--smtp-username)".into()));
-        }
-        let from = from.unwrap_or_else(|| "samvideo <samvideo@localhost>".into());
-        from.parse::<Mailbox>()
-            .map_err(|e| ExportsConfigError::Smtp(format!("--smtp-from {from:?} is not a mailbox: {e}")))?;
-        Ok(SmtpConfig {
-            host,
-            port: parsed.port().unwrap_or(default_port),
-            tls,
-            username,
-            password,
-            from,
-            timeout: Duration::from_secs(30),
-        })
-    }
-
     fn transport(&self) -> Result<SmtpTransport, AttemptError> {
         let params = || {
             TlsParameters::new(self.host.clone()).map_err(|e| AttemptError::permanent(format!("SMTP TLS setup: {e}")))

@@ -31,11 +31,11 @@ pub mod args;
 pub mod email;
 pub mod ftp;
 pub mod queue;
+pub mod settings;
 pub mod sftp;
 pub mod signature;
 pub mod webhook;
 
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -49,107 +49,7 @@ use crate::config::ServerConfig;
 use crate::jobs::hooks::{FinishedTask, TaskHook};
 use crate::store::{Store, TaskStatus};
 
-pub use email::{SmtpConfig, SmtpTls};
-
-/// The Standard Webhooks schedule: the first attempt at once, then these waits.
-pub const STANDARD_SCHEDULE: &str = "5s,5m,30m,2h,5h,10h,10h";
-
-/// Why the export settings of the server are refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum ExportsConfigError {
-    /// `--export-retry-schedule` does not parse.
-    #[error("invalid export retry schedule {0:?} (expected waits like 5s,5m,2h; units ms, s, m, h)")]
-    Schedule(String),
-    /// `--smtp-url` or a related option is wrong.
-    #[error("invalid SMTP setting: {0}")]
-    Smtp(String),
-    /// The known-hosts file cannot be read.
-    #[error("cannot read --sftp-known-hosts {path}: {reason}")]
-    KnownHosts {
-        /// The file.
-        path: String,
-        /// OS error.
-        reason: String,
-    },
-}
-
-/// Export settings of the server.
-#[derive(Clone)]
-pub struct ExportsConfig {
-    /// The mail relay; `None` refuses `email` destinations at submit time.
-    pub smtp: Option<SmtpConfig>,
-    /// Webhook secret for tasks without `exports.callback_secret`; with neither, the
-    /// webhook is sent unsigned.
-    pub default_callback_secret: Option<String>,
-    /// Waits between attempts; attempts = waits + 1.
-    pub retry_schedule: Vec<Duration>,
-    /// One webhook attempt (connect to last body byte).
-    pub webhook_timeout: Duration,
-    /// Connect, read and write timeout of FTP/SFTP/SMTP operations (each, not the total).
-    pub io_timeout: Duration,
-    /// An OpenSSH `known_hosts` file: when set, SFTP servers must match it (strict);
-    /// otherwise the first key seen per host:port is pinned in the database.
-    pub sftp_known_hosts: Option<PathBuf>,
-    /// Attempts running at once.
-    pub max_concurrent: usize,
-}
-
-impl std::fmt::Debug for ExportsConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ExportsConfig")
-            .field("smtp", &self.smtp)
-            .field("default_callback_secret", &self.default_callback_secret.as_ref().map(|_| "<redacted>"))
-            .field("retry_schedule", &self.retry_schedule)
-            .field("webhook_timeout", &self.webhook_timeout)
-            .field("io_timeout", &self.io_timeout)
-            .field("sftp_known_hosts", &self.sftp_known_hosts)
-            .field("max_concurrent", &self.max_concurrent)
-            .finish()
-    }
-}
-
-impl Default for ExportsConfig {
-    fn default() -> Self {
-        ExportsConfig {
-            smtp: None,
-            default_callback_secret: None,
-            retry_schedule: parse_schedule(STANDARD_SCHEDULE).unwrap_or_default(),
-            webhook_timeout: Duration::from_secs(15),
-            io_timeout: Duration::from_secs(30),
-            sftp_known_hosts: None,
-            max_concurrent: 4,
-        }
-    }
-}
-
-/// Parse `5s,5m,30m,2h` (units `ms`, `s`, `m`, `h`; fractions allowed; `0s` for no wait).
-pub fn parse_schedule(s: &str) -> Result<Vec<Duration>, ExportsConfigError> {
-    let bad = || ExportsConfigError::Schedule(s.to_string());
-    let mut out = Vec::new();
-    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let (num, mult) = if let Some(n) = part.strip_suffix("ms") {
-            (n, 0.001)
-        } else if let Some(n) = part.strip_suffix('s') {
-            (n, 1.0)
-        } else if let Some(n) = part.strip_suffix('m') {
-            (n, 60.0)
-        } else if let Some(n) = part.strip_suffix('h') {
-            (n, 3600.0)
-        } else {
-            return Err(bad());
-        };
-        let v: f64 = num.trim().parse().map_err(|_| bad())?;
-        if !v.is_finite() || v < 0.0 || v * mult > 7.0 * 86400.0 {
-            return Err(bad());
-        }
-        out.push(Duration::from_secs_f64(v * mult));
-    }
-    if out.len() > 20 {
-        return Err(bad());
-    }
-    Ok(out)
-}
+pub use settings::{parse_schedule, ExportsConfig, ExportsConfigError, SmtpConfig, SmtpTls, STANDARD_SCHEDULE};
 
 /// A request's exports refused at submit time: the message names the field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

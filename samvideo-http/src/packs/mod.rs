@@ -192,7 +192,7 @@ pub fn checkout_videos(conn: &Connection, session_id: &str) -> Result<Option<(i6
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Plan;
+    use crate::billing::BillingPlan;
     use crate::store::{KeyRow, Store};
 
     #[test]
@@ -212,7 +212,7 @@ mod tests {
         let store = Store::open(&dir.path().join("db")).expect("open");
         store
             .with(|c| {
-                let key = KeyRow::create(c, "k", Plan::Free)?.row;
+                let key = KeyRow::create(c, "k", BillingPlan::Free)?.row;
                 assert!(!take_extra_video(c, key.id)?, "nothing to spend");
                 assert!(apply_purchase(c, key.id, "p", 2, "evt_1", "cs_1")?);
                 assert!(!apply_purchase(c, key.id, "p", 2, "evt_1", "cs_1")?, "same event: once");

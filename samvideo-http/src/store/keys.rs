@@ -5,7 +5,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 
 use super::{now_rfc3339, StoreError};
-use crate::config::Plan;
+use crate::billing::BillingPlan;
 
 /// A key as stored (never the key itself).
 #[derive(Debug, Clone, PartialEq)]
@@ -15,7 +15,7 @@ pub struct KeyRow {
     /// Display name (`Production`).
     pub name: String,
     /// Quota plan.
-    pub plan: Plan,
+    pub plan: BillingPlan,
     /// `abcd...wxyz`.
     pub masked: String,
     /// False once revoked.
@@ -59,7 +59,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(KeyRow, String)> {
         KeyRow {
             id: r.get(0)?,
             name: r.get(1)?,
-            plan: Plan::Free,
+            plan: BillingPlan::Free,
             masked: r.get(3)?,
             active: r.get::<_, i64>(4)? != 0,
             usage_count: r.get(5)?,
@@ -79,7 +79,7 @@ const COLS: &str = "id, name, plan, masked, active, usage_count, last_used, crea
 
 impl KeyRow {
     /// Create a key with a new random secret.
-    pub fn create(conn: &Connection, name: &str, plan: Plan) -> Result<NewKey, StoreError> {
+    pub fn create(conn: &Connection, name: &str, plan: BillingPlan) -> Result<NewKey, StoreError> {
         let key = hex::encode(rand::random::<[u8; 24]>());
         let masked = mask_key(&key);
         conn.execute(

@@ -14,7 +14,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use reqwest::{Client, Response};
-use samvideo_http::config::{Plan, Rate, ServerConfig};
+use samvideo_http::billing::BillingPlan;
+use samvideo_http::config::{Rate, ServerConfig};
 use samvideo_http::jobs::hooks::TaskHook;
 use samvideo_http::server::Server;
 use samvideo_http::store::{KeyRow, Store};
@@ -88,7 +89,7 @@ impl TestServer {
         TestServer { server, api, data_dir, _tmp: tmp }
     }
 
-    pub fn key(&self, name: &str, plan: Plan) -> String {
+    pub fn key(&self, name: &str, plan: BillingPlan) -> String {
         make_key(&self.data_dir, name, plan)
     }
 }
@@ -221,7 +222,7 @@ pub fn spawn_server(dir: &Path, extra_env: &[(&str, &str)]) -> (Child, Api, Serv
     (child, Api::new(base), log)
 }
 
-pub fn make_key(dir: &Path, name: &str, plan: Plan) -> String {
+pub fn make_key(dir: &Path, name: &str, plan: BillingPlan) -> String {
     std::fs::create_dir_all(dir).expect("dir");
     let store = Store::open(&dir.join("samvideo.db")).expect("store");
     store.with(|c| KeyRow::create(c, name, plan)).expect("key").key
