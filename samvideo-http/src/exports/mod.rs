@@ -48,6 +48,7 @@ use tokio::task::{JoinHandle, JoinSet};
 use crate::config::ServerConfig;
 use crate::jobs::hooks::{FinishedTask, TaskHook};
 use crate::store::{Store, TaskStatus};
+use queue::DeliveryKind;
 
 pub use settings::{parse_schedule, ExportsConfig, ExportsConfigError, SmtpConfig, SmtpTls, STANDARD_SCHEDULE};
 
@@ -379,7 +380,7 @@ impl Exporter {
             .and_then(|j| serde_json::from_str(j).ok())
             .ok_or_else(|| AttemptError::permanent("the task's stored exports no longer parse"))?;
         let io_timeout = self.config.exports.io_timeout;
-        if job.kind == "webhook" {
+        if job.kind == DeliveryKind::Webhook {
             let url = exports.callback_url.clone().ok_or_else(|| AttemptError::permanent("no callback_url"))?;
             let secret =
                 exports.callback_secret.clone().or_else(|| self.config.exports.default_callback_secret.clone());
@@ -471,7 +472,7 @@ impl Exporter {
             out.push(queue::NewDelivery {
                 id,
                 position: queue::CALLBACK_POSITION,
-                kind: "webhook",
+                kind: DeliveryKind::Webhook,
                 target: webhook::origin(url),
                 event: event.into(),
                 payload: payload.to_string(),
@@ -480,9 +481,9 @@ impl Exporter {
         }
         for (i, d) in exports.destinations.iter().enumerate() {
             let (kind, target) = match d {
-                Destination::Email { to } => ("email", to.to_vec().join(", ")),
-                Destination::Ftp { host, port, .. } => ("ftp", format!("{host}:{}", port.unwrap_or(21))),
-                Destination::Sftp { host, port, .. } => ("sftp", format!("{host}:{}", port.unwrap_or(22))),
+                Destination::Email { to } => (DeliveryKind::Email, to.to_vec().join(", ")),
+                Destination::Ftp { host, port, .. } => (DeliveryKind::Ftp, format!("{host}:{}", port.unwrap_or(21))),
+                Destination::Sftp { host, port, .. } => (DeliveryKind::Sftp, format!("{host}:{}", port.unwrap_or(22))),
             };
             let skip =
                 (!completed).then(|| format!("the task ended {}: there is no video to deliver", task.status.as_str()));

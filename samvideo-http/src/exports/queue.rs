@@ -24,6 +24,55 @@ use crate::store::{rfc3339, StoreError};
 /// The callback's `position`; destinations are `1 + index` in `exports.destinations`.
 pub const CALLBACK_POSITION: i64 = 0;
 
+/// Where a delivery goes: the task's webhook or one of its destinations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryKind {
+    /// `exports.callback_url`.
+    Webhook,
+    /// An `email` destination.
+    Email,
+    /// An `ftp` destination.
+    Ftp,
+    /// An `sftp` destination.
+    Sftp,
+}
+
+impl DeliveryKind {
+    /// As stored in `export_deliveries.kind` and shown as `type` in `export_delivery`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryKind::Webhook => "webhook",
+            DeliveryKind::Email => "email",
+            DeliveryKind::Ftp => "ftp",
+            DeliveryKind::Sftp => "sftp",
+        }
+    }
+
+    /// The kind a stored name stands for.
+    pub fn parse(s: &str) -> Option<Self> {
+        [DeliveryKind::Webhook, DeliveryKind::Email, DeliveryKind::Ftp, DeliveryKind::Sftp]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+
+    /// Reads a stored kind; a name this build does not know is a store error, not a panic.
+    fn from_row(s: String) -> rusqlite::Result<Self> {
+        DeliveryKind::parse(&s).ok_or_else(|| {
+            rusqlite::Error::FromSqlConversionFailure(
+                0,
+                rusqlite::types::Type::Text,
+                format!("unknown export delivery kind {s:?}").into(),
+            )
+        })
+    }
+}
+
+impl std::fmt::Display for DeliveryKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A delivery to create.
 #[derive(Debug, Clone)]
 pub struct NewDelivery {
@@ -31,8 +80,8 @@ pub struct NewDelivery {
     pub id: String,
     /// [`CALLBACK_POSITION`] or `1 + index`.
     pub position: i64,
-    /// `webhook`, `email`, `ftp` or `sftp`.
-    pub kind: &'static str,
+    /// Webhook or destination type.
+    pub kind: DeliveryKind,
     /// Secret-free description of where it goes.
     pub target: String,
     /// `video.completed` or `video.failed`.
@@ -52,8 +101,8 @@ pub struct Claimed {
     pub task_id: String,
     /// Position (see [`CALLBACK_POSITION`]).
     pub position: i64,
-    /// Kind.
-    pub kind: String,
+    /// Webhook or destination type.
+    pub kind: DeliveryKind,
     /// Event name.
     pub event: String,
     /// Webhook body.
@@ -105,7 +154,7 @@ pub fn enqueue(conn: &Connection, task_id: &str, deliveries: &[NewDelivery], now
                 d.id,
                 task_id,
                 d.position,
-                d.kind,
+                d.kind.as_str(),
                 d.target,
                 d.event,
                 d.payload,
@@ -139,7 +188,7 @@ pub fn claim_due(conn: &Connection, now_ms: i64, limit: usize) -> Result<Vec<Cla
                 id: r.get(0)?,
                 task_id: r.get(1)?,
                 position: r.get(2)?,
-                kind: r.get(3)?,
+                kind: DeliveryKind::from_row(r.get(3)?)?,
                 event: r.get(4)?,
                 payload: r.get(5)?,
                 attempts: r.get(6)?,
@@ -263,16 +312,16 @@ pub fn refresh_summary(conn: &Connection, task_id: &str) -> Result<(), StoreErro
     )?;
     let rows = stmt.query_map([task_id], |r| {
         let position: i64 = r.get(0)?;
-        let kind: String = r.get(1)?;
+        let kind = DeliveryKind::from_row(r.get(1)?)?;
         let mut m = Map::new();
-        m.insert("type".into(), json!(kind));
+        m.insert("type".into(), json!(kind.as_str()));
         m.insert("target".into(), json!(r.get::<_, String>(2)?));
-        if kind == "webhook" {
+        if kind == DeliveryKind::Webhook {
             m.insert("event".into(), json!(r.get::<_, String>(3)?));
             m.insert("delivery_id".into(), json!(r.get::<_, String>(12)?));
             m.insert("response_status".into(), json!(r.get::<_, Option<i64>>(7)?));
         }
-        if kind == "ftp" || kind == "sftp" {
+        if matches!(kind, DeliveryKind::Ftp | DeliveryKind::Sftp) {
             m.insert("remote_path".into(), json!(r.get::<_, Option<String>>(8)?));
         }
         m.insert("status".into(), json!(r.get::<_, String>(4)?));
@@ -315,4 +364,20 @@ pub fn pin_host_key(conn: &Connection, host: &str, port: u16, public_key: &str) 
         params![host, port, public_key, crate::store::now_rfc3339()],
     )?;
     Ok(pinned_host_key(conn, host, port)?.unwrap_or_else(|| public_key.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delivery_kinds_round_trip_and_unknown_names_are_errors() {
+        for k in [DeliveryKind::Webhook, DeliveryKind::Email, DeliveryKind::Ftp, DeliveryKind::Sftp] {
+            assert_eq!(DeliveryKind::parse(k.as_str()), Some(k));
+            assert_eq!(DeliveryKind::from_row(k.to_string()).ok(), Some(k));
+        }
+        assert_eq!(DeliveryKind::parse("fax"), None);
+        let err = DeliveryKind::from_row("fax".into()).expect_err("unknown kind");
+        assert!(err.to_string().contains("unknown export delivery kind \"fax\""), "{err}");
+    }
 }
