@@ -22,6 +22,7 @@ use std::sync::Mutex;
 
 use crate::audio::{self, Ducking, MixSource, MixSpec, Mixer, OpusEncoder, StreamSource, TrackRole, TrackSpec};
 use crate::compose::{Assets, ClipMedia, Compositor, FrameSource, StillSource};
+use crate::encode::EncodeError;
 use crate::frame::{yuv::rgba_to_yuv420, Rgba, Yuv420};
 use crate::media::cache::JobMedia;
 use crate::media::image::decode_image;
@@ -114,12 +115,21 @@ pub enum RenderError {
     /// A media item could not be fetched or decoded.
     #[error(transparent)]
     Media(#[from] MediaItemError),
-    /// The request cannot be rendered (e.g. exceeds a limit).
-    #[error("{0}")]
-    Invalid(String),
-    /// The encoder failed.
-    #[error("encoder: {0}")]
-    Encode(String),
+    /// The request cannot become a plan (a limit, a colour); media errors are `Media`.
+    #[error(transparent)]
+    Plan(#[from] LowerError),
+    /// The audio mix or its encoder refused to work.
+    #[error("audio: {0}")]
+    Audio(#[from] audio::AudioError),
+    /// The AV1 encoder failed.
+    #[error(transparent)]
+    Encode(#[from] EncodeError),
+    /// The MP4 writer failed.
+    #[error(transparent)]
+    Mux(#[from] crate::mux::mp4::MuxError),
+    /// A render thread stopped before its work was done (a bug: the message says where).
+    #[error("render pipeline: {0}")]
+    Pipeline(&'static str),
     /// Writing the output failed.
     #[error("output: {0}")]
     Io(#[from] std::io::Error),
@@ -263,7 +273,7 @@ fn plan_with(request: &CreateRequest, assets: &JobAssets, options: &RenderOption
                 .unwrap_or_else(|| MediaError::Decode("cannot determine the media duration".into()));
             RenderError::Media(MediaItemError { item, url, error })
         }
-        other => RenderError::Invalid(other.to_string()),
+        other => RenderError::Plan(other),
     })?;
     Ok(plan)
 }
@@ -459,7 +469,7 @@ fn build_mixer(plan: &RenderPlan, assets: &JobAssets) -> Result<Option<PlanMix>,
         return Ok(None);
     }
     let spec = MixSpec { duration: plan.duration_secs(), tracks, ducking: plan.audio.ducking.then(Ducking::default) };
-    spec.validate().map_err(|e| RenderError::Invalid(e.to_string()))?;
+    spec.validate()?;
     Ok(Some(PlanMix { mixer: Mixer::with_sources(spec, sources), items }))
 }
 
@@ -578,7 +588,7 @@ fn next_frame(frames: &Receiver<Result<FrameMsg, RenderError>>, cancel: &CancelT
     if cancel.is_cancelled() {
         return Err(RenderError::Cancelled);
     }
-    frames.recv().map_err(|_| RenderError::Encode("compositor stopped unexpectedly".into()))?
+    frames.recv().map_err(|_| RenderError::Pipeline("the compositor stopped unexpectedly"))?
 }
 
 fn write_y4m(
@@ -599,7 +609,7 @@ fn write_y4m(
             }
             FrameMsg::Repeat => match &last {
                 Some(f) => w.write_frame(f)?,
-                None => return Err(RenderError::Encode("repeat before the first frame".into())),
+                None => return Err(RenderError::Pipeline("a repeated frame before the first frame")),
             },
         }
         progress.frame_done(n + 1);
@@ -623,10 +633,9 @@ struct AudioFeed {
 impl AudioFeed {
     /// Write packets until the audio reaches `until` samples (or ends).
     fn write_until(&mut self, mp4: &mut Mp4Writer, until: u64) -> Result<(), RenderError> {
-        let enc_err = |e: audio::AudioError| RenderError::Encode(e.to_string());
         while self.written < until {
             if let Some(p) = self.queued.pop_front() {
-                mp4.write_audio(&p.data, p.samples).map_err(|e| RenderError::Encode(e.to_string()))?;
+                mp4.write_audio(&p.data, p.samples)?;
                 self.written += p.samples as u64;
                 continue;
             }
@@ -639,13 +648,13 @@ impl AudioFeed {
                     return Err(item_error(item, e.clone()).into());
                 }
             }
-            let encoder = self.encoder.as_mut().ok_or_else(|| RenderError::Encode("audio encoder gone".into()))?;
+            let encoder = self.encoder.as_mut().ok_or(RenderError::Pipeline("the audio encoder is gone"))?;
             if n == 0 {
-                let enc = self.encoder.take().ok_or_else(|| RenderError::Encode("audio encoder gone".into()))?;
-                self.queued.extend(enc.finish().map_err(enc_err)?);
+                let enc = self.encoder.take().ok_or(RenderError::Pipeline("the audio encoder is gone"))?;
+                self.queued.extend(enc.finish()?);
                 self.done = true;
             } else {
-                self.queued.extend(encoder.encode(&self.buf[..n * 2]).map_err(enc_err)?);
+                self.queued.extend(encoder.encode(&self.buf[..n * 2])?);
             }
         }
         Ok(())
@@ -665,13 +674,9 @@ fn write_mp4(
     } else {
         options.threads
     };
-    let mux_err = |e: crate::mux::mp4::MuxError| match e {
-        crate::mux::mp4::MuxError::Io(io) => RenderError::Io(io),
-        other => RenderError::Encode(other.to_string()),
-    };
     let mut audio = match mixer {
         Some(PlanMix { mixer, items }) => {
-            let encoder = OpusEncoder::new(AUDIO_BITRATE).map_err(|e| RenderError::Encode(e.to_string()))?;
+            let encoder = OpusEncoder::new(AUDIO_BITRATE)?;
             Some(AudioFeed {
                 mixer,
                 items,
@@ -690,8 +695,7 @@ fn write_mp4(
         let samples = audio_samples + pre_skip as u64;
         Some(OpusTrack { pre_skip, packets: samples.div_ceil(960) as usize + 2, samples: audio_samples })
     });
-    let mut mp4 =
-        Mp4Writer::create(out, plan.width, plan.height, plan.fps, plan.frame_count, audio_track).map_err(mux_err)?;
+    let mut mp4 = Mp4Writer::create(out, plan.width, plan.height, plan.fps, plan.frame_count, audio_track)?;
     let workers = segments::spawn(plan, visuals, workers, &options.cancel);
     let segment_count = segments::segments(plan.frame_count, plan.fps).len();
     // Packets of segments that finished ahead of their turn, and which segments are done.
@@ -710,12 +714,12 @@ fn write_mp4(
             }
             Ok(segments::WorkerMsg::Done { segment }) => done[segment] = true,
             Ok(segments::WorkerMsg::Failed(e)) => return Err(e),
-            Err(_) => return Err(RenderError::Encode("encoder workers stopped unexpectedly".into())),
+            Err(_) => return Err(RenderError::Pipeline("the encoder workers stopped unexpectedly")),
         }
         // Write what is due, in order: the current segment's packets, then the next ones'.
         while current < segment_count {
             for p in waiting.remove(&current).unwrap_or_default() {
-                mp4.write_video(&p.data, p.keyframe).map_err(mux_err)?;
+                mp4.write_video(&p.data, p.keyframe)?;
                 written += 1;
                 progress.frame_done(written);
                 if let Some(a) = audio.as_mut() {
@@ -730,10 +734,10 @@ fn write_mp4(
     }
     drop(workers);
     if written != plan.frame_count {
-        return Err(RenderError::Encode(format!("encoded {written} of {} frames", plan.frame_count)));
+        return Err(RenderError::Pipeline("the encoder returned fewer frames than it was given"));
     }
     if let Some(a) = audio.as_mut() {
         a.write_until(&mut mp4, u64::MAX)?;
     }
-    mp4.finish().map_err(mux_err)
+    Ok(mp4.finish()?)
 }

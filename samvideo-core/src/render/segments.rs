@@ -23,7 +23,7 @@ use std::thread::JoinHandle;
 use super::frames::{FrameLoop, Step};
 use super::{CancelToken, RenderError, Visuals};
 use crate::compose::Compositor;
-use crate::encode::{Av1Encoder, EncodeError, Packet, KEYFRAME_SECONDS};
+use crate::encode::{Av1Encoder, Packet, KEYFRAME_SECONDS};
 use crate::frame::{yuv::rgba_to_yuv420, Yuv420};
 use crate::plan::RenderPlan;
 
@@ -126,27 +126,26 @@ impl Job {
     /// Composite and encode the frames of one segment, sending packets as they come.
     fn encode(&self, segment: usize, range: Range<u64>) -> Result<(), RenderError> {
         let plan = &self.plan;
-        let enc_err = |e: EncodeError| RenderError::Encode(e.0);
         let mut frames = FrameLoop::new(Compositor::new(plan.clone(), self.visuals.assets()));
-        let mut encoder = Av1Encoder::new(plan.width, plan.height, plan.fps, plan.preset, 1).map_err(enc_err)?;
+        let mut encoder = Av1Encoder::new(plan.width, plan.height, plan.fps, plan.preset, 1)?;
         let mut yuv = Yuv420::new(plan.width, plan.height);
         let mut packets = Vec::new();
         for n in range {
             self.stopped()?;
             match frames.step(n)? {
-                Step::Repeat => encoder.repeat().map_err(enc_err)?,
+                Step::Repeat => encoder.repeat()?,
                 Step::New(canvas) => {
                     rgba_to_yuv420(canvas, &mut yuv);
-                    encoder.send(&yuv).map_err(enc_err)?;
+                    encoder.send(&yuv)?;
                 }
             }
-            encoder.receive(&mut packets).map_err(enc_err)?;
+            encoder.receive(&mut packets)?;
             self.send(segment, &mut packets)?;
         }
         encoder.flush();
         loop {
             self.stopped()?;
-            let more = encoder.receive(&mut packets).map_err(enc_err)?;
+            let more = encoder.receive(&mut packets)?;
             self.send(segment, &mut packets)?;
             if !more {
                 return Ok(());
