@@ -250,9 +250,14 @@ async fn hostile_mp4s_fail_their_task_in_one_clean_line_and_the_server_renders_o
             assert_eq!(code, 200, "{path}: {reply}");
             leaks(&path, &reply.to_string());
         }
+        // The log line follows the database write: give the server a moment to print it.
         let logged =
-            log.lock().unwrap_or_else(|p| p.into_inner()).iter().any(|l| l.contains(&id) && l.contains("failed"));
-        assert!(logged, "{file}: the server log names task {id}");
+            || log.lock().unwrap_or_else(|p| p.into_inner()).iter().any(|l| l.contains(&id) && l.contains("failed"));
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while !logged() && std::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(logged(), "{file}: the server log names task {id}");
     }
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while hooks.lock().unwrap_or_else(|p| p.into_inner()).len() < 2 && std::time::Instant::now() < deadline {
