@@ -215,7 +215,8 @@ async fn hostile_mp4s_fail_their_task_in_one_clean_line_and_the_server_renders_o
 
     let dir = tempfile::tempdir().expect("tmp");
     let key = support::make_key(dir.path(), "k", BillingPlan::Pro);
-    let (mut child, api, log) = support::spawn_server(dir.path(), &[("RUST_BACKTRACE", "1"), ("RUST_LOG", "info")]);
+    let (mut child, api, log) =
+        support::spawn_server(dir.path(), &[("RUST_BACKTRACE", "1"), ("RUST_LOG", "info,samvideo_core=debug")]);
     let leaks = |what: &str, text: &str| {
         for bad in ["/root/", ".cargo", "registry/src", ".rs:", "backtrace", "(at "] {
             assert!(!text.contains(bad), "{what} shows {bad:?}: {text}");
@@ -258,6 +259,16 @@ async fn hostile_mp4s_fail_their_task_in_one_clean_line_and_the_server_renders_o
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         assert!(logged(), "{file}: the server log names task {id}");
+        if file == "no-stsz.mp4" {
+            // The box decoder's whole error, source location included, goes to the log only,
+            // inside the task's span.
+            let full = log
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .iter()
+                .any(|l| l.contains("MP4 box decoder error") && l.contains(&id) && l.contains(".rs:"));
+            assert!(full, "{file}: the full decoder error is logged with task {id}");
+        }
     }
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while hooks.lock().unwrap_or_else(|p| p.into_inner()).len() < 2 && std::time::Instant::now() < deadline {

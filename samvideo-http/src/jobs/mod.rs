@@ -332,7 +332,11 @@ impl Jobs {
         };
         let source = self.inner.source.clone();
         let tmp2 = tmp.clone();
+        // Everything the render logs on this thread (e.g. a demuxer's full error, which the
+        // task's message leaves out) carries the task id.
+        let span = tracing::info_span!("render", task_id = %id);
         let mut handle = tokio::task::spawn_blocking(move || {
+            let _in_span = span.enter();
             let cancel = options.cancel.clone();
             let r = render_to_file(&request, source, &tmp2, &options);
             if r.is_err() || cancel.is_cancelled() {
