@@ -10,6 +10,7 @@ use shiguredo_mp4::aux::SampleTableAccessor;
 use shiguredo_mp4::boxes::{HdlrBox, MvhdBox, SampleEntry, StblBox, TrakBox, UnknownBox};
 use shiguredo_mp4::{BoxType, Decode};
 
+use super::boxes::{boxes_in, malformed};
 use super::colour::{ColourInfo, Matrix};
 use super::table_bounds::check_track_tables;
 use super::VideoLimits;
@@ -75,10 +76,6 @@ fn not_mp4() -> MediaError {
     MediaError::Decode("not a supported video file (expected MP4/MOV)".into())
 }
 
-fn malformed(what: impl std::fmt::Display) -> MediaError {
-    MediaError::Decode(format!("malformed MP4: {what}"))
-}
-
 /// The part of a box decoder error a user can read: the box and the reason. The crate's
 /// `Display` also prints its own source location and, when `RUST_BACKTRACE` is set, a
 /// backtrace — build-machine paths that must not reach an API response. The whole error
@@ -97,48 +94,6 @@ pub(crate) fn box_error(e: &shiguredo_mp4::Error) -> String {
         Some(t) => format!("{t} box: {what}{sep}{reason}"),
         None => format!("{what}{sep}{reason}"),
     }
-}
-
-/// A top-level or child box: type and payload range within the buffer it was found in.
-struct RawBox {
-    kind: [u8; 4],
-    start: usize,
-    payload_start: usize,
-    end: usize,
-}
-
-/// Walks the boxes in `buf[start..end]`. Stops with an error when a size is impossible.
-fn boxes_in(buf: &[u8], start: usize, end: usize) -> Result<Vec<RawBox>, MediaError> {
-    let mut out = Vec::new();
-    let mut pos = start;
-    while pos + 8 <= end {
-        let size32 = u32::from_be_bytes([buf[pos], buf[pos + 1], buf[pos + 2], buf[pos + 3]]);
-        let kind = [buf[pos + 4], buf[pos + 5], buf[pos + 6], buf[pos + 7]];
-        let (header, size) = match size32 {
-            0 => (8, (end - pos) as u64),
-            1 => {
-                if pos + 16 > end {
-                    return Err(malformed("box header cut short"));
-                }
-                let mut b = [0u8; 8];
-                b.copy_from_slice(&buf[pos + 8..pos + 16]);
-                (16, u64::from_be_bytes(b))
-            }
-            n => (8, u64::from(n)),
-        };
-        if size < header as u64 {
-            return Err(malformed(format!("box {} has size {size}", String::from_utf8_lossy(&kind))));
-        }
-        let box_end = (pos as u64).saturating_add(size);
-        if box_end > end as u64 {
-            // A box running past the end: a truncated file. Keep what is complete.
-            out.push(RawBox { kind, start: pos, payload_start: pos + header, end: usize::MAX });
-            return Ok(out);
-        }
-        out.push(RawBox { kind, start: pos, payload_start: pos + header, end: box_end as usize });
-        pos = box_end as usize;
-    }
-    Ok(out)
 }
 
 /// Friendly codec name for a sample entry fourcc (ffmpeg's names where one exists).

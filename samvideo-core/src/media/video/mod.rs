@@ -13,6 +13,7 @@
 //! [`MediaSource`]: crate::media::MediaSource
 
 mod av1;
+mod boxes;
 mod colour;
 mod container;
 mod h264;
