@@ -321,3 +321,56 @@ fn segments_encoded_in_parallel_give_the_same_bytes_whatever_the_worker_count() 
     assert_near(mean_rgb(&frame_at(out, 9.9), 100, 100, 700, 400), red, 12.0, "before the boundary");
     assert_near(mean_rgb(&frame_at(out, 10.1), 100, 100, 700, 400), red, 12.0, "after the boundary");
 }
+
+/// 29.97 fps is exactly 30000/1001 everywhere a player looks: the stream's rate, each frame's
+/// duration (1001 in a 1/30000 timescale), the frame count of a whole-spec duration, the
+/// segment split (10 s = 300 frames, so 330 frames make two segments) and the audio length.
+#[test]
+fn ntsc_rate_is_exact_through_segments_mp4_and_audio() {
+    let dir = setup();
+    let music = dir.path().join("music.wav");
+    ffmpeg(&["-f", "lavfi", "-i", "sine=frequency=440:duration=20", "-ar", "48000", music.to_str().unwrap()]);
+    let spec = json!({"media_list": [
+        {"type": "image", "url": "red.png", "duration": 5.5},
+        {"type": "image", "url": "blue.png", "duration": 5.5}
+    ], "background_url": "music.wav",
+       "settings": {"aspect_ratio": "16:9", "output_quality": "low", "fps": 29.97}});
+    let out = dir.path().join("ntsc.mp4");
+    let s = render(dir.path(), Endpoint::MixVideo, &spec, &out, Format::Mp4);
+    // 5.5 s × 29.97 = 164.8 → 165 frames per still.
+    assert_eq!(s.frames, 330);
+    let v = probe(&out, "v:0");
+    assert_eq!(v["r_frame_rate"], "30000/1001");
+    assert_eq!(v["avg_frame_rate"], "30000/1001");
+    assert_eq!(v["time_base"], "1/30000");
+    assert_eq!(v["nb_frames"], "330");
+    // Every packet lasts 1001 ticks and starts where the previous one ended.
+    let packets = std::process::Command::new("ffprobe")
+        .args(["-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts,duration", "-of", "csv=p=0"])
+        .arg(&out)
+        .output()
+        .expect("ffprobe");
+    let mut pts: Vec<(i64, i64)> = String::from_utf8_lossy(&packets.stdout)
+        .lines()
+        .filter_map(|l| {
+            let (p, d) = l.split_once(',')?;
+            Some((p.parse().ok()?, d.parse().ok()?))
+        })
+        .collect();
+    pts.sort();
+    assert_eq!(pts.len(), 330);
+    for (i, (p, d)) in pts.iter().enumerate() {
+        assert_eq!((*p, *d), (i as i64 * 1001, 1001), "packet {i}");
+    }
+    // 330 × 1001 / 30000 = 11.011 s; the music is cut to the video.
+    let video: f64 = v["duration"].as_str().and_then(|d| d.parse().ok()).expect("video duration");
+    assert!((video - 11.011).abs() < 0.002, "video {video}");
+    let a = probe(&out, "a:0");
+    let audio: f64 = a["duration"].as_str().and_then(|d| d.parse().ok()).expect("audio duration");
+    assert!((audio - 11.011).abs() < 0.025, "audio {audio} vs video 11.011");
+    // The cut is at frame 165 = 5.5055 s, on both sides of the segment boundary (frame 300).
+    assert_near(mean_rgb(&frame_at(&out, 5.4), 100, 100, 700, 400), [220.0, 30.0, 30.0], 12.0, "red");
+    assert_near(mean_rgb(&frame_at(&out, 5.6), 100, 100, 700, 400), [30.0, 30.0, 220.0], 12.0, "blue");
+    assert_near(mean_rgb(&frame_at(&out, 10.5), 100, 100, 700, 400), [30.0, 30.0, 220.0], 12.0, "second segment");
+    assert!(tone_db(&audio_mono(&out, 10.0, 10.9), 440.0) > -20.0, "music plays in the second segment");
+}

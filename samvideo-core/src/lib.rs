@@ -19,6 +19,7 @@
 //! - `encode/`   rav1e wrapper
 //! - `mux/`      MP4 and Y4M writers
 //! - `render`    the one driver
+//! - `frame_rate` exact output frame rates (whole and NTSC)
 
 #![warn(missing_docs)]
 
@@ -27,6 +28,7 @@ pub mod compose;
 pub mod encode;
 pub mod error;
 pub mod frame;
+pub mod frame_rate;
 pub mod media;
 pub mod mux;
 pub mod plan;
@@ -35,3 +37,4 @@ pub mod request;
 pub mod validate;
 
 pub use error::ApiError;
+pub use frame_rate::FrameRate;

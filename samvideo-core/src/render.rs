@@ -723,7 +723,7 @@ fn write_mp4(
                 written += 1;
                 progress.frame_done(written);
                 if let Some(a) = audio.as_mut() {
-                    a.write_until(&mut mp4, written * 48_000 / plan.fps as u64 + lead)?;
+                    a.write_until(&mut mp4, plan.fps.ticks_at(written, 48_000) + lead)?;
                 }
             }
             if !done[current] {

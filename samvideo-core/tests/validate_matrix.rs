@@ -9,6 +9,7 @@ use samvideo_core::validate::{
     matrix_markdown, parse_create, parse_create_value, validate_ai_job, validate_template_create,
     validate_template_update,
 };
+use samvideo_core::FrameRate;
 use serde_json::{json, Value};
 
 const CORE: [Endpoint; 3] = [Endpoint::MixVideo, Endpoint::SimpleVideo, Endpoint::LoopVideo];
@@ -147,10 +148,18 @@ fn range_values_reach_the_typed_settings() {
 }
 
 #[test]
-fn fps_is_an_integer_from_15_to_60() {
+fn fps_is_an_integer_from_15_to_60_or_an_ntsc_rate() {
+    let rate = |x: f64| FrameRate::from_number(x);
     for ep in CORE {
-        for (v, want) in [(json!(15), Some(15)), (json!(60), Some(60)), (json!(30.0), Some(30)), (json!(3e1), Some(30))]
-        {
+        for (v, want) in [
+            (json!(15), rate(15.0)),
+            (json!(60), rate(60.0)),
+            (json!(30.0), rate(30.0)),
+            (json!(3e1), rate(30.0)),
+            (json!(23.976), rate(23.976)),
+            (json!(29.97), rate(29.97)),
+            (json!(59.94), rate(59.94)),
+        ] {
             match accepted(ep, &settings_body(ep, json!({ "fps": v }))) {
                 CreateRequest::Mix(r) => assert_eq!(r.settings.fps, want),
                 CreateRequest::Simple(r) => assert_eq!(r.settings.fps, want),
@@ -164,8 +173,9 @@ fn fps_is_an_integer_from_15_to_60() {
             (json!(-30), "fps must be between 15 and 60"),
             (json!(1e20), "fps must be between 15 and 60"),
             (json!(u64::MAX), "fps must be between 15 and 60"),
-            (json!(29.97), "fps must be an integer"),
-            (json!(14.5), "fps must be an integer"),
+            (json!(29.5), "fps must be an integer or one of 23.976, 29.97, 59.94"),
+            (json!(14.5), "fps must be an integer or one of 23.976, 29.97, 59.94"),
+            (json!(25.1), "fps must be an integer or one of 23.976, 29.97, 59.94"),
             (json!("30"), "fps must be a number"),
             (json!(null), "fps must be a number"),
             (json!(false), "fps must be a number"),
@@ -659,11 +669,11 @@ fn advanced_output_settings() {
     for r in ["480p", "720p", "1080p", "1440p", "2160p"] {
         accepted(ep, &adv_body(json!({"output_settings": {"resolution": r}})));
     }
-    for f in [15, 60] {
+    for f in [15.0, 60.0, 29.97] {
         let CreateRequest::Advanced(a) = accepted(ep, &adv_body(json!({"output_settings": {"framerate": f}}))) else {
             panic!()
         };
-        assert_eq!(a.output_settings.framerate, Some(f));
+        assert_eq!(a.output_settings.framerate, FrameRate::from_number(f));
     }
     let cases = [
         (json!({"aspect_ratio": "4:3"}), "output_settings.aspect_ratio must be one of 9:16, 16:9, 1:1"),
@@ -672,7 +682,7 @@ fn advanced_output_settings() {
         (json!({"resolution": 1080}), "output_settings.resolution must be one of 480p, 720p, 1080p, 1440p, 2160p"),
         (json!({"framerate": 14}), "output_settings.framerate must be between 15 and 60"),
         (json!({"framerate": 61}), "output_settings.framerate must be between 15 and 60"),
-        (json!({"framerate": 29.97}), "output_settings.framerate must be an integer"),
+        (json!({"framerate": 29.5}), "output_settings.framerate must be an integer or one of 23.976, 29.97, 59.94"),
         (json!({"framerate": "30"}), "output_settings.framerate must be a number"),
     ];
     for (os, want) in cases {

@@ -245,7 +245,7 @@ impl Compositor {
     }
 
     fn draw_background(&mut self, n: u64, canvas: &mut Rgba) -> Result<(), ComposeError> {
-        let t = n as f64 / self.plan.fps as f64;
+        let t = self.plan.fps.secs_of(n);
         let bg = self.bg_color();
         match &mut self.background {
             None => {
@@ -268,7 +268,7 @@ impl Compositor {
 
     fn draw_clip(&mut self, i: usize, n: u64, canvas: &mut Rgba) -> Result<(), ComposeError> {
         let clip: &Clip = &self.plan.clips[i];
-        let local = (n - clip.start) as f64 / self.plan.fps as f64;
+        let local = self.plan.fps.secs_of(n - clip.start);
         let len = (clip.end - clip.start).max(2) - 1;
         let zoom = clip.zoom.map(|z| z.from + (z.to - z.from) * ((n - clip.start) as f32 / len as f32).min(1.0));
         let t = match &clip.source {

@@ -13,6 +13,7 @@ use rav1e::prelude::{
 
 use crate::frame::Yuv420;
 use crate::plan::EncodePreset;
+use crate::FrameRate;
 
 /// One encoded temporal unit.
 #[derive(Debug, Clone)]
@@ -54,9 +55,10 @@ pub struct Av1Encoder {
 }
 
 /// AV1 level index for a frame size and rate (spec Annex A: MaxPicSize, MaxDisplayRate).
-pub fn level_idx(width: u32, height: u32, fps: u32) -> u8 {
+pub fn level_idx(width: u32, height: u32, fps: FrameRate) -> u8 {
     let pic = width as u64 * height as u64;
-    let rate = pic * fps as u64;
+    let (num, den) = fps.as_fraction();
+    let rate = (pic * u64::from(num)).div_ceil(u64::from(den));
     const LEVELS: [(u8, u64, u64); 10] = [
         (0, 147_456, 4_423_680),        // 2.0
         (1, 278_784, 8_363_520),        // 2.1
@@ -75,11 +77,18 @@ pub fn level_idx(width: u32, height: u32, fps: u32) -> u8 {
 impl Av1Encoder {
     /// An encoder for `width`x`height` at `fps`, BT.709 limited range, keyframes at least
     /// every [`KEYFRAME_SECONDS`].
-    pub fn new(width: u32, height: u32, fps: u32, preset: EncodePreset, threads: usize) -> Result<Self, EncodeError> {
+    pub fn new(
+        width: u32,
+        height: u32,
+        fps: FrameRate,
+        preset: EncodePreset,
+        threads: usize,
+    ) -> Result<Self, EncodeError> {
+        let (num, den) = fps.as_fraction();
         let enc = EncoderConfig {
             width: width as usize,
             height: height as usize,
-            time_base: Rational::new(1, fps as u64),
+            time_base: Rational::new(u64::from(den), u64::from(num)),
             bit_depth: 8,
             chroma_sampling: ChromaSampling::Cs420,
             pixel_range: PixelRange::Limited,
@@ -90,7 +99,7 @@ impl Av1Encoder {
             }),
             level_idx: Some(level_idx(width, height, fps)),
             min_key_frame_interval: 12,
-            max_key_frame_interval: KEYFRAME_SECONDS * fps as u64,
+            max_key_frame_interval: fps.frames_covering(KEYFRAME_SECONDS as f64),
             quantizer: preset.quantizer as usize,
             speed_settings: rdo_lookahead_capped(SpeedSettings::from_preset(preset.speed)),
             ..Default::default()
@@ -196,11 +205,11 @@ mod tests {
 
     #[test]
     fn levels_follow_annex_a() {
-        assert_eq!(level_idx(1280, 720, 30), 5);
-        assert_eq!(level_idx(1920, 1080, 30), 8);
-        assert_eq!(level_idx(1920, 1080, 60), 9);
-        assert_eq!(level_idx(3840, 2160, 30), 12);
-        assert_eq!(level_idx(854, 480, 30), 4);
+        assert_eq!(level_idx(1280, 720, FrameRate::whole(30)), 5);
+        assert_eq!(level_idx(1920, 1080, FrameRate::whole(30)), 8);
+        assert_eq!(level_idx(1920, 1080, FrameRate::whole(60)), 9);
+        assert_eq!(level_idx(3840, 2160, FrameRate::whole(30)), 12);
+        assert_eq!(level_idx(854, 480, FrameRate::whole(30)), 4);
     }
 
     #[test]

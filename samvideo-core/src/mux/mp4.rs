@@ -10,8 +10,10 @@
 //! writes no edit lists, so [`Mp4Writer::finish`] edits its `moov` before writing it: the
 //! Opus track gets an `elst` edit starting at `media_time = pre_skip` and lasting exactly
 //! the real audio length ([`OpusTrack::samples`]), the movie timescale becomes 48 kHz (every
-//! integer fps up to 60 that divides 48000 maps exactly) and each `tkhd`/`mvhd` duration is
-//! restated in it. This is the layout ffmpeg's own MP4 muxer writes for Opus.
+//! integer fps up to 60 that divides 48000 maps exactly; an NTSC video's duration rounds to
+//! the nearest 1/48000 s) and each `tkhd`/`mvhd` duration is restated in it. The video track's
+//! own timescale is the rate's numerator and each frame lasts its denominator (30 and 1, or
+//! 30000 and 1001 for 29.97), so every frame time is exact. This is the layout ffmpeg's own MP4 muxer writes for Opus.
 
 use std::fs::File;
 use std::io::{BufWriter, Seek, SeekFrom, Write};
@@ -25,6 +27,8 @@ use shiguredo_mp4::boxes::{
 };
 use shiguredo_mp4::mux::{estimate_maximum_moov_box_size, Mp4FileMuxer, Mp4FileMuxerOptions, Sample};
 use shiguredo_mp4::{BoxSize, BoxType, Encode, FixedPointNumber, TrackKind, Uint};
+
+use crate::FrameRate;
 
 /// Movie timescale when the file has audio: the Opus sample rate.
 const AUDIO_TIMESCALE: u32 = 48_000;
@@ -68,7 +72,9 @@ pub struct Mp4Writer {
     pos: u64,
     width: u16,
     height: u16,
-    fps: NonZeroU32,
+    /// Video timescale (the rate's numerator) and one frame's duration in it (denominator).
+    timescale: NonZeroU32,
+    frame_duration: u32,
     video_entry: Option<SampleEntry>,
     audio: Option<OpusTrack>,
     audio_entry_sent: bool,
@@ -83,7 +89,7 @@ impl Mp4Writer {
         path: &Path,
         width: u32,
         height: u32,
-        fps: u32,
+        fps: FrameRate,
         frames: u64,
         audio: Option<OpusTrack>,
     ) -> Result<Self, MuxError> {
@@ -110,7 +116,8 @@ impl Mp4Writer {
             muxer,
             width: u16::try_from(width).map_err(mux_err)?,
             height: u16::try_from(height).map_err(mux_err)?,
-            fps: NonZeroU32::new(fps).ok_or_else(|| MuxError::Mux("fps 0".into()))?,
+            timescale: NonZeroU32::new(fps.as_fraction().0).ok_or_else(|| MuxError::Mux("fps 0".into()))?,
+            frame_duration: fps.as_fraction().1,
             video_entry: None,
             audio,
             audio_entry_sent: false,
@@ -155,8 +162,8 @@ impl Mp4Writer {
         } else {
             None
         };
-        let fps = self.fps;
-        self.append(TrackKind::Video, entry, keyframe, fps, 1, data)
+        let (timescale, duration) = (self.timescale, self.frame_duration);
+        self.append(TrackKind::Video, entry, keyframe, timescale, duration, data)
     }
 
     /// Append one Opus packet of `samples` samples at 48 kHz.

@@ -4,6 +4,7 @@
 use std::io::Write;
 
 use crate::frame::Yuv420;
+use crate::FrameRate;
 
 /// Streams frames into a Y4M file.
 pub struct Y4mWriter<W: Write> {
@@ -12,8 +13,9 @@ pub struct Y4mWriter<W: Write> {
 
 impl<W: Write> Y4mWriter<W> {
     /// Write the stream header.
-    pub fn new(mut out: W, width: u32, height: u32, fps: u32) -> std::io::Result<Self> {
-        writeln!(out, "YUV4MPEG2 W{width} H{height} F{fps}:1 Ip A1:1 C420jpeg XCOLORRANGE=LIMITED")?;
+    pub fn new(mut out: W, width: u32, height: u32, fps: FrameRate) -> std::io::Result<Self> {
+        let (num, den) = fps.as_fraction();
+        writeln!(out, "YUV4MPEG2 W{width} H{height} F{num}:{den} Ip A1:1 C420jpeg XCOLORRANGE=LIMITED")?;
         Ok(Y4mWriter { out })
     }
 

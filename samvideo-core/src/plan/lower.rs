@@ -21,7 +21,7 @@ pub const DEFAULT_TRANSITION_SECONDS: f64 = 0.5;
 /// rounding: under a frame without transitions, a few frames with them).
 pub const VOICE_TAIL_SECONDS: f64 = 0.5;
 /// Frames per second when none is asked.
-pub const DEFAULT_FPS: u32 = 30;
+pub const DEFAULT_FPS: FrameRate = FrameRate::whole(30);
 /// Longest preview.
 pub const PREVIEW_SECONDS: f64 = 10.0;
 
@@ -87,7 +87,7 @@ struct TimelineSpec {
     aspect: AspectRatio,
     short_side: u32,
     quality: Quality,
-    fps: u32,
+    fps: FrameRate,
     items: Vec<(String, MediaItem)>,
     settings: Settings,
     /// loop-video: repeat the items until this many seconds.
@@ -275,10 +275,6 @@ fn extra_f64(item: &MediaItem, key: &str) -> Option<f64> {
     item.extra.get(key).and_then(Value::as_f64).filter(|v| v.is_finite())
 }
 
-fn secs_to_frames(secs: f64, fps: u32) -> u64 {
-    (secs * fps as f64).round().max(0.0) as u64
-}
-
 /// Frames of a timeline of clips `lens` joined by transitions of `want_tf` frames, each
 /// clamped to half of both neighbours (as step 4 of [`build`] places them).
 fn timeline_frames(lens: &[u64], want_tf: u64) -> u64 {
@@ -345,7 +341,7 @@ fn build(
                 let source_len = duration_of(&item.url, DurationOf::Video).ok_or_else(|| unknown(label, &item.url))?;
                 let trim_end =
                     extra_f64(item, "trim_end").filter(|e| *e > trim_start).unwrap_or(source_len).min(source_len);
-                let segment = (trim_end - trim_start).max(1.0 / fps as f64);
+                let segment = (trim_end - trim_start).max(fps.secs_of(1));
                 let seconds = explicit.or(video_loop).unwrap_or(segment);
                 pending.push(Pending {
                     label: label.clone(),
@@ -375,12 +371,12 @@ fn build(
             Some(v) if open.len() == pending.iter().filter(|p| p.source == ClipSource::Image).count() => {
                 let lens: Vec<u64> = pending
                     .iter()
-                    .map(|p| if p.seconds.is_nan() { 0 } else { secs_to_frames(p.seconds, fps).max(1) })
+                    .map(|p| if p.seconds.is_nan() { 0 } else { fps.frames_in(p.seconds).max(1) })
                     .collect();
-                let target = ((v + VOICE_TAIL_SECONDS) * fps as f64).ceil().max(1.0) as u64;
-                let frames = share_frames(&lens, &open, target, secs_to_frames(transition_secs, fps));
+                let target = fps.frames_covering(v + VOICE_TAIL_SECONDS).max(1);
+                let frames = share_frames(&lens, &open, target, fps.frames_in(transition_secs));
                 for (i, f) in open.iter().zip(frames) {
-                    pending[*i].seconds = f as f64 / fps as f64;
+                    pending[*i].seconds = fps.secs_of(f);
                 }
             }
             _ => {
@@ -415,8 +411,8 @@ fn build(
     }
 
     // 4. Frames: lengths, transitions clamped to half of each neighbour, start times.
-    let lens: Vec<u64> = pending.iter().map(|p| secs_to_frames(p.seconds, fps).max(1)).collect();
-    let want_tf = secs_to_frames(transition_secs, fps);
+    let lens: Vec<u64> = pending.iter().map(|p| fps.frames_in(p.seconds).max(1)).collect();
+    let want_tf = fps.frames_in(transition_secs);
     let mut clips: Vec<Clip> = Vec::with_capacity(pending.len());
     let mut transitions = Vec::new();
     let zoom_on = s.zoom_effect.unwrap_or(false);
@@ -469,7 +465,7 @@ fn build(
 
     // 5. loop-video cuts at its duration; min_video_duration holds the last frame.
     if let Some(target) = spec.loop_to {
-        let target_frames = secs_to_frames(target, fps).max(1);
+        let target_frames = fps.frames_in(target).max(1);
         if frame_count > target_frames {
             clips.retain(|c| c.start < target_frames);
             transitions.truncate(clips.len().saturating_sub(1));
@@ -480,7 +476,7 @@ fn build(
         }
     }
     if let Some(min) = s.min_video_duration.filter(|m| *m > 0.0) {
-        let min_frames = secs_to_frames(min, fps);
+        let min_frames = fps.frames_in(min);
         if frame_count < min_frames {
             if let Some(last) = clips.last_mut() {
                 last.end = min_frames;
@@ -489,7 +485,7 @@ fn build(
         }
     }
     if options.preview {
-        let cap = secs_to_frames(PREVIEW_SECONDS, fps);
+        let cap = fps.frames_in(PREVIEW_SECONDS);
         if frame_count > cap {
             clips.retain(|c| c.start < cap);
             transitions.truncate(clips.len().saturating_sub(1));
@@ -499,7 +495,7 @@ fn build(
             frame_count = cap;
         }
     }
-    let duration = frame_count as f64 / fps as f64;
+    let duration = fps.secs_of(frame_count);
     options.limits.check_output_seconds(duration).map_err(LowerError::Limit)?;
 
     // 6. Overlays.
@@ -553,9 +549,9 @@ fn build(
         if style.stroke.1 < 0.0 {
             style.stroke.1 = -style.stroke.1 * short_px / 1080.0;
         }
-        let start = secs_to_frames(start_s.max(0.0), fps);
+        let start = fps.frames_in(start_s.max(0.0));
         let end = match dur {
-            Some(d) => secs_to_frames(start_s.max(0.0) + d.max(0.0), fps),
+            Some(d) => fps.frames_in(start_s.max(0.0) + d.max(0.0)),
             None => frame_count,
         }
         .min(frame_count);
@@ -602,9 +598,9 @@ fn build(
                 audio.tracks.push(AudioTrack {
                     media: c.media.clone(),
                     role: AudioRole::ClipSound,
-                    start: c.start as f64 / fps as f64,
+                    start: fps.secs_of(c.start),
                     source_offset: *trim_start,
-                    length: Some(((c.end - c.start) as f64 / fps as f64).min(if *looped {
+                    length: Some(fps.secs_of(c.end - c.start).min(if *looped {
                         f64::MAX
                     } else {
                         segment.unwrap_or(f64::MAX)

@@ -11,6 +11,7 @@ pub use geometry::frame_size;
 pub use lower::{lower, parse_color, DurationOf, LowerError, LowerOptions};
 
 use crate::request::{Corner, Direction, TransitionKind, VerticalPosition};
+pub use crate::FrameRate;
 
 /// A media URL and where it sat in the request (`media_list[2]`, `voice_url`, ...).
 #[derive(Debug, Clone, PartialEq)]
@@ -37,8 +38,8 @@ pub struct RenderPlan {
     pub width: u32,
     /// Frame height (even).
     pub height: u32,
-    /// Frames per second.
-    pub fps: u32,
+    /// Frames per second, exact.
+    pub fps: FrameRate,
     /// Total frames.
     pub frame_count: u64,
     /// Encoder preset.
@@ -58,7 +59,7 @@ pub struct RenderPlan {
 impl RenderPlan {
     /// Duration in seconds.
     pub fn duration_secs(&self) -> f64 {
-        self.frame_count as f64 / self.fps as f64
+        self.fps.secs_of(self.frame_count)
     }
 }
 

@@ -26,14 +26,15 @@ use crate::compose::Compositor;
 use crate::encode::{Av1Encoder, Packet, KEYFRAME_SECONDS};
 use crate::frame::{yuv::rgba_to_yuv420, Yuv420};
 use crate::plan::RenderPlan;
+use crate::FrameRate;
 
 /// Length of a segment: the encoder's longest key-frame interval, so segment starts add no
 /// key frames beyond the ones a single encoder would place there at most.
 pub const SEGMENT_SECONDS: u64 = KEYFRAME_SECONDS;
 
 /// The frame ranges of the segments of a `frame_count`-frame video at `fps`.
-pub fn segments(frame_count: u64, fps: u32) -> Vec<Range<u64>> {
-    let len = (SEGMENT_SECONDS * u64::from(fps)).max(1);
+pub fn segments(frame_count: u64, fps: FrameRate) -> Vec<Range<u64>> {
+    let len = fps.frames_covering(SEGMENT_SECONDS as f64).max(1);
     (0..frame_count.div_ceil(len)).map(|i| i * len..((i + 1) * len).min(frame_count)).collect()
 }
 
@@ -168,10 +169,16 @@ mod tests {
 
     #[test]
     fn segments_cover_every_frame_once_in_key_frame_intervals() {
-        assert_eq!(segments(0, 30), Vec::<Range<u64>>::new());
-        assert_eq!(segments(300, 30), vec![0..300]);
-        assert_eq!(segments(301, 30), vec![0..300, 300..301]);
-        assert_eq!(segments(900, 30), vec![0..300, 300..600, 600..900]);
-        assert_eq!(segments(5, 15), vec![0..5]);
+        assert_eq!(segments(0, FrameRate::whole(30)), Vec::<Range<u64>>::new());
+        assert_eq!(segments(300, FrameRate::whole(30)), vec![0..300]);
+        assert_eq!(segments(301, FrameRate::whole(30)), vec![0..300, 300..301]);
+        assert_eq!(segments(900, FrameRate::whole(30)), vec![0..300, 300..600, 600..900]);
+        assert_eq!(segments(5, FrameRate::whole(15)), vec![0..5]);
+        // 10 s at 29.97 is 299.7 frames: a segment is the 300 frames that cover it, the encoder's
+        // longest key-frame interval (also `frames_covering(10)`).
+        let ntsc = FrameRate::from_number(29.97).expect("rate");
+        assert_eq!(segments(601, ntsc), vec![0..300, 300..600, 600..601]);
+        let ntsc60 = FrameRate::from_number(59.94).expect("rate");
+        assert_eq!(segments(600, ntsc60), vec![0..600]);
     }
 }

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::{AspectRatio, Exports, MediaItem, Quality};
+use crate::frame_rate::FrameRate;
 
 /// The whole advanced configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -39,9 +40,9 @@ pub struct OutputSettings {
     /// Short side of the frame.
     #[serde(default)]
     pub resolution: Option<Resolution>,
-    /// Frames per second (15–60).
+    /// Frames per second (15–60, or 23.976, 29.97, 59.94).
     #[serde(default)]
-    pub framerate: Option<u32>,
+    pub framerate: Option<FrameRate>,
 }
 
 /// `output_settings.resolution`: the short side of the frame.

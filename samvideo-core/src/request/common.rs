@@ -3,6 +3,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::frame_rate::FrameRate;
+
 /// What a media item is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -228,9 +230,9 @@ pub struct Settings {
     /// Watermark distance from the edges, pixels (0–100).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub watermark_padding: Option<f64>,
-    /// Output frame rate (15–60).
+    /// Output frame rate (15–60, or 23.976, 29.97, 59.94).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fps: Option<u32>,
+    pub fps: Option<FrameRate>,
     /// Loop music to fill the video.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub loop_audio: Option<bool>,
@@ -255,4 +257,25 @@ pub struct Settings {
     /// Unknown settings keys, kept for renderer-level logic.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+/// On the wire a frame rate is a JSON number: `30`, or `29.97` for 30000/1001.
+impl Serialize for FrameRate {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (num, den) = self.as_fraction();
+        if den == 1 {
+            s.serialize_u32(num)
+        } else {
+            // The text a request writes (`29.97`), which `from_number` maps back exactly.
+            let text = self.to_string();
+            s.serialize_f64(text.parse().map_err(serde::ser::Error::custom)?)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for FrameRate {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let x = f64::deserialize(d)?;
+        FrameRate::from_number(x).ok_or_else(|| serde::de::Error::custom(format!("{x} is not a frame rate")))
+    }
 }

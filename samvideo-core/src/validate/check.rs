@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 
 use super::error::{Invalid, Problem};
 use super::rules::{Custom, Field, Rule};
+use crate::frame_rate::FrameRate;
 
 /// Runs a [`Custom`] check: `custom::dispatch`, handed in with the root [`Path`] so this
 /// engine does not import the checkers (they import it).
@@ -101,6 +102,20 @@ pub(crate) fn check_rule(rule: &Rule, v: &mut Value, name: &str, path: &Path) ->
             }
             // In range and whole: exact as i64. Store `30.0` as `30` for the typed struct.
             *v = Value::from(x as i64);
+            Ok(())
+        }
+        Rule::FrameRate { min, max } => {
+            let x = number(v).ok_or_else(|| path.err(name, Problem::Number))?;
+            let whole = x.fract() == 0.0;
+            if !whole && FrameRate::from_number(x).is_none() {
+                return err(Problem::FrameRate);
+            }
+            if x < f64::from(*min) || x > f64::from(*max) {
+                return err(Problem::Between { min: f64::from(*min), max: f64::from(*max) });
+            }
+            if whole {
+                *v = Value::from(x as i64);
+            }
             Ok(())
         }
         Rule::Positive => match number(v) {

@@ -38,6 +38,10 @@ fn describe(rule: &Rule) -> String {
         }
         Rule::Range { min, max } => format!("number, {min} to {max} (inclusive)"),
         Rule::IntRange { min, max } => format!("integer, {min} to {max} (inclusive)"),
+        Rule::FrameRate { min, max } => format!(
+            "integer, {min} to {max} (inclusive), or {} (exact NTSC rates)",
+            crate::frame_rate::NTSC_RATES.map(|(text, _)| text).join(", ")
+        ),
         Rule::Positive => "number > 0".into(),
         Rule::AtLeast(min) => format!("number >= {min}"),
         Rule::Bool => "boolean (`true`/`false` only)".into(),

@@ -101,6 +101,9 @@ pub enum Problem {
     /// A number with a fractional part where a whole number is needed.
     #[error("must be an integer")]
     Integer,
+    /// A fractional frame rate other than the NTSC ones.
+    #[error("must be an integer or one of {}", crate::frame_rate::NTSC_RATES.map(|(text, _)| text).join(", "))]
+    FrameRate,
     /// Not `true` or `false`.
     #[error("must be a boolean")]
     Boolean,

@@ -54,9 +54,9 @@ use rules::Field;
 /// use samvideo_core::validate::parse_create;
 ///
 /// let ok = br#"{"data": {"media_list": [{"type": "image", "url": "https://cdn.example.com/a.jpg", "duration": 3}],
-///               "settings": {"aspect_ratio": "9:16", "fps": 30}}}"#;
+///               "settings": {"aspect_ratio": "9:16", "fps": 29.97}}}"#;
 /// match parse_create(Endpoint::MixVideo, ok) {
-///     Ok(CreateRequest::Mix(mix)) => assert_eq!(mix.settings.fps, Some(30)),
+///     Ok(CreateRequest::Mix(mix)) => assert_eq!(mix.settings.fps.map(|r| r.as_fraction()), Some((30_000, 1001))),
 ///     other => panic!("unexpected {other:?}"),
 /// }
 ///

@@ -54,6 +54,9 @@ pub(crate) enum Rule {
     Range { min: f64, max: f64 },
     /// A whole JSON number in `min..=max` (`30.0` is accepted and stored as `30`).
     IntRange { min: i64, max: i64 },
+    /// A frame rate: a whole number in `min..=max`, or an NTSC rate (23.976, 29.97, 59.94),
+    /// kept as the exact fraction by the typed request.
+    FrameRate { min: u32, max: u32 },
     /// A finite JSON number > 0.
     Positive,
     /// A finite JSON number >= the bound.
@@ -139,7 +142,7 @@ pub(crate) const SETTINGS: &[Field] = &[
     opt("min_video_duration", range(0.0, 60.0)),
     opt("video_loop_duration", range(0.0, 120.0)),
     opt("watermark_padding", range(0.0, 100.0)),
-    opt("fps", Rule::IntRange { min: 15, max: 60 }),
+    opt("fps", Rule::FrameRate { min: 15, max: 60 }),
     opt("loop_audio", Rule::Bool),
     opt("mute_original_audio", Rule::Bool),
     opt("loop_video", Rule::Bool),
@@ -218,7 +221,7 @@ pub(crate) const ADVANCED_BODY: &[Field] = &[
 pub(crate) const OUTPUT_SETTINGS: &[Field] = &[
     opt("aspect_ratio", Rule::OneOf(ASPECT_RATIOS)),
     opt("resolution", Rule::OneOf(&["480p", "720p", "1080p", "1440p", "2160p"])),
-    opt("framerate", Rule::IntRange { min: 15, max: 60 }),
+    opt("framerate", Rule::FrameRate { min: 15, max: 60 }),
 ];
 
 /// `media_inputs`.
