@@ -7,7 +7,7 @@
 //! frame, borrowing the canvas until the next call; a media failure becomes the
 //! [`RenderError`] naming the item.
 
-use super::RenderError;
+use super::api::RenderError;
 use crate::compose::{Compositor, FrameKey};
 use crate::frame::Rgba;
 use crate::media::MediaItemError;

@@ -20,8 +20,9 @@ use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
+use super::api::{CancelToken, RenderError};
+use super::assets::Visuals;
 use super::frames::{FrameLoop, Step};
-use super::{CancelToken, RenderError, Visuals};
 use crate::compose::Compositor;
 use crate::encode::{Av1Encoder, Packet, KEYFRAME_SECONDS};
 use crate::frame::{yuv::rgba_to_yuv420, Yuv420};

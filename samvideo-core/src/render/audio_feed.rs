@@ -1,0 +1,125 @@
+//! The audio side of an MP4 render: the plan's tracks become one streaming mixer, and
+//! [`AudioFeed`] encodes Opus packets on demand so the muxer can interleave them ahead of
+//! the video.
+//!
+//! Enter: the plan and the job's assets. Leave: Opus packets written into the MP4.
+
+use crate::audio::{self, Ducking, MixSource, MixSpec, Mixer, OpusEncoder, TrackRole, TrackSpec};
+use crate::mux::mp4::{Mp4Writer, OpusTrack};
+use crate::plan::{AudioRole, MediaRef, RenderPlan};
+
+use super::api::{RenderError, AUDIO_BITRATE};
+use super::assets::{item_error, JobAssets};
+
+/// Build the streaming mixer of the plan's audio, or `None` when the video is silent.
+pub(super) fn build_mixer(plan: &RenderPlan, assets: &JobAssets) -> Result<Option<PlanMix>, RenderError> {
+    let mut tracks = Vec::new();
+    let mut sources = Vec::new();
+    let mut items = Vec::new();
+    for t in &plan.audio.tracks {
+        let source = match assets.audio_until(&t.media.url, t.source_end) {
+            Ok(s) => s,
+            // A clip without a sound track simply adds nothing.
+            Err(_) if t.role == AudioRole::ClipSound => continue,
+            Err(e) => return Err(item_error(&t.media, e).into()),
+        };
+        if t.role == AudioRole::ClipSound && source.frames() == 0 {
+            continue;
+        }
+        tracks.push(TrackSpec {
+            role: match t.role {
+                AudioRole::Voice => TrackRole::Voice,
+                AudioRole::Music => TrackRole::Music,
+                AudioRole::ClipSound => TrackRole::ClipSound,
+            },
+            start: t.start,
+            source_offset: t.source_offset,
+            length: t.length,
+            gain: t.gain,
+            looped: t.looped,
+            fade_in: t.fade_in,
+            fade_out: t.fade_out,
+        });
+        sources.push(MixSource::Stream(source));
+        items.push((t.media.clone(), t.role != AudioRole::ClipSound));
+    }
+    if tracks.is_empty() {
+        return Ok(None);
+    }
+    let spec = MixSpec { duration: plan.duration_secs(), tracks, ducking: plan.audio.ducking.then(Ducking::default) };
+    spec.validate()?;
+    Ok(Some(PlanMix { mixer: Mixer::with_sources(spec, sources), items }))
+}
+
+/// The streaming mix of a plan and, per mixer track, the item it plays and whether a decode
+/// error part-way fails the render (voice-over, music) or only silences that track from there
+/// on (a video clip's own sound, which is also skipped when it cannot be opened at all).
+pub(super) struct PlanMix {
+    mixer: Mixer,
+    items: Vec<(MediaRef, bool)>,
+}
+
+/// Audio side of the MP4 writer: mixes and encodes on demand, ahead of the video.
+pub(super) struct AudioFeed {
+    mixer: Mixer,
+    items: Vec<(MediaRef, bool)>,
+    encoder: Option<OpusEncoder>,
+    buf: Vec<f32>,
+    queued: std::collections::VecDeque<audio::OpusPacket>,
+    /// Samples (per channel) written to the file so far.
+    written: u64,
+    done: bool,
+}
+
+impl AudioFeed {
+    /// Start encoding `mix` (nothing is mixed until packets are asked for).
+    pub(super) fn new(mix: PlanMix) -> Result<AudioFeed, RenderError> {
+        let PlanMix { mixer, items } = mix;
+        Ok(AudioFeed {
+            mixer,
+            items,
+            encoder: Some(OpusEncoder::new(AUDIO_BITRATE)?),
+            buf: vec![0.0; 4096 * 2],
+            queued: Default::default(),
+            written: 0,
+            done: false,
+        })
+    }
+
+    /// The Opus track the MP4 declares for this mix.
+    pub(super) fn track(&self) -> Option<OpusTrack> {
+        let pre_skip = self.encoder.as_ref()?.pre_skip();
+        let audio_samples = self.mixer.total_frames();
+        let samples = audio_samples + u64::from(pre_skip);
+        Some(OpusTrack { pre_skip, packets: samples.div_ceil(960) as usize + 2, samples: audio_samples })
+    }
+
+    /// Write packets until the audio reaches `until` samples (or ends).
+    pub(super) fn write_until(&mut self, mp4: &mut Mp4Writer, until: u64) -> Result<(), RenderError> {
+        while self.written < until {
+            if let Some(p) = self.queued.pop_front() {
+                mp4.write_audio(&p.data, p.samples)?;
+                self.written += p.samples as u64;
+                continue;
+            }
+            if self.done {
+                return Ok(());
+            }
+            let n = self.mixer.fill(&mut self.buf);
+            if let Some((i, e)) = self.mixer.source_error() {
+                if let Some((item, true)) = self.items.get(i) {
+                    return Err(item_error(item, e.clone()).into());
+                }
+            }
+            let encoder = self.encoder.as_mut().ok_or(RenderError::Pipeline("the audio encoder is gone"))?;
+            if n == 0 {
+                let enc = self.encoder.take().ok_or(RenderError::Pipeline("the audio encoder is gone"))?;
+                self.queued.extend(enc.finish()?);
+                self.done = true;
+            } else {
+                self.queued.extend(encoder.encode(&self.buf[..n * 2])?);
+            }
+        }
+        Ok(())
+    }
+}
