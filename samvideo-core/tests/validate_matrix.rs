@@ -4,7 +4,7 @@
 //! media item, exports, template and AI job rules. A user sends a body; these tests read
 //! the exact JSON answer (or the typed request) they get back.
 
-use samvideo_core::request::{CreateRequest, Destination, Endpoint, MediaKind, OneOrMany};
+use samvideo_core::request::{CreateRequest, Destination, Endpoint, FitMode, ItemBackdrop, MediaKind, OneOrMany};
 use samvideo_core::validate::{
     matrix_markdown, parse_create, parse_create_value, validate_ai_job, validate_template_create,
     validate_template_update,
@@ -357,10 +357,10 @@ fn unknown_media_item_keys_are_kept() {
     let m = &s.media_list[0];
     assert_eq!(m.kind, MediaKind::Video);
     assert_eq!(m.duration, Some(2.0));
-    assert_eq!(m.extra.get("fit"), Some(&json!("contain")));
-    assert_eq!(m.extra.get("trim_start"), Some(&json!(1.5)));
+    // The renderer's keys are typed fields; anything else stays in `extra`.
+    assert_eq!((m.fit, m.trim_start), (Some(FitMode::Contain), Some(1.5)));
     assert_eq!(m.extra.get("x"), Some(&json!([1])));
-    assert!(!m.extra.contains_key("type") && !m.extra.contains_key("url"));
+    assert!(["type", "url", "fit", "trim_start"].iter().all(|k| !m.extra.contains_key(*k)));
 }
 
 // ---------------------------------------------------------------- envelopes
@@ -918,4 +918,37 @@ fn ai_job_bodies() {
     for (body, want) in cases {
         assert_eq!(validate_ai_job(&body).unwrap_err().body, json!({"success": false, "message": want}), "{body}");
     }
+}
+
+#[test]
+fn the_renderers_media_item_keys_are_checked_on_every_endpoint() {
+    let item = |extra: Value| {
+        let mut v = json!({"type": "video", "url": "https://a/b.mp4"});
+        v.as_object_mut().expect("object").extend(extra.as_object().expect("object").clone());
+        v
+    };
+    for (extra, problem) in [
+        (json!({"fit": "stretch"}), "fit must be one of cover, contain"),
+        (json!({"fit": 1}), "fit must be one of cover, contain"),
+        (json!({"background": "red"}), "background must be one of blur, color"),
+        (json!({"trim_start": -1}), "trim_start must be at least 0"),
+        (json!({"trim_start": "2"}), "trim_start must be a number"),
+        (json!({"trim_end": 0}), "trim_end must be a positive number"),
+    ] {
+        for ep in CORE {
+            let body = core_body(ep, "media_list", json!([item(extra.clone())]));
+            assert_eq!(message(ep, &body), format!("media_list[0]: {problem}"), "{ep} {extra}");
+        }
+        let body = adv_body(json!({"media_inputs": {"main_clips": [item(extra.clone())]}}));
+        assert_eq!(message(Endpoint::AdvancedVideo, &body), adv(&format!("media_inputs.main_clips[0]: {problem}")));
+    }
+    let body = json!({"media_list": [item(json!({"fit": "contain", "background": "color", "trim_start": 1.5,
+        "trim_end": 4, "custom": true}))]});
+    let CreateRequest::Simple(s) = accepted(Endpoint::SimpleVideo, &body) else { panic!("simple") };
+    let m = &s.media_list[0];
+    assert_eq!(
+        (m.trim_start, m.trim_end, m.fit, m.background),
+        (Some(1.5), Some(4.0), Some(FitMode::Contain), Some(ItemBackdrop::Color))
+    );
+    assert_eq!(m.extra.get("custom"), Some(&json!(true)), "unknown keys are kept");
 }

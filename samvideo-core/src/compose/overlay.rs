@@ -4,8 +4,8 @@
 //! [`Placed`] layer with its position, opacity and frame window, blended per frame.
 
 use crate::frame::Rgba;
+use crate::plan::{Corner, VerticalPosition};
 use crate::plan::{Overlay, TextStyle};
-use crate::request::{Corner, VerticalPosition};
 
 use super::blend::blend_layer;
 use super::picture::resize;

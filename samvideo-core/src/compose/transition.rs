@@ -6,7 +6,7 @@
 //! appears first at the right edge.
 
 use crate::frame::Rgba;
-use crate::request::{Direction, TransitionKind};
+use crate::plan::{Direction, TransitionKind};
 
 use super::picture::sample_zoomed;
 

@@ -10,7 +10,6 @@ mod lower;
 pub use geometry::frame_size;
 pub use lower::{lower, parse_color, DurationOf, LowerError, LowerOptions};
 
-use crate::request::{Corner, Direction, TransitionKind, VerticalPosition};
 pub use crate::FrameRate;
 
 /// A media URL and where it sat in the request (`media_list[2]`, `voice_url`, ...).
@@ -126,6 +125,60 @@ pub struct Clip {
     pub fit: Fit,
     /// Ken Burns, stills only.
     pub zoom: Option<Zoom>,
+}
+
+/// A transition's effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransitionKind {
+    /// Cross-fade.
+    Fade,
+    /// A hard edge sweeps across.
+    Wipe,
+    /// The incoming clip grows from the centre.
+    Zoom,
+    /// The incoming clip pushes the outgoing one out.
+    Slide,
+    /// Digital glitch: displaced bands and colour split.
+    Glitch,
+}
+
+/// The direction of motion of a wipe or slide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Toward the left (the incoming clip enters from the right).
+    Left,
+    /// Toward the right.
+    Right,
+    /// Upward.
+    Up,
+    /// Downward.
+    Down,
+}
+
+/// Where a watermark sits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Corner {
+    /// Top left.
+    TopLeft,
+    /// Top right.
+    TopRight,
+    /// Bottom left.
+    BottomLeft,
+    /// Bottom right.
+    BottomRight,
+    /// Centre of the frame.
+    Center,
+}
+
+/// Where a text block sits vertically.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VerticalPosition {
+    /// Near the top edge.
+    Top,
+    /// Centred.
+    Middle,
+    /// Near the bottom edge.
+    Bottom,
 }
 
 /// A transition between two neighbouring clips, on frames `start..start + frames`.

@@ -26,9 +26,43 @@ pub struct MediaItem {
     /// Seconds on screen (images; for videos: cut to this length).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<f64>,
-    /// Every other key, passed through to the renderer (`fit`, `trim_start`, ...).
+    /// Videos: seconds skipped at the start of the source (>= 0; default 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trim_start: Option<f64>,
+    /// Videos: the source second where the used segment ends (ignored unless > `trim_start`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trim_end: Option<f64>,
+    /// How the picture fills the frame (default `cover`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fit: Option<FitMode>,
+    /// A still with `fit: contain`: what fills its bars (default `blur`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub background: Option<ItemBackdrop>,
+    /// Every other key, kept (unknown keys are ignored, not refused).
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+/// A media item's `fit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum FitMode {
+    /// Scale to fill the frame and centre-crop (the default).
+    #[default]
+    Cover,
+    /// The whole picture, centred; the bars show the backdrop.
+    Contain,
+}
+
+/// A media item's `background`: the bars around a still with `fit: contain`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ItemBackdrop {
+    /// A blurred, cover-scaled copy of the still (the default).
+    #[default]
+    Blur,
+    /// The plan's background colour.
+    Color,
 }
 
 /// `aspect_ratio` values.

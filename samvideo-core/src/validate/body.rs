@@ -4,9 +4,9 @@
 
 use serde_json::Value;
 
-use super::check::{check_rule, number, Path};
+use super::check::{check_rule, check_table, number, Path};
 use super::error::{Invalid, Problem};
-use super::rules::{Rule, IMAGE_CLIP_DURATION, MEDIA_TYPES};
+use super::rules::{Rule, IMAGE_CLIP_DURATION, MEDIA_ITEM, MEDIA_TYPES};
 
 /// How media item errors are worded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,7 +70,7 @@ pub(crate) fn media_item(item: &mut Value, path: &Path, list: &str, i: usize, st
         };
         check_rule(&rule, d, "duration", &p)?;
     }
-    Ok(())
+    check_table(obj, MEDIA_ITEM, &p)
 }
 
 /// Python truthiness: what the reference treats as "not provided".

@@ -159,12 +159,26 @@ pub(crate) const TEXT_OVERLAY: &[Field] = &[
     opt("background", Rule::OneOf(&["none", "black", "semi-transparent"])),
 ];
 
+/// `fit` values of a media item.
+pub(crate) const FITS: &[&str] = &["cover", "contain"];
+/// `background` values of a media item (a contained still's bars).
+pub(crate) const ITEM_BACKDROPS: &[&str] = &["blur", "color"];
+
+/// The keys of a media item the renderer reads besides `type`, `url` and `duration` (every
+/// endpoint; outside the reference's matrix, documented in `docs/video-input.md`).
+pub(crate) const MEDIA_ITEM: &[Field] = &[
+    opt("trim_start", Rule::AtLeast(0.0)),
+    opt("trim_end", Rule::Positive),
+    opt("fit", Rule::OneOf(FITS)),
+    opt("background", Rule::OneOf(ITEM_BACKDROPS)),
+];
+
 const MEDIA_LIST: Field = req(
     "media_list",
     Rule::Custom {
         check: Custom::MediaList,
         doc: "non-empty array of media items: `type` (`video`/`image`) and `url` (non-empty strings) \
-              required, `duration` a number > 0, other keys kept",
+              required, `duration` a number > 0, the keys of the *media item* table, other keys kept",
     },
 );
 
@@ -230,8 +244,9 @@ pub(crate) const MEDIA_INPUTS: &[Field] = &[
         "main_clips",
         Rule::Custom {
             check: Custom::MainClips,
-            doc: "1 to 100 clips: `type` `video`/`image` and `url` required; \
-                  image `duration` 0.1 to 30, video `duration` > 0; other keys kept",
+            doc:
+                "1 to 100 clips: `type` `video`/`image` and `url` required; \
+                  image `duration` 0.1 to 30, video `duration` > 0; the keys of the *media item* table; other keys kept",
         },
     ),
     opt(
@@ -357,6 +372,10 @@ pub(crate) const TABLES: &[(&str, &[Field])] = &[
     ("simple-video body (root or `data`)", SIMPLE_BODY),
     ("loop-video `data` (top-level `type` must be `LoopVideo`)", LOOP_DATA),
     ("advanced-video body (root or `config`)", ADVANCED_BODY),
+    (
+        "media item (`media_list[]`, `main_clips[]`): the keys the renderer reads besides type, url and duration",
+        MEDIA_ITEM,
+    ),
     ("exports (root, or inside `data`/`config`)", EXPORTS_TABLE),
     ("email destination", EMAIL_DESTINATION),
     ("ftp destination", FTP_DESTINATION),

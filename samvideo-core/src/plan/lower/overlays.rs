@@ -1,0 +1,73 @@
+//! Overlays (`docs/timing.md`, "Overlays"): the watermark, text bands and timed captions, in
+//! drawing order, sized for the output frame.
+//!
+//! Enter: the [`TimelineSpec`], the frame's short side and the video's frame count. Leave:
+//! [`Overlay`]s in frames and pixels.
+
+use super::spec::{corner, vertical, TimelineSpec};
+use crate::plan::{MediaRef, Overlay, TextStyle};
+use crate::request::TextBackground;
+
+/// Watermark width as a fraction of the frame width, when not asked.
+const WATERMARK_SIZE: f32 = 0.15;
+/// Watermark opacity, when not asked.
+const WATERMARK_OPACITY: f32 = 0.7;
+/// Watermark distance from the edges in pixels, when not asked.
+const WATERMARK_PADDING: f64 = 20.0;
+/// `text_overlays` font size as a fraction of the short side.
+const BAND_FONT: f32 = 0.055;
+/// Outline of a band without a background, as a fraction of the short side.
+const BAND_STROKE: f32 = 0.004;
+/// Caption font size as a fraction of the short side, when not given in pixels.
+const CAPTION_FONT: f32 = 0.06;
+
+/// Step 6. Everything drawn over the clips, in order: watermark, text bands, captions.
+pub(super) fn overlays(spec: &TimelineSpec, short_px: f32, frame_count: u64) -> Vec<Overlay> {
+    let s = &spec.settings;
+    let mut overlays = Vec::new();
+    let position = corner(s.watermark_position.unwrap_or_default());
+    let size = s.watermark_size.map_or(WATERMARK_SIZE, |v| v as f32);
+    let opacity = s.watermark_opacity.map_or(WATERMARK_OPACITY, |v| v as f32);
+    let padding = s.watermark_padding.unwrap_or(WATERMARK_PADDING).round() as u32;
+    if let Some(url) = &s.watermark_url {
+        let media = MediaRef { label: "settings.watermark_url".into(), url: url.clone() };
+        overlays.push(Overlay::WatermarkImage { media, position, size, opacity, padding });
+    } else if let Some(text) = s.watermark_text.as_ref().filter(|t| !t.trim().is_empty()) {
+        overlays.push(Overlay::WatermarkText { text: text.clone(), position, size, opacity, padding });
+    }
+    for o in &s.text_overlays {
+        let box_color = match o.background.unwrap_or_default() {
+            TextBackground::None => [0, 0, 0, 0],
+            TextBackground::Black => [0, 0, 0, 255],
+            TextBackground::SemiTransparent => [0, 0, 0, 128],
+        };
+        let style = TextStyle {
+            font_px: short_px * BAND_FONT,
+            color: [255, 255, 255, 255],
+            box_color,
+            full_band: true,
+            stroke: ([0, 0, 0, 255], if box_color[3] == 0 { short_px * BAND_STROKE } else { 0.0 }),
+            position: vertical(o.position.unwrap_or_default()),
+        };
+        overlays.push(Overlay::Text { text: o.text.clone(), style, start: 0, end: frame_count });
+    }
+    let fps = spec.fps;
+    for (text, style, start_s, dur) in &spec.timed_text {
+        let mut style = style.clone();
+        // Negative sizes are "pixels at a 1080 short side" from advanced styling.
+        style.font_px = if style.font_px < 0.0 { -style.font_px * short_px / 1080.0 } else { short_px * CAPTION_FONT };
+        if style.stroke.1 < 0.0 {
+            style.stroke.1 = -style.stroke.1 * short_px / 1080.0;
+        }
+        let start = fps.frames_in(start_s.max(0.0));
+        let end = match dur {
+            Some(d) => fps.frames_in(start_s.max(0.0) + d.max(0.0)),
+            None => frame_count,
+        }
+        .min(frame_count);
+        if end > start {
+            overlays.push(Overlay::Text { text: text.clone(), style, start, end });
+        }
+    }
+    overlays
+}

@@ -1,0 +1,248 @@
+//! The endpoint-specific half of lowering: each create request becomes one
+//! [`TimelineSpec`], and wire enums become plan enums.
+//!
+//! Enter: a validated [`CreateRequest`]. Leave: a [`TimelineSpec`] with every endpoint
+//! difference resolved (labels, audio defaults, advanced styling), still in seconds; the
+//! steps in the sibling modules turn it into frames.
+
+use super::{LowerError, DEFAULT_FPS};
+use crate::plan::{Background, Corner, Direction, EncodePreset, MediaRef, TextStyle, TransitionKind, VerticalPosition};
+use crate::request::{self, AdvancedVideo, AspectRatio, BackgroundKind, CreateRequest, MediaItem, Quality, Settings};
+use crate::FrameRate;
+
+/// The endpoint-independent description the plan is built from.
+pub(super) struct TimelineSpec {
+    pub aspect: AspectRatio,
+    pub short_side: u32,
+    pub quality: Quality,
+    pub fps: FrameRate,
+    /// Visual items with their labels (`media_list[2]`).
+    pub items: Vec<(String, MediaItem)>,
+    /// The core endpoints' settings (defaults for advanced).
+    pub settings: Settings,
+    /// loop-video: repeat the items until this many seconds.
+    pub loop_to: Option<f64>,
+    /// Label, URL and gain of the voice-over.
+    pub voice: Option<(String, String, f32)>,
+    pub music: Option<MusicSpec>,
+    /// Captions in seconds: text, style (font and stroke negative = pixels at a 1080 short
+    /// side, 0 = the default size), start, duration (None: to the end).
+    pub timed_text: Vec<(String, TextStyle, f64, Option<f64>)>,
+    pub background: Background,
+}
+
+/// The background music of a spec.
+pub(super) struct MusicSpec {
+    pub label: String,
+    pub url: String,
+    /// Explicit gain; None means 1 and ducking under a voice.
+    pub gain: Option<f32>,
+    pub looped: bool,
+}
+
+impl TimelineSpec {
+    pub(super) fn from_request(request: &CreateRequest) -> Result<Self, LowerError> {
+        let label_items = |field: &str, items: &[MediaItem]| {
+            items.iter().enumerate().map(|(i, m)| (format!("{field}[{i}]"), m.clone())).collect::<Vec<_>>()
+        };
+        let core = |settings: &Settings, items: &[MediaItem]| TimelineSpec {
+            aspect: settings.aspect_ratio.unwrap_or_default(),
+            short_side: short_side(settings.output_quality.unwrap_or_default()),
+            quality: settings.output_quality.unwrap_or_default(),
+            fps: settings.fps.unwrap_or(DEFAULT_FPS),
+            items: label_items("media_list", items),
+            settings: settings.clone(),
+            loop_to: None,
+            voice: None,
+            music: None,
+            timed_text: Vec::new(),
+            background: Background::Color([0, 0, 0]),
+        };
+        Ok(match request {
+            CreateRequest::Simple(r) => core(&r.settings, &r.media_list),
+            CreateRequest::Mix(r) => {
+                let mut spec = core(&r.settings, &r.media_list);
+                spec.voice = r.voice_url.clone().map(|u| ("voice_url".into(), u, 1.0));
+                spec.music = r.background_url.clone().map(|url| MusicSpec {
+                    label: "background_url".into(),
+                    url,
+                    gain: r.settings.audio_volume.map(|v| v as f32),
+                    looped: r.settings.loop_audio.unwrap_or(false),
+                });
+                for t in &r.transcripts {
+                    spec.timed_text.push((t.words.clone(), caption_style(), t.start, Some(t.end - t.start)));
+                }
+                spec
+            }
+            CreateRequest::Loop(r) => {
+                let mut spec = core(&r.settings, &r.media_list);
+                spec.loop_to = r.duration;
+                spec.music = Some(MusicSpec {
+                    label: "background_url".into(),
+                    url: r.background_url.clone(),
+                    gain: r.settings.audio_volume.map(|v| v as f32),
+                    looped: r.settings.loop_audio.unwrap_or(true),
+                });
+                spec
+            }
+            CreateRequest::Advanced(r) => advanced_spec(r)?,
+        })
+    }
+}
+
+/// Short side of the frame for a core endpoint's `output_quality`.
+pub(super) fn short_side(q: Quality) -> u32 {
+    match q {
+        Quality::Low => 480,
+        Quality::Medium => 720,
+        Quality::High => 1080,
+    }
+}
+
+/// rav1e speed and quantizer for a quality.
+pub(super) fn preset(q: Quality) -> EncodePreset {
+    match q {
+        Quality::Low => EncodePreset { speed: 10, quantizer: 140 },
+        Quality::Medium => EncodePreset { speed: 10, quantizer: 110 },
+        Quality::High => EncodePreset { speed: 9, quantizer: 90 },
+    }
+}
+
+/// The preview preset: fastest, coarsest.
+pub(super) const PREVIEW_PRESET: EncodePreset = EncodePreset { speed: 10, quantizer: 150 };
+
+/// Captions: white text in a translucent box at the bottom, default size.
+fn caption_style() -> TextStyle {
+    TextStyle {
+        font_px: 0.0, // the default size, set from the frame size in `overlays`
+        color: [255, 255, 255, 255],
+        box_color: [0, 0, 0, 160],
+        full_band: false,
+        stroke: ([0, 0, 0, 255], 0.0),
+        position: VerticalPosition::Bottom,
+    }
+}
+
+fn advanced_spec(r: &AdvancedVideo) -> Result<TimelineSpec, LowerError> {
+    let out = &r.output_settings;
+    let quality = r.render_options.quality.unwrap_or_default();
+    let short = out.resolution.map(|r| r.short_side()).unwrap_or(720);
+    let background = match &r.media_inputs.background {
+        None => Background::Color([0, 0, 0]),
+        Some(bg) => match bg.kind {
+            BackgroundKind::Color => {
+                let c = parse_color(&bg.value, "media_inputs.background.value")?;
+                Background::Color([c[0], c[1], c[2]])
+            }
+            BackgroundKind::Image => {
+                Background::Image(MediaRef { label: "media_inputs.background".into(), url: bg.value.clone() })
+            }
+            BackgroundKind::Video => {
+                Background::Video(MediaRef { label: "media_inputs.background".into(), url: bg.value.clone() })
+            }
+        },
+    };
+    let mut timed_text = Vec::new();
+    for (i, c) in r.caption_elements.iter().enumerate() {
+        let field = |f: &str| format!("caption_elements[{i}].styling.{f}");
+        let s = &c.styling;
+        let mut style = caption_style();
+        // font_size is in pixels at a 1080 short side; scaled to the output in `overlays`.
+        style.font_px = -(s.font_size.unwrap_or(42.0) as f32);
+        if let Some(col) = &s.text_color {
+            style.color = parse_color(col, &field("text_color"))?;
+        }
+        if let Some(col) = &s.background_color {
+            style.box_color = parse_color(col, &field("background_color"))?;
+        }
+        if let Some(col) = &s.stroke_color {
+            style.stroke.0 = parse_color(col, &field("stroke_color"))?;
+            style.stroke.1 = -(s.stroke_width.unwrap_or(3.0) as f32);
+        } else if let Some(w) = s.stroke_width {
+            style.stroke.1 = -(w as f32);
+        }
+        if let Some(p) = s.position {
+            style.position = vertical(p);
+        }
+        timed_text.push((c.text_content.clone(), style, c.start_time, c.duration));
+    }
+    let audio = &r.audio_settings;
+    Ok(TimelineSpec {
+        aspect: out.aspect_ratio.unwrap_or_default(),
+        short_side: short,
+        quality,
+        fps: out.framerate.unwrap_or(DEFAULT_FPS),
+        items: r
+            .media_inputs
+            .main_clips
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (format!("media_inputs.main_clips[{i}]"), m.clone()))
+            .collect(),
+        settings: Settings::default(),
+        loop_to: None,
+        voice: audio.voice_over_url.clone().map(|u| {
+            let gain = audio.voice_over_volume_percent.unwrap_or(100.0) / 100.0;
+            ("audio_settings.voice_over_url".into(), u, gain as f32)
+        }),
+        music: audio.background_music_url.clone().map(|url| MusicSpec {
+            label: "audio_settings.background_music_url".into(),
+            url,
+            gain: audio.background_music_volume_percent.map(|p| (p / 100.0) as f32),
+            looped: true,
+        }),
+        timed_text,
+        background,
+    })
+}
+
+/// `#RRGGBB` or `#RRGGBBAA` -> RGBA.
+pub fn parse_color(s: &str, field: &str) -> Result<[u8; 4], LowerError> {
+    let bad = || LowerError::BadColor { field: field.to_string(), value: s.to_string() };
+    let hex = s.strip_prefix('#').ok_or_else(bad)?;
+    if !(hex.len() == 6 || hex.len() == 8) || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(bad());
+    }
+    let byte = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).map_err(|_| bad());
+    let a = if hex.len() == 8 { byte(6)? } else { 255 };
+    Ok([byte(0)?, byte(2)?, byte(4)?, a])
+}
+
+// Wire enums -> plan enums: the only place the compositor's vocabulary meets the API's.
+
+pub(super) fn transition_kind(k: request::TransitionKind) -> TransitionKind {
+    match k {
+        request::TransitionKind::Fade => TransitionKind::Fade,
+        request::TransitionKind::Wipe => TransitionKind::Wipe,
+        request::TransitionKind::Zoom => TransitionKind::Zoom,
+        request::TransitionKind::Slide => TransitionKind::Slide,
+        request::TransitionKind::Glitch => TransitionKind::Glitch,
+    }
+}
+
+pub(super) fn direction(d: request::Direction) -> Direction {
+    match d {
+        request::Direction::Left => Direction::Left,
+        request::Direction::Right => Direction::Right,
+        request::Direction::Up => Direction::Up,
+        request::Direction::Down => Direction::Down,
+    }
+}
+
+pub(super) fn corner(c: request::Corner) -> Corner {
+    match c {
+        request::Corner::TopLeft => Corner::TopLeft,
+        request::Corner::TopRight => Corner::TopRight,
+        request::Corner::BottomLeft => Corner::BottomLeft,
+        request::Corner::BottomRight => Corner::BottomRight,
+        request::Corner::Center => Corner::Center,
+    }
+}
+
+pub(super) fn vertical(p: request::VerticalPosition) -> VerticalPosition {
+    match p {
+        request::VerticalPosition::Top => VerticalPosition::Top,
+        request::VerticalPosition::Middle => VerticalPosition::Middle,
+        request::VerticalPosition::Bottom => VerticalPosition::Bottom,
+    }
+}
