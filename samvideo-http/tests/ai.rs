@@ -15,7 +15,7 @@ use samvideo_http::ai::AiConfig;
 use samvideo_http::billing::BillingPlan;
 use samvideo_http::config::ServerConfig;
 use samvideo_http::packs::{stripe, PacksConfig};
-use samvideo_http::store::{KeyRow, Store};
+use samvideo_http::store::Store;
 use serde_json::{json, Value};
 use support::{ffprobe, make_key, relaxed, spawn_app, Media, TestServer};
 
@@ -61,7 +61,7 @@ fn config(dir: &std::path::Path) -> ServerConfig {
 
 fn key_id(dir: &std::path::Path, name: &str) -> i64 {
     let store = Store::open(&dir.join("samvideo.db")).expect("store");
-    let keys = store.with(KeyRow::list).expect("keys");
+    let keys = store.blocking().list_keys().expect("keys");
     keys.into_iter().find(|k| k.name == name).map(|k| k.id).expect("key exists")
 }
 

@@ -82,7 +82,7 @@ fn open(data_dir: &Path) -> Result<Store, String> {
 }
 
 fn find(store: &Store, account: &Account) -> Result<KeyRow, String> {
-    let keys = store.with(KeyRow::list).map_err(|e| e.to_string())?;
+    let keys = store.blocking().list_keys().map_err(|e| e.to_string())?;
     let found: Vec<KeyRow> = match (&account.key_id, &account.name) {
         (Some(id), _) => keys.into_iter().filter(|k| k.id == *id).collect(),
         (None, Some(name)) => keys.into_iter().filter(|k| k.name == *name).collect(),

@@ -328,7 +328,7 @@ mod tests {
     fn store_with_key(plan: BillingPlan) -> (tempfile::TempDir, Store, KeyRow) {
         let dir = tempfile::tempdir().expect("tmp");
         let store = Store::open(&dir.path().join("db")).expect("open");
-        let key = store.with(|c| KeyRow::create(c, "k", plan)).expect("key").row;
+        let key = store.blocking().create_key("k", plan).expect("key").row;
         (dir, store, key)
     }
 

@@ -332,7 +332,7 @@ impl Exporter {
         let since = crate::store::rfc3339(chrono::Utc::now() - chrono::Duration::hours(24));
         let ids = self.store.with(|c| queue::missed_tasks(c, &since))?;
         for id in &ids {
-            let Some(row) = self.store.with(|c| crate::store::TaskRow::get_any(c, id))? else {
+            let Some(row) = self.store.blocking().task_any(id)? else {
                 continue;
             };
             let output_path = row.output_file.as_ref().map(|f| self.config.outputs_dir().join(f));
@@ -446,8 +446,7 @@ impl Exporter {
     }
 
     async fn task_numbers(&self, task_id: &str) -> (f64, i64) {
-        let id = task_id.to_string();
-        match self.store.call(move |c| crate::store::TaskRow::get_any(c, &id)).await {
+        match self.store.task_any(task_id).await {
             Ok(Some(row)) => (row.duration, row.size_bytes),
             _ => (0.0, 0),
         }
@@ -502,7 +501,7 @@ impl Exporter {
 
     /// `created_at` / `completed_at` of a task (blocking; the hook runs on a blocking thread).
     fn task_times(&self, id: &str) -> (Option<String>, Option<String>) {
-        match self.store.with(|c| crate::store::TaskRow::get_any(c, id)) {
+        match self.store.blocking().task_any(id) {
             Ok(Some(row)) => (Some(row.created_at), row.completed_at),
             _ => (None, None),
         }

@@ -1,22 +1,31 @@
 //! The embedded store: one SQLite file in the data dir (WAL mode), opened by the server and by
 //! `samvideo keys`.
 //!
-//! Enter: typed calls from routes, the job runner and the CLI. Async code goes through
-//! [`Store::call`], which runs the closure on a blocking thread; render threads and the CLI
-//! use [`Store::with`] directly. Leave: plain row structs ([`KeyRow`], [`TaskRow`],
-//! [`TemplateRow`]); no SQL escapes this module.
+//! Enter: typed methods from routes, the job runner and the CLI: async ones for async code
+//! (each runs on a blocking thread), and through [`Store::blocking`] the same operations for
+//! render threads and the CLI. AI jobs, credits and export deliveries still pass closures to
+//! [`Store::call`] / [`Store::with`] (moving here next). Leave: plain row structs
+//! ([`KeyRow`], [`TaskRow`], [`TemplateRow`]) and counts.
+//!
+//! Where a transaction must decide on what it reads (whether the quota admits one more video,
+//! how many videos a paid pack adds), the method takes the feature's rule as a plain function
+//! and calls it between its read and its write, so the rule stays in its feature module.
 //!
 //! One connection behind a std `Mutex` (never held across `.await`): SQLite serializes writers
 //! anyway, and every statement here is short.
 
 mod keys;
 mod migrations;
+mod packs;
 mod tasks;
 mod templates;
+mod usage;
 
 pub use keys::{hash_key, mask_key, KeyRow, NewKey};
+pub use packs::{Checkout, ExtraVideos, PackCredit, PackPurchase};
 pub use tasks::{NewTask, StatusCounts, TaskRow, TaskStatus, TaskUpdate};
 pub use templates::{TemplateRow, TemplateWrite};
+pub use usage::{KeyUsage, QuotaDecision, QuotaUsage};
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -57,6 +66,13 @@ pub struct Store {
     conn: Arc<Mutex<Connection>>,
 }
 
+/// The store's blocking calls ([`Store::blocking`]): for render threads, the task hook, start-up
+/// recovery and the CLI, which may hold the calling thread while SQLite works.
+#[derive(Clone, Copy)]
+pub struct Blocking<'a> {
+    store: &'a Store,
+}
+
 impl Store {
     /// Open (or create) the database at `path` and apply migrations.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
@@ -67,6 +83,11 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         migrations::apply(&mut conn)?;
         Ok(Store { conn: Arc::new(Mutex::new(conn)) })
+    }
+
+    /// The blocking calls (threads that may block only: never from async code).
+    pub fn blocking(&self) -> Blocking<'_> {
+        Blocking { store: self }
     }
 
     /// Run `f` with the connection on the current thread (blocking threads and the CLI only).
