@@ -298,7 +298,7 @@ async fn a_failing_job_is_refunded_once() {
     // balance read), the reserve and the refund.
     let store = Store::open(&dir.path().join("samvideo.db")).expect("store");
     let kid = key_id(dir.path(), "k");
-    let rows = store.with(|c| samvideo_http::credits::ledger(c, kid, 100)).expect("ledger");
+    let rows = store.blocking().credit_ledger(kid, 100).expect("ledger");
     let kinds: Vec<(String, i64)> = rows.iter().rev().map(|r| (r.kind.clone(), r.amount)).collect();
     let expect: Vec<(String, i64)> = [("grant", 25), ("monthly", 1000), ("reserve", -10), ("refund", 10)]
         .iter()

@@ -3,17 +3,19 @@
 //!
 //! Enter: typed methods from routes, the job runner and the CLI: async ones for async code
 //! (each runs on a blocking thread), and through [`Store::blocking`] the same operations for
-//! render threads and the CLI. AI jobs, credits and export deliveries still pass closures to
-//! [`Store::call`] / [`Store::with`] (moving here next). Leave: plain row structs
-//! ([`KeyRow`], [`TaskRow`], [`TemplateRow`]) and counts.
+//! render threads and the CLI. Export deliveries still pass closures to [`Store::call`] /
+//! [`Store::with`] (moving here next). Leave: plain row structs ([`KeyRow`], [`TaskRow`],
+//! [`TemplateRow`], [`AiJobRow`], [`LedgerRow`]) and counts.
 //!
-//! Where a transaction must decide on what it reads (whether the quota admits one more video,
-//! how many videos a paid pack adds), the method takes the feature's rule as a plain function
+//! Where a transaction must decide on what it reads (which credit bucket pays, whether the
+//! quota admits one more video, how many videos a paid pack adds), the method takes the feature's rule as a plain function
 //! and calls it between its read and its write, so the rule stays in its feature module.
 //!
 //! One connection behind a std `Mutex` (never held across `.await`): SQLite serializes writers
 //! anyway, and every statement here is short.
 
+mod ai_jobs;
+mod credits;
 mod keys;
 mod migrations;
 mod packs;
@@ -21,6 +23,8 @@ mod tasks;
 mod templates;
 mod usage;
 
+pub use ai_jobs::{AiJobRow, NewAiJob, Reservation};
+pub use credits::{Charge, CreditBalance, LedgerRow, MonthlyGrant};
 pub use keys::{hash_key, mask_key, KeyRow, NewKey};
 pub use packs::{Checkout, ExtraVideos, PackCredit, PackPurchase};
 pub use tasks::{NewTask, StatusCounts, TaskRow, TaskStatus, TaskUpdate};
