@@ -3,12 +3,13 @@
 //!
 //! Enter: typed methods from routes, the job runner and the CLI: async ones for async code
 //! (each runs on a blocking thread), and through [`Store::blocking`] the same operations for
-//! render threads and the CLI. Export deliveries still pass closures to [`Store::call`] /
-//! [`Store::with`] (moving here next). Leave: plain row structs ([`KeyRow`], [`TaskRow`],
-//! [`TemplateRow`], [`AiJobRow`], [`LedgerRow`]) and counts.
+//! render threads, the task hook and the CLI. Leave: plain row structs ([`KeyRow`],
+//! [`TaskRow`], [`TemplateRow`], [`AiJobRow`], [`LedgerRow`], [`ClaimedDelivery`]) and
+//! counts.
 //!
 //! Where a transaction must decide on what it reads (which credit bucket pays, whether the
-//! quota admits one more video, how many videos a paid pack adds), the method takes the feature's rule as a plain function
+//! quota admits one more video, how many videos a paid pack adds, when a failed delivery is
+//! tried again), the method takes the feature's rule as a plain function
 //! and calls it between its read and its write, so the rule stays in its feature module.
 //!
 //! One connection behind a std `Mutex` (never held across `.await`): SQLite serializes writers
@@ -16,6 +17,8 @@
 
 mod ai_jobs;
 mod credits;
+mod deliveries;
+mod host_keys;
 mod keys;
 mod migrations;
 mod packs;
@@ -25,6 +28,7 @@ mod usage;
 
 pub use ai_jobs::{AiJobRow, NewAiJob, Reservation};
 pub use credits::{Charge, CreditBalance, LedgerRow, MonthlyGrant};
+pub use deliveries::{ClaimedDelivery, Delivered, DeliveryKind, NewDelivery, CALLBACK_POSITION};
 pub use keys::{hash_key, mask_key, KeyRow, NewKey};
 pub use packs::{Checkout, ExtraVideos, PackCredit, PackPurchase};
 pub use tasks::{NewTask, StatusCounts, TaskRow, TaskStatus, TaskUpdate};
