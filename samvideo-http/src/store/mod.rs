@@ -1,16 +1,31 @@
 //! The embedded store: one SQLite file in the data dir (WAL mode), opened by the server and by
-//! `samvideo keys`.
+//! `samvideo keys` / `samvideo credits`.
 //!
-//! Enter: typed methods from routes, the job runner and the CLI: async ones for async code
-//! (each runs on a blocking thread), and through [`Store::blocking`] the same operations for
-//! render threads, the task hook and the CLI. Leave: plain row structs ([`KeyRow`],
-//! [`TaskRow`], [`TemplateRow`], [`AiJobRow`], [`LedgerRow`], [`ClaimedDelivery`]) and
-//! counts.
+//! This is the persistence seam: all SQL and every `rusqlite` type live in this folder, and
+//! the rest of the server calls typed [`Store`] methods that take and return plain Rust
+//! values and row structs ([`KeyRow`], [`TaskRow`], [`TemplateRow`], [`AiJobRow`],
+//! [`LedgerRow`], [`ClaimedDelivery`], ...), failing with [`StoreError`]. A second backend
+//! (Postgres) implements the same methods; `Store` stays a concrete struct until then.
 //!
-//! Where a transaction must decide on what it reads (which credit bucket pays, whether the
-//! quota admits one more video, how many videos a paid pack adds, when a failed delivery is
-//! tried again), the method takes the feature's rule as a plain function
-//! and calls it between its read and its write, so the rule stays in its feature module.
+//! Enter: async methods on [`Store`] for async code (each runs on a blocking thread and is
+//! awaited); the same operations where render threads, the task hook and the CLI need them,
+//! through [`Store::blocking`] (they block the calling thread, so never call them from async
+//! code). Leave: row structs and counts; no SQL escapes this module.
+//!
+//! Every operation is one method: one that must be atomic (check the quota and store a task,
+//! reserve credits with the AI job, fail a job and refund it, credit a paid pack once, claim
+//! due deliveries, record an attempt with the task's delivery summary) runs in one
+//! transaction inside it. Where such a transaction has to decide on what it reads
+//! (which credit bucket pays, whether the quota admits one more video, how many videos a
+//! pack adds, when a failed delivery is tried again), the method takes the feature's rule as
+//! a plain function and calls it between its read and its write: the rule stays in its
+//! feature module (`credits`, `limits`, `packs`, `exports`), the store only persists.
+//!
+//! Files, one per thing held: `keys` (`api_keys`), `tasks` (`tasks`, the durable render
+//! queue), `usage` (quota admission and the usage summary: task counts and extra videos),
+//! `templates`, `ai_jobs`, `credits` (`credit_ledger`), `packs` (`video_pack_ledger`,
+//! `stripe_checkouts`), `deliveries` (`export_deliveries` and each task's delivery summary),
+//! `host_keys` (`sftp_host_keys`), `migrations` (the schema).
 //!
 //! One connection behind a std `Mutex` (never held across `.await`): SQLite serializes writers
 //! anyway, and every statement here is short.
@@ -44,9 +59,9 @@ use rusqlite::Connection;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
-    /// SQLite refused the statement or the file.
+    /// The database refused the statement or the file.
     #[error("database: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Database(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// A stored value does not parse (hand-edited database?).
     #[error("corrupt row in {table}: {reason}")]
     Corrupt {
@@ -68,7 +83,13 @@ pub enum StoreError {
     },
 }
 
-/// Handle to the SQLite database; cheap to clone.
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Database(Box::new(e))
+    }
+}
+
+/// Handle to the database; cheap to clone.
 #[derive(Clone)]
 pub struct Store {
     conn: Arc<Mutex<Connection>>,
@@ -98,15 +119,15 @@ impl Store {
         Blocking { store: self }
     }
 
-    /// Run `f` with the connection on the current thread (blocking threads and the CLI only).
-    pub fn with<T>(&self, f: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+    /// Run `f` with the connection on the current thread.
+    fn with<T>(&self, f: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
         // A panic while holding the lock leaves the connection usable: SQLite rolls back.
         let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
         f(&conn)
     }
 
     /// Run `f` on a blocking thread and await it.
-    pub async fn call<T, F>(&self, f: F) -> Result<T, StoreError>
+    async fn call<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
