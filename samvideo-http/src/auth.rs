@@ -74,7 +74,7 @@ impl FromRequestParts<AppState> for Caller {
         let Some(key) = presented_key(parts) else {
             return Err(HttpError::new(401, "API key required", Some("API_KEY_MISSING")));
         };
-        let found = state.store.call(move |c| KeyRow::authenticate(c, &key)).await?;
+        let found = state.store.authenticate(&key).await?;
         match found {
             Some(key) if key.active => Ok(Caller { key }),
             _ => Err(HttpError::new(403, "API key is not active or missing", None)),

@@ -18,7 +18,9 @@
 //!   templates, openapi (+ docs page), metrics; [`routes::routes`] is the route table
 //! - `auth`      `X-API-Key` / `api_key` -> [`auth::Caller`], documented 401/403
 //! - `limits`    sliding-window rate limits (429 + Retry-After), monthly quotas (403)
-//! - `store/`    SQLite: migrations, keys (hashed), tasks (the durable queue), templates
+//! - `store/`    the persistence seam: all SQL and every SQLite type (migrations, keys
+//!   (hashed), tasks (the durable queue), templates, AI jobs, credit and video pack ledgers,
+//!   export deliveries) behind typed [`store::Store`] methods
 //! - `jobs/`     workers, cancel tokens, inactivity timeout, restart recovery, previews,
 //!   the [`jobs::hooks::TaskHook`] seam for export delivery, the media source
 //! - `exports/`  [`exports::Exporter`]: webhooks (signed), FTP, SFTP, email; the persistent
@@ -30,8 +32,11 @@
 //! - `metrics`   Prometheus counters
 //! - `reply`     [`reply::HttpError`]: the documented error payloads
 //!
-//! Architecture Invariant: handlers never block the runtime: every SQLite call goes through
-//! `Store::call` (spawn_blocking) and renders run on blocking threads.
+//! Architecture Invariant: all SQL and every SQLite type live in `store/`; the rest of the
+//! server calls typed `Store` methods.
+//! Architecture Invariant: handlers never block the runtime: `Store`'s async methods run
+//! SQLite on a blocking thread (its blocking calls, `Store::blocking`, serve render threads,
+//! the task hook and the CLI only), and renders run on blocking threads.
 //! Architecture Invariant: the queue is the database; nothing about a task lives only in
 //! memory except its cancel token, so a restart loses no task.
 

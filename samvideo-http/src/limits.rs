@@ -5,20 +5,21 @@
 //! endpoints per client IP. A refused request gets 429 with `Retry-After`.
 //! Quotas count the tasks a key created this calendar month (UTC) against its plan's limit
 //! and answer the documented 403 bodies; past the limit, extra videos bought in video packs
-//! are spent one per task (`crate::packs`).
+//! are spent one per task (`crate::packs`). The rule is [`admit`]; the store applies it in the
+//! transaction that stores the task (`Store::create_task`), so concurrent creates of one key
+//! cannot exceed the quota.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use chrono::{Datelike, TimeZone, Utc};
-use rusqlite::Connection;
 use serde_json::json;
 
 use crate::billing::BillingPlan;
 use crate::config::{Rate, ServerConfig};
 use crate::reply::HttpError;
-use crate::store::{rfc3339, KeyRow, StoreError, TaskRow};
+use crate::store::{rfc3339, QuotaDecision, QuotaUsage};
 
 /// One sliding-window limiter.
 pub struct RateLimiter {
@@ -98,23 +99,26 @@ pub fn month_start() -> String {
     rfc3339(start)
 }
 
-/// Refuse a new video when `key` has used its plan's monthly videos and has no extra videos
-/// from video packs left (the documented 403s). Spends one extra video when past the limit.
-pub fn check_quota(
-    conn: &Connection,
-    config: &ServerConfig,
-    key: &KeyRow,
-) -> Result<Result<(), HttpError>, StoreError> {
-    let Some(limit) = config.monthly_limit(key.plan) else { return Ok(Ok(())) };
-    let used = TaskRow::count_since(conn, key.id, &month_start())?;
-    if used < i64::from(limit) {
-        return Ok(Ok(()));
+/// The quota rule for one more video of a key whose plan allows `limit` videos a month
+/// (`None`: no limit): within the plan's videos it is admitted; past them it spends one extra
+/// video from a video pack while any is left; otherwise it is refused ([`quota_refused`]).
+pub fn admit(limit: Option<u32>, usage: QuotaUsage) -> QuotaDecision {
+    match limit {
+        Some(limit) if usage.used >= i64::from(limit) => {
+            if usage.extra_videos_left > 0 {
+                QuotaDecision::SpendExtraVideo
+            } else {
+                QuotaDecision::Refuse
+            }
+        }
+        _ => QuotaDecision::Admit,
     }
-    // Past the plan's videos: spend one extra video from a video pack, if any is left.
-    if crate::packs::take_extra_video(conn, key.id)? {
-        return Ok(Ok(()));
-    }
-    let message = if key.plan == BillingPlan::Free {
+}
+
+/// The documented 403 for a key of `plan` that used its `limit` videos this month and has no
+/// extra videos left.
+pub fn quota_refused(plan: BillingPlan, limit: u32) -> HttpError {
+    let message = if plan == BillingPlan::Free {
         format!(
             "Free tier limit reached. You can generate {limit} videos per month. Please upgrade to a paid plan for more videos."
         )
@@ -125,7 +129,7 @@ pub fn check_quota(
         status: 403,
         body: json!({"success": false, "message": message, "upgrade_url": "/subscription/plans/"}),
     };
-    Ok(Err(api.into()))
+    api.into()
 }
 
 /// Seconds as `Retry-After` wants them: rounded up.
@@ -147,5 +151,14 @@ mod tests {
         assert_eq!(wait, 50);
         assert!(l.check_at("b", t0).is_ok(), "other callers are independent");
         assert!(l.check_at("a", t0 + Duration::from_secs(61)).is_ok());
+    }
+
+    #[test]
+    fn quotas_admit_then_spend_extra_videos_then_refuse() {
+        let usage = |used, extra_videos_left| QuotaUsage { used, extra_videos_left };
+        assert_eq!(admit(None, usage(1000, 0)), QuotaDecision::Admit, "no limit");
+        assert_eq!(admit(Some(3), usage(2, 0)), QuotaDecision::Admit);
+        assert_eq!(admit(Some(3), usage(3, 1)), QuotaDecision::SpendExtraVideo);
+        assert_eq!(admit(Some(3), usage(3, 0)), QuotaDecision::Refuse);
     }
 }

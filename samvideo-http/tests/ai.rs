@@ -15,7 +15,7 @@ use samvideo_http::ai::AiConfig;
 use samvideo_http::billing::BillingPlan;
 use samvideo_http::config::ServerConfig;
 use samvideo_http::packs::{stripe, PacksConfig};
-use samvideo_http::store::{KeyRow, Store};
+use samvideo_http::store::Store;
 use serde_json::{json, Value};
 use support::{ffprobe, make_key, relaxed, spawn_app, Media, TestServer};
 
@@ -61,7 +61,7 @@ fn config(dir: &std::path::Path) -> ServerConfig {
 
 fn key_id(dir: &std::path::Path, name: &str) -> i64 {
     let store = Store::open(&dir.join("samvideo.db")).expect("store");
-    let keys = store.with(KeyRow::list).expect("keys");
+    let keys = store.blocking().list_keys().expect("keys");
     keys.into_iter().find(|k| k.name == name).map(|k| k.id).expect("key exists")
 }
 
@@ -298,7 +298,7 @@ async fn a_failing_job_is_refunded_once() {
     // balance read), the reserve and the refund.
     let store = Store::open(&dir.path().join("samvideo.db")).expect("store");
     let kid = key_id(dir.path(), "k");
-    let rows = store.with(|c| samvideo_http::credits::ledger(c, kid, 100)).expect("ledger");
+    let rows = store.blocking().credit_ledger(kid, 100).expect("ledger");
     let kinds: Vec<(String, i64)> = rows.iter().rev().map(|r| (r.kind.clone(), r.amount)).collect();
     let expect: Vec<(String, i64)> = [("grant", 25), ("monthly", 1000), ("reserve", -10), ("refund", 10)]
         .iter()

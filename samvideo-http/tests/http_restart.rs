@@ -5,7 +5,7 @@
 mod support;
 
 use samvideo_http::billing::BillingPlan;
-use samvideo_http::store::{NewTask, Store, TaskRow, TaskStatus};
+use samvideo_http::store::{NewTask, QuotaDecision, Store, TaskStatus};
 use support::{black_hole, image_video, make_key, relaxed, spawn_server, TestServer, CORE};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -29,29 +29,23 @@ async fn finished_tasks_survive_a_restart() {
 }
 
 /// Store a valid task and mark it processing, as a process that died mid-render leaves it.
-fn leave_processing(store: &Store, key_id: i64) -> String {
+async fn leave_processing(store: &Store, key_id: i64) -> String {
     let id = uuid::Uuid::new_v4().to_string();
     let body = image_video("http://127.0.0.1:9/a.png", 1.0).to_string();
-    store
-        .with(|c| {
-            TaskRow::insert(
-                c,
-                &NewTask {
-                    id: id.clone(),
-                    celery_task_id: uuid::Uuid::new_v4().to_string(),
-                    api_key_id: key_id,
-                    endpoint: "simple-video".into(),
-                    request_json: body,
-                    exports_json: None,
-                    request_id: None,
-                    aspect_ratio: "16:9".into(),
-                },
-            )?;
-            let claimed = TaskRow::claim_next(c)?.expect("claims it");
-            assert_eq!((claimed.id.as_str(), claimed.status), (id.as_str(), TaskStatus::Processing));
-            Ok(())
-        })
-        .expect("store");
+    let task = NewTask {
+        id: id.clone(),
+        celery_task_id: uuid::Uuid::new_v4().to_string(),
+        api_key_id: key_id,
+        endpoint: "simple-video".into(),
+        request_json: body,
+        exports_json: None,
+        request_id: None,
+        aspect_ratio: "16:9".into(),
+    };
+    let stored = store.create_task(task, "", |_| QuotaDecision::Admit).await.expect("store");
+    assert_eq!(stored, QuotaDecision::Admit);
+    let claimed = store.claim_next_task().await.expect("store").expect("claims it");
+    assert_eq!((claimed.id.as_str(), claimed.status), (id.as_str(), TaskStatus::Processing));
     id
 }
 
@@ -60,12 +54,12 @@ async fn a_task_left_processing_is_requeued_then_failed_with_a_reason() {
     let dir = tempfile::tempdir().expect("tmp");
     let key = make_key(dir.path(), "k", BillingPlan::Pro);
     let store = Store::open(&dir.path().join("samvideo.db")).expect("store");
-    let key_id = store.with(|c| Ok(samvideo_http::store::KeyRow::list(c)?[0].id)).expect("key id");
+    let key_id = store.blocking().list_keys().expect("keys")[0].id;
     std::fs::create_dir_all(dir.path().join("tmp")).expect("tmp");
     std::fs::write(dir.path().join("tmp").join("stale.mp4.part"), b"partial").expect("write");
 
     // First restart: one attempt used of two, so it runs again (and ends however the render ends).
-    let requeued = leave_processing(&store, key_id);
+    let requeued = leave_processing(&store, key_id).await;
     let t = TestServer::start(relaxed(dir.path())).await;
     let d = t.wait_terminal(&key, &requeued, 60).await;
     assert!(!d["error"].as_str().unwrap_or("").contains("interrupted"), "it was rendered again: {d}");
@@ -75,7 +69,7 @@ async fn a_task_left_processing_is_requeued_then_failed_with_a_reason() {
     t.server.stop().await;
 
     // With one attempt allowed, the next start fails it with a reason instead.
-    let failed = leave_processing(&store, key_id);
+    let failed = leave_processing(&store, key_id).await;
     let mut config = relaxed(dir.path());
     config.max_attempts = 1;
     let t = TestServer::start(config).await;

@@ -13,7 +13,8 @@
 //! refunded; third-party jobs with a recorded provider job id resume polling.
 //!
 //! Layout: `catalog` (data + option checks), `providers` (the trait), `builtin` (the motion
-//! model), `http_adapter` (configured third parties), `store` (`ai_jobs`), `routes`.
+//! model), `http_adapter` (configured third parties), `routes`. The `ai_jobs` rows are the
+//! store's ([`crate::store::AiJobRow`]).
 
 pub mod args;
 pub mod builtin;
@@ -22,7 +23,6 @@ pub mod http_adapter;
 pub mod providers;
 pub mod routes;
 pub mod settings;
-pub mod store;
 
 pub use settings::AiConfig;
 
@@ -36,13 +36,12 @@ use serde_json::{json, Map, Value};
 use tokio::sync::Semaphore;
 
 use crate::config::ServerConfig;
-use crate::credits::CreditsConfig;
+use crate::credits::{self, CreditsConfig};
 use crate::limits::RateLimiter;
-use crate::store::{Store, StoreError};
+use crate::store::{AiJobRow, Store, StoreError};
 use catalog::{Catalog, CatalogError, Model};
 use http_adapter::ProvidersFileError;
 use providers::{JobContext, JobInput, JobOutput, Provider, ProviderError};
-use store::AiJobRow;
 
 /// Why the AI service cannot start.
 #[derive(Debug, thiserror::Error)]
@@ -150,7 +149,8 @@ impl AiService {
 
     /// After a restart: fail and refund built-in jobs, resume third-party ones.
     pub fn recover(&self) -> Result<(), StoreError> {
-        let running = self.inner.store.with(AiJobRow::running)?;
+        let store = self.inner.store.blocking();
+        let running = store.running_ai_jobs()?;
         for job in running {
             let resumable = job.provider != builtin::NAME
                 && job.external_id.is_some()
@@ -160,14 +160,12 @@ impl AiService {
                 self.spawn(job);
             } else {
                 tracing::warn!(job_id = job.id, "AI job was running when the server stopped; failed and refunded");
-                self.inner.store.with(|c| {
-                    AiJobRow::fail_and_refund(
-                        c,
-                        job.id,
-                        "SERVER_RESTARTED",
-                        "The server restarted while the job ran; credits were refunded",
-                    )
-                })?;
+                store.fail_ai_job(
+                    job.id,
+                    "SERVER_RESTARTED",
+                    "The server restarted while the job ran; credits were refunded",
+                    &credits::current_period(),
+                )?;
             }
         }
         Ok(())
@@ -218,7 +216,7 @@ impl AiService {
             cancel: self.inner.shutdown.clone(),
             external_id: job.external_id.clone(),
             record_external_id: Box::new(move |ext: &str| {
-                if let Err(e) = store.with(|c| AiJobRow::set_external_id(c, id, ext)) {
+                if let Err(e) = store.blocking().set_ai_external_id(id, ext) {
                     tracing::error!(job_id = id, error = %e, "cannot record the provider's job id");
                 }
             }),
@@ -241,7 +239,7 @@ impl AiService {
         };
         match outcome {
             Ok(result) => {
-                let r = self.inner.store.call(move |c| AiJobRow::succeed(c, id, &result)).await;
+                let r = self.inner.store.succeed_ai_job(id, &result).await;
                 match r {
                     Ok(_) => tracing::info!(job_id = id, "AI job succeeded"),
                     Err(e) => tracing::error!(job_id = id, error = %e, "cannot record the end of an AI job"),
@@ -253,8 +251,7 @@ impl AiService {
 
     async fn fail(&self, id: i64, code: &'static str, message: &str) {
         tracing::warn!(job_id = id, code, message, "AI job failed; credits refunded");
-        let message = message.to_string();
-        if let Err(e) = self.inner.store.call(move |c| AiJobRow::fail_and_refund(c, id, code, &message)).await {
+        if let Err(e) = self.inner.store.fail_ai_job(id, code, message, &credits::current_period()).await {
             tracing::error!(job_id = id, error = %e, "cannot record an AI job failure");
         }
     }

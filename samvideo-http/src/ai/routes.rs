@@ -14,13 +14,13 @@ use serde_json::{json, Value};
 
 use super::catalog::ModelType;
 use super::providers::ProviderError;
-use super::store::AiJobRow;
 use crate::auth::Caller;
 use crate::credits;
 use crate::limits::enforce;
 use crate::reply::read_body;
 use crate::reply::{json_reply, HttpError, Reply};
 use crate::state::AppState;
+use crate::store::{NewAiJob, Reservation};
 
 fn error(status: u16, body: Value) -> HttpError {
     ApiError { status, body }.into()
@@ -88,31 +88,20 @@ pub async fn create(State(s): State<AppState>, caller: Caller, headers: HeaderMa
         };
         return Err(HttpError::new(503, message, Some("PROVIDER_UNAVAILABLE")));
     }
-    let input = super::stored_input(req.prompt.as_deref(), &req.image_urls, &options);
-    let key = caller.key.clone();
-    let credits_cfg = s.ai.credits().clone();
     let price = model.credits;
-    let (model_id, provider) = (model.id.clone(), model.provider.clone());
-    let outcome = s
-        .store
-        .call(move |c| {
-            let tx = c.unchecked_transaction()?;
-            let id = AiJobRow::insert(&tx, key.id, &model_id, &provider, &input, price)?;
-            match credits::reserve(&tx, &key, &credits_cfg, price, id)? {
-                Ok(charge) => {
-                    AiJobRow::set_charge(&tx, id, charge.subscription, charge.topup)?;
-                    let row = AiJobRow::get(&tx, id)?;
-                    tx.commit()?;
-                    Ok(Ok((row, charge.remaining)))
-                }
-                Err(remaining) => Ok(Err(remaining)),
-            }
-        })
-        .await?;
-    let (row, remaining) = match outcome {
-        Ok((Some(row), remaining)) => (row, remaining),
-        Ok((None, _)) => return Err(HttpError::internal("inserted AI job vanished")),
-        Err(remaining) => {
+    let job = NewAiJob {
+        api_key_id: caller.key.id,
+        model_id: model.id.clone(),
+        provider: model.provider.clone(),
+        request_json: super::stored_input(req.prompt.as_deref(), &req.image_urls, &options),
+        credits: price,
+    };
+    let grant = credits::monthly_grant(&caller.key, s.ai.credits());
+    let reservation =
+        s.store.create_ai_job(job, grant, move |balance| credits::subscription_first(balance, price)).await?;
+    let (row, remaining) = match reservation {
+        Reservation::Reserved { job, remaining } => (*job, remaining),
+        Reservation::Short { remaining } => {
             return Err(error(
                 402,
                 json!({"success": false, "message": "Insufficient credits", "credits_required": price, "credits_remaining": remaining}),
@@ -132,7 +121,7 @@ pub async fn create(State(s): State<AppState>, caller: Caller, headers: HeaderMa
 pub async fn job(State(s): State<AppState>, caller: Caller, headers: HeaderMap, Path(job_id): Path<String>) -> Reply {
     let id: i64 =
         job_id.trim().parse().map_err(|_| HttpError::new(400, "Invalid job ID format", Some("INVALID_JOB_ID")))?;
-    let row = s.store.call(move |c| AiJobRow::get(c, id)).await?;
+    let row = s.store.ai_job(id).await?;
     let row = match row {
         Some(r) if r.api_key_id == caller.key.id => r,
         _ => return Err(HttpError::new(404, "AI job not found", Some("JOB_NOT_FOUND"))),
@@ -169,17 +158,9 @@ pub async fn job(State(s): State<AppState>, caller: Caller, headers: HeaderMap, 
 
 /// `GET /api/ai/credits/balance`
 pub async fn balance(State(s): State<AppState>, caller: Caller) -> Reply {
-    let key = caller.key.clone();
-    let cfg = s.ai.credits().clone();
-    let b = s
-        .store
-        .call(move |c| {
-            let tx = c.unchecked_transaction()?;
-            let b = credits::balance(&tx, &key, &cfg)?;
-            tx.commit()?;
-            Ok(b)
-        })
-        .await?;
+    let grant = credits::monthly_grant(&caller.key, s.ai.credits());
+    let (monthly_allowance, period) = (grant.allowance, grant.period.clone());
+    let b = s.store.credit_balance(grant).await?;
     json_reply(
         200,
         json!({
@@ -188,8 +169,8 @@ pub async fn balance(State(s): State<AppState>, caller: Caller) -> Reply {
             "credits_remaining": b.total(),
             "subscription_credits": b.subscription,
             "topup_credits": b.topup,
-            "monthly_credits": b.monthly_allowance,
-            "period": b.period,
+            "monthly_credits": monthly_allowance,
+            "period": period,
             "subscription_resets_at": credits::next_period_start(),
         }),
     )

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use crate::billing::BillingPlan;
-use crate::store::{KeyRow, Store};
+use crate::store::Store;
 
 /// Arguments of `samvideo keys`.
 #[derive(clap::Args, Debug)]
@@ -77,7 +77,7 @@ fn run_inner(args: KeysArgs) -> Result<(), String> {
                 return Err("--name must not be empty".into());
             }
             let store = open(&data_dir)?;
-            let new = store.with(|c| KeyRow::create(c, name, plan)).map_err(|e| e.to_string())?;
+            let new = store.blocking().create_key(name, plan).map_err(|e| e.to_string())?;
             println!(
                 "created key {} ({:?}, plan {}); store it now, it is not shown again:",
                 new.row.id, new.row.name, plan
@@ -86,7 +86,7 @@ fn run_inner(args: KeysArgs) -> Result<(), String> {
         }
         KeysAction::List { data_dir } => {
             let store = open(&data_dir)?;
-            let keys = store.with(KeyRow::list).map_err(|e| e.to_string())?;
+            let keys = store.blocking().list_keys().map_err(|e| e.to_string())?;
             println!(
                 "{:<4} {:<20} {:<9} {:<12} {:<8} {:>7}  {:<26} CREATED",
                 "ID", "NAME", "PLAN", "KEY", "STATUS", "USES", "LAST USED"
@@ -107,7 +107,7 @@ fn run_inner(args: KeysArgs) -> Result<(), String> {
         }
         KeysAction::Revoke { data_dir, id } => {
             let store = open(&data_dir)?;
-            let done = store.with(|c| KeyRow::revoke(c, id)).map_err(|e| e.to_string())?;
+            let done = store.blocking().revoke_key(id).map_err(|e| e.to_string())?;
             if !done {
                 return Err(format!("no active key with id {id}"));
             }

@@ -7,9 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use rusqlite::params;
-
-use crate::store::{KeyRow, Store, StoreError};
+use crate::store::{KeyRow, Store};
 
 /// Arguments of `samvideo credits`.
 #[derive(clap::Args, Debug)]
@@ -82,7 +80,7 @@ fn open(data_dir: &Path) -> Result<Store, String> {
 }
 
 fn find(store: &Store, account: &Account) -> Result<KeyRow, String> {
-    let keys = store.with(KeyRow::list).map_err(|e| e.to_string())?;
+    let keys = store.blocking().list_keys().map_err(|e| e.to_string())?;
     let found: Vec<KeyRow> = match (&account.key_id, &account.name) {
         (Some(id), _) => keys.into_iter().filter(|k| k.id == *id).collect(),
         (None, Some(name)) => keys.into_iter().filter(|k| k.name == *name).collect(),
@@ -104,31 +102,20 @@ fn run_inner(args: CreditsArgs) -> Result<(), String> {
             }
             let store = open(&data_dir)?;
             let key = find(&store, &account)?;
-            let topup = store
-                .with(|c| Ok(super::grant(c, key.id, amount, &reason)))
-                .map_err(|e| e.to_string())?
-                .map_err(|e| e.to_string())?;
+            let topup = super::grant(&store, key.id, amount, &reason).map_err(|e| e.to_string())?;
             println!("key {} ({}): {amount:+} top-up credits; top-up balance now {topup}", key.id, key.name);
         }
         CreditsAction::Ledger { data_dir, account, limit } => {
             let store = open(&data_dir)?;
             let key = find(&store, &account)?;
             let period = super::current_period();
-            let (rows, sub, top) = store
-                .with(|c| {
-                    let rows = super::ledger(c, key.id, limit)?;
-                    let sum = |bucket: &str, period: Option<&str>| -> Result<i64, StoreError> {
-                        Ok(c.query_row(
-                            "SELECT COALESCE(SUM(amount), 0) FROM credit_ledger
-                             WHERE api_key_id = ?1 AND bucket = ?2 AND (?3 IS NULL OR period = ?3)",
-                            params![key.id, bucket, period],
-                            |r| r.get(0),
-                        )?)
-                    };
-                    Ok((rows, sum("subscription", Some(&period))?, sum("topup", None)?))
-                })
-                .map_err(|e| e.to_string())?;
-            println!("key {} ({}, plan {}): subscription {sub} ({period}), top-up {top}", key.id, key.name, key.plan);
+            let store = store.blocking();
+            let rows = store.credit_ledger(key.id, limit).map_err(|e| e.to_string())?;
+            let sums = store.credit_sums(key.id, &period).map_err(|e| e.to_string())?;
+            println!(
+                "key {} ({}, plan {}): subscription {} ({period}), top-up {}",
+                key.id, key.name, key.plan, sums.subscription, sums.topup
+            );
             println!(
                 "{:<6} {:<12} {:>8} {:<8} {:<8} {:<6} {:<26} REASON",
                 "ID", "BUCKET", "AMOUNT", "KIND", "PERIOD", "JOB", "WHEN"

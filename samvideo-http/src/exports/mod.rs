@@ -2,18 +2,19 @@
 //! a restart.
 //!
 //! Enter: [`Exporter`] is the server's [`TaskHook`]. When a task ends it writes one
-//! `export_deliveries` row per target (the callback, then each destination) in
-//! [`queue::enqueue`] and wakes the delivery loop. Leave: the task row's `export_delivery`
+//! `export_deliveries` row per target (the callback, then each destination) through the store
+//! (`enqueue_deliveries`) and wakes the delivery loop. Leave: the task row's `export_delivery`
 //! column, rewritten on every state change, which progress responses show as
 //! `settings.export_delivery`.
 //!
 //! The delivery loop ([`Exporter::spawn`]) is one async task. It claims due rows, runs each
 //! attempt (webhooks and SFTP as async I/O, FTP and SMTP on blocking threads), records the
 //! outcome, and sleeps until the next row is due or it is woken. A delivery waiting hours for
-//! its next retry holds no thread: it is a row with a `next_attempt_ms`. After a restart,
-//! attempts that were running are run again with the same delivery id ([`queue::recover`]),
-//! and tasks of the last 24 h that ended without their deliveries queued (the process
-//! stopped between the two writes) are queued ([`queue::missed_tasks`]).
+//! its next retry holds no thread: it is a row with a `next_attempt_ms`, due again as
+//! [`next_attempt_ms`] says for the configured schedule. After a restart, attempts that were
+//! running are run again with the same delivery id ([`Store::recover_deliveries`]), and tasks
+//! of the last 24 h that ended without their deliveries queued (the process stopped between
+//! the two writes) are queued (`missed_export_tasks`).
 //!
 //! Address rules: every network target a request names (callback URL, FTP and SFTP hosts) goes
 //! through the server's [`NetPolicy`] at submit time for IP literals ([`preflight`]) and at
@@ -25,12 +26,12 @@
 //! error messages are built here, never from a `Debug` of a destination.
 //!
 //! Files: `webhook` (payload, headers, POST), `signature` (sign/verify), `ftp`, `sftp`,
-//! `email`, `queue` (SQL), `remote_path` rules below.
+//! `email`, `remote_path` rules below. The queue's rows and SQL are the store's
+//! (`crate::store`: [`ClaimedDelivery`], [`NewDelivery`]).
 
 pub mod args;
 pub mod email;
 pub mod ftp;
-pub mod queue;
 pub mod settings;
 pub mod sftp;
 pub mod signature;
@@ -47,8 +48,7 @@ use tokio::task::{JoinHandle, JoinSet};
 
 use crate::config::ServerConfig;
 use crate::jobs::hooks::{FinishedTask, TaskHook};
-use crate::store::{Store, TaskStatus};
-use queue::DeliveryKind;
+use crate::store::{ClaimedDelivery, Delivered, DeliveryKind, NewDelivery, Store, TaskStatus, CALLBACK_POSITION};
 
 pub use settings::{parse_schedule, ExportsConfig, ExportsConfigError, SmtpConfig, SmtpTls, STANDARD_SCHEDULE};
 
@@ -268,7 +268,7 @@ impl Exporter {
     }
 
     async fn run(self: Arc<Self>) {
-        match self.store.call(|c| queue::recover(c, now_ms())).await {
+        match self.store.recover_deliveries(now_ms()).await {
             Ok(0) => {}
             Ok(n) => {
                 tracing::warn!(deliveries = n, "export attempts were running when the server stopped; retrying them")
@@ -296,7 +296,7 @@ impl Exporter {
             }
             while inflight.try_join_next().is_some() {}
             let free = max.saturating_sub(inflight.len());
-            let claimed = match self.store.call(move |c| queue::claim_due(c, now_ms(), free)).await {
+            let claimed = match self.store.claim_due_deliveries(now_ms(), free).await {
                 Ok(v) => v,
                 Err(e) => {
                     tracing::error!(error = %e, "cannot claim export deliveries");
@@ -307,7 +307,7 @@ impl Exporter {
                 let me = self.clone();
                 inflight.spawn(async move { me.attempt_and_record(job).await });
             }
-            let wait = match self.store.call(queue::next_due_ms).await {
+            let wait = match self.store.next_delivery_due_ms().await {
                 Ok(Some(due)) if inflight.len() < max => {
                     Duration::from_millis(u64::try_from(due - now_ms()).unwrap_or(0).clamp(5, 1000))
                 }
@@ -330,9 +330,9 @@ impl Exporter {
     /// Queue the exports of tasks that ended in the last day while no hook ran (blocking).
     fn queue_missed(&self) -> Result<usize, crate::store::StoreError> {
         let since = crate::store::rfc3339(chrono::Utc::now() - chrono::Duration::hours(24));
-        let ids = self.store.with(|c| queue::missed_tasks(c, &since))?;
+        let ids = self.store.blocking().missed_export_tasks(&since)?;
         for id in &ids {
-            let Some(row) = self.store.with(|c| crate::store::TaskRow::get_any(c, id))? else {
+            let Some(row) = self.store.blocking().task_any(id)? else {
                 continue;
             };
             let output_path = row.output_file.as_ref().map(|f| self.config.outputs_dir().join(f));
@@ -352,28 +352,30 @@ impl Exporter {
         Ok(ids.len())
     }
 
-    async fn attempt_and_record(self: Arc<Self>, job: queue::Claimed) {
-        let outcome = match self.attempt(&job).await {
-            Ok(delivered) => delivered,
-            Err(e) => {
-                queue::Outcome { ok: false, permanent: e.permanent, error: Some(e.message), ..Default::default() }
+    async fn attempt_and_record(self: Arc<Self>, job: ClaimedDelivery) {
+        let outcome = self.attempt(&job).await;
+        let attempt = job.attempts + 1;
+        match &outcome {
+            Ok(_) => {
+                tracing::info!(task_id = %job.task_id, delivery = %job.id, kind = %job.kind, attempt, "export delivered");
             }
-        };
-        if outcome.ok {
-            tracing::info!(task_id = %job.task_id, delivery = %job.id, kind = %job.kind, attempt = job.attempts + 1, "export delivered");
-        } else {
-            tracing::warn!(task_id = %job.task_id, delivery = %job.id, kind = %job.kind, attempt = job.attempts + 1,
-                error = ?outcome.error, "export attempt failed");
+            Err(e) => {
+                tracing::warn!(task_id = %job.task_id, delivery = %job.id, kind = %job.kind, attempt,
+                    error = %e.message, "export attempt failed");
+            }
         }
+        let permanent = outcome.as_ref().is_err_and(|e| e.permanent);
         let schedule = self.config.exports.retry_schedule.clone();
-        let id = job.id.clone();
-        if let Err(e) = self.store.call(move |c| queue::record(c, &id, &outcome, &schedule, now_ms())).await {
+        let now = now_ms();
+        let retry_at = move |attempts| next_attempt_ms(&schedule, attempts, permanent, now);
+        let outcome = outcome.map_err(|e| e.message);
+        if let Err(e) = self.store.record_delivery(&job.id, outcome, now, retry_at).await {
             tracing::error!(delivery = %job.id, error = %e, "cannot record an export attempt");
         }
         self.wake.notify_one();
     }
 
-    async fn attempt(&self, job: &queue::Claimed) -> Result<queue::Outcome, AttemptError> {
+    async fn attempt(&self, job: &ClaimedDelivery) -> Result<Delivered, AttemptError> {
         let exports: Exports = job
             .exports_json
             .as_deref()
@@ -395,7 +397,7 @@ impl Exporter {
                 job.payload.as_bytes(),
             )
             .await?;
-            return Ok(queue::Outcome { ok: true, response_status: Some(status), ..Default::default() });
+            return Ok(Delivered { response_status: Some(status), remote_path: None });
         }
         let index =
             usize::try_from(job.position - 1).map_err(|_| AttemptError::permanent("bad destination position"))?;
@@ -415,13 +417,13 @@ impl Exporter {
                     tokio::task::spawn_blocking(move || ftp::upload(&policy, &target, &local, &task_id, io_timeout))
                         .await
                         .map_err(|e| AttemptError::transient(format!("FTP upload crashed: {e}")))??;
-                Ok(queue::Outcome { ok: true, remote_path: Some(remote), ..Default::default() })
+                Ok(Delivered { response_status: None, remote_path: Some(remote) })
             }
             Destination::Sftp { host, port, username, password, private_key, path } => {
                 let target = sftp::SftpTarget { host, port: port.unwrap_or(22), username, password, private_key, path };
                 let pins = sftp::HostKeyPolicy::new(self.store.clone(), self.config.exports.sftp_known_hosts.clone());
                 let remote = sftp::upload(&self.policy, &pins, &target, &local, &job.task_id, io_timeout).await?;
-                Ok(queue::Outcome { ok: true, remote_path: Some(remote), ..Default::default() })
+                Ok(Delivered { response_status: None, remote_path: Some(remote) })
             }
             Destination::Email { to } => {
                 let smtp = self.config.exports.smtp.clone().ok_or_else(|| {
@@ -440,21 +442,20 @@ impl Exporter {
                 })
                 .await
                 .map_err(|e| AttemptError::transient(format!("email crashed: {e}")))??;
-                Ok(queue::Outcome { ok: true, ..Default::default() })
+                Ok(Delivered::default())
             }
         }
     }
 
     async fn task_numbers(&self, task_id: &str) -> (f64, i64) {
-        let id = task_id.to_string();
-        match self.store.call(move |c| crate::store::TaskRow::get_any(c, &id)).await {
+        match self.store.task_any(task_id).await {
             Ok(Some(row)) => (row.duration, row.size_bytes),
             _ => (0.0, 0),
         }
     }
 
     /// The deliveries a finished task gets (no I/O).
-    fn plan(&self, task: &FinishedTask, exports: &Exports) -> Vec<queue::NewDelivery> {
+    fn plan(&self, task: &FinishedTask, exports: &Exports) -> Vec<NewDelivery> {
         let completed = task.status == TaskStatus::Completed;
         let event = if completed { "video.completed" } else { "video.failed" };
         let mut out = Vec::new();
@@ -469,9 +470,9 @@ impl Exporter {
             });
             let id = uuid::Uuid::new_v4().to_string();
             let payload = webhook::payload(task, event, &id, output_url.as_deref(), self.task_times(&task.id));
-            out.push(queue::NewDelivery {
+            out.push(NewDelivery {
                 id,
-                position: queue::CALLBACK_POSITION,
+                position: CALLBACK_POSITION,
                 kind: DeliveryKind::Webhook,
                 target: webhook::origin(url),
                 event: event.into(),
@@ -487,7 +488,7 @@ impl Exporter {
             };
             let skip =
                 (!completed).then(|| format!("the task ended {}: there is no video to deliver", task.status.as_str()));
-            out.push(queue::NewDelivery {
+            out.push(NewDelivery {
                 id: uuid::Uuid::new_v4().to_string(),
                 position: i as i64 + 1,
                 kind,
@@ -502,7 +503,7 @@ impl Exporter {
 
     /// `created_at` / `completed_at` of a task (blocking; the hook runs on a blocking thread).
     fn task_times(&self, id: &str) -> (Option<String>, Option<String>) {
-        match self.store.with(|c| crate::store::TaskRow::get_any(c, id)) {
+        match self.store.blocking().task_any(id) {
             Ok(Some(row)) => (Some(row.created_at), row.completed_at),
             _ => (None, None),
         }
@@ -518,8 +519,7 @@ impl TaskHook for Exporter {
             return None;
         }
         let plan = self.plan(task, exports);
-        let id = task.id.clone();
-        if let Err(e) = self.store.with(|c| queue::enqueue(c, &id, &plan, now_ms())) {
+        if let Err(e) = self.store.blocking().enqueue_deliveries(&task.id, &plan, now_ms()) {
             tracing::error!(task_id = %task.id, error = %e, "cannot queue export deliveries");
             return None;
         }
@@ -532,6 +532,17 @@ impl TaskHook for Exporter {
 /// Unix time in milliseconds.
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
+}
+
+/// When a delivery whose attempt number `attempts` failed at `now_ms` is tried again (unix
+/// ms): attempt `n` failing waits `schedule[n - 1]`; a permanent failure, or one past the
+/// schedule's end, is never retried (`None`: the delivery fails).
+pub fn next_attempt_ms(schedule: &[Duration], attempts: i64, permanent: bool, now_ms: i64) -> Option<i64> {
+    if permanent {
+        return None;
+    }
+    let delay = usize::try_from(attempts - 1).ok().and_then(|i| schedule.get(i))?;
+    Some(now_ms.saturating_add(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX)))
 }
 
 #[cfg(test)]
@@ -551,6 +562,16 @@ mod tests {
         for bad in ["5", "5x", "-1s", "9000h", "s"] {
             assert!(parse_schedule(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn retries_follow_the_schedule_then_stop() {
+        let schedule = [Duration::from_secs(5), Duration::from_millis(300)];
+        assert_eq!(next_attempt_ms(&schedule, 1, false, 1000), Some(6000));
+        assert_eq!(next_attempt_ms(&schedule, 2, false, 1000), Some(1300));
+        assert_eq!(next_attempt_ms(&schedule, 3, false, 1000), None, "past the end");
+        assert_eq!(next_attempt_ms(&schedule, 1, true, 1000), None, "permanent");
+        assert_eq!(next_attempt_ms(&[], 1, false, 1000), None);
     }
 
     #[test]

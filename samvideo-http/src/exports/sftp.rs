@@ -27,7 +27,7 @@ use russh_sftp::client::SftpSession;
 use samvideo_core::media::net_policy::NetPolicy;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::{dir_prefixes, join_remote, queue, resolve_checked, split_remote_path, AttemptError};
+use super::{dir_prefixes, join_remote, resolve_checked, split_remote_path, AttemptError};
 use crate::store::Store;
 
 /// An SFTP destination.
@@ -87,12 +87,8 @@ impl HostKeyPolicy {
             };
         }
         let openssh = key.to_openssh().map_err(|e| format!("cannot encode the host key: {e}"))?;
-        let (h, o) = (host.to_string(), openssh.clone());
-        let pinned = self
-            .store
-            .call(move |c| queue::pin_host_key(c, &h, port, &o))
-            .await
-            .map_err(|e| format!("cannot pin the host key: {e}"))?;
+        let pinned =
+            self.store.pin_host_key(host, port, &openssh).await.map_err(|e| format!("cannot pin the host key: {e}"))?;
         if pinned == openssh {
             Ok(())
         } else {

@@ -1,7 +1,7 @@
 //! The render queue and its workers.
 //!
 //! The queue is durable: it is the `pending` rows of the `tasks` table, taken oldest first by
-//! [`TaskRow::claim_next`]. `workers` async loops each claim a task, re-parse its stored
+//! [`Store::claim_next_task`]. `workers` async loops each claim a task, re-parse its stored
 //! request, and run `samvideo_core::render::render_to_file` on a blocking thread into
 //! `tmp/{id}.mp4.part`; a finished file is renamed into `outputs/{id}.mp4`. Progress from the
 //! render thread is persisted (throttled) as it moves.
@@ -158,7 +158,7 @@ impl Jobs {
     /// After a restart: re-queue or fail tasks left `processing`, empty `tmp/`.
     pub fn recover(&self) -> Result<(), StoreError> {
         let max = self.inner.config.max_attempts;
-        let (requeued, failed) = self.inner.store.with(|c| TaskRow::recover(c, max))?;
+        let (requeued, failed) = self.inner.store.blocking().recover_tasks(max)?;
         for id in &requeued {
             tracing::warn!(task_id = %id, "task was processing when the server stopped; re-queued");
         }
@@ -216,15 +216,8 @@ impl Jobs {
         if let Some(r) = &running {
             r.stop(Stop::Cancel);
         }
-        let id = task_id.to_string();
-        let (applied, row) = self
-            .inner
-            .store
-            .call(move |c| {
-                let applied = TaskRow::finish(c, &id, &TaskUpdate::ended(TaskStatus::Cancelled, "Cancelled by user"))?;
-                Ok((applied, TaskRow::get(c, &id)?))
-            })
-            .await?;
+        let cancelled = TaskUpdate::ended(TaskStatus::Cancelled, "Cancelled by user");
+        let (applied, row) = self.inner.store.end_task(task_id, cancelled).await?;
         if applied {
             tracing::info!(task_id, "task cancelled");
             if running.is_none() {
@@ -284,7 +277,7 @@ impl Jobs {
             if *shutdown.borrow() {
                 break;
             }
-            match self.inner.store.call(TaskRow::claim_next).await {
+            match self.inner.store.claim_next_task().await {
                 Ok(Some(task)) => {
                     self.run(task).await;
                     continue;
@@ -314,10 +307,7 @@ impl Jobs {
         let running = Arc::new(Running::new());
         self.inner.running.lock().unwrap_or_else(|p| p.into_inner()).insert(id.clone(), running.clone());
         // A cancel may have landed between the claim and the registration above.
-        let live = {
-            let id = id.clone();
-            self.inner.store.call(move |c| TaskRow::get(c, &id)).await
-        };
+        let live = self.inner.store.task(&id).await;
         if !matches!(live, Ok(Some(ref t)) if t.status == TaskStatus::Processing) {
             self.inner.running.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
             return;
@@ -429,16 +419,7 @@ impl Jobs {
 
     /// Write a terminal state; run the hook when it applied.
     async fn end(&self, task: &TaskRow, update: TaskUpdate) -> bool {
-        let id = task.id.clone();
-        let u = update.clone();
-        let result = self
-            .inner
-            .store
-            .call(move |c| {
-                let applied = TaskRow::finish(c, &id, &u)?;
-                Ok((applied, TaskRow::get(c, &id)?))
-            })
-            .await;
+        let result = self.inner.store.end_task(&task.id, update.clone()).await;
         match result {
             Ok((true, row)) => {
                 tracing::info!(task_id = %task.id, status = update.status.as_str(), error = ?update.error, "render ended");
@@ -459,8 +440,7 @@ impl Jobs {
     /// A cancel already wrote the row; run the hook on it.
     async fn after_stop(&self, id: &str, status: TaskStatus) {
         tracing::info!(task_id = %id, status = status.as_str(), "render stopped");
-        let id = id.to_string();
-        if let Ok(Some(row)) = self.inner.store.call(move |c| TaskRow::get(c, &id)).await {
+        if let Ok(Some(row)) = self.inner.store.task(id).await {
             self.spawn_hook(row);
         }
     }
@@ -489,7 +469,7 @@ impl Jobs {
             };
             if let Some(result) = hook.on_finished(&finished) {
                 let json = result.to_string();
-                if let Err(e) = store.with(|c| TaskRow::set_export_delivery(c, &row.id, &json)) {
+                if let Err(e) = store.blocking().set_export_delivery(&row.id, &json) {
                     tracing::error!(task_id = %row.id, error = %e, "cannot store delivery results");
                 }
             }
@@ -509,7 +489,7 @@ impl Jobs {
             if due && p != last.1 {
                 *last = (now, p);
                 drop(last);
-                if let Err(e) = store.with(|c| TaskRow::set_progress(c, &id, p)) {
+                if let Err(e) = store.blocking().set_task_progress(&id, p) {
                     tracing::warn!(task_id = %id, error = %e, "cannot persist progress");
                 }
             }

@@ -2,20 +2,21 @@
 //!
 //! `POST /api/video-packs/{pack_id}/buy/` creates a Checkout Session ([`stripe`]) and answers
 //! its URL; Stripe calls `POST /api/video-packs/webhook/` when it is paid, and the pack's videos
-//! are added to the account exactly once (the `video_pack_ledger` row is unique per Stripe
-//! event id and per Checkout Session id). The quota check ([`crate::limits::check_quota`])
-//! spends one extra video per task once the plan's monthly videos are used up
-//! ([`take_extra_video`]); usage-summary shows the counts ([`extra_videos`]).
+//! are added to the account exactly once ([`crate::store::Store::credit_pack`]: the
+//! `video_pack_ledger` row is unique per Stripe event id and per Checkout Session id); which
+//! videos a paid session adds is [`videos_for`]. The quota check
+//! ([`crate::limits::admit`]) spends one extra video per task once the plan's monthly videos
+//! are used up; usage-summary shows the counts ([`crate::store::ExtraVideos`]).
 //!
-//! Every change is a ledger row: `purchase` (+N), `use` (-1), `grant` (operator).
+//! Every change is a ledger row in the store: `purchase` (+N), `use` (-1), `grant` (operator).
+//! This module holds the packs on sale and the Stripe side; no SQL.
 
 pub mod routes;
 pub mod stripe;
 
-use rusqlite::{params, Connection};
 use serde::Serialize;
 
-use crate::store::{now_rfc3339, StoreError};
+use crate::store::Checkout;
 
 /// A pack on sale.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -115,85 +116,25 @@ impl PacksConfig {
     }
 }
 
-/// An account's extra videos.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct ExtraVideos {
-    /// Bought or granted, ever.
-    pub purchased: i64,
-    /// Spent past the monthly limit, ever.
-    pub used: i64,
-    /// Left.
-    pub remaining: i64,
-}
-
-/// The extra-video counts of an account.
-pub fn extra_videos(conn: &Connection, key_id: i64) -> Result<ExtraVideos, StoreError> {
-    let (purchased, used): (i64, i64) = conn.query_row(
-        "SELECT COALESCE(SUM(CASE WHEN amount > 0 THEN amount END), 0),
-                COALESCE(-SUM(CASE WHEN amount < 0 THEN amount END), 0)
-         FROM video_pack_ledger WHERE api_key_id = ?1",
-        [key_id],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
-    Ok(ExtraVideos { purchased, used, remaining: purchased - used })
-}
-
-/// Spend one extra video when any is left (call in the quota transaction). True when spent.
-pub fn take_extra_video(conn: &Connection, key_id: i64) -> Result<bool, StoreError> {
-    if extra_videos(conn, key_id)?.remaining <= 0 {
-        return Ok(false);
-    }
-    conn.execute(
-        "INSERT INTO video_pack_ledger (api_key_id, amount, kind, created_at) VALUES (?1, -1, 'use', ?2)",
-        params![key_id, now_rfc3339()],
-    )?;
-    Ok(true)
-}
-
-/// Add a paid pack once: false when this event or session was already applied.
-pub fn apply_purchase(
-    conn: &Connection,
+/// How many videos a paid session adds to account `key_id`: the videos offered when the
+/// session was created here (its `checkout`) win over today's configured pack (`configured`);
+/// a session of another account, or of a pack neither knows, is refused with the reason.
+pub fn videos_for(
     key_id: i64,
     pack_id: &str,
-    videos: i64,
-    event_id: &str,
-    session_id: &str,
-) -> Result<bool, StoreError> {
-    let n = conn.execute(
-        "INSERT OR IGNORE INTO video_pack_ledger (api_key_id, amount, kind, pack_id, stripe_event_id, stripe_session_id, created_at)
-         VALUES (?1, ?2, 'purchase', ?3, ?4, ?5, ?6)",
-        params![key_id, videos, pack_id, event_id, session_id, now_rfc3339()],
-    )?;
-    Ok(n == 1)
-}
-
-/// Record a created Checkout Session (what was offered, for the webhook and audits).
-pub fn record_checkout(conn: &Connection, session_id: &str, key_id: i64, pack: &Pack) -> Result<(), StoreError> {
-    conn.execute(
-        "INSERT OR REPLACE INTO stripe_checkouts (session_id, api_key_id, pack_id, videos, amount_cents, currency, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![session_id, key_id, pack.id, pack.videos, pack.price_cents, pack.currency, now_rfc3339()],
-    )?;
-    Ok(())
-}
-
-/// The videos a recorded session sold, if it was created here.
-pub fn checkout_videos(conn: &Connection, session_id: &str) -> Result<Option<(i64, String, i64)>, StoreError> {
-    use rusqlite::OptionalExtension;
-    Ok(conn
-        .query_row(
-            "SELECT api_key_id, pack_id, videos FROM stripe_checkouts WHERE session_id = ?1",
-            [session_id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .optional()?)
+    checkout: Option<Checkout>,
+    configured: Option<i64>,
+) -> Result<i64, String> {
+    match checkout {
+        Some(c) if c.api_key_id != key_id => Err("session belongs to another account".into()),
+        Some(c) => Ok(c.videos),
+        None => configured.ok_or_else(|| format!("unknown video pack {pack_id}")),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::billing::BillingPlan;
-    use crate::store::{KeyRow, Store};
 
     #[test]
     fn packs_parse_and_reject() {
@@ -204,25 +145,5 @@ mod tests {
         for bad in ["a=0:100", "a=5", "a=5:100:dollars", "a b=5:100", "a=5:1,a=6:1", "a=5:100:usd:x"] {
             assert!(parse_packs(bad).is_err(), "{bad} must be refused");
         }
-    }
-
-    #[test]
-    fn purchases_apply_once_and_are_spent_one_by_one() {
-        let dir = tempfile::tempdir().expect("tmp");
-        let store = Store::open(&dir.path().join("db")).expect("open");
-        store
-            .with(|c| {
-                let key = KeyRow::create(c, "k", BillingPlan::Free)?.row;
-                assert!(!take_extra_video(c, key.id)?, "nothing to spend");
-                assert!(apply_purchase(c, key.id, "p", 2, "evt_1", "cs_1")?);
-                assert!(!apply_purchase(c, key.id, "p", 2, "evt_1", "cs_1")?, "same event: once");
-                assert!(!apply_purchase(c, key.id, "p", 2, "evt_2", "cs_1")?, "same session, other event: once");
-                assert!(take_extra_video(c, key.id)?);
-                assert!(take_extra_video(c, key.id)?);
-                assert!(!take_extra_video(c, key.id)?);
-                assert_eq!(extra_videos(c, key.id)?, ExtraVideos { purchased: 2, used: 2, remaining: 0 });
-                Ok(())
-            })
-            .expect("works");
     }
 }

@@ -14,7 +14,7 @@ use crate::auth::Caller;
 use crate::reply::read_body;
 use crate::reply::{json_reply, HttpError, Reply};
 use crate::state::AppState;
-use crate::store::KeyRow;
+use crate::store::{Checkout, PackCredit, PackPurchase};
 
 /// Largest webhook body accepted (Stripe events are a few KiB).
 const MAX_WEBHOOK_BODY: usize = 512 * 1024;
@@ -59,8 +59,17 @@ pub async fn buy(State(s): State<AppState>, caller: Caller, headers: HeaderMap, 
     let (Some(session_id), Some(checkout_url)) = (body["id"].as_str(), body["url"].as_str()) else {
         return Err(upstream("the session has no id or url".into()));
     };
-    let (sid, key_id, p) = (session_id.to_string(), caller.key.id, pack.clone());
-    s.store.call(move |c| super::record_checkout(c, &sid, key_id, &p)).await?;
+    let key_id = caller.key.id;
+    s.store
+        .record_checkout(Checkout {
+            session_id: session_id.to_string(),
+            api_key_id: key_id,
+            pack_id: pack.id.clone(),
+            videos: pack.videos,
+            amount_cents: pack.price_cents,
+            currency: pack.currency.clone(),
+        })
+        .await?;
     tracing::info!(session_id, pack = %pack.id, key_id, "checkout session created");
     json_reply(200, json!({"success": true, "checkout_url": checkout_url, "session_id": session_id, "pack": pack}))
 }
@@ -111,34 +120,21 @@ pub async fn webhook(State(s): State<AppState>, headers: HeaderMap, body: Body) 
     let pack_id =
         object["metadata"]["pack_id"].as_str().ok_or_else(|| bad("session has no metadata.pack_id"))?.to_string();
     let configured = s.config.packs.pack(&pack_id).map(|p| p.videos);
-    let outcome = s
+    let purchase = PackPurchase { api_key_id: key_id, pack_id: pack_id.clone(), event_id, session_id };
+    let credit = s
         .store
-        .call(move |c| {
-            let tx = c.unchecked_transaction()?;
-            if KeyRow::get(&tx, key_id)?.is_none() {
-                return Ok(Err(format!("unknown account {key_id}")));
-            }
-            // The videos offered when the session was created here win over today's config.
-            let videos = match super::checkout_videos(&tx, &session_id)? {
-                Some((owner, _, _)) if owner != key_id => return Ok(Err("session belongs to another account".into())),
-                Some((_, _, v)) => v,
-                None => match configured {
-                    Some(v) => v,
-                    None => return Ok(Err(format!("unknown video pack {pack_id}"))),
-                },
-            };
-            let applied = super::apply_purchase(&tx, key_id, &pack_id, videos, &event_id, &session_id)?;
-            tx.commit()?;
-            Ok(Ok((applied, videos, key_id)))
-        })
+        .credit_pack(purchase, move |checkout| super::videos_for(key_id, &pack_id, checkout, configured))
         .await?;
-    match outcome {
-        Err(reason) => Err(bad(reason)),
-        Ok((true, videos, key_id)) => {
+    match credit {
+        PackCredit::UnknownAccount => Err(bad(format!("unknown account {key_id}"))),
+        PackCredit::Refused(reason) => Err(bad(reason)),
+        PackCredit::Applied { videos } => {
             tracing::info!(key_id, videos, "video pack applied");
             json_reply(200, json!({"success": true, "message": "Video pack applied", "videos_added": videos}))
         }
-        Ok((false, _, _)) => json_reply(200, json!({"success": true, "message": "Already applied", "videos_added": 0})),
+        PackCredit::AlreadyApplied => {
+            json_reply(200, json!({"success": true, "message": "Already applied", "videos_added": 0}))
+        }
     }
 }
 

@@ -9,7 +9,7 @@ use crate::auth::Caller;
 use crate::jobs::CancelOutcome;
 use crate::reply::{json_reply, ok_data, HttpError, Reply};
 use crate::state::AppState;
-use crate::store::{TaskRow, TaskStatus};
+use crate::store::TaskStatus;
 
 fn check_id(id: &str) -> Result<(), HttpError> {
     uuid::Uuid::parse_str(id)
@@ -68,7 +68,7 @@ pub async fn cancel(State(s): State<AppState>, caller: Caller, Path(id): Path<St
 
 /// Queue numbers shared by queue status and health.
 pub async fn queue_numbers(s: &AppState) -> Result<serde_json::Value, HttpError> {
-    let counts = s.store.call(|c| TaskRow::status_counts(c, None, "")).await?;
+    let counts = s.store.task_counts().await?;
     Ok(json!({
         "workers": s.jobs.workers(),
         "active": s.jobs.active(),

@@ -11,11 +11,11 @@ use samvideo_core::request::{CreateRequest, Endpoint};
 use serde_json::json;
 
 use crate::auth::Caller;
-use crate::limits::{check_quota, enforce};
+use crate::limits::{admit, enforce, month_start, quota_refused};
 use crate::reply::read_body;
 use crate::reply::{json_reply, HttpError, Reply};
 use crate::state::AppState;
-use crate::store::{NewTask, TaskRow};
+use crate::store::{NewTask, QuotaDecision};
 
 /// `POST /api/function/video-generation/mix-video`
 pub async fn mix_video(State(s): State<AppState>, caller: Caller, headers: HeaderMap, body: Body) -> Reply {
@@ -52,8 +52,8 @@ async fn create(s: AppState, caller: Caller, headers: HeaderMap, body: Body, end
     json_reply(200, json!({"success": true, "message": "Video generation started", "data": data}))
 }
 
-/// Check the quota and store a pending task (one store call, so concurrent creates of one key
-/// cannot both take the last video of the month). Wakes a worker.
+/// Check the quota and store a pending task (one store transaction, so concurrent creates of
+/// one key cannot both take the last video of the month). Wakes a worker.
 pub async fn enqueue(
     s: &AppState,
     caller: &Caller,
@@ -79,20 +79,12 @@ pub async fn enqueue(
         request_id,
         aspect_ratio: aspect_ratio(request),
     };
-    let config = s.config.clone();
-    let key = caller.key.clone();
-    let t = task.clone();
-    s.store
-        .call(move |c| {
-            let tx = c.unchecked_transaction()?;
-            if let Err(e) = check_quota(&tx, &config, &key)? {
-                return Ok(Err(e));
-            }
-            TaskRow::insert(&tx, &t)?;
-            tx.commit()?;
-            Ok(Ok(()))
-        })
-        .await??;
+    let plan = caller.key.plan;
+    let limit = s.config.monthly_limit(plan);
+    let decision = s.store.create_task(task.clone(), &month_start(), move |usage| admit(limit, usage)).await?;
+    if decision == QuotaDecision::Refuse {
+        return Err(quota_refused(plan, limit.unwrap_or(0)));
+    }
     tracing::info!(task_id = %task.id, endpoint = endpoint.as_str(), key_id = caller.key.id, "task queued");
     s.jobs.wake();
     Ok(task)

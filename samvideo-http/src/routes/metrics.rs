@@ -7,11 +7,11 @@ use axum::response::IntoResponse;
 use crate::metrics::Snapshot;
 use crate::reply::Reply;
 use crate::state::AppState;
-use crate::store::{TaskRow, TaskStatus};
+use crate::store::TaskStatus;
 
 /// `GET /metrics`
 pub async fn metrics(State(s): State<AppState>) -> Reply {
-    let tasks = s.store.call(|c| TaskRow::status_counts(c, None, "")).await?;
+    let tasks = s.store.task_counts().await?;
     let snap =
         Snapshot { queued: tasks.get(TaskStatus::Pending), active: s.jobs.active(), workers: s.jobs.workers(), tasks };
     let body = s.metrics.render(&snap);

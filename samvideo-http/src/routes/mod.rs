@@ -95,7 +95,7 @@ pub fn short_id() -> String {
 
 /// A task the caller owns, or the documented 404.
 pub async fn owned_task(state: &AppState, key_id: i64, id: String, any: bool) -> Result<TaskRow, HttpError> {
-    let row = state.store.call(move |c| if any { TaskRow::get_any(c, &id) } else { TaskRow::get(c, &id) }).await?;
+    let row = if any { state.store.task_any(&id).await? } else { state.store.task(&id).await? };
     match row {
         Some(r) if r.api_key_id == key_id => Ok(r),
         _ => Err(HttpError::new(404, "Task not found", Some("TASK_NOT_FOUND"))),

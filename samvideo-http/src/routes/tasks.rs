@@ -11,7 +11,7 @@ use super::{owned_task, task_json};
 use crate::auth::Caller;
 use crate::reply::{ok_data, HttpError, Reply};
 use crate::state::AppState;
-use crate::store::{rfc3339, KeyRow, TaskRow, TaskStatus};
+use crate::store::{rfc3339, TaskStatus};
 
 /// `GET /api/function/video-generation/progress/{id}`
 pub async fn progress(State(s): State<AppState>, caller: Caller, headers: HeaderMap, Path(id): Path<String>) -> Reply {
@@ -43,7 +43,7 @@ pub async fn list(
         })?),
     };
     let key_id = caller.key.id;
-    let rows = s.store.call(move |c| TaskRow::list(c, key_id, status, limit)).await?;
+    let rows = s.store.list_tasks(key_id, status, limit).await?;
     let base = s.base_url(&headers);
     let tasks: Vec<_> = rows
         .iter()
@@ -72,20 +72,9 @@ pub async fn usage_summary(
             .ok_or_else(|| HttpError::new(400, "days must be an integer between 1 and 3650", None))?,
     };
     let since = rfc3339(chrono::Utc::now() - chrono::Duration::days(days));
-    let key_id = caller.key.id;
-    let since2 = since.clone();
-    let (counts, key, extra, month_used) = s
-        .store
-        .call(move |c| {
-            Ok((
-                TaskRow::status_counts(c, Some(key_id), &since2)?,
-                KeyRow::get(c, key_id)?,
-                crate::packs::extra_videos(c, key_id)?,
-                TaskRow::count_since(c, key_id, &crate::limits::month_start())?,
-            ))
-        })
-        .await?;
-    let key = key.unwrap_or(caller.key);
+    let usage = s.store.key_usage(caller.key.id, &since, &crate::limits::month_start()).await?;
+    let (counts, extra, month_used) = (usage.counts, usage.extra_videos, usage.month_used);
+    let key = usage.key.unwrap_or(caller.key);
     let total = counts.total();
     let completed = counts.get(TaskStatus::Completed);
     let success_rate = if total > 0 { ((completed as f64 / total as f64) * 10_000.0).round() / 10_000.0 } else { 0.0 };

@@ -51,7 +51,7 @@ fn template_json(t: &TemplateRow, caller: i64) -> Value {
 
 /// A template `key_id` may read: its own or a public one; otherwise 404.
 pub async fn visible_template(s: &AppState, key_id: i64, id: String) -> Result<TemplateRow, HttpError> {
-    let row = s.store.call(move |c| TemplateRow::get(c, &id)).await?;
+    let row = s.store.template(&id).await?;
     match row {
         Some(t) if t.owner_key_id == key_id || t.is_public => Ok(t),
         _ => Err(HttpError::new(404, "Template not found", Some("TEMPLATE_NOT_FOUND"))),
@@ -89,13 +89,9 @@ pub async fn create(State(s): State<AppState>, caller: Caller, headers: HeaderMa
     };
     let id = uuid::Uuid::new_v4().to_string();
     let owner = caller.key.id;
-    let id2 = id.clone();
     let row = s
         .store
-        .call(move |c| {
-            TemplateRow::insert(c, &id2, owner, &w)?;
-            TemplateRow::get(c, &id2)
-        })
+        .create_template(&id, owner, w)
         .await?
         .ok_or_else(|| HttpError::internal("template vanished after insert"))?;
     json_reply(201, json!({"success": true, "message": "Template created", "data": template_json(&row, owner)}))
@@ -111,7 +107,7 @@ pub async fn list(State(s): State<AppState>, caller: Caller, Query(q): Query<Has
     };
     let category = q.get("category").filter(|c| !c.is_empty()).cloned();
     let owner = caller.key.id;
-    let rows = s.store.call(move |c| TemplateRow::list(c, owner, include_public, category.as_deref())).await?;
+    let rows = s.store.list_templates(owner, include_public, category).await?;
     let templates: Vec<Value> = rows.iter().map(|t| template_json(t, owner)).collect();
     ok_data(json!({"templates": templates, "count": templates.len()}))
 }
@@ -148,22 +144,14 @@ pub async fn update(
         is_public: u.is_public.unwrap_or(t.is_public),
         settings_json: u.settings.map_or_else(|| t.settings_json.clone(), |o| Value::Object(o).to_string()),
     };
-    let id = t.id.clone();
-    let row = s
-        .store
-        .call(move |c| {
-            TemplateRow::update(c, &id, &w)?;
-            TemplateRow::get(c, &id)
-        })
-        .await?
-        .ok_or_else(|| HttpError::not_found("Template"))?;
+    let row = s.store.update_template(&t.id, w).await?.ok_or_else(|| HttpError::not_found("Template"))?;
     json_reply(200, json!({"success": true, "message": "Template updated", "data": template_json(&row, caller.key.id)}))
 }
 
 /// `DELETE /api/templates/{template_id}/`
 pub async fn delete(State(s): State<AppState>, caller: Caller, Path(id): Path<String>) -> Reply {
     let t = owned(&s, &caller, id).await?;
-    s.store.call(move |c| TemplateRow::delete(c, &t.id)).await?;
+    s.store.delete_template(&t.id).await?;
     json_reply(200, json!({"success": true, "message": "Template deleted"}))
 }
 

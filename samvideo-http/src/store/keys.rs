@@ -4,7 +4,7 @@
 use rusqlite::{params, Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 
-use super::{now_rfc3339, StoreError};
+use super::{now_rfc3339, Blocking, Store, StoreError};
 use crate::billing::BillingPlan;
 
 /// A key as stored (never the key itself).
@@ -77,60 +77,83 @@ fn finish((mut k, plan): (KeyRow, String)) -> Result<KeyRow, StoreError> {
 
 const COLS: &str = "id, name, plan, masked, active, usage_count, last_used, created_at";
 
-impl KeyRow {
-    /// Create a key with a new random secret.
-    pub fn create(conn: &Connection, name: &str, plan: BillingPlan) -> Result<NewKey, StoreError> {
-        let key = hex::encode(rand::random::<[u8; 24]>());
-        let masked = mask_key(&key);
-        conn.execute(
-            "INSERT INTO api_keys (name, plan, key_hash, masked, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![name, plan.as_str(), hash_key(&key), masked, now_rfc3339()],
-        )?;
-        let id = conn.last_insert_rowid();
-        let row = Self::get(conn, id)?
-            .ok_or_else(|| StoreError::Corrupt { table: "api_keys", reason: "inserted row vanished".into() })?;
-        Ok(NewKey { row, key })
-    }
+/// Create a key with a new random secret.
+fn create(conn: &Connection, name: &str, plan: BillingPlan) -> Result<NewKey, StoreError> {
+    let key = hex::encode(rand::random::<[u8; 24]>());
+    let masked = mask_key(&key);
+    conn.execute(
+        "INSERT INTO api_keys (name, plan, key_hash, masked, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![name, plan.as_str(), hash_key(&key), masked, now_rfc3339()],
+    )?;
+    let id = conn.last_insert_rowid();
+    let row = get(conn, id)?
+        .ok_or_else(|| StoreError::Corrupt { table: "api_keys", reason: "inserted row vanished".into() })?;
+    Ok(NewKey { row, key })
+}
 
-    /// One key by id.
-    pub fn get(conn: &Connection, id: i64) -> Result<Option<KeyRow>, StoreError> {
-        let r = conn.query_row(&format!("SELECT {COLS} FROM api_keys WHERE id = ?1"), [id], row).optional()?;
-        r.map(finish).transpose()
+/// One key by id.
+pub(super) fn get(conn: &Connection, id: i64) -> Result<Option<KeyRow>, StoreError> {
+    let r = conn.query_row(&format!("SELECT {COLS} FROM api_keys WHERE id = ?1"), [id], row).optional()?;
+    r.map(finish).transpose()
+}
+
+/// All keys, oldest first.
+fn list(conn: &Connection) -> Result<Vec<KeyRow>, StoreError> {
+    let mut st = conn.prepare(&format!("SELECT {COLS} FROM api_keys ORDER BY id"))?;
+    let rows = st.query_map([], row)?.collect::<Result<Vec<_>, _>>()?;
+    rows.into_iter().map(finish).collect()
+}
+
+/// Revoke by id; false when no such active key.
+fn revoke(conn: &Connection, id: i64) -> Result<bool, StoreError> {
+    let n = conn.execute(
+        "UPDATE api_keys SET active = 0, revoked_at = ?2 WHERE id = ?1 AND active = 1",
+        params![id, now_rfc3339()],
+    )?;
+    Ok(n == 1)
+}
+
+/// Look a presented key up; counts the use when the key is active.
+fn authenticate(conn: &Connection, key: &str) -> Result<Option<KeyRow>, StoreError> {
+    let hash = hash_key(key);
+    let found = conn.query_row(&format!("SELECT {COLS} FROM api_keys WHERE key_hash = ?1"), [&hash], row).optional()?;
+    let Some(found) = found else { return Ok(None) };
+    let mut k = finish(found)?;
+    if k.active {
+        let now = now_rfc3339();
+        conn.execute(
+            "UPDATE api_keys SET usage_count = usage_count + 1, last_used = ?2 WHERE id = ?1",
+            params![k.id, now],
+        )?;
+        k.usage_count += 1;
+        k.last_used = Some(now);
+    }
+    Ok(Some(k))
+}
+
+impl Store {
+    /// The key a request presents (active or revoked), counting the use of an active one;
+    /// `None` for an unknown key.
+    pub async fn authenticate(&self, key: &str) -> Result<Option<KeyRow>, StoreError> {
+        let key = key.to_owned();
+        self.call(move |c| authenticate(c, &key)).await
+    }
+}
+
+impl Blocking<'_> {
+    /// Create a key with a new random secret (`samvideo keys create`).
+    pub fn create_key(&self, name: &str, plan: BillingPlan) -> Result<NewKey, StoreError> {
+        self.store.with(|c| create(c, name, plan))
     }
 
     /// All keys, oldest first.
-    pub fn list(conn: &Connection) -> Result<Vec<KeyRow>, StoreError> {
-        let mut st = conn.prepare(&format!("SELECT {COLS} FROM api_keys ORDER BY id"))?;
-        let rows = st.query_map([], row)?.collect::<Result<Vec<_>, _>>()?;
-        rows.into_iter().map(finish).collect()
+    pub fn list_keys(&self) -> Result<Vec<KeyRow>, StoreError> {
+        self.store.with(list)
     }
 
-    /// Revoke by id; false when no such active key.
-    pub fn revoke(conn: &Connection, id: i64) -> Result<bool, StoreError> {
-        let n = conn.execute(
-            "UPDATE api_keys SET active = 0, revoked_at = ?2 WHERE id = ?1 AND active = 1",
-            params![id, now_rfc3339()],
-        )?;
-        Ok(n == 1)
-    }
-
-    /// Look a presented key up; counts the use when the key is active.
-    pub fn authenticate(conn: &Connection, key: &str) -> Result<Option<KeyRow>, StoreError> {
-        let hash = hash_key(key);
-        let found =
-            conn.query_row(&format!("SELECT {COLS} FROM api_keys WHERE key_hash = ?1"), [&hash], row).optional()?;
-        let Some(found) = found else { return Ok(None) };
-        let mut k = finish(found)?;
-        if k.active {
-            let now = now_rfc3339();
-            conn.execute(
-                "UPDATE api_keys SET usage_count = usage_count + 1, last_used = ?2 WHERE id = ?1",
-                params![k.id, now],
-            )?;
-            k.usage_count += 1;
-            k.last_used = Some(now);
-        }
-        Ok(Some(k))
+    /// Revoke a key by id; false when there is no such active key.
+    pub fn revoke_key(&self, id: i64) -> Result<bool, StoreError> {
+        self.store.with(|c| revoke(c, id))
     }
 }
 

@@ -1,22 +1,54 @@
 //! The embedded store: one SQLite file in the data dir (WAL mode), opened by the server and by
-//! `samvideo keys`.
+//! `samvideo keys` / `samvideo credits`.
 //!
-//! Enter: typed calls from routes, the job runner and the CLI. Async code goes through
-//! [`Store::call`], which runs the closure on a blocking thread; render threads and the CLI
-//! use [`Store::with`] directly. Leave: plain row structs ([`KeyRow`], [`TaskRow`],
-//! [`TemplateRow`]); no SQL escapes this module.
+//! This is the persistence seam: all SQL and every `rusqlite` type live in this folder, and
+//! the rest of the server calls typed [`Store`] methods that take and return plain Rust
+//! values and row structs ([`KeyRow`], [`TaskRow`], [`TemplateRow`], [`AiJobRow`],
+//! [`LedgerRow`], [`ClaimedDelivery`], ...), failing with [`StoreError`]. A second backend
+//! (Postgres) implements the same methods; `Store` stays a concrete struct until then.
+//!
+//! Enter: async methods on [`Store`] for async code (each runs on a blocking thread and is
+//! awaited); the same operations where render threads, the task hook and the CLI need them,
+//! through [`Store::blocking`] (they block the calling thread, so never call them from async
+//! code). Leave: row structs and counts; no SQL escapes this module.
+//!
+//! Every operation is one method: one that must be atomic (check the quota and store a task,
+//! reserve credits with the AI job, fail a job and refund it, credit a paid pack once, claim
+//! due deliveries, record an attempt with the task's delivery summary) runs in one
+//! transaction inside it. Where such a transaction has to decide on what it reads
+//! (which credit bucket pays, whether the quota admits one more video, how many videos a
+//! pack adds, when a failed delivery is tried again), the method takes the feature's rule as
+//! a plain function and calls it between its read and its write: the rule stays in its
+//! feature module (`credits`, `limits`, `packs`, `exports`), the store only persists.
+//!
+//! Files, one per thing held: `keys` (`api_keys`), `tasks` (`tasks`, the durable render
+//! queue), `usage` (quota admission and the usage summary: task counts and extra videos),
+//! `templates`, `ai_jobs`, `credits` (`credit_ledger`), `packs` (`video_pack_ledger`,
+//! `stripe_checkouts`), `deliveries` (`export_deliveries` and each task's delivery summary),
+//! `host_keys` (`sftp_host_keys`), `migrations` (the schema).
 //!
 //! One connection behind a std `Mutex` (never held across `.await`): SQLite serializes writers
 //! anyway, and every statement here is short.
 
+mod ai_jobs;
+mod credits;
+mod deliveries;
+mod host_keys;
 mod keys;
 mod migrations;
+mod packs;
 mod tasks;
 mod templates;
+mod usage;
 
+pub use ai_jobs::{AiJobRow, NewAiJob, Reservation};
+pub use credits::{Charge, CreditBalance, LedgerRow, MonthlyGrant};
+pub use deliveries::{ClaimedDelivery, Delivered, DeliveryKind, NewDelivery, CALLBACK_POSITION};
 pub use keys::{hash_key, mask_key, KeyRow, NewKey};
+pub use packs::{Checkout, ExtraVideos, PackCredit, PackPurchase};
 pub use tasks::{NewTask, StatusCounts, TaskRow, TaskStatus, TaskUpdate};
 pub use templates::{TemplateRow, TemplateWrite};
+pub use usage::{KeyUsage, QuotaDecision, QuotaUsage};
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -27,9 +59,9 @@ use rusqlite::Connection;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
-    /// SQLite refused the statement or the file.
+    /// The database refused the statement or the file.
     #[error("database: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Database(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// A stored value does not parse (hand-edited database?).
     #[error("corrupt row in {table}: {reason}")]
     Corrupt {
@@ -51,10 +83,23 @@ pub enum StoreError {
     },
 }
 
-/// Handle to the SQLite database; cheap to clone.
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Database(Box::new(e))
+    }
+}
+
+/// Handle to the database; cheap to clone.
 #[derive(Clone)]
 pub struct Store {
     conn: Arc<Mutex<Connection>>,
+}
+
+/// The store's blocking calls ([`Store::blocking`]): for render threads, the task hook, start-up
+/// recovery and the CLI, which may hold the calling thread while SQLite works.
+#[derive(Clone, Copy)]
+pub struct Blocking<'a> {
+    store: &'a Store,
 }
 
 impl Store {
@@ -69,15 +114,20 @@ impl Store {
         Ok(Store { conn: Arc::new(Mutex::new(conn)) })
     }
 
-    /// Run `f` with the connection on the current thread (blocking threads and the CLI only).
-    pub fn with<T>(&self, f: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+    /// The blocking calls (threads that may block only: never from async code).
+    pub fn blocking(&self) -> Blocking<'_> {
+        Blocking { store: self }
+    }
+
+    /// Run `f` with the connection on the current thread.
+    fn with<T>(&self, f: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
         // A panic while holding the lock leaves the connection usable: SQLite rolls back.
         let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
         f(&conn)
     }
 
     /// Run `f` on a blocking thread and await it.
-    pub async fn call<T, F>(&self, f: F) -> Result<T, StoreError>
+    async fn call<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,

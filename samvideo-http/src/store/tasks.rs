@@ -7,7 +7,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::{now_rfc3339, StoreError};
+use super::{now_rfc3339, Blocking, Store, StoreError};
 
 /// The documented task states.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -208,157 +208,213 @@ fn finish((mut t, status): (TaskRow, String)) -> Result<TaskRow, StoreError> {
     Ok(t)
 }
 
-impl TaskRow {
-    /// Store a new `pending` task.
-    pub fn insert(conn: &Connection, t: &NewTask) -> Result<(), StoreError> {
-        let now = now_rfc3339();
-        conn.execute(
-            "INSERT INTO tasks (id, celery_task_id, api_key_id, endpoint, request_json, exports_json, \
-             request_id, status, aspect_ratio, created_at, updated_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8, ?9, ?9)",
-            params![
-                t.id,
-                t.celery_task_id,
-                t.api_key_id,
-                t.endpoint,
-                t.request_json,
-                t.exports_json,
-                t.request_id,
-                t.aspect_ratio,
-                now
-            ],
-        )?;
-        Ok(())
+/// Store a new `pending` task.
+pub(super) fn insert(conn: &Connection, t: &NewTask) -> Result<(), StoreError> {
+    let now = now_rfc3339();
+    conn.execute(
+        "INSERT INTO tasks (id, celery_task_id, api_key_id, endpoint, request_json, exports_json, \
+         request_id, status, aspect_ratio, created_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8, ?9, ?9)",
+        params![
+            t.id,
+            t.celery_task_id,
+            t.api_key_id,
+            t.endpoint,
+            t.request_json,
+            t.exports_json,
+            t.request_id,
+            t.aspect_ratio,
+            now
+        ],
+    )?;
+    Ok(())
+}
+
+/// By task id.
+fn get(conn: &Connection, id: &str) -> Result<Option<TaskRow>, StoreError> {
+    let r = conn.query_row(&format!("SELECT {COLS} FROM tasks WHERE id = ?1"), [id], read).optional()?;
+    r.map(finish).transpose()
+}
+
+/// By task id or worker-layer id.
+fn get_any(conn: &Connection, id: &str) -> Result<Option<TaskRow>, StoreError> {
+    let r = conn
+        .query_row(&format!("SELECT {COLS} FROM tasks WHERE id = ?1 OR celery_task_id = ?1"), [id], read)
+        .optional()?;
+    r.map(finish).transpose()
+}
+
+/// A key's newest tasks, optionally of one state.
+fn list(conn: &Connection, key_id: i64, status: Option<TaskStatus>, limit: u32) -> Result<Vec<TaskRow>, StoreError> {
+    let mut st = conn.prepare(&format!(
+        "SELECT {COLS} FROM tasks WHERE api_key_id = ?1 AND (?2 IS NULL OR status = ?2) \
+         ORDER BY seq DESC LIMIT ?3"
+    ))?;
+    let rows =
+        st.query_map(params![key_id, status.map(|s| s.as_str()), limit], read)?.collect::<Result<Vec<_>, _>>()?;
+    rows.into_iter().map(finish).collect()
+}
+
+/// Take the oldest pending task and mark it processing.
+fn claim_next(conn: &Connection) -> Result<Option<TaskRow>, StoreError> {
+    let now = now_rfc3339();
+    let id: Option<String> = conn
+        .query_row(
+            "UPDATE tasks SET status = 'processing', attempts = attempts + 1, progress = 0, \
+             started_at = ?1, updated_at = ?1 \
+             WHERE seq = (SELECT seq FROM tasks WHERE status = 'pending' ORDER BY seq LIMIT 1) \
+             RETURNING id",
+            [&now],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match id {
+        Some(id) => get(conn, &id),
+        None => Ok(None),
+    }
+}
+
+/// Record progress of a processing task.
+fn set_progress(conn: &Connection, id: &str, progress: f64) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE tasks SET progress = ?2, updated_at = ?3 WHERE id = ?1 AND status = 'processing'",
+        params![id, progress.clamp(0.0, 1.0), now_rfc3339()],
+    )?;
+    Ok(())
+}
+
+/// Terminal write; false when the task had already ended (e.g. cancelled meanwhile).
+fn end(conn: &Connection, id: &str, u: &TaskUpdate) -> Result<bool, StoreError> {
+    let now = now_rfc3339();
+    let progress = if u.status == TaskStatus::Completed { Some(1.0) } else { None };
+    let n = conn.execute(
+        "UPDATE tasks SET status = ?2, error = ?3, duration = ?4, size_bytes = ?5, output_file = ?6, \
+         render_seconds = ?7, progress = COALESCE(?8, progress), completed_at = ?9, updated_at = ?9 \
+         WHERE id = ?1 AND status IN ('pending', 'processing')",
+        params![
+            id,
+            u.status.as_str(),
+            u.error,
+            u.duration,
+            u.size_bytes,
+            u.output_file,
+            u.render_seconds,
+            progress,
+            now
+        ],
+    )?;
+    Ok(n == 1)
+}
+
+/// Put delivery results on a task.
+fn set_export_delivery(conn: &Connection, id: &str, json: &str) -> Result<(), StoreError> {
+    conn.execute("UPDATE tasks SET export_delivery = ?2 WHERE id = ?1", params![id, json])?;
+    Ok(())
+}
+
+/// After a crash: processing tasks go back to pending while they have attempts left,
+/// otherwise they fail with a reason. Returns (requeued, failed) ids.
+fn recover(conn: &Connection, max_attempts: u32) -> Result<(Vec<String>, Vec<String>), StoreError> {
+    let now = now_rfc3339();
+    let mut st = conn.prepare(
+        "UPDATE tasks SET status = 'pending', progress = 0, updated_at = ?2 \
+         WHERE status = 'processing' AND attempts < ?1 RETURNING id",
+    )?;
+    let requeued = st.query_map(params![max_attempts, now], |r| r.get(0))?.collect::<Result<Vec<String>, _>>()?;
+    let mut st = conn.prepare(
+        "UPDATE tasks SET status = 'failed', updated_at = ?1, completed_at = ?1, \
+         error = 'Render interrupted: the server stopped while rendering this task ' || attempts || ' time(s)' \
+         WHERE status = 'processing' RETURNING id",
+    )?;
+    let failed = st.query_map(params![now], |r| r.get(0))?.collect::<Result<Vec<String>, _>>()?;
+    Ok((requeued, failed))
+}
+
+/// Tasks a key created at or after `since` (RFC 3339), any state.
+pub(super) fn count_since(conn: &Connection, key_id: i64, since: &str) -> Result<i64, StoreError> {
+    Ok(conn.query_row(
+        "SELECT COUNT(*) FROM tasks WHERE api_key_id = ?1 AND created_at >= ?2",
+        params![key_id, since],
+        |r| r.get(0),
+    )?)
+}
+
+/// Per-state counts of a key's tasks since `since`; all keys when `key_id` is None.
+pub(super) fn status_counts(conn: &Connection, key_id: Option<i64>, since: &str) -> Result<StatusCounts, StoreError> {
+    let mut st = conn.prepare(
+        "SELECT status, COUNT(*) FROM tasks WHERE (?1 IS NULL OR api_key_id = ?1) AND created_at >= ?2 \
+         GROUP BY status",
+    )?;
+    let mut out = StatusCounts::default();
+    let rows = st.query_map(params![key_id, since], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+    for row in rows {
+        let (status, n) = row?;
+        if let Some(i) = TaskStatus::parse(&status).and_then(|s| TaskStatus::ALL.iter().position(|x| *x == s)) {
+            out.counts[i] = n;
+        }
+    }
+    Ok(out)
+}
+impl Store {
+    /// Take the oldest pending task and mark it processing.
+    pub async fn claim_next_task(&self) -> Result<Option<TaskRow>, StoreError> {
+        self.call(claim_next).await
     }
 
-    /// By task id.
-    pub fn get(conn: &Connection, id: &str) -> Result<Option<TaskRow>, StoreError> {
-        let r = conn.query_row(&format!("SELECT {COLS} FROM tasks WHERE id = ?1"), [id], read).optional()?;
-        r.map(finish).transpose()
+    /// A task by its id.
+    pub async fn task(&self, id: &str) -> Result<Option<TaskRow>, StoreError> {
+        let id = id.to_owned();
+        self.call(move |c| get(c, &id)).await
     }
 
-    /// By task id or worker-layer id.
-    pub fn get_any(conn: &Connection, id: &str) -> Result<Option<TaskRow>, StoreError> {
-        let r = conn
-            .query_row(&format!("SELECT {COLS} FROM tasks WHERE id = ?1 OR celery_task_id = ?1"), [id], read)
-            .optional()?;
-        r.map(finish).transpose()
+    /// A task by its id or its worker-layer id.
+    pub async fn task_any(&self, id: &str) -> Result<Option<TaskRow>, StoreError> {
+        let id = id.to_owned();
+        self.call(move |c| get_any(c, &id)).await
     }
 
     /// A key's newest tasks, optionally of one state.
-    pub fn list(
-        conn: &Connection,
+    pub async fn list_tasks(
+        &self,
         key_id: i64,
         status: Option<TaskStatus>,
         limit: u32,
     ) -> Result<Vec<TaskRow>, StoreError> {
-        let mut st = conn.prepare(&format!(
-            "SELECT {COLS} FROM tasks WHERE api_key_id = ?1 AND (?2 IS NULL OR status = ?2) \
-             ORDER BY seq DESC LIMIT ?3"
-        ))?;
-        let rows =
-            st.query_map(params![key_id, status.map(|s| s.as_str()), limit], read)?.collect::<Result<Vec<_>, _>>()?;
-        rows.into_iter().map(finish).collect()
+        self.call(move |c| list(c, key_id, status, limit)).await
     }
 
-    /// Take the oldest pending task and mark it processing.
-    pub fn claim_next(conn: &Connection) -> Result<Option<TaskRow>, StoreError> {
-        let now = now_rfc3339();
-        let id: Option<String> = conn
-            .query_row(
-                "UPDATE tasks SET status = 'processing', attempts = attempts + 1, progress = 0, \
-                 started_at = ?1, updated_at = ?1 \
-                 WHERE seq = (SELECT seq FROM tasks WHERE status = 'pending' ORDER BY seq LIMIT 1) \
-                 RETURNING id",
-                [&now],
-                |r| r.get(0),
-            )
-            .optional()?;
-        match id {
-            Some(id) => Self::get(conn, &id),
-            None => Ok(None),
-        }
+    /// Terminal write, and the row as it stands after it: false when the task had already
+    /// ended (e.g. cancelled meanwhile), in which case nothing changed.
+    pub async fn end_task(&self, id: &str, update: TaskUpdate) -> Result<(bool, Option<TaskRow>), StoreError> {
+        let id = id.to_owned();
+        self.call(move |c| Ok((end(c, &id, &update)?, get(c, &id)?))).await
     }
 
-    /// Record progress of a processing task.
-    pub fn set_progress(conn: &Connection, id: &str, progress: f64) -> Result<(), StoreError> {
-        conn.execute(
-            "UPDATE tasks SET progress = ?2, updated_at = ?3 WHERE id = ?1 AND status = 'processing'",
-            params![id, progress.clamp(0.0, 1.0), now_rfc3339()],
-        )?;
-        Ok(())
+    /// Tasks per state, of all keys, ever.
+    pub async fn task_counts(&self) -> Result<StatusCounts, StoreError> {
+        self.call(|c| status_counts(c, None, "")).await
+    }
+}
+
+impl Blocking<'_> {
+    /// After a crash: processing tasks go back to pending while they have attempts left,
+    /// otherwise they fail with a reason. Returns (requeued, failed) ids.
+    pub fn recover_tasks(&self, max_attempts: u32) -> Result<(Vec<String>, Vec<String>), StoreError> {
+        self.store.with(|c| recover(c, max_attempts))
     }
 
-    /// Terminal write; false when the task had already ended (e.g. cancelled meanwhile).
-    pub fn finish(conn: &Connection, id: &str, u: &TaskUpdate) -> Result<bool, StoreError> {
-        let now = now_rfc3339();
-        let progress = if u.status == TaskStatus::Completed { Some(1.0) } else { None };
-        let n = conn.execute(
-            "UPDATE tasks SET status = ?2, error = ?3, duration = ?4, size_bytes = ?5, output_file = ?6, \
-             render_seconds = ?7, progress = COALESCE(?8, progress), completed_at = ?9, updated_at = ?9 \
-             WHERE id = ?1 AND status IN ('pending', 'processing')",
-            params![
-                id,
-                u.status.as_str(),
-                u.error,
-                u.duration,
-                u.size_bytes,
-                u.output_file,
-                u.render_seconds,
-                progress,
-                now
-            ],
-        )?;
-        Ok(n == 1)
+    /// Record progress of a processing task (render threads).
+    pub fn set_task_progress(&self, id: &str, progress: f64) -> Result<(), StoreError> {
+        self.store.with(|c| set_progress(c, id, progress))
     }
 
     /// Put delivery results on a task.
-    pub fn set_export_delivery(conn: &Connection, id: &str, json: &str) -> Result<(), StoreError> {
-        conn.execute("UPDATE tasks SET export_delivery = ?2 WHERE id = ?1", params![id, json])?;
-        Ok(())
+    pub fn set_export_delivery(&self, id: &str, json: &str) -> Result<(), StoreError> {
+        self.store.with(|c| set_export_delivery(c, id, json))
     }
 
-    /// After a crash: processing tasks go back to pending while they have attempts left,
-    /// otherwise they fail with a reason. Returns (requeued, failed) ids.
-    pub fn recover(conn: &Connection, max_attempts: u32) -> Result<(Vec<String>, Vec<String>), StoreError> {
-        let now = now_rfc3339();
-        let mut st = conn.prepare(
-            "UPDATE tasks SET status = 'pending', progress = 0, updated_at = ?2 \
-             WHERE status = 'processing' AND attempts < ?1 RETURNING id",
-        )?;
-        let requeued = st.query_map(params![max_attempts, now], |r| r.get(0))?.collect::<Result<Vec<String>, _>>()?;
-        let mut st = conn.prepare(
-            "UPDATE tasks SET status = 'failed', updated_at = ?1, completed_at = ?1, \
-             error = 'Render interrupted: the server stopped while rendering this task ' || attempts || ' time(s)' \
-             WHERE status = 'processing' RETURNING id",
-        )?;
-        let failed = st.query_map(params![now], |r| r.get(0))?.collect::<Result<Vec<String>, _>>()?;
-        Ok((requeued, failed))
-    }
-
-    /// Tasks a key created at or after `since` (RFC 3339), any state.
-    pub fn count_since(conn: &Connection, key_id: i64, since: &str) -> Result<i64, StoreError> {
-        Ok(conn.query_row(
-            "SELECT COUNT(*) FROM tasks WHERE api_key_id = ?1 AND created_at >= ?2",
-            params![key_id, since],
-            |r| r.get(0),
-        )?)
-    }
-
-    /// Per-state counts of a key's tasks since `since`; all keys when `key_id` is None.
-    pub fn status_counts(conn: &Connection, key_id: Option<i64>, since: &str) -> Result<StatusCounts, StoreError> {
-        let mut st = conn.prepare(
-            "SELECT status, COUNT(*) FROM tasks WHERE (?1 IS NULL OR api_key_id = ?1) AND created_at >= ?2 \
-             GROUP BY status",
-        )?;
-        let mut out = StatusCounts::default();
-        let rows = st.query_map(params![key_id, since], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
-        for row in rows {
-            let (status, n) = row?;
-            if let Some(i) = TaskStatus::parse(&status).and_then(|s| TaskStatus::ALL.iter().position(|x| *x == s)) {
-                out.counts[i] = n;
-            }
-        }
-        Ok(out)
+    /// A task by its id or its worker-layer id.
+    pub fn task_any(&self, id: &str) -> Result<Option<TaskRow>, StoreError> {
+        self.store.with(|c| get_any(c, id))
     }
 }

@@ -3,7 +3,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::{now_rfc3339, StoreError};
+use super::{now_rfc3339, Store, StoreError};
 
 /// A template as stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -59,51 +59,98 @@ fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<TemplateRow> {
     })
 }
 
-impl TemplateRow {
-    /// Store a new template owned by `owner`.
-    pub fn insert(conn: &Connection, id: &str, owner: i64, w: &TemplateWrite) -> Result<(), StoreError> {
-        let now = now_rfc3339();
-        conn.execute(
-            "INSERT INTO templates (id, owner_key_id, name, description, category, is_public, settings_json, \
-             created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
-            params![id, owner, w.name, w.description, w.category, w.is_public as i64, w.settings_json, now],
-        )?;
-        Ok(())
+/// Store a new template owned by `owner`.
+fn insert(conn: &Connection, id: &str, owner: i64, w: &TemplateWrite) -> Result<(), StoreError> {
+    let now = now_rfc3339();
+    conn.execute(
+        "INSERT INTO templates (id, owner_key_id, name, description, category, is_public, settings_json, \
+         created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+        params![id, owner, w.name, w.description, w.category, w.is_public as i64, w.settings_json, now],
+    )?;
+    Ok(())
+}
+
+/// By id, whoever owns it.
+fn get(conn: &Connection, id: &str) -> Result<Option<TemplateRow>, StoreError> {
+    Ok(conn.query_row(&format!("SELECT {COLS} FROM templates WHERE id = ?1"), [id], read).optional()?)
+}
+
+/// `owner`'s templates, plus public ones when asked; optionally one category. Newest first.
+fn list(
+    conn: &Connection,
+    owner: i64,
+    include_public: bool,
+    category: Option<&str>,
+) -> Result<Vec<TemplateRow>, StoreError> {
+    let mut st = conn.prepare(&format!(
+        "SELECT {COLS} FROM templates WHERE (owner_key_id = ?1 OR (?2 AND is_public = 1)) \
+         AND (?3 IS NULL OR category = ?3) ORDER BY created_at DESC, rowid DESC"
+    ))?;
+    let rows = st.query_map(params![owner, include_public, category], read)?.collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+/// Replace the editable fields.
+fn update(conn: &Connection, id: &str, w: &TemplateWrite) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE templates SET name = ?2, description = ?3, category = ?4, is_public = ?5, \
+         settings_json = ?6, updated_at = ?7 WHERE id = ?1",
+        params![id, w.name, w.description, w.category, w.is_public as i64, w.settings_json, now_rfc3339()],
+    )?;
+    Ok(())
+}
+
+/// Delete.
+fn delete(conn: &Connection, id: &str) -> Result<(), StoreError> {
+    conn.execute("DELETE FROM templates WHERE id = ?1", [id])?;
+    Ok(())
+}
+
+impl Store {
+    /// Store a new template owned by `owner`; the row as stored.
+    pub async fn create_template(
+        &self,
+        id: &str,
+        owner: i64,
+        write: TemplateWrite,
+    ) -> Result<Option<TemplateRow>, StoreError> {
+        let id = id.to_owned();
+        self.call(move |c| {
+            insert(c, &id, owner, &write)?;
+            get(c, &id)
+        })
+        .await
     }
 
-    /// By id, whoever owns it.
-    pub fn get(conn: &Connection, id: &str) -> Result<Option<TemplateRow>, StoreError> {
-        Ok(conn.query_row(&format!("SELECT {COLS} FROM templates WHERE id = ?1"), [id], read).optional()?)
+    /// A template by id, whoever owns it.
+    pub async fn template(&self, id: &str) -> Result<Option<TemplateRow>, StoreError> {
+        let id = id.to_owned();
+        self.call(move |c| get(c, &id)).await
     }
 
     /// `owner`'s templates, plus public ones when asked; optionally one category. Newest first.
-    pub fn list(
-        conn: &Connection,
+    pub async fn list_templates(
+        &self,
         owner: i64,
         include_public: bool,
-        category: Option<&str>,
+        category: Option<String>,
     ) -> Result<Vec<TemplateRow>, StoreError> {
-        let mut st = conn.prepare(&format!(
-            "SELECT {COLS} FROM templates WHERE (owner_key_id = ?1 OR (?2 AND is_public = 1)) \
-             AND (?3 IS NULL OR category = ?3) ORDER BY created_at DESC, rowid DESC"
-        ))?;
-        let rows = st.query_map(params![owner, include_public, category], read)?.collect::<Result<Vec<_>, _>>()?;
-        Ok(rows)
+        self.call(move |c| list(c, owner, include_public, category.as_deref())).await
     }
 
-    /// Replace the editable fields.
-    pub fn update(conn: &Connection, id: &str, w: &TemplateWrite) -> Result<(), StoreError> {
-        conn.execute(
-            "UPDATE templates SET name = ?2, description = ?3, category = ?4, is_public = ?5, \
-             settings_json = ?6, updated_at = ?7 WHERE id = ?1",
-            params![id, w.name, w.description, w.category, w.is_public as i64, w.settings_json, now_rfc3339()],
-        )?;
-        Ok(())
+    /// Replace a template's editable fields; the row as stored.
+    pub async fn update_template(&self, id: &str, write: TemplateWrite) -> Result<Option<TemplateRow>, StoreError> {
+        let id = id.to_owned();
+        self.call(move |c| {
+            update(c, &id, &write)?;
+            get(c, &id)
+        })
+        .await
     }
 
-    /// Delete.
-    pub fn delete(conn: &Connection, id: &str) -> Result<(), StoreError> {
-        conn.execute("DELETE FROM templates WHERE id = ?1", [id])?;
-        Ok(())
+    /// Delete a template.
+    pub async fn delete_template(&self, id: &str) -> Result<(), StoreError> {
+        let id = id.to_owned();
+        self.call(move |c| delete(c, &id)).await
     }
 }

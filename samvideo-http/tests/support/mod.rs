@@ -18,7 +18,7 @@ use samvideo_http::billing::BillingPlan;
 use samvideo_http::config::{Rate, ServerConfig};
 use samvideo_http::jobs::hooks::TaskHook;
 use samvideo_http::server::Server;
-use samvideo_http::store::{KeyRow, Store};
+use samvideo_http::store::Store;
 use serde_json::Value;
 use tempfile::TempDir;
 use tokio::task::JoinHandle;
@@ -225,7 +225,7 @@ pub fn spawn_server(dir: &Path, extra_env: &[(&str, &str)]) -> (Child, Api, Serv
 pub fn make_key(dir: &Path, name: &str, plan: BillingPlan) -> String {
     std::fs::create_dir_all(dir).expect("dir");
     let store = Store::open(&dir.join("samvideo.db")).expect("store");
-    store.with(|c| KeyRow::create(c, name, plan)).expect("key").key
+    store.blocking().create_key(name, plan).expect("key").key
 }
 
 pub async fn split(r: Response) -> (u16, Value) {

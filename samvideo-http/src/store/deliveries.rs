@@ -1,10 +1,12 @@
-//! The persistent delivery queue: one `export_deliveries` row per (task, destination), its
-//! attempts, and the summary the progress response shows.
+//! The persistent export delivery queue: one `export_deliveries` row per (task, destination),
+//! its attempts, and the summary the progress response shows.
 //!
-//! Enter: [`enqueue`] from the task hook, [`claim_due`] / [`record`] from the delivery loop,
-//! [`recover`] on start. Leave: [`Claimed`] jobs for the loop, and the task row's
-//! `export_delivery` column, rewritten by [`refresh_summary`] after every change in the same
-//! transaction, so the progress response never shows a state the queue does not hold.
+//! Enter: [`Blocking::enqueue_deliveries`] from the task hook,
+//! [`Store::claim_due_deliveries`] / [`Store::record_delivery`] from the delivery loop (when a
+//! failed delivery is tried again is the caller's schedule), [`Store::recover_deliveries`] on
+//! start. Leave: [`ClaimedDelivery`] jobs for the loop, and the task row's `export_delivery`
+//! column, rewritten from the delivery rows after every change in the same transaction, so
+//! the progress response never shows a state the queue does not hold.
 //!
 //! Rows never hold secrets: passwords, keys and the callback secret stay in the task's
 //! `exports_json` (already stored with the request) and are read at attempt time. The `target`
@@ -14,12 +16,10 @@
 //! `delivered`, `failed` (out of attempts, or a permanent error), `skipped` (nothing to
 //! deliver: an upload or mail for a task that produced no video).
 
-use std::time::Duration;
-
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::{json, Map, Value};
 
-use crate::store::{rfc3339, StoreError};
+use super::{now_rfc3339, rfc3339, Blocking, Store, StoreError};
 
 /// The callback's `position`; destinations are `1 + index` in `exports.destinations`.
 pub const CALLBACK_POSITION: i64 = 0;
@@ -94,7 +94,7 @@ pub struct NewDelivery {
 
 /// A delivery the loop took for one attempt.
 #[derive(Debug, Clone)]
-pub struct Claimed {
+pub struct ClaimedDelivery {
     /// Delivery UUID (`X-Samautomation-Delivery`).
     pub id: String,
     /// The task.
@@ -115,16 +115,10 @@ pub struct Claimed {
     pub output_file: Option<String>,
 }
 
-/// What one attempt gave.
-#[derive(Debug, Clone, Default)]
-pub struct Outcome {
-    /// Delivered.
-    pub ok: bool,
-    /// A failure retrying cannot fix (refused address, missing configuration, bad input).
-    pub permanent: bool,
-    /// Why it failed (never holds a password or key).
-    pub error: Option<String>,
-    /// Webhook HTTP status, when there was a response.
+/// A successful attempt.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Delivered {
+    /// Webhook HTTP status.
     pub response_status: Option<u16>,
     /// Where an upload landed.
     pub remote_path: Option<String>,
@@ -135,11 +129,11 @@ fn ms_to_rfc3339(ms: i64) -> Option<String> {
 }
 
 fn now_text(now_ms: i64) -> String {
-    ms_to_rfc3339(now_ms).unwrap_or_else(crate::store::now_rfc3339)
+    ms_to_rfc3339(now_ms).unwrap_or_else(now_rfc3339)
 }
 
 /// Create the task's deliveries (again is a no-op) and refresh its summary.
-pub fn enqueue(conn: &Connection, task_id: &str, deliveries: &[NewDelivery], now_ms: i64) -> Result<(), StoreError> {
+fn enqueue(conn: &Connection, task_id: &str, deliveries: &[NewDelivery], now_ms: i64) -> Result<(), StoreError> {
     let tx = conn.unchecked_transaction()?;
     for d in deliveries {
         let (status, next, error) = match &d.skip {
@@ -171,7 +165,7 @@ pub fn enqueue(conn: &Connection, task_id: &str, deliveries: &[NewDelivery], now
 }
 
 /// Take up to `limit` due deliveries (oldest due first) and mark them `delivering`.
-pub fn claim_due(conn: &Connection, now_ms: i64, limit: usize) -> Result<Vec<Claimed>, StoreError> {
+fn claim_due(conn: &Connection, now_ms: i64, limit: usize) -> Result<Vec<ClaimedDelivery>, StoreError> {
     if limit == 0 {
         return Ok(Vec::new());
     }
@@ -184,7 +178,7 @@ pub fn claim_due(conn: &Connection, now_ms: i64, limit: usize) -> Result<Vec<Cla
              ORDER BY d.next_attempt_ms, d.rowid LIMIT ?2",
         )?;
         let rows = stmt.query_map(params![now_ms, limit as i64], |r| {
-            Ok(Claimed {
+            Ok(ClaimedDelivery {
                 id: r.get(0)?,
                 task_id: r.get(1)?,
                 position: r.get(2)?,
@@ -215,14 +209,14 @@ pub fn claim_due(conn: &Connection, now_ms: i64, limit: usize) -> Result<Vec<Cla
     Ok(claimed)
 }
 
-/// Record an attempt: delivered, failed for good, or pending again after the next delay of
-/// `schedule` (attempt `n` failing waits `schedule[n - 1]`; past its end the delivery fails).
-pub fn record(
+/// Record an attempt: delivered, or failed and then pending again at the time `retry_at`
+/// gives for the attempt count, or failed for good when it gives none.
+fn record(
     conn: &Connection,
     id: &str,
-    outcome: &Outcome,
-    schedule: &[Duration],
+    outcome: &Result<Delivered, String>,
     now_ms: i64,
+    retry_at: impl FnOnce(i64) -> Option<i64>,
 ) -> Result<Option<String>, StoreError> {
     let tx = conn.unchecked_transaction()?;
     let row: Option<(String, i64)> = tx
@@ -234,28 +228,25 @@ pub fn record(
         return Ok(None);
     };
     let attempts = attempts + 1;
-    let now = now_text(now_ms);
-    if outcome.ok {
-        tx.execute(
-            "UPDATE export_deliveries SET status = 'delivered', attempts = ?2, last_error = NULL,
-                response_status = ?3, remote_path = ?4, delivered_at = ?5, next_attempt_ms = NULL
-             WHERE id = ?1",
-            params![id, attempts, outcome.response_status, outcome.remote_path, now],
-        )?;
-    } else {
-        let delay = usize::try_from(attempts - 1).ok().and_then(|i| schedule.get(i));
-        let (status, next) = match delay {
-            Some(d) if !outcome.permanent => {
-                ("pending", Some(now_ms.saturating_add(i64::try_from(d.as_millis()).unwrap_or(i64::MAX))))
-            }
-            _ => ("failed", None),
-        };
-        tx.execute(
-            "UPDATE export_deliveries SET status = ?2, attempts = ?3, last_error = ?4, response_status = ?5,
-                next_attempt_ms = ?6
-             WHERE id = ?1",
-            params![id, status, attempts, outcome.error, outcome.response_status, next],
-        )?;
+    match outcome {
+        Ok(d) => {
+            tx.execute(
+                "UPDATE export_deliveries SET status = 'delivered', attempts = ?2, last_error = NULL,
+                    response_status = ?3, remote_path = ?4, delivered_at = ?5, next_attempt_ms = NULL
+                 WHERE id = ?1",
+                params![id, attempts, d.response_status, d.remote_path, now_text(now_ms)],
+            )?;
+        }
+        Err(error) => {
+            let next = retry_at(attempts);
+            let status = if next.is_some() { "pending" } else { "failed" };
+            tx.execute(
+                "UPDATE export_deliveries SET status = ?2, attempts = ?3, last_error = ?4, response_status = NULL,
+                    next_attempt_ms = ?5
+                 WHERE id = ?1",
+                params![id, status, attempts, error, next],
+            )?;
+        }
     }
     refresh_summary(&tx, &task_id)?;
     tx.commit()?;
@@ -264,7 +255,7 @@ pub fn record(
 
 /// After a restart: attempts that were running did not finish; run them again now (the
 /// delivery id is the same, so a receiver that saw the first one can tell).
-pub fn recover(conn: &Connection, now_ms: i64) -> Result<usize, StoreError> {
+fn recover(conn: &Connection, now_ms: i64) -> Result<usize, StoreError> {
     let tx = conn.unchecked_transaction()?;
     let tasks: Vec<String> = {
         let mut stmt = tx.prepare("SELECT DISTINCT task_id FROM export_deliveries WHERE status = 'delivering'")?;
@@ -284,7 +275,7 @@ pub fn recover(conn: &Connection, now_ms: i64) -> Result<usize, StoreError> {
 
 /// Tasks that ended at or after `since` (RFC 3339) with exports but no delivery rows: the
 /// process stopped between writing the end and running the hook.
-pub fn missed_tasks(conn: &Connection, since: &str) -> Result<Vec<String>, StoreError> {
+fn missed_tasks(conn: &Connection, since: &str) -> Result<Vec<String>, StoreError> {
     let mut stmt = conn.prepare(
         "SELECT t.id FROM tasks t
          WHERE t.status IN ('completed', 'failed', 'timeout', 'cancelled')
@@ -297,14 +288,14 @@ pub fn missed_tasks(conn: &Connection, since: &str) -> Result<Vec<String>, Store
 }
 
 /// When the next pending delivery is due (unix ms).
-pub fn next_due_ms(conn: &Connection) -> Result<Option<i64>, StoreError> {
+fn next_due_ms(conn: &Connection) -> Result<Option<i64>, StoreError> {
     Ok(conn.query_row("SELECT MIN(next_attempt_ms) FROM export_deliveries WHERE status = 'pending'", [], |r| {
         r.get::<_, Option<i64>>(0)
     })?)
 }
 
 /// Rewrite the task's `export_delivery` from its delivery rows.
-pub fn refresh_summary(conn: &Connection, task_id: &str) -> Result<(), StoreError> {
+fn refresh_summary(conn: &Connection, task_id: &str) -> Result<(), StoreError> {
     let mut stmt = conn.prepare(
         "SELECT position, kind, target, event, status, attempts, last_error, response_status, remote_path,
                 last_attempt_at, next_attempt_ms, delivered_at, id
@@ -348,22 +339,50 @@ pub fn refresh_summary(conn: &Connection, task_id: &str) -> Result<(), StoreErro
     Ok(())
 }
 
-/// The SFTP host key pinned for `host:port` (OpenSSH one-line form), if any.
-pub fn pinned_host_key(conn: &Connection, host: &str, port: u16) -> Result<Option<String>, StoreError> {
-    Ok(conn
-        .query_row("SELECT public_key FROM sftp_host_keys WHERE host = ?1 AND port = ?2", params![host, port], |r| {
-            r.get(0)
-        })
-        .optional()?)
+impl Store {
+    /// After a restart: attempts that were running did not finish; make them due now (the
+    /// delivery id is the same, so a receiver that saw the first one can tell). Returns how
+    /// many.
+    pub async fn recover_deliveries(&self, now_ms: i64) -> Result<usize, StoreError> {
+        self.call(move |c| recover(c, now_ms)).await
+    }
+
+    /// Take up to `limit` due deliveries (oldest due first) and mark them `delivering`.
+    pub async fn claim_due_deliveries(&self, now_ms: i64, limit: usize) -> Result<Vec<ClaimedDelivery>, StoreError> {
+        self.call(move |c| claim_due(c, now_ms, limit)).await
+    }
+
+    /// Record an attempt of delivery `id`: `Ok` delivered, `Err(why)` failed, and then due
+    /// again at `retry_at(attempts made)` (unix ms) or, when that is `None`, failed for good.
+    /// Returns the delivery's task, `None` for an unknown delivery.
+    pub async fn record_delivery(
+        &self,
+        id: &str,
+        outcome: Result<Delivered, String>,
+        now_ms: i64,
+        retry_at: impl FnOnce(i64) -> Option<i64> + Send + 'static,
+    ) -> Result<Option<String>, StoreError> {
+        let id = id.to_owned();
+        self.call(move |c| record(c, &id, &outcome, now_ms, retry_at)).await
+    }
+
+    /// When the next pending delivery is due (unix ms).
+    pub async fn next_delivery_due_ms(&self) -> Result<Option<i64>, StoreError> {
+        self.call(next_due_ms).await
+    }
 }
 
-/// Pin `public_key` for `host:port` unless one is pinned already; returns the pinned key.
-pub fn pin_host_key(conn: &Connection, host: &str, port: u16, public_key: &str) -> Result<String, StoreError> {
-    conn.execute(
-        "INSERT OR IGNORE INTO sftp_host_keys (host, port, public_key, first_seen) VALUES (?1, ?2, ?3, ?4)",
-        params![host, port, public_key, crate::store::now_rfc3339()],
-    )?;
-    Ok(pinned_host_key(conn, host, port)?.unwrap_or_else(|| public_key.to_string()))
+impl Blocking<'_> {
+    /// Create a task's deliveries (again is a no-op) and refresh its summary (the task hook).
+    pub fn enqueue_deliveries(&self, task_id: &str, deliveries: &[NewDelivery], now_ms: i64) -> Result<(), StoreError> {
+        self.store.with(|c| enqueue(c, task_id, deliveries, now_ms))
+    }
+
+    /// Tasks that ended at or after `since` (RFC 3339) with exports but no delivery rows: the
+    /// process stopped between writing the end and running the hook.
+    pub fn missed_export_tasks(&self, since: &str) -> Result<Vec<String>, StoreError> {
+        self.store.with(|c| missed_tasks(c, since))
+    }
 }
 
 #[cfg(test)]

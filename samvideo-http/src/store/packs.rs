@@ -1,0 +1,197 @@
+//! Video packs as stored: the `video_pack_ledger` (extra videos bought, granted and spent, one
+//! row per change) and the `stripe_checkouts` this server created.
+//!
+//! Enter: a created Checkout Session ([`Store::record_checkout`]), a paid one
+//! ([`Store::credit_pack`]; which videos it adds is the caller's rule), and the quota's spend
+//! of one extra video (`usage`). Leave: [`ExtraVideos`] counts. A purchase row is unique per
+//! Stripe event id and per Checkout Session id, so a pack is credited once.
+
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+
+use super::{keys, now_rfc3339, Store, StoreError};
+
+/// An account's extra videos.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ExtraVideos {
+    /// Bought or granted, ever.
+    pub purchased: i64,
+    /// Spent past the monthly limit, ever.
+    pub used: i64,
+    /// Left.
+    pub remaining: i64,
+}
+
+/// A Checkout Session created here: what was offered to whom.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checkout {
+    /// Stripe's session id.
+    pub session_id: String,
+    /// The buying account.
+    pub api_key_id: i64,
+    /// The pack.
+    pub pack_id: String,
+    /// Extra videos it adds.
+    pub videos: i64,
+    /// Price in the currency's smallest unit.
+    pub amount_cents: i64,
+    /// ISO currency, lower case.
+    pub currency: String,
+}
+
+/// A paid Checkout Session, as Stripe's webhook names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackPurchase {
+    /// The account (`client_reference_id`).
+    pub api_key_id: i64,
+    /// `metadata.pack_id`.
+    pub pack_id: String,
+    /// The event's id.
+    pub event_id: String,
+    /// The session's id.
+    pub session_id: String,
+}
+
+/// What [`Store::credit_pack`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PackCredit {
+    /// The purchase's account does not exist.
+    UnknownAccount,
+    /// The caller's rule refused it (why).
+    Refused(String),
+    /// The videos were added.
+    Applied {
+        /// Extra videos added.
+        videos: i64,
+    },
+    /// This event or session was credited before: nothing added.
+    AlreadyApplied,
+}
+
+/// The extra-video counts of an account.
+pub(super) fn extra_videos(conn: &Connection, key_id: i64) -> Result<ExtraVideos, StoreError> {
+    let (purchased, used): (i64, i64) = conn.query_row(
+        "SELECT COALESCE(SUM(CASE WHEN amount > 0 THEN amount END), 0),
+                COALESCE(-SUM(CASE WHEN amount < 0 THEN amount END), 0)
+         FROM video_pack_ledger WHERE api_key_id = ?1",
+        [key_id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    Ok(ExtraVideos { purchased, used, remaining: purchased - used })
+}
+
+/// Spend one extra video when any is left (call in the quota transaction). True when spent.
+pub(super) fn take_extra_video(conn: &Connection, key_id: i64) -> Result<bool, StoreError> {
+    if extra_videos(conn, key_id)?.remaining <= 0 {
+        return Ok(false);
+    }
+    conn.execute(
+        "INSERT INTO video_pack_ledger (api_key_id, amount, kind, created_at) VALUES (?1, -1, 'use', ?2)",
+        params![key_id, now_rfc3339()],
+    )?;
+    Ok(true)
+}
+
+/// Add a paid pack once: false when this event or session was already applied.
+fn apply_purchase(conn: &Connection, p: &PackPurchase, videos: i64) -> Result<bool, StoreError> {
+    let n = conn.execute(
+        "INSERT OR IGNORE INTO video_pack_ledger (api_key_id, amount, kind, pack_id, stripe_event_id, stripe_session_id, created_at)
+         VALUES (?1, ?2, 'purchase', ?3, ?4, ?5, ?6)",
+        params![p.api_key_id, videos, p.pack_id, p.event_id, p.session_id, now_rfc3339()],
+    )?;
+    Ok(n == 1)
+}
+
+/// Record a created Checkout Session (what was offered, for the webhook and audits).
+fn record_checkout(conn: &Connection, c: &Checkout) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT OR REPLACE INTO stripe_checkouts (session_id, api_key_id, pack_id, videos, amount_cents, currency, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![c.session_id, c.api_key_id, c.pack_id, c.videos, c.amount_cents, c.currency, now_rfc3339()],
+    )?;
+    Ok(())
+}
+
+/// A session recorded here, if it was created here.
+fn checkout(conn: &Connection, session_id: &str) -> Result<Option<Checkout>, StoreError> {
+    Ok(conn
+        .query_row(
+            "SELECT session_id, api_key_id, pack_id, videos, amount_cents, currency FROM stripe_checkouts
+             WHERE session_id = ?1",
+            [session_id],
+            |r| {
+                Ok(Checkout {
+                    session_id: r.get(0)?,
+                    api_key_id: r.get(1)?,
+                    pack_id: r.get(2)?,
+                    videos: r.get(3)?,
+                    amount_cents: r.get(4)?,
+                    currency: r.get(5)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+impl Store {
+    /// Record a created Checkout Session (again for the same id replaces it).
+    pub async fn record_checkout(&self, checkout: Checkout) -> Result<(), StoreError> {
+        self.call(move |c| record_checkout(c, &checkout)).await
+    }
+
+    /// Credit a paid pack once, in one transaction: the account must exist, `videos` decides
+    /// from the session recorded at checkout (if it was created here) how many videos the pack
+    /// adds, or refuses it with a reason.
+    pub async fn credit_pack(
+        &self,
+        purchase: PackPurchase,
+        videos: impl FnOnce(Option<Checkout>) -> Result<i64, String> + Send + 'static,
+    ) -> Result<PackCredit, StoreError> {
+        self.call(move |c| {
+            let tx = c.unchecked_transaction()?;
+            if keys::get(&tx, purchase.api_key_id)?.is_none() {
+                return Ok(PackCredit::UnknownAccount);
+            }
+            let videos = match videos(checkout(&tx, &purchase.session_id)?) {
+                Ok(v) => v,
+                Err(reason) => return Ok(PackCredit::Refused(reason)),
+            };
+            let applied = apply_purchase(&tx, &purchase, videos)?;
+            tx.commit()?;
+            Ok(if applied { PackCredit::Applied { videos } } else { PackCredit::AlreadyApplied })
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::billing::BillingPlan;
+
+    #[test]
+    fn purchases_apply_once_and_are_spent_one_by_one() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = Store::open(&dir.path().join("db")).expect("open");
+        let key = store.blocking().create_key("k", BillingPlan::Free).expect("key").row;
+        let buy = |event: &str, session: &str| PackPurchase {
+            api_key_id: key.id,
+            pack_id: "p".into(),
+            event_id: event.into(),
+            session_id: session.into(),
+        };
+        store
+            .with(|c| {
+                assert!(!take_extra_video(c, key.id)?, "nothing to spend");
+                assert!(apply_purchase(c, &buy("evt_1", "cs_1"), 2)?);
+                assert!(!apply_purchase(c, &buy("evt_1", "cs_1"), 2)?, "same event: once");
+                assert!(!apply_purchase(c, &buy("evt_2", "cs_1"), 2)?, "same session, other event: once");
+                assert!(take_extra_video(c, key.id)?);
+                assert!(take_extra_video(c, key.id)?);
+                assert!(!take_extra_video(c, key.id)?);
+                assert_eq!(extra_videos(c, key.id)?, ExtraVideos { purchased: 2, used: 2, remaining: 0 });
+                Ok(())
+            })
+            .expect("works");
+    }
+}

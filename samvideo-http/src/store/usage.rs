@@ -1,0 +1,90 @@
+//! What an account has used, read across tables: the quota admission of a new task (tasks
+//! created this month and extra videos left) and the usage summary.
+//!
+//! Enter: a task to create with the caller's quota rule ([`Store::create_task`]), a key and a
+//! window ([`Store::key_usage`]). Leave: the decision taken, [`KeyUsage`].
+
+use super::{keys, packs, tasks, ExtraVideos, KeyRow, NewTask, StatusCounts, Store, StoreError};
+
+/// What the quota rule sees of an account, read in the transaction that stores the task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuotaUsage {
+    /// Tasks the key created since the start of the quota period.
+    pub used: i64,
+    /// Extra videos from video packs left.
+    pub extra_videos_left: i64,
+}
+
+/// The quota rule's answer for one more task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuotaDecision {
+    /// Store the task.
+    Admit,
+    /// Store the task and spend one extra video.
+    SpendExtraVideo,
+    /// Store nothing.
+    Refuse,
+}
+
+/// An account's usage, for the usage summary.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyUsage {
+    /// Its tasks per state in the window.
+    pub counts: StatusCounts,
+    /// The key as stored now.
+    pub key: Option<KeyRow>,
+    /// Its extra videos.
+    pub extra_videos: ExtraVideos,
+    /// Tasks it created this month.
+    pub month_used: i64,
+}
+
+impl Store {
+    /// Store a new `pending` task if `admit` allows it, in one transaction with the quota's
+    /// read and the extra video it spends, so concurrent creates of one key cannot exceed the
+    /// quota. `admit` sees the tasks created since `period_start`; returns what was done
+    /// (`Refuse` also when it chose to spend an extra video and none was left).
+    pub async fn create_task(
+        &self,
+        task: NewTask,
+        period_start: &str,
+        admit: impl FnOnce(QuotaUsage) -> QuotaDecision + Send + 'static,
+    ) -> Result<QuotaDecision, StoreError> {
+        let since = period_start.to_owned();
+        self.call(move |c| {
+            let tx = c.unchecked_transaction()?;
+            let usage = QuotaUsage {
+                used: tasks::count_since(&tx, task.api_key_id, &since)?,
+                extra_videos_left: packs::extra_videos(&tx, task.api_key_id)?.remaining,
+            };
+            let decision = admit(usage);
+            let admitted = match decision {
+                QuotaDecision::Admit => true,
+                QuotaDecision::SpendExtraVideo => packs::take_extra_video(&tx, task.api_key_id)?,
+                QuotaDecision::Refuse => false,
+            };
+            if !admitted {
+                return Ok(QuotaDecision::Refuse);
+            }
+            tasks::insert(&tx, &task)?;
+            tx.commit()?;
+            Ok(decision)
+        })
+        .await
+    }
+
+    /// A key's task counts per state since `since`, the key row, its extra videos and the
+    /// tasks it created since `month_start`.
+    pub async fn key_usage(&self, key_id: i64, since: &str, month_start: &str) -> Result<KeyUsage, StoreError> {
+        let (since, month_start) = (since.to_owned(), month_start.to_owned());
+        self.call(move |c| {
+            Ok(KeyUsage {
+                counts: tasks::status_counts(c, Some(key_id), &since)?,
+                key: keys::get(c, key_id)?,
+                extra_videos: packs::extra_videos(c, key_id)?,
+                month_used: tasks::count_since(c, key_id, &month_start)?,
+            })
+        })
+        .await
+    }
+}
