@@ -25,6 +25,7 @@ use symphonia::core::meta::MetadataOptions;
 use symphonia::core::packet::Packet;
 
 use super::{Pcm, CHANNELS, SAMPLE_RATE};
+use crate::media::video::sound_track_edits;
 use crate::media::MediaError;
 
 /// Longest audio [`decode_audio`] accepts: one hour, i.e. 1.4 GB of decoded 48 kHz stereo
@@ -514,7 +515,8 @@ fn open_format<'a>(source: Box<dyn MediaSource + 'a>, hint_ext: Option<&str>) ->
 }
 
 /// What to cut at the source rate. AAC in MP4: symphonia neither reads the edit list nor
-/// trims the encoder priming, so both come from the `elst` box (ffmpeg and Apple prime
+/// trims the encoder priming, so both come from the `elst` box, read by the same reader as the
+/// video tracks (`media::video::sound_track_edits`; ffmpeg and Apple prime
 /// AAC-LC with 1024 samples when there is none). Other formats: nothing (symphonia's
 /// decoders trim MP3 and Vorbis gaps themselves).
 fn source_trim(bytes: &[u8], params: &AudioCodecParameters) -> Trim {
@@ -522,10 +524,11 @@ fn source_trim(bytes: &[u8], params: &AudioCodecParameters) -> Trim {
         return Trim::default();
     }
     let rate = params.sample_rate.unwrap_or(SAMPLE_RATE);
-    match mp4_audio_edit(bytes) {
-        Some(edit) => {
-            Trim { skip: edit.media_time, keep: edit.duration_secs.map(|d| (d * f64::from(rate)).round() as u64) }
-        }
+    match sound_track_edits(bytes).filter(|e| e.has_media_edit) {
+        Some(edit) => Trim {
+            skip: edit.media_start.max(0) as u64,
+            keep: edit.media_secs.map(|d| (d * f64::from(rate)).round() as u64),
+        },
         None => Trim { skip: 1024, keep: None },
     }
 }
@@ -804,95 +807,6 @@ fn looks_like_mp4(bytes: &[u8]) -> bool {
     bytes.get(4..8).is_some_and(|t| matches!(t, b"ftyp" | b"moov" | b"free" | b"mdat" | b"wide"))
 }
 
-/// The first edit of the first sound track: where the presentation starts in the media
-/// (encoder priming, in media samples) and how long it lasts.
-#[derive(Debug, PartialEq)]
-struct Mp4Edit {
-    media_time: u64,
-    duration_secs: Option<f64>,
-}
-
-/// Walks `moov/trak/{mdia/hdlr, edts/elst}` for the first `soun` track. Returns `None` when
-/// the file has no usable edit list. Reads only inside `bytes`; never panics.
-fn mp4_audio_edit(bytes: &[u8]) -> Option<Mp4Edit> {
-    let moov = child(bytes, b"moov")?;
-    let movie_timescale = child(moov, b"mvhd").and_then(|mvhd| {
-        let version = *mvhd.first()?;
-        let at = if version == 1 { 20 } else { 12 };
-        be_u32(mvhd, at)
-    });
-    let mut rest = moov;
-    while let Some((kind, body, next)) = next_box(rest) {
-        rest = next;
-        if kind != *b"trak" {
-            continue;
-        }
-        let is_sound = child(body, b"mdia").and_then(|mdia| child(mdia, b"hdlr")).and_then(|hdlr| hdlr.get(8..12))
-            == Some(b"soun".as_slice());
-        if !is_sound {
-            continue;
-        }
-        let elst = child(body, b"edts").and_then(|e| child(e, b"elst"))?;
-        let version = *elst.first()?;
-        let count = be_u32(elst, 4)?;
-        // Skip empty edits (media_time == -1) at the front; use the first real one.
-        let entry_len = if version == 1 { 20 } else { 12 };
-        for i in 0..count.min(16) as usize {
-            let at = 8 + i * entry_len;
-            let (seg_dur, media_time) = if version == 1 {
-                (be_u64(elst, at)?, be_u64(elst, at + 8)? as i64)
-            } else {
-                (u64::from(be_u32(elst, at)?), i64::from(be_u32(elst, at + 4)? as i32))
-            };
-            if media_time < 0 {
-                continue;
-            }
-            let duration_secs = match movie_timescale {
-                Some(ts) if ts > 0 && seg_dur > 0 => Some(seg_dur as f64 / f64::from(ts)),
-                _ => None,
-            };
-            return Some(Mp4Edit { media_time: media_time as u64, duration_secs });
-        }
-        return None;
-    }
-    None
-}
-
-/// Splits the first box off `data`: `(type, body, rest)`.
-fn next_box(data: &[u8]) -> Option<([u8; 4], &[u8], &[u8])> {
-    let size = be_u32(data, 0)? as u64;
-    let kind: [u8; 4] = data.get(4..8)?.try_into().ok()?;
-    let (header, size) = match size {
-        1 => (16u64, be_u64(data, 8)?),
-        0 => (8u64, data.len() as u64),
-        s => (8u64, s),
-    };
-    if size < header || size > data.len() as u64 {
-        return None;
-    }
-    let (size, header) = (size as usize, header as usize);
-    Some((kind, &data[header..size], &data[size..]))
-}
-
-/// The body of the first child box of type `kind`.
-fn child<'a>(mut data: &'a [u8], kind: &[u8; 4]) -> Option<&'a [u8]> {
-    while let Some((k, body, rest)) = next_box(data) {
-        if &k == kind {
-            return Some(body);
-        }
-        data = rest;
-    }
-    None
-}
-
-fn be_u32(data: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_be_bytes(data.get(at..at + 4)?.try_into().ok()?))
-}
-
-fn be_u64(data: &[u8], at: usize) -> Option<u64> {
-    Some(u64::from_be_bytes(data.get(at..at + 8)?.try_into().ok()?))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -988,9 +902,9 @@ mod tests {
 
     #[test]
     fn mp4_box_walker_survives_garbage() {
-        assert_eq!(mp4_audio_edit(b""), None);
-        assert_eq!(mp4_audio_edit(&[0, 0, 0, 1, b'm', b'o', b'o', b'v']), None);
-        assert_eq!(mp4_audio_edit(&[0xff; 64]), None);
+        assert_eq!(sound_track_edits(b""), None);
+        assert_eq!(sound_track_edits(&[0, 0, 0, 1, b'm', b'o', b'o', b'v']), None);
+        assert_eq!(sound_track_edits(&[0xff; 64]), None);
     }
 
     /// The whole-file decoder as it was before streaming, kept as the reference the stream
@@ -1121,7 +1035,10 @@ mod tests {
         ];
         for (what, bytes) in cases {
             if what.starts_with("aac m4a") {
-                assert!(mp4_audio_edit(&bytes).is_some_and(|e| e.media_time == 1024), "{what}: ffmpeg's edit list");
+                assert!(
+                    sound_track_edits(&bytes).is_some_and(|e| e.has_media_edit && e.media_start == 1024),
+                    "{what}: ffmpeg's edit list"
+                );
             }
             let bytes = Arc::new(bytes);
             for stop in [None, Some(2.5)] {

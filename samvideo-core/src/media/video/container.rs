@@ -12,6 +12,7 @@ use shiguredo_mp4::{BoxType, Decode};
 
 use super::boxes::{boxes_in, malformed};
 use super::colour::{ColourInfo, Matrix};
+use super::edits::EditList;
 use super::table_bounds::check_track_tables;
 use super::VideoLimits;
 use crate::media::MediaError;
@@ -393,28 +394,9 @@ fn build_track(
     }
 
     // Edit list: empty edits delay the start; the first media edit says where media time 0 is.
-    let mut delay = 0.0;
-    let mut media_start: i64 = 0;
-    let mut edit_total: Option<f64> = None;
-    if let Some(elst) = trak.edts_box.as_ref().and_then(|e| e.elst_box.as_ref()) {
-        let mut sum = 0.0;
-        let mut found = false;
-        for e in &elst.entries {
-            let d = e.edit_duration as f64 / f64::from(movie_timescale.max(1));
-            sum += d;
-            if e.media_time < 0 {
-                if !found {
-                    delay += d;
-                }
-            } else if !found {
-                media_start = e.media_time;
-                found = true;
-            }
-        }
-        if sum > 0.0 {
-            edit_total = Some(sum);
-        }
-    }
+    let edits =
+        trak.edts_box.as_ref().and_then(|e| e.elst_box.as_ref()).map(|elst| EditList::read(elst, movie_timescale));
+    let EditList { delay_secs: delay, media_start, total_secs: edit_total, .. } = edits.unwrap_or_default();
     let pts_of = |c: i64| (c - media_start) as f64 / timescale + delay;
     let mut pts: Vec<f64> = ct.iter().map(|&c| pts_of(c)).collect();
     pts.sort_by(f64::total_cmp);

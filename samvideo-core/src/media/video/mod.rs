@@ -16,6 +16,7 @@ mod av1;
 mod boxes;
 mod colour;
 mod container;
+mod edits;
 mod h264;
 mod obu;
 mod table_bounds;
@@ -23,6 +24,8 @@ mod table_bounds;
 use std::sync::Arc;
 
 pub use colour::{rotate_rgba, yuv420_to_rgba, ColourInfo, Matrix, Yuv420};
+
+pub(crate) use edits::sound_track_edits;
 
 use crate::media::MediaError;
 use av1::Av1Decoder;
