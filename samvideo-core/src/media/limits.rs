@@ -231,6 +231,7 @@ fn seconds_text(seconds: f64) -> String {
 }
 
 /// Whole seconds for a timeout message, rounded up so a 500 ms limit does not read "0 s".
+#[cfg(feature = "render")]
 pub(crate) fn timeout_secs(timeout: Duration) -> u64 {
     let secs = timeout.as_secs();
     if timeout.subsec_nanos() > 0 {

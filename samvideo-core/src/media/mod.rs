@@ -7,12 +7,18 @@
 //! Sources: [`local::LocalSource`] (CLI: relative paths and `file://` against the spec's
 //! folder) and [`http::HttpSource`] (http/https with address checks and limits).
 
+#[cfg(feature = "render")]
 pub mod cache;
+#[cfg(feature = "render")]
 pub mod http;
+#[cfg(feature = "render")]
 pub mod image;
 pub mod limits;
+#[cfg(feature = "render")]
 pub mod local;
+#[cfg(feature = "render")]
 pub mod net_policy;
+#[cfg(feature = "render")]
 pub mod video;
 
 use std::sync::Arc;
