@@ -1,18 +1,19 @@
-//! AV1 encoding with rav1e.
+//! Video encoding: the one seam every render goes through (the segment workers, so previews
+//! and the AI built-in model too).
 //!
-//! Enter: [`Yuv420`] frames (shared as `Arc` so a repeated still is handed over without a
-//! copy). Leave: [`Packet`]s, one temporal unit per input frame, in presentation order,
-//! plus the sequence-header OBU the MP4 `av1C` box needs.
+//! Enter: [`Yuv420`] frames, or "the previous picture again" ([`VideoEncoder::repeat`]: each
+//! codec decides how a repeat is written). Leave: [`Packet`]s, one per input frame, in
+//! presentation order. [`open`] picks the encoder for a [`VideoCodec`]; a new codec is a new
+//! file here plus its MP4 sample entry in `mux/mp4.rs`, and nothing else in the renderer
+//! changes. Every encoder is deterministic and starts each segment with a key frame, so the
+//! output bytes do not depend on the number of segment workers.
 
-use std::sync::Arc;
+mod av1;
 
-use rav1e::color::{ColorDescription, ColorPrimaries, MatrixCoefficients, PixelRange, TransferCharacteristics};
-use rav1e::prelude::{
-    ChromaSampling, Config, Context, EncoderConfig, EncoderStatus, FrameType, Rational, SpeedSettings,
-};
+pub use av1::{level_idx, sequence_header_obu, Av1Encoder, RDO_LOOKAHEAD_FRAMES};
 
 use crate::frame::Yuv420;
-use crate::plan::EncodePreset;
+use crate::plan::{EncodePreset, VideoCodec};
 use crate::FrameRate;
 
 /// One encoded temporal unit.
@@ -28,195 +29,61 @@ pub struct Packet {
 
 /// Encoder failure.
 #[derive(Debug, thiserror::Error)]
-#[error("AV1 encoder: {0}")]
-pub struct EncodeError(pub String);
+#[error("{codec} encoder: {reason}")]
+pub struct EncodeError {
+    /// `AV1`, ...
+    pub codec: &'static str,
+    /// What went wrong.
+    pub reason: String,
+}
+
+impl EncodeError {
+    /// A failure of the `codec` encoder.
+    pub fn new(codec: &'static str, reason: impl std::fmt::Display) -> EncodeError {
+        EncodeError { codec, reason: reason.to_string() }
+    }
+}
 
 /// Maximum seconds between keyframes.
 pub const KEYFRAME_SECONDS: u64 = 10;
 
-/// Frames rav1e's rate-distortion look-ahead may hold. Each costs a padded copy of the frame
-/// plus its analysis state (about 14 MB at 720p). rav1e's temporal RDO, the look-ahead's main
-/// user, is off whenever `tx_domain_distortion` is on, which every speed preset keeps; at
-/// samvideo's speeds the rest of it buys almost nothing. On a 330-frame 720p slideshow
-/// (`benches/encode_levers.rs`): 10 frames (rav1e's default) 262 MB of encoder memory,
-/// 5 frames 208 MB with the same bytes, 1 frame 138 MB with 0.4 % more bytes.
-pub const RDO_LOOKAHEAD_FRAMES: usize = 1;
-
-fn rdo_lookahead_capped(mut speed: SpeedSettings) -> SpeedSettings {
-    speed.rdo_lookahead_frames = speed.rdo_lookahead_frames.min(RDO_LOOKAHEAD_FRAMES);
-    speed
-}
-
-/// rav1e behind a small push/pull interface.
-pub struct Av1Encoder {
-    ctx: Context<u8>,
-    width: usize,
-    last: Option<Arc<rav1e::Frame<u8>>>,
-}
-
-/// AV1 level index for a frame size and rate (spec Annex A: MaxPicSize, MaxDisplayRate).
-pub fn level_idx(width: u32, height: u32, fps: FrameRate) -> u8 {
-    let pic = width as u64 * height as u64;
-    let (num, den) = fps.as_fraction();
-    let rate = (pic * u64::from(num)).div_ceil(u64::from(den));
-    const LEVELS: [(u8, u64, u64); 10] = [
-        (0, 147_456, 4_423_680),        // 2.0
-        (1, 278_784, 8_363_520),        // 2.1
-        (4, 665_856, 19_975_680),       // 3.0
-        (5, 1_065_024, 31_950_720),     // 3.1
-        (8, 2_359_296, 70_778_880),     // 4.0
-        (9, 2_359_296, 141_557_760),    // 4.1
-        (12, 8_912_896, 267_386_880),   // 5.0
-        (13, 8_912_896, 534_773_760),   // 5.1
-        (14, 8_912_896, 1_069_547_520), // 5.2
-        (15, 8_912_896, 1_069_547_520), // 5.3
-    ];
-    LEVELS.iter().find(|(_, max_pic, max_rate)| pic <= *max_pic && rate <= *max_rate).map(|l| l.0).unwrap_or(31)
-}
-
-impl Av1Encoder {
-    /// An encoder for `width`x`height` at `fps`, BT.709 limited range, keyframes at least
-    /// every [`KEYFRAME_SECONDS`].
-    pub fn new(
-        width: u32,
-        height: u32,
-        fps: FrameRate,
-        preset: EncodePreset,
-        threads: usize,
-    ) -> Result<Self, EncodeError> {
-        let (num, den) = fps.as_fraction();
-        let enc = EncoderConfig {
-            width: width as usize,
-            height: height as usize,
-            time_base: Rational::new(u64::from(den), u64::from(num)),
-            bit_depth: 8,
-            chroma_sampling: ChromaSampling::Cs420,
-            pixel_range: PixelRange::Limited,
-            color_description: Some(ColorDescription {
-                color_primaries: ColorPrimaries::BT709,
-                transfer_characteristics: TransferCharacteristics::BT709,
-                matrix_coefficients: MatrixCoefficients::BT709,
-            }),
-            level_idx: Some(level_idx(width, height, fps)),
-            min_key_frame_interval: 12,
-            max_key_frame_interval: fps.frames_covering(KEYFRAME_SECONDS as f64),
-            quantizer: preset.quantizer as usize,
-            speed_settings: rdo_lookahead_capped(SpeedSettings::from_preset(preset.speed)),
-            ..Default::default()
-        };
-        let cfg = Config::new().with_encoder_config(enc).with_threads(threads);
-        let ctx = cfg.new_context().map_err(|e| EncodeError(e.to_string()))?;
-        Ok(Av1Encoder { ctx, width: width as usize, last: None })
-    }
-
-    /// Queue a new frame.
-    pub fn send(&mut self, frame: &Yuv420) -> Result<(), EncodeError> {
-        let mut f = self.ctx.new_frame();
-        let w = self.width;
-        f.planes[0].copy_from_raw_u8(&frame.y, w, 1);
-        f.planes[1].copy_from_raw_u8(&frame.u, w / 2, 1);
-        f.planes[2].copy_from_raw_u8(&frame.v, w / 2, 1);
-        // rav1e reads past the picture edge; planes take the luma size and pad themselves.
-        let h = frame.height as usize;
-        for plane in f.planes.iter_mut() {
-            plane.pad(w, h);
-        }
-        let f = Arc::new(f);
-        self.last = Some(f.clone());
-        self.push(f)
-    }
-
-    /// Queue the previous frame again (a still that did not change): no conversion, no copy.
-    pub fn repeat(&mut self) -> Result<(), EncodeError> {
-        match self.last.clone() {
-            Some(f) => self.push(f),
-            None => Err(EncodeError("repeat() before any frame".into())),
-        }
-    }
-
-    fn push(&mut self, f: Arc<rav1e::Frame<u8>>) -> Result<(), EncodeError> {
-        match self.ctx.send_frame(f) {
-            Ok(()) => Ok(()),
-            Err(e) => Err(EncodeError(format!("rav1e: {e}"))),
-        }
-    }
-
+/// An encoder for one stream (one segment): frames in, packets out.
+pub trait VideoEncoder: Send {
+    /// Queue a new picture.
+    fn send(&mut self, frame: &Yuv420) -> Result<(), EncodeError>;
+    /// Queue the previous picture again (a still that did not change).
+    fn repeat(&mut self) -> Result<(), EncodeError>;
     /// No more frames.
-    pub fn flush(&mut self) {
-        self.ctx.flush();
-    }
+    fn flush(&mut self);
+    /// Take every packet that is ready; `Ok(false)` at the end of the stream.
+    fn receive(&mut self, out: &mut Vec<Packet>) -> Result<bool, EncodeError>;
+}
 
-    /// Take every packet that is ready. Returns `Ok(None)` at the end of the stream.
-    pub fn receive(&mut self, out: &mut Vec<Packet>) -> Result<bool, EncodeError> {
-        loop {
-            match self.ctx.receive_packet() {
-                Ok(p) => {
-                    out.push(Packet { keyframe: p.frame_type == FrameType::KEY, frame: p.input_frameno, data: p.data })
-                }
-                Err(EncoderStatus::Encoded) => continue,
-                Err(EncoderStatus::NeedMoreData) => return Ok(true),
-                Err(EncoderStatus::LimitReached) => return Ok(false),
-                Err(e) => return Err(EncodeError(format!("rav1e: {e}"))),
-            }
-        }
+/// What an encoder is opened for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StreamSpec {
+    /// Codec.
+    pub codec: VideoCodec,
+    /// Frame width (even).
+    pub width: u32,
+    /// Frame height (even).
+    pub height: u32,
+    /// Frame rate.
+    pub fps: FrameRate,
+    /// Speed and quality.
+    pub preset: EncodePreset,
+}
+
+/// Open an encoder for `spec` using `threads` threads (1 for a segment worker).
+pub fn open(spec: &StreamSpec, threads: usize) -> Result<Box<dyn VideoEncoder>, EncodeError> {
+    match spec.codec {
+        VideoCodec::Av1 => Ok(Box::new(Av1Encoder::new(spec.width, spec.height, spec.fps, spec.preset, threads)?)),
     }
 }
 
-/// The sequence-header OBU (with its header and size field) from a temporal unit.
-pub fn sequence_header_obu(tu: &[u8]) -> Option<Vec<u8>> {
-    let mut i = 0;
-    while i < tu.len() {
-        let header = tu[i];
-        let obu_type = (header >> 3) & 0x0f;
-        let has_ext = header & 0x04 != 0;
-        let has_size = header & 0x02 != 0;
-        let mut j = i + 1 + has_ext as usize;
-        if !has_size {
-            return None;
-        }
-        let (size, n) = leb128(tu.get(j..)?)?;
-        j += n;
-        let end = j.checked_add(size as usize)?;
-        if end > tu.len() {
-            return None;
-        }
-        if obu_type == 1 {
-            return Some(tu[i..end].to_vec());
-        }
-        i = end;
-    }
-    None
-}
-
-fn leb128(b: &[u8]) -> Option<(u64, usize)> {
-    let mut v = 0u64;
-    for (i, &byte) in b.iter().take(8).enumerate() {
-        v |= ((byte & 0x7f) as u64) << (7 * i);
-        if byte & 0x80 == 0 {
-            return Some((v, i + 1));
-        }
-    }
-    None
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn levels_follow_annex_a() {
-        assert_eq!(level_idx(1280, 720, FrameRate::whole(30)), 5);
-        assert_eq!(level_idx(1920, 1080, FrameRate::whole(30)), 8);
-        assert_eq!(level_idx(1920, 1080, FrameRate::whole(60)), 9);
-        assert_eq!(level_idx(3840, 2160, FrameRate::whole(30)), 12);
-        assert_eq!(level_idx(854, 480, FrameRate::whole(30)), 4);
-    }
-
-    #[test]
-    fn finds_sequence_header_after_temporal_delimiter() {
-        // TD (type 2, size 0), then a type-1 OBU of 3 bytes.
-        let tu = [0x12, 0x00, 0x0a, 0x03, 1, 2, 3, 0x32, 0x00];
-        assert_eq!(sequence_header_obu(&tu).unwrap(), vec![0x0a, 0x03, 1, 2, 3]);
-        assert!(sequence_header_obu(&[0x12, 0x00]).is_none());
+impl StreamSpec {
+    /// The stream a plan asks for.
+    pub fn of(plan: &crate::plan::RenderPlan) -> StreamSpec {
+        StreamSpec { codec: plan.codec, width: plan.width, height: plan.height, fps: plan.fps, preset: plan.preset }
     }
 }

@@ -30,6 +30,14 @@ pub struct EncodePreset {
     pub quantizer: u8,
 }
 
+/// The output's video codec.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum VideoCodec {
+    /// AV1 (rav1e), in MP4 as `av01`.
+    #[default]
+    Av1,
+}
+
 /// The whole video.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RenderPlan {
@@ -41,6 +49,8 @@ pub struct RenderPlan {
     pub fps: FrameRate,
     /// Total frames.
     pub frame_count: u64,
+    /// Video codec of the output.
+    pub codec: VideoCodec,
     /// Encoder preset.
     pub preset: EncodePreset,
     /// What shows where no clip covers the frame (and behind `fit: contain`).

@@ -24,7 +24,7 @@ use super::api::{CancelToken, RenderError};
 use super::assets::Visuals;
 use super::frames::{FrameLoop, Step};
 use crate::compose::Compositor;
-use crate::encode::{Av1Encoder, Packet, KEYFRAME_SECONDS};
+use crate::encode::{self, Packet, StreamSpec, KEYFRAME_SECONDS};
 use crate::frame::{yuv::rgba_to_yuv420, Yuv420};
 use crate::plan::RenderPlan;
 use crate::FrameRate;
@@ -129,7 +129,7 @@ impl Job {
     fn encode(&self, segment: usize, range: Range<u64>) -> Result<(), RenderError> {
         let plan = &self.plan;
         let mut frames = FrameLoop::new(Compositor::new(plan.clone(), self.visuals.assets()));
-        let mut encoder = Av1Encoder::new(plan.width, plan.height, plan.fps, plan.preset, 1)?;
+        let mut encoder = encode::open(&StreamSpec::of(plan), 1)?;
         let mut yuv = Yuv420::new(plan.width, plan.height);
         let mut packets = Vec::new();
         for n in range {

@@ -18,7 +18,7 @@ mod tests;
 
 pub use spec::parse_color;
 
-use super::{frame_size, RenderPlan};
+use super::{frame_size, RenderPlan, VideoCodec};
 use crate::media::limits::Limits;
 use crate::media::MediaError;
 use crate::request::{CreateRequest, Quality};
@@ -118,6 +118,7 @@ fn build(
         height,
         fps: spec.fps,
         frame_count,
+        codec: VideoCodec::Av1,
         preset: if options.preview { spec::PREVIEW_PRESET } else { spec::preset(quality) },
         background: spec.background.clone(),
         clips,
