@@ -12,46 +12,6 @@ use serde_json::{json, Value};
 const RED: [u8; 4] = [220, 30, 30, 255];
 const BLUE: [u8; 4] = [30, 30, 220, 255];
 
-fn s(p: &Path) -> String {
-    p.to_string_lossy().into_owned()
-}
-
-/// testsrc2 (moving pattern, frame counter) + a sine tone at `freq` Hz in stereo AAC, x264
-/// High with 3 B-frames: what phones and editors produce. (Stereo sources: ffmpeg's own
-/// mono-to-stereo upmix is -3 dB, which would skew the comparison of levels.)
-fn h264_clip(dir: &Path, name: &str, size: &str, fps: u32, secs: f64, freq: u32) -> PathBuf {
-    let path = dir.join(name);
-    ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        &format!("testsrc2=size={size}:rate={fps}"),
-        "-f",
-        "lavfi",
-        "-i",
-        &format!("sine=frequency={freq}:sample_rate=48000"),
-        "-t",
-        &secs.to_string(),
-        "-c:v",
-        "libx264",
-        "-profile:v",
-        "high",
-        "-bf",
-        "3",
-        "-pix_fmt",
-        "yuv420p",
-        "-c:a",
-        "aac",
-        "-ac",
-        "2",
-        "-b:a",
-        "128k",
-        "-shortest",
-        &s(&path),
-    ]);
-    path
-}
-
 /// A clip showing one solid colour per `step` seconds (30 fps, 320x180, x264 with B-frames),
 /// with an optional tone whose frequency is 300 + 200 × (whole seconds) Hz.
 fn colour_clip(dir: &Path, name: &str, colours: &[&str], step: f64, tone: bool) -> PathBuf {
@@ -121,7 +81,7 @@ fn h264_clip_between_stills_mix_video_frames_duration_and_sound() {
     let d = dir.path();
     solid_png(d, "red.png", 320, 180, RED);
     solid_png(d, "blue.png", 320, 180, BLUE);
-    let clip = h264_clip(d, "clip.mp4", "640x360", 15, 3.0, 440);
+    let clip = h264_clip(&d.join("clip.mp4"), "640x360", 15, 3.0, 440);
     let spec = json!({"media_list": [
         {"type": "image", "url": "red.png", "duration": 1},
         {"type": "video", "url": "clip.mp4"},
@@ -154,7 +114,7 @@ fn h264_clip_in_simple_video_matches_the_source() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     solid_png(d, "blue.png", 320, 180, BLUE);
-    let clip = h264_clip(d, "clip.mp4", "640x360", 15, 2.0, 440);
+    let clip = h264_clip(&d.join("clip.mp4"), "640x360", 15, 2.0, 440);
     let spec = json!({"media_list": [
         {"type": "video", "url": "clip.mp4"},
         {"type": "image", "url": "blue.png", "duration": 1}
@@ -173,7 +133,7 @@ fn h264_clip_in_simple_video_matches_the_source() {
 fn clip_sound_follows_video_volume_and_mute_original_audio() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    h264_clip(d, "clip.mp4", "320x180", 30, 2.0, 1000);
+    h264_clip(&d.join("clip.mp4"), "320x180", 30, 2.0, 1000);
     let level = |settings: Value| -> Option<f64> {
         let mut all = low(15);
         for (k, v) in settings.as_object().unwrap() {
@@ -225,7 +185,7 @@ fn trim_start_and_trim_end_pick_the_source_segment_picture_and_sound() {
 fn a_24_fps_clip_in_a_30_fps_video_keeps_duration_and_motion() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let clip = h264_clip(d, "film.mp4", "640x360", 24, 2.0, 440);
+    let clip = h264_clip(&d.join("film.mp4"), "640x360", 24, 2.0, 440);
     let spec = json!({"media_list": [{"type": "video", "url": "film.mp4"}], "settings": low(30)});
     let out = d.join("fps.mp4");
     let summary = render(d, Endpoint::SimpleVideo, &spec, &out, Format::Mp4);
@@ -248,7 +208,7 @@ fn a_24_fps_clip_in_a_30_fps_video_keeps_duration_and_motion() {
 fn rotated_phone_clip_comes_out_upright_and_cover_cropped() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let upright = h264_clip(d, "upright.mp4", "640x360", 25, 2.0, 440);
+    let upright = h264_clip(&d.join("upright.mp4"), "640x360", 25, 2.0, 440);
     // ffmpeg 5.1 writes the track matrix only on stream copy; `rotate=270` is the clockwise
     // quarter turn phones record in portrait. Display: 360x640.
     let rotated = d.join("phone.mp4");
@@ -356,7 +316,7 @@ fn loop_video_endpoint_reaches_its_duration_with_music_to_the_end() {
 fn advanced_background_video_shows_around_a_contained_clip() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let square = h264_clip(d, "square.mp4", "360x360", 15, 2.0, 440);
+    let square = h264_clip(&d.join("square.mp4"), "360x360", 15, 2.0, 440);
     colour_clip(d, "bg.mp4", &["red", "blue"], 0.5, false);
     let spec = json!({"config": {
         "output_settings": {"aspect_ratio": "16:9", "resolution": "480p", "framerate": 15},

@@ -10,6 +10,7 @@ use std::time::Instant;
 
 use samvideo_core::media::video::{probe, VideoLimits, VideoReader};
 use samvideo_core::media::MediaError;
+use samvideo_test_support::{ffmpeg, h264_clip};
 
 /// The tests run one at a time: they are CPU-heavy on a shared 2-core machine, and the
 /// memory test reads the process peak RSS.
@@ -17,15 +18,6 @@ static SERIAL: Mutex<()> = Mutex::new(());
 
 fn serial() -> std::sync::MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn ffmpeg(args: &[&str]) {
-    let out = Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-y"])
-        .args(args)
-        .output()
-        .expect("ffmpeg must be installed");
-    assert!(out.status.success(), "ffmpeg {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
 }
 
 /// Every frame ffmpeg decodes from `path` (autorotated), as RGBA.
@@ -110,31 +102,7 @@ impl Clips {
     }
     /// 640x360 30 fps x264 High with 3 B-frames and a 1 kHz AAC tone, 3 s.
     fn h264_with_audio(&self) -> PathBuf {
-        ffmpeg(&[
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=640x360:rate=30",
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=1000",
-            "-t",
-            "3",
-            "-c:v",
-            "libx264",
-            "-profile:v",
-            "high",
-            "-bf",
-            "3",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:a",
-            "aac",
-            "-shortest",
-            &self.s("in.mp4"),
-        ]);
-        self.path("in.mp4")
+        h264_clip(&self.path("in.mp4"), "640x360", 30, 3.0, 1000)
     }
 }
 

@@ -16,8 +16,9 @@ use samvideo_http::billing::BillingPlan;
 use samvideo_http::config::ServerConfig;
 use samvideo_http::packs::{stripe, PacksConfig};
 use samvideo_http::store::{KeyRow, Store};
+use samvideo_test_support::ffprobe_csv;
 use serde_json::{json, Value};
-use support::{ffprobe, make_key, relaxed, spawn_app, Media, TestServer};
+use support::{make_key, relaxed, spawn_app, Media, TestServer};
 
 const WHSEC: &str = "whsec_test_secret";
 
@@ -247,8 +248,8 @@ async fn builtin_motion_job_renders_the_asked_duration_and_the_frames_move() {
     assert!(url.starts_with(&t.base), "{url}");
     let file = dir.path().join("motion.mp4");
     std::fs::write(&file, t.download(url).await).expect("write");
-    let stream = ffprobe(&file, "stream=codec_name,width,height");
-    let duration: f64 = ffprobe(&file, "format=duration").parse().unwrap_or(-1.0);
+    let stream = ffprobe_csv(&file, "v:0", "stream=codec_name,width,height");
+    let duration: f64 = ffprobe_csv(&file, "v:0", "format=duration").parse().unwrap_or(-1.0);
     assert_eq!(stream, "av1,480,480", "AV1, draft 1:1 is 480x480");
     assert!((duration - 2.0).abs() < 0.1, "lasts the asked 2 s: {duration}");
     // 2 s at 15 fps: the camera zooms from the first to the last frame.

@@ -7,8 +7,9 @@ use std::time::{Duration, Instant};
 
 use samvideo_core::media::limits::Limits;
 use samvideo_http::billing::BillingPlan;
+use samvideo_test_support::ffprobe_csv;
 use serde_json::json;
-use support::{black_hole, ffprobe, image_video, relaxed, Media, TestServer, CORE};
+use support::{black_hole, image_video, relaxed, Media, TestServer, CORE};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_render_error_ends_failed_with_the_message() {
@@ -40,7 +41,7 @@ async fn create_render_download_and_ffprobe_reads_av1() {
     assert_eq!(bytes.len() as i64, d["settings"]["size_bytes"].as_i64().unwrap_or(-1));
     let file = t.data_dir.join("download.mp4");
     std::fs::write(&file, &bytes).expect("write");
-    let probe = ffprobe(&file, "stream=codec_name,width,height");
+    let probe = ffprobe_csv(&file, "v:0", "stream=codec_name,width,height");
     assert!(probe.starts_with("av1,"), "ffprobe: {probe}");
     t.server.stop().await;
 }
@@ -176,6 +177,6 @@ async fn a_preview_renders_synchronously_to_a_playable_file() {
     assert!(url.starts_with(&t.base));
     let file = t.data_dir.join("p.mp4");
     std::fs::write(&file, t.download(url).await).expect("write");
-    assert_eq!(ffprobe(&file, "stream=codec_name"), "av1");
+    assert_eq!(ffprobe_csv(&file, "v:0", "stream=codec_name"), "av1");
     t.server.stop().await;
 }

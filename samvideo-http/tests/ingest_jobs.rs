@@ -14,8 +14,9 @@ use axum::http::{header, Response, StatusCode};
 use axum::routing::get;
 use samvideo_core::media::limits::Limits;
 use samvideo_http::billing::BillingPlan;
+use samvideo_test_support::test_card_png;
 use serde_json::{json, Value};
-use support::{make_png, relaxed, spawn_app, TestServer};
+use support::{relaxed, spawn_app, TestServer};
 
 /// CRC-32 (IEEE) for PNG chunks.
 fn crc32(bytes: &[u8]) -> u32 {
@@ -114,7 +115,7 @@ fn peak_rss_mib() -> u64 {
 async fn each_bad_item_fails_its_task_by_name_and_a_good_job_still_completes() {
     let media = tempfile::tempdir().expect("tmp");
     let good_path = media.path().join("good.png");
-    make_png(&good_path, 320, 180);
+    test_card_png(&good_path, 320, 180);
     let (base, _) = media_server(std::fs::read(&good_path).expect("png")).await;
     let good = format!("{base}/good.png");
 
@@ -159,7 +160,7 @@ async fn each_bad_item_fails_its_task_by_name_and_a_good_job_still_completes() {
 async fn loopback_media_is_refused_by_default_before_any_request() {
     let media = tempfile::tempdir().expect("tmp");
     let good_path = media.path().join("good.png");
-    make_png(&good_path, 320, 180);
+    test_card_png(&good_path, 320, 180);
     let (base, hits) = media_server(std::fs::read(&good_path).expect("png")).await;
     let port = base.rsplit(':').next().expect("port").to_string();
 
@@ -195,7 +196,7 @@ async fn hostile_mp4s_fail_their_task_in_one_clean_line_and_the_server_renders_o
     no_stsz[at..at + 4].copy_from_slice(b"zzzz");
 
     let media = tempfile::tempdir().expect("tmp");
-    make_png(&media.path().join("good.png"), 320, 180);
+    test_card_png(&media.path().join("good.png"), 320, 180);
     std::fs::write(media.path().join("stsc.mp4"), &stsc).expect("write");
     std::fs::write(media.path().join("no-stsz.mp4"), &no_stsz).expect("write");
     let (base, _files) = support::serve_dir(media.path()).await;
