@@ -418,7 +418,10 @@ fn audio_memory_child() {
         audio_frames, decode_audio_with, DecodeOptions, Ducking, MixSource, MixSpec, Mixer, OpusEncoder, StreamSource,
         TrackRole, TrackSpec,
     };
-    let Ok(voice) = std::env::var("SAMVIDEO_MEM_VOICE") else { return };
+    if !is_child() {
+        return;
+    }
+    let voice = std::env::var("SAMVIDEO_MEM_VOICE").expect("SAMVIDEO_MEM_VOICE");
     let mode = std::env::var("SAMVIDEO_MEM_MODE").unwrap_or_default();
     let voice = PathBuf::from(voice);
     let d = voice.parent().expect("dir");
@@ -429,7 +432,7 @@ fn audio_memory_child() {
         let out = d.join(format!("{}.mp4", voice.display()));
         let s = render(d, Endpoint::MixVideo, &spec, &out, Format::Mp4);
         let _ = std::fs::remove_file(&out);
-        println!("MEM frames={} cpu_ms=0 hwm_kb={}", s.frames, peak_rss_kb());
+        report(&[("frames", s.frames), ("cpu_ms", 0), ("hwm_kb", peak_rss_kb())]);
         return;
     }
     let cpu0 = thread_cpu_ms();
@@ -471,7 +474,7 @@ fn audio_memory_child() {
         bytes += encoder.encode(&buf[..n * 2]).expect("encode").iter().map(|p| p.data.len()).sum::<usize>();
     }
     assert!(mixer.source_error().is_none() && bytes > 0);
-    println!("MEM frames={frames} cpu_ms={cpu} hwm_kb={}", peak_rss_kb());
+    report(&[("frames", frames), ("cpu_ms", cpu), ("hwm_kb", peak_rss_kb())]);
 }
 
 /// CPU time (user + system) of the calling thread so far, in ms (10 ms resolution).
@@ -485,23 +488,9 @@ fn thread_cpu_ms() -> u64 {
 
 /// Runs [`audio_memory_child`] in a fresh process: (frames, decode+mix ms, peak RSS kB).
 fn audio_child(voice: &Path, mode: &str) -> (u64, u64, u64) {
-    let exe = std::env::current_exe().expect("test binary");
-    let out = Command::new(exe)
-        .args(["--exact", "audio_memory_child", "--ignored", "--nocapture", "--test-threads", "1"])
-        .env("SAMVIDEO_MEM_VOICE", voice)
-        .env("SAMVIDEO_MEM_MODE", mode)
-        .output()
-        .expect("child runs");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "child failed: {text}{}", String::from_utf8_lossy(&out.stderr));
-    let line = text
-        .lines()
-        .find_map(|l| l.split_once("MEM ").map(|(_, r)| r.to_string()))
-        .unwrap_or_else(|| panic!("no MEM line: {text}"));
-    let field = |k: &str| -> u64 {
-        line.split_whitespace().find_map(|w| w.strip_prefix(k)).and_then(|v| v.parse().ok()).expect(k)
-    };
-    (field("frames="), field("cpu_ms="), field("hwm_kb="))
+    let voice = voice.to_str().expect("utf-8 path");
+    let run = run_child(&test_name!(audio_memory_child), &[("SAMVIDEO_MEM_VOICE", voice), ("SAMVIDEO_MEM_MODE", mode)]);
+    (run.field("frames"), run.field("cpu_ms"), run.field("hwm_kb"))
 }
 
 /// Peak memory does not grow with the audio's length (issue 5): the whole audio side of a

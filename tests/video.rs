@@ -419,7 +419,10 @@ fn unsupported_codecs_fail_with_the_item_and_the_codec() {
 #[test]
 #[ignore = "run by the memory tests in a child process"]
 fn memory_child() {
-    let Ok(clip) = std::env::var("SAMVIDEO_MEM_CLIP") else { return };
+    if !is_child() {
+        return;
+    }
+    let clip = std::env::var("SAMVIDEO_MEM_CLIP").expect("SAMVIDEO_MEM_CLIP");
     let format = match std::env::var("SAMVIDEO_MEM_FORMAT").as_deref() {
         Ok("mp4") => Format::Mp4,
         _ => Format::Y4m,
@@ -433,27 +436,13 @@ fn memory_child() {
     let out = d.join(format!("{name}.out"));
     let summary = render(d, Endpoint::SimpleVideo, &spec, &out, format);
     let _ = std::fs::remove_file(&out);
-    println!("MEM frames={} hwm_kb={}", summary.frames, peak_rss_kb());
+    report(&[("frames", summary.frames), ("hwm_kb", peak_rss_kb())]);
 }
 
 fn child_peak_kb(clip: &Path, format: &str) -> (u64, u64) {
-    let exe = std::env::current_exe().unwrap();
-    let out = std::process::Command::new(exe)
-        .args(["--exact", "memory_child", "--ignored", "--nocapture", "--test-threads", "1"])
-        .env("SAMVIDEO_MEM_CLIP", clip)
-        .env("SAMVIDEO_MEM_FORMAT", format)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "child failed: {text}{}", String::from_utf8_lossy(&out.stderr));
-    let line = text
-        .lines()
-        .find_map(|l| l.split_once("MEM ").map(|(_, rest)| rest))
-        .unwrap_or_else(|| panic!("no MEM line: {text}"));
-    let field = |k: &str| -> u64 {
-        line.split_whitespace().find_map(|w| w.strip_prefix(k)).and_then(|v| v.parse().ok()).unwrap()
-    };
-    (field("frames="), field("hwm_kb="))
+    let clip = clip.to_str().expect("utf-8 path");
+    let run = run_child(&test_name!(memory_child), &[("SAMVIDEO_MEM_CLIP", clip), ("SAMVIDEO_MEM_FORMAT", format)]);
+    (run.field("frames"), run.field("hwm_kb"))
 }
 
 /// A 720p clip of `secs` seconds with stereo AAC sound. The picture is static SMPTE bars

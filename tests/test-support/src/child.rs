@@ -17,12 +17,11 @@
 //!
 //! #[test]
 //! fn memory_stays_flat() {
-//!     let run = run_child(test_name!(memory_child), [("CLIP", "long.mp4")]);
+//!     let run = run_child(&test_name!(memory_child), &[("CLIP", "long.mp4")]);
 //!     assert!(run.field("hwm_kb") < 300_000);
 //! }
 //! ```
 
-use std::ffi::OsStr;
 use std::process::Command;
 
 /// Set (to `1`) in the environment of a child started by [`run_child`].
@@ -92,12 +91,12 @@ impl ChildRun {
 /// Run the ignored test `test` (its full name, see [`test_name!`]) alone in a new process of
 /// this test binary, with `env` added to its environment and [`CHILD_ENV`] set. Panics unless
 /// it ran and passed; its stderr is copied to this test's stderr.
-pub fn run_child<K: AsRef<OsStr>, V: AsRef<OsStr>>(test: &str, env: impl IntoIterator<Item = (K, V)>) -> ChildRun {
+pub fn run_child(test: &str, env: &[(&str, &str)]) -> ChildRun {
     let exe = std::env::current_exe().expect("the test binary's path");
     let out = Command::new(exe)
         .args(["--exact", test, "--ignored", "--nocapture", "--test-threads", "1"])
         .env(CHILD_ENV, "1")
-        .envs(env)
+        .envs(env.iter().copied())
         .output()
         .expect("the child runs");
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
