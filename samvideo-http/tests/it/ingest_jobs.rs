@@ -3,12 +3,11 @@
 //! small on a decompression bomb, and the next good job still completes. Without
 //! `--allow-private-network`, loopback media is refused before any request reaches it.
 
-mod support;
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::support::{relaxed, spawn_app, TestServer};
 use axum::body::Body;
 use axum::http::{header, Response, StatusCode};
 use axum::routing::get;
@@ -16,7 +15,6 @@ use samvideo_core::media::limits::Limits;
 use samvideo_http::billing::BillingPlan;
 use samvideo_test_support::{is_child, peak_rss_kb, report, run_child, test_card_png, test_name};
 use serde_json::{json, Value};
-use support::{relaxed, spawn_app, TestServer};
 
 /// CRC-32 (IEEE) for PNG chunks.
 fn crc32(bytes: &[u8]) -> u32 {
@@ -174,7 +172,7 @@ async fn loopback_media_is_refused_by_default_before_any_request() {
     // The same loopback server under spellings a string check would miss.
     for host in ["127.0.0.1", "2130706433", "0x7f.1", "[::ffff:127.0.0.1]", "0.0.0.0", "localhost"] {
         let url = format!("http://{host}:{port}/good.png");
-        let (_, d) = t.render(&key, &support::simple_body(&url), 120).await;
+        let (_, d) = t.render(&key, &crate::support::simple_body(&url), 120).await;
         assert_eq!(d["status"], "failed", "{host}: {d}");
         let error = d["error"].as_str().unwrap_or_default();
         eprintln!("{host}: {error}");
@@ -203,7 +201,7 @@ async fn hostile_mp4s_fail_their_task_in_one_clean_line_and_the_server_renders_o
     test_card_png(&media.path().join("good.png"), 320, 180);
     std::fs::write(media.path().join("stsc.mp4"), &stsc).expect("write");
     std::fs::write(media.path().join("no-stsz.mp4"), &no_stsz).expect("write");
-    let (base, _files) = support::serve_dir(media.path()).await;
+    let (base, _files) = crate::support::serve_dir(media.path()).await;
     let hooks: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
     let seen = hooks.clone();
     let hook_app = axum::Router::new().route(
@@ -219,9 +217,9 @@ async fn hostile_mp4s_fail_their_task_in_one_clean_line_and_the_server_renders_o
     let (hook_addr, _hook) = spawn_app(hook_app).await;
 
     let dir = tempfile::tempdir().expect("tmp");
-    let key = support::make_key(dir.path(), "k", BillingPlan::Pro);
+    let key = crate::support::make_key(dir.path(), "k", BillingPlan::Pro);
     let (mut child, api, log) =
-        support::spawn_server(dir.path(), &[("RUST_BACKTRACE", "1"), ("RUST_LOG", "info,samvideo_core=debug")]);
+        crate::support::spawn_server(dir.path(), &[("RUST_BACKTRACE", "1"), ("RUST_LOG", "info,samvideo_core=debug")]);
     let leaks = |what: &str, text: &str| {
         for bad in ["/root/", ".cargo", "registry/src", ".rs:", "backtrace", "(at "] {
             assert!(!text.contains(bad), "{what} shows {bad:?}: {text}");
@@ -238,7 +236,7 @@ async fn hostile_mp4s_fail_their_task_in_one_clean_line_and_the_server_renders_o
         });
         body["exports"] =
             json!({"callback_url": format!("http://{hook_addr}/hook"), "callback_secret": "s3cret-for-test"});
-        let (id, _) = api.create(&key, &format!("{}/mix-video", support::CORE), &body).await;
+        let (id, _) = api.create(&key, &format!("{}/mix-video", crate::support::CORE), &body).await;
         let d = api.wait_terminal(&key, &id, 120).await;
         assert_eq!(d["status"], "failed", "{file}: {d}");
         let error = d["error"].as_str().unwrap_or_default();
@@ -248,9 +246,9 @@ async fn hostile_mp4s_fail_their_task_in_one_clean_line_and_the_server_renders_o
         assert!(error.len() < 300, "{file}: short: {error:?}");
         leaks(&format!("{file}: task error"), error);
         for path in [
-            format!("{}/progress/{id}", support::CORE),
+            format!("{}/progress/{id}", crate::support::CORE),
             format!("/api/async/status/{id}"),
-            format!("{}/tasks", support::CORE),
+            format!("{}/tasks", crate::support::CORE),
         ] {
             let (code, reply) = api.get(&key, &path).await;
             assert_eq!(code, 200, "{path}: {reply}");
@@ -287,7 +285,11 @@ async fn hostile_mp4s_fail_their_task_in_one_clean_line_and_the_server_renders_o
     }
 
     let (id, _) = api
-        .create(&key, &format!("{}/simple-video", support::CORE), &support::simple_body(&format!("{base}/good.png")))
+        .create(
+            &key,
+            &format!("{}/simple-video", crate::support::CORE),
+            &crate::support::simple_body(&format!("{base}/good.png")),
+        )
         .await;
     let d = api.wait_terminal(&key, &id, 120).await;
     assert_eq!(d["status"], "completed", "the server renders on: {d}");

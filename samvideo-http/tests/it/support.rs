@@ -4,7 +4,6 @@
 //!
 //! [`Api`] speaks to any samvideo base URL (also the real binary a test spawned);
 //! [`TestServer`] is an in-process server plus an [`Api`] for it (it derefs to it).
-#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
