@@ -1,4 +1,4 @@
-//! Helpers for end-to-end tests: render through the public API; everything else (making
+//! Helpers for the end-to-end tests: render through the public API; everything else (making
 //! inputs, reading outputs back with ffmpeg/ffprobe, an independent decoder) comes from
 //! `samvideo-test-support`, re-exported here.
 
@@ -46,8 +46,3 @@ pub fn render_error(dir: &Path, endpoint: Endpoint, spec: &serde_json::Value, ou
         Err(e) => e.to_string(),
     }
 }
-
-/// The allocator of every end-to-end test binary is the one the `samvideo` binary ships with
-/// (see `samvideo-http/src/main.rs`), so memory measured here is memory users see.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

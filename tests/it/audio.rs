@@ -15,10 +15,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
+use crate::support::*;
 use samvideo_core::media::local::LocalSource;
 use samvideo_core::render::{plan_request, RenderOptions};
 use samvideo_core::request::Endpoint;
-use samvideo_e2e::*;
 use serde_json::{json, Value};
 
 const FPS: f64 = 15.0;

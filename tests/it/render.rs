@@ -1,8 +1,8 @@
 //! End to end: JSON spec -> samvideo render -> MP4 decoded by ffmpeg/ffprobe and checked
 //! for what a viewer sees and hears.
 
+use crate::support::*;
 use samvideo_core::request::Endpoint;
-use samvideo_e2e::*;
 use serde_json::json;
 
 const RED: [u8; 4] = [220, 30, 30, 255];

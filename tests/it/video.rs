@@ -5,8 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::support::*;
 use samvideo_core::request::Endpoint;
-use samvideo_e2e::*;
 use serde_json::{json, Value};
 
 const RED: [u8; 4] = [220, 30, 30, 255];
