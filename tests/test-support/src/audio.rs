@@ -1,7 +1,7 @@
 //! Measurements on 48 kHz samples: the level of one frequency (Goertzel), as an amplitude
 //! or in dBFS.
 
-/// The sample rate the measurements assume: what the decode helpers in [`crate::ffmpeg`]
+/// The sample rate the measurements assume: what the decode helpers in [`mod@crate::ffmpeg`]
 /// return and what samvideo mixes at.
 pub const RATE: f64 = 48_000.0;
 

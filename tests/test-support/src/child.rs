@@ -49,7 +49,7 @@ pub fn report(fields: &[(&str, u64)]) {
 }
 
 /// The libtest name of test function `name` in module `module_path` (as `module_path!()`
-/// gives it: the crate's name first, which test names leave out). Use [`test_name!`].
+/// gives it: the crate's name first, which test names leave out). Use [`test_name!`](crate::test_name).
 pub fn test_path(module_path: &str, name: &str) -> String {
     match module_path.split_once("::") {
         Some((_, module)) => format!("{module}::{name}"),
@@ -88,7 +88,7 @@ impl ChildRun {
     }
 }
 
-/// Run the ignored test `test` (its full name, see [`test_name!`]) alone in a new process of
+/// Run the ignored test `test` (its full name, see [`test_name!`](crate::test_name)) alone in a new process of
 /// this test binary, with `env` added to its environment and [`CHILD_ENV`] set. Panics unless
 /// it ran and passed; its stderr is copied to this test's stderr.
 pub fn run_child(test: &str, env: &[(&str, &str)]) -> ChildRun {

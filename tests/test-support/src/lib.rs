@@ -1,6 +1,6 @@
 //! Helpers shared by the test crates (`samvideo-core`'s and `samvideo-http`'s integration
 //! tests, the end-to-end crate `samvideo-e2e`): ffmpeg and ffprobe as the independent oracle
-//! that reads outputs back ([`ffmpeg`]), test assets ([`assets`]: PNG, WAV, MP4 clips made by
+//! that reads outputs back ([`mod@ffmpeg`]), test assets ([`assets`]: PNG, WAV, MP4 clips made by
 //! ffmpeg), audio measurements ([`audio`]) and peak-memory measurements in a child process
 //! ([`child`]).
 //!
