@@ -15,43 +15,14 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
+use crate::support::*;
 use samvideo_core::media::local::LocalSource;
 use samvideo_core::render::{plan_request, RenderOptions};
 use samvideo_core::request::Endpoint;
-use samvideo_e2e::*;
 use serde_json::{json, Value};
 
 const FPS: f64 = 15.0;
 const RATE: f64 = 48_000.0;
-
-/// Write a 16-bit PCM WAV of `secs` seconds; `f(t, channel)` gives the sample in -1..=1.
-fn wav(dir: &Path, name: &str, rate: u32, channels: u16, secs: f64, f: impl Fn(f64, u16) -> f64) -> PathBuf {
-    let frames = (secs * rate as f64).round() as usize;
-    let data_len = frames * channels as usize * 2;
-    let mut v = Vec::with_capacity(44 + data_len);
-    v.extend_from_slice(b"RIFF");
-    v.extend_from_slice(&(36 + data_len as u32).to_le_bytes());
-    v.extend_from_slice(b"WAVEfmt ");
-    v.extend_from_slice(&16u32.to_le_bytes());
-    v.extend_from_slice(&1u16.to_le_bytes());
-    v.extend_from_slice(&channels.to_le_bytes());
-    v.extend_from_slice(&rate.to_le_bytes());
-    v.extend_from_slice(&(rate * channels as u32 * 2).to_le_bytes());
-    v.extend_from_slice(&(channels * 2).to_le_bytes());
-    v.extend_from_slice(&16u16.to_le_bytes());
-    v.extend_from_slice(b"data");
-    v.extend_from_slice(&(data_len as u32).to_le_bytes());
-    for i in 0..frames {
-        let t = i as f64 / rate as f64;
-        for c in 0..channels {
-            let s = (f(t, c).clamp(-1.0, 1.0) * 32767.0).round() as i16;
-            v.extend_from_slice(&s.to_le_bytes());
-        }
-    }
-    let path = dir.join(name);
-    std::fs::write(&path, v).expect("write wav");
-    path
-}
 
 /// Encode `src` into `name` with ffmpeg codec arguments.
 fn encode(dir: &Path, src: &Path, name: &str, codec: &[&str]) {
@@ -104,14 +75,7 @@ fn decoded_audio(path: &Path) -> (f64, Vec<f32>) {
 
 /// Both channels of the whole audio track, interleaved, as ffmpeg decodes them.
 fn decoded_stereo(path: &Path) -> Vec<f32> {
-    let out = Command::new("ffmpeg")
-        .args(["-loglevel", "error", "-i"])
-        .arg(path)
-        .args(["-map", "0:a:0", "-f", "f32le", "-"])
-        .output()
-        .expect("ffmpeg runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    out.stdout.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()
+    audio_f32(path, 2, None)
 }
 
 /// Mean luma (0..255) of every decoded video frame, in presentation order.
@@ -154,9 +118,9 @@ fn opus_track_is_48k_stereo_and_exactly_as_long_as_the_video() {
     let dir = tempfile::tempdir().expect("tempdir");
     let p = dir.path();
     black_and_white(p);
-    wav(p, "voice.wav", 44_100, 1, 2.0, sine(440.0, 0.3));
+    write_wav(p, "voice.wav", 44_100, 1, 2.0, sine(440.0, 0.3));
     // The music is longer than the video: it is cut at the video's end.
-    wav(p, "music.wav", 48_000, 2, 10.0, sine(660.0, 0.3));
+    write_wav(p, "music.wav", 48_000, 2, 10.0, sine(660.0, 0.3));
     // 2.2 s: not a whole number of 20 ms Opus packets after the 312-sample pre-skip.
     let spec = json!({"media_list": [still("black.png", 2.2)], "voice_url": "voice.wav",
         "background_url": "music.wav", "settings": settings(json!({}))});
@@ -194,13 +158,8 @@ fn a_video_without_audio_input_has_no_audio_track() {
     let spec = json!({"media_list": [still("black.png", 1.0)], "settings": settings(json!({}))});
     let out = p.join("silent.mp4");
     render(p, Endpoint::MixVideo, &spec, &out, Format::Mp4);
-    let streams = Command::new("ffprobe")
-        .args(["-v", "error", "-select_streams", "a", "-show_entries", "stream=codec_name", "-of", "csv=p=0"])
-        .arg(&out)
-        .output()
-        .expect("ffprobe runs");
-    assert!(streams.status.success());
-    assert_eq!(String::from_utf8_lossy(&streams.stdout).trim(), "", "audio stream in a video without audio input");
+    let streams = ffprobe_csv(&out, "a", "stream=codec_name");
+    assert_eq!(streams, "", "audio stream in a video without audio input");
     assert!((f64_field(&probe(&out, "v:0")["format"], "duration") - 1.0).abs() < 1e-3);
 }
 
@@ -211,7 +170,7 @@ fn music_fades_in_and_out_with_the_equal_power_shape() {
     let dir = tempfile::tempdir().expect("tempdir");
     let p = dir.path();
     black_and_white(p);
-    wav(p, "music.wav", 44_100, 2, 8.0, sine(880.0, 0.5));
+    write_wav(p, "music.wav", 44_100, 2, 8.0, sine(880.0, 0.5));
     encode(p, &p.join("music.wav"), "music.flac", &["-c:a", "flac"]);
     let spec = json!({"media_list": [still("black.png", 6.0)], "background_url": "music.flac",
         "settings": settings(json!({"audio_fade_in": 2.0, "audio_fade_out": 2.0}))});
@@ -250,7 +209,7 @@ fn short_music_loops_to_fill_without_a_click() {
     let p = dir.path();
     black_and_white(p);
     // 0.73 s of 440 Hz: 321.2 cycles, so a bare loop would jump in phase at every seam.
-    wav(p, "loop.wav", 44_100, 1, 0.73, sine(440.0, 0.5));
+    write_wav(p, "loop.wav", 44_100, 1, 0.73, sine(440.0, 0.5));
     encode(p, &p.join("loop.wav"), "loop.ogg", &["-c:a", "libvorbis", "-q:a", "6"]);
     let spec = json!({"media_list": [still("black.png", 4.0)], "background_url": "loop.ogg",
         "settings": settings(json!({"loop_audio": true}))});
@@ -283,7 +242,7 @@ fn clicks_stay_on_their_flash_frames_over_60_seconds() {
     let dir = tempfile::tempdir().expect("tempdir");
     let p = dir.path();
     black_and_white(p);
-    let src = wav(p, "clicks.wav", 44_100, 1, 61.0, clicks(&[1.0, 59.0]));
+    let src = write_wav(p, "clicks.wav", 44_100, 1, 61.0, clicks(&[1.0, 59.0]));
     encode(p, &src, "clicks.m4a", &["-c:a", "aac", "-b:a", "128k"]);
     let frame = 1.0 / FPS;
     let spec = json!({"media_list": [
@@ -330,9 +289,9 @@ fn mp3_and_aac_clicks_keep_their_time() {
     let dir = tempfile::tempdir().expect("tempdir");
     let p = dir.path();
     black_and_white(p);
-    let voice = wav(p, "voice.wav", 44_100, 1, 2.0, clicks(&[0.5]));
+    let voice = write_wav(p, "voice.wav", 44_100, 1, 2.0, clicks(&[0.5]));
     encode(p, &voice, "voice.mp3", &["-c:a", "libmp3lame", "-b:a", "128k"]);
-    let music = wav(p, "music.wav", 48_000, 2, 2.0, clicks(&[1.25]));
+    let music = write_wav(p, "music.wav", 48_000, 2, 2.0, clicks(&[1.25]));
     encode(p, &music, "music.m4a", &["-c:a", "aac", "-b:a", "128k"]);
     // Explicit music volume: no ducking, so the music click is at full level.
     let spec = json!({"media_list": [still("black.png", 2.0)], "voice_url": "voice.mp3",
@@ -358,8 +317,8 @@ fn full_scale_voice_and_music_never_exceed_full_scale() {
     let dir = tempfile::tempdir().expect("tempdir");
     let p = dir.path();
     black_and_white(p);
-    wav(p, "voice.wav", 48_000, 1, 3.0, sine(440.0, 1.0));
-    wav(p, "music.wav", 44_100, 2, 3.0, sine(550.0, 1.0));
+    write_wav(p, "voice.wav", 48_000, 1, 3.0, sine(440.0, 1.0));
+    write_wav(p, "music.wav", 44_100, 2, 3.0, sine(550.0, 1.0));
     let spec = json!({"media_list": [still("black.png", 3.0)], "voice_url": "voice.wav",
         "background_url": "music.wav", "settings": settings(json!({"audio_volume": 1.0}))});
     let out = p.join("loud.mp4");
@@ -384,7 +343,7 @@ fn images_share_the_voice_over_length() {
     let dir = tempfile::tempdir().expect("tempdir");
     let p = dir.path();
     black_and_white(p);
-    wav(p, "voice.wav", 44_100, 1, 5.3, sine(440.0, 0.3));
+    write_wav(p, "voice.wav", 44_100, 1, 5.3, sine(440.0, 0.3));
     let images = |n: usize| -> Vec<Value> {
         (0..n)
             .map(|i| {
@@ -405,8 +364,8 @@ fn images_share_the_voice_over_length() {
     assert!(level_at(&a, 5.25, 440.0) > -15.0, "voice cut before its end");
 
     // The same rule at the plan level (no encode) for other shapes.
-    wav(p, "long.wav", 8_000, 1, 75.0, sine(440.0, 0.3));
-    wav(p, "short.wav", 8_000, 1, 2.0, sine(440.0, 0.3));
+    write_wav(p, "long.wav", 8_000, 1, 75.0, sine(440.0, 0.3));
+    write_wav(p, "short.wav", 8_000, 1, 2.0, sine(440.0, 0.3));
     let cases = [
         ("voice.wav", 5.3, 3, json!({})),
         ("voice.wav", 5.3, 4, json!({"transition_type": "fade", "transition_duration": 0.5})),
@@ -459,7 +418,10 @@ fn audio_memory_child() {
         audio_frames, decode_audio_with, DecodeOptions, Ducking, MixSource, MixSpec, Mixer, OpusEncoder, StreamSource,
         TrackRole, TrackSpec,
     };
-    let Ok(voice) = std::env::var("SAMVIDEO_MEM_VOICE") else { return };
+    if !is_child() {
+        return;
+    }
+    let voice = std::env::var("SAMVIDEO_MEM_VOICE").expect("SAMVIDEO_MEM_VOICE");
     let mode = std::env::var("SAMVIDEO_MEM_MODE").unwrap_or_default();
     let voice = PathBuf::from(voice);
     let d = voice.parent().expect("dir");
@@ -470,7 +432,7 @@ fn audio_memory_child() {
         let out = d.join(format!("{}.mp4", voice.display()));
         let s = render(d, Endpoint::MixVideo, &spec, &out, Format::Mp4);
         let _ = std::fs::remove_file(&out);
-        println!("MEM frames={} cpu_ms=0 hwm_kb={}", s.frames, peak_rss_kb());
+        report(&[("frames", s.frames), ("cpu_ms", 0), ("hwm_kb", peak_rss_kb())]);
         return;
     }
     let cpu0 = thread_cpu_ms();
@@ -512,7 +474,7 @@ fn audio_memory_child() {
         bytes += encoder.encode(&buf[..n * 2]).expect("encode").iter().map(|p| p.data.len()).sum::<usize>();
     }
     assert!(mixer.source_error().is_none() && bytes > 0);
-    println!("MEM frames={frames} cpu_ms={cpu} hwm_kb={}", peak_rss_kb());
+    report(&[("frames", frames), ("cpu_ms", cpu), ("hwm_kb", peak_rss_kb())]);
 }
 
 /// CPU time (user + system) of the calling thread so far, in ms (10 ms resolution).
@@ -526,23 +488,9 @@ fn thread_cpu_ms() -> u64 {
 
 /// Runs [`audio_memory_child`] in a fresh process: (frames, decode+mix ms, peak RSS kB).
 fn audio_child(voice: &Path, mode: &str) -> (u64, u64, u64) {
-    let exe = std::env::current_exe().expect("test binary");
-    let out = Command::new(exe)
-        .args(["--exact", "audio_memory_child", "--ignored", "--nocapture", "--test-threads", "1"])
-        .env("SAMVIDEO_MEM_VOICE", voice)
-        .env("SAMVIDEO_MEM_MODE", mode)
-        .output()
-        .expect("child runs");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "child failed: {text}{}", String::from_utf8_lossy(&out.stderr));
-    let line = text
-        .lines()
-        .find_map(|l| l.split_once("MEM ").map(|(_, r)| r.to_string()))
-        .unwrap_or_else(|| panic!("no MEM line: {text}"));
-    let field = |k: &str| -> u64 {
-        line.split_whitespace().find_map(|w| w.strip_prefix(k)).and_then(|v| v.parse().ok()).expect(k)
-    };
-    (field("frames="), field("cpu_ms="), field("hwm_kb="))
+    let voice = voice.to_str().expect("utf-8 path");
+    let run = run_child(&test_name!(audio_memory_child), &[("SAMVIDEO_MEM_VOICE", voice), ("SAMVIDEO_MEM_MODE", mode)]);
+    (run.field("frames"), run.field("cpu_ms"), run.field("hwm_kb"))
 }
 
 /// Peak memory does not grow with the audio's length (issue 5): the whole audio side of a
@@ -557,7 +505,7 @@ fn memory_stays_flat_with_a_long_voice_over() {
     let dir = tempfile::tempdir().expect("tempdir");
     let p = dir.path();
     black_and_white(p);
-    wav(p, "music.wav", 44_100, 2, 12.0, sine(330.0, 0.3));
+    write_wav(p, "music.wav", 44_100, 2, 12.0, sine(330.0, 0.3));
     let short = long_voice(p, 60, "short.m4a");
     let long = long_voice(p, 600, "long.m4a");
     let (f_short, ms_short, kb_short) = audio_child(&short, "stream");
@@ -590,7 +538,7 @@ fn memory_stays_flat_with_a_long_voice_over() {
 fn measure_whole_vs_streamed_audio() {
     let dir = tempfile::tempdir().expect("tempdir");
     let p = dir.path();
-    wav(p, "music.wav", 44_100, 2, 12.0, sine(330.0, 0.3));
+    write_wav(p, "music.wav", 44_100, 2, 12.0, sine(330.0, 0.3));
     let long = long_voice(p, 600, "long.m4a");
     for mode in ["whole", "stream", "whole", "stream"] {
         let (frames, ms, kb) = audio_child(&long, mode);

@@ -2,11 +2,9 @@
 //! re-queued or failed with a reason, never left processing; kill -9 of the real binary in the
 //! middle of a render.
 
-mod support;
-
+use crate::support::{black_hole, image_video, make_key, relaxed, spawn_server, TestServer, CORE};
 use samvideo_http::billing::BillingPlan;
 use samvideo_http::store::{NewTask, QuotaDecision, Store, TaskStatus};
-use support::{black_hole, image_video, make_key, relaxed, spawn_server, TestServer, CORE};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn finished_tasks_survive_a_restart() {

@@ -1,14 +1,12 @@
 //! The documented API over real HTTP on loopback with a real SQLite file: envelopes, response
 //! shapes, exact error payloads, status codes, auth, ownership, limits, templates, metadata.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::{advanced_body, relaxed, simple_body, TestServer, CORE};
 use samvideo_http::billing::BillingPlan;
 use samvideo_http::config::Rate;
 use serde_json::{json, Value};
-use support::{advanced_body, relaxed, simple_body, TestServer, CORE};
 const MEDIA: &str = "http://127.0.0.1:9/a.png";
 
 fn is_uuid(v: &Value) -> bool {
@@ -26,7 +24,7 @@ async fn auth_missing_unknown_revoked_and_legacy_query_key() {
     let key = t.key("Production", BillingPlan::Free);
 
     let r = t.client.get(t.url(&format!("{CORE}/tasks"))).send().await.expect("send");
-    let (code, body) = support::split(r).await;
+    let (code, body) = crate::support::split(r).await;
     assert_eq!(code, 401);
     assert_eq!(body, json!({"success": false, "message": "API key required", "error_code": "API_KEY_MISSING"}));
 
@@ -457,7 +455,7 @@ async fn templates_crud_privacy_list_and_apply() {
         .send()
         .await
         .expect("send");
-    let (code, body) = support::split(r).await;
+    let (code, body) = crate::support::split(r).await;
     assert_eq!(code, 400, "updates are checked too: {body}");
     assert!(
         body["message"].as_str().unwrap_or("").starts_with("settings.output_settings.aspect_ratio must be one of"),
@@ -505,7 +503,7 @@ async fn templates_crud_privacy_list_and_apply() {
         .send()
         .await
         .expect("send");
-    let (code, body) = support::split(r).await;
+    let (code, body) = crate::support::split(r).await;
     assert_eq!(code, 200, "{body}");
     assert_eq!((body["data"]["category"].clone(), body["data"]["is_public"].clone()), (json!("ads"), json!(true)));
     assert_eq!(body["data"]["name"], "My 9:16 Promo", "fields not sent are kept");

@@ -4,15 +4,14 @@
 //! uses. Each must answer `Ok` or a `MediaError`: a panic (or a crash in a C decoder) fails
 //! the test. The cargo-fuzz targets in `fuzz/` explore the same paths without a time bound.
 
-use std::io::Cursor;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 
 use samvideo_core::audio::decode_audio;
 use samvideo_core::media::image::decode_image;
 use samvideo_core::media::video::{probe_with_limits, VideoLimits, VideoReader};
+use samvideo_test_support::{ffmpeg_file, gradient_image};
 
 /// xorshift64*: a deterministic stream, so a failure reproduces from its case number.
 struct Rng(u64);
@@ -79,33 +78,11 @@ fn survive(name: &str, input: &[u8], cases: u32, decode: impl Fn(&[u8])) {
     }
 }
 
-fn ffmpeg_file(dir: &Path, name: &str, args: &[&str]) -> Vec<u8> {
-    let path = dir.join(name);
-    let status = Command::new("ffmpeg")
-        .args(["-v", "error", "-y"])
-        .args(args)
-        .arg(&path)
-        .status()
-        .expect("ffmpeg runs (apt-get install ffmpeg)");
-    assert!(status.success(), "ffmpeg made {name}");
-    std::fs::read(&path).expect("read")
-}
-
-fn image_bytes(format: image::ImageFormat) -> Vec<u8> {
-    let img = image::RgbaImage::from_fn(48, 32, |x, y| image::Rgba([(x * 5) as u8, (y * 7) as u8, 90, 255]));
-    let mut out = Vec::new();
-    let dynamic = image::DynamicImage::ImageRgba8(img);
-    let dynamic =
-        if format == image::ImageFormat::Jpeg { image::DynamicImage::ImageRgb8(dynamic.to_rgb8()) } else { dynamic };
-    dynamic.write_to(&mut Cursor::new(&mut out), format).expect("encode");
-    out
-}
-
 #[test]
 fn image_decoder_survives_damaged_files() {
     for format in [image::ImageFormat::Png, image::ImageFormat::Jpeg, image::ImageFormat::Gif, image::ImageFormat::WebP]
     {
-        let seed = image_bytes(format);
+        let seed = gradient_image(format);
         survive(&format!("{format:?}"), &seed, 400, |b| {
             if let Ok(img) = decode_image(b, 4_000_000) {
                 assert_eq!(img.data.len(), img.width as usize * img.height as usize * 4);

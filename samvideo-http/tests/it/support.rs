@@ -1,10 +1,9 @@
 //! Shared by the HTTP tests: start a real server on 127.0.0.1:0 over a temp data dir, make
 //! keys, speak HTTP with reqwest, create tasks and poll them until they settle, serve media
-//! over loopback, probe outputs with ffprobe.
+//! over loopback. (ffmpeg/ffprobe helpers and test cards: `samvideo-test-support`.)
 //!
 //! [`Api`] speaks to any samvideo base URL (also the real binary a test spawned);
 //! [`TestServer`] is an in-process server plus an [`Api`] for it (it derefs to it).
-#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -19,6 +18,7 @@ use samvideo_http::config::{Rate, ServerConfig};
 use samvideo_http::jobs::hooks::TaskHook;
 use samvideo_http::server::Server;
 use samvideo_http::store::Store;
+use samvideo_test_support::test_card_png;
 use serde_json::Value;
 use tempfile::TempDir;
 use tokio::task::JoinHandle;
@@ -303,7 +303,7 @@ impl Media {
     /// A dir holding `card.png`, a `w`x`h` test card.
     pub async fn card(w: u32, h: u32) -> Media {
         let media = Media::empty().await;
-        make_png(&media.dir.path().join("card.png"), w, h);
+        test_card_png(&media.dir.path().join("card.png"), w, h);
         media
     }
 
@@ -311,30 +311,6 @@ impl Media {
     pub fn url(&self, name: &str) -> String {
         format!("{}/{name}", self.base)
     }
-}
-
-/// Write a `w`x`h` PNG test card with ffmpeg.
-pub fn make_png(path: &Path, w: u32, h: u32) {
-    let status = std::process::Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
-        .arg(format!("testsrc=size={w}x{h}:rate=1"))
-        .args(["-frames:v", "1"])
-        .arg(path)
-        .status()
-        .expect("ffmpeg runs");
-    assert!(status.success(), "ffmpeg made the PNG");
-}
-
-/// `ffprobe -select_streams v:0 -show_entries ENTRIES -of csv=p=0 FILE`, trimmed; panics with
-/// ffprobe's stderr if it fails.
-pub fn ffprobe(file: &Path, entries: &str) -> String {
-    let out = std::process::Command::new("ffprobe")
-        .args(["-v", "error", "-select_streams", "v:0", "-show_entries", entries, "-of", "csv=p=0"])
-        .arg(file)
-        .output()
-        .expect("ffprobe runs");
-    assert!(out.status.success(), "ffprobe {}: {}", file.display(), String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 /// A simple-video body showing `url` for `secs` seconds, tiny and fast.

@@ -10,22 +10,13 @@ use std::time::Instant;
 
 use samvideo_core::media::video::{probe, VideoLimits, VideoReader};
 use samvideo_core::media::MediaError;
+use samvideo_test_support::{ffmpeg, h264_clip, is_child, peak_rss_kb, report, run_child, test_name};
 
-/// The tests run one at a time: they are CPU-heavy on a shared 2-core machine, and the
-/// memory test reads the process peak RSS.
+/// These tests run one at a time: they are CPU-heavy on a shared 2-core machine.
 static SERIAL: Mutex<()> = Mutex::new(());
 
 fn serial() -> std::sync::MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn ffmpeg(args: &[&str]) {
-    let out = Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-y"])
-        .args(args)
-        .output()
-        .expect("ffmpeg must be installed");
-    assert!(out.status.success(), "ffmpeg {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
 }
 
 /// Every frame ffmpeg decodes from `path` (autorotated), as RGBA.
@@ -110,31 +101,7 @@ impl Clips {
     }
     /// 640x360 30 fps x264 High with 3 B-frames and a 1 kHz AAC tone, 3 s.
     fn h264_with_audio(&self) -> PathBuf {
-        ffmpeg(&[
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=640x360:rate=30",
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=1000",
-            "-t",
-            "3",
-            "-c:v",
-            "libx264",
-            "-profile:v",
-            "high",
-            "-bf",
-            "3",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:a",
-            "aac",
-            "-shortest",
-            &self.s("in.mp4"),
-        ]);
-        self.path("in.mp4")
+        h264_clip(&self.path("in.mp4"), "640x360", 30, 3.0, 1000)
     }
 }
 
@@ -375,11 +342,12 @@ fn symphonia_finds_the_aac_track_behind_the_video_track() {
 
 /// A long 1080p clip decodes with flat memory: the reader keeps one frame, not the clip.
 /// Also reports the decode speed (frame_at at every source frame, RGBA conversion included).
+/// The decode runs in a child process ([`long_1080p_decode_child`]): the peak RSS compared is
+/// that process's alone, not also the other tests'.
 #[test]
 fn long_1080p_clip_decodes_with_flat_memory() {
     let _g = serial();
     let clips = Clips::new();
-    let path = clips.path("long.mp4");
     // 60 s at 10 fps keeps the encode and decode inside the test budget.
     ffmpeg(&[
         "-f",
@@ -396,6 +364,22 @@ fn long_1080p_clip_decodes_with_flat_memory() {
         "yuv420p",
         &clips.s("long.mp4"),
     ]);
+    let run = run_child(&test_name!(long_1080p_decode_child), &[("SAMVIDEO_CLIP", &clips.s("long.mp4"))]);
+    let growth_mb = run.field("hwm_end_kb").saturating_sub(run.field("hwm_10s_kb")) / 1024;
+    eprintln!("1080p: peak RSS growth after 10 s: {growth_mb} MB");
+    // Holding every frame would add 8 MB per frame (4 GB for the clip).
+    assert!(growth_mb < 100, "peak RSS grew {growth_mb} MB while decoding");
+}
+
+/// Child half of [`long_1080p_clip_decodes_with_flat_memory`]: decodes every frame of the
+/// clip in `SAMVIDEO_CLIP` and reports the peak RSS after 10 s and at the end.
+#[test]
+#[ignore = "run by long_1080p_clip_decodes_with_flat_memory in a child process"]
+fn long_1080p_decode_child() {
+    if !is_child() {
+        return;
+    }
+    let path = PathBuf::from(std::env::var_os("SAMVIDEO_CLIP").expect("SAMVIDEO_CLIP"));
     let mut reader = VideoReader::open(read(&path), &VideoLimits::default()).unwrap();
     assert_eq!((reader.info().width, reader.info().height), (1920, 1080));
     assert!((reader.info().duration - 60.0).abs() < 0.1);
@@ -409,17 +393,6 @@ fn long_1080p_clip_decodes_with_flat_memory() {
         }
     }
     let secs = start.elapsed().as_secs_f64();
-    let growth_mb = (peak_rss_kb().saturating_sub(hwm_after_10s)) / 1024;
-    eprintln!("1080p: 600 frames in {secs:.2} s = {:.0} fps; peak RSS growth after 10 s: {growth_mb} MB", 600.0 / secs);
-    // Holding every frame would add 8 MB per frame (4 GB for the clip).
-    assert!(growth_mb < 100, "peak RSS grew {growth_mb} MB while decoding");
-}
-
-fn peak_rss_kb() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
+    eprintln!("1080p: 600 frames in {secs:.2} s = {:.0} fps", 600.0 / secs);
+    report(&[("hwm_10s_kb", hwm_after_10s), ("hwm_end_kb", peak_rss_kb())]);
 }

@@ -3,10 +3,9 @@
 //! ffprobe/ffmpeg, and local HTTP servers standing in for Stripe and a third-party provider
 //! (they record what they receive).
 
-mod support;
-
 use std::sync::{Arc, Mutex};
 
+use crate::support::{make_key, relaxed, spawn_app, Media, TestServer};
 use axum::extract::{Path as AxPath, State as AxState};
 use axum::http::HeaderMap;
 use axum::routing::{get, post};
@@ -16,8 +15,8 @@ use samvideo_http::billing::BillingPlan;
 use samvideo_http::config::ServerConfig;
 use samvideo_http::packs::{stripe, PacksConfig};
 use samvideo_http::store::Store;
+use samvideo_test_support::ffprobe_csv;
 use serde_json::{json, Value};
-use support::{ffprobe, make_key, relaxed, spawn_app, Media, TestServer};
 
 const WHSEC: &str = "whsec_test_secret";
 
@@ -80,7 +79,7 @@ async fn webhook(t: &TestServer, payload: &str, signature: Option<&str>) -> (u16
     if let Some(s) = signature {
         rb = rb.header("Stripe-Signature", s);
     }
-    support::split(rb.send().await.expect("send")).await
+    crate::support::split(rb.send().await.expect("send")).await
 }
 
 fn completed_event(event_id: &str, session_id: &str, key_id: i64, pack: &str) -> String {
@@ -247,8 +246,8 @@ async fn builtin_motion_job_renders_the_asked_duration_and_the_frames_move() {
     assert!(url.starts_with(&t.base), "{url}");
     let file = dir.path().join("motion.mp4");
     std::fs::write(&file, t.download(url).await).expect("write");
-    let stream = ffprobe(&file, "stream=codec_name,width,height");
-    let duration: f64 = ffprobe(&file, "format=duration").parse().unwrap_or(-1.0);
+    let stream = ffprobe_csv(&file, "v:0", "stream=codec_name,width,height");
+    let duration: f64 = ffprobe_csv(&file, "v:0", "format=duration").parse().unwrap_or(-1.0);
     assert_eq!(stream, "av1,480,480", "AV1, draft 1:1 is 480x480");
     assert!((duration - 2.0).abs() < 0.1, "lasts the asked 2 s: {duration}");
     // 2 s at 15 fps: the camera zooms from the first to the last frame.
@@ -453,7 +452,7 @@ async fn extra_videos_are_spent_after_the_monthly_limit() {
     let key = t.key("free", BillingPlan::Free);
     let kid = key_id(dir.path(), "free");
     // The media 404s: tasks fail fast, but each still counts against the month.
-    let body = support::image_video(&media.url("missing.png"), 1.0);
+    let body = crate::support::image_video(&media.url("missing.png"), 1.0);
     let create = || t.post(&key, "/api/function/video-generation/simple-video", &body);
     assert_eq!(create().await.0, 200, "the plan's one video");
     let (code, b) = create().await;

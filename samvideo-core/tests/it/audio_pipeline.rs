@@ -5,7 +5,6 @@
 //! Needs `ffmpeg` and `ffprobe` on PATH (with libmp3lame and libvorbis, as Debian ships it).
 
 use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 
 use samvideo_core::audio::{
@@ -13,25 +12,17 @@ use samvideo_core::audio::{
     LIMITER_CEILING, OPUS_FRAME_SAMPLES, SAMPLE_RATE,
 };
 use samvideo_core::media::MediaError;
+use samvideo_test_support::{audio_f32, ffmpeg, ffmpeg_file, ffprobe_csv, tone_amp};
 
 const RATE: f64 = SAMPLE_RATE as f64;
 
 // ---------------------------------------------------------------- helpers
 
-fn ffmpeg(args: &[&str]) {
-    let out = Command::new("ffmpeg").args(["-v", "error", "-y"]).args(args).output().expect("ffmpeg runs");
-    assert!(out.status.success(), "ffmpeg {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-}
-
 /// A 440 Hz mono tone at 44.1 kHz, 2 s, in the container/codec given.
 fn tone_file(dir: &Path, ext: &str, codec: &[&str]) -> Vec<u8> {
-    let path = dir.join(format!("tone.{ext}"));
-    let p = path.to_str().unwrap();
     let mut args = vec!["-f", "lavfi", "-i", "sine=frequency=440:duration=2", "-ac", "1", "-ar", "44100"];
     args.extend_from_slice(codec);
-    args.push(p);
-    ffmpeg(&args);
-    std::fs::read(&path).unwrap()
+    ffmpeg_file(dir, &format!("tone.{ext}"), &args)
 }
 
 /// One channel (0 = left) of interleaved stereo, over `[t0, t1)` seconds.
@@ -39,20 +30,6 @@ fn channel(samples: &[f32], ch: usize, t0: f64, t1: f64) -> Vec<f32> {
     let a = (t0 * RATE) as usize;
     let b = ((t1 * RATE) as usize).min(samples.len() / 2);
     (a..b).map(|i| samples[2 * i + ch]).collect()
-}
-
-/// Amplitude of the `freq` component of `x` (Goertzel; a sine of amplitude A reads ≈ A).
-fn tone_amp(x: &[f32], freq: f64) -> f64 {
-    let w = 2.0 * std::f64::consts::PI * freq / RATE;
-    let coeff = 2.0 * w.cos();
-    let (mut s1, mut s2) = (0.0f64, 0.0f64);
-    for &v in x {
-        let s0 = f64::from(v) + coeff * s1 - s2;
-        s2 = s1;
-        s1 = s0;
-    }
-    let power = s1 * s1 + s2 * s2 - coeff * s1 * s2;
-    2.0 * power.max(0.0).sqrt() / x.len() as f64
 }
 
 fn rms(x: &[f32]) -> f64 {
@@ -385,20 +362,8 @@ fn opus_packets_decode_in_ffmpeg_to_the_same_tone() {
         }
         w.finish().unwrap();
     }
-    let probe = Command::new("ffprobe")
-        .args(["-v", "error", "-show_entries", "stream=codec_name,sample_rate,channels", "-of", "csv=p=0"])
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert_eq!(String::from_utf8_lossy(&probe.stdout).trim(), "opus,48000,2");
-    let out = Command::new("ffmpeg")
-        .args(["-v", "error", "-i"])
-        .arg(&path)
-        .args(["-f", "f32le", "-ac", "2", "-ar", "48000", "-"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let decoded: Vec<f32> = out.stdout.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+    assert_eq!(ffprobe_csv(&path, "a:0", "stream=codec_name,sample_rate,channels"), "opus,48000,2");
+    let decoded = audio_f32(&path, 2, None);
     assert_eq!(decoded.len(), 96_000 * 2, "decoded length");
     let mid = channel(&decoded, 0, 0.5, 1.5);
     assert!(db(tone_amp(&mid, 1000.0) / 0.5).abs() < 0.3);

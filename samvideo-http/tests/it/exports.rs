@@ -6,20 +6,18 @@
 //! Needs (installed by `.ci/run`): `python3 -m pip install pyftpdlib aiosmtpd`,
 //! `apt-get install openssh-server openssh-client`, ffmpeg (test card).
 
-mod support;
-
 use std::net::TcpListener as StdListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::support::{image_video, relaxed, spawn_app, Media, TestServer, CORE};
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use samvideo_http::billing::BillingPlan;
 use samvideo_http::exports::{parse_schedule, signature, ExportsConfig, SmtpConfig, SmtpTls};
 use serde_json::{json, Value};
-use support::{image_video, relaxed, spawn_app, Media, TestServer, CORE};
 const SECRET: &str = "whsec_test_9f2c";
 const FTP_PASSWORD: &str = "ftp-pass-7Qx";
 

@@ -1,8 +1,8 @@
 //! End to end: JSON spec -> samvideo render -> MP4 decoded by ffmpeg/ffprobe and checked
 //! for what a viewer sees and hears.
 
+use crate::support::*;
 use samvideo_core::request::Endpoint;
-use samvideo_e2e::*;
 use serde_json::json;
 
 const RED: [u8; 4] = [220, 30, 30, 255];
@@ -49,12 +49,7 @@ fn hard_cut_geometry_duration_colours_and_determinism() {
     assert_near(mean_rgb(&frame_at(&out, 0.5), 100, 100, 700, 400), red, 12.0, "first still");
     assert_near(mean_rgb(&frame_at(&out, 3.5), 100, 100, 700, 400), blue, 12.0, "second still");
     // No audio input: no audio track.
-    let a = std::process::Command::new("ffprobe")
-        .args(["-v", "error", "-select_streams", "a", "-show_streams"])
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(a.stdout.is_empty(), "unexpected audio stream");
+    assert_eq!(audio_streams(&out), 0, "unexpected audio stream");
     // moov before mdat (fast start).
     let bytes = std::fs::read(&out).unwrap();
     let moov = bytes.windows(4).position(|w| w == b"moov").unwrap();
@@ -302,12 +297,7 @@ fn segments_encoded_in_parallel_give_the_same_bytes_whatever_the_worker_count() 
     }
     assert_eq!(outputs[0].1, outputs[1].1, "1 vs 2 workers");
     let out = &outputs[1].0;
-    let frames = std::process::Command::new("ffprobe")
-        .args(["-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts_time,flags", "-of", "csv=p=0"])
-        .arg(out)
-        .output()
-        .unwrap();
-    let packets: Vec<(f64, bool)> = String::from_utf8_lossy(&frames.stdout)
+    let packets: Vec<(f64, bool)> = ffprobe_csv(out, "v:0", "packet=pts_time,flags")
         .lines()
         .filter_map(|l| l.split_once(','))
         .map(|(t, f)| (t.parse().unwrap(), f.contains('K')))

@@ -1,14 +1,13 @@
 //! Task lifecycle over real HTTP: a failing render, a real render to a downloadable AV1 MP4,
 //! cancel (pending and running), the inactivity timeout.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
+use crate::support::{black_hole, image_video, relaxed, Media, TestServer, CORE};
 use samvideo_core::media::limits::Limits;
 use samvideo_http::billing::BillingPlan;
+use samvideo_test_support::ffprobe_csv;
 use serde_json::json;
-use support::{black_hole, ffprobe, image_video, relaxed, Media, TestServer, CORE};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_render_error_ends_failed_with_the_message() {
@@ -40,7 +39,7 @@ async fn create_render_download_and_ffprobe_reads_av1() {
     assert_eq!(bytes.len() as i64, d["settings"]["size_bytes"].as_i64().unwrap_or(-1));
     let file = t.data_dir.join("download.mp4");
     std::fs::write(&file, &bytes).expect("write");
-    let probe = ffprobe(&file, "stream=codec_name,width,height");
+    let probe = ffprobe_csv(&file, "v:0", "stream=codec_name,width,height");
     assert!(probe.starts_with("av1,"), "ffprobe: {probe}");
     t.server.stop().await;
 }
@@ -152,7 +151,7 @@ async fn a_failing_preview_answers_preview_failed() {
     let t = TestServer::start_relaxed().await;
     let key = t.key("k", BillingPlan::Pro);
     let (code, body) = t
-        .post(&key, "/api/render/advanced-video", &support::advanced_body("http://127.0.0.1:9/a.png", "preview"))
+        .post(&key, "/api/render/advanced-video", &crate::support::advanced_body("http://127.0.0.1:9/a.png", "preview"))
         .await;
     assert_eq!(code, 500, "{body}");
     assert_eq!(body["error_code"], "PREVIEW_FAILED");
@@ -167,8 +166,9 @@ async fn a_preview_renders_synchronously_to_a_playable_file() {
     let media = Media::card(320, 180).await;
     let t = TestServer::start_relaxed().await;
     let key = t.key("k", BillingPlan::Pro);
-    let (code, body) =
-        t.post(&key, "/api/render/advanced-video", &support::advanced_body(&media.url("card.png"), "preview")).await;
+    let (code, body) = t
+        .post(&key, "/api/render/advanced-video", &crate::support::advanced_body(&media.url("card.png"), "preview"))
+        .await;
     assert_eq!(code, 200, "{body}");
     assert_eq!(body["message"], "Preview generated successfully");
     assert_eq!(body["data"]["mode"], "preview");
@@ -176,6 +176,6 @@ async fn a_preview_renders_synchronously_to_a_playable_file() {
     assert!(url.starts_with(&t.base));
     let file = t.data_dir.join("p.mp4");
     std::fs::write(&file, t.download(url).await).expect("write");
-    assert_eq!(ffprobe(&file, "stream=codec_name"), "av1");
+    assert_eq!(ffprobe_csv(&file, "v:0", "stream=codec_name"), "av1");
     t.server.stop().await;
 }

@@ -13,8 +13,8 @@ use std::process::Command;
 use std::sync::mpsc;
 use std::time::Duration;
 
+use crate::support::*;
 use samvideo_core::request::Endpoint;
-use samvideo_e2e::*;
 use serde_json::json;
 
 const PAGE: &str = r#"<!doctype html><title>samvideo playback</title>
