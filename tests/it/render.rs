@@ -364,3 +364,51 @@ fn ntsc_rate_is_exact_through_segments_mp4_and_audio() {
     assert_near(mean_rgb(&frame_at(&out, 10.5), 100, 100, 700, 400), [30.0, 30.0, 220.0], 12.0, "second segment");
     assert!(tone_db(&audio_mono(&out, 10.0, 10.9), 440.0) > -20.0, "music plays in the second segment");
 }
+
+/// The poster frame is the composited frame at `thumbnail_time` (default 1 s, clamped to the
+/// video), at the video's size, whichever segment worker or output writes it.
+#[test]
+fn poster_frame_at_thumbnail_time_from_any_segment_and_output() {
+    let dir = setup();
+    let spec = |thumbnail: Option<f64>| {
+        let mut s = json!({"media_list": [
+            {"type": "image", "url": "red.png", "duration": 6},
+            {"type": "image", "url": "blue.png", "duration": 6}
+        ], "settings": {"aspect_ratio": "16:9", "output_quality": "low", "fps": 15}});
+        if let Some(t) = thumbnail {
+            s["settings"]["thumbnail_time"] = json!(t);
+        }
+        s
+    };
+    let poster_rgb = |path: &std::path::Path| {
+        let img = image::open(path).expect("poster decodes").to_rgb8();
+        assert_eq!(img.dimensions(), (854, 480), "the video's size");
+        let px = img.get_pixel(427, 240).0;
+        [f64::from(px[0]), f64::from(px[1]), f64::from(px[2])]
+    };
+    let red = [220.0, 30.0, 30.0];
+    let blue = [30.0, 30.0, 220.0];
+    // (thumbnail_time, format, colour): 11 s is in the second 10 s segment; 99 s clamps to the
+    // last frame; the Y4M output writes it from its compositor thread.
+    for (t, format, want) in [
+        (None, Format::Mp4, red),
+        (Some(11.0), Format::Mp4, blue),
+        (Some(99.0), Format::Mp4, blue),
+        (Some(7.0), Format::Y4m, blue),
+    ] {
+        let out = dir.path().join("p.out");
+        let poster = dir.path().join("p.jpg");
+        let _ = std::fs::remove_file(&poster);
+        let options = samvideo_core::RenderOptions { format, poster: Some(poster.clone()), ..Default::default() };
+        render_with(dir.path(), Endpoint::SimpleVideo, &spec(t), &out, &options);
+        assert_near(poster_rgb(&poster), want, 10.0, &format!("poster at {t:?}"));
+    }
+    // A failed render leaves no poster behind.
+    let poster = dir.path().join("failed.jpg");
+    let bad = json!({"media_list": [{"type": "image", "url": "missing.png", "duration": 2}]});
+    let request = samvideo_core::parse_create(Endpoint::SimpleVideo, bad.to_string().as_bytes()).expect("valid");
+    let options = samvideo_core::RenderOptions { poster: Some(poster.clone()), ..Default::default() };
+    let source = std::sync::Arc::new(samvideo_core::LocalSource::new(dir.path()));
+    assert!(samvideo_core::render_to_file(&request, source, &dir.path().join("f.mp4"), &options).is_err());
+    assert!(!poster.exists(), "no poster of a failed render");
+}

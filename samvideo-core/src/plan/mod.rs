@@ -49,6 +49,8 @@ pub struct RenderPlan {
     pub fps: FrameRate,
     /// Total frames.
     pub frame_count: u64,
+    /// The frame the poster image (JPEG) shows: `thumbnail_time`, clamped to the video.
+    pub poster_frame: u64,
     /// Video codec of the output.
     pub codec: VideoCodec,
     /// Encoder preset.

@@ -2,6 +2,7 @@
 //! what was written and why a render stopped. Every room of `render/` uses these; they use
 //! none of the rooms.
 
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -58,6 +59,9 @@ pub struct RenderOptions {
     pub limits: Option<Limits>,
     /// Parallel segment encoders (0: one per core); the output does not depend on it.
     pub threads: usize,
+    /// Also write the poster frame (a JPEG of the composited frame at the plan's
+    /// `poster_frame`, from `thumbnail_time`) here. Removed with the output if the render fails.
+    pub poster: Option<PathBuf>,
 }
 
 /// What was written.

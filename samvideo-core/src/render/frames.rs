@@ -7,7 +7,10 @@
 //! frame, borrowing the canvas until the next call; a media failure becomes the
 //! [`RenderError`] naming the item.
 
+use std::path::PathBuf;
+
 use super::api::RenderError;
+use super::poster::write_poster;
 use crate::compose::{Compositor, FrameKey};
 use crate::frame::Rgba;
 use crate::media::MediaItemError;
@@ -25,12 +28,16 @@ pub(super) struct FrameLoop {
     comp: Compositor,
     canvas: Rgba,
     last_key: Option<FrameKey>,
+    /// Where to write the poster when the plan's poster frame comes by.
+    poster: Option<PathBuf>,
 }
 
 impl FrameLoop {
-    pub(super) fn new(comp: Compositor) -> Self {
+    /// A loop over `comp`'s frames; `poster`: write the plan's poster frame there when this
+    /// loop composites it.
+    pub(super) fn new(comp: Compositor, poster: Option<PathBuf>) -> Self {
         let canvas = Rgba::filled(comp.plan().width, comp.plan().height, [0, 0, 0, 255]);
-        FrameLoop { comp, canvas, last_key: None }
+        FrameLoop { comp, canvas, last_key: None, poster }
     }
 
     /// Frame `n`: a repeat when it shows the same still as the frame before, else composited.
@@ -38,12 +45,17 @@ impl FrameLoop {
         let key = self.comp.frame_key(n);
         let repeat = key.is_some() && key == self.last_key;
         self.last_key = key;
-        if repeat {
-            return Ok(Step::Repeat);
+        if !repeat {
+            self.comp
+                .render(n, &mut self.canvas)
+                .map_err(|e| RenderError::Media(MediaItemError { item: e.label, url: e.url, error: e.error }))?;
         }
-        self.comp
-            .render(n, &mut self.canvas)
-            .map_err(|e| RenderError::Media(MediaItemError { item: e.label, url: e.url, error: e.error }))?;
-        Ok(Step::New(&self.canvas))
+        // A repeat leaves the canvas holding the same picture, so the poster is right either way.
+        if n == self.comp.plan().poster_frame {
+            if let Some(path) = self.poster.take() {
+                write_poster(&self.canvas, &path)?;
+            }
+        }
+        Ok(if repeat { Step::Repeat } else { Step::New(&self.canvas) })
     }
 }

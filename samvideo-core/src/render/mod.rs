@@ -23,6 +23,7 @@ mod assets;
 mod audio_feed;
 mod frames;
 mod mp4_out;
+mod poster;
 mod segments;
 mod y4m_out;
 
@@ -39,6 +40,7 @@ pub use api::{CancelToken, OutputFormat, ProgressFn, RenderError, RenderOptions,
 use assets::{job_assets, load_visuals, plan_with};
 use audio_feed::build_mixer;
 use mp4_out::write_mp4;
+pub use poster::POSTER_JPEG_QUALITY;
 use y4m_out::{spawn_compositor, write_y4m};
 
 /// Render a validated request to `out`.
@@ -66,6 +68,9 @@ pub fn render_to_file(
     let result = render_inner(request, source, out, options);
     if result.is_err() {
         let _ = std::fs::remove_file(out);
+        if let Some(poster) = &options.poster {
+            let _ = std::fs::remove_file(poster);
+        }
     }
     result
 }
@@ -106,7 +111,7 @@ fn render_inner(
     let size_bytes = match options.format {
         OutputFormat::Y4m => {
             let comp = Compositor::new(plan.clone(), visuals.assets());
-            let (frames, handle) = spawn_compositor(comp, options.cancel.clone());
+            let (frames, handle) = spawn_compositor(comp, options.cancel.clone(), options.poster.clone());
             let result = write_y4m(&plan, &frames, out, &progress, &options.cancel);
             drop(frames);
             let _ = handle.join();

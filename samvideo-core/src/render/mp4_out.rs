@@ -31,7 +31,7 @@ pub(super) fn write_mp4(
     let mut audio = mixer.map(AudioFeed::new).transpose()?;
     let audio_track = audio.as_ref().and_then(AudioFeed::track);
     let mut mp4 = Mp4Writer::create(out, plan.width, plan.height, plan.fps, plan.frame_count, audio_track)?;
-    let workers = segments::spawn(plan, visuals, workers, &options.cancel);
+    let workers = segments::spawn(plan, visuals, workers, options);
     let segment_count = segments::segments(plan.frame_count, plan.fps).len();
     // Packets of segments that finished ahead of their turn, and which segments are done.
     let mut waiting: HashMap<usize, std::collections::VecDeque<crate::encode::Packet>> = HashMap::new();

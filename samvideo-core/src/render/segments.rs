@@ -15,12 +15,13 @@
 //! written. Workers stop on cancel, on the first error, or when the driver hangs up.
 
 use std::ops::Range;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use super::api::{CancelToken, RenderError};
+use super::api::{CancelToken, RenderError, RenderOptions};
 use super::assets::Visuals;
 use super::frames::{FrameLoop, Step};
 use crate::compose::Compositor;
@@ -67,7 +68,7 @@ impl Drop for Workers {
 
 /// Start `workers` threads that take segments in order (the lowest not yet taken) until
 /// none is left.
-pub fn spawn(plan: &RenderPlan, visuals: &Arc<Visuals>, workers: usize, cancel: &CancelToken) -> Workers {
+pub fn spawn(plan: &RenderPlan, visuals: &Arc<Visuals>, workers: usize, options: &RenderOptions) -> Workers {
     let segs = Arc::new(segments(plan.frame_count, plan.fps));
     let next = Arc::new(AtomicUsize::new(0));
     let stop = CancelToken::new();
@@ -79,7 +80,8 @@ pub fn spawn(plan: &RenderPlan, visuals: &Arc<Visuals>, workers: usize, cancel: 
                 visuals: visuals.clone(),
                 segs: segs.clone(),
                 next: next.clone(),
-                cancel: cancel.clone(),
+                cancel: options.cancel.clone(),
+                poster: options.poster.clone(),
                 stop: stop.clone(),
                 tx: tx.clone(),
             };
@@ -95,6 +97,8 @@ struct Job {
     segs: Arc<Vec<Range<u64>>>,
     next: Arc<AtomicUsize>,
     cancel: CancelToken,
+    /// Where the worker whose segment holds the poster frame writes it.
+    poster: Option<PathBuf>,
     stop: CancelToken,
     tx: Sender<WorkerMsg>,
 }
@@ -128,7 +132,8 @@ impl Job {
     /// Composite and encode the frames of one segment, sending packets as they come.
     fn encode(&self, segment: usize, range: Range<u64>) -> Result<(), RenderError> {
         let plan = &self.plan;
-        let mut frames = FrameLoop::new(Compositor::new(plan.clone(), self.visuals.assets()));
+        let poster = self.poster.clone().filter(|_| range.contains(&plan.poster_frame));
+        let mut frames = FrameLoop::new(Compositor::new(plan.clone(), self.visuals.assets()), poster);
         let mut encoder = encode::open(&StreamSpec::of(plan), 1)?;
         let mut yuv = Yuv420::new(plan.width, plan.height);
         let mut packets = Vec::new();

@@ -4,6 +4,7 @@
 //! Enter: a compositor and the plan. Leave: a YUV4MPEG2 file.
 
 use std::path::Path;
+use std::path::PathBuf;
 use std::sync::mpsc::{sync_channel, Receiver};
 
 use crate::compose::Compositor;
@@ -24,11 +25,12 @@ pub(super) enum FrameMsg {
 pub(super) fn spawn_compositor(
     comp: Compositor,
     cancel: CancelToken,
+    poster: Option<PathBuf>,
 ) -> (Receiver<Result<FrameMsg, RenderError>>, std::thread::JoinHandle<()>) {
     let (tx, rx) = sync_channel(4);
     let handle = std::thread::spawn(move || {
         let (width, height, frame_count) = (comp.plan().width, comp.plan().height, comp.plan().frame_count);
-        let mut frames = FrameLoop::new(comp);
+        let mut frames = FrameLoop::new(comp, poster);
         for n in 0..frame_count {
             if cancel.is_cancelled() {
                 let _ = tx.send(Err(RenderError::Cancelled));

@@ -43,6 +43,9 @@ pub struct OutputSettings {
     /// Frames per second (15–60, or 23.976, 29.97, 59.94).
     #[serde(default)]
     pub framerate: Option<FrameRate>,
+    /// Second of the video the poster frame (JPEG) shows (>= 0; default 1, clamped to the video).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thumbnail_time: Option<f64>,
 }
 
 /// `output_settings.resolution`: the short side of the frame.

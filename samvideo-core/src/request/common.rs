@@ -267,6 +267,9 @@ pub struct Settings {
     /// Output frame rate (15–60, or 23.976, 29.97, 59.94).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fps: Option<FrameRate>,
+    /// Second of the video the poster frame (JPEG) shows (>= 0; default 1, clamped to the video).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thumbnail_time: Option<f64>,
     /// Loop music to fill the video.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub loop_audio: Option<bool>,

@@ -142,6 +142,7 @@ pub(crate) const SETTINGS: &[Field] = &[
     opt("min_video_duration", range(0.0, 60.0)),
     opt("video_loop_duration", range(0.0, 120.0)),
     opt("watermark_padding", range(0.0, 100.0)),
+    opt("thumbnail_time", Rule::AtLeast(0.0)),
     opt("fps", Rule::FrameRate { min: 15, max: 60 }),
     opt("loop_audio", Rule::Bool),
     opt("mute_original_audio", Rule::Bool),
@@ -236,6 +237,7 @@ pub(crate) const OUTPUT_SETTINGS: &[Field] = &[
     opt("aspect_ratio", Rule::OneOf(ASPECT_RATIOS)),
     opt("resolution", Rule::OneOf(&["480p", "720p", "1080p", "1440p", "2160p"])),
     opt("framerate", Rule::FrameRate { min: 15, max: 60 }),
+    opt("thumbnail_time", Rule::AtLeast(0.0)),
 ];
 
 /// `media_inputs`.

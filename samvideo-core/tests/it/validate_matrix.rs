@@ -107,7 +107,7 @@ fn every_settings_row_is_covered_by_these_tables() {
     let mut tested: Vec<&str> = RANGES.iter().map(|r| r.0).collect();
     tested.extend(ENUMS.iter().map(|e| e.0));
     tested.extend(BOOLS);
-    tested.extend(["fps", "text_overlays", "watermark_url", "watermark_text"]);
+    tested.extend(["fps", "text_overlays", "watermark_url", "watermark_text", "thumbnail_time"]);
     for line in section.lines().filter(|l| l.starts_with("| `")) {
         let field = line[3..].split('`').next().unwrap_or_default();
         let top = field.split("[]").next().unwrap_or_default();
@@ -951,4 +951,29 @@ fn the_renderers_media_item_keys_are_checked_on_every_endpoint() {
         (Some(1.5), Some(4.0), Some(FitMode::Contain), Some(ItemBackdrop::Color))
     );
     assert_eq!(m.extra.get("custom"), Some(&json!(true)), "unknown keys are kept");
+}
+
+#[test]
+fn thumbnail_time_is_a_number_from_0() {
+    for ep in CORE {
+        accepted(ep, &settings_body(ep, json!({"thumbnail_time": 0})));
+        accepted(ep, &settings_body(ep, json!({"thumbnail_time": 12.5})));
+        for (v, want) in [
+            (json!(-1), "thumbnail_time must be at least 0"),
+            (json!("1"), "thumbnail_time must be a number"),
+            (json!(null), "thumbnail_time must be a number"),
+        ] {
+            assert_eq!(message(ep, &settings_body(ep, json!({ "thumbnail_time": v }))), want, "{ep} {v}");
+        }
+    }
+    let CreateRequest::Advanced(a) =
+        accepted(Endpoint::AdvancedVideo, &adv_body(json!({"output_settings": {"thumbnail_time": 2}})))
+    else {
+        panic!("advanced")
+    };
+    assert_eq!(a.output_settings.thumbnail_time, Some(2.0));
+    assert_eq!(
+        message(Endpoint::AdvancedVideo, &adv_body(json!({"output_settings": {"thumbnail_time": -0.5}}))),
+        adv("output_settings.thumbnail_time must be at least 0")
+    );
 }

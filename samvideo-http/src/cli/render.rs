@@ -38,6 +38,9 @@ pub struct RenderArgs {
     /// are the same whatever the number; each encoder adds about 190 MB at 720p.
     #[arg(long, default_value_t = 0, env = "SAMVIDEO_RENDER_THREADS")]
     pub threads: usize,
+    /// Also write the poster frame (JPEG, at the spec's `thumbnail_time`, default 1 s) here.
+    #[arg(long, value_name = "FILE.jpg")]
+    pub thumbnail: Option<PathBuf>,
 }
 
 /// Run the subcommand.
@@ -77,6 +80,7 @@ pub fn run(args: RenderArgs) -> ExitCode {
         format: if args.format == "y4m" { OutputFormat::Y4m } else { OutputFormat::Mp4 },
         progress: Some(Arc::new(move |p| progress_bar.set_position((p * 1000.0) as u64))),
         threads: args.threads,
+        poster: args.thumbnail.clone(),
         ..RenderOptions::default()
     };
     match render_to_file(&request, Arc::new(source), &args.output, &options) {

@@ -343,6 +343,7 @@ impl Exporter {
                 error: row.error.clone(),
                 output_path,
                 output_url: None,
+                thumbnail_file: row.thumbnail_file.clone(),
                 exports: row.exports_json.as_deref().and_then(|j| serde_json::from_str(j).ok()),
                 duration: row.duration,
                 size_bytes: row.size_bytes,
@@ -468,8 +469,14 @@ impl Exporter {
                     .filter(|_| completed)
                     .map(|n| format!("{}{}", self.base_url(), crate::jobs::output_path_url(n)))
             });
+            let thumbnail_url = task
+                .thumbnail_file
+                .as_ref()
+                .filter(|_| completed)
+                .map(|n| format!("{}{}", self.base_url(), crate::jobs::output_path_url(n)));
             let id = uuid::Uuid::new_v4().to_string();
-            let payload = webhook::payload(task, event, &id, output_url.as_deref(), self.task_times(&task.id));
+            let urls = webhook::Urls { output: output_url.as_deref(), thumbnail: thumbnail_url.as_deref() };
+            let payload = webhook::payload(task, event, &id, urls, self.task_times(&task.id));
             out.push(NewDelivery {
                 id,
                 position: CALLBACK_POSITION,

@@ -41,12 +41,21 @@ pub fn origin(url: &str) -> String {
     }
 }
 
+/// Absolute URLs of a finished task's files (completed tasks only).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Urls<'a> {
+    /// The video.
+    pub output: Option<&'a str>,
+    /// Its poster frame (JPEG).
+    pub thumbnail: Option<&'a str>,
+}
+
 /// The JSON body of a `video.completed` / `video.failed` event.
 pub fn payload(
     task: &FinishedTask,
     event: &str,
     delivery_id: &str,
-    output_url: Option<&str>,
+    urls: Urls<'_>,
     times: (Option<String>, Option<String>),
 ) -> Value {
     json!({
@@ -56,7 +65,8 @@ pub fn payload(
         "data": {
             "task_id": task.id,
             "status": task.status.as_str(),
-            "output_url": output_url,
+            "output_url": urls.output,
+            "thumbnail_url": urls.thumbnail,
             "duration": (task.duration * 1000.0).round() / 1000.0,
             "size_bytes": task.size_bytes,
             "error": task.error,

@@ -25,6 +25,8 @@ pub struct FinishedTask {
     /// Absolute URL of the output when `--public-url` is set (otherwise the host is unknown
     /// outside a request; delivery code should require a public URL).
     pub output_url: Option<String>,
+    /// The poster frame's file name under `outputs/`, when completed.
+    pub thumbnail_file: Option<String>,
     /// The request's `exports`, if any.
     pub exports: Option<Exports>,
     /// Seconds of video.

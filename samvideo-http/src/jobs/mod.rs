@@ -316,8 +316,13 @@ impl Jobs {
         let tmp = self.inner.config.tmp_dir().join(format!("{id}.mp4.part"));
         let file_name = format!("{id}.mp4");
         let dest = self.inner.config.outputs_dir().join(&file_name);
+        // The poster frame is written beside the output and kept and deleted with it.
+        let poster_tmp = self.inner.config.tmp_dir().join(format!("{id}.jpg.part"));
+        let poster_name = thumbnail_name(&file_name);
+        let poster_dest = self.inner.config.outputs_dir().join(&poster_name);
         let options = RenderOptions {
             progress: Some(self.progress_fn(&id, &running)),
+            poster: Some(poster_tmp.clone()),
             ..self.inner.config.render_options(running.cancel.clone())
         };
         let source = self.inner.source.clone();
@@ -331,6 +336,9 @@ impl Jobs {
             let r = render_to_file(&request, source, &tmp2, &options);
             if r.is_err() || cancel.is_cancelled() {
                 let _ = std::fs::remove_file(&tmp2);
+                if let Some(poster) = &options.poster {
+                    let _ = std::fs::remove_file(poster);
+                }
             }
             r
         });
@@ -366,6 +374,14 @@ impl Jobs {
                     duration: summary.duration_secs,
                     size_bytes: i64::try_from(summary.size_bytes).unwrap_or(i64::MAX),
                     output_file: Some(file_name.clone()),
+                    // A poster that cannot be stored leaves the video without one, not failed.
+                    thumbnail_file: match tokio::fs::rename(&poster_tmp, &poster_dest).await {
+                        Ok(()) => Some(poster_name.clone()),
+                        Err(e) => {
+                            tracing::warn!(task_id = %id, error = %e, "poster frame not stored");
+                            None
+                        }
+                    },
                     render_seconds: Some(seconds),
                 },
                 Err(e) => TaskUpdate::ended(TaskStatus::Failed, format!("cannot store the output: {e}")),
@@ -410,6 +426,7 @@ impl Jobs {
         if !applied && update.status == TaskStatus::Completed {
             // Cancelled while the last frames were written: the cancel stands.
             let _ = tokio::fs::remove_file(&dest).await;
+            let _ = tokio::fs::remove_file(&poster_dest).await;
         }
     }
 
@@ -463,6 +480,7 @@ impl Jobs {
                 error: row.error.clone(),
                 output_path,
                 output_url,
+                thumbnail_file: row.thumbnail_file.clone(),
                 exports,
                 duration: row.duration,
                 size_bytes: row.size_bytes,
@@ -495,6 +513,12 @@ impl Jobs {
             }
         })
     }
+}
+
+/// The poster frame's file name for an output file (`ID.mp4` → `ID.jpg`).
+pub fn thumbnail_name(output_file: &str) -> String {
+    let stem = output_file.rsplit_once('.').map_or(output_file, |(stem, _)| stem);
+    format!("{stem}.jpg")
 }
 
 /// URL path of a stored output file.

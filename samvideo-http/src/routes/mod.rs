@@ -64,6 +64,11 @@ pub fn task_json(row: &TaskRow, base_url: &str) -> Value {
         .as_ref()
         .filter(|_| row.status == crate::store::TaskStatus::Completed)
         .map(|f| format!("{base_url}{}", crate::jobs::output_path_url(f)));
+    let thumbnail_url = row
+        .thumbnail_file
+        .as_ref()
+        .filter(|_| row.status == crate::store::TaskStatus::Completed)
+        .map(|f| format!("{base_url}{}", crate::jobs::output_path_url(f)));
     let mut settings = json!({
         "aspect_ratio": row.aspect_ratio,
         "duration": round3(row.duration),
@@ -79,6 +84,7 @@ pub fn task_json(row: &TaskRow, base_url: &str) -> Value {
         "created_at": row.created_at,
         "completed_at": row.completed_at,
         "output_url": output_url,
+        "thumbnail_url": thumbnail_url,
         "error": row.error,
         "settings": settings,
     })

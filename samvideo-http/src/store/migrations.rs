@@ -138,6 +138,8 @@ const MIGRATIONS: &[&str] = &[
         currency     TEXT NOT NULL,
         created_at   TEXT NOT NULL
     );",
+    // The poster frame (JPEG) written beside each output.
+    "ALTER TABLE tasks ADD COLUMN thumbnail_file TEXT;",
 ];
 
 /// Bring the schema up to date.

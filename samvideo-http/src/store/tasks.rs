@@ -112,6 +112,8 @@ pub struct TaskRow {
     pub size_bytes: i64,
     /// File name under `outputs/`.
     pub output_file: Option<String>,
+    /// The poster frame's file name under `outputs/` (JPEG), beside the output.
+    pub thumbnail_file: Option<String>,
     /// Times a worker started it.
     pub attempts: i64,
     /// Delivery results (JSON), shown as `settings.export_delivery`.
@@ -135,6 +137,8 @@ pub struct TaskUpdate {
     pub size_bytes: i64,
     /// File under `outputs/`.
     pub output_file: Option<String>,
+    /// Poster frame under `outputs/`.
+    pub thumbnail_file: Option<String>,
     /// Wall time of the render.
     pub render_seconds: Option<f64>,
 }
@@ -148,6 +152,7 @@ impl TaskUpdate {
             duration: 0.0,
             size_bytes: 0,
             output_file: None,
+            thumbnail_file: None,
             render_seconds: None,
         }
     }
@@ -173,7 +178,7 @@ impl StatusCounts {
 
 const COLS: &str = "id, celery_task_id, api_key_id, endpoint, request_json, exports_json, request_id, \
     status, progress, error, aspect_ratio, duration, size_bytes, output_file, attempts, export_delivery, \
-    created_at, completed_at";
+    created_at, completed_at, thumbnail_file";
 
 fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<(TaskRow, String)> {
     let status: String = r.get(7)?;
@@ -197,6 +202,7 @@ fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<(TaskRow, String)> {
             export_delivery: r.get(15)?,
             created_at: r.get(16)?,
             completed_at: r.get(17)?,
+            thumbnail_file: r.get(18)?,
         },
         status,
     ))
@@ -289,7 +295,8 @@ fn end(conn: &Connection, id: &str, u: &TaskUpdate) -> Result<bool, StoreError> 
     let progress = if u.status == TaskStatus::Completed { Some(1.0) } else { None };
     let n = conn.execute(
         "UPDATE tasks SET status = ?2, error = ?3, duration = ?4, size_bytes = ?5, output_file = ?6, \
-         render_seconds = ?7, progress = COALESCE(?8, progress), completed_at = ?9, updated_at = ?9 \
+         render_seconds = ?7, progress = COALESCE(?8, progress), completed_at = ?9, updated_at = ?9, \
+         thumbnail_file = ?10 \
          WHERE id = ?1 AND status IN ('pending', 'processing')",
         params![
             id,
@@ -300,7 +307,8 @@ fn end(conn: &Connection, id: &str, u: &TaskUpdate) -> Result<bool, StoreError> 
             u.output_file,
             u.render_seconds,
             progress,
-            now
+            now,
+            u.thumbnail_file
         ],
     )?;
     Ok(n == 1)

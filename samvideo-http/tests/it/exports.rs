@@ -321,6 +321,9 @@ async fn a_render_reaches_the_webhook_ftp_sftp_and_email() {
     assert!(link.ends_with(&format!("/media/outputs/{id}.mp4")), "{link}");
     let fetched = t.download(&link).await;
     assert_eq!(fetched.len(), output.len(), "the link serves the video");
+    let thumb = payload["data"]["thumbnail_url"].as_str().expect("thumbnail_url");
+    assert!(thumb.ends_with(&format!("/media/outputs/{id}.jpg")), "{thumb}");
+    assert_eq!(&t.download(thumb).await[..3], &[0xff, 0xd8, 0xff], "the poster link serves a JPEG");
 
     let dests = delivery["destinations"].as_array().expect("destinations");
     assert_eq!(dests.len(), 4, "{delivery}");

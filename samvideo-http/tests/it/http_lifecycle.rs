@@ -41,6 +41,19 @@ async fn create_render_download_and_ffprobe_reads_av1() {
     std::fs::write(&file, &bytes).expect("write");
     let probe = ffprobe_csv(&file, "v:0", "stream=codec_name,width,height");
     assert!(probe.starts_with("av1,"), "ffprobe: {probe}");
+    // The poster frame: a JPEG at the video's size, served beside the video, listed in the
+    // task list too.
+    let thumb = d["thumbnail_url"].as_str().expect("thumbnail_url");
+    let id = d["id"].as_str().expect("id");
+    assert!(thumb.starts_with(&t.base) && thumb.ends_with(&format!("/media/outputs/{id}.jpg")), "{thumb}");
+    let jpeg = t.download(thumb).await;
+    assert_eq!(&jpeg[..3], &[0xff, 0xd8, 0xff], "a JPEG");
+    let poster = t.data_dir.join("poster.jpg");
+    std::fs::write(&poster, &jpeg).expect("write");
+    assert_eq!(ffprobe_csv(&poster, "v:0", "stream=width,height"), probe.trim_start_matches("av1,"), "video's size");
+    let (_, list) = t.get(&key, &format!("{CORE}/tasks")).await;
+    let listed = list["data"]["tasks"].as_array().and_then(|a| a.iter().find(|x| x["id"] == id)).cloned();
+    assert_eq!(listed.map(|x| x["thumbnail_url"].clone()), Some(json!(thumb)), "{list}");
     t.server.stop().await;
 }
 

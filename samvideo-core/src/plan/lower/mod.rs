@@ -34,6 +34,8 @@ pub const DEFAULT_TRANSITION_SECONDS: f64 = 0.5;
 pub const VOICE_TAIL_SECONDS: f64 = 0.5;
 /// Frames per second when none is asked.
 pub const DEFAULT_FPS: FrameRate = FrameRate::whole(30);
+/// Second of the video the poster frame shows when `thumbnail_time` is not given.
+pub const DEFAULT_THUMBNAIL_SECONDS: f64 = 1.0;
 /// Longest preview.
 pub const PREVIEW_SECONDS: f64 = 10.0;
 
@@ -118,6 +120,10 @@ fn build(
         height,
         fps: spec.fps,
         frame_count,
+        poster_frame: spec
+            .fps
+            .frames_in(spec.thumbnail_time.unwrap_or(DEFAULT_THUMBNAIL_SECONDS))
+            .min(frame_count.saturating_sub(1)),
         codec: VideoCodec::Av1,
         preset: if options.preview { spec::PREVIEW_PRESET } else { spec::preset(quality) },
         background: spec.background.clone(),

@@ -29,6 +29,8 @@ pub(super) struct TimelineSpec {
     /// side, 0 = the default size), start, duration (None: to the end).
     pub timed_text: Vec<(String, TextStyle, f64, Option<f64>)>,
     pub background: Background,
+    /// `thumbnail_time`: the second the poster frame shows.
+    pub thumbnail_time: Option<f64>,
 }
 
 /// The background music of a spec.
@@ -57,6 +59,7 @@ impl TimelineSpec {
             music: None,
             timed_text: Vec::new(),
             background: Background::Color([0, 0, 0]),
+            thumbnail_time: settings.thumbnail_time,
         };
         Ok(match request {
             CreateRequest::Simple(r) => core(&r.settings, &r.media_list),
@@ -193,6 +196,7 @@ fn advanced_spec(r: &AdvancedVideo) -> Result<TimelineSpec, LowerError> {
         }),
         timed_text,
         background,
+        thumbnail_time: out.thumbnail_time,
     })
 }
 
