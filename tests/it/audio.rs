@@ -545,3 +545,54 @@ fn measure_whole_vs_streamed_audio() {
         eprintln!("{mode}: {frames} frames, decode+mix {ms} ms, peak {} MB", kb / 1024);
     }
 }
+
+/// ffmpeg's `ebur128` filter on the file's audio: (integrated LUFS, true peak dBTP).
+fn ebur128(path: &Path) -> (f64, f64) {
+    let out = Command::new("ffmpeg")
+        .args(["-nostats", "-hide_banner", "-i"])
+        .arg(path)
+        .args(["-filter_complex", "ebur128=peak=true", "-f", "null", "-"])
+        .output()
+        .expect("ffmpeg runs");
+    let text = String::from_utf8_lossy(&out.stderr);
+    let summary = text.rsplit("Summary:").next().unwrap_or_default();
+    let value = |label: &str| -> f64 {
+        summary
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(label).and_then(|v| v.split_whitespace().next()?.parse().ok()))
+            .unwrap_or_else(|| panic!("{label} in ffmpeg's ebur128 summary: {summary}"))
+    };
+    (value("I:"), value("Peak:"))
+}
+
+/// `normalize_audio` brings a quiet voice-over and music mix with sharp peaks to -14 LUFS
+/// (±1 LU) with the true peak of the encoded file at or below -1 dBTP, as ffmpeg's ebur128
+/// measures them; without it the mix keeps the volumes the request set.
+#[test]
+fn normalize_audio_reaches_minus_14_lufs_and_minus_1_dbtp() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path();
+    black_and_white(p);
+    // A "voice": a 220 Hz tone with a 3 Hz syllable envelope at about -30 LUFS, with a 5 ms
+    // full-scale burst every 2 s that the gain would push far over the ceiling.
+    write_wav(p, "voice.wav", 48_000, 1, 12.0, |t, _| {
+        let syllables = 0.5 + 0.5 * (2.0 * PI * 3.0 * t).sin();
+        let burst = if t % 2.0 < 0.005 { 0.95 * (2.0 * PI * 2500.0 * t).sin() } else { 0.0 };
+        0.05 * syllables * (2.0 * PI * 220.0 * t).sin() + burst
+    });
+    write_wav(p, "music.wav", 48_000, 2, 12.0, sine(660.0, 0.02));
+    let spec = |normalize: bool| {
+        json!({"media_list": [still("black.png", 12.0)], "voice_url": "voice.wav", "background_url": "music.wav",
+            "settings": settings(json!({"normalize_audio": normalize, "audio_volume": 0.5}))})
+    };
+    let plain = p.join("plain.mp4");
+    render(p, Endpoint::MixVideo, &spec(false), &plain, Format::Mp4);
+    let (plain_lufs, _) = ebur128(&plain);
+    let loud = p.join("normalized.mp4");
+    render(p, Endpoint::MixVideo, &spec(true), &loud, Format::Mp4);
+    let (lufs, true_peak) = ebur128(&loud);
+    eprintln!("normalize_audio: {plain_lufs:.1} LUFS -> {lufs:.1} LUFS, true peak {true_peak:.2} dBTP");
+    assert!(plain_lufs < -20.0, "the plain mix keeps its level: {plain_lufs}");
+    assert!((lufs + 14.0).abs() <= 1.0, "integrated loudness {lufs} LUFS");
+    assert!(true_peak <= -1.0, "true peak {true_peak} dBTP");
+}

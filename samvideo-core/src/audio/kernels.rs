@@ -33,6 +33,15 @@ pub fn apply_gains(buf: &mut [f32], gains: &[f32]) {
     }
 }
 
+/// Multiply every sample by `gain` (nothing to do, and not touched, at unity).
+pub fn scale(buf: &mut [f32], gain: f32) {
+    if gain != 1.0 {
+        for s in buf {
+            *s *= gain;
+        }
+    }
+}
+
 /// Equal-power fade curve: `sin(x · π/2)` for `x` in 0..=1 (0 → silent, 0.5 → -3 dB, 1 → unity).
 #[inline]
 pub fn equal_power(x: f32) -> f32 {

@@ -17,7 +17,7 @@
 
 use std::sync::Arc;
 
-use super::kernels::{apply_ramp, crossfade, frame_power, mix_into, mix_into_gains, Limiter};
+use super::kernels::{apply_ramp, crossfade, frame_power, mix_into, mix_into_gains, scale, Limiter};
 use super::source::{MixSource, StreamTrack, LOOP_IN_MEMORY_SECONDS};
 use super::{AudioError, Pcm, CHANNELS, SAMPLE_RATE};
 use crate::media::MediaError;
@@ -455,6 +455,8 @@ pub struct Mixer {
     tracks: Vec<Track>,
     ducker: Option<Ducker>,
     limiter: Limiter,
+    /// Gain before the limiter ([`Mixer::set_master`]; 1 unless normalizing).
+    master: f32,
     primed: bool,
     /// Scratch for priming the limiter (one block).
     prime: Vec<f32>,
@@ -523,6 +525,7 @@ impl Mixer {
             tracks,
             ducker,
             limiter: Limiter::new(LIMITER_CEILING, LIMITER_LOOKAHEAD_FRAMES, LIMITER_RELEASE_SECONDS, SAMPLE_RATE),
+            master: 1.0,
             primed: false,
             prime: vec![0.0; block],
             tmp: vec![0.0; block],
@@ -557,6 +560,13 @@ impl Mixer {
         })
     }
 
+    /// Play everything `gain` times louder into a limiter with this `ceiling` (linear), for
+    /// loudness normalization. Call before the first [`Mixer::fill`].
+    pub fn set_master(&mut self, gain: f32, ceiling: f32) {
+        self.master = gain;
+        self.limiter = Limiter::new(ceiling, LIMITER_LOOKAHEAD_FRAMES, LIMITER_RELEASE_SECONDS, SAMPLE_RATE);
+    }
+
     /// Writes the next frames (interleaved stereo) into `out` and returns how many frames were
     /// written: `min(out.len() / 2, remaining)`, so 0 at the end. Allocates nothing for
     /// in-memory sources; streamed ones decode (and so allocate packet buffers) as they play.
@@ -575,6 +585,7 @@ impl Mixer {
                 let m = (la - done).min(BLOCK);
                 let buf = &mut prime[..m * CHANNELS];
                 self.render_raw(buf);
+                scale(buf, self.master);
                 self.limiter.process(buf);
                 done += m;
             }
@@ -586,6 +597,7 @@ impl Mixer {
             let m = (want - done).min(BLOCK);
             let buf = &mut out[done * CHANNELS..(done + m) * CHANNELS];
             self.render_raw(buf);
+            scale(buf, self.master);
             self.limiter.process(buf);
             done += m;
         }

@@ -22,12 +22,17 @@
 
 mod decode;
 pub mod kernels;
+mod loudness;
 mod mixer;
 mod opus;
 mod source;
 
 pub use decode::{
     audio_frames, decode_audio, decode_audio_with, AudioStream, DecodeOptions, DEFAULT_MAX_AUDIO_SECONDS,
+};
+pub use loudness::{
+    gain_to_target, integrated_loudness, normalized_ceiling, refine_gain, MAX_NORMALIZE_GAIN_DB, NORMALIZED_CEILING_DB,
+    TARGET_LUFS, TARGET_TRUE_PEAK_DBTP,
 };
 pub use mixer::{
     Ducking, MixSpec, Mixer, TrackRole, TrackSpec, DECLICK_SECONDS, DUCK_HOLD_SECONDS, DUCK_THRESHOLD_DBFS,
@@ -85,4 +90,7 @@ pub enum AudioError {
     /// The Opus encoder failed.
     #[error("Opus encoder: {0}")]
     Opus(String),
+    /// The loudness meter refused the audio (normalization).
+    #[error("loudness meter: {0}")]
+    Loudness(String),
 }

@@ -309,4 +309,6 @@ pub struct AudioPlan {
     pub tracks: Vec<AudioTrack>,
     /// Dip music under the voice.
     pub ducking: bool,
+    /// Bring the mix to the platforms' loudness (-14 LUFS, true peak <= -1 dBTP).
+    pub normalize: bool,
 }

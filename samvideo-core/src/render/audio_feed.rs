@@ -4,15 +4,55 @@
 //!
 //! Enter: the plan and the job's assets. Leave: Opus packets written into the MP4.
 
-use crate::audio::{self, Ducking, MixSource, MixSpec, Mixer, OpusEncoder, TrackRole, TrackSpec};
+use crate::audio::{
+    self, gain_to_target, integrated_loudness, normalized_ceiling, refine_gain, Ducking, MixSource, MixSpec, Mixer,
+    OpusEncoder, TrackRole, TrackSpec, TARGET_LUFS,
+};
 use crate::mux::mp4::{Mp4Writer, OpusTrack};
 use crate::plan::{AudioRole, MediaRef, RenderPlan};
 
 use super::api::{RenderError, AUDIO_BITRATE};
 use super::assets::{item_error, JobAssets};
 
-/// Build the streaming mixer of the plan's audio, or `None` when the video is silent.
+/// Build the streaming mixer of the plan's audio, or `None` when the video is silent. With
+/// `normalize`, the mix is played once into a loudness meter first, and the mixer returned
+/// plays it again at the gain that reaches the platforms' loudness.
 pub(super) fn build_mixer(plan: &RenderPlan, assets: &JobAssets) -> Result<Option<PlanMix>, RenderError> {
+    let Some((spec, sources, items)) = mix_of(plan, assets)? else { return Ok(None) };
+    let mut mixer = Mixer::with_sources(spec.clone(), sources);
+    if plan.audio.normalize {
+        let fresh = || -> Result<Mixer, RenderError> {
+            let (_, sources, _) = mix_of(plan, assets)?.ok_or(RenderError::Pipeline("the mix vanished"))?;
+            Ok(Mixer::with_sources(spec.clone(), sources))
+        };
+        // The limiter takes back some of the gain on peaky mixes, so the gain is refined on
+        // the limited mix until it lands within 0.1 LU (a pass mixes the audio only).
+        let measured = integrated_loudness(mixer)?;
+        let mut gain = gain_to_target(measured);
+        for _ in 0..NORMALIZE_REFINE_PASSES {
+            let mut pass = fresh()?;
+            pass.set_master(gain, normalized_ceiling());
+            match integrated_loudness(pass)? {
+                Some(l) if (l - TARGET_LUFS).abs() > 0.1 => gain = refine_gain(gain, l),
+                _ => break,
+            }
+        }
+        tracing::debug!(?measured, gain_db = 20.0 * f64::from(gain).log10(), "loudness normalization");
+        mixer = fresh()?;
+        mixer.set_master(gain, normalized_ceiling());
+    }
+    Ok(Some(PlanMix { mixer, items }))
+}
+
+/// Most extra mixing passes spent refining the normalization gain.
+const NORMALIZE_REFINE_PASSES: usize = 4;
+
+/// The mix spec of the plan's audio, freshly opened sources and the item of each track.
+#[allow(clippy::type_complexity)]
+fn mix_of(
+    plan: &RenderPlan,
+    assets: &JobAssets,
+) -> Result<Option<(MixSpec, Vec<MixSource>, Vec<(MediaRef, bool)>)>, RenderError> {
     let mut tracks = Vec::new();
     let mut sources = Vec::new();
     let mut items = Vec::new();
@@ -48,7 +88,7 @@ pub(super) fn build_mixer(plan: &RenderPlan, assets: &JobAssets) -> Result<Optio
     }
     let spec = MixSpec { duration: plan.duration_secs(), tracks, ducking: plan.audio.ducking.then(Ducking::default) };
     spec.validate()?;
-    Ok(Some(PlanMix { mixer: Mixer::with_sources(spec, sources), items }))
+    Ok(Some((spec, sources, items)))
 }
 
 /// The streaming mix of a plan and, per mixer track, the item it plays and whether a decode

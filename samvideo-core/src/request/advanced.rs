@@ -170,6 +170,9 @@ pub struct AudioSettings {
     /// Voice level, percent (0–100).
     #[serde(default)]
     pub voice_over_volume_percent: Option<f64>,
+    /// Bring the mix to -14 LUFS, true peak <= -1 dBTP (default false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub normalize_audio: Option<bool>,
 }
 
 /// `render_options`.

@@ -282,6 +282,9 @@ pub struct Settings {
     /// Ken Burns on images.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub zoom_effect: Option<bool>,
+    /// Bring the mix to -14 LUFS, true peak <= -1 dBTP (default false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub normalize_audio: Option<bool>,
     /// Text bands shown for the whole video.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub text_overlays: Vec<TextOverlay>,

@@ -148,6 +148,7 @@ pub(crate) const SETTINGS: &[Field] = &[
     opt("mute_original_audio", Rule::Bool),
     opt("loop_video", Rule::Bool),
     opt("zoom_effect", Rule::Bool),
+    opt("normalize_audio", Rule::Bool),
     opt("text_overlays", Rule::Items(TEXT_OVERLAY)),
     opt("watermark_url", NON_EMPTY),
     opt("watermark_text", TEXT),
@@ -284,6 +285,7 @@ pub(crate) const AUDIO_SETTINGS: &[Field] = &[
     opt("background_music_volume_percent", range(0.0, 100.0)),
     opt("voice_over_url", NON_EMPTY),
     opt("voice_over_volume_percent", range(0.0, 100.0)),
+    opt("normalize_audio", Rule::Bool),
 ];
 
 /// `render_options`.

@@ -10,7 +10,7 @@ use crate::plan::{AudioPlan, AudioRole, AudioTrack, Clip, ClipSource, MediaRef};
 pub(super) fn audio(spec: &TimelineSpec, clips: &[Clip]) -> AudioPlan {
     let s = &spec.settings;
     let fps = spec.fps;
-    let mut audio = AudioPlan::default();
+    let mut audio = AudioPlan { normalize: spec.normalize_audio, ..AudioPlan::default() };
     let track = |media: MediaRef, role, gain| AudioTrack {
         media,
         role,

@@ -31,6 +31,8 @@ pub(super) struct TimelineSpec {
     pub background: Background,
     /// `thumbnail_time`: the second the poster frame shows.
     pub thumbnail_time: Option<f64>,
+    /// `normalize_audio`.
+    pub normalize_audio: bool,
 }
 
 /// The background music of a spec.
@@ -60,6 +62,7 @@ impl TimelineSpec {
             timed_text: Vec::new(),
             background: Background::Color([0, 0, 0]),
             thumbnail_time: settings.thumbnail_time,
+            normalize_audio: settings.normalize_audio.unwrap_or(false),
         };
         Ok(match request {
             CreateRequest::Simple(r) => core(&r.settings, &r.media_list),
@@ -197,6 +200,7 @@ fn advanced_spec(r: &AdvancedVideo) -> Result<TimelineSpec, LowerError> {
         timed_text,
         background,
         thumbnail_time: out.thumbnail_time,
+        normalize_audio: audio.normalize_audio.unwrap_or(false),
     })
 }
 
