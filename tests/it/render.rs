@@ -412,3 +412,59 @@ fn poster_frame_at_thumbnail_time_from_any_segment_and_output() {
     assert!(samvideo_core::render_to_file(&request, source, &dir.path().join("f.mp4"), &options).is_err());
     assert!(!poster.exists(), "no poster of a failed render");
 }
+
+/// Captions stay where platform UIs leave them visible: in 9:16 every caption pixel lies in
+/// x ∈ [0.06W, 0.86W], y ∈ [0.12H, 0.80H] (clear of the TikTok/Reels buttons and caption);
+/// 16:9 and 1:1 stay title-safe (the central 90 %). A long caption wraps inside the area.
+/// `disable_captions` gives the same file as no transcripts.
+#[test]
+fn captions_stay_in_the_platform_safe_area_and_can_be_disabled() {
+    let dir = setup();
+    solid_png(dir.path(), "green.png", 64, 64, [40, 160, 60, 255]);
+    let words = "Captions stay clear of the buttons on every platform we post to, even long ones";
+    let spec = |aspect: &str, transcripts: bool, disable: bool| {
+        let mut s = json!({"media_list": [{"type": "image", "url": "green.png", "duration": 2}],
+            "settings": {"aspect_ratio": aspect, "output_quality": "low", "fps": 15}});
+        if transcripts {
+            s["transcripts"] = json!([{"words": words, "start": 0.0, "end": 2.0}]);
+        }
+        if disable {
+            s["settings"]["disable_captions"] = json!(true);
+        }
+        s
+    };
+    for (aspect, (x0, x1, y0, y1)) in
+        [("9:16", (0.06, 0.86, 0.12, 0.80)), ("16:9", (0.05, 0.95, 0.05, 0.95)), ("1:1", (0.05, 0.95, 0.05, 0.95))]
+    {
+        let with = dir.path().join("with.mp4");
+        let without = dir.path().join("without.mp4");
+        render(dir.path(), Endpoint::MixVideo, &spec(aspect, true, false), &with, Format::Mp4);
+        render(dir.path(), Endpoint::MixVideo, &spec(aspect, false, false), &without, Format::Mp4);
+        let (w, h, a) = frame_at(&with, 1.0);
+        let (_, _, b) = frame_at(&without, 1.0);
+        let mut bounds = (u32::MAX, 0, u32::MAX, 0);
+        for y in 0..h {
+            for x in 0..w {
+                let i = ((y * w + x) * 3) as usize;
+                if (0..3).any(|c| (i32::from(a[i + c]) - i32::from(b[i + c])).abs() > 24) {
+                    bounds = (bounds.0.min(x), bounds.1.max(x), bounds.2.min(y), bounds.3.max(y));
+                }
+            }
+        }
+        let (fw, fh) = (f64::from(w), f64::from(h));
+        let (bx0, bx1, by0, by1) =
+            (f64::from(bounds.0) / fw, f64::from(bounds.1) / fw, f64::from(bounds.2) / fh, f64::from(bounds.3) / fh);
+        eprintln!("{aspect}: caption pixels x {bx0:.3}..{bx1:.3}, y {by0:.3}..{by1:.3}");
+        assert!(bounds.1 > bounds.0, "{aspect}: no caption drawn");
+        // One pixel of slack for chroma subsampling at the box edge.
+        let (sx, sy) = (1.5 / fw, 1.5 / fh);
+        assert!(bx0 >= x0 - sx && bx1 <= x1 + sx, "{aspect}: caption x {bx0:.3}..{bx1:.3} outside {x0}..{x1}");
+        assert!(by0 >= y0 - sy && by1 <= y1 + sy, "{aspect}: caption y {by0:.3}..{by1:.3} outside {y0}..{y1}");
+        assert!(by1 > y1 - 0.03, "{aspect}: a bottom caption sits at the bottom of the area ({by1:.3})");
+    }
+    let off = dir.path().join("off.mp4");
+    let none = dir.path().join("none.mp4");
+    render(dir.path(), Endpoint::MixVideo, &spec("9:16", true, true), &off, Format::Mp4);
+    render(dir.path(), Endpoint::MixVideo, &spec("9:16", false, false), &none, Format::Mp4);
+    assert_eq!(std::fs::read(&off).expect("off"), std::fs::read(&none).expect("none"), "disable_captions");
+}

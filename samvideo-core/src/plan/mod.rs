@@ -221,6 +221,26 @@ pub struct TextStyle {
     pub stroke: ([u8; 4], f32),
     /// Vertical placement.
     pub position: VerticalPosition,
+    /// Where a boxed block (a caption) must stay; full-width bands span the frame instead.
+    pub safe_area: SafeArea,
+}
+
+/// A region of the frame as fractions of its width and height (0..=1).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SafeArea {
+    /// Left edge.
+    pub left: f32,
+    /// Right edge.
+    pub right: f32,
+    /// Top edge.
+    pub top: f32,
+    /// Bottom edge.
+    pub bottom: f32,
+}
+
+impl SafeArea {
+    /// The whole frame.
+    pub const FULL: SafeArea = SafeArea { left: 0.0, right: 1.0, top: 0.0, bottom: 1.0 };
 }
 
 /// Something drawn over the clips.

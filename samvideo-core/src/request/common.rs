@@ -285,6 +285,9 @@ pub struct Settings {
     /// Bring the mix to -14 LUFS, true peak <= -1 dBTP (default false).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub normalize_audio: Option<bool>,
+    /// Render no captions even when transcripts are given (default false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disable_captions: Option<bool>,
     /// Text bands shown for the whole video.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub text_overlays: Vec<TextOverlay>,

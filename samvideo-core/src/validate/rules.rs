@@ -149,6 +149,7 @@ pub(crate) const SETTINGS: &[Field] = &[
     opt("loop_video", Rule::Bool),
     opt("zoom_effect", Rule::Bool),
     opt("normalize_audio", Rule::Bool),
+    opt("disable_captions", Rule::Bool),
     opt("text_overlays", Rule::Items(TEXT_OVERLAY)),
     opt("watermark_url", NON_EMPTY),
     opt("watermark_text", TEXT),

@@ -98,7 +98,8 @@ const ENUMS: &[(&str, &[&str], &str)] = &[
     ("output_quality", &["low", "medium", "high"], "ultra"),
 ];
 
-const BOOLS: &[&str] = &["loop_audio", "mute_original_audio", "loop_video", "zoom_effect", "normalize_audio"];
+const BOOLS: &[&str] =
+    &["loop_audio", "mute_original_audio", "loop_video", "zoom_effect", "normalize_audio", "disable_captions"];
 
 #[test]
 fn every_settings_row_is_covered_by_these_tables() {

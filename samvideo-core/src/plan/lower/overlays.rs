@@ -5,8 +5,8 @@
 //! [`Overlay`]s in frames and pixels.
 
 use super::spec::{corner, vertical, TimelineSpec};
-use crate::plan::{MediaRef, Overlay, TextStyle};
-use crate::request::TextBackground;
+use crate::plan::{MediaRef, Overlay, SafeArea, TextStyle};
+use crate::request::{AspectRatio, TextBackground};
 
 /// Watermark width as a fraction of the frame width, when not asked.
 const WATERMARK_SIZE: f32 = 0.15;
@@ -20,6 +20,16 @@ const BAND_FONT: f32 = 0.055;
 const BAND_STROKE: f32 = 0.004;
 /// Caption font size as a fraction of the short side, when not given in pixels.
 const CAPTION_FONT: f32 = 0.06;
+
+/// Where captions stay. 9:16: clear of the TikTok / Instagram Reels / YouTube Shorts UI (the
+/// caption, buttons and progress bar along the bottom and right, the tabs along the top; see
+/// `docs/captions.md`); 16:9 and 1:1: title-safe (the central 90 %).
+pub(super) fn caption_safe_area(aspect: AspectRatio) -> SafeArea {
+    match aspect {
+        AspectRatio::Portrait => SafeArea { left: 0.06, right: 0.86, top: 0.12, bottom: 0.80 },
+        AspectRatio::Landscape | AspectRatio::Square => SafeArea { left: 0.05, right: 0.95, top: 0.05, bottom: 0.95 },
+    }
+}
 
 /// Step 6. Everything drawn over the clips, in order: watermark, text bands, captions.
 pub(super) fn overlays(spec: &TimelineSpec, short_px: f32, frame_count: u64) -> Vec<Overlay> {
@@ -48,12 +58,14 @@ pub(super) fn overlays(spec: &TimelineSpec, short_px: f32, frame_count: u64) -> 
             full_band: true,
             stroke: ([0, 0, 0, 255], if box_color[3] == 0 { short_px * BAND_STROKE } else { 0.0 }),
             position: vertical(o.position.unwrap_or_default()),
+            safe_area: SafeArea::FULL,
         };
         overlays.push(Overlay::Text { text: o.text.clone(), style, start: 0, end: frame_count });
     }
     let fps = spec.fps;
+    let safe_area = caption_safe_area(spec.aspect);
     for (text, style, start_s, dur) in &spec.timed_text {
-        let mut style = style.clone();
+        let mut style = TextStyle { safe_area, ..style.clone() };
         // Negative sizes are "pixels at a 1080 short side" from advanced styling.
         style.font_px = if style.font_px < 0.0 { -style.font_px * short_px / 1080.0 } else { short_px * CAPTION_FONT };
         if style.stroke.1 < 0.0 {

@@ -6,7 +6,9 @@
 //! steps in the sibling modules turn it into frames.
 
 use super::{LowerError, DEFAULT_FPS};
-use crate::plan::{Background, Corner, Direction, EncodePreset, MediaRef, TextStyle, TransitionKind, VerticalPosition};
+use crate::plan::{
+    Background, Corner, Direction, EncodePreset, MediaRef, SafeArea, TextStyle, TransitionKind, VerticalPosition,
+};
 use crate::request::{self, AdvancedVideo, AspectRatio, BackgroundKind, CreateRequest, MediaItem, Quality, Settings};
 use crate::FrameRate;
 
@@ -75,7 +77,8 @@ impl TimelineSpec {
                     gain: r.settings.audio_volume.map(|v| v as f32),
                     looped: r.settings.loop_audio.unwrap_or(false),
                 });
-                for t in &r.transcripts {
+                let captions_on = !r.settings.disable_captions.unwrap_or(false);
+                for t in r.transcripts.iter().filter(|_| captions_on) {
                     spec.timed_text.push((t.words.clone(), caption_style(), t.start, Some(t.end - t.start)));
                 }
                 spec
@@ -126,6 +129,7 @@ fn caption_style() -> TextStyle {
         full_band: false,
         stroke: ([0, 0, 0, 255], 0.0),
         position: VerticalPosition::Bottom,
+        safe_area: SafeArea::FULL, // set from the aspect ratio in `overlays`
     }
 }
 
