@@ -811,27 +811,13 @@ fn looks_like_mp4(bytes: &[u8]) -> bool {
 mod tests {
     use super::*;
 
+    /// A 16-bit WAV of `frames` frames whose sample `i` of channel `c` is exactly `f(i, c)`
+    /// (the shared test writer, addressed by sample index).
     fn wav_bytes(rate: u32, channels: u16, frames: usize, f: impl Fn(usize, u16) -> i16) -> Vec<u8> {
-        let data_len = frames * channels as usize * 2;
-        let mut v = Vec::with_capacity(44 + data_len);
-        v.extend_from_slice(b"RIFF");
-        v.extend_from_slice(&(36 + data_len as u32).to_le_bytes());
-        v.extend_from_slice(b"WAVEfmt ");
-        v.extend_from_slice(&16u32.to_le_bytes());
-        v.extend_from_slice(&1u16.to_le_bytes());
-        v.extend_from_slice(&channels.to_le_bytes());
-        v.extend_from_slice(&rate.to_le_bytes());
-        v.extend_from_slice(&(rate * u32::from(channels) * 2).to_le_bytes());
-        v.extend_from_slice(&(channels * 2).to_le_bytes());
-        v.extend_from_slice(&16u16.to_le_bytes());
-        v.extend_from_slice(b"data");
-        v.extend_from_slice(&(data_len as u32).to_le_bytes());
-        for i in 0..frames {
-            for c in 0..channels {
-                v.extend_from_slice(&f(i, c).to_le_bytes());
-            }
-        }
-        v
+        let at = |t: f64| (t * f64::from(rate)).round() as usize;
+        samvideo_test_support::wav_bytes(rate, channels, frames as f64 / f64::from(rate), |t, c| {
+            f64::from(f(at(t), c)) / 32767.0
+        })
     }
 
     #[test]

@@ -732,25 +732,10 @@ mod tests {
         assert!((buf[2 * 10_000] - 0.096).abs() < 1e-4, "{}", buf[2 * 10_000]);
     }
 
-    /// A 16-bit mono WAV at `rate` whose sample `i` is `f(i)`.
+    /// A 16-bit mono WAV at `rate` whose sample `i` is `f(i)` (the shared test writer).
     fn wav(rate: u32, frames: usize, f: impl Fn(usize) -> f32) -> Vec<u8> {
-        let mut v = Vec::with_capacity(44 + frames * 2);
-        v.extend_from_slice(b"RIFF");
-        v.extend_from_slice(&(36 + frames as u32 * 2).to_le_bytes());
-        v.extend_from_slice(b"WAVEfmt ");
-        v.extend_from_slice(&16u32.to_le_bytes());
-        v.extend_from_slice(&1u16.to_le_bytes());
-        v.extend_from_slice(&1u16.to_le_bytes());
-        v.extend_from_slice(&rate.to_le_bytes());
-        v.extend_from_slice(&(rate * 2).to_le_bytes());
-        v.extend_from_slice(&2u16.to_le_bytes());
-        v.extend_from_slice(&16u16.to_le_bytes());
-        v.extend_from_slice(b"data");
-        v.extend_from_slice(&(frames as u32 * 2).to_le_bytes());
-        for i in 0..frames {
-            v.extend_from_slice(&((f(i).clamp(-1.0, 1.0) * 32767.0) as i16).to_le_bytes());
-        }
-        v
+        let at = |t: f64| (t * f64::from(rate)).round() as usize;
+        samvideo_test_support::wav_bytes(rate, 1, frames as f64 / f64::from(rate), |t, _| f64::from(f(at(t))))
     }
 
     /// Streamed sources (decoded while mixing, loops re-opened) give exactly the mix of the
