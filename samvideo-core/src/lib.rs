@@ -75,7 +75,7 @@ pub use error::ApiError;
 pub use frame_rate::FrameRate;
 pub use media::limits::Limits;
 pub use media::{MediaError, MediaItemError, MediaSource};
-pub use plan::{lower, LowerOptions, RenderPlan};
+pub use plan::{lower, LowerOptions, RenderPlan, VideoCodec};
 pub use request::{CreateRequest, Endpoint};
 pub use validate::{parse_create, parse_create_value};
 

@@ -83,6 +83,8 @@ pub struct ServerConfig {
     pub allow_private_network: bool,
     /// Renders running at once.
     pub workers: usize,
+    /// Video codec of requests that name none (`--default-codec`).
+    pub default_codec: samvideo_core::VideoCodec,
     /// A running task that reports no progress for this long ends `timeout`.
     pub inactivity_timeout: Duration,
     /// Core create endpoints (mix/simple/loop), per API key.
@@ -127,6 +129,7 @@ impl Default for ServerConfig {
             public_url: None,
             allow_private_network: false,
             workers: 1,
+            default_codec: samvideo_core::VideoCodec::Av1,
             inactivity_timeout: Duration::from_secs(300),
             core_rate: Rate::per_minute(5),
             advanced_rate: Rate::per_minute(3),
@@ -170,6 +173,11 @@ impl ServerConfig {
         self.allow_private_network = allow;
         self
     }
+    /// Set the codec of requests that name none.
+    pub fn with_default_codec(mut self, codec: samvideo_core::VideoCodec) -> Self {
+        self.default_codec = codec;
+        self
+    }
     /// Set the number of render workers.
     pub fn with_workers(mut self, workers: usize) -> Self {
         self.workers = workers;
@@ -188,6 +196,7 @@ impl ServerConfig {
             cancel,
             limits: Some(self.media_limits.clone()),
             threads: self.encoders_per_render(),
+            default_codec: self.default_codec,
             ..Default::default()
         }
     }

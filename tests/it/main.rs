@@ -5,6 +5,7 @@
 
 mod audio;
 mod browser;
+mod h264;
 mod render;
 mod support;
 mod video;

@@ -20,6 +20,7 @@
 //! -1.0..=1.0. The hot loops are small functions over slices in [`kernels`]. The rules and
 //! numbers (fade shapes, loop crossfade, ducking, limiter, Opus settings) are in `docs/audio.md`.
 
+mod aac;
 mod decode;
 pub mod kernels;
 mod loudness;
@@ -27,6 +28,7 @@ mod mixer;
 mod opus;
 mod source;
 
+pub use aac::{AacEncoder, AAC_FRAME_SAMPLES};
 pub use decode::{
     audio_frames, decode_audio, decode_audio_with, AudioStream, DecodeOptions, DEFAULT_MAX_AUDIO_SECONDS,
 };
@@ -39,6 +41,15 @@ pub use mixer::{
     DUCK_WINDOW_SECONDS, LIMITER_CEILING, LIMITER_LOOKAHEAD_FRAMES, LIMITER_RELEASE_SECONDS, LOOP_CROSSFADE_SECONDS,
 };
 pub use opus::{OpusEncoder, OpusPacket, OPUS_FRAME_SAMPLES};
+
+/// One encoded audio packet (an Opus packet or an AAC access unit), as stored in an MP4 sample.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AudioPacket {
+    /// The packet bytes.
+    pub data: Vec<u8>,
+    /// Duration in 48 kHz samples per channel (960 for Opus, 1024 for AAC).
+    pub samples: u32,
+}
 pub use source::{MixSource, StreamSource, LOOP_IN_MEMORY_SECONDS};
 
 /// The one sample rate inside the audio pipeline and in the encoded output.
@@ -84,12 +95,15 @@ pub enum AudioError {
         /// What is wrong with it, with the value.
         reason: String,
     },
-    /// The Opus bitrate is outside what the encoder accepts.
-    #[error("invalid Opus bitrate {0} b/s (expected >= 6000, <= 510000)")]
+    /// The bitrate is outside what the encoder accepts (Opus 6 000–510 000, AAC 32 000–320 000).
+    #[error("invalid audio bitrate {0} b/s")]
     InvalidBitrate(u32),
     /// The Opus encoder failed.
     #[error("Opus encoder: {0}")]
     Opus(String),
+    /// The AAC encoder failed.
+    #[error("AAC encoder: {0}")]
+    Aac(String),
     /// The loudness meter refused the audio (normalization).
     #[error("loudness meter: {0}")]
     Loudness(String),

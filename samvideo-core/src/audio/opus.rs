@@ -9,19 +9,13 @@
 
 use opus_pure::{Application, RateControl, MAX_PACKET_BYTES};
 
-use super::{AudioError, CHANNELS, SAMPLE_RATE};
+use super::{AudioError, AudioPacket, CHANNELS, SAMPLE_RATE};
 
 /// Samples (per channel) in every packet: 20 ms at 48 kHz.
 pub const OPUS_FRAME_SAMPLES: usize = 960;
 
-/// One encoded Opus packet.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OpusPacket {
-    /// The packet bytes (TOC byte first), as stored in an MP4 sample.
-    pub data: Vec<u8>,
-    /// Duration in 48 kHz samples per channel: always [`OPUS_FRAME_SAMPLES`] (960).
-    pub samples: u32,
-}
+/// One encoded Opus packet (TOC byte first); `samples` is always [`OPUS_FRAME_SAMPLES`].
+pub type OpusPacket = AudioPacket;
 
 /// Streaming Opus encoder for 48 kHz stereo interleaved `f32`.
 pub struct OpusEncoder {

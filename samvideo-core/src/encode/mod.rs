@@ -9,8 +9,10 @@
 //! output bytes do not depend on the number of segment workers.
 
 mod av1;
+mod h264;
 
 pub use av1::{level_idx, sequence_header_obu, Av1Encoder, RDO_LOOKAHEAD_FRAMES};
+pub use h264::{level_idc as h264_level_idc, H264Encoder};
 
 use crate::frame::Yuv420;
 use crate::plan::{EncodePreset, VideoCodec};
@@ -19,7 +21,8 @@ use crate::FrameRate;
 /// One encoded temporal unit.
 #[derive(Debug, Clone)]
 pub struct Packet {
-    /// OBUs of the temporal unit.
+    /// The MP4 sample: the OBUs of an AV1 temporal unit; the length-prefixed NAL units of an
+    /// H.264 access unit (with SPS and PPS on key frames, which the muxer moves to `avcC`).
     pub data: Vec<u8>,
     /// A random-access point.
     pub keyframe: bool,
@@ -31,7 +34,7 @@ pub struct Packet {
 #[derive(Debug, thiserror::Error)]
 #[error("{codec} encoder: {reason}")]
 pub struct EncodeError {
-    /// `AV1`, ...
+    /// `AV1`, `H.264`.
     pub codec: &'static str,
     /// What went wrong.
     pub reason: String,
@@ -78,6 +81,8 @@ pub struct StreamSpec {
 pub fn open(spec: &StreamSpec, threads: usize) -> Result<Box<dyn VideoEncoder>, EncodeError> {
     match spec.codec {
         VideoCodec::Av1 => Ok(Box::new(Av1Encoder::new(spec.width, spec.height, spec.fps, spec.preset, threads)?)),
+        // One thread whatever `threads` says: the stream must not depend on it.
+        VideoCodec::H264 => Ok(Box::new(H264Encoder::new(spec.width, spec.height, spec.fps, spec.preset)?)),
     }
 }
 

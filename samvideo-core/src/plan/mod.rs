@@ -21,21 +21,78 @@ pub struct MediaRef {
     pub url: String,
 }
 
-/// Encoder settings chosen from the requested quality.
+/// Encoder settings chosen from the requested quality (`docs/encoding-presets.md`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct EncodePreset {
     /// rav1e speed preset (0 slowest .. 10 fastest).
     pub speed: u8,
     /// rav1e base quantizer (0..255, lower is better).
     pub quantizer: u8,
+    /// H.264 quantization parameter (0..51, lower is better; openh264 at a fixed QP).
+    pub h264_qp: u8,
 }
 
-/// The output's video codec.
+/// The output's video codec; the audio codec follows it ([`VideoCodec::audio`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum VideoCodec {
-    /// AV1 (rav1e), in MP4 as `av01`.
+    /// AV1 (rav1e), in MP4 as `av01`, with Opus audio.
     #[default]
     Av1,
+    /// H.264 High profile (openh264), in MP4 as `avc1`, with AAC-LC audio and no edit lists.
+    H264,
+}
+
+/// The output's audio codec.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AudioCodec {
+    /// Opus, in MP4 as `Opus` with an edit list for its pre-skip.
+    Opus,
+    /// AAC-LC, in MP4 as `mp4a`.
+    Aac,
+}
+
+impl VideoCodec {
+    /// Every codec, in the order the API lists them.
+    pub const ALL: [VideoCodec; 2] = [VideoCodec::Av1, VideoCodec::H264];
+
+    /// The name the API and the CLI use (`av1`, `h264`).
+    pub fn name(self) -> &'static str {
+        match self {
+            VideoCodec::Av1 => "av1",
+            VideoCodec::H264 => "h264",
+        }
+    }
+
+    /// The codec called `name`.
+    pub fn from_name(name: &str) -> Option<VideoCodec> {
+        VideoCodec::ALL.into_iter().find(|c| c.name() == name)
+    }
+
+    /// The names, for messages: `av1, h264`.
+    pub fn names() -> String {
+        VideoCodec::ALL.map(VideoCodec::name).join(", ")
+    }
+
+    /// The audio codec that goes with this video codec: what the platforms that take it accept.
+    pub fn audio(self) -> AudioCodec {
+        match self {
+            VideoCodec::Av1 => AudioCodec::Opus,
+            VideoCodec::H264 => AudioCodec::Aac,
+        }
+    }
+}
+
+impl std::str::FromStr for VideoCodec {
+    type Err = String;
+    fn from_str(s: &str) -> Result<VideoCodec, String> {
+        VideoCodec::from_name(s).ok_or_else(|| format!("unknown codec {s:?} (expected one of {})", VideoCodec::names()))
+    }
+}
+
+impl std::fmt::Display for VideoCodec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// The whole video.

@@ -10,7 +10,7 @@ use crate::audio;
 use crate::encode::EncodeError;
 use crate::media::limits::Limits;
 use crate::media::MediaItemError;
-use crate::plan::LowerError;
+use crate::plan::{LowerError, VideoCodec};
 
 /// Output container.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -62,6 +62,10 @@ pub struct RenderOptions {
     /// Also write the poster frame (a JPEG of the composited frame at the plan's
     /// `poster_frame`, from `thumbnail_time`) here. Removed with the output if the render fails.
     pub poster: Option<PathBuf>,
+    /// The codec when the request names none (`serve --default-codec`).
+    pub default_codec: VideoCodec,
+    /// A codec that wins over the request's (`render --codec`).
+    pub codec_override: Option<VideoCodec>,
 }
 
 /// What was written.
@@ -95,7 +99,7 @@ pub enum RenderError {
     /// The audio mix or its encoder refused to work.
     #[error("audio: {0}")]
     Audio(#[from] audio::AudioError),
-    /// The AV1 encoder failed.
+    /// The video encoder failed.
     #[error(transparent)]
     Encode(#[from] EncodeError),
     /// The MP4 writer failed.
@@ -109,7 +113,7 @@ pub enum RenderError {
     Io(#[from] std::io::Error),
 }
 
-/// Opus bitrate of the audio track.
+/// Bitrate of the audio track (Opus or AAC-LC, stereo): what Instagram and YouTube ask for.
 pub const AUDIO_BITRATE: u32 = 128_000;
 
 /// Throttled progress reporting (at most once per percent).

@@ -110,7 +110,12 @@ pub(super) fn plan_with(
         };
         found.map_err(|e| errors.lock().unwrap_or_else(|p| p.into_inner()).insert(url.to_string(), e)).ok()
     };
-    let lower_options = LowerOptions { preview: options.preview, limits: assets.limits.clone() };
+    let lower_options = LowerOptions {
+        preview: options.preview,
+        limits: assets.limits.clone(),
+        default_codec: options.default_codec,
+        codec_override: options.codec_override,
+    };
     let plan = plan::lower(request, &duration_of, &lower_options).map_err(|e| match e {
         LowerError::UnknownDuration { item, url } => {
             let error = errors

@@ -1,15 +1,15 @@
 //! The audio side of an MP4 render: the plan's tracks become one streaming mixer, and
-//! [`AudioFeed`] encodes Opus packets on demand so the muxer can interleave them ahead of
-//! the video.
+//! [`AudioFeed`] encodes packets on demand (Opus beside AV1, AAC-LC beside H.264) so the
+//! muxer can interleave them ahead of the video.
 //!
-//! Enter: the plan and the job's assets. Leave: Opus packets written into the MP4.
+//! Enter: the plan and the job's assets. Leave: audio packets written into the MP4.
 
 use crate::audio::{
-    self, gain_to_target, integrated_loudness, normalized_ceiling, refine_gain, Ducking, MixSource, MixSpec, Mixer,
-    OpusEncoder, TrackRole, TrackSpec, TARGET_LUFS,
+    gain_to_target, integrated_loudness, normalized_ceiling, refine_gain, AacEncoder, AudioPacket, Ducking, MixSource,
+    MixSpec, Mixer, OpusEncoder, TrackRole, TrackSpec, TARGET_LUFS,
 };
-use crate::mux::mp4::{Mp4Writer, OpusTrack};
-use crate::plan::{AudioRole, MediaRef, RenderPlan};
+use crate::mux::mp4::{AudioFormat, AudioTrack, Mp4Writer};
+use crate::plan::{AudioCodec, AudioRole, MediaRef, RenderPlan};
 
 use super::api::{RenderError, AUDIO_BITRATE};
 use super::assets::{item_error, JobAssets};
@@ -99,26 +99,52 @@ pub(super) struct PlanMix {
     items: Vec<(MediaRef, bool)>,
 }
 
+/// The audio encoder of a render (Opus keeps ~23 KB of state inline: boxed).
+enum Encoder {
+    Opus(Box<OpusEncoder>),
+    Aac(AacEncoder),
+}
+
+impl Encoder {
+    fn encode(&mut self, pcm: &[f32]) -> Result<Vec<AudioPacket>, RenderError> {
+        Ok(match self {
+            Encoder::Opus(e) => e.encode(pcm)?,
+            Encoder::Aac(e) => e.encode(pcm)?,
+        })
+    }
+
+    fn finish(self) -> Result<Vec<AudioPacket>, RenderError> {
+        Ok(match self {
+            Encoder::Opus(e) => (*e).finish()?,
+            Encoder::Aac(e) => e.finish()?,
+        })
+    }
+}
+
 /// Audio side of the MP4 writer: mixes and encodes on demand, ahead of the video.
 pub(super) struct AudioFeed {
     mixer: Mixer,
     items: Vec<(MediaRef, bool)>,
-    encoder: Option<OpusEncoder>,
+    encoder: Option<Encoder>,
     buf: Vec<f32>,
-    queued: std::collections::VecDeque<audio::OpusPacket>,
+    queued: std::collections::VecDeque<AudioPacket>,
     /// Samples (per channel) written to the file so far.
     written: u64,
     done: bool,
 }
 
 impl AudioFeed {
-    /// Start encoding `mix` (nothing is mixed until packets are asked for).
-    pub(super) fn new(mix: PlanMix) -> Result<AudioFeed, RenderError> {
+    /// Start encoding `mix` in `codec` (nothing is mixed until packets are asked for).
+    pub(super) fn new(mix: PlanMix, codec: AudioCodec) -> Result<AudioFeed, RenderError> {
         let PlanMix { mixer, items } = mix;
+        let encoder = match codec {
+            AudioCodec::Opus => Encoder::Opus(Box::new(OpusEncoder::new(AUDIO_BITRATE)?)),
+            AudioCodec::Aac => Encoder::Aac(AacEncoder::new(AUDIO_BITRATE)?),
+        };
         Ok(AudioFeed {
             mixer,
             items,
-            encoder: Some(OpusEncoder::new(AUDIO_BITRATE)?),
+            encoder: Some(encoder),
             buf: vec![0.0; 4096 * 2],
             queued: Default::default(),
             written: 0,
@@ -126,12 +152,15 @@ impl AudioFeed {
         })
     }
 
-    /// The Opus track the MP4 declares for this mix.
-    pub(super) fn track(&self) -> Option<OpusTrack> {
-        let pre_skip = self.encoder.as_ref()?.pre_skip();
+    /// The audio track the MP4 declares for this mix.
+    pub(super) fn track(&self) -> Option<AudioTrack> {
         let audio_samples = self.mixer.total_frames();
-        let samples = audio_samples + u64::from(pre_skip);
-        Some(OpusTrack { pre_skip, packets: samples.div_ceil(960) as usize + 2, samples: audio_samples })
+        let (format, delay, frame) = match self.encoder.as_ref()? {
+            Encoder::Opus(e) => (AudioFormat::Opus { pre_skip: e.pre_skip() }, u64::from(e.pre_skip()), 960),
+            Encoder::Aac(e) => (AudioFormat::Aac { config: e.config().to_vec() }, u64::from(e.priming()), 1024),
+        };
+        let packets = (audio_samples + delay).div_ceil(frame) as usize + 2;
+        Some(AudioTrack { format, packets, samples: audio_samples })
     }
 
     /// Write packets until the audio reaches `until` samples (or ends).

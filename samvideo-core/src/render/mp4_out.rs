@@ -28,9 +28,9 @@ pub(super) fn write_mp4(
     } else {
         options.threads
     };
-    let mut audio = mixer.map(AudioFeed::new).transpose()?;
+    let mut audio = mixer.map(|m| AudioFeed::new(m, plan.codec.audio())).transpose()?;
     let audio_track = audio.as_ref().and_then(AudioFeed::track);
-    let mut mp4 = Mp4Writer::create(out, plan.width, plan.height, plan.fps, plan.frame_count, audio_track)?;
+    let mut mp4 = Mp4Writer::create(out, plan.width, plan.height, plan.fps, plan.frame_count, plan.codec, audio_track)?;
     let workers = segments::spawn(plan, visuals, workers, options);
     let segment_count = segments::segments(plan.frame_count, plan.fps).len();
     // Packets of segments that finished ahead of their turn, and which segments are done.

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{AspectRatio, Exports, MediaItem, Quality};
+use super::{AspectRatio, Exports, MediaItem, OutputCodec, Quality};
 use crate::frame_rate::FrameRate;
 
 /// The whole advanced configuration.
@@ -46,6 +46,9 @@ pub struct OutputSettings {
     /// Second of the video the poster frame (JPEG) shows (>= 0; default 1, clamped to the video).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thumbnail_time: Option<f64>,
+    /// Video codec of the file (see `Settings::output_codec`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub codec: Option<OutputCodec>,
 }
 
 /// `output_settings.resolution`: the short side of the frame.

@@ -154,6 +154,16 @@ pub enum Quality {
     High,
 }
 
+/// `output_codec` / `output_settings.codec` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutputCodec {
+    /// AV1 video, Opus audio.
+    Av1,
+    /// H.264 (High profile) video, AAC-LC audio.
+    H264,
+}
+
 /// `text_overlays[].position`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -288,6 +298,10 @@ pub struct Settings {
     /// Render no captions even when transcripts are given (default false).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disable_captions: Option<bool>,
+    /// Video codec of the file: `av1` (with Opus) or `h264` (with AAC); the server's default
+    /// (AV1 unless the operator says) when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_codec: Option<OutputCodec>,
     /// Text bands shown for the whole video.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub text_overlays: Vec<TextOverlay>,

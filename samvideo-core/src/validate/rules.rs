@@ -103,6 +103,8 @@ const NON_EMPTY: Rule = Rule::Str { non_empty: true, max_chars: None };
 pub(crate) const ASPECT_RATIOS: &[&str] = &["9:16", "16:9", "1:1"];
 /// `output_quality` and `render_options.quality`.
 pub(crate) const QUALITIES: &[&str] = &["low", "medium", "high"];
+/// `output_codec` / `output_settings.codec` values.
+pub(crate) const OUTPUT_CODECS: &[&str] = &["av1", "h264"];
 /// Media item `type`.
 pub(crate) const MEDIA_TYPES: &[&str] = &["video", "image"];
 /// Vertical text position.
@@ -150,6 +152,7 @@ pub(crate) const SETTINGS: &[Field] = &[
     opt("zoom_effect", Rule::Bool),
     opt("normalize_audio", Rule::Bool),
     opt("disable_captions", Rule::Bool),
+    opt("output_codec", Rule::OneOf(OUTPUT_CODECS)),
     opt("text_overlays", Rule::Items(TEXT_OVERLAY)),
     opt("watermark_url", NON_EMPTY),
     opt("watermark_text", TEXT),
@@ -240,6 +243,7 @@ pub(crate) const OUTPUT_SETTINGS: &[Field] = &[
     opt("resolution", Rule::OneOf(&["480p", "720p", "1080p", "1440p", "2160p"])),
     opt("framerate", Rule::FrameRate { min: 15, max: 60 }),
     opt("thumbnail_time", Rule::AtLeast(0.0)),
+    opt("codec", Rule::OneOf(OUTPUT_CODECS)),
 ];
 
 /// `media_inputs`.
@@ -389,3 +393,13 @@ pub(crate) const TABLES: &[(&str, &[Field])] = &[
     ("template update", TEMPLATE_UPDATE),
     ("AI job create (`prompt` or `image_urls` required)", AI_JOB),
 ];
+
+#[cfg(test)]
+mod tests {
+    /// The table's codec names are the plan's (the CLI flags parse with the plan's).
+    #[test]
+    fn output_codecs_are_the_plans() {
+        let plan: Vec<&str> = crate::plan::VideoCodec::ALL.iter().map(|c| c.name()).collect();
+        assert_eq!(super::OUTPUT_CODECS, plan.as_slice());
+    }
+}

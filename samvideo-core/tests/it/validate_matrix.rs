@@ -96,6 +96,7 @@ const ENUMS: &[(&str, &[&str], &str)] = &[
     ("zoom_direction", &["in", "out", "alternate"], "sideways"),
     ("watermark_position", &["top_left", "top_right", "bottom_left", "bottom_right", "center"], "top-left"),
     ("output_quality", &["low", "medium", "high"], "ultra"),
+    ("output_codec", &["av1", "h264"], "hevc"),
 ];
 
 const BOOLS: &[&str] =
@@ -685,11 +686,19 @@ fn advanced_output_settings() {
         (json!({"framerate": 61}), "output_settings.framerate must be between 15 and 60"),
         (json!({"framerate": 29.5}), "output_settings.framerate must be an integer or one of 23.976, 29.97, 59.94"),
         (json!({"framerate": "30"}), "output_settings.framerate must be a number"),
+        (json!({"codec": "hevc"}), "output_settings.codec must be one of av1, h264"),
+        (json!({"codec": "H264"}), "output_settings.codec must be one of av1, h264"),
     ];
     for (os, want) in cases {
         assert_eq!(message(ep, &adv_body(json!({ "output_settings": os }))), adv(want), "{os}");
     }
     assert_eq!(message(ep, &adv_body(json!({"output_settings": []}))), adv("output_settings must be an object"));
+    for c in ["av1", "h264"] {
+        let CreateRequest::Advanced(a) = accepted(ep, &adv_body(json!({"output_settings": {"codec": c}}))) else {
+            panic!()
+        };
+        assert_eq!(a.output_settings.codec.map(|c| format!("{c:?}").to_lowercase()).as_deref(), Some(c));
+    }
 }
 
 #[test]

@@ -13,6 +13,7 @@ use samvideo_core::media::local::LocalSource;
 use samvideo_core::media::net_policy::NetPolicy;
 use samvideo_core::render::{render_to_file, OutputFormat, RenderOptions};
 use samvideo_core::request::Endpoint;
+use samvideo_core::VideoCodec;
 
 /// Arguments of `samvideo render`.
 #[derive(clap::Args, Debug)]
@@ -25,7 +26,7 @@ pub struct RenderArgs {
     /// Output file.
     #[arg(short, long, default_value = "out.mp4")]
     pub output: PathBuf,
-    /// mp4 (AV1 + Opus) or y4m (raw frames).
+    /// mp4 (AV1 + Opus, or H.264 + AAC with `--codec h264`) or y4m (raw frames).
     #[arg(long, default_value = "mp4", value_parser = ["mp4", "y4m"])]
     pub format: String,
     /// Allow http(s) media on loopback/private networks.
@@ -41,6 +42,10 @@ pub struct RenderArgs {
     /// Also write the poster frame (JPEG, at the spec's `thumbnail_time`, default 1 s) here.
     #[arg(long, value_name = "FILE.jpg")]
     pub thumbnail: Option<PathBuf>,
+    /// Video codec, over the spec's `output_codec` / `output_settings.codec`: av1 (with Opus)
+    /// or h264 (with AAC) [default: the spec's, else av1].
+    #[arg(long)]
+    pub codec: Option<VideoCodec>,
 }
 
 /// Run the subcommand.
@@ -81,6 +86,7 @@ pub fn run(args: RenderArgs) -> ExitCode {
         progress: Some(Arc::new(move |p| progress_bar.set_position((p * 1000.0) as u64))),
         threads: args.threads,
         poster: args.thumbnail.clone(),
+        codec_override: args.codec,
         ..RenderOptions::default()
     };
     match render_to_file(&request, Arc::new(source), &args.output, &options) {

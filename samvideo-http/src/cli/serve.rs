@@ -14,6 +14,7 @@ use std::time::Duration;
 use crate::config::{parse_plan_limits, read_config_file, ConfigError, Rate, ServerConfig};
 use crate::server::Server;
 use samvideo_core::media::limits::Limits;
+use samvideo_core::VideoCodec;
 
 /// Arguments of `samvideo serve`.
 #[derive(clap::Args, Debug, Default)]
@@ -33,6 +34,10 @@ pub struct ServeArgs {
     /// Renders running at once [default: 1].
     #[arg(long, env = "SAMVIDEO_WORKERS")]
     pub workers: Option<usize>,
+    /// Video codec of requests that name none (`output_codec`): av1 (with Opus) or h264
+    /// (with AAC) [default: av1].
+    #[arg(long, env = "SAMVIDEO_DEFAULT_CODEC")]
+    pub default_codec: Option<VideoCodec>,
     /// A config file of KEY=VALUE lines (keys as the env variables, prefix optional).
     #[arg(long, env = "SAMVIDEO_CONFIG")]
     pub config: Option<PathBuf>,
@@ -149,6 +154,9 @@ impl ServeArgs {
         }
         if let Some(v) = pick(self.workers, &file, "SAMVIDEO_WORKERS")? {
             c.workers = v;
+        }
+        if let Some(v) = pick(self.default_codec, &file, "SAMVIDEO_DEFAULT_CODEC")? {
+            c.default_codec = v;
         }
         if let Some(v) = pick(self.inactivity_timeout_secs, &file, "SAMVIDEO_INACTIVITY_TIMEOUT_SECS")? {
             c.inactivity_timeout = secs(v);

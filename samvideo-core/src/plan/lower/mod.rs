@@ -72,6 +72,10 @@ pub struct LowerOptions {
     /// The operator's limits: `max_output_seconds` and `max_clips` are enforced here, once,
     /// for every endpoint (`Limits::default()`: 600 s, 100 clips).
     pub limits: Limits,
+    /// The codec when the request names none (`serve --default-codec`; AV1 by default).
+    pub default_codec: VideoCodec,
+    /// A codec that wins over the request's (`render --codec`).
+    pub codec_override: Option<VideoCodec>,
 }
 
 /// What a duration is asked for: the caller probes the URL as that kind of media, so a
@@ -124,7 +128,7 @@ fn build(
             .fps
             .frames_in(spec.thumbnail_time.unwrap_or(DEFAULT_THUMBNAIL_SECONDS))
             .min(frame_count.saturating_sub(1)),
-        codec: VideoCodec::Av1,
+        codec: options.codec_override.or(spec.codec).unwrap_or(options.default_codec),
         preset: if options.preview { spec::PREVIEW_PRESET } else { spec::preset(quality) },
         background: spec.background.clone(),
         clips,

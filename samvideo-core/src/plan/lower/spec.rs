@@ -8,6 +8,7 @@
 use super::{LowerError, DEFAULT_FPS};
 use crate::plan::{
     Background, Corner, Direction, EncodePreset, MediaRef, SafeArea, TextStyle, TransitionKind, VerticalPosition,
+    VideoCodec,
 };
 use crate::request::{self, AdvancedVideo, AspectRatio, BackgroundKind, CreateRequest, MediaItem, Quality, Settings};
 use crate::FrameRate;
@@ -35,6 +36,8 @@ pub(super) struct TimelineSpec {
     pub thumbnail_time: Option<f64>,
     /// `normalize_audio`.
     pub normalize_audio: bool,
+    /// `output_codec` / `output_settings.codec`, when the request says.
+    pub codec: Option<VideoCodec>,
 }
 
 /// The background music of a spec.
@@ -65,6 +68,7 @@ impl TimelineSpec {
             background: Background::Color([0, 0, 0]),
             thumbnail_time: settings.thumbnail_time,
             normalize_audio: settings.normalize_audio.unwrap_or(false),
+            codec: settings.output_codec.map(video_codec),
         };
         Ok(match request {
             CreateRequest::Simple(r) => core(&r.settings, &r.media_list),
@@ -111,14 +115,14 @@ pub(super) fn short_side(q: Quality) -> u32 {
 /// rav1e speed and quantizer for a quality.
 pub(super) fn preset(q: Quality) -> EncodePreset {
     match q {
-        Quality::Low => EncodePreset { speed: 10, quantizer: 140 },
-        Quality::Medium => EncodePreset { speed: 10, quantizer: 110 },
-        Quality::High => EncodePreset { speed: 9, quantizer: 90 },
+        Quality::Low => EncodePreset { speed: 10, quantizer: 140, h264_qp: 30 },
+        Quality::Medium => EncodePreset { speed: 10, quantizer: 110, h264_qp: 26 },
+        Quality::High => EncodePreset { speed: 9, quantizer: 90, h264_qp: 24 },
     }
 }
 
 /// The preview preset: fastest, coarsest.
-pub(super) const PREVIEW_PRESET: EncodePreset = EncodePreset { speed: 10, quantizer: 150 };
+pub(super) const PREVIEW_PRESET: EncodePreset = EncodePreset { speed: 10, quantizer: 150, h264_qp: 32 };
 
 /// Captions: white text in a translucent box at the bottom, default size.
 fn caption_style() -> TextStyle {
@@ -205,6 +209,7 @@ fn advanced_spec(r: &AdvancedVideo) -> Result<TimelineSpec, LowerError> {
         background,
         thumbnail_time: out.thumbnail_time,
         normalize_audio: audio.normalize_audio.unwrap_or(false),
+        codec: out.codec.map(video_codec),
     })
 }
 
@@ -221,6 +226,13 @@ pub fn parse_color(s: &str, field: &str) -> Result<[u8; 4], LowerError> {
 }
 
 // Wire enums -> plan enums: the only place the compositor's vocabulary meets the API's.
+
+pub(super) fn video_codec(c: request::OutputCodec) -> VideoCodec {
+    match c {
+        request::OutputCodec::Av1 => VideoCodec::Av1,
+        request::OutputCodec::H264 => VideoCodec::H264,
+    }
+}
 
 pub(super) fn transition_kind(k: request::TransitionKind) -> TransitionKind {
     match k {

@@ -9,7 +9,7 @@ fn mix(items: Vec<serde_json::Value>) -> CreateRequest {
 }
 
 fn options(max_output_seconds: f64, max_clips: usize) -> LowerOptions {
-    LowerOptions { preview: false, limits: Limits { max_output_seconds, max_clips, ..Limits::default() } }
+    LowerOptions { limits: Limits { max_output_seconds, max_clips, ..Limits::default() }, ..LowerOptions::default() }
 }
 
 #[test]
