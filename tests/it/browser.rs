@@ -113,11 +113,22 @@ fn rgb_after(report: &str, key: &str) -> [i32; 3] {
 
 #[test]
 fn output_decodes_and_seeks_in_headless_chromium() {
+    play_and_seek("av1");
+}
+
+/// The H.264 + AAC file plays and seeks too (Debian's Chromium decodes H.264).
+#[test]
+fn h264_output_decodes_and_seeks_in_headless_chromium() {
+    play_and_seek("h264");
+}
+
+fn play_and_seek(codec: &str) {
     let dir = tempfile::tempdir().unwrap();
     solid_png(dir.path(), "a.png", 64, 36, [200, 40, 40, 255]);
     solid_png(dir.path(), "b.png", 64, 36, [40, 40, 200, 255]);
     let spec = json!({"media_list": [{"type": "image", "url": "a.png", "duration": 1}, {"type": "image", "url": "b.png", "duration": 1}],
-        "settings": {"output_quality": "low", "fps": 15, "transition_type": "fade", "transition_duration": 0.4}});
+        "settings": {"output_quality": "low", "fps": 15, "transition_type": "fade", "transition_duration": 0.4,
+            "output_codec": codec}});
     let out = dir.path().join("play.mp4");
     render(dir.path(), Endpoint::SimpleVideo, &spec, &out, Format::Mp4);
     let (port, reports) = serve(std::fs::read(&out).unwrap());
@@ -144,7 +155,7 @@ fn output_decodes_and_seeks_in_headless_chromium() {
     let _ = child.wait();
     let report = report.expect("the page reported within 60 s");
     // Two 1 s stills overlapped by a 0.4 s fade last 1.6 s (docs/timing.md).
-    assert!(report.starts_with("854x480 d=1.60"), "browser saw: {report:?}");
+    assert!(report.starts_with("854x480 d=1.60"), "{codec}: browser saw: {report:?}");
     let red = rgb_after(&report, "t=0.30");
     let blue = rgb_after(&report, "t=1.50");
     assert!(red[0] > 150 && red[2] < 90, "frame at 0.3 s should be the red still: {red:?} ({report})");

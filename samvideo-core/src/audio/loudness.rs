@@ -14,9 +14,10 @@ use super::{AudioError, Mixer, CHANNELS, SAMPLE_RATE};
 pub const TARGET_LUFS: f64 = -14.0;
 /// The true-peak ceiling those platforms ask for.
 pub const TARGET_TRUE_PEAK_DBTP: f64 = -1.0;
-/// The limiter's sample ceiling when normalizing: 1 dB below the true-peak target leaves room
-/// for inter-sample peaks and the Opus encoder's overshoot (measured in `tests/it/audio.rs`).
-pub const NORMALIZED_CEILING_DB: f64 = -2.0;
+/// The limiter's sample ceiling when normalizing: 1.5 dB below the true-peak target leaves room
+/// for inter-sample peaks and the encoders' overshoot (measured in `tests/it/audio.rs` with a
+/// -2 dB ceiling: Opus files peaked at -1.9 dBTP, AAC files at -1.1).
+pub const NORMALIZED_CEILING_DB: f64 = -2.5;
 /// The most a quiet mix is raised (+24 dB): near-silence is not amplified into noise.
 pub const MAX_NORMALIZE_GAIN_DB: f64 = 24.0;
 

@@ -275,7 +275,7 @@ mod tests {
         let file = dir.path().join("samvideo.conf");
         std::fs::write(
             &file,
-            "# comment\nworkers = 3\nSAMVIDEO_CORE_RATE=7\nplan_limits=basic=9\nfree_monthly_videos=2\n",
+            "# comment\nworkers = 3\nSAMVIDEO_CORE_RATE=7\nplan_limits=basic=9\nfree_monthly_videos=2\ndefault_codec=h264\n",
         )
         .expect("write");
         let args = ServeArgs { config: Some(file.clone()), workers: Some(2), ..Default::default() };
@@ -285,6 +285,11 @@ mod tests {
         assert_eq!(c.advanced_rate.requests, 3, "default");
         assert_eq!(c.monthly_limit(crate::billing::BillingPlan::Basic), Some(9));
         assert_eq!(c.free_monthly_videos, 2);
+        assert_eq!(c.default_codec, samvideo_core::VideoCodec::H264);
+        assert_eq!(ServeArgs::default().to_config().expect("config").default_codec, samvideo_core::VideoCodec::Av1);
+        std::fs::write(&file, "default_codec = hevc\n").expect("write");
+        let err = ServeArgs { config: Some(file.clone()), ..Default::default() }.to_config().expect_err("bad codec");
+        assert!(err.to_string().contains("expected one of av1, h264"), "{err}");
         std::fs::write(&file, "workers = many\n").expect("write");
         let err = ServeArgs { config: Some(file), ..Default::default() }.to_config().expect_err("bad value");
         assert!(err.to_string().contains("SAMVIDEO_WORKERS=many"), "{err}");

@@ -1,6 +1,7 @@
 //! `samvideo validate --endpoint E FILE` as a user runs it: the real binary, on the example
 //! files and on stdin. A valid body exits 0 and prints nothing on stdout; a rejected one
-//! prints exactly the JSON body the HTTP API answers (one line) and exits 1.
+//! prints exactly the JSON body the HTTP API answers (one line) and exits 1. Also
+//! `samvideo render --codec`.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -128,4 +129,35 @@ fn help_texts_carry_no_implementation_notes() {
             assert!(!text.contains(note), "{args:?} shows {note:?}:\n{text}");
         }
     }
+}
+
+/// `samvideo render --codec h264` on the bundled 9:16 example: an H.264 + AAC file whatever
+/// the spec says, and the poster beside it.
+#[test]
+fn render_codec_flag_writes_h264_and_aac() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = dir.path().join("social.mp4");
+    let poster = dir.path().join("social.jpg");
+    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/social/spec.json");
+    let args = [
+        "render",
+        spec.to_str().expect("utf-8"),
+        "--endpoint",
+        "mix-video",
+        "--codec",
+        "h264",
+        "-q",
+        "-o",
+        out.to_str().expect("utf-8"),
+        "--thumbnail",
+        poster.to_str().expect("utf-8"),
+    ];
+    let run = samvideo(&args, None);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert_eq!(samvideo_test_support::ffprobe_csv(&out, "v:0", "stream=codec_name"), "h264");
+    assert_eq!(samvideo_test_support::ffprobe_csv(&out, "a:0", "stream=codec_name"), "aac");
+    assert!(poster.exists());
+    let bad = samvideo(&["render", spec.to_str().expect("utf-8"), "--codec", "hevc"], None);
+    assert_eq!(bad.status.code(), Some(2), "a usage error");
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("expected one of av1, h264"));
 }

@@ -57,6 +57,29 @@ async fn create_render_download_and_ffprobe_reads_av1() {
     t.server.stop().await;
 }
 
+/// `serve --default-codec h264`: requests that name no codec get H.264 + AAC (poster and
+/// all); a request's `output_codec` still wins.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_operators_default_codec_applies_when_a_request_names_none() {
+    let media = Media::card(320, 180).await;
+    let tmp = tempfile::tempdir().expect("tmp");
+    let config = relaxed(tmp.path()).with_default_codec(samvideo_core::VideoCodec::H264);
+    let t = TestServer::start(config).await;
+    let key = t.key("k", BillingPlan::Pro);
+    let plain = image_video(&media.url("card.png"), 0.5);
+    let mut av1 = plain.clone();
+    av1["settings"] = json!({"output_codec": "av1"});
+    for (body, want) in [(plain, "h264"), (av1, "av1")] {
+        let (_, d) = t.render(&key, &body, 120).await;
+        assert_eq!(d["status"], "completed", "{d}");
+        let file = t.data_dir.join(format!("{want}.mp4"));
+        std::fs::write(&file, t.download(d["output_url"].as_str().expect("output_url")).await).expect("write");
+        assert_eq!(ffprobe_csv(&file, "v:0", "stream=codec_name"), want, "{body}");
+        assert!(d["thumbnail_url"].is_string(), "a poster either way: {d}");
+    }
+    t.server.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancel_a_running_and_a_pending_task() {
     let media = Media::card(320, 180).await;
