@@ -20,6 +20,7 @@
 //! -1.0..=1.0. The hot loops are small functions over slices in [`kernels`]. The rules and
 //! numbers (fade shapes, loop crossfade, ducking, limiter, Opus settings) are in `docs/audio.md`.
 
+#[cfg(feature = "aac")]
 mod aac;
 mod decode;
 pub mod kernels;
@@ -28,6 +29,7 @@ mod mixer;
 mod opus;
 mod source;
 
+#[cfg(feature = "aac")]
 pub use aac::{AacEncoder, AAC_FRAME_SAMPLES};
 pub use decode::{
     audio_frames, decode_audio, decode_audio_with, AudioStream, DecodeOptions, DEFAULT_MAX_AUDIO_SECONDS,

@@ -4,9 +4,11 @@
 //!
 //! Enter: the plan and the job's assets. Leave: audio packets written into the MP4.
 
+#[cfg(feature = "aac")]
+use crate::audio::AacEncoder;
 use crate::audio::{
-    gain_to_target, integrated_loudness, normalized_ceiling, refine_gain, AacEncoder, AudioPacket, Ducking, MixSource,
-    MixSpec, Mixer, OpusEncoder, TrackRole, TrackSpec, TARGET_LUFS,
+    gain_to_target, integrated_loudness, normalized_ceiling, refine_gain, AudioPacket, Ducking, MixSource, MixSpec,
+    Mixer, OpusEncoder, TrackRole, TrackSpec, TARGET_LUFS,
 };
 use crate::mux::mp4::{AudioFormat, AudioTrack, Mp4Writer};
 use crate::plan::{AudioCodec, AudioRole, MediaRef, RenderPlan};
@@ -102,6 +104,7 @@ pub(super) struct PlanMix {
 /// The audio encoder of a render (Opus keeps ~23 KB of state inline: boxed).
 enum Encoder {
     Opus(Box<OpusEncoder>),
+    #[cfg(feature = "aac")]
     Aac(AacEncoder),
 }
 
@@ -109,6 +112,7 @@ impl Encoder {
     fn encode(&mut self, pcm: &[f32]) -> Result<Vec<AudioPacket>, RenderError> {
         Ok(match self {
             Encoder::Opus(e) => e.encode(pcm)?,
+            #[cfg(feature = "aac")]
             Encoder::Aac(e) => e.encode(pcm)?,
         })
     }
@@ -116,6 +120,7 @@ impl Encoder {
     fn finish(self) -> Result<Vec<AudioPacket>, RenderError> {
         Ok(match self {
             Encoder::Opus(e) => (*e).finish()?,
+            #[cfg(feature = "aac")]
             Encoder::Aac(e) => e.finish()?,
         })
     }
@@ -139,7 +144,13 @@ impl AudioFeed {
         let PlanMix { mixer, items } = mix;
         let encoder = match codec {
             AudioCodec::Opus => Encoder::Opus(Box::new(OpusEncoder::new(AUDIO_BITRATE)?)),
+            #[cfg(feature = "aac")]
             AudioCodec::Aac => Encoder::Aac(AacEncoder::new(AUDIO_BITRATE)?),
+            #[cfg(not(feature = "aac"))]
+            AudioCodec::Aac => {
+                let reason = "this build has no AAC encoder (cargo feature `aac`): use output_codec av1";
+                return Err(crate::audio::AudioError::Aac(reason.into()).into());
+            }
         };
         Ok(AudioFeed {
             mixer,
@@ -157,6 +168,7 @@ impl AudioFeed {
         let audio_samples = self.mixer.total_frames();
         let (format, delay, frame) = match self.encoder.as_ref()? {
             Encoder::Opus(e) => (AudioFormat::Opus { pre_skip: e.pre_skip() }, u64::from(e.pre_skip()), 960),
+            #[cfg(feature = "aac")]
             Encoder::Aac(e) => (AudioFormat::Aac { config: e.config().to_vec() }, u64::from(e.priming()), 1024),
         };
         let packets = (audio_samples + delay).div_ceil(frame) as usize + 2;
