@@ -180,7 +180,7 @@ def clip_frames(total_frames: int, tf: int, per_clip: float = 103.5):
     return [base + (1 if i < extra else 0) for i in range(n)]
 
 
-def write_spec(work: Path, name: str, stills, voice, music, seconds: float, quality: str):
+def write_spec(work: Path, name: str, stills, voice, music, seconds: float, quality: str, codec=None):
     tf = round(TRANSITION_S * FPS)
     lens = clip_frames(round(seconds * FPS), tf)
     spec = {
@@ -202,26 +202,34 @@ def write_spec(work: Path, name: str, stills, voice, music, seconds: float, qual
             },
         }
     }
+    if codec:
+        spec["data"]["settings"]["output_codec"] = codec
     path = work / f"{name}.json"
     path.write_text(json.dumps(spec, indent=1))
     return path, lens
 
 
-def encoder_presets():
-    """samvideo's rav1e (speed, quantizer) per output_quality, read from the plan code."""
-    src = (ROOT / "samvideo-core/src/plan/lower.rs").read_text()
+PRESETS_SRC = "samvideo-core/src/plan/lower/spec.rs"
+
+
+def encoder_presets(h264=False):
+    """samvideo's rav1e (speed, quantizer) per output_quality, or with `h264` its openh264 QP,
+    read from the plan code."""
+    src = (ROOT / PRESETS_SRC).read_text()
     out = {}
-    for q, s, qp in re.findall(r"Quality::(\w+) => EncodePreset \{ speed: (\d+), quantizer: (\d+) \}", src):
-        out[q.lower()] = (int(s), int(qp))
+    pat = r"Quality::(\w+) => EncodePreset \{ speed: (\d+), quantizer: (\d+), h264_qp: (\d+) \}"
+    for q, s, qp, h264_qp in re.findall(pat, src):
+        out[q.lower()] = int(h264_qp) if h264 else (int(s), int(qp))
     if not {"low", "medium", "high"} <= out.keys():
-        raise SystemExit("cannot read EncodePreset per quality from samvideo-core/src/plan/lower.rs")
+        raise SystemExit(f"cannot read EncodePreset per quality from {PRESETS_SRC}")
     return out
 
 
 # ---------------------------------------------------------------- pipelines
 
 
-def ffmpeg_pipeline(work: Path, stills, voice, music, lens, w, h, out, video_args, audio=True):
+def ffmpeg_pipeline(work: Path, stills, voice, music, lens, w, h, out, video_args, audio=True,
+                    audio_args=("-c:a", "libopus", "-b:a", "128k")):
     """The equivalent ffmpeg job: what Editly-style scripts run underneath."""
     tf = round(TRANSITION_S * FPS)
     cmd = ["ffmpeg", "-hide_banner", "-nostdin", "-y", "-v", "error"]
@@ -251,12 +259,12 @@ def ffmpeg_pipeline(work: Path, stills, voice, music, lens, w, h, out, video_arg
         graph.append(f"[va][ma]amix=inputs=2:duration=longest:normalize=0,atrim=end={total:.6f}[aout]")
     cmd += ["-filter_complex", ";".join(graph), "-map", "[vout]"]
     if audio:
-        cmd += ["-map", "[aout]", "-c:a", "libopus", "-b:a", "128k"]
+        cmd += ["-map", "[aout]", *audio_args]
     cmd += video_args + ["-t", f"{total:.6f}", str(out)]
     return cmd
 
 
-def video_args(kind, speed=None, qp=None):
+def video_args(kind, speed=None, qp=None, crf=23):
     colour = ["-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709", "-color_range", "tv"]
     keyint = ["-g", str(10 * FPS), "-keyint_min", "12"]  # samvideo: keyframes <= 10 s, min 12
     if kind == "librav1e":
@@ -264,7 +272,7 @@ def video_args(kind, speed=None, qp=None):
     if kind == "libsvtav1":
         return ["-c:v", "libsvtav1", "-preset", "12", "-crf", "35"] + keyint + colour + ["-movflags", "+faststart"]
     if kind == "libx264":
-        return ["-c:v", "libx264", "-preset", "veryfast", "-crf", "23"] + keyint + colour + ["-movflags", "+faststart"]
+        return ["-c:v", "libx264", "-preset", "veryfast", "-crf", f"{crf:.2f}"] + keyint + colour + ["-movflags", "+faststart"]
     if kind == "y4m":
         return ["-f", "yuv4mpegpipe", "-pix_fmt", "yuv420p", "-strict", "-1"]
     raise ValueError(kind)
@@ -387,6 +395,94 @@ def section_resolution(args, work, binary, inputs, quality, seconds, reps, slow_
         "clips": len(lens), "speed": speed, "qp": qp, "rows": rows, "ffmpeg_frames_vs_samvideo_ssim": ff_vs_ref[:2],
         "spec": str(spec.relative_to(ROOT)) if spec.is_relative_to(ROOT) else str(spec),
     }
+
+
+AAC = ("-c:a", "aac", "-b:a", "128k")
+
+
+def encode_y4m_binary():
+    """Build the encoder-only bench (`samvideo-core/benches/encode_y4m.rs`); return its path."""
+    p = sh(["cargo", "bench", "-p", "samvideo-core", "--bench", "encode_y4m", "--no-run", "--message-format=json"],
+           cwd=ROOT)
+    for line in p.stdout.splitlines():
+        msg = json.loads(line)
+        if msg.get("reason") == "compiler-artifact" and msg.get("target", {}).get("name") == "encode_y4m" \
+                and msg.get("executable"):
+            return msg["executable"]
+    raise SystemExit("cargo built no encode_y4m executable")
+
+
+def match_crf(make_cmd, out, target_bytes, lo=14.0, hi=36.0, tol=0.03, steps=8):
+    """The x264 CRF whose output is within `tol` of `target_bytes` (bisection: size falls as
+    CRF rises). Returns (crf, bytes)."""
+    best = None
+    for _ in range(steps):
+        crf = (lo + hi) / 2
+        sh(make_cmd(crf))
+        size = out.stat().st_size
+        log(f"    crf {crf:.2f}: {size} bytes (target {target_bytes})")
+        if best is None or abs(size - target_bytes) < abs(best[1] - target_bytes):
+            best = (crf, size)
+        if abs(size / target_bytes - 1) <= tol / 2:
+            break
+        lo, hi = (crf, hi) if size > target_bytes else (lo, crf)
+    return best
+
+
+def section_h264(args, work, binary, inputs, seconds, reps):
+    """samvideo's H.264 + AAC output against ffmpeg + libx264 veryfast + AAC on the standard
+    720p job, x264's CRF chosen so the two files are the same size (±3 %), plus both encoders
+    alone on the same y4m."""
+    stills, voice, music = inputs
+    qp = encoder_presets(h264=True)["medium"]
+    spec, lens = write_spec(work, f"job-medium-{seconds:g}s-h264", stills, voice, music, seconds, "medium", "h264")
+    w, h = 1280, 720
+    d = work / f"h264-{seconds:g}s"
+    d.mkdir(exist_ok=True)
+    log(f"section H.264 {w}x{h}, {seconds:g} s, openh264 QP {qp}: references")
+    ref = d / "samvideo-ref.y4m"
+    sh(samvideo_cmd(binary, spec, ref, "y4m"))
+    ffref = d / "ffmpeg-ref.y4m"
+    sh(ffmpeg_pipeline(work, stills, voice, music, lens, w, h, ffref, video_args("y4m"), audio=False))
+    sv_out = d / "samvideo-h264.mp4"
+    sh(samvideo_cmd(binary, spec, sv_out))
+    x264_out = d / "ffmpeg-x264.mp4"
+    x264 = lambda crf: ffmpeg_pipeline(work, stills, voice, music, lens, w, h, x264_out,
+                                       video_args("libx264", crf=crf), audio_args=AAC)
+    log("  matching x264's size")
+    crf, _ = match_crf(x264, x264_out, sv_out.stat().st_size)
+    enc = encode_y4m_binary()
+    enc_sv = d / "enc-samvideo.mp4"
+    enc_x264 = d / "enc-x264.mp4"
+    x264_enc = lambda c: ["ffmpeg", "-hide_banner", "-nostdin", "-y", "-v", "error", "-i", str(ref)] \
+        + video_args("libx264", crf=c) + [str(enc_x264)]
+    sh([enc, "--codec", "h264", "--qp", str(qp), str(ref), str(enc_sv)])
+    log("  matching x264's size, encoder only")
+    enc_crf, _ = match_crf(x264_enc, enc_x264, enc_sv.stat().st_size)
+    pipes = [
+        ("samvideo (h264)", samvideo_cmd(binary, spec, sv_out), sv_out),
+        (f"ffmpeg + libx264 veryfast, CRF {crf:.2f} (size-matched)", x264(crf), x264_out),
+        (f"encoder only: samvideo H.264 (openh264 High, QP {qp}), samvideo's y4m",
+         [enc, "--codec", "h264", "--qp", str(qp), str(ref), str(enc_sv)], enc_sv),
+        (f"encoder only: libx264 veryfast, CRF {enc_crf:.2f} (size-matched), samvideo's y4m", x264_enc(enc_crf), enc_x264),
+    ]
+    samples = run_rounds(pipes, {p[0]: reps for p in pipes})
+    rows = []
+    for name, cmd, out in pipes:
+        row = {"name": name, "cmd": shlex.join(str(c) for c in cmd), **summarize(samples[name]), "out": str(out)}
+        row["frames"] = frame_count(out)
+        log(f"  ssim: {name}")
+        row["ssim_y"], row["ssim_all"], _ = ssim(out, ref)
+        if name.startswith("ffmpeg"):
+            row["ssim_own_y"], row["ssim_own_all"], _ = ssim(out, ffref)
+        else:
+            row["ssim_own_y"], row["ssim_own_all"] = row["ssim_y"], row["ssim_all"]
+        rows.append(row)
+    for p in (ref, ffref):
+        p.unlink()
+    return {"width": w, "height": h, "seconds": seconds, "qp": qp, "crf": crf, "enc_crf": enc_crf,
+            "frames": sum(lens) - (len(lens) - 1) * round(TRANSITION_S * FPS), "clips": len(lens), "rows": rows,
+            "spec": str(spec.relative_to(ROOT)) if spec.is_relative_to(ROOT) else str(spec)}
 
 
 def section_long(args, work, binary, inputs, short_s, long_s, reps, earlier):
@@ -522,6 +618,29 @@ def write_report(res, path: Path):
               f"Spec: `{s['spec']}`.", "", "<details><summary>Commands</summary>", "", "```"]
         L += [r["cmd"] for r in s["rows"]]
         L += ["```", "", "</details>", ""]
+    if res.get("h264"):
+        s = res["h264"]
+        rows = s["rows"]
+        sv, x = rows[0], rows[1]
+        es, ex = rows[2], rows[3]
+        L += [f"## H.264 + AAC output: {s['width']}x{s['height']}, {s['seconds']:g} s ({s['frames']} frames, "
+              f"{s['clips']} stills), openh264 QP {s['qp']}", "",
+              "`output_codec: \"h264\"` against ffmpeg + libx264 `veryfast` + AAC 128k on the same job, x264's CRF "
+              "chosen by bisection so the two files are the same size (±3 %); then each encoder alone on samvideo's "
+              "lossless y4m of the spec (encoder against encoder, no compositing). Ratios against the x264 row above "
+              "each.", "",
+              f"- Whole job: samvideo {sv['wall']:.1f} s wall vs x264 {x['wall']:.1f} s (**{sv['wall'] / x['wall']:.2f}x**; "
+              f"target ≤ 1.0x: **{'met' if sv['wall'] <= x['wall'] else 'not met'}**), {sv['bytes'] / 1024:.0f} vs "
+              f"{x['bytes'] / 1024:.0f} KiB ({(sv['bytes'] / x['bytes'] - 1) * 100:+.1f} %), SSIM-Y {sv['ssim_y']:.4f} vs "
+              f"{x['ssim_y']:.4f} (target ≥ x264 − 0.005: **{'met' if sv['ssim_y'] >= x['ssim_y'] - 0.005 else 'not met'}**).",
+              f"- Encoder only: {es['wall']:.1f} s vs {ex['wall']:.1f} s (**{es['wall'] / ex['wall']:.2f}x**), "
+              f"SSIM-Y {es['ssim_y']:.4f} vs {ex['ssim_y']:.4f} at {es['bytes'] / 1024:.0f} vs {ex['bytes'] / 1024:.0f} KiB.", "",
+              "| pipeline | runs | wall s | wall ratio | CPU s | CPU ratio | peak RSS MB | KiB | SSIM-Y | SSIM-Y own |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
+        L += [fmt_row(sv, x), fmt_row(x, x), fmt_row(es, ex), fmt_row(ex, ex)]
+        L += ["", f"Spec: `{s['spec']}`.", "", "<details><summary>Commands</summary>", "", "```"]
+        L += [r["cmd"] for r in rows]
+        L += ["```", "", "</details>", ""]
     if res.get("long"):
         L += ["## Memory growth with video length (samvideo, 720p)", "",
               "| run | runs | wall s | CPU s | peak RSS MB | KiB |", "|---|---|---|---|---|---|"]
@@ -545,7 +664,7 @@ def main():
                     help="runs of the reference rows (one encoder, libsvtav1, libx264, ffmpeg compositing; default: --reps)")
     ap.add_argument("--seconds", type=float, default=30.0, help="length of the standard job")
     ap.add_argument("--long-seconds", type=float, default=180.0, help="length of the memory-growth run")
-    ap.add_argument("--sections", default="720,long,1080", help="comma list of 480,720,1080,long")
+    ap.add_argument("--sections", default="720,h264,long,1080", help="comma list of 480,720,1080,h264,long")
     ap.add_argument("--reps-1080", type=int, default=1, help="runs per pipeline at 1080p")
     ap.add_argument("--seconds-1080", type=float, default=None, help="length of the 1080p job (default --seconds)")
     ap.add_argument("--merge", action="store_true",
@@ -560,7 +679,7 @@ def main():
     if args.quick:
         args.seconds, args.long_seconds, args.reps, args.reps_1080 = 7.0, 14.0, 1, 1
         if "--sections" not in sys.argv:
-            args.sections = "720,long"
+            args.sections = "720,h264,long"
     slow = args.slow_reps if args.slow_reps is not None else args.reps
     if args.report_only:
         results = args.work / ("results-quick.json" if args.quick else "results.json")
@@ -588,8 +707,9 @@ def main():
         old = json.loads(results_path.read_text())
         redo = {{"480": "low", "720": "medium", "1080": "high"}.get(s) for s in sections}
         res["sections"] = [s for s in old.get("sections", []) if s["quality"] not in redo]
-        if "long" not in sections and old.get("long"):
-            res["long"] = old["long"]
+        for key in ("long", "h264"):
+            if key not in sections and old.get(key):
+                res[key] = old[key]
         res["earlier"] = old.get("earlier", []) + [{k: old[k] for k in ("command", "date", "load_start", "load_end")
                                                     if k in old}]
     for s in sections:
@@ -601,6 +721,8 @@ def main():
             res["sections"].append(section_resolution(args, args.work, args.samvideo, inputs, q, secs,
                                                       reps, min(slow, reps), ref_reps))
             res["sections"].sort(key=lambda x: x["height"])
+        elif s == "h264":
+            res["h264"] = section_h264(args, args.work, args.samvideo, inputs, args.seconds, args.reps)
         elif s == "long":
             res["long"] = section_long(args, args.work, args.samvideo, inputs, args.seconds, args.long_seconds, args.reps,
                                        res["sections"])
