@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Install what samvideo needs on a fresh Debian (or Ubuntu) machine with Rust, skipping what is
+# already there. `scripts/setup.sh build`: what the build needs (nasm for rav1e's and openh264's
+# assembly, a C/C++ compiler for openh264, FDK AAC and SQLite). `scripts/setup.sh test`: that,
+# plus what the tests run against (ffmpeg/ffprobe as the independent decoder, Chromium for the
+# playback tests, sshd, Python's pyftpdlib and aiosmtpd for the export tests; fuzz/run-brief.sh
+# installs cargo-fuzz itself).
+# Used by scripts/render-example.sh, scripts/test.sh and .ci/run.
+set -euo pipefail
+what="${1:-build}"
+
+need=()
+command -v nasm >/dev/null || need+=(nasm)
+command -v c++ >/dev/null || need+=(g++)
+if [ "$what" = test ]; then
+  command -v ffmpeg >/dev/null || need+=(ffmpeg)
+  command -v chromium >/dev/null || need+=(chromium)
+  [ -x /usr/sbin/sshd ] || need+=(openssh-server)
+  command -v pip3 >/dev/null || python3 -m pip --version >/dev/null 2>&1 || need+=(python3-pip)
+fi
+if [ ${#need[@]} -gt 0 ]; then
+  echo "setup: installing ${need[*]}" >&2
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+if [ "$what" = test ]; then
+  if ! python3 -c "import pyftpdlib, aiosmtpd" 2>/dev/null; then
+    echo "setup: installing pyftpdlib aiosmtpd (pip)" >&2
+    # Debian marks its Python "externally managed": as root (CI) install over it, as a user
+    # into the user site.
+    python3 -m pip install -q pyftpdlib aiosmtpd 2>/dev/null \
+      || python3 -m pip install -q --break-system-packages pyftpdlib aiosmtpd 2>/dev/null \
+      || python3 -m pip install -q --user --break-system-packages pyftpdlib aiosmtpd
+  fi
+fi
