@@ -468,3 +468,54 @@ fn captions_stay_in_the_platform_safe_area_and_can_be_disabled() {
     render(dir.path(), Endpoint::MixVideo, &spec("9:16", false, false), &none, Format::Mp4);
     assert_eq!(std::fs::read(&off).expect("off"), std::fs::read(&none).expect("none"), "disable_captions");
 }
+
+/// Mean luma of every decoded frame of `path` (decoder `codec`, or ffmpeg's default), 8x8.
+fn lumas_with(path: &std::path::Path, codec: Option<&str>) -> Vec<f64> {
+    let mut cmd = std::process::Command::new("ffmpeg");
+    cmd.args(["-loglevel", "error", "-xerror"]);
+    if let Some(c) = codec {
+        cmd.args(["-c:v", c]);
+    }
+    let out = cmd
+        .arg("-i")
+        .arg(path)
+        .args(["-map", "0:v:0", "-fps_mode", "passthrough", "-vf", "scale=8:8,format=gray", "-f", "rawvideo", "-"])
+        .output()
+        .expect("ffmpeg runs");
+    assert!(out.status.success(), "{codec:?}: {}", String::from_utf8_lossy(&out.stderr));
+    out.stdout.chunks_exact(64).map(|f| f.iter().map(|&p| p as f64).sum::<f64>() / 64.0).collect()
+}
+
+/// A held still is encoded twice (the picture, then one refinement) and every other frame
+/// re-shows it with a 5-byte temporal unit (`show_existing_frame`): the file still has one
+/// sample per frame, and libaom (strict: refuses re-shown key frames) and dav1d both decode
+/// every frame as the lossless render shows it, across hard cuts, fades and a segment boundary.
+#[test]
+fn held_stills_are_shown_again_not_encoded_again() {
+    let dir = setup();
+    solid_png(dir.path(), "white.png", 64, 36, [240, 240, 240, 255]);
+    let spec = json!({"media_list": [
+        {"type": "image", "url": "red.png", "duration": 4},
+        {"type": "image", "url": "white.png", "duration": 4},
+        {"type": "image", "url": "blue.png", "duration": 2},
+        {"type": "image", "url": "black.png", "duration": 3}
+    ], "settings": {"aspect_ratio": "16:9", "output_quality": "low", "fps": 15,
+        "transition_type": "fade", "transition_duration": 0.5}});
+    let out = dir.path().join("held.mp4");
+    let raw = dir.path().join("held.y4m");
+    let s = render(dir.path(), Endpoint::SimpleVideo, &spec, &out, Format::Mp4);
+    render(dir.path(), Endpoint::SimpleVideo, &spec, &raw, Format::Y4m);
+    let sizes: Vec<usize> =
+        ffprobe_csv(&out, "v:0", "packet=size").lines().map(|l| l.trim().parse().expect("size")).collect();
+    assert_eq!(sizes.len() as u64, s.frames, "one sample per frame");
+    let reshown = sizes.iter().filter(|&&n| n == 5).count();
+    eprintln!("{} frames, {reshown} re-shown with 5 bytes", s.frames);
+    assert!(reshown as u64 * 10 >= s.frames * 6, "most frames of held stills are re-shows: {reshown} of {}", s.frames);
+    let want = lumas_with(&raw, None);
+    for decoder in [None, Some("libaom-av1")] {
+        let got = lumas_with(&out, decoder);
+        assert_eq!(got.len(), want.len(), "{decoder:?}: frame count");
+        let worst = got.iter().zip(&want).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+        assert!(worst < 6.0, "{decoder:?}: a frame's luma is {worst} away from the lossless render");
+    }
+}

@@ -1,9 +1,21 @@
 //! AV1 encoding with rav1e, behind [`VideoEncoder`].
 //!
-//! Enter: [`Yuv420`] frames (kept as `Arc` so a repeated still is handed over without a
-//! copy). Leave: [`Packet`]s, one temporal unit per input frame, in presentation order,
-//! plus the sequence-header OBU the MP4 `av1C` box needs ([`sequence_header_obu`]).
+//! Enter: [`Yuv420`] frames, or "the same picture again" ([`VideoEncoder::repeat`]). Leave:
+//! [`Packet`]s, one temporal unit per input frame, in presentation order, plus the
+//! sequence-header OBU the MP4 `av1C` box needs ([`sequence_header_obu`]).
+//!
+//! Each distinct picture is encoded once, plus once more when it is held (a still): rav1e runs
+//! in low-latency mode (no reordering), where the frame with order hint `k` after a key frame
+//! is stored in reference slot `k & 3` (rav1e's `get_slot_idx`). The first repeat of a
+//! picture is sent to rav1e as a real frame (an inter frame, so showable, and a refinement of
+//! the picture's quality); every later repeat becomes a 5-byte temporal unit we write
+//! ourselves: a temporal delimiter and a frame header with `show_existing_frame = 1` naming
+//! that slot ([`show_existing_tu`]; AV1 spec 5.9.2, 7.21). Re-showing a non-key frame changes
+//! no decoder state, so rav1e's later frames stay valid. A key frame is never re-shown
+//! (it is not showable: libaom and hardware decoders refuse it). The MP4 keeps one sample per
+//! frame: the file stays constant-frame-rate.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use rav1e::color::{ColorDescription, ColorPrimaries, MatrixCoefficients, PixelRange, TransferCharacteristics};
@@ -34,6 +46,30 @@ pub struct Av1Encoder {
     ctx: Context<u8>,
     width: usize,
     last: Option<Arc<rav1e::Frame<u8>>>,
+    /// Every frame given to rav1e, in order: our frame index and the repeats that re-show it.
+    sent: VecDeque<Sent>,
+    /// Frames (new and repeated) so far: the index of the next one.
+    frames: u64,
+    /// Repeats since the last new picture.
+    held: u64,
+    /// rav1e's input number of the last key frame: order hints count from it.
+    gop_start: u64,
+}
+
+/// A frame given to rav1e.
+struct Sent {
+    /// Our index of the frame.
+    frame: u64,
+    /// Frames after it that show it again (`show_existing_frame`).
+    repeats: u64,
+}
+
+/// A temporal unit that shows the frame held in reference slot `slot` (0..8) again: a
+/// temporal delimiter OBU, then a frame header OBU whose one byte is `show_existing_frame = 1`,
+/// `frame_to_show_map_idx = slot` and the trailing bits (rav1e writes neither frame ids nor
+/// decoder-model timing, so nothing else follows).
+pub fn show_existing_tu(slot: u8) -> [u8; 5] {
+    [0x12, 0x00, 0x1a, 0x01, 0x80 | (slot & 7) << 4 | 0x08]
 }
 
 /// AV1 level index for a frame size and rate (spec Annex A: MaxPicSize, MaxDisplayRate).
@@ -84,16 +120,30 @@ impl Av1Encoder {
             max_key_frame_interval: fps.frames_covering(KEYFRAME_SECONDS as f64),
             quantizer: preset.quantizer as usize,
             speed_settings: rdo_lookahead_capped(SpeedSettings::from_preset(preset.speed)),
+            // No reordering: which slot holds the last shown frame is then known (module doc).
+            low_latency: true,
             ..Default::default()
         };
         let cfg = Config::new().with_encoder_config(enc).with_threads(threads);
         let ctx = cfg.new_context().map_err(|e| EncodeError::new("AV1", e))?;
-        Ok(Av1Encoder { ctx, width: width as usize, last: None })
+        Ok(Av1Encoder {
+            ctx,
+            width: width as usize,
+            last: None,
+            sent: VecDeque::new(),
+            frames: 0,
+            held: 0,
+            gop_start: 0,
+        })
     }
 
     fn push(&mut self, f: Arc<rav1e::Frame<u8>>) -> Result<(), EncodeError> {
         match self.ctx.send_frame(f) {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                self.sent.push_back(Sent { frame: self.frames, repeats: 0 });
+                self.frames += 1;
+                Ok(())
+            }
             Err(e) => Err(EncodeError::new("AV1", format_args!("rav1e: {e}"))),
         }
     }
@@ -113,16 +163,22 @@ impl VideoEncoder for Av1Encoder {
         }
         let f = Arc::new(f);
         self.last = Some(f.clone());
+        self.held = 0;
         self.push(f)
     }
 
-    /// rav1e encodes a repeated picture like any other (it has no frame-drop mode); the
-    /// frame itself is shared, not converted or copied again.
+    /// The first repeat of a picture is encoded (an inter frame, so it can be re-shown; the
+    /// frame is shared, not converted again); later ones re-show it (module doc).
     fn repeat(&mut self) -> Result<(), EncodeError> {
-        match self.last.clone() {
-            Some(f) => self.push(f),
-            None => Err(EncodeError::new("AV1", "repeat() before any frame")),
+        let f = self.last.clone().ok_or_else(|| EncodeError::new("AV1", "repeat() before any frame"))?;
+        self.held += 1;
+        if self.held == 1 {
+            return self.push(f);
         }
+        let last = self.sent.back_mut().ok_or_else(|| EncodeError::new("AV1", "repeat of a frame already out"))?;
+        last.repeats += 1;
+        self.frames += 1;
+        Ok(())
     }
 
     fn flush(&mut self) {
@@ -133,7 +189,22 @@ impl VideoEncoder for Av1Encoder {
         loop {
             match self.ctx.receive_packet() {
                 Ok(p) => {
-                    out.push(Packet { keyframe: p.frame_type == FrameType::KEY, frame: p.input_frameno, data: p.data })
+                    let sent = self.sent.pop_front().ok_or_else(|| EncodeError::new("AV1", "a packet nobody sent"))?;
+                    let keyframe = p.frame_type == FrameType::KEY;
+                    if keyframe {
+                        self.gop_start = p.input_frameno;
+                    }
+                    out.push(Packet { keyframe, frame: sent.frame, data: p.data });
+                    if sent.repeats > 0 {
+                        if keyframe {
+                            return Err(EncodeError::new("AV1", "a key frame cannot be shown again"));
+                        }
+                        let slot = ((p.input_frameno - self.gop_start) & 3) as u8;
+                        let tu = show_existing_tu(slot);
+                        for k in 1..=sent.repeats {
+                            out.push(Packet { keyframe: false, frame: sent.frame + k, data: tu.to_vec() });
+                        }
+                    }
                 }
                 Err(EncoderStatus::Encoded) => continue,
                 Err(EncoderStatus::NeedMoreData) => return Ok(true),
@@ -192,6 +263,44 @@ mod tests {
         assert_eq!(level_idx(1920, 1080, FrameRate::whole(60)), 9);
         assert_eq!(level_idx(3840, 2160, FrameRate::whole(30)), 12);
         assert_eq!(level_idx(854, 480, FrameRate::whole(30)), 4);
+    }
+
+    #[test]
+    fn show_existing_header_names_the_slot() {
+        // rav1e's own pyramid writes slot 4 as `12 00 1a 01 c8`.
+        assert_eq!(show_existing_tu(4), [0x12, 0x00, 0x1a, 0x01, 0xc8]);
+        assert_eq!(show_existing_tu(0), [0x12, 0x00, 0x1a, 0x01, 0x88]);
+        assert_eq!(show_existing_tu(3), [0x12, 0x00, 0x1a, 0x01, 0xb8]);
+    }
+
+    /// A still held 30 frames costs two encoded frames; the rest are 5-byte re-shows, in
+    /// order, one packet per frame, and no key frame is re-shown.
+    #[test]
+    fn held_stills_are_encoded_twice_and_shown_again() {
+        let mut enc =
+            Av1Encoder::new(64, 64, FrameRate::whole(15), EncodePreset { speed: 10, quantizer: 120, h264_qp: 26 }, 1)
+                .expect("encoder");
+        let mut frame = Yuv420::new(64, 64);
+        let mut out = Vec::new();
+        for still in 0..3u8 {
+            frame.y.fill(40 + still * 60);
+            enc.send(&frame).expect("send");
+            for _ in 0..29 {
+                enc.repeat().expect("repeat");
+            }
+            enc.receive(&mut out).expect("receive");
+        }
+        enc.flush();
+        while enc.receive(&mut out).expect("receive") {}
+        assert_eq!(out.len(), 90);
+        assert!(out.iter().enumerate().all(|(i, p)| p.frame == i as u64), "one packet per frame, in order");
+        let reshown: Vec<usize> = out.iter().enumerate().filter(|(_, p)| p.data.len() == 5).map(|(i, _)| i).collect();
+        assert_eq!(reshown.len(), 3 * 28, "all but two frames of each still");
+        assert!(out[0].keyframe && !out[1].keyframe && out[1].data.len() > 5);
+        // rav1e got frames 0 (key), 1 (refinement: order hint 1, slot 1), 2 (the second
+        // still) and 3 (its refinement): slot 3, or slot 1 when rav1e made the cut a key frame.
+        assert_eq!(out[2].data, show_existing_tu(1));
+        assert_eq!(out[32].data, show_existing_tu(if out[30].keyframe { 1 } else { 3 }));
     }
 
     #[test]
