@@ -5,8 +5,8 @@
 //! 2. Every asset of the plan is fetched once (per-job cache) and decoded; any failure names
 //!    its item (`media_list[2] (url): reason`).
 //! 3. MP4: the frames are cut into 10 s segments (`render/segments.rs`); worker threads (one per
-//!    core) each composite and encode a segment with their own compositor and rav1e
-//!    context, and the driver writes the packets in order straight into the MP4,
+//!    core) each composite and encode a segment with their own compositor and encoder (the
+//!    plan's codec, `encode/`: a held still is encoded twice, not once per frame), and the driver writes the packets in order straight into the MP4,
 //!    interleaved with the streaming audio mix. Y4M: one compositor thread feeds the writer
 //!    through a bounded channel. Memory does not grow with the video's length.
 //! 4. Progress is reported as frames are written; the cancel token is checked between
@@ -14,7 +14,7 @@
 //!
 //! Rooms: this file holds the API (options, summary, errors) and the driver; `assets.rs`
 //! fetches, probes and checks the media and lowers the plan; `audio_feed.rs` builds the
-//! streaming mix and feeds Opus packets to the MP4 ahead of the video; `mp4_out.rs` runs the
+//! streaming mix and feeds Opus or AAC packets to the MP4 ahead of the video; `mp4_out.rs` runs the
 //! segment workers (`segments.rs`, `frames.rs`) and writes their packets in order;
 //! `y4m_out.rs` is the raw-frame output on one compositor thread.
 

@@ -1,7 +1,7 @@
 //! Parallel segment encoding: the frames of a plan are cut into segments of
 //! [`SEGMENT_SECONDS`], each composited and encoded by an independent worker (its own
-//! [`Compositor`], its own single-threaded rav1e context, so every segment opens on a key
-//! frame); the driver writes the segments' packets to the MP4 in order.
+//! [`Compositor`], its own single-threaded encoder from `encode::open`, so every segment opens
+//! on a key frame); the driver writes the segments' packets to the MP4 in order.
 //!
 //! Why: rav1e at samvideo's speeds keeps about one core busy whatever its thread count (one
 //! tile at 720p, little frame parallelism), so on a 2-core machine a second encoder on the
