@@ -625,7 +625,7 @@ def write_report(res, path: Path):
         es, ex = rows[2], rows[3]
         L += [f"## H.264 + AAC output: {s['width']}x{s['height']}, {s['seconds']:g} s ({s['frames']} frames, "
               f"{s['clips']} stills), openh264 QP {s['qp']}", "",
-              "`output_codec: \"h264\"` against ffmpeg + libx264 `veryfast` + AAC 128k on the same job, x264's CRF "
+              "`output_codec: h264` against ffmpeg + libx264 `veryfast` + AAC 128k on the same job, x264's CRF "
               "chosen by bisection so the two files are the same size (±3 %); then each encoder alone on samvideo's "
               "lossless y4m of the spec (encoder against encoder, no compositing). Ratios against the x264 row above "
               "each.", "",

@@ -1,0 +1,132 @@
+//! Encoder only: a Y4M file (8-bit 4:2:0, e.g. samvideo's lossless `--format y4m` render)
+//! through samvideo's encoder seam into an MP4 without audio, so `bench/run.py` can put our
+//! encoders beside libx264 fed the very same frames (the "encoder only" rows of
+//! `docs/performance.md`).
+//!
+//! Not a criterion bench: the script times the process (wall, CPU, peak memory).
+//!
+//! Run: `cargo bench -p samvideo-core --bench encode_y4m -- --codec h264 --qp 26 IN.y4m OUT.mp4`
+//! (`--codec av1 --speed 10 --quantizer 110` for rav1e). One encoder, one thread, every frame
+//! sent as a new picture (like libx264 given the same file).
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use samvideo_core::encode::{self, StreamSpec};
+use samvideo_core::frame::Yuv420;
+use samvideo_core::mux::mp4::Mp4Writer;
+use samvideo_core::plan::EncodePreset;
+use samvideo_core::{FrameRate, VideoCodec};
+
+struct Args {
+    codec: VideoCodec,
+    preset: EncodePreset,
+    input: PathBuf,
+    output: PathBuf,
+}
+
+fn args() -> Result<Args, String> {
+    let mut codec = VideoCodec::H264;
+    let mut preset = EncodePreset { speed: 10, quantizer: 110, h264_qp: 26 };
+    let mut files = Vec::new();
+    let mut it = std::env::args().skip(1);
+    while let Some(a) = it.next() {
+        let mut value = |name: &str| it.next().ok_or(format!("{name} needs a value"));
+        match a.as_str() {
+            "--codec" => codec = value("--codec")?.parse()?,
+            "--qp" => preset.h264_qp = value("--qp")?.parse().map_err(|e| format!("--qp: {e}"))?,
+            "--speed" => preset.speed = value("--speed")?.parse().map_err(|e| format!("--speed: {e}"))?,
+            "--quantizer" => {
+                preset.quantizer = value("--quantizer")?.parse().map_err(|e| format!("--quantizer: {e}"))?
+            }
+            "--bench" => {}
+            other if other.starts_with("--") => return Err(format!("unknown flag {other}")),
+            file => files.push(PathBuf::from(file)),
+        }
+    }
+    let [input, output] = <[PathBuf; 2]>::try_from(files).map_err(|_| "usage: [flags] IN.y4m OUT.mp4".to_string())?;
+    Ok(Args { codec, preset, input, output })
+}
+
+/// Width, height and rate from a `YUV4MPEG2 W.. H.. F..:..` header line.
+fn header(line: &str) -> Result<(u32, u32, FrameRate), String> {
+    let (mut w, mut h, mut fps) = (0, 0, None);
+    for token in line.split_whitespace().skip(1) {
+        let (tag, v) = token.split_at(1);
+        match tag {
+            "W" => w = v.parse().map_err(|_| format!("bad width {v}"))?,
+            "H" => h = v.parse().map_err(|_| format!("bad height {v}"))?,
+            "F" => {
+                let (n, d) = v.split_once(':').ok_or("bad rate")?;
+                let (n, d): (f64, f64) = (n.parse().map_err(|_| "bad rate")?, d.parse().map_err(|_| "bad rate")?);
+                fps = FrameRate::from_number(n / d);
+            }
+            "C" if !v.starts_with("420") => return Err(format!("only 4:2:0 input (C{v})")),
+            _ => {}
+        }
+    }
+    Ok((w, h, fps.ok_or("no or unsupported frame rate")?))
+}
+
+fn run() -> Result<u64, String> {
+    let a = args()?;
+    let mut input = BufReader::with_capacity(1 << 20, std::fs::File::open(&a.input).map_err(|e| e.to_string())?);
+    let mut line = String::new();
+    input.read_line(&mut line).map_err(|e| e.to_string())?;
+    let (width, height, fps) = header(&line)?;
+    let spec = StreamSpec { codec: a.codec, width, height, fps, preset: a.preset };
+    let mut encoder = encode::open(&spec, 1).map_err(|e| e.to_string())?;
+    let mut frame = Yuv420::new(width, height);
+    // Frames are counted first: the MP4 writer reserves its index up front.
+    let plane = (width * height) as u64 * 3 / 2;
+    let size = std::fs::metadata(&a.input).map_err(|e| e.to_string())?.len();
+    let frames = (size - line.len() as u64) / (plane + 6);
+    let mut mp4 = Mp4Writer::create(&a.output, width, height, fps, frames, a.codec, None).map_err(|e| e.to_string())?;
+    let mut packets = Vec::new();
+    let mut written = 0;
+    for _ in 0..frames {
+        line.clear();
+        input.read_line(&mut line).map_err(|e| e.to_string())?;
+        if !line.starts_with("FRAME") {
+            return Err(format!("expected FRAME, found {line:?}"));
+        }
+        for p in [&mut frame.y, &mut frame.u, &mut frame.v] {
+            input.read_exact(p).map_err(|e| e.to_string())?;
+        }
+        encoder.send(&frame).map_err(|e| e.to_string())?;
+        encoder.receive(&mut packets).map_err(|e| e.to_string())?;
+        for p in packets.drain(..) {
+            mp4.write_video(&p.data, p.keyframe).map_err(|e| e.to_string())?;
+            written += 1;
+        }
+    }
+    encoder.flush();
+    loop {
+        let more = encoder.receive(&mut packets).map_err(|e| e.to_string())?;
+        for p in packets.drain(..) {
+            mp4.write_video(&p.data, p.keyframe).map_err(|e| e.to_string())?;
+            written += 1;
+        }
+        if !more {
+            break;
+        }
+    }
+    if written != frames {
+        return Err(format!("{written} packets for {frames} frames"));
+    }
+    mp4.finish().map_err(|e| e.to_string())
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(bytes) => {
+            eprintln!("wrote {bytes} bytes");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("encode_y4m: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
