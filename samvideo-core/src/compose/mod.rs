@@ -1,14 +1,16 @@
 //! The compositor: draws frame `n` of a [`RenderPlan`] into an RGBA canvas.
 //!
 //! Enter: the plan and its media ([`Assets`]): stills as [`StillSource`]s, videos as
-//! [`FrameSource`]s, overlays rasterized once. A still is decoded and scaled to the frame
+//! [`FrameSource`]s, overlays rasterized once, caption pages when they show
+//! ([`caption::Captions`]). A still is decoded and scaled to the frame
 //! when its clip is first drawn and freed when the clip ends, like a video's decoder, so
 //! memory holds the clips on screen, not every clip of the video. Leave: one canvas per
 //! frame, plus a [`FrameKey`] that tells the driver when a frame is identical to the previous
-//! one (a still without motion and with the same overlays), so it is not composited or
-//! converted again.
+//! one (a still without motion, with the same overlays and the same caption state), so it is
+//! not composited or converted again.
 
 pub mod blend;
+pub mod caption;
 pub mod overlay;
 pub mod picture;
 pub mod text;
@@ -20,6 +22,7 @@ use crate::frame::Rgba;
 use crate::media::MediaError;
 use crate::plan::{Background, Clip, ClipSource, Fit, Overlay, RenderPlan};
 
+use caption::{CaptionKey, Captions};
 use overlay::Placed;
 
 /// A video that can answer the frame showing at a source time (RGBA, its own size).
@@ -83,8 +86,9 @@ enum Prepared {
     },
 }
 
-/// Identifies what a frame shows, when it is fully determined by static content.
-pub type FrameKey = (usize, u64);
+/// Identifies what a frame shows, when it is fully determined by static content: the clip,
+/// the overlays on screen (a bit each) and the caption page with its spoken-word state.
+pub type FrameKey = (usize, u64, CaptionKey);
 
 /// Per-frame compositing state.
 pub struct Compositor {
@@ -92,6 +96,7 @@ pub struct Compositor {
     clips: Vec<Prepared>,
     background: Option<Prepared>,
     overlays: Vec<Placed>,
+    captions: Captions,
     scratch_a: Rgba,
     scratch_b: Rgba,
     video_frame: Rgba,
@@ -137,6 +142,7 @@ impl Compositor {
             }
         }
         Compositor {
+            captions: Captions::new(plan.captions.clone(), w, h),
             scratch_a: Rgba::filled(w, h, bg_color),
             scratch_b: Rgba::filled(w, h, bg_color),
             video_frame: Rgba::filled(1, 1, [0; 4]),
@@ -182,7 +188,7 @@ impl Compositor {
                 mask |= 1 << k;
             }
         }
-        Some((i, mask))
+        Some((i, mask, self.captions.key(n)?))
     }
 
     fn background_moves(&self) -> bool {
@@ -215,6 +221,7 @@ impl Compositor {
                 o.draw(canvas);
             }
         }
+        self.captions.draw(n, canvas);
         Ok(())
     }
 

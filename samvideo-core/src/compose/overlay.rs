@@ -1,4 +1,4 @@
-//! Overlay layers (watermarks, text bands, captions) built once per render and placed.
+//! Overlay layers (watermarks, text bands) built once per render and placed.
 //!
 //! Enter: a plan [`Overlay`] and the frame size (and the decoded watermark image). Leave: a
 //! [`Placed`] layer with its position, opacity and frame window, blended per frame.

@@ -112,8 +112,15 @@ pub fn dilate(mask: &[u8], w: u32, h: u32, radius: u32) -> Vec<u8> {
     out
 }
 
-/// Render text to a layer: outline (if any) under the fill, padded by `pad` pixels.
+/// Render text to a layer: outline (if any) under the fill, padded by the outline width.
 pub fn text_layer(text: &str, font_px: f32, max_width: u32, color: [u8; 4], stroke: ([u8; 4], f32)) -> Rgba {
+    let mut layers = text_layers(text, font_px, max_width, &[color], stroke);
+    layers.pop().unwrap_or_else(|| Rgba::filled(1, 1, [0; 4]))
+}
+
+/// [`text_layer`] in several fill colours at once (one shaping and one outline for all): one
+/// layer per colour, all the same size and placement.
+pub fn text_layers(text: &str, font_px: f32, max_width: u32, colors: &[[u8; 4]], stroke: ([u8; 4], f32)) -> Vec<Rgba> {
     let stroke_px = stroke.1.max(0.0).round() as u32;
     let (mw, mh, mask) = text_mask(text, font_px, max_width.saturating_sub(2 * stroke_px).max(1));
     let (w, h) = (mw + 2 * stroke_px, mh + 2 * stroke_px);
@@ -123,26 +130,62 @@ pub fn text_layer(text: &str, font_px: f32, max_width: u32, color: [u8; 4], stro
         padded[dst..dst + mw as usize].copy_from_slice(&mask[(y * mw) as usize..][..mw as usize]);
     }
     let outline = if stroke_px > 0 && stroke.0[3] > 0 { Some(dilate(&padded, w, h, stroke_px)) } else { None };
-    let mut layer = Rgba { width: w, height: h, data: vec![0; (w * h * 4) as usize] };
-    for i in 0..(w * h) as usize {
-        let fill_a = padded[i] as u32 * color[3] as u32 / 255;
+    colors
+        .iter()
+        .map(|&color| {
+            let mut layer = Rgba { width: w, height: h, data: vec![0; (w * h * 4) as usize] };
+            paint_row(&mut layer.data, &padded, outline.as_deref(), color, stroke.0);
+            layer
+        })
+        .collect()
+}
+
+/// Fill (coverage `fill`, colour `color`) over outline (coverage `outline`, colour `stroke`)
+/// into straight-alpha RGBA pixels `out` ("over" operator).
+fn paint_row(out: &mut [u8], fill: &[u8], outline: Option<&[u8]>, color: [u8; 4], stroke: [u8; 4]) {
+    for (i, px) in out.chunks_exact_mut(4).enumerate() {
+        let fill_a = fill[i] as u32 * color[3] as u32 / 255;
         let (mut r, mut g, mut b, mut a) = (0u32, 0u32, 0u32, 0u32);
-        if let Some(o) = &outline {
-            let sa = o[i] as u32 * stroke.0[3] as u32 / 255;
-            r = stroke.0[0] as u32;
-            g = stroke.0[1] as u32;
-            b = stroke.0[2] as u32;
-            a = sa;
+        if let Some(o) = outline {
+            a = o[i] as u32 * stroke[3] as u32 / 255;
+            (r, g, b) = (stroke[0] as u32, stroke[1] as u32, stroke[2] as u32);
         }
-        // Fill over outline ("over" operator, straight alpha).
         let out_a = fill_a + a * (255 - fill_a) / 255;
-        let over = |fill: u8, under: u32| (fill as u32 * fill_a + under * a * (255 - fill_a) / 255).checked_div(out_a);
+        let over = |f: u8, under: u32| (f as u32 * fill_a + under * a * (255 - fill_a) / 255).checked_div(out_a);
         if let (Some(nr), Some(ng), Some(nb)) = (over(color[0], r), over(color[1], g), over(color[2], b)) {
             (r, g, b) = (nr, ng, nb);
         }
-        layer.data[i * 4..i * 4 + 4].copy_from_slice(&[r as u8, g as u8, b as u8, out_a as u8]);
+        px.copy_from_slice(&[r as u8, g as u8, b as u8, out_a as u8]);
     }
-    layer
+}
+
+/// Width in pixels of `text` set on one line at `font_px` (the extent [`text_mask`] crops to).
+pub fn line_width(text: &str, font_px: f32) -> f32 {
+    let font_px = font_px.clamp(4.0, 400.0);
+    let mut guard = match shaper().lock() {
+        Ok(g) => g,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    let Shaper { fonts, .. } = &mut *guard;
+    let mut buffer = Buffer::new(fonts, Metrics::new(font_px, (font_px * 1.25).ceil()));
+    buffer.set_wrap(Wrap::None);
+    buffer.set_size(None, None);
+    let attrs = Attrs::new().family(Family::Name("DejaVu Sans"));
+    buffer.set_text(text, &attrs, Shaping::Advanced, None);
+    buffer.shape_until_scroll(fonts, false);
+    let mut min_x = f32::MAX;
+    let mut max_x = 0f32;
+    for run in buffer.layout_runs() {
+        for g in run.glyphs {
+            min_x = min_x.min(g.x);
+            max_x = max_x.max(g.x + g.w);
+        }
+    }
+    if min_x <= max_x {
+        max_x - min_x
+    } else {
+        0.0
+    }
 }
 
 #[cfg(test)]

@@ -4,9 +4,11 @@
 //! and every timing rule is applied once, in [`lower`] (see `docs/timing.md`). The renderer
 //! knows only this type.
 
+mod caption;
 mod geometry;
 mod lower;
 
+pub use caption::{CaptionBox, CaptionLook, CaptionPage, CaptionWord};
 pub use geometry::frame_size;
 pub use lower::{lower, parse_color, DurationOf, LowerError, LowerOptions};
 
@@ -61,8 +63,10 @@ pub struct RenderPlan {
     pub clips: Vec<Clip>,
     /// `transitions[i]` joins `clips[i]` and `clips[i + 1]`.
     pub transitions: Vec<Transition>,
-    /// Watermark, text overlays and captions, drawn in order.
+    /// Watermark and text overlays, drawn in order.
     pub overlays: Vec<Overlay>,
+    /// Caption pages by start frame, drawn over the overlays.
+    pub captions: Vec<CaptionPage>,
     /// Sound.
     pub audio: AudioPlan,
 }
