@@ -5,6 +5,7 @@
 
 mod audio;
 mod browser;
+mod captions;
 mod render;
 mod support;
 mod video;
