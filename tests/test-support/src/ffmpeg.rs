@@ -105,7 +105,7 @@ pub fn all_frames(path: &Path) -> Vec<Frame> {
         .expect("ffmpeg runs");
     let size = (w * h * 3) as usize;
     assert!(
-        out.status.success() && !out.stdout.is_empty() && out.stdout.len() % size == 0,
+        out.status.success() && !out.stdout.is_empty() && out.stdout.len().is_multiple_of(size),
         "frames of {}: {}",
         path.display(),
         String::from_utf8_lossy(&out.stderr)
