@@ -438,6 +438,31 @@ mod tests {
         }
     }
 
+    /// Issue 17: a 3-minute slideshow with 150 caption pages (300 words) keeps
+    /// static-frame reuse: every frame has a key, and the key changes only when the page or
+    /// its spoken word does (the 64-overlay cut-off no longer applies to captions).
+    #[test]
+    fn a_long_captioned_slideshow_keeps_static_frame_reuse_between_words() {
+        let items: Vec<_> =
+            (0..10).map(|i| serde_json::json!({"type": "image", "url": format!("{i}.png"), "duration": 18})).collect();
+        let transcripts: Vec<_> = (0..150)
+            .map(|i| serde_json::json!({"words": "two words", "start": i as f64 * 1.2, "end": i as f64 * 1.2 + 0.6}))
+            .collect();
+        let body = serde_json::json!({"media_list": items, "transcripts": transcripts,
+            "settings": {"fps": 15, "output_quality": "low", "caption_style": "highlight"}});
+        let request = crate::validate::parse_create(Endpoint::MixVideo, body.to_string().as_bytes()).expect("valid");
+        let plan = lower(&request, &|_, _| None, &LowerOptions::default()).expect("plan");
+        assert_eq!(plan.frame_count, 2700);
+        assert_eq!(plan.captions.len(), 150, "a page per entry: 0.6 s pauses");
+        let clips = (0..10).map(|_| ClipMedia::Still(Arc::new(Rgba::filled(4, 4, [9, 9, 9, 255])) as _)).collect();
+        let comp = Compositor::new(plan.clone(), Assets { clips, background: None, watermark: None });
+        let keys: Vec<FrameKey> = (0..plan.frame_count).map(|n| comp.frame_key(n).expect("keyed")).collect();
+        let changes = keys.windows(2).filter(|w| w[0] != w[1]).count();
+        // Per entry: two words (a change each) and the gap after it; plus the 9 clip cuts.
+        assert!(changes <= 150 * 3 + 9, "{changes} key changes in 2700 frames");
+        assert!(changes >= 300, "the spoken word changes the key: {changes}");
+    }
+
     #[test]
     fn a_still_failing_to_decode_mid_render_names_its_item() {
         let (mut comp, _) = slideshow(&[Some([255, 0, 0, 255]), Some([0, 255, 0, 255]), None]);
