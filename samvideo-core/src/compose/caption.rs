@@ -14,6 +14,8 @@ use super::text::{line_width, text_layers};
 use crate::frame::Rgba;
 use crate::plan::{CaptionBox, CaptionLook, CaptionPage, VerticalPosition};
 
+/// Largest text drawn (the rasterizer's limit in `text.rs`).
+const MAX_FONT_PX: f32 = 400.0;
 /// Line height as a multiple of the font size (as in `text.rs`).
 const LINE: f32 = 1.25;
 /// The gap between words, as a fraction of the font size (about DejaVu Sans Bold's space).
@@ -245,7 +247,7 @@ pub fn layout(words: &[&str], look: &CaptionLook, fw: u32, fh: u32) -> Layout {
     let (left, right) =
         ((fw as f32 * area.left).round() as i64 + inset, (fw as f32 * area.right).round() as i64 - inset);
     let (top, bottom) = ((fh as f32 * area.top).round() as i64, (fh as f32 * area.bottom).round() as i64);
-    let mut px = look.font_px.max(4.0);
+    let mut px = if look.font_px.is_finite() { look.font_px.clamp(4.0, MAX_FONT_PX) } else { MAX_FONT_PX };
     let (mut widths, mut lines);
     loop {
         widths = words.iter().map(|w| line_width(w, px).ceil()).collect::<Vec<f32>>();

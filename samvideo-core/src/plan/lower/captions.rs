@@ -23,6 +23,13 @@ pub const MAX_PAUSE_SECONDS: f64 = 0.5;
 /// How long the `pop` preset's spoken word takes to grow to full size (seconds).
 pub const POP_SECONDS: f64 = 0.12;
 
+/// Caption text size limits in output pixels (what the rasterizer draws).
+const MIN_FONT_PX: f32 = 4.0;
+const MAX_FONT_PX: f32 = 400.0;
+/// The outline is at most this share of the text size (a wider one would only be a blot, and
+/// costs its square in compositing).
+const MAX_STROKE_OF_FONT: f32 = 0.25;
+
 /// A word and its time span in seconds.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct TimedWord {
@@ -213,13 +220,14 @@ fn resolve_look(
         CaptionPreset::OneWord => 1,
         _ => s.max_words.map_or(p.max_words, |m| m as usize),
     };
+    let font_px = px(s.font_size.map_or(p.font_1080, |f| f as f32)).clamp(MIN_FONT_PX, MAX_FONT_PX);
     let look = CaptionLook {
-        font_px: px(s.font_size.map_or(p.font_1080, |f| f as f32)),
+        font_px,
         color: color(&s.text_color, "text_color")?.unwrap_or(p.color),
         highlight: color(&s.highlight_color, "highlight_color")?.or(p.highlight),
         boxed: p.boxed,
         box_color: color(&s.background_color, "background_color")?.unwrap_or(p.box_color),
-        stroke: (stroke_color.unwrap_or([0, 0, 0, 255]), px(stroke_1080)),
+        stroke: (stroke_color.unwrap_or([0, 0, 0, 255]), px(stroke_1080).min(font_px * MAX_STROKE_OF_FONT)),
         shadow: s.shadow.unwrap_or(false),
         pop_frames: if p.pop { spec.fps.frames_in(POP_SECONDS).max(1) } else { 0 },
         max_lines: s.max_lines.unwrap_or(p.max_lines),

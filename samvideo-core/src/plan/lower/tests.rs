@@ -380,6 +380,17 @@ fn presets_page_words_and_mark_the_spoken_one() {
 }
 
 #[test]
+fn caption_sizes_are_kept_drawable() {
+    let body = json!({"media_list": [image(Some(1.0))], "transcripts": [{"words": "big", "start": 0, "end": 1}],
+        "settings": {"caption_style": "pop", "caption_styling": {"font_size": 1e300, "stroke_width": 1e300}}});
+    let look = &plan_of(Endpoint::MixVideo, body, None, None).captions[0].look;
+    assert_eq!((look.font_px, look.stroke.1), (400.0, 100.0), "at most 400 px, the outline a quarter of it");
+    let body = json!({"media_list": [image(Some(1.0))], "transcripts": [{"words": "tiny", "start": 0, "end": 1}],
+        "settings": {"caption_styling": {"font_size": 1e-9}}});
+    assert_eq!(plan_of(Endpoint::MixVideo, body, None, None).captions[0].look.font_px, 4.0);
+}
+
+#[test]
 fn audio_roles_gains_ducking_and_loops() {
     let tracks = |p: &RenderPlan| -> Vec<(AudioRole, f32, bool)> {
         p.audio.tracks.iter().map(|t| (t.role, t.gain, t.looped)).collect()
