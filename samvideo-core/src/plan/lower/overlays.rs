@@ -53,10 +53,8 @@ pub(super) fn overlays(spec: &TimelineSpec, short_px: f32, frame_count: u64) -> 
             font_px: short_px * BAND_FONT,
             color: [255, 255, 255, 255],
             box_color,
-            full_band: true,
             stroke: ([0, 0, 0, 255], if box_color[3] == 0 { short_px * BAND_STROKE } else { 0.0 }),
             position: vertical(o.position.unwrap_or_default()),
-            safe_area: SafeArea::FULL,
         };
         overlays.push(Overlay::Text { text: o.text.clone(), style, start: 0, end: frame_count });
     }

@@ -277,7 +277,7 @@ fn watermark_and_text_bands_defaults() {
     let Overlay::WatermarkText { position, size, opacity, padding, .. } = &p.overlays[0] else { panic!("watermark") };
     assert_eq!((*position, *size, *opacity, *padding), (Corner::BottomRight, 0.15, 0.7, 20));
     let Overlay::Text { style, start, end, .. } = &p.overlays[1] else { panic!("band") };
-    assert_eq!((style.font_px, *start, *end, style.full_band), (720.0 * 0.055, 0, 30, true));
+    assert_eq!((style.font_px, *start, *end), (720.0 * 0.055, 0, 30));
     // An image watermark wins over text; a blank text draws nothing.
     let p = simple(json!([image(Some(1.0))]), json!({"watermark_url": "w.png", "watermark_text": "x"}));
     assert!(matches!(p.overlays.as_slice(), [Overlay::WatermarkImage { .. }]));
