@@ -297,12 +297,11 @@ pub fn layout(words: &[&str], look: &CaptionLook, fw: u32, fh: u32) -> Layout {
         }
         for k in r.clone() {
             origin[k] = (x.round() as i64, text_top.round() as i64);
-            let (cy, ch) = if per_line { (line_top, pitch) } else { (text_top - pad_y.min(text_top), cell) };
             cells[k] = Rect {
                 x: (x - pad_x).round() as i64,
-                y: cy.round() as i64,
+                y: line_top.round() as i64,
                 w: (widths[k] + 2.0 * pad_x) as u32,
-                h: ch as u32,
+                h: pitch as u32,
             };
             x += widths[k] + space;
         }
