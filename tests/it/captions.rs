@@ -170,6 +170,40 @@ fn pop_grows_the_spoken_word() {
     assert_eq!(boxed(&frames[17]), boxed(&frames[29]), "full size after the pop");
 }
 
+/// `boxed-word`: the box (here green) sits behind the spoken word only and moves with it;
+/// `boxed-line`: one box per line, each as wide as its own line.
+#[test]
+fn boxed_word_boxes_the_spoken_word_and_boxed_line_each_line() {
+    let dir = setup();
+    let green = |p: [u8; 3]| p[1] > 180 && p[0] < 90 && p[2] < 90;
+    let styling = json!({"background_color": "#00FF00"});
+    let frames = frames_of(dir.path(), "bw.y4m", &spec("one two six", 0.0, 3.0, 3.0, Some("boxed-word"), styling));
+    let mut boxes = Vec::new();
+    for n in [7, 22, 37] {
+        let (count, xs, ys, _) = find(&frames[n], green);
+        assert!(count > 300, "frame {n}: a box behind the spoken word ({count} px)");
+        boxes.push((xs, ys));
+    }
+    eprintln!("boxed-word boxes (x, y): {boxes:?}");
+    assert!(boxes.windows(2).all(|w| w[0].0 .1 < w[1].0 .0), "one word's box each, left to right: {boxes:?}");
+    assert!(boxes.iter().all(|b| b.1 == boxes[0].1), "on the same line");
+    // A line box: the backdrop shows between the lines' boxes only where the lines differ.
+    let styling = json!({"background_color": "#00FF00", "max_lines": 2});
+    let words = "wide words on top and more";
+    let frames = frames_of(dir.path(), "bl.y4m", &spec(words, 0.0, 1.0, 1.0, Some("boxed-line"), styling));
+    let f = &frames[7];
+    let (_, _, ys, _) = find(f, green);
+    let rows: Vec<(u32, u32)> = (ys.0..=ys.1)
+        .filter_map(|y| {
+            let xs: Vec<u32> = (0..f.0).filter(|&x| green(px(f, x, y))).collect();
+            Some((*xs.first()?, *xs.last()?))
+        })
+        .collect();
+    let (top, bottom) = (rows[2], rows[rows.len() - 3]);
+    eprintln!("boxed-line: top line box x {top:?}, bottom line box x {bottom:?}");
+    assert_ne!(top, bottom, "each line has its own box, as wide as the line");
+}
+
 /// `uppercase` draws capitals: the same frames as the text sent in capitals, unlike lower case.
 #[test]
 fn uppercase_renders_capitals_and_stroke_outlines_the_glyphs() {

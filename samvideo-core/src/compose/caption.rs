@@ -172,6 +172,16 @@ fn padding(look: &CaptionLook, px: f32) -> (f32, f32, bool) {
     ((bx + edge).ceil(), (by + edge).ceil(), per_line)
 }
 
+/// The gap between two words' ink: a space, or with spoken-word boxes wide enough that a box
+/// never covers its neighbour.
+fn word_gap(look: &CaptionLook, px: f32) -> f32 {
+    let space = (SPACE * px).round();
+    match look.boxed {
+        CaptionBox::SpokenWord => space.max(2.0 * padding(look, px).0 + 2.0),
+        _ => space,
+    }
+}
+
 fn shadow_offset(px: f32) -> i64 {
     (px * 0.06).round().max(1.0) as i64
 }
@@ -253,7 +263,7 @@ pub fn layout(words: &[&str], look: &CaptionLook, fw: u32, fh: u32) -> Layout {
         widths = words.iter().map(|w| line_width(w, px).ceil()).collect::<Vec<f32>>();
         let (pad_x, _, _) = padding(look, px);
         let avail = (right - left) as f32 - 2.0 * pad_x;
-        lines = break_lines(&widths, (SPACE * px).round(), avail, look.max_lines);
+        lines = break_lines(&widths, word_gap(look, px), avail, look.max_lines);
         if lines.is_some() || px <= 4.0 {
             break;
         }
@@ -261,7 +271,7 @@ pub fn layout(words: &[&str], look: &CaptionLook, fw: u32, fh: u32) -> Layout {
     }
     // Still too wide at the smallest size: a word a line (the rasterizer wraps what is left).
     let lines = lines.unwrap_or_else(|| (0..words.len()).map(|i| i..i + 1).collect());
-    let space = (SPACE * px).round();
+    let space = word_gap(look, px);
     let (pad_x, pad_y, per_line) = padding(look, px);
     let cell = (px * LINE).ceil();
     let pitch = if per_line { cell + 2.0 * pad_y } else { cell };
