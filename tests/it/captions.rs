@@ -234,6 +234,26 @@ fn uppercase_renders_capitals_and_stroke_outlines_the_glyphs() {
     assert_eq!(find(&plain[5], magenta).0, 0, "stroke_width 0: no outline");
 }
 
+/// `text_color` paints the words; `shadow` adds dark pixels below and right of them only.
+#[test]
+fn text_color_and_shadow() {
+    let dir = setup();
+    let cyan = |p: [u8; 3]| p[0] < 90 && p[1] > 180 && p[2] > 180;
+    let styling = |shadow: bool| json!({"text_color": "#00FFFF", "background_color": "#00000000", "shadow": shadow});
+    let with = frames_of(dir.path(), "sh.y4m", &spec("Shadow", 0.0, 1.0, 1.0, Some("classic"), styling(true)));
+    let without = frames_of(dir.path(), "ns.y4m", &spec("Shadow", 0.0, 1.0, 1.0, Some("classic"), styling(false)));
+    // Darker than the backdrop in every channel (the shadow is translucent black).
+    let bg = px(&with[0], 1, 1);
+    let dark = |p: [u8; 3]| (0..3).all(|c| f64::from(p[c]) < f64::from(bg[c]) * 0.7);
+    let (n, cx, cy, _) = find(&with[5], cyan);
+    assert!(n > 300, "cyan text: {n} px");
+    let (d, dx, dy, _) = find(&with[5], dark);
+    eprintln!("shadow: {d} dark px x {dx:?} y {dy:?} under cyan x {cx:?} y {cy:?}");
+    assert!(d > 100, "a shadow is drawn: {d} px");
+    assert!(dx.1 > cx.1 && dy.1 > cy.1 && dx.0 > cx.0 && dy.0 > cy.0, "below and right of the text");
+    assert_eq!(find(&without[5], dark).0, 0, "no shadow without shadow: true");
+}
+
 /// Every preset keeps every caption pixel inside the platform safe area, on every frame, for a
 /// long entry (wrapped to the preset's lines, shrunk where it must).
 #[test]
