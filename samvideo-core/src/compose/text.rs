@@ -83,33 +83,61 @@ pub fn text_mask(text: &str, font_px: f32, max_width: u32) -> (u32, u32, Vec<u8>
 }
 
 /// Grow a mask by `radius` pixels (max over a disc): the outline of text.
+///
+/// The disc is its rows: row `dy` spans `|dx| <= half[dy]`. Each mask row's running maximum
+/// over `x ± s` is built from the one over `x ± (s − 1)` (three reads a pixel), and a pixel
+/// takes the maximum of the disc's `2r + 1` rows at their half-widths: about `3r` reads a
+/// pixel instead of the disc's `πr²`, for the same result.
 pub fn dilate(mask: &[u8], w: u32, h: u32, radius: u32) -> Vec<u8> {
-    if radius == 0 {
+    if radius == 0 || w == 0 || h == 0 {
         return mask.to_vec();
     }
-    let r = radius as i64;
-    let (w, h) = (w as i64, h as i64);
-    let mut out = vec![0u8; mask.len()];
-    let offsets: Vec<(i64, i64)> = (-r..=r)
-        .flat_map(|dy| (-r..=r).map(move |dx| (dx, dy)))
-        .filter(|(dx, dy)| dx * dx + dy * dy <= r * r)
-        .collect();
-    for y in 0..h {
-        for x in 0..w {
-            let mut m = 0u8;
-            for &(dx, dy) in &offsets {
-                let (sx, sy) = (x + dx, y + dy);
-                if sx >= 0 && sy >= 0 && sx < w && sy < h {
-                    m = m.max(mask[(sy * w + sx) as usize]);
-                    if m == 255 {
-                        break;
+    let r = radius as usize;
+    let (w, h) = (w as usize, h as usize);
+    // Largest |dx| with dx² + dy² <= r², per |dy|.
+    let half: Vec<usize> = (0..=r).map(|dy| (0..=r).rev().find(|dx| dx * dx + dy * dy <= r * r).unwrap_or(0)).collect();
+    // `level`: every row's maximum over x - s ..= x + s, for s = 0, 1, ... r in turn; the disc
+    // rows whose half-width is s take it (three buffers, whatever the radius).
+    let mut level = mask.to_vec();
+    let mut next = vec![0u8; w * h];
+    let mut out = vec![0u8; w * h];
+    for s in 0..=r {
+        if s > 0 {
+            for (src, dst) in level.chunks_exact(w).zip(next.chunks_exact_mut(w)) {
+                widen_row(src, dst);
+            }
+            std::mem::swap(&mut level, &mut next);
+        }
+        for dy in (0..=r).filter(|dy| half[*dy] == s) {
+            for y in 0..h {
+                let row = &mut out[y * w..(y + 1) * w];
+                for sy in [y.checked_sub(dy), (y + dy < h).then_some(y + dy)].into_iter().flatten() {
+                    max_row(row, &level[sy * w..(sy + 1) * w]);
+                    if dy == 0 {
+                        break; // one row, not two
                     }
                 }
             }
-            out[(y * w + x) as usize] = m;
         }
     }
     out
+}
+
+/// `dst[x] = max(src[x - 1], src[x], src[x + 1])` (clipped at the ends).
+fn widen_row(src: &[u8], dst: &mut [u8]) {
+    let n = src.len();
+    for x in 0..n {
+        let l = src[x.saturating_sub(1)];
+        let r = src[(x + 1).min(n - 1)];
+        dst[x] = src[x].max(l).max(r);
+    }
+}
+
+/// `dst[x] = max(dst[x], src[x])`.
+fn max_row(dst: &mut [u8], src: &[u8]) {
+    for (d, s) in dst.iter_mut().zip(src) {
+        *d = (*d).max(*s);
+    }
 }
 
 /// Render text to a layer: outline (if any) under the fill, padded by the outline width.
@@ -199,6 +227,38 @@ mod tests {
         assert!(mask.contains(&255));
         let (_, h2, _) = text_mask("Hello world this wraps onto lines", 40.0, 200);
         assert!(h2 >= 2 * h - 4, "{h} {h2}");
+    }
+
+    /// The disc by brute force.
+    fn dilate_naive(mask: &[u8], w: u32, h: u32, radius: u32) -> Vec<u8> {
+        let (r, w, h) = (radius as i64, w as i64, h as i64);
+        let mut out = vec![0u8; mask.len()];
+        for y in 0..h {
+            for x in 0..w {
+                let mut m = 0u8;
+                for dy in -r..=r {
+                    for dx in -r..=r {
+                        let (sx, sy) = (x + dx, y + dy);
+                        if dx * dx + dy * dy <= r * r && sx >= 0 && sy >= 0 && sx < w && sy < h {
+                            m = m.max(mask[(sy * w + sx) as usize]);
+                        }
+                    }
+                }
+                out[(y * w + x) as usize] = m;
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn dilation_is_the_disc_maximum() {
+        let (w, h, mask) = text_mask("Ag, jolly!", 37.0, 400);
+        for r in [0, 1, 2, 3, 6, 11] {
+            assert_eq!(dilate(&mask, w, h, r), dilate_naive(&mask, w, h, r), "radius {r}");
+        }
+        let dot = [0, 0, 0, 0, 200, 0, 0, 0, 0];
+        assert_eq!(dilate(&dot, 3, 3, 1), vec![0, 200, 0, 200, 200, 200, 0, 200, 0]);
+        assert_eq!(dilate(&[7], 1, 1, 5), vec![7]);
     }
 
     #[test]
