@@ -1,6 +1,7 @@
 //! Per-frame compositing kernels at 720p and 1080p: cross-fade, Ken Burns bilinear sampling,
 //! overlay blending, the RGBA -> Y'CbCr 4:2:0 conversion (scalar reference vs the `yuv`
-//! crate's SIMD path the renderer uses), plus the once-per-still cover resize for scale.
+//! crate's SIMD path the renderer uses), caption pages (per frame, and once per page), plus
+//! the once-per-still cover resize for scale.
 //! Run: `cargo bench -p samvideo-core --bench frame_kernels` (add `-- --quick` for a short run).
 //! Numbers and what they mean for a whole render: `docs/performance.md`.
 
@@ -8,13 +9,16 @@
 #![allow(missing_docs)]
 
 use std::hint::black_box;
+use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use samvideo_core::compose::blend::blend_layer;
+use samvideo_core::compose::caption::Captions;
 use samvideo_core::compose::picture::{cover, sample_zoomed};
 use samvideo_core::compose::transition::fade;
 use samvideo_core::frame::yuv::{rgba_to_yuv420, rgba_to_yuv420_scalar};
 use samvideo_core::frame::{Rgba, Yuv420};
+use samvideo_core::plan::{CaptionBox, CaptionLook, CaptionPage, CaptionWord, SafeArea, VerticalPosition};
 
 const SIZES: [(u32, u32); 2] = [(1280, 720), (1920, 1080)];
 
@@ -103,5 +107,59 @@ fn bench_kernels(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_kernels);
+/// A `highlight` caption page of four words at the output size (the plan's 1080p look: 72 px
+/// at a 1080 short side, 6 px outline), spoken over 60 frames.
+fn caption_page(w: u32, h: u32) -> CaptionPage {
+    let short = w.min(h) as f32;
+    let look = CaptionLook {
+        font_px: 72.0 * short / 1080.0,
+        color: [255; 4],
+        highlight: Some([255, 212, 0, 255]),
+        boxed: CaptionBox::None,
+        box_color: [0; 4],
+        stroke: ([0, 0, 0, 255], 6.0 * short / 1080.0),
+        shadow: false,
+        pop_frames: 0,
+        max_lines: 2,
+        position: VerticalPosition::Bottom,
+        offset: 0.0,
+        safe_area: SafeArea { left: 0.05, right: 0.95, top: 0.05, bottom: 0.95 },
+    };
+    let words = ["Captions", "people", "actually", "read"]
+        .iter()
+        .enumerate()
+        .map(|(k, t)| CaptionWord { text: t.to_string(), start: k as u64 * 15, end: k as u64 * 15 + 15 })
+        .collect();
+    CaptionPage { words, start: 0, end: 60, look: Arc::new(look) }
+}
+
+/// Caption compositing per frame: drawing a laid-out page (the spoken word changing every 15
+/// frames), and a page's first frame (layout, shaping, outline: once per page).
+fn bench_captions(c: &mut Criterion) {
+    let mut g = c.benchmark_group("caption_draw");
+    for (w, h) in SIZES {
+        let mut captions = Captions::new(vec![caption_page(w, h)], w, h);
+        let mut canvas = picture(w, h, 8);
+        let mut n = 0u64;
+        g.bench_function(BenchmarkId::from_parameter(label(w, h)), |bn| {
+            bn.iter(|| {
+                captions.draw(n % 60, &mut canvas);
+                n += 1;
+            })
+        });
+    }
+    g.finish();
+    let mut g = c.benchmark_group("caption_first_frame");
+    g.sample_size(20);
+    for (w, h) in SIZES {
+        let page = caption_page(w, h);
+        let mut canvas = picture(w, h, 9);
+        g.bench_function(BenchmarkId::from_parameter(label(w, h)), |bn| {
+            bn.iter(|| Captions::new(vec![page.clone()], w, h).draw(0, &mut canvas))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench_kernels, bench_captions);
 criterion_main!(benches);

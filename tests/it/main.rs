@@ -5,6 +5,7 @@
 
 mod audio;
 mod browser;
+mod captions;
 mod h264;
 mod render;
 mod support;

@@ -1,14 +1,16 @@
 //! The compositor: draws frame `n` of a [`RenderPlan`] into an RGBA canvas.
 //!
 //! Enter: the plan and its media ([`Assets`]): stills as [`StillSource`]s, videos as
-//! [`FrameSource`]s, overlays rasterized once. A still is decoded and scaled to the frame
+//! [`FrameSource`]s, overlays rasterized once, caption pages when they show
+//! ([`caption::Captions`]). A still is decoded and scaled to the frame
 //! when its clip is first drawn and freed when the clip ends, like a video's decoder, so
 //! memory holds the clips on screen, not every clip of the video. Leave: one canvas per
 //! frame, plus a [`FrameKey`] that tells the driver when a frame is identical to the previous
-//! one (a still without motion and with the same overlays), so it is not composited or
-//! converted again.
+//! one (a still without motion, with the same overlays and the same caption state), so it is
+//! not composited or converted again.
 
 pub mod blend;
+pub mod caption;
 pub mod overlay;
 pub mod picture;
 pub mod text;
@@ -20,6 +22,7 @@ use crate::frame::Rgba;
 use crate::media::MediaError;
 use crate::plan::{Background, Clip, ClipSource, Fit, Overlay, RenderPlan};
 
+use caption::{CaptionKey, Captions};
 use overlay::Placed;
 
 /// A video that can answer the frame showing at a source time (RGBA, its own size).
@@ -83,8 +86,9 @@ enum Prepared {
     },
 }
 
-/// Identifies what a frame shows, when it is fully determined by static content.
-pub type FrameKey = (usize, u64);
+/// Identifies what a frame shows, when it is fully determined by static content: the clip,
+/// the overlays on screen (a bit each) and the caption page with its spoken-word state.
+pub type FrameKey = (usize, u64, CaptionKey);
 
 /// Per-frame compositing state.
 pub struct Compositor {
@@ -92,6 +96,7 @@ pub struct Compositor {
     clips: Vec<Prepared>,
     background: Option<Prepared>,
     overlays: Vec<Placed>,
+    captions: Captions,
     scratch_a: Rgba,
     scratch_b: Rgba,
     video_frame: Rgba,
@@ -137,6 +142,7 @@ impl Compositor {
             }
         }
         Compositor {
+            captions: Captions::new(plan.captions.clone(), w, h),
             scratch_a: Rgba::filled(w, h, bg_color),
             scratch_b: Rgba::filled(w, h, bg_color),
             video_frame: Rgba::filled(1, 1, [0; 4]),
@@ -182,7 +188,7 @@ impl Compositor {
                 mask |= 1 << k;
             }
         }
-        Some((i, mask))
+        Some((i, mask, self.captions.key(n)?))
     }
 
     fn background_moves(&self) -> bool {
@@ -215,6 +221,7 @@ impl Compositor {
                 o.draw(canvas);
             }
         }
+        self.captions.draw(n, canvas);
         Ok(())
     }
 
@@ -429,6 +436,31 @@ mod tests {
         for (i, s) in sources.iter().enumerate() {
             assert_eq!(s.decodes.load(Ordering::SeqCst), 1, "clip {i} decoded once");
         }
+    }
+
+    /// Issue 17: a 3-minute slideshow with 150 caption pages (300 words) keeps
+    /// static-frame reuse: every frame has a key, and the key changes only when the page or
+    /// its spoken word does (the 64-overlay cut-off no longer applies to captions).
+    #[test]
+    fn a_long_captioned_slideshow_keeps_static_frame_reuse_between_words() {
+        let items: Vec<_> =
+            (0..10).map(|i| serde_json::json!({"type": "image", "url": format!("{i}.png"), "duration": 18})).collect();
+        let transcripts: Vec<_> = (0..150)
+            .map(|i| serde_json::json!({"words": "two words", "start": i as f64 * 1.2, "end": i as f64 * 1.2 + 0.6}))
+            .collect();
+        let body = serde_json::json!({"media_list": items, "transcripts": transcripts,
+            "settings": {"fps": 15, "output_quality": "low", "caption_style": "highlight"}});
+        let request = crate::validate::parse_create(Endpoint::MixVideo, body.to_string().as_bytes()).expect("valid");
+        let plan = lower(&request, &|_, _| None, &LowerOptions::default()).expect("plan");
+        assert_eq!(plan.frame_count, 2700);
+        assert_eq!(plan.captions.len(), 150, "a page per entry: 0.6 s pauses");
+        let clips = (0..10).map(|_| ClipMedia::Still(Arc::new(Rgba::filled(4, 4, [9, 9, 9, 255])) as _)).collect();
+        let comp = Compositor::new(plan.clone(), Assets { clips, background: None, watermark: None });
+        let keys: Vec<FrameKey> = (0..plan.frame_count).map(|n| comp.frame_key(n).expect("keyed")).collect();
+        let changes = keys.windows(2).filter(|w| w[0] != w[1]).count();
+        // Per entry: two words (a change each) and the gap after it; plus the 9 clip cuts.
+        assert!(changes <= 150 * 3 + 9, "{changes} key changes in 2700 frames");
+        assert!(changes >= 300, "the spoken word changes the key: {changes}");
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Overlay layers (watermarks, text bands, captions) built once per render and placed.
+//! Overlay layers (watermarks, text bands) built once per render and placed.
 //!
 //! Enter: a plan [`Overlay`] and the frame size (and the decoded watermark image). Leave: a
 //! [`Placed`] layer with its position, opacity and frame window, blended per frame.
@@ -92,24 +92,12 @@ pub fn watermark_text(text: &str, spot: Spot, fw: u32, fh: u32, frames: u64) -> 
     Placed { layer, x, y, opacity, start: 0, end: frames }
 }
 
-/// Build a text block: a full-width band (6 % of the height from its edge), or a box hugging
-/// the text, wrapped and placed inside the style's safe area.
+/// Build a text band: full width, 6 % of the height from its edge (`text_overlays`).
 pub fn text_block(text: &str, style: &TextStyle, fw: u32, fh: u32, start: u64, end: u64) -> Placed {
     let pad = (style.font_px * 0.35).round().max(2.0) as u32;
-    let area = style.safe_area;
-    let (left, right) = ((fw as f32 * area.left).round() as i64, (fw as f32 * area.right).round() as i64);
-    let (top, bottom) = ((fh as f32 * area.top).round() as i64, (fh as f32 * area.bottom).round() as i64);
-    let max_w = if style.full_band {
-        ((fw as f32 * 0.9) as u32).max(16)
-    } else {
-        ((right - left).max(16) as u32).saturating_sub(2 * pad).max(16)
-    };
+    let max_w = ((fw as f32 * 0.9) as u32).max(16);
     let glyphs = text_layer(text, style.font_px, max_w, style.color, style.stroke);
-    let (w, h) = if style.full_band {
-        (fw, glyphs.height + 2 * pad)
-    } else {
-        ((glyphs.width + 2 * pad).min(fw), glyphs.height + 2 * pad)
-    };
+    let (w, h) = (fw, glyphs.height + 2 * pad);
     let mut layer = Rgba::filled(w, h, [0, 0, 0, 0]);
     if style.box_color[3] > 0 {
         let c = style.box_color;
@@ -121,24 +109,13 @@ pub fn text_block(text: &str, style: &TextStyle, fw: u32, fh: u32, start: u64, e
     let gx = (w as i64 - glyphs.width as i64) / 2;
     let gy = pad as i64;
     compose_over(&mut layer, &glyphs, gx, gy);
-    let (x, y) = if style.full_band {
-        let margin = (fh as f32 * 0.06) as i64;
-        let y = match style.position {
-            VerticalPosition::Top => margin,
-            VerticalPosition::Middle => (fh as i64 - h as i64) / 2,
-            VerticalPosition::Bottom => fh as i64 - h as i64 - margin,
-        };
-        ((fw as i64 - w as i64) / 2, y)
-    } else {
-        let y = match style.position {
-            VerticalPosition::Top => top,
-            VerticalPosition::Middle => top + (bottom - top - h as i64) / 2,
-            VerticalPosition::Bottom => bottom - h as i64,
-        };
-        // A block taller than the area starts at its top rather than leaving the frame.
-        (left + (right - left - w as i64) / 2, y.max(top.min(fh as i64 - h as i64)).max(0))
+    let margin = (fh as f32 * 0.06) as i64;
+    let y = match style.position {
+        VerticalPosition::Top => margin,
+        VerticalPosition::Middle => (fh as i64 - h as i64) / 2,
+        VerticalPosition::Bottom => fh as i64 - h as i64 - margin,
     };
-    Placed { layer, x, y, opacity: 1.0, start, end }
+    Placed { layer, x: 0, y, opacity: 1.0, start, end }
 }
 
 /// "Over" for two straight-alpha layers (unlike [`blend_layer`], keeps transparency).

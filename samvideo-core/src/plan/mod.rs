@@ -4,9 +4,11 @@
 //! and every timing rule is applied once, in [`lower`] (see `docs/timing.md`). The renderer
 //! knows only this type.
 
+mod caption;
 mod geometry;
 mod lower;
 
+pub use caption::{CaptionBox, CaptionLook, CaptionPage, CaptionWord};
 pub use geometry::frame_size;
 pub use lower::{lower, parse_color, DurationOf, LowerError, LowerOptions};
 
@@ -118,8 +120,10 @@ pub struct RenderPlan {
     pub clips: Vec<Clip>,
     /// `transitions[i]` joins `clips[i]` and `clips[i + 1]`.
     pub transitions: Vec<Transition>,
-    /// Watermark, text overlays and captions, drawn in order.
+    /// Watermark and text overlays, drawn in order.
     pub overlays: Vec<Overlay>,
+    /// Caption pages by start frame, drawn over the overlays.
+    pub captions: Vec<CaptionPage>,
     /// Sound.
     pub audio: AudioPlan,
 }
@@ -263,7 +267,8 @@ pub struct Transition {
     pub frames: u64,
 }
 
-/// Colours and placement of a text block.
+/// Colours and placement of a full-width text band (`text_overlays`; captions are
+/// [`CaptionPage`]s).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TextStyle {
     /// Glyph height in pixels (at the output size).
@@ -272,17 +277,13 @@ pub struct TextStyle {
     pub color: [u8; 4],
     /// Box behind the text, RGBA (alpha 0 = none).
     pub box_color: [u8; 4],
-    /// Full-width band (true) or a box hugging the text (false).
-    pub full_band: bool,
     /// Outline colour and width in pixels (0 = none).
     pub stroke: ([u8; 4], f32),
     /// Vertical placement.
     pub position: VerticalPosition,
-    /// Where a boxed block (a caption) must stay; full-width bands span the frame instead.
-    pub safe_area: SafeArea,
 }
 
-/// A region of the frame as fractions of its width and height (0..=1).
+/// A region of the frame as fractions of its width and height (0..=1): where captions stay.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SafeArea {
     /// Left edge.
@@ -293,11 +294,6 @@ pub struct SafeArea {
     pub top: f32,
     /// Bottom edge.
     pub bottom: f32,
-}
-
-impl SafeArea {
-    /// The whole frame.
-    pub const FULL: SafeArea = SafeArea { left: 0.0, right: 1.0, top: 0.0, bottom: 1.0 };
 }
 
 /// Something drawn over the clips.

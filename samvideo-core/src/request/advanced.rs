@@ -1,9 +1,8 @@
 //! The advanced renderer body (`POST /api/render/advanced-video`, root or `config`).
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
-use super::{AspectRatio, Exports, MediaItem, OutputCodec, Quality};
+use super::{AspectRatio, CaptionPreset, CaptionStyling, Exports, MediaItem, OutputCodec, Quality};
 use crate::frame_rate::FrameRate;
 
 /// The whole advanced configuration.
@@ -127,35 +126,20 @@ pub struct CaptionElement {
     /// Seconds shown; absent means until the end.
     #[serde(default)]
     pub duration: Option<f64>,
-    /// Look.
+    /// Look and preset.
     #[serde(default)]
-    pub styling: CaptionStyling,
+    pub styling: ElementStyling,
 }
 
-/// `caption_elements[].styling`.
+/// `caption_elements[].styling`: the caption look ([`CaptionStyling`]) plus the preset.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct CaptionStyling {
-    /// Pixel height of the text at 1080 short side (scaled with the frame).
-    #[serde(default)]
-    pub font_size: Option<f64>,
-    /// `#RRGGBB` or `#RRGGBBAA`.
-    #[serde(default)]
-    pub text_color: Option<String>,
-    /// `top`, `middle`, `bottom`.
-    #[serde(default)]
-    pub position: Option<super::VerticalPosition>,
-    /// Box behind the text, `#RRGGBB[AA]`.
-    #[serde(default)]
-    pub background_color: Option<String>,
-    /// Outline colour.
-    #[serde(default)]
-    pub stroke_color: Option<String>,
-    /// Outline width in pixels at 1080 short side.
-    #[serde(default)]
-    pub stroke_width: Option<f64>,
-    /// Other styling keys, kept.
+pub struct ElementStyling {
+    /// The caption preset (default `classic`), the same names as `settings.caption_style`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub style: Option<CaptionPreset>,
+    /// Every other styling key.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub look: CaptionStyling,
 }
 
 /// `audio_settings`.

@@ -203,6 +203,73 @@ pub struct TextOverlay {
     pub background: Option<TextBackground>,
 }
 
+/// `settings.caption_style` and advanced `styling.style`: a caption preset (`docs/captions.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum CaptionPreset {
+    /// The whole transcript entry in a translucent box (the default).
+    #[default]
+    Classic,
+    /// Pages of up to 6 words, a box behind each line.
+    BoxedLine,
+    /// Pages of up to 4 words, a box behind the spoken word.
+    BoxedWord,
+    /// Pages of up to 4 words, the spoken word in the highlight colour.
+    Highlight,
+    /// One word at a time.
+    OneWord,
+    /// Pages of up to 3 words, the spoken word grows from 80 % to full size.
+    Pop,
+}
+
+/// The caption look: `settings.caption_styling`, and advanced `caption_elements[].styling`
+/// (which adds `style`). Sizes are pixels at a 1080-pixel short side; colours `#RRGGBB[AA]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct CaptionStyling {
+    /// Pixel height of the text at 1080 short side (scaled with the frame).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub font_size: Option<f64>,
+    /// A bundled font family (today `DejaVu Sans`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub font_family: Option<String>,
+    /// `#RRGGBB` or `#RRGGBBAA`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text_color: Option<String>,
+    /// Colour of the spoken word.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub highlight_color: Option<String>,
+    /// `top`, `middle`, `bottom`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<VerticalPosition>,
+    /// Box behind the text, `#RRGGBB[AA]` (alpha 00: no box).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub background_color: Option<String>,
+    /// Outline colour.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stroke_color: Option<String>,
+    /// Outline width in pixels at 1080 short side.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stroke_width: Option<f64>,
+    /// A soft drop shadow under the text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shadow: Option<bool>,
+    /// Draw the text in capitals.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uppercase: Option<bool>,
+    /// Vertical nudge in percent of the frame height (positive: up), kept inside the safe area.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset_percent: Option<f64>,
+    /// Most words on a page (1–12; ignored by `one-word`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_words: Option<u32>,
+    /// Most lines of a page (1–3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_lines: Option<u32>,
+    /// Other styling keys, kept.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
 /// A timed caption of mix-video.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Transcript {
@@ -302,6 +369,12 @@ pub struct Settings {
     /// (AV1 unless the operator says) when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output_codec: Option<OutputCodec>,
+    /// The caption preset (default `classic`; see `docs/captions.md`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caption_style: Option<CaptionPreset>,
+    /// Overrides of the preset's look.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caption_styling: Option<CaptionStyling>,
     /// Text bands shown for the whole video.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub text_overlays: Vec<TextOverlay>,

@@ -113,6 +113,10 @@ pub(crate) const POSITIONS: &[&str] = &["top", "middle", "bottom"];
 pub(crate) const DESTINATION_TYPES: &[&str] = &["email", "ftp", "sftp"];
 /// `media_inputs.background.type`.
 pub(crate) const BACKGROUND_TYPES: &[&str] = &["color", "image", "video"];
+/// `settings.caption_style` and `caption_elements[].styling.style` (`docs/captions.md`).
+pub(crate) const CAPTION_STYLES: &[&str] = &["classic", "boxed-line", "boxed-word", "highlight", "one-word", "pop"];
+/// Caption `font_family`: the families bundled with the renderer (`compose/text.rs`).
+pub(crate) const FONT_FAMILIES: &[&str] = &["DejaVu Sans"];
 /// Most export destinations per job.
 pub(crate) const MAX_DESTINATIONS: usize = 5;
 /// Advanced `main_clips` count.
@@ -153,6 +157,8 @@ pub(crate) const SETTINGS: &[Field] = &[
     opt("normalize_audio", Rule::Bool),
     opt("disable_captions", Rule::Bool),
     opt("output_codec", Rule::OneOf(OUTPUT_CODECS)),
+    opt("caption_style", Rule::OneOf(CAPTION_STYLES)),
+    opt("caption_styling", Rule::Object(CAPTION_STYLING)),
     opt("text_overlays", Rule::Items(TEXT_OVERLAY)),
     opt("watermark_url", NON_EMPTY),
     opt("watermark_text", TEXT),
@@ -271,18 +277,37 @@ pub(crate) const CAPTION_ELEMENT: &[Field] = &[
     req("text_content", Rule::Str { non_empty: false, max_chars: Some(CAPTION_MAX_CHARS) }),
     opt("start_time", Rule::AtLeast(0.0)),
     opt("duration", Rule::Positive),
-    opt("styling", Rule::Object(CAPTION_STYLING)),
+    opt("styling", Rule::Object(ELEMENT_STYLING)),
 ];
 
-/// `caption_elements[].styling`.
-pub(crate) const CAPTION_STYLING: &[Field] = &[
-    opt("font_size", Rule::Positive),
-    opt("text_color", Rule::ColorAlpha),
-    opt("position", Rule::OneOf(POSITIONS)),
-    opt("background_color", Rule::ColorAlpha),
-    opt("stroke_color", Rule::ColorAlpha),
-    opt("stroke_width", Rule::AtLeast(0.0)),
-];
+/// The caption styling keys of `settings.caption_styling`; `caption_elements[].styling` has
+/// the same keys after `style` (one list: both tables are built by this macro).
+macro_rules! caption_styling {
+    ($($first:expr),*) => {
+        &[
+            $($first,)*
+            opt("font_size", Rule::Positive),
+            opt("font_family", Rule::OneOf(FONT_FAMILIES)),
+            opt("text_color", Rule::ColorAlpha),
+            opt("highlight_color", Rule::ColorAlpha),
+            opt("position", Rule::OneOf(POSITIONS)),
+            opt("background_color", Rule::ColorAlpha),
+            opt("stroke_color", Rule::ColorAlpha),
+            opt("stroke_width", Rule::AtLeast(0.0)),
+            opt("shadow", Rule::Bool),
+            opt("uppercase", Rule::Bool),
+            opt("offset_percent", range(-50.0, 50.0)),
+            opt("max_words", Rule::IntRange { min: 1, max: 12 }),
+            opt("max_lines", Rule::IntRange { min: 1, max: 3 }),
+        ]
+    };
+}
+
+/// `settings.caption_styling`.
+pub(crate) const CAPTION_STYLING: &[Field] = caption_styling!();
+
+/// `caption_elements[].styling`: the preset and the `settings.caption_styling` keys.
+pub(crate) const ELEMENT_STYLING: &[Field] = caption_styling!(opt("style", Rule::OneOf(CAPTION_STYLES)));
 
 /// `audio_settings`.
 pub(crate) const AUDIO_SETTINGS: &[Field] = &[

@@ -97,6 +97,7 @@ const ENUMS: &[(&str, &[&str], &str)] = &[
     ("watermark_position", &["top_left", "top_right", "bottom_left", "bottom_right", "center"], "top-left"),
     ("output_quality", &["low", "medium", "high"], "ultra"),
     ("output_codec", &["av1", "h264"], "hevc"),
+    ("caption_style", &["classic", "boxed-line", "boxed-word", "highlight", "one-word", "pop"], "karaoke"),
 ];
 
 const BOOLS: &[&str] =
@@ -109,7 +110,8 @@ fn every_settings_row_is_covered_by_these_tables() {
     let mut tested: Vec<&str> = RANGES.iter().map(|r| r.0).collect();
     tested.extend(ENUMS.iter().map(|e| e.0));
     tested.extend(BOOLS);
-    tested.extend(["fps", "text_overlays", "watermark_url", "watermark_text", "thumbnail_time"]);
+    tested.extend(["fps", "text_overlays", "watermark_url", "watermark_text", "thumbnail_time", "caption_styling"]);
+    tested.extend(CAPTION_STYLING_ROWS.iter().map(|(key, ..)| *key));
     for line in section.lines().filter(|l| l.starts_with("| `")) {
         let field = line[3..].split('`').next().unwrap_or_default();
         let top = field.split("[]").next().unwrap_or_default();
@@ -202,6 +204,79 @@ fn every_enum_value_is_accepted_and_a_wrong_one_rejected() {
     }
 }
 
+/// `settings.caption_styling` keys (the table rows, `caption_styling.KEY`): an accepted value
+/// and a rejected one with the problem it gets.
+const CAPTION_STYLING_ROWS: &[(&str, &str, &str, &str)] = &[
+    ("caption_styling.font_size", "54", "0", "must be a positive number"),
+    ("caption_styling.font_family", r#""DejaVu Sans""#, r#""Comic Sans""#, "must be one of DejaVu Sans"),
+    ("caption_styling.text_color", r##""#FFFFFF""##, r#""white""#, "must be a color like #RRGGBB or #RRGGBBAA"),
+    (
+        "caption_styling.highlight_color",
+        r##""#FFD40080""##,
+        r##""#FFD4""##,
+        "must be a color like #RRGGBB or #RRGGBBAA",
+    ),
+    ("caption_styling.position", r#""top""#, r#""center""#, "must be one of top, middle, bottom"),
+    ("caption_styling.background_color", r##""#00000000""##, "0", "must be a color like #RRGGBB or #RRGGBBAA"),
+    ("caption_styling.stroke_color", r##""#000000""##, "null", "must be a color like #RRGGBB or #RRGGBBAA"),
+    ("caption_styling.stroke_width", "0", "-1", "must be at least 0"),
+    ("caption_styling.shadow", "true", r#""yes""#, "must be a boolean"),
+    ("caption_styling.uppercase", "false", "1", "must be a boolean"),
+    ("caption_styling.offset_percent", "-50", "50.5", "must be between -50 and 50"),
+    ("caption_styling.max_words", "12", "13", "must be between 1 and 12"),
+    ("caption_styling.max_lines", "1", "2.5", "must be an integer"),
+];
+
+#[test]
+fn caption_styling_keys_are_checked_on_every_core_endpoint_and_in_advanced_styling() {
+    for ep in CORE {
+        for &(path, ok, bad, problem) in CAPTION_STYLING_ROWS {
+            let key = path.trim_start_matches("caption_styling.");
+            let body = |v: &str| {
+                settings_body(ep, json!({"caption_styling": {key: serde_json::from_str::<Value>(v).expect("json")}}))
+            };
+            accepted(ep, &body(ok));
+            assert_eq!(message(ep, &body(bad)), format!("{path} {problem}"), "{ep} {key}={bad}");
+        }
+        let body = settings_body(ep, json!({"caption_styling": "bold"}));
+        assert_eq!(message(ep, &body), "caption_styling must be an object");
+        for (key, v) in [("max_words", json!(0)), ("max_lines", json!(4)), ("offset_percent", json!(-51))] {
+            let body = settings_body(ep, json!({"caption_styling": {key: v}}));
+            assert!(message(ep, &body).starts_with(&format!("caption_styling.{key} must be between")), "{key}");
+        }
+    }
+    // The typed request carries them.
+    let CreateRequest::Mix(m) = accepted(
+        Endpoint::MixVideo,
+        &settings_body(
+            Endpoint::MixVideo,
+            json!({"caption_style": "one-word",
+            "caption_styling": {"max_words": 3.0, "uppercase": true, "highlight_color": "#00FF00"}}),
+        ),
+    ) else {
+        panic!()
+    };
+    let styling = m.settings.caption_styling.expect("styling");
+    assert_eq!((styling.max_words, styling.uppercase), (Some(3), Some(true)));
+    assert_eq!(m.settings.caption_style, Some(samvideo_core::request::CaptionPreset::OneWord));
+    // Advanced styling: the same keys plus `style`.
+    let ep = Endpoint::AdvancedVideo;
+    let caps = |styling: Value| adv_body(json!({"caption_elements": [{"text_content": "a", "styling": styling}]}));
+    accepted(ep, &caps(json!({"style": "pop", "max_lines": 3, "uppercase": true})));
+    for (styling, want) in [
+        (json!({"style": "karaoke"}), "style must be one of classic, boxed-line, boxed-word, highlight, one-word, pop"),
+        (json!({"max_words": 0}), "max_words must be between 1 and 12"),
+        (json!({"highlight_color": "yellow"}), "highlight_color must be a color like #RRGGBB or #RRGGBBAA"),
+        (json!({"offset_percent": "10"}), "offset_percent must be a number"),
+    ] {
+        assert_eq!(
+            message(ep, &caps(styling.clone())),
+            adv(&format!("caption_elements[0]: styling.{want}")),
+            "{styling}"
+        );
+    }
+}
+
 #[test]
 fn documented_aspect_ratio_message() {
     assert_eq!(
@@ -277,12 +352,11 @@ fn settings_shape_watermark_strings_and_unknown_keys() {
         "watermark_url must be a non-empty string"
     );
     assert_eq!(message(ep, &settings_body(ep, json!({"watermark_text": 3}))), "watermark_text must be a string");
-    let CreateRequest::Simple(s) =
-        accepted(ep, &settings_body(ep, json!({"caption_style": {"bold": true}, "fps": 24})))
+    let CreateRequest::Simple(s) = accepted(ep, &settings_body(ep, json!({"title_style": {"bold": true}, "fps": 24})))
     else {
         panic!()
     };
-    assert_eq!(s.settings.extra.get("caption_style"), Some(&json!({"bold": true})));
+    assert_eq!(s.settings.extra.get("title_style"), Some(&json!({"bold": true})));
 }
 
 #[test]
@@ -782,7 +856,7 @@ fn advanced_captions_audio_render_options() {
     ) else {
         panic!()
     };
-    assert_eq!(a.caption_elements[0].styling.extra.get("shadow"), Some(&json!(true)));
+    assert_eq!(a.caption_elements[0].styling.look.shadow, Some(true));
     let caps = [
         (
             json!([{"text_content": "x".repeat(501)}]),

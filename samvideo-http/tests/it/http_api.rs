@@ -158,6 +158,20 @@ async fn bad_bodies_get_the_documented_400s() {
         (code, body),
         (400, json!({"success": false, "message": "Invalid video type. Only 'LoopVideo' is supported."}))
     );
+    let captions = json!({"media_list": [{"type": "image", "url": "https://a/b.jpg"}],
+        "transcripts": [{"words": "hi", "start": 0, "end": 1}], "settings": {"caption_style": "karaoke"}});
+    let (code, body) = t.post(&key, &format!("{CORE}/mix-video"), &captions).await;
+    let want = "caption_style must be one of classic, boxed-line, boxed-word, highlight, one-word, pop";
+    assert_eq!((code, body), (400, json!({"success": false, "message": want})));
+    let (code, body) = t
+        .post(
+            &key,
+            &format!("{CORE}/mix-video"),
+            &json!({"media_list": [{"type": "image", "url": "https://a/b.jpg"}],
+            "settings": {"caption_styling": {"max_words": 20}}}),
+        )
+        .await;
+    assert_eq!((code, body["message"].clone()), (400, json!("caption_styling.max_words must be between 1 and 12")));
     let (code, body) = t.get(&key, &format!("{CORE}/tasks")).await;
     assert_eq!(code, 200);
     assert_eq!(body["data"]["count"], 0, "rejected requests create no task");

@@ -91,6 +91,28 @@ pub fn frame_at(path: &Path, t: f64) -> Frame {
     (w, h, out.stdout)
 }
 
+/// Every decoded RGB24 frame of the video in `path`, in order (short, small videos only: the
+/// frames are held in memory).
+pub fn all_frames(path: &Path) -> Vec<Frame> {
+    let v = probe(path, "v:0");
+    let w = v["width"].as_u64().expect("width") as u32;
+    let h = v["height"].as_u64().expect("height") as u32;
+    let out = Command::new("ffmpeg")
+        .args(["-loglevel", "error", "-i"])
+        .arg(path)
+        .args(["-f", "rawvideo", "-pix_fmt", "rgb24", "-"])
+        .output()
+        .expect("ffmpeg runs");
+    let size = (w * h * 3) as usize;
+    assert!(
+        out.status.success() && !out.stdout.is_empty() && out.stdout.len().is_multiple_of(size),
+        "frames of {}: {}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout.chunks_exact(size).map(|f| (w, h, f.to_vec())).collect()
+}
+
 /// Mean colour of the rectangle `x0..x1` × `y0..y1` of a frame.
 pub fn mean_rgb(frame: &Frame, x0: u32, y0: u32, x1: u32, y1: u32) -> [f64; 3] {
     let (w, _, data) = frame;

@@ -7,8 +7,10 @@
 //! The steps, in order: `spec.rs` resolves what differs between endpoints into one
 //! `TimelineSpec`; `clips.rs` gives each item its seconds (1), shares a voice-over (2),
 //! repeats loop-video items (3), places whole frames and transitions (4) and fixes the
-//! length (5); `overlays.rs` draws (6); `sound.rs` places the audio (7).
+//! length (5); `overlays.rs` draws (6) and `captions.rs` pages the captions (6b); `sound.rs`
+//! places the audio (7).
 
+mod captions;
 mod clips;
 mod overlays;
 mod sound;
@@ -118,6 +120,7 @@ fn build(
     let frame_count = clips::cut_and_hold(&mut clips, &mut transitions, spec, preview_cap);
     options.limits.check_output_seconds(spec.fps.secs_of(frame_count)).map_err(LowerError::Limit)?;
     let overlays = overlays::overlays(spec, width.min(height) as f32, frame_count);
+    let captions = captions::captions(spec, width.min(height) as f32, frame_count)?;
     let audio = sound::audio(spec, &clips);
     Ok(RenderPlan {
         width,
@@ -134,6 +137,7 @@ fn build(
         clips,
         transitions,
         overlays,
+        captions,
         audio,
     })
 }

@@ -1,5 +1,5 @@
-//! Overlays (`docs/timing.md`, "Overlays"): the watermark, text bands and timed captions, in
-//! drawing order, sized for the output frame.
+//! Overlays (`docs/timing.md`, "Overlays"): the watermark and text bands, in drawing order,
+//! sized for the output frame, and the captions' safe area (captions: `captions.rs`).
 //!
 //! Enter: the [`TimelineSpec`], the frame's short side and the video's frame count. Leave:
 //! [`Overlay`]s in frames and pixels.
@@ -18,8 +18,6 @@ const WATERMARK_PADDING: f64 = 20.0;
 const BAND_FONT: f32 = 0.055;
 /// Outline of a band without a background, as a fraction of the short side.
 const BAND_STROKE: f32 = 0.004;
-/// Caption font size as a fraction of the short side, when not given in pixels.
-const CAPTION_FONT: f32 = 0.06;
 
 /// Where captions stay. 9:16: clear of the TikTok / Instagram Reels / YouTube Shorts UI (the
 /// caption, buttons and progress bar along the bottom and right, the tabs along the top; see
@@ -31,7 +29,7 @@ pub(super) fn caption_safe_area(aspect: AspectRatio) -> SafeArea {
     }
 }
 
-/// Step 6. Everything drawn over the clips, in order: watermark, text bands, captions.
+/// Step 6. What is drawn over the clips, in order: watermark, text bands (then the captions).
 pub(super) fn overlays(spec: &TimelineSpec, short_px: f32, frame_count: u64) -> Vec<Overlay> {
     let s = &spec.settings;
     let mut overlays = Vec::new();
@@ -55,31 +53,10 @@ pub(super) fn overlays(spec: &TimelineSpec, short_px: f32, frame_count: u64) -> 
             font_px: short_px * BAND_FONT,
             color: [255, 255, 255, 255],
             box_color,
-            full_band: true,
             stroke: ([0, 0, 0, 255], if box_color[3] == 0 { short_px * BAND_STROKE } else { 0.0 }),
             position: vertical(o.position.unwrap_or_default()),
-            safe_area: SafeArea::FULL,
         };
         overlays.push(Overlay::Text { text: o.text.clone(), style, start: 0, end: frame_count });
-    }
-    let fps = spec.fps;
-    let safe_area = caption_safe_area(spec.aspect);
-    for (text, style, start_s, dur) in &spec.timed_text {
-        let mut style = TextStyle { safe_area, ..style.clone() };
-        // Negative sizes are "pixels at a 1080 short side" from advanced styling.
-        style.font_px = if style.font_px < 0.0 { -style.font_px * short_px / 1080.0 } else { short_px * CAPTION_FONT };
-        if style.stroke.1 < 0.0 {
-            style.stroke.1 = -style.stroke.1 * short_px / 1080.0;
-        }
-        let start = fps.frames_in(start_s.max(0.0));
-        let end = match dur {
-            Some(d) => fps.frames_in(start_s.max(0.0) + d.max(0.0)),
-            None => frame_count,
-        }
-        .min(frame_count);
-        if end > start {
-            overlays.push(Overlay::Text { text: text.clone(), style, start, end });
-        }
     }
     overlays
 }

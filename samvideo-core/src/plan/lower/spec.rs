@@ -7,10 +7,12 @@
 
 use super::{LowerError, DEFAULT_FPS};
 use crate::plan::{
-    Background, Corner, Direction, EncodePreset, MediaRef, SafeArea, TextStyle, TransitionKind, VerticalPosition,
-    VideoCodec,
+    Background, Corner, Direction, EncodePreset, MediaRef, TransitionKind, VerticalPosition, VideoCodec,
 };
-use crate::request::{self, AdvancedVideo, AspectRatio, BackgroundKind, CreateRequest, MediaItem, Quality, Settings};
+use crate::request::{
+    self, AdvancedVideo, AspectRatio, BackgroundKind, CaptionPreset, CaptionStyling, CreateRequest, MediaItem, Quality,
+    Settings,
+};
 use crate::FrameRate;
 
 /// The endpoint-independent description the plan is built from.
@@ -28,9 +30,8 @@ pub(super) struct TimelineSpec {
     /// Label, URL and gain of the voice-over.
     pub voice: Option<(String, String, f32)>,
     pub music: Option<MusicSpec>,
-    /// Captions in seconds: text, style (font and stroke negative = pixels at a 1080 short
-    /// side, 0 = the default size), start, duration (None: to the end).
-    pub timed_text: Vec<(String, TextStyle, f64, Option<f64>)>,
+    /// Captions, in seconds (`captions.rs` turns them into pages).
+    pub captions: Vec<CaptionTrack>,
     pub background: Background,
     /// `thumbnail_time`: the second the poster frame shows.
     pub thumbnail_time: Option<f64>,
@@ -64,7 +65,7 @@ impl TimelineSpec {
             loop_to: None,
             voice: None,
             music: None,
-            timed_text: Vec::new(),
+            captions: Vec::new(),
             background: Background::Color([0, 0, 0]),
             thumbnail_time: settings.thumbnail_time,
             normalize_audio: settings.normalize_audio.unwrap_or(false),
@@ -82,8 +83,14 @@ impl TimelineSpec {
                     looped: r.settings.loop_audio.unwrap_or(false),
                 });
                 let captions_on = !r.settings.disable_captions.unwrap_or(false);
-                for t in r.transcripts.iter().filter(|_| captions_on) {
-                    spec.timed_text.push((t.words.clone(), caption_style(), t.start, Some(t.end - t.start)));
+                if captions_on && !r.transcripts.is_empty() {
+                    spec.captions.push(CaptionTrack {
+                        field: "caption_styling".into(),
+                        preset: r.settings.caption_style.unwrap_or_default(),
+                        styling: r.settings.caption_styling.clone().unwrap_or_default(),
+                        classic_font_1080: MIX_CAPTION_FONT_1080,
+                        entries: r.transcripts.iter().map(|t| (t.words.clone(), t.start, Some(t.end))).collect(),
+                    });
                 }
                 spec
             }
@@ -124,17 +131,21 @@ pub(super) fn preset(q: Quality) -> EncodePreset {
 /// The preview preset: fastest, coarsest.
 pub(super) const PREVIEW_PRESET: EncodePreset = EncodePreset { speed: 10, quantizer: 150, h264_qp: 32 };
 
-/// Captions: white text in a translucent box at the bottom, default size.
-fn caption_style() -> TextStyle {
-    TextStyle {
-        font_px: 0.0, // the default size, set from the frame size in `overlays`
-        color: [255, 255, 255, 255],
-        box_color: [0, 0, 0, 160],
-        full_band: false,
-        stroke: ([0, 0, 0, 255], 0.0),
-        position: VerticalPosition::Bottom,
-        safe_area: SafeArea::FULL, // set from the aspect ratio in `overlays`
-    }
+/// Mix-video's classic caption size: 6 % of the short side, in pixels at a 1080 short side.
+const MIX_CAPTION_FONT_1080: f32 = 64.8;
+/// The advanced renderer's classic caption size, pixels at a 1080 short side.
+const ADVANCED_CAPTION_FONT_1080: f32 = 42.0;
+
+/// One caption track in seconds: the entries drawn with one preset and styling.
+pub(super) struct CaptionTrack {
+    /// Where the styling sits in the request, for error messages (`caption_styling`).
+    pub field: String,
+    pub preset: CaptionPreset,
+    pub styling: CaptionStyling,
+    /// The classic preset's text size (the endpoints differ), pixels at a 1080 short side.
+    pub classic_font_1080: f32,
+    /// Text, start and end in seconds (None: to the video's end).
+    pub entries: Vec<(String, f64, Option<f64>)>,
 }
 
 fn advanced_spec(r: &AdvancedVideo) -> Result<TimelineSpec, LowerError> {
@@ -156,30 +167,18 @@ fn advanced_spec(r: &AdvancedVideo) -> Result<TimelineSpec, LowerError> {
             }
         },
     };
-    let mut timed_text = Vec::new();
-    for (i, c) in r.caption_elements.iter().enumerate() {
-        let field = |f: &str| format!("caption_elements[{i}].styling.{f}");
-        let s = &c.styling;
-        let mut style = caption_style();
-        // font_size is in pixels at a 1080 short side; scaled to the output in `overlays`.
-        style.font_px = -(s.font_size.unwrap_or(42.0) as f32);
-        if let Some(col) = &s.text_color {
-            style.color = parse_color(col, &field("text_color"))?;
-        }
-        if let Some(col) = &s.background_color {
-            style.box_color = parse_color(col, &field("background_color"))?;
-        }
-        if let Some(col) = &s.stroke_color {
-            style.stroke.0 = parse_color(col, &field("stroke_color"))?;
-            style.stroke.1 = -(s.stroke_width.unwrap_or(3.0) as f32);
-        } else if let Some(w) = s.stroke_width {
-            style.stroke.1 = -(w as f32);
-        }
-        if let Some(p) = s.position {
-            style.position = vertical(p);
-        }
-        timed_text.push((c.text_content.clone(), style, c.start_time, c.duration));
-    }
+    let captions = r
+        .caption_elements
+        .iter()
+        .enumerate()
+        .map(|(i, c)| CaptionTrack {
+            field: format!("caption_elements[{i}].styling"),
+            preset: c.styling.style.unwrap_or_default(),
+            styling: c.styling.look.clone(),
+            classic_font_1080: ADVANCED_CAPTION_FONT_1080,
+            entries: vec![(c.text_content.clone(), c.start_time, c.duration.map(|d| c.start_time + d))],
+        })
+        .collect();
     let audio = &r.audio_settings;
     Ok(TimelineSpec {
         aspect: out.aspect_ratio.unwrap_or_default(),
@@ -205,7 +204,7 @@ fn advanced_spec(r: &AdvancedVideo) -> Result<TimelineSpec, LowerError> {
             gain: audio.background_music_volume_percent.map(|p| (p / 100.0) as f32),
             looped: true,
         }),
-        timed_text,
+        captions,
         background,
         thumbnail_time: out.thumbnail_time,
         normalize_audio: audio.normalize_audio.unwrap_or(false),

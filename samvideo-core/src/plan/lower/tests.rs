@@ -39,7 +39,7 @@ fn the_clip_limit_counts_the_requests_items() {
 
 // ---- One table per rule of docs/timing.md ----
 
-use crate::plan::{AudioRole, ClipSource, Corner, Fit, Overlay, TransitionKind, Zoom};
+use crate::plan::{AudioRole, CaptionBox, ClipSource, Corner, Fit, Overlay, TransitionKind, Zoom};
 use serde_json::{json, Value};
 
 /// Lower `body` sent to `endpoint`; `video`/`audio` answer every video/audio URL's length.
@@ -277,7 +277,7 @@ fn watermark_and_text_bands_defaults() {
     let Overlay::WatermarkText { position, size, opacity, padding, .. } = &p.overlays[0] else { panic!("watermark") };
     assert_eq!((*position, *size, *opacity, *padding), (Corner::BottomRight, 0.15, 0.7, 20));
     let Overlay::Text { style, start, end, .. } = &p.overlays[1] else { panic!("band") };
-    assert_eq!((style.font_px, *start, *end, style.full_band), (720.0 * 0.055, 0, 30, true));
+    assert_eq!((style.font_px, *start, *end), (720.0 * 0.055, 0, 30));
     // An image watermark wins over text; a blank text draws nothing.
     let p = simple(json!([image(Some(1.0))]), json!({"watermark_url": "w.png", "watermark_text": "x"}));
     assert!(matches!(p.overlays.as_slice(), [Overlay::WatermarkImage { .. }]));
@@ -289,22 +289,105 @@ fn captions_show_on_rounded_frames_and_scale_pixel_sizes() {
     let body = json!({"media_list": [image(Some(4.0))], "transcripts": [
         {"words": "one", "start": 0.51, "end": 1.49}, {"words": "late", "start": 3.5, "end": 9.0}]});
     let p = plan_of(Endpoint::MixVideo, body, None, None);
-    let spans: Vec<(u64, u64, f32)> = p
-        .overlays
-        .iter()
-        .filter_map(|o| match o {
-            Overlay::Text { start, end, style, .. } => Some((*start, *end, style.font_px)),
-            _ => None,
-        })
-        .collect();
+    let spans: Vec<(u64, u64, f32)> =
+        p.captions.iter().map(|c| (c.start, c.end, (c.look.font_px * 100.0).round() / 100.0)).collect();
     // round(0.51 × 30) = 15 .. round(1.49 × 30) = 45; the second is cut at the video's end.
-    assert_eq!(spans, vec![(15, 45, 720.0 * 0.06), (105, 120, 720.0 * 0.06)]);
+    assert_eq!(spans, vec![(15, 45, 43.2), (105, 120, 43.2)], "6 % of the short side");
+    assert_eq!(p.captions[0].look.boxed, CaptionBox::Page, "classic: today's box");
     let body = json!({"media_inputs": {"main_clips": [image(Some(2.0))]}, "output_settings": {"resolution": "480p"},
         "caption_elements": [{"text_content": "hi", "start_time": 0, "duration": 1,
             "styling": {"font_size": 54, "stroke_width": 6}}]});
     let p = plan_of(Endpoint::AdvancedVideo, body, None, None);
-    let Overlay::Text { style, start, end, .. } = &p.overlays[0] else { panic!("caption") };
-    assert_eq!((style.font_px, style.stroke.1, *start, *end), (24.0, 480.0 * 6.0 / 1080.0, 0, 30));
+    let c = &p.captions[0];
+    assert_eq!((c.look.font_px, c.look.stroke.1, c.start, c.end), (24.0, 480.0 * 6.0 / 1080.0, 0, 30));
+}
+
+#[test]
+fn words_share_their_entry_by_characters() {
+    let w = captions::split_words("a  bcd\nef", 1.0, 7.0);
+    let got: Vec<(&str, f64, f64)> = w.iter().map(|w| (w.text.as_str(), w.start, w.end)).collect();
+    assert_eq!(got, vec![("a", 1.0, 2.0), ("bcd", 2.0, 5.0), ("ef", 5.0, 7.0)]);
+    assert!(captions::split_words("   ", 0.0, 1.0).is_empty());
+    // Characters, not bytes: "été" is 3.
+    let w = captions::split_words("été a", 0.0, 4.0);
+    assert_eq!((w[0].end, w[1].start), (3.0, 3.0));
+}
+
+#[test]
+fn pages_hold_at_most_max_words_and_never_span_a_long_pause() {
+    let word = |start: f64, end: f64| captions::TimedWord { text: "w".into(), start, end };
+    let words = vec![word(0.0, 0.5), word(0.5, 1.0), word(1.0, 1.5), word(1.9, 2.0), word(2.6, 3.0), word(3.0, 3.2)];
+    // 1.5 -> 1.9 is a 0.4 s pause (kept together), 2.0 -> 2.6 a 0.6 s pause (a new page).
+    assert_eq!(captions::pages(&words, 4), vec![0..4, 4..6]);
+    assert_eq!(captions::pages(&words, 3), vec![0..3, 3..4, 4..6]);
+    assert_eq!(captions::pages(&words, 1).len(), 6);
+    assert!(captions::pages(&[], 4).is_empty());
+}
+
+#[test]
+fn presets_page_words_and_mark_the_spoken_one() {
+    let body = |style: &str, styling: Value| {
+        json!({"media_list": [image(Some(6.0))], "transcripts": [
+            {"words": "one two three four five", "start": 0.0, "end": 2.5},
+            {"words": "six", "start": 2.7, "end": 3.0},
+            {"words": "later", "start": 4.0, "end": 5.0}],
+            "settings": {"caption_style": style, "caption_styling": styling}})
+    };
+    let texts = |p: &RenderPlan| -> Vec<String> {
+        p.captions.iter().map(|c| c.words.iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" ")).collect()
+    };
+    let p = plan_of(Endpoint::MixVideo, body("highlight", json!({})), None, None);
+    // Pages join entries across a short pause (0.2 s), not a long one (1 s).
+    assert_eq!(texts(&p), vec!["one two three four", "five six", "later"]);
+    let look = &p.captions[0].look;
+    assert_eq!((look.highlight, look.color, look.stroke.0), (Some([255, 212, 0, 255]), [255; 4], [0, 0, 0, 255]));
+    // Each word's frames: "one" is 3 of the entry's 19 characters, 0..0.395 s at 30 fps; the
+    // first page holds until the next ("five" at 1.974 s).
+    let w = &p.captions[0].words;
+    assert_eq!((w[0].start, w[0].end, w[1].start), (0, 12, 12));
+    assert_eq!((p.captions[0].end, p.captions[1].start), (59, 59));
+    assert_eq!(p.captions[1].end, 90, "a 1 s pause: the page ends with its last word");
+    assert_eq!(p.captions[0].state(20), Some((1, 0)));
+    let p = plan_of(Endpoint::MixVideo, body("one-word", json!({"max_words": 5, "uppercase": true})), None, None);
+    assert_eq!(texts(&p)[..3], ["ONE", "TWO", "THREE"], "one-word ignores max_words");
+    let p = plan_of(Endpoint::MixVideo, body("pop", json!({})), None, None);
+    assert_eq!(texts(&p)[0], "one two three");
+    assert_eq!((p.captions[0].look.pop_frames, p.captions[0].state(1)), (4, Some((0, 1))));
+    let p = plan_of(Endpoint::MixVideo, body("boxed-line", json!({"max_words": 2, "max_lines": 1})), None, None);
+    assert_eq!(texts(&p)[0], "one two");
+    assert_eq!((p.captions[0].look.boxed, p.captions[0].look.max_lines), (CaptionBox::Line, 1));
+    let p = plan_of(
+        Endpoint::MixVideo,
+        body(
+            "boxed-word",
+            json!({"background_color": "#00FF0080", "text_color": "#112233", "offset_percent": -10, "shadow": true}),
+        ),
+        None,
+        None,
+    );
+    let look = &p.captions[0].look;
+    assert_eq!((look.boxed, look.box_color, look.color), (CaptionBox::SpokenWord, [0, 255, 0, 128], [17, 34, 51, 255]));
+    assert_eq!((look.offset, look.shadow, look.highlight), (-0.1, true, None));
+    // Classic: a page per entry, shown on the entry's own frames; nothing marks the spoken word.
+    let p = plan_of(Endpoint::MixVideo, body("classic", json!({})), None, None);
+    assert_eq!(texts(&p), vec!["one two three four five", "six", "later"]);
+    assert_eq!((p.captions[0].end, p.captions[0].state(20)), (75, None));
+    // Advanced: `style` per element.
+    let adv = json!({"media_inputs": {"main_clips": [image(Some(2.0))]}, "caption_elements": [
+        {"text_content": "a b c d e", "start_time": 0, "duration": 1, "styling": {"style": "highlight", "max_words": 2}}]});
+    let p = plan_of(Endpoint::AdvancedVideo, adv, None, None);
+    assert_eq!(texts(&p), vec!["a b", "c d", "e"]);
+}
+
+#[test]
+fn caption_sizes_are_kept_drawable() {
+    let body = json!({"media_list": [image(Some(1.0))], "transcripts": [{"words": "big", "start": 0, "end": 1}],
+        "settings": {"caption_style": "pop", "caption_styling": {"font_size": 1e300, "stroke_width": 1e300}}});
+    let look = &plan_of(Endpoint::MixVideo, body, None, None).captions[0].look;
+    assert_eq!((look.font_px, look.stroke.1), (400.0, 100.0), "at most 400 px, the outline a quarter of it");
+    let body = json!({"media_list": [image(Some(1.0))], "transcripts": [{"words": "tiny", "start": 0, "end": 1}],
+        "settings": {"caption_styling": {"font_size": 1e-9}}});
+    assert_eq!(plan_of(Endpoint::MixVideo, body, None, None).captions[0].look.font_px, 4.0);
 }
 
 #[test]

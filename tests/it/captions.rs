@@ -1,0 +1,299 @@
+//! Caption presets end to end (`docs/captions.md`): mix-video specs with transcripts rendered
+//! to raw frames (Y4M, so every frame is exactly what the compositor drew), decoded by ffmpeg
+//! and read pixel by pixel: where the spoken word's colour is, how many words a frame shows,
+//! how a popping word grows, capitals, outlines, and that every preset stays in the safe area.
+
+use crate::support::*;
+use samvideo_core::request::Endpoint;
+use serde_json::{json, Value};
+
+/// Dark blue: neither white text, black outline nor the highlight yellow.
+const BACKDROP: [u8; 4] = [20, 40, 110, 255];
+const FPS: u32 = 15;
+
+/// A 9:16 (480x854) mix-video of `secs` over the backdrop with one transcript entry.
+fn spec(words: &str, start: f64, end: f64, secs: f64, style: Option<&str>, styling: Value) -> Value {
+    let mut settings = json!({"aspect_ratio": "9:16", "output_quality": "low", "fps": FPS, "caption_styling": styling});
+    if let Some(style) = style {
+        settings["caption_style"] = json!(style);
+    }
+    json!({"media_list": [{"type": "image", "url": "backdrop.png", "duration": secs}],
+        "transcripts": [{"words": words, "start": start, "end": end}], "settings": settings})
+}
+
+/// Render `spec` to Y4M in `dir` and decode every frame with ffmpeg.
+fn frames_of(dir: &std::path::Path, name: &str, spec: &Value) -> Vec<Frame> {
+    let out = dir.join(name);
+    render(dir, Endpoint::MixVideo, spec, &out, Format::Y4m);
+    let frames = all_frames(&out);
+    let _ = std::fs::remove_file(&out);
+    frames
+}
+
+fn setup() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    solid_png(dir.path(), "backdrop.png", 64, 64, BACKDROP);
+    dir
+}
+
+fn px(f: &Frame, x: u32, y: u32) -> [u8; 3] {
+    let i = ((y * f.0 + x) * 3) as usize;
+    [f.2[i], f.2[i + 1], f.2[i + 2]]
+}
+
+/// The highlight yellow (#FFD400): red and green high, blue low.
+fn is_yellow(p: [u8; 3]) -> bool {
+    p[0] > 180 && p[1] > 140 && p[2] < 90
+}
+
+/// Anything the caption drew: far from the backdrop as decoded (`bg`, a corner pixel: Y4M
+/// carries no colour matrix, so ffmpeg's reading of the backdrop differs a little from ours).
+fn ink(bg: [u8; 3]) -> impl Fn([u8; 3]) -> bool {
+    move |p| (0..3).map(|c| (i32::from(p[c]) - i32::from(bg[c])).abs()).sum::<i32>() > 60
+}
+
+/// Pixels of `f` matching `pred`: (count, x range, y range, mean x).
+fn find(f: &Frame, pred: impl Fn([u8; 3]) -> bool) -> (u32, (u32, u32), (u32, u32), f64) {
+    let (mut n, mut xs, mut ys, mut sum) = (0u32, (u32::MAX, 0), (u32::MAX, 0), 0f64);
+    for y in 0..f.1 {
+        for x in 0..f.0 {
+            if pred(px(f, x, y)) {
+                n += 1;
+                xs = (xs.0.min(x), xs.1.max(x));
+                ys = (ys.0.min(y), ys.1.max(y));
+                sum += f64::from(x);
+            }
+        }
+    }
+    (n, xs, ys, if n > 0 { sum / f64::from(n) } else { f64::NAN })
+}
+
+/// Runs of columns holding pixels matching `pred`, separated by at least `gap` empty columns:
+/// the words of a caption line, left to right.
+fn column_runs(f: &Frame, gap: u32, pred: impl Fn([u8; 3]) -> bool) -> Vec<(u32, u32)> {
+    let cols: Vec<bool> = (0..f.0).map(|x| (0..f.1).any(|y| pred(px(f, x, y)))).collect();
+    let mut runs: Vec<(u32, u32)> = Vec::new();
+    for (x, _) in cols.iter().enumerate().filter(|(_, c)| **c) {
+        let x = x as u32;
+        match runs.last_mut() {
+            Some(r) if x <= r.1 + gap => r.1 = x,
+            _ => runs.push((x, x)),
+        }
+    }
+    runs
+}
+
+/// `highlight`: the yellow is inside word k's box exactly while k is spoken (one frame of
+/// slack at each change), nowhere when the page is gone, and its centroid moves left to right.
+#[test]
+fn highlight_colours_the_spoken_word_only_while_it_is_spoken() {
+    let dir = setup();
+    // Three 3-letter words over 0..3 s: each spoken for 1 s (15 frames); 1 s without captions.
+    let frames = frames_of(dir.path(), "hl.y4m", &spec("one two six", 0.0, 3.0, 4.0, Some("highlight"), json!({})));
+    assert_eq!(frames.len(), 60);
+    // Word boxes from the page itself: the columns of its ink (outlined glyphs).
+    let words = column_runs(&frames[20], 6, ink(px(&frames[0], 1, 1)));
+    assert_eq!(words.len(), 3, "three words on the page: {words:?}");
+    let mut centroids = Vec::new();
+    for (n, f) in frames.iter().enumerate() {
+        let (count, xs, _, mean) = find(f, is_yellow);
+        if n >= 45 {
+            assert_eq!(count, 0, "frame {n}: no caption after the page");
+            continue;
+        }
+        let k = n / 15;
+        let near_change = n % 15 == 0 || n % 15 == 14;
+        if near_change {
+            continue;
+        }
+        assert!(count > 30, "frame {n}: word {k} is highlighted ({count} px)");
+        let (x0, x1) = words[k];
+        assert!(xs.0 + 2 >= x0 && xs.1 <= x1 + 2, "frame {n}: yellow x {xs:?} outside word {k} {:?}", words[k]);
+        if n % 15 == 7 {
+            centroids.push(mean);
+        }
+    }
+    eprintln!("highlight centroids x: {centroids:?}");
+    assert!(centroids.windows(2).all(|w| w[0] + 20.0 < w[1]), "left to right: {centroids:?}");
+    // Between word changes nothing changes: the frames are identical (static-frame reuse).
+    assert_eq!(frames[3].2, frames[12].2);
+}
+
+/// `one-word`: every frame with a caption shows one word, and the longer word is wider.
+#[test]
+fn one_word_shows_one_word_at_a_time() {
+    let dir = setup();
+    // "I" 0..0.2 s, "like" 0.2..1.0 s, "elephants" 1.0..2.8 s (by characters).
+    let frames =
+        frames_of(dir.path(), "one.y4m", &spec("I like elephants", 0.0, 2.8, 3.0, Some("one-word"), json!({})));
+    let mut widths = Vec::new();
+    let is_ink = ink(px(&frames[0], 1, 1));
+    for (n, f) in frames.iter().enumerate() {
+        let runs = column_runs(f, 6, &is_ink);
+        if n < 42 {
+            assert_eq!(runs.len(), 1, "frame {n}: one word ({runs:?})");
+            widths.push((n, runs[0].1 - runs[0].0));
+        } else {
+            assert!(runs.is_empty(), "frame {n}: none after the entry");
+        }
+    }
+    let width = |n: usize| widths[n].1;
+    eprintln!("one-word widths: I {} like {} elephants {}", width(1), width(8), width(30));
+    assert!(width(1) < width(8) && width(8) < width(30), "{widths:?}");
+}
+
+/// `pop`: the spoken word is smaller on its first frame than 120 ms (2 frames at 15 fps) later.
+#[test]
+fn pop_grows_the_spoken_word() {
+    let dir = setup();
+    // "big" 0..1 s, "red" 1..2 s, "cat" 2..3 s: "red" starts at frame 15.
+    let frames = frames_of(dir.path(), "pop.y4m", &spec("big red cat", 0.0, 3.0, 3.0, Some("pop"), json!({})));
+    let is_ink = ink(px(&frames[0], 1, 1));
+    let words = column_runs(&frames[40], 6, &is_ink);
+    assert_eq!(words.len(), 3, "{words:?}");
+    let (x0, x1) = words[1];
+    let boxed = |f: &Frame| {
+        let mut b = (u32::MAX, 0, u32::MAX, 0);
+        for y in 0..f.1 {
+            for x in x0..=x1 {
+                if is_ink(px(f, x, y)) {
+                    b = (b.0.min(x), b.1.max(x), b.2.min(y), b.3.max(y));
+                }
+            }
+        }
+        (b.1 - b.0, b.3 - b.2)
+    };
+    let (first, later) = (boxed(&frames[15]), boxed(&frames[17]));
+    eprintln!("pop: spoken word {first:?} at its first frame, {later:?} 120 ms later");
+    assert!(first.0 < later.0 && first.1 < later.1, "{first:?} vs {later:?}");
+    assert!(f64::from(first.0) < 0.9 * f64::from(later.0), "about 80 %: {first:?} vs {later:?}");
+    assert_eq!(boxed(&frames[17]), boxed(&frames[29]), "full size after the pop");
+}
+
+/// `boxed-word`: the box (here green) sits behind the spoken word only and moves with it;
+/// `boxed-line`: one box per line, each as wide as its own line.
+#[test]
+fn boxed_word_boxes_the_spoken_word_and_boxed_line_each_line() {
+    let dir = setup();
+    let green = |p: [u8; 3]| p[1] > 180 && p[0] < 90 && p[2] < 90;
+    let styling = json!({"background_color": "#00FF00"});
+    let frames = frames_of(dir.path(), "bw.y4m", &spec("one two six", 0.0, 3.0, 3.0, Some("boxed-word"), styling));
+    let mut boxes = Vec::new();
+    for n in [7, 22, 37] {
+        let (count, xs, ys, _) = find(&frames[n], green);
+        assert!(count > 300, "frame {n}: a box behind the spoken word ({count} px)");
+        boxes.push((xs, ys));
+    }
+    eprintln!("boxed-word boxes (x, y): {boxes:?}");
+    assert!(boxes.windows(2).all(|w| w[0].0 .1 < w[1].0 .0), "one word's box each, left to right: {boxes:?}");
+    assert!(boxes.iter().all(|b| b.1 == boxes[0].1), "on the same line");
+    // A line box: the backdrop shows between the lines' boxes only where the lines differ.
+    let styling = json!({"background_color": "#00FF00", "max_lines": 2});
+    let words = "wide words on top and more";
+    let frames = frames_of(dir.path(), "bl.y4m", &spec(words, 0.0, 1.0, 1.0, Some("boxed-line"), styling));
+    let f = &frames[7];
+    let (_, _, ys, _) = find(f, green);
+    let rows: Vec<(u32, u32)> = (ys.0..=ys.1)
+        .filter_map(|y| {
+            let xs: Vec<u32> = (0..f.0).filter(|&x| green(px(f, x, y))).collect();
+            Some((*xs.first()?, *xs.last()?))
+        })
+        .collect();
+    let (top, bottom) = (rows[2], rows[rows.len() - 3]);
+    eprintln!("boxed-line: top line box x {top:?}, bottom line box x {bottom:?}");
+    assert_ne!(top, bottom, "each line has its own box, as wide as the line");
+}
+
+/// `uppercase` draws capitals: the same frames as the text sent in capitals, unlike lower case.
+#[test]
+fn uppercase_renders_capitals_and_stroke_outlines_the_glyphs() {
+    let dir = setup();
+    let upper = frames_of(dir.path(), "u.y4m", &spec("hello world", 0.0, 1.0, 1.0, None, json!({"uppercase": true})));
+    let caps = frames_of(dir.path(), "c.y4m", &spec("HELLO WORLD", 0.0, 1.0, 1.0, None, json!({})));
+    let lower = frames_of(dir.path(), "l.y4m", &spec("hello world", 0.0, 1.0, 1.0, None, json!({})));
+    assert!(upper[5].2 == caps[5].2, "uppercase: the same pixels as capitals");
+    assert!(upper[5].2 != lower[5].2, "and not lower case");
+
+    // A magenta outline, no box: magenta pixels hug the white glyphs; none without a width.
+    let magenta = |p: [u8; 3]| p[0] > 150 && p[1] < 90 && p[2] > 150;
+    let white = |p: [u8; 3]| p[0] > 200 && p[1] > 200 && p[2] > 200;
+    let styling = |w: f64| json!({"stroke_color": "#FF00FF", "stroke_width": w, "background_color": "#00000000"});
+    let stroked = frames_of(dir.path(), "s.y4m", &spec("Outline", 0.0, 1.0, 1.0, None, styling(8.0)));
+    let plain = frames_of(dir.path(), "p.y4m", &spec("Outline", 0.0, 1.0, 1.0, None, styling(0.0)));
+    let (m, mx, my, _) = find(&stroked[5], magenta);
+    let (_, wx, wy, _) = find(&stroked[5], white);
+    eprintln!("stroke: {m} magenta px in x {mx:?} y {my:?} around white x {wx:?} y {wy:?}");
+    assert!(m > 200, "stroke pixels drawn: {m}");
+    // 8 px at 1080 is 3.6 px at 480: the outline surrounds the glyphs by about that much.
+    for (o, i) in [(mx.0, wx.0), (my.0, wy.0)] {
+        assert!(o < i && i - o <= 7, "outline starts just before the glyphs: {o} vs {i}");
+    }
+    for (o, i) in [(mx.1, wx.1), (my.1, wy.1)] {
+        assert!(o > i && o - i <= 7, "outline ends just after the glyphs: {o} vs {i}");
+    }
+    assert_eq!(find(&plain[5], magenta).0, 0, "stroke_width 0: no outline");
+}
+
+/// `text_color` paints the words; `shadow` adds dark pixels below and right of them only.
+#[test]
+fn text_color_and_shadow() {
+    let dir = setup();
+    let cyan = |p: [u8; 3]| p[0] < 90 && p[1] > 180 && p[2] > 180;
+    let styling = |shadow: bool| json!({"text_color": "#00FFFF", "background_color": "#00000000", "shadow": shadow});
+    let with = frames_of(dir.path(), "sh.y4m", &spec("Shadow", 0.0, 1.0, 1.0, Some("classic"), styling(true)));
+    let without = frames_of(dir.path(), "ns.y4m", &spec("Shadow", 0.0, 1.0, 1.0, Some("classic"), styling(false)));
+    // Darker than the backdrop in every channel (the shadow is translucent black).
+    let bg = px(&with[0], 1, 1);
+    let dark = |p: [u8; 3]| (0..3).all(|c| f64::from(p[c]) < f64::from(bg[c]) * 0.7);
+    let (n, cx, cy, _) = find(&with[5], cyan);
+    assert!(n > 300, "cyan text: {n} px");
+    let (d, dx, dy, _) = find(&with[5], dark);
+    eprintln!("shadow: {d} dark px x {dx:?} y {dy:?} under cyan x {cx:?} y {cy:?}");
+    assert!(d > 100, "a shadow is drawn: {d} px");
+    assert!(dx.1 > cx.1 && dy.1 > cy.1 && dx.0 > cx.0 && dy.0 > cy.0, "below and right of the text");
+    assert_eq!(find(&without[5], dark).0, 0, "no shadow without shadow: true");
+}
+
+/// Every preset keeps every caption pixel inside the platform safe area, on every frame, for a
+/// long entry (wrapped to the preset's lines, shrunk where it must).
+#[test]
+fn every_preset_stays_in_the_safe_area() {
+    let dir = setup();
+    let words = "Captions stay clear of the buttons on every platform incomprehensibilities included";
+    let area = |aspect: &str| match aspect {
+        "9:16" => (0.06, 0.86, 0.12, 0.80),
+        _ => (0.05, 0.95, 0.05, 0.95),
+    };
+    let cases = [
+        ("highlight", "9:16", json!({})),
+        ("boxed-line", "9:16", json!({"max_words": 12, "max_lines": 3})),
+        ("boxed-word", "9:16", json!({"max_lines": 1, "offset_percent": 50})),
+        ("one-word", "9:16", json!({"font_size": 200})),
+        ("pop", "9:16", json!({"shadow": true, "position": "top"})),
+        ("boxed-line", "16:9", json!({"max_words": 12, "max_lines": 2})),
+        ("highlight", "1:1", json!({"max_words": 12, "max_lines": 1})),
+    ];
+    for (style, aspect, styling) in cases {
+        let mut s = spec(words, 0.0, 2.0, 2.0, Some(style), styling.clone());
+        s["settings"]["aspect_ratio"] = json!(aspect);
+        let frames = frames_of(dir.path(), "safe.y4m", &s);
+        let (x0, x1, y0, y1) = area(aspect);
+        let mut seen = 0;
+        for (n, f) in frames.iter().enumerate().step_by(3) {
+            let (count, xs, ys, _) = find(f, ink(px(f, 1, 1)));
+            if count == 0 {
+                continue;
+            }
+            seen += 1;
+            let (fw, fh) = (f64::from(f.0), f64::from(f.1));
+            let (bx0, bx1, by0, by1) =
+                (f64::from(xs.0) / fw, f64::from(xs.1) / fw, f64::from(ys.0) / fh, f64::from(ys.1) / fh);
+            let (sx, sy) = (1.5 / fw, 1.5 / fh);
+            assert!(
+                bx0 >= x0 - sx && bx1 <= x1 + sx && by0 >= y0 - sy && by1 <= y1 + sy,
+                "{style} {aspect} {styling} frame {n}: x {bx0:.3}..{bx1:.3} y {by0:.3}..{by1:.3}"
+            );
+        }
+        assert!(seen >= 5, "{style} {aspect}: captions drawn on {seen} sampled frames");
+    }
+}
