@@ -17,6 +17,8 @@ use samvideo_core::frame::yuv::{rgba_to_yuv420, rgba_to_yuv420_scalar};
 use samvideo_core::frame::{Rgba, Yuv420};
 
 const SIZES: [(u32, u32); 2] = [(1280, 720), (1920, 1080)];
+/// Ken Burns also at the `low` size and the vertical `high` size (a 9:16 Short).
+const KEN_BURNS_SIZES: [(u32, u32); 4] = [(854, 480), (1280, 720), (1920, 1080), (1080, 1920)];
 
 /// Textured opaque picture (xorshift noise over a gradient): no kernel gets a flat-input
 /// shortcut.
@@ -54,7 +56,7 @@ fn bench_kernels(c: &mut Criterion) {
     // Ken Burns: the still is prepared at the largest zoom (1 + 0.3 * 0.5 = 1.15x the frame)
     // and sampled per frame at an intermediate scale.
     let mut g = c.benchmark_group("ken_burns_sample");
-    for (w, h) in SIZES {
+    for (w, h) in KEN_BURNS_SIZES {
         let src = picture((w as f32 * 1.15).round() as u32, (h as f32 * 1.15).round() as u32, 3);
         let mut out = Rgba::filled(w, h, [0; 4]);
         g.throughput(Throughput::Elements(u64::from(w * h)));
