@@ -1,6 +1,7 @@
-//! Per-frame compositing kernels at 720p and 1080p: cross-fade, Ken Burns bilinear sampling,
-//! overlay blending, the RGBA -> Y'CbCr 4:2:0 conversion (scalar reference vs the `yuv`
-//! crate's SIMD path the renderer uses), plus the once-per-still cover resize for scale.
+//! Per-frame compositing kernels at 720p and 1080p: cross-fade, Ken Burns bilinear sampling
+//! (also at 854x480 and 1080x1920), overlay blending, the RGBA -> Y'CbCr 4:2:0 conversion
+//! (scalar reference vs the `yuv` crate's SIMD path the renderer uses), plus the once-per-still
+//! cover resize for scale.
 //! Run: `cargo bench -p samvideo-core --bench frame_kernels` (add `-- --quick` for a short run).
 //! Numbers and what they mean for a whole render: `docs/performance.md`.
 
