@@ -1,7 +1,7 @@
-//! Per-frame compositing kernels at 720p and 1080p: cross-fade, Ken Burns bilinear sampling,
-//! overlay blending, the RGBA -> Y'CbCr 4:2:0 conversion (scalar reference vs the `yuv`
-//! crate's SIMD path the renderer uses), caption pages (per frame, and once per page), plus
-//! the once-per-still cover resize for scale.
+//! Per-frame compositing kernels at 720p and 1080p: cross-fade, Ken Burns bilinear sampling
+//! (also at 854x480 and 1080x1920), overlay blending, the RGBA -> Y'CbCr 4:2:0 conversion
+//! (scalar reference vs the `yuv` crate's SIMD path the renderer uses), caption pages (per
+//! frame, and once per page), plus the once-per-still cover resize for scale.
 //! Run: `cargo bench -p samvideo-core --bench frame_kernels` (add `-- --quick` for a short run).
 //! Numbers and what they mean for a whole render: `docs/performance.md`.
 
@@ -21,6 +21,8 @@ use samvideo_core::frame::{Rgba, Yuv420};
 use samvideo_core::plan::{CaptionBox, CaptionLook, CaptionPage, CaptionWord, SafeArea, VerticalPosition};
 
 const SIZES: [(u32, u32); 2] = [(1280, 720), (1920, 1080)];
+/// Ken Burns also at the `low` size and the vertical `high` size (a 9:16 Short).
+const KEN_BURNS_SIZES: [(u32, u32); 4] = [(854, 480), (1280, 720), (1920, 1080), (1080, 1920)];
 
 /// Textured opaque picture (xorshift noise over a gradient): no kernel gets a flat-input
 /// shortcut.
@@ -58,7 +60,7 @@ fn bench_kernels(c: &mut Criterion) {
     // Ken Burns: the still is prepared at the largest zoom (1 + 0.3 * 0.5 = 1.15x the frame)
     // and sampled per frame at an intermediate scale.
     let mut g = c.benchmark_group("ken_burns_sample");
-    for (w, h) in SIZES {
+    for (w, h) in KEN_BURNS_SIZES {
         let src = picture((w as f32 * 1.15).round() as u32, (h as f32 * 1.15).round() as u32, 3);
         let mut out = Rgba::filled(w, h, [0; 4]);
         g.throughput(Throughput::Elements(u64::from(w * h)));
