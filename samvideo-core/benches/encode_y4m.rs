@@ -6,8 +6,9 @@
 //! Not a criterion bench: the script times the process (wall, CPU, peak memory).
 //!
 //! Run: `cargo bench -p samvideo-core --bench encode_y4m -- --codec h264 --qp 26 IN.y4m OUT.mp4`
-//! (`--codec av1 --speed 10 --quantizer 110` for rav1e). One encoder, one thread, every frame
-//! sent as a new picture (like libx264 given the same file).
+//! (`--codec av1 --speed 10 --quantizer 110` for rav1e). One encoder, one thread. A frame equal
+//! to the one before is handed over as a repeat, as the renderer's static-frame reuse does
+//! (`--no-repeats`: every frame as a new picture).
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
@@ -24,10 +25,12 @@ struct Args {
     preset: EncodePreset,
     input: PathBuf,
     output: PathBuf,
+    repeats: bool,
 }
 
 fn args() -> Result<Args, String> {
     let mut codec = VideoCodec::H264;
+    let mut repeats = true;
     let mut preset = EncodePreset { speed: 10, quantizer: 110, h264_qp: 26 };
     let mut files = Vec::new();
     let mut it = std::env::args().skip(1);
@@ -41,12 +44,13 @@ fn args() -> Result<Args, String> {
                 preset.quantizer = value("--quantizer")?.parse().map_err(|e| format!("--quantizer: {e}"))?
             }
             "--bench" => {}
+            "--no-repeats" => repeats = false,
             other if other.starts_with("--") => return Err(format!("unknown flag {other}")),
             file => files.push(PathBuf::from(file)),
         }
     }
     let [input, output] = <[PathBuf; 2]>::try_from(files).map_err(|_| "usage: [flags] IN.y4m OUT.mp4".to_string())?;
-    Ok(Args { codec, preset, input, output })
+    Ok(Args { codec, preset, input, output, repeats })
 }
 
 /// Width, height and rate from a `YUV4MPEG2 W.. H.. F..:..` header line.
@@ -78,6 +82,7 @@ fn run() -> Result<u64, String> {
     let spec = StreamSpec { codec: a.codec, width, height, fps, preset: a.preset };
     let mut encoder = encode::open(&spec, 1).map_err(|e| e.to_string())?;
     let mut frame = Yuv420::new(width, height);
+    let mut previous = Yuv420::new(width, height);
     // Frames are counted first: the MP4 writer reserves its index up front.
     let plane = (width * height) as u64 * 3 / 2;
     let size = std::fs::metadata(&a.input).map_err(|e| e.to_string())?.len();
@@ -85,7 +90,7 @@ fn run() -> Result<u64, String> {
     let mut mp4 = Mp4Writer::create(&a.output, width, height, fps, frames, a.codec, None).map_err(|e| e.to_string())?;
     let mut packets = Vec::new();
     let mut written = 0;
-    for _ in 0..frames {
+    for n in 0..frames {
         line.clear();
         input.read_line(&mut line).map_err(|e| e.to_string())?;
         if !line.starts_with("FRAME") {
@@ -94,7 +99,13 @@ fn run() -> Result<u64, String> {
         for p in [&mut frame.y, &mut frame.u, &mut frame.v] {
             input.read_exact(p).map_err(|e| e.to_string())?;
         }
-        encoder.send(&frame).map_err(|e| e.to_string())?;
+        let same = a.repeats && n > 0 && frame == previous;
+        if same {
+            encoder.repeat().map_err(|e| e.to_string())?;
+        } else {
+            encoder.send(&frame).map_err(|e| e.to_string())?;
+            std::mem::swap(&mut frame, &mut previous);
+        }
         encoder.receive(&mut packets).map_err(|e| e.to_string())?;
         for p in packets.drain(..) {
             mp4.write_video(&p.data, p.keyframe).map_err(|e| e.to_string())?;

@@ -123,7 +123,7 @@ pub(super) fn short_side(q: Quality) -> u32 {
 pub(super) fn preset(q: Quality) -> EncodePreset {
     match q {
         Quality::Low => EncodePreset { speed: 10, quantizer: 140, h264_qp: 30 },
-        Quality::Medium => EncodePreset { speed: 10, quantizer: 110, h264_qp: 26 },
+        Quality::Medium => EncodePreset { speed: 7, quantizer: 110, h264_qp: 26 },
         Quality::High => EncodePreset { speed: 9, quantizer: 90, h264_qp: 24 },
     }
 }
