@@ -414,7 +414,12 @@ impl Jobs {
                     }
                     Stop::Shutdown => {}
                 }
-                if tokio::time::timeout(Duration::from_secs(10), &mut handle).await.is_err() {
+                if joined.is_some() {
+                    // The render finished as the stop came: its thread is done (a finished
+                    // JoinHandle must not be polled again) and the output it wrote is not kept.
+                    let _ = tokio::fs::remove_file(&tmp).await;
+                    let _ = tokio::fs::remove_file(&poster_tmp).await;
+                } else if tokio::time::timeout(Duration::from_secs(10), &mut handle).await.is_err() {
                     tracing::warn!(task_id = %id, "render thread did not stop within 10 s; leaving it");
                 }
                 self.unregister(&id);

@@ -85,7 +85,10 @@ async fn cancel_a_running_and_a_pending_task() {
     let media = Media::card(320, 180).await;
     let t = TestServer::start_relaxed().await;
     let key = t.key("k", BillingPlan::Pro);
-    let long = image_video(&media.url("card.png"), 30.0);
+    // A held still costs almost nothing to encode (it is re-shown, not encoded again): a
+    // zooming one makes every frame new, so the render runs long enough to be cancelled.
+    let mut long = image_video(&media.url("card.png"), 30.0);
+    long["settings"]["zoom_effect"] = json!(true);
     let simple = format!("{CORE}/simple-video");
     let (a_id, _) = t.create(&key, &simple, &long).await;
     let (b_id, b) = t.create(&key, &simple, &long).await;
