@@ -294,6 +294,19 @@ def ssim(distorted, reference):
     return float(m.group(1)), float(m.group(2)), int(frames[-1]) if frames else None
 
 
+def measure_output(row, out, ref, ffref):
+    """Frame count and SSIM of a pipeline's output into its row: against samvideo's lossless y4m
+    (`ref`), and for ffmpeg pipelines also against ffmpeg's own unencoded frames (`ffref`)."""
+    row["out"] = str(out)
+    row["frames"] = frame_count(out)
+    log(f"  ssim: {row['name']}")
+    row["ssim_y"], row["ssim_all"], _ = ssim(out, ref)
+    if row["name"].startswith("ffmpeg"):
+        row["ssim_own_y"], row["ssim_own_all"], _ = ssim(out, ffref)
+    else:
+        row["ssim_own_y"], row["ssim_own_all"] = row["ssim_y"], row["ssim_all"]
+
+
 def frame_count(path):
     p = sh(["ffprobe", "-v", "error", "-select_streams", "v:0", "-count_packets", "-show_entries",
             "stream=nb_read_packets", "-of", "csv=p=0", str(path)])
@@ -377,14 +390,7 @@ def section_resolution(args, work, binary, inputs, quality, seconds, reps, slow_
             for k in ("frames", "ssim_y", "ssim_all", "ssim_own_y", "ssim_own_all"):
                 row[k] = same[k]
         elif out is not None:
-            row["out"] = str(out)
-            row["frames"] = frame_count(out)
-            log(f"  ssim: {name}")
-            row["ssim_y"], row["ssim_all"], _ = ssim(out, ref)
-            if name.startswith("ffmpeg"):
-                row["ssim_own_y"], row["ssim_own_all"], _ = ssim(out, ffref)
-            else:
-                row["ssim_own_y"], row["ssim_own_all"] = row["ssim_y"], row["ssim_all"]
+            measure_output(row, out, ref, ffref)
         rows.append(row)
     ff_vs_ref = ssim(ffref, ref)
     for p in (ref, ffref):
@@ -469,14 +475,8 @@ def section_h264(args, work, binary, inputs, seconds, reps):
     samples = run_rounds(pipes, {p[0]: reps for p in pipes})
     rows = []
     for name, cmd, out in pipes:
-        row = {"name": name, "cmd": shlex.join(str(c) for c in cmd), **summarize(samples[name]), "out": str(out)}
-        row["frames"] = frame_count(out)
-        log(f"  ssim: {name}")
-        row["ssim_y"], row["ssim_all"], _ = ssim(out, ref)
-        if name.startswith("ffmpeg"):
-            row["ssim_own_y"], row["ssim_own_all"], _ = ssim(out, ffref)
-        else:
-            row["ssim_own_y"], row["ssim_own_all"] = row["ssim_y"], row["ssim_all"]
+        row = {"name": name, "cmd": shlex.join(str(c) for c in cmd), **summarize(samples[name])}
+        measure_output(row, out, ref, ffref)
         rows.append(row)
     for p in (ref, ffref):
         p.unlink()
