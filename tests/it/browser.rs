@@ -26,7 +26,8 @@ const report = (s) => fetch('/result?' + encodeURIComponent(s));
 fetch('/video.mp4').then(r => r.blob()).then(b => { v.src = URL.createObjectURL(b); });
 v.addEventListener('error', () => report('error ' + (v.error && v.error.code) + ' ' + (v.error && v.error.message)));
 v.addEventListener('loadeddata', () => { out.push(`${v.videoWidth}x${v.videoHeight} d=${v.duration.toFixed(2)}`); v.currentTime = 0.3; });
-v.addEventListener('seeked', () => {
+// 'seeked' can fire before the compositor has the new frame on a loaded machine: draw 300 ms later.
+v.addEventListener('seeked', () => setTimeout(() => {
   const c = document.getElementById('c');
   c.width = v.videoWidth; c.height = v.videoHeight;
   const g = c.getContext('2d');
@@ -34,7 +35,7 @@ v.addEventListener('seeked', () => {
   const p = g.getImageData(v.videoWidth >> 1, v.videoHeight >> 1, 1, 1).data;
   out.push(`t=${v.currentTime.toFixed(2)} rgb=${p[0]},${p[1]},${p[2]}`);
   if (out.length == 2) { v.currentTime = 1.5; } else { report(out.join(' ')); }
-});
+}, 300));
 </script>"#;
 
 /// Serves the page and the video; the page's report arrives on the returned channel.
