@@ -25,8 +25,8 @@ use rav1e::prelude::{
 
 use super::{EncodeError, Packet, VideoEncoder, KEYFRAME_SECONDS};
 use crate::frame::Yuv420;
+use crate::frame_rate::FrameRate;
 use crate::plan::EncodePreset;
-use crate::FrameRate;
 
 /// Frames rav1e's rate-distortion look-ahead may hold. Each costs a padded copy of the frame
 /// plus its analysis state (about 14 MB at 720p). rav1e's temporal RDO, the look-ahead's main

@@ -28,8 +28,8 @@ use openh264_sys2::{
 
 use super::{EncodeError, Packet, VideoEncoder, KEYFRAME_SECONDS};
 use crate::frame::Yuv420;
+use crate::frame_rate::FrameRate;
 use crate::plan::EncodePreset;
-use crate::FrameRate;
 
 const CODEC: &str = "H.264";
 

@@ -15,8 +15,8 @@ pub use av1::{level_idx, sequence_header_obu, Av1Encoder, RDO_LOOKAHEAD_FRAMES};
 pub use h264::{level_idc as h264_level_idc, H264Encoder};
 
 use crate::frame::Yuv420;
+use crate::frame_rate::FrameRate;
 use crate::plan::{EncodePreset, VideoCodec};
-use crate::FrameRate;
 
 /// One encoded temporal unit.
 #[derive(Debug, Clone)]

@@ -35,8 +35,8 @@ use shiguredo_mp4::descriptors::{DecoderConfigDescriptor, DecoderSpecificInfo, E
 use shiguredo_mp4::mux::{estimate_maximum_moov_box_size, Mp4FileMuxer, Mp4FileMuxerOptions, Sample};
 use shiguredo_mp4::{BoxSize, BoxType, Encode, FixedPointNumber, TrackKind, Uint};
 
+use crate::frame_rate::FrameRate;
 use crate::plan::VideoCodec;
-use crate::FrameRate;
 
 /// Movie timescale when the file has audio: the Opus sample rate.
 const AUDIO_TIMESCALE: u32 = 48_000;

@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use crate::frame::Yuv420;
-use crate::FrameRate;
+use crate::frame_rate::FrameRate;
 
 /// Streams frames into a Y4M file.
 pub struct Y4mWriter<W: Write> {

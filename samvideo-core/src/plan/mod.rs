@@ -12,7 +12,7 @@ pub use caption::{CaptionBox, CaptionLook, CaptionPage, CaptionWord};
 pub use geometry::frame_size;
 pub use lower::{lower, parse_color, DurationOf, LowerError, LowerOptions};
 
-pub use crate::FrameRate;
+pub use crate::frame_rate::FrameRate;
 
 /// A media URL and where it sat in the request (`media_list[2]`, `voice_url`, ...).
 #[derive(Debug, Clone, PartialEq)]

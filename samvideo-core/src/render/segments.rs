@@ -27,8 +27,8 @@ use super::frames::{FrameLoop, Step};
 use crate::compose::Compositor;
 use crate::encode::{self, Packet, StreamSpec, KEYFRAME_SECONDS};
 use crate::frame::{yuv::rgba_to_yuv420, Yuv420};
+use crate::frame_rate::FrameRate;
 use crate::plan::RenderPlan;
-use crate::FrameRate;
 
 /// Length of a segment: the encoder's longest key-frame interval, so segment starts add no
 /// key frames beyond the ones a single encoder would place there at most.

@@ -6,8 +6,8 @@
 //! answer `{"success":false,"message":...}` and advanced-video answers the
 //! `VALIDATION_ERROR` body.
 
+use crate::error::ApiError;
 use crate::request::Endpoint;
-use crate::ApiError;
 
 /// Why a request body was rejected. `Display` is the `message` the user reads.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

@@ -37,10 +37,10 @@ pub use merge::{merge_template, template_id};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+use crate::error::ApiError;
 use crate::request::{
     AiJobCreate, CreateRequest, Endpoint, Exports, MediaItem, Settings, TemplateCreate, TemplateUpdate, Transcript,
 };
-use crate::ApiError;
 use check::{check_table, Path};
 use rules::Field;
 

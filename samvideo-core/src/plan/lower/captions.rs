@@ -14,9 +14,9 @@ use std::sync::Arc;
 use super::overlays::caption_safe_area;
 use super::spec::{parse_color, vertical, CaptionTrack, TimelineSpec};
 use super::LowerError;
+use crate::frame_rate::FrameRate;
 use crate::plan::{CaptionBox, CaptionLook, CaptionPage, CaptionWord, VerticalPosition};
 use crate::request::CaptionPreset;
-use crate::FrameRate;
 
 /// A page never spans a pause between words longer than this (seconds).
 pub const MAX_PAUSE_SECONDS: f64 = 0.5;

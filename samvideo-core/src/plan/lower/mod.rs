@@ -21,10 +21,10 @@ mod tests;
 pub use spec::parse_color;
 
 use super::{frame_size, RenderPlan, VideoCodec};
+use crate::frame_rate::FrameRate;
 use crate::media::limits::Limits;
 use crate::media::MediaError;
 use crate::request::{CreateRequest, Quality};
-use crate::FrameRate;
 use spec::TimelineSpec;
 
 /// Seconds an image shows when neither the item nor `settings.image_duration` say.

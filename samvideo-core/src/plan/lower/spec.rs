@@ -6,6 +6,7 @@
 //! steps in the sibling modules turn it into frames.
 
 use super::{LowerError, DEFAULT_FPS};
+use crate::frame_rate::FrameRate;
 use crate::plan::{
     Background, Corner, Direction, EncodePreset, MediaRef, TransitionKind, VerticalPosition, VideoCodec,
 };
@@ -13,7 +14,6 @@ use crate::request::{
     self, AdvancedVideo, AspectRatio, BackgroundKind, CaptionPreset, CaptionStyling, CreateRequest, MediaItem, Quality,
     Settings,
 };
-use crate::FrameRate;
 
 /// The endpoint-independent description the plan is built from.
 pub(super) struct TimelineSpec {
