@@ -18,7 +18,7 @@ use std::ptr::null_mut;
 
 use fdk_aac_sys as fdk;
 
-use super::{AudioError, AudioPacket, CHANNELS, SAMPLE_RATE};
+use super::{check_interleaved, AudioError, AudioPacket, CHANNELS, SAMPLE_RATE};
 
 /// Samples (per channel) in every AAC-LC frame.
 pub const AAC_FRAME_SAMPLES: usize = 1024;
@@ -130,12 +130,7 @@ impl AacEncoder {
     /// Encodes interleaved stereo `pcm` (any length; a trailing partial frame is kept for the
     /// next call) and returns the access units completed by it.
     pub fn encode(&mut self, pcm: &[f32]) -> Result<Vec<AudioPacket>, AudioError> {
-        if !pcm.len().is_multiple_of(CHANNELS) {
-            return Err(AudioError::Aac(format!(
-                "interleaved stereo input needs an even sample count (got {})",
-                pcm.len()
-            )));
-        }
+        check_interleaved(pcm).map_err(AudioError::Aac)?;
         self.input_frames += (pcm.len() / CHANNELS) as u64;
         let mut packets = Vec::new();
         let mut rest = pcm;

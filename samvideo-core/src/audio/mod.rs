@@ -44,6 +44,15 @@ pub use mixer::{
 };
 pub use opus::{OpusEncoder, OpusPacket, OPUS_FRAME_SAMPLES};
 
+/// The audio encoders take interleaved stereo: an odd sample count is a caller's bug, said once.
+fn check_interleaved(pcm: &[f32]) -> Result<(), String> {
+    if pcm.len().is_multiple_of(CHANNELS) {
+        Ok(())
+    } else {
+        Err(format!("interleaved stereo input needs an even sample count (got {})", pcm.len()))
+    }
+}
+
 /// One encoded audio packet (an Opus packet or an AAC access unit), as stored in an MP4 sample.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AudioPacket {

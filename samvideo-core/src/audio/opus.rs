@@ -9,7 +9,7 @@
 
 use opus_pure::{Application, RateControl, MAX_PACKET_BYTES};
 
-use super::{AudioError, AudioPacket, CHANNELS, SAMPLE_RATE};
+use super::{check_interleaved, AudioError, AudioPacket, CHANNELS, SAMPLE_RATE};
 
 /// Samples (per channel) in every packet: 20 ms at 48 kHz.
 pub const OPUS_FRAME_SAMPLES: usize = 960;
@@ -76,12 +76,7 @@ impl OpusEncoder {
     /// Encodes interleaved stereo `pcm` (any length; a trailing partial frame is kept for the
     /// next call) and returns the packets completed by it.
     pub fn encode(&mut self, pcm: &[f32]) -> Result<Vec<OpusPacket>, AudioError> {
-        if !pcm.len().is_multiple_of(CHANNELS) {
-            return Err(AudioError::Opus(format!(
-                "interleaved stereo input needs an even sample count (got {})",
-                pcm.len()
-            )));
-        }
+        check_interleaved(pcm).map_err(AudioError::Opus)?;
         let mut packets = Vec::with_capacity(pcm.len() / (OPUS_FRAME_SAMPLES * CHANNELS) + 1);
         let mut rest = pcm;
         self.input_frames += (pcm.len() / CHANNELS) as u64;
