@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run every fuzz target for a short fixed time on the stable toolchain: the four request
-# targets and the three media decoder targets (what CI runs).
+# targets, the three media decoder targets and the subtitle parser (what CI runs).
 #
 #   fuzz/run-brief.sh                    # 20 s per target, no sanitizer (plain stable)
 #   FUZZ_SECONDS=60 fuzz/run-brief.sh    # longer
@@ -22,7 +22,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 secs="${FUZZ_SECONDS:-20}"
 request_targets=(fuzz_mix_video fuzz_simple_video fuzz_loop_video fuzz_advanced_video)
-decoder_targets=(fuzz_image_decode fuzz_audio_decode fuzz_video_decode)
+decoder_targets=(fuzz_image_decode fuzz_audio_decode fuzz_video_decode fuzz_subtitles)
 read -r -a targets <<<"${FUZZ_TARGETS:-${request_targets[*]} ${decoder_targets[*]}}"
 
 if ! cargo fuzz --version >/dev/null 2>&1; then

@@ -31,6 +31,7 @@
 //! - `validate/` the documented matrix and messages
 //! - `plan/`     the render plan and the lowering from requests
 //! - `media/`    media sources (local files, http) and decoders
+//! - `subtitles/` SRT and WebVTT cues in (transcripts) and out (sidecars)
 //! - `frame/`    pixel buffers and colour conversion
 //! - `compose/`  per-frame compositing: clips, transitions, zoom, overlays, text
 //! - `audio/`    decode, resample, mix, encode
@@ -69,6 +70,7 @@ pub mod plan;
 #[cfg(feature = "render")]
 pub mod render;
 pub mod request;
+pub mod subtitles;
 pub mod validate;
 
 pub use error::ApiError;

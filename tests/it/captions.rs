@@ -297,3 +297,62 @@ fn every_preset_stays_in_the_safe_area() {
         assert!(seen >= 5, "{style} {aspect}: captions drawn on {seen} sampled frames");
     }
 }
+
+/// A 9:16 mix-video of `secs` over the backdrop whose captions come from a subtitle file
+/// (`key`: `transcript_srt` or `transcript_vtt`).
+fn subtitle_spec(key: &str, file: &str, secs: f64, style: &str) -> Value {
+    json!({"media_list": [{"type": "image", "url": "backdrop.png", "duration": secs}], key: file,
+        "settings": {"aspect_ratio": "9:16", "output_quality": "low", "fps": FPS, "caption_style": style}})
+}
+
+/// Frames within one frame of any of `boundaries` (seconds) are not judged: a time that falls
+/// between two frames may round either way.
+fn near(n: usize, boundaries: &[f64]) -> bool {
+    boundaries.iter().any(|b| (n as f64 - b * f64::from(FPS)).abs() <= 1.0)
+}
+
+/// `transcript_vtt` with timestamp tags: each word is highlighted from its own tag's time
+/// (within one frame), not from a share of the cue by characters; `transcript_srt`: each cue's
+/// caption shows from its start to its end (within one frame), and nowhere else.
+#[test]
+fn subtitle_files_time_the_captions_within_a_frame() {
+    let dir = setup();
+    // alpha 0.4–1.3 s, beta 1.3–1.5 s, gamma 1.5–2.6 s. Shared by characters the cue would give
+    // beta 1.19–1.81 s: its first frame would be 18, not 20.
+    let times = [0.4, 1.3, 1.5, 2.6];
+    let vtt = "WEBVTT\n\n00:00:00.400 --> 00:00:02.600\nalpha <00:00:01.300>beta <00:00:01.500>gamma\n";
+    let frames = frames_of(dir.path(), "vtt.y4m", &subtitle_spec("transcript_vtt", vtt, 3.0, "highlight"));
+    assert_eq!(frames.len(), 45);
+    let words = column_runs(&frames[10], 6, ink(px(&frames[0], 1, 1)));
+    assert_eq!(words.len(), 3, "three words on the page: {words:?}");
+    let spoken: Vec<Option<usize>> = frames
+        .iter()
+        .map(|f| {
+            let (count, _, _, mean) = find(f, is_yellow);
+            (count > 30).then(|| words.iter().position(|w| mean >= f64::from(w.0) && mean <= f64::from(w.1)))?
+        })
+        .collect();
+    for (n, got) in spoken.iter().enumerate() {
+        let t = n as f64 / f64::from(FPS);
+        let want = (0..3).find(|&k| t >= times[k] && t < times[k + 1]);
+        assert!(near(n, &times) || *got == want, "frame {n}: spoken {got:?}, the file says {want:?}");
+    }
+    for (k, tag) in times[..3].iter().enumerate() {
+        let first = spoken.iter().position(|s| *s == Some(k)).expect("word highlighted");
+        let at = tag * f64::from(FPS);
+        eprintln!("vtt word {k}: first highlighted frame {first}, tag at frame {at:.1}");
+        assert!((first as f64 - at).abs() <= 1.0, "word {k} first highlighted at frame {first}, tag at {at:.1}");
+    }
+
+    let srt = "1\n00:00:00,500 --> 00:00:01,200\nHello there\n\n2\n00:00:02,000 --> 00:00:02,900\n<i>Second</i> cue\n";
+    let frames = frames_of(dir.path(), "srt.y4m", &subtitle_spec("transcript_srt", srt, 3.0, "classic"));
+    let cues = [(0.5, 1.2), (2.0, 2.9)];
+    let edges = [0.5, 1.2, 2.0, 2.9];
+    let is_ink = ink(px(&frames[0], 1, 1));
+    for (n, f) in frames.iter().enumerate() {
+        let t = n as f64 / f64::from(FPS);
+        let want = cues.iter().any(|(a, b)| t >= *a && t < *b);
+        let got = find(f, &is_ink).0 > 100;
+        assert!(near(n, &edges) || got == want, "frame {n} ({t:.2} s): caption {got}, the file says {want}");
+    }
+}

@@ -65,9 +65,12 @@ impl JobMedia {
         slots.entry(url.to_string()).or_default().clone()
     }
 
-    fn fetch_once(&self, url: &str) -> Result<Arc<Vec<u8>>, MediaError> {
+    fn fetch_once(&self, url: &str, max_bytes: Option<u64>) -> Result<Arc<Vec<u8>>, MediaError> {
         self.fetches.fetch_add(1, Ordering::Relaxed);
-        let bytes = self.inner.fetch(url)?;
+        let bytes = match max_bytes {
+            Some(max) => self.inner.fetch_at_most(url, max)?,
+            None => self.inner.fetch(url)?,
+        };
         let len = bytes.len() as u64;
         let total = self.bytes.fetch_add(len, Ordering::Relaxed).saturating_add(len);
         if total > self.max_job_bytes {
@@ -82,6 +85,16 @@ impl JobMedia {
 
 impl MediaSource for JobMedia {
     fn fetch(&self, url: &str) -> Result<Arc<Vec<u8>>, MediaError> {
-        self.slot(url).get_or_init(|| self.fetch_once(url)).clone()
+        self.slot(url).get_or_init(|| self.fetch_once(url, None)).clone()
+    }
+
+    /// Cached like [`MediaSource::fetch`]; bytes this job already holds for the URL (fetched
+    /// under a larger limit) are checked against `max_bytes` too.
+    fn fetch_at_most(&self, url: &str, max_bytes: u64) -> Result<Arc<Vec<u8>>, MediaError> {
+        let bytes = self.slot(url).get_or_init(|| self.fetch_once(url, Some(max_bytes))).clone()?;
+        if bytes.len() as u64 > max_bytes {
+            return Err(MediaError::TooLarge(max_bytes));
+        }
+        Ok(bytes)
     }
 }

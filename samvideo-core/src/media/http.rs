@@ -110,9 +110,8 @@ impl HttpSource {
         }
     }
 
-    /// Read the body of a 2xx response, at most `max_item_bytes`.
-    fn read_body(&self, response: reqwest::blocking::Response) -> Result<Vec<u8>, MediaError> {
-        let max = self.limits.max_item_bytes;
+    /// Read the body of a 2xx response, at most `max` bytes.
+    fn read_body(&self, response: reqwest::blocking::Response, max: u64) -> Result<Vec<u8>, MediaError> {
         let declared = response.content_length();
         if declared.is_some_and(|len| len > max) {
             return Err(MediaError::TooLarge(max));
@@ -132,6 +131,12 @@ impl HttpSource {
 
 impl MediaSource for HttpSource {
     fn fetch(&self, url: &str) -> Result<Arc<Vec<u8>>, MediaError> {
+        self.fetch_at_most(url, self.limits.max_item_bytes)
+    }
+
+    /// The fetch, with the body refused early past `max_bytes` (never more than `max_item_bytes`).
+    fn fetch_at_most(&self, url: &str, max_bytes: u64) -> Result<Arc<Vec<u8>>, MediaError> {
+        let max_bytes = max_bytes.min(self.limits.max_item_bytes);
         let deadline = Instant::now() + self.limits.fetch_timeout;
         let mut current = self.preflight(url)?;
         let mut redirects = 0u32;
@@ -166,7 +171,7 @@ impl MediaSource for HttpSource {
             if !status.is_success() {
                 return Err(MediaError::HttpStatus(status.as_u16()));
             }
-            return self.read_body(response).map(Arc::new);
+            return self.read_body(response, max_bytes).map(Arc::new);
         }
     }
 }

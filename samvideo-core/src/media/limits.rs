@@ -43,6 +43,9 @@ pub struct Limits {
     pub max_output_seconds: f64,
     /// Most clips in one job (default 100).
     pub max_clips: usize,
+    /// Largest subtitle file fetched for `transcript_srt` / `transcript_vtt`, in bytes
+    /// (default 1 MiB: a 10-minute video's word-timed WebVTT is about 100 KiB).
+    pub max_subtitle_bytes: u64,
 }
 
 impl Default for Limits {
@@ -59,6 +62,7 @@ impl Default for Limits {
             max_input_video_side: 4_096,
             max_output_seconds: 600.0,
             max_clips: 100,
+            max_subtitle_bytes: MIB,
         }
     }
 }
@@ -133,6 +137,9 @@ impl Limits {
         }
         if self.max_input_video_side == 0 {
             return bad("max_input_video_side", "must be > 0");
+        }
+        if self.max_subtitle_bytes == 0 {
+            return bad("max_subtitle_bytes", "must be > 0");
         }
         if self.max_clips == 0 {
             return bad("max_clips", "must be > 0");
@@ -259,6 +266,7 @@ mod tests {
         assert_eq!(l.max_input_video_side, 4_096);
         assert_eq!(l.max_output_seconds, 600.0);
         assert_eq!(l.max_clips, 100);
+        assert_eq!(l.max_subtitle_bytes, 1_048_576);
         assert_eq!(l.validate(), Ok(()));
     }
 

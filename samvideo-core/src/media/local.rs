@@ -44,9 +44,14 @@ impl LocalSource {
 
 impl MediaSource for LocalSource {
     fn fetch(&self, url: &str) -> Result<Arc<Vec<u8>>, MediaError> {
+        self.fetch_at_most(url, self.max_bytes)
+    }
+
+    fn fetch_at_most(&self, url: &str, max_bytes: u64) -> Result<Arc<Vec<u8>>, MediaError> {
+        let max_bytes = max_bytes.min(self.max_bytes);
         if url.starts_with("http://") || url.starts_with("https://") {
             return match &self.remote {
-                Some(remote) => remote.fetch(url),
+                Some(remote) => remote.fetch_at_most(url, max_bytes),
                 None => Err(MediaError::UnsupportedScheme(url.split(':').next().unwrap_or_default().to_string())),
             };
         }
@@ -58,8 +63,8 @@ impl MediaSource for LocalSource {
         let path = self.resolve(url);
         let io_err = |e: std::io::Error| MediaError::Io { path: path.display().to_string(), reason: e.to_string() };
         let len = std::fs::metadata(&path).map_err(io_err)?.len();
-        if len > self.max_bytes {
-            return Err(MediaError::TooLarge(self.max_bytes));
+        if len > max_bytes {
+            return Err(MediaError::TooLarge(max_bytes));
         }
         Ok(Arc::new(std::fs::read(&path).map_err(io_err)?))
     }

@@ -87,4 +87,15 @@ pub struct MediaItemError {
 pub trait MediaSource: Send + Sync {
     /// Fetch the whole resource.
     fn fetch(&self, url: &str) -> Result<Arc<Vec<u8>>, MediaError>;
+
+    /// Fetch the whole resource, refusing more than `max_bytes` (a subtitle file, a font: kinds
+    /// with a limit of their own below the media item's). Sources that can stop early (HTTP,
+    /// files) do; this default checks after the fetch.
+    fn fetch_at_most(&self, url: &str, max_bytes: u64) -> Result<Arc<Vec<u8>>, MediaError> {
+        let bytes = self.fetch(url)?;
+        if bytes.len() as u64 > max_bytes {
+            return Err(MediaError::TooLarge(max_bytes));
+        }
+        Ok(bytes)
+    }
 }

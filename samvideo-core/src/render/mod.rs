@@ -13,8 +13,9 @@
 //!    frames; a failed or cancelled render removes its partial output.
 //!
 //! Rooms: this file holds the API (options, summary, errors) and the driver; `assets.rs`
-//! fetches, probes and checks the media and lowers the plan; `audio_feed.rs` builds the
-//! streaming mix and feeds Opus or AAC packets to the MP4 ahead of the video; `mp4_out.rs` runs the
+//! fetches, probes and checks the media and lowers the plan; `subtitles.rs` fetches a
+//! subtitle URL before the lowering;
+//! `audio_feed.rs` builds the streaming mix and feeds Opus or AAC packets to the MP4 ahead of the video; `mp4_out.rs` runs the
 //! segment workers (`segments.rs`, `frames.rs`) and writes their packets in order;
 //! `y4m_out.rs` is the raw-frame output on one compositor thread.
 
@@ -25,6 +26,7 @@ mod frames;
 mod mp4_out;
 mod poster;
 mod segments;
+mod subtitles;
 mod y4m_out;
 
 use std::path::Path;

@@ -91,7 +91,8 @@ impl CreateRequest {
     }
 }
 
-/// `mix-video`: media, optional voice-over, music and timed captions.
+/// `mix-video`: media, optional voice-over, music and timed captions (`transcripts`, or a
+/// subtitle file in `transcript_srt` / `transcript_vtt`: at most one of the three).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MixVideo {
     /// Visual items in order (non-empty).
@@ -105,6 +106,12 @@ pub struct MixVideo {
     /// Timed captions.
     #[serde(default)]
     pub transcripts: Vec<Transcript>,
+    /// Captions as a SubRip file: its text, or an `https` URL (`docs/captions.md`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transcript_srt: Option<String>,
+    /// Captions as a WebVTT file (timestamp tags time the words): its text, or an `https` URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transcript_vtt: Option<String>,
     /// Settings (validated with the simple-video matrix).
     #[serde(default)]
     pub settings: Settings,
@@ -142,4 +149,24 @@ pub struct LoopVideo {
     /// Delivery of the finished video.
     #[serde(default)]
     pub exports: Option<Exports>,
+}
+
+impl MixVideo {
+    /// The subtitle file sent instead of `transcripts`: its field, format and value (text or URL).
+    pub fn subtitle_file(&self) -> Option<(&'static str, crate::subtitles::SubtitleFormat, &str)> {
+        use crate::subtitles::SubtitleFormat;
+        match (&self.transcript_srt, &self.transcript_vtt) {
+            (Some(s), _) => Some(("transcript_srt", SubtitleFormat::Srt, s.as_str())),
+            (None, Some(v)) => Some(("transcript_vtt", SubtitleFormat::WebVtt, v.as_str())),
+            (None, None) => None,
+        }
+    }
+}
+
+/// Is a `transcript_srt` / `transcript_vtt` value a URL (fetched) rather than the file's text?
+/// Text never starts with a scheme: a WebVTT file starts with `WEBVTT`, an SRT one with a
+/// cue number or timing.
+pub fn is_subtitle_url(value: &str) -> bool {
+    let head = value.get(..8).unwrap_or(value).to_ascii_lowercase();
+    head.starts_with("https://") || head.starts_with("http://")
 }

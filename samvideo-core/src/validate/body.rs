@@ -2,11 +2,13 @@
 //! items (with the reference's exact strings), transcripts, and loop-video's
 //! `background_url` / `duration`.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
-use super::check::{check_rule, check_table, number, Path};
+use super::check::{check_rule, check_table, is_http_url, number, Path};
 use super::error::{Invalid, Problem};
-use super::rules::{Rule, IMAGE_CLIP_DURATION, MEDIA_ITEM, MEDIA_TYPES};
+use super::rules::{Rule, IMAGE_CLIP_DURATION, MEDIA_ITEM, MEDIA_TYPES, TRANSCRIPT_SOURCES};
+use crate::request::is_subtitle_url;
+use crate::subtitles::{self, SubtitleFormat};
 
 /// How media item errors are worded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,6 +111,41 @@ pub(crate) fn transcripts(v: Option<&mut Value>, path: &Path) -> Result<(), Inva
         }
     }
     Ok(())
+}
+
+/// mix-video `transcript_srt` / `transcript_vtt`: an `https` URL (fetched with the media,
+/// parsed then), or the file's text, parsed now so a bad cue is a 400 naming its line.
+pub(crate) fn subtitle_file(
+    v: Option<&mut Value>,
+    path: &Path,
+    name: &str,
+    format: SubtitleFormat,
+) -> Result<(), Invalid> {
+    let Some(v) = v else { return Ok(()) };
+    let text = v.as_str().ok_or_else(|| path.err(name, Problem::String))?;
+    if is_subtitle_url(text) {
+        let https = text.get(..8).is_some_and(|h| h.eq_ignore_ascii_case("https://"));
+        return if https && is_http_url(text) { Ok(()) } else { Err(path.err(name, Problem::SubtitleUrl)) };
+    }
+    match subtitles::parse(text, format) {
+        Ok(_) => Ok(()),
+        Err(e) => Err(path.err(name, Problem::Subtitles { format: format.name(), reason: e.to_string() })),
+    }
+}
+
+/// mix-video: at most one of `transcripts`, `transcript_srt`, `transcript_vtt` (an empty
+/// `transcripts` array counts as not sent).
+pub(crate) fn one_transcript_source(body: &Map<String, Value>) -> Result<(), Invalid> {
+    let sent = |key: &str| match body.get(key) {
+        None | Some(Value::Null) => false,
+        Some(Value::Array(a)) => !a.is_empty(),
+        Some(_) => true,
+    };
+    let mut present = TRANSCRIPT_SOURCES.iter().copied().filter(|key| sent(key));
+    match (present.next(), present.next()) {
+        (Some(first), Some(second)) => Err(Invalid::field(second, Problem::Conflicts(first))),
+        _ => Ok(()),
+    }
 }
 
 fn required_number(v: Option<&Value>, name: &str, p: &Path) -> Result<f64, Invalid> {

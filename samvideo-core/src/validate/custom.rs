@@ -11,12 +11,15 @@ use super::check::Path;
 use super::rules::Custom;
 use super::Invalid;
 use super::{advanced, body, exports, other};
+use crate::subtitles::SubtitleFormat;
 
 /// Runs the check a table row names.
 pub(crate) fn dispatch(check: Custom, value: Option<&mut Value>, path: &Path) -> Result<(), Invalid> {
     match check {
         Custom::MediaList => body::media_list(value, path),
         Custom::Transcripts => body::transcripts(value, path),
+        Custom::TranscriptSrt => body::subtitle_file(value, path, "transcript_srt", SubtitleFormat::Srt),
+        Custom::TranscriptVtt => body::subtitle_file(value, path, "transcript_vtt", SubtitleFormat::WebVtt),
         Custom::BackgroundUrl => body::background_url(value, path),
         Custom::LoopDuration => body::loop_duration(value, path),
         Custom::MainClips => advanced::main_clips(value, path),

@@ -151,6 +151,20 @@ pub enum Problem {
     /// A transcript entry with `text` instead of `words`.
     #[error("uses 'text': send the caption text as 'words' (with 'start' and 'end')")]
     TextNotWords,
+    /// Subtitle text whose cues do not parse (`transcript_srt is not valid SRT: line 2: ...`).
+    #[error("is not valid {format}: {reason}")]
+    Subtitles {
+        /// `SRT` or `WebVTT`.
+        format: &'static str,
+        /// The parser's reason, naming the line.
+        reason: String,
+    },
+    /// A subtitle URL that is not `https`.
+    #[error("must be the file's text or an https URL")]
+    SubtitleUrl,
+    /// Sent together with another key it excludes.
+    #[error("cannot be sent with {0}: send the captions one way")]
+    Conflicts(&'static str),
     /// `exports` both at the root and inside `data`/`config`.
     #[error("must be sent once: at the root or inside data/config, not both")]
     Duplicate,

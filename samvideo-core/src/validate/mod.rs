@@ -90,6 +90,7 @@ pub fn check_create(endpoint: Endpoint, body: Value) -> Result<CreateRequest, In
     match endpoint {
         Endpoint::MixVideo => {
             check_table(&mut body, rules::MIX_BODY, &path)?;
+            body::one_transcript_source(&body)?;
             decode_body(body, "request", diagnose_core).map(CreateRequest::Mix)
         }
         Endpoint::SimpleVideo => {

@@ -18,6 +18,10 @@ pub(crate) enum Custom {
     MediaList,
     /// `transcripts`: `end > start` (`body.rs`).
     Transcripts,
+    /// `transcript_srt`: SubRip text that parses, or an `https` URL (`body.rs`).
+    TranscriptSrt,
+    /// `transcript_vtt`: WebVTT text that parses, or an `https` URL (`body.rs`).
+    TranscriptVtt,
     /// `background_url` (`body.rs`).
     BackgroundUrl,
     /// The loop duration, number or numeric string (`body.rs`).
@@ -117,6 +121,8 @@ pub(crate) const BACKGROUND_TYPES: &[&str] = &["color", "image", "video"];
 pub(crate) const CAPTION_STYLES: &[&str] = &["classic", "boxed-line", "boxed-word", "highlight", "one-word", "pop"];
 /// Caption `font_family`: the families bundled with the renderer (`compose/text.rs`).
 pub(crate) const FONT_FAMILIES: &[&str] = &["DejaVu Sans"];
+/// The mix-video keys that carry captions: at most one may be sent.
+pub(crate) const TRANSCRIPT_SOURCES: &[&str] = &["transcripts", "transcript_srt", "transcript_vtt"];
 /// Most export destinations per job.
 pub(crate) const MAX_DESTINATIONS: usize = 5;
 /// Advanced `main_clips` count.
@@ -208,6 +214,22 @@ pub(crate) const MIX_BODY: &[Field] = &[
             check: Custom::Transcripts,
             doc: "array of `{words: string, start: number >= 0, end: number > start}`; \
                   a `text`-only entry is rejected with a hint to use `words`",
+        },
+    ),
+    opt(
+        "transcript_srt",
+        Rule::Custom {
+            check: Custom::TranscriptSrt,
+            doc: "string: SubRip text whose cues parse, or an `https://` URL of one (fetched with the media); \
+                  not with `transcripts` or `transcript_vtt`",
+        },
+    ),
+    opt(
+        "transcript_vtt",
+        Rule::Custom {
+            check: Custom::TranscriptVtt,
+            doc: "string: WebVTT text whose cues parse (timestamp tags time the words), or an `https://` URL \
+                  of one; not with `transcripts` or `transcript_srt`",
         },
     ),
     opt("settings", SETTINGS_OBJECT),

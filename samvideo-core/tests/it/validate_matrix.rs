@@ -724,6 +724,50 @@ fn transcripts_rules() {
     }
 }
 
+/// `transcript_srt` / `transcript_vtt`: the text is parsed at submit time (a bad cue is a 400
+/// naming the field and the line), an `https` URL is kept for the renderer to fetch, and only
+/// one caption source may be sent.
+#[test]
+fn subtitle_file_rules() {
+    let ep = Endpoint::MixVideo;
+    let srt = "1\n00:00:01,000 --> 00:00:02,000\nHello\n";
+    let vtt = "WEBVTT\n\n00:01.000 --> 00:02.000\nHi <00:00:01.500>there\n";
+    let CreateRequest::Mix(m) = accepted(ep, &core_body(ep, "transcript_srt", json!(srt))) else { panic!() };
+    assert_eq!(m.transcript_srt.as_deref(), Some(srt));
+    let CreateRequest::Mix(m) = accepted(ep, &core_body(ep, "transcript_vtt", json!(vtt))) else { panic!() };
+    assert_eq!(m.transcript_vtt.as_deref(), Some(vtt));
+    let url = "https://cdn.example.com/captions.vtt";
+    let CreateRequest::Mix(m) = accepted(ep, &core_body(ep, "transcript_vtt", json!(url))) else { panic!() };
+    assert_eq!(m.transcript_vtt.as_deref(), Some(url));
+    let cases = [
+        ("transcript_srt", json!(1), "transcript_srt must be a string"),
+        ("transcript_srt", json!(null), "transcript_srt must be a string"),
+        ("transcript_srt", json!(""), "transcript_srt is not valid SRT: no cues with text"),
+        (
+            "transcript_srt",
+            json!("1\n00:00:01.000 -> 00:00:02.000\nHello\n"),
+            "transcript_srt is not valid SRT: line 1: expected a cue timing like 00:00:01,000 --> 00:00:02,500, found \"1\"",
+        ),
+        (
+            "transcript_srt",
+            json!("1\n00:00:03,000 --> 00:00:02,000\nHello\n"),
+            "transcript_srt is not valid SRT: line 2: the cue must end after it starts",
+        ),
+        ("transcript_vtt", json!(srt), "transcript_vtt is not valid WebVTT: line 1: a WebVTT file starts with WEBVTT"),
+        ("transcript_vtt", json!("http://cdn.example.com/c.vtt"), "transcript_vtt must be the file's text or an https URL"),
+        ("transcript_srt", json!("https://"), "transcript_srt must be the file's text or an https URL"),
+    ];
+    for (key, v, want) in cases {
+        assert_eq!(message(ep, &core_body(ep, key, v.clone())), want, "{key}: {v}");
+    }
+    let mut both = core_body(ep, "transcript_srt", json!(srt));
+    both["transcripts"] = json!([{"words": "a", "start": 0, "end": 1}]);
+    assert_eq!(message(ep, &both), "transcript_srt cannot be sent with transcripts: send the captions one way");
+    both["transcripts"] = json!([]);
+    both["transcript_vtt"] = json!(url);
+    assert_eq!(message(ep, &both), "transcript_vtt cannot be sent with transcript_srt: send the captions one way");
+}
+
 // ---------------------------------------------------------------- advanced
 
 fn adv_body(patch: Value) -> Value {

@@ -5,14 +5,14 @@
 //! frame's short side and the video's frame count. Leave: [`CaptionPage`]s in frames and
 //! pixels, ordered by their first frame.
 //!
-//! Word timing: an entry's text is split at whitespace and its span shared among the words in
-//! proportion to their characters. Paging: at most `max_words` words a page, and a page never
+//! Word timing: an entry's text (each timed part of a subtitle cue) is split at whitespace
+//! and its span shared among the words in proportion to their characters. Paging: at most `max_words` words a page, and a page never
 //! spans a pause longer than [`MAX_PAUSE_SECONDS`]; `classic` keeps one page per entry.
 
 use std::sync::Arc;
 
 use super::overlays::caption_safe_area;
-use super::spec::{parse_color, vertical, CaptionTrack, TimelineSpec};
+use super::spec::{parse_color, vertical, CaptionEntry, CaptionTrack, TimedText, TimelineSpec};
 use super::LowerError;
 use crate::frame_rate::FrameRate;
 use crate::plan::{CaptionBox, CaptionLook, CaptionPage, CaptionWord, VerticalPosition};
@@ -144,9 +144,12 @@ fn track_pages(
     let (look, max_words, uppercase) = resolve_look(track, spec, short_px)?;
     let fps = spec.fps;
     let video_end = fps.secs_of(frame_count);
-    let timed = |(text, start, end): &(String, f64, Option<f64>)| {
-        let text = if uppercase { text.to_uppercase() } else { text.clone() };
-        split_words(&text, start.max(0.0), end.unwrap_or(video_end).max(start.max(0.0)))
+    let timed = |entry: &CaptionEntry| {
+        let part = |(text, start, end): &TimedText| {
+            let text = if uppercase { text.to_uppercase() } else { text.clone() };
+            split_words(&text, start.max(0.0), end.unwrap_or(video_end).max(start.max(0.0)))
+        };
+        entry.iter().flat_map(part).collect::<Vec<_>>()
     };
     let look = Arc::new(look);
     let mut pages_out = Vec::new();

@@ -56,6 +56,15 @@ pub enum LowerError {
     /// The job exceeds a limit of [`LowerOptions::limits`] (output length, clip count).
     #[error("{0}")]
     Limit(MediaError),
+    /// A `transcript_srt` / `transcript_vtt` that cannot be read (its text was validated,
+    /// so this is a fetched file, or a URL nobody fetched).
+    #[error("{field}: {reason}")]
+    Subtitles {
+        /// `transcript_srt` or `transcript_vtt`.
+        field: &'static str,
+        /// Why.
+        reason: String,
+    },
     /// A colour string does not parse.
     #[error("{field}: invalid colour {value:?} (expected #RRGGBB or #RRGGBBAA)")]
     BadColor {

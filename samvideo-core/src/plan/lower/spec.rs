@@ -14,6 +14,7 @@ use crate::request::{
     self, AdvancedVideo, AspectRatio, BackgroundKind, CaptionPreset, CaptionStyling, CreateRequest, MediaItem, Quality,
     Settings,
 };
+use crate::subtitles::{self, SubtitleFormat};
 
 /// The endpoint-independent description the plan is built from.
 pub(super) struct TimelineSpec {
@@ -83,13 +84,18 @@ impl TimelineSpec {
                     looped: r.settings.loop_audio.unwrap_or(false),
                 });
                 let captions_on = !r.settings.disable_captions.unwrap_or(false);
-                if captions_on && !r.transcripts.is_empty() {
+                let entries = match r.subtitle_file() {
+                    _ if !captions_on => Vec::new(),
+                    Some(file) => subtitle_entries(file)?,
+                    None => r.transcripts.iter().map(|t| vec![(t.words.clone(), t.start, Some(t.end))]).collect(),
+                };
+                if !entries.is_empty() {
                     spec.captions.push(CaptionTrack {
                         field: "caption_styling".into(),
                         preset: r.settings.caption_style.unwrap_or_default(),
                         styling: r.settings.caption_styling.clone().unwrap_or_default(),
                         classic_font_1080: MIX_CAPTION_FONT_1080,
-                        entries: r.transcripts.iter().map(|t| (t.words.clone(), t.start, Some(t.end))).collect(),
+                        entries,
                     });
                 }
                 spec
@@ -144,8 +150,29 @@ pub(super) struct CaptionTrack {
     pub styling: CaptionStyling,
     /// The classic preset's text size (the endpoints differ), pixels at a 1080 short side.
     pub classic_font_1080: f32,
-    /// Text, start and end in seconds (None: to the video's end).
-    pub entries: Vec<(String, f64, Option<f64>)>,
+    /// The entries (a transcript entry, a subtitle cue, a caption element).
+    pub entries: Vec<CaptionEntry>,
+}
+
+/// Text, start and end in seconds (None: to the video's end); its words share the span.
+pub(super) type TimedText = (String, f64, Option<f64>);
+
+/// One entry of a caption track in timed parts: one for a transcript entry or a caption
+/// element, several for a subtitle cue whose words are timed.
+pub(super) type CaptionEntry = Vec<TimedText>;
+
+/// The cues of a `transcript_srt` / `transcript_vtt` as caption entries. The renderer has
+/// already replaced a URL with the text it fetched (`render/assets.rs`); one left here is
+/// refused rather than read as text.
+fn subtitle_entries(
+    (field, format, value): (&'static str, SubtitleFormat, &str),
+) -> Result<Vec<CaptionEntry>, LowerError> {
+    if request::is_subtitle_url(value) {
+        return Err(LowerError::Subtitles { field, reason: "the URL was not fetched".into() });
+    }
+    let cues = subtitles::parse(value, format)
+        .map_err(|e| LowerError::Subtitles { field, reason: format!("not valid {}: {e}", format.name()) })?;
+    Ok(cues.into_iter().map(|c| c.parts.into_iter().map(|p| (p.text, p.start, Some(p.end))).collect()).collect())
 }
 
 fn advanced_spec(r: &AdvancedVideo) -> Result<TimelineSpec, LowerError> {
@@ -176,7 +203,7 @@ fn advanced_spec(r: &AdvancedVideo) -> Result<TimelineSpec, LowerError> {
             preset: c.styling.style.unwrap_or_default(),
             styling: c.styling.look.clone(),
             classic_font_1080: ADVANCED_CAPTION_FONT_1080,
-            entries: vec![(c.text_content.clone(), c.start_time, c.duration.map(|d| c.start_time + d))],
+            entries: vec![vec![(c.text_content.clone(), c.start_time, c.duration.map(|d| c.start_time + d))]],
         })
         .collect();
     let audio = &r.audio_settings;

@@ -313,6 +313,29 @@ fn words_share_their_entry_by_characters() {
     assert_eq!((w[0].end, w[1].start), (3.0, 3.0));
 }
 
+/// A subtitle file's cues are the entries: `classic` keeps one page per cue; a WebVTT
+/// timestamp tag times the words after it, the words between two tags share their span by
+/// characters; `disable_captions` draws none; a URL nobody fetched is refused, not read as text.
+#[test]
+fn subtitle_cues_become_entries_and_tags_time_the_words() {
+    let body = |key: &str, file: &str, settings: Value| json!({"media_list": [image(Some(4.0))], key: file, "settings": settings});
+    let srt = "1\n00:00:00,500 --> 00:00:01,000\nHello there\n\n2\n00:00:02,000 --> 00:00:03,000\nBye\n";
+    let p = plan_of(Endpoint::MixVideo, body("transcript_srt", srt, json!({})), None, None);
+    let pages: Vec<(u64, u64, usize)> = p.captions.iter().map(|c| (c.start, c.end, c.words.len())).collect();
+    assert_eq!(pages, vec![(15, 30, 2), (60, 90, 1)]);
+    let vtt = "WEBVTT\n\n00:00:00.000 --> 00:00:02.000\nab <00:00:01.000>c dd\n";
+    let p = plan_of(Endpoint::MixVideo, body("transcript_vtt", vtt, json!({"caption_style": "highlight"})), None, None);
+    let words: Vec<(&str, u64, u64)> = p.captions[0].words.iter().map(|w| (w.text.as_str(), w.start, w.end)).collect();
+    // "ab" 0..1 s by its tag; "c dd" share 1..2 s by characters: c 1..1.33, dd 1.33..2.
+    assert_eq!(words, vec![("ab", 0, 30), ("c", 30, 40), ("dd", 40, 60)]);
+    let off = body("transcript_vtt", vtt, json!({"disable_captions": true}));
+    assert!(plan_of(Endpoint::MixVideo, off, None, None).captions.is_empty());
+    let url = body("transcript_vtt", "https://cdn.example.com/c.vtt", json!({}));
+    let request = crate::validate::parse_create_value(Endpoint::MixVideo, url).expect("valid");
+    let err = lower(&request, &|_, _| None, &LowerOptions::default()).expect_err("not fetched");
+    assert_eq!(err.to_string(), "transcript_vtt: the URL was not fetched");
+}
+
 #[test]
 fn pages_hold_at_most_max_words_and_never_span_a_long_pause() {
     let word = |start: f64, end: f64| captions::TimedWord { text: "w".into(), start, end };
