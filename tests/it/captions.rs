@@ -356,3 +356,52 @@ fn subtitle_files_time_the_captions_within_a_frame() {
         assert!(near(n, &edges) || got == want, "frame {n} ({t:.2} s): caption {got}, the file says {want}");
     }
 }
+
+/// Sidecars: a captioned render writes its caption pages as WebVTT and SubRip; ffprobe reads
+/// both back with one cue per page, on the page's frames, and ffmpeg's subtitle decoder gives
+/// back each page's words in order.
+#[test]
+fn sidecars_hold_one_cue_per_caption_page() {
+    use samvideo_core::media::local::LocalSource;
+    use samvideo_core::render::{plan_request, RenderOptions};
+    use std::sync::Arc;
+
+    let dir = setup();
+    let spec = spec("one two three four five six", 0.0, 3.0, 3.5, Some("highlight"), json!({"max_words": 2}));
+    let (vtt, srt) = (dir.path().join("out.vtt"), dir.path().join("out.srt"));
+    let options = RenderOptions {
+        format: Format::Y4m,
+        subtitles_vtt: Some(vtt.clone()),
+        subtitles_srt: Some(srt.clone()),
+        ..RenderOptions::default()
+    };
+    render_with(dir.path(), Endpoint::MixVideo, &spec, &dir.path().join("out.y4m"), &options);
+    let request =
+        samvideo_core::validate::parse_create(Endpoint::MixVideo, spec.to_string().as_bytes()).expect("valid");
+    let plan = plan_request(&request, Arc::new(LocalSource::new(dir.path())), &options).expect("plan");
+    assert_eq!(plan.captions.len(), 3, "pages of two words");
+    let fps = f64::from(FPS);
+    for file in [&vtt, &srt] {
+        let packets = ffprobe_csv(file, "s:0", "packet=pts_time,duration_time");
+        let cues: Vec<(f64, f64)> = packets
+            .lines()
+            .map(|l| {
+                let (a, b) = l.split_once(',').expect("pts,duration");
+                (a.parse().expect("pts"), b.parse().expect("duration"))
+            })
+            .collect();
+        let pages: Vec<(f64, f64)> =
+            plan.captions.iter().map(|p| (p.start as f64 / fps, (p.end - p.start) as f64 / fps)).collect();
+        eprintln!("{}: cues {cues:?}, pages {pages:?}", file.display());
+        assert_eq!(cues.len(), pages.len(), "{}", file.display());
+        for (c, p) in cues.iter().zip(&pages) {
+            assert!((c.0 - p.0).abs() < 0.0015 && (c.1 - p.1).abs() < 0.0015, "cue {c:?} vs page {p:?}");
+        }
+    }
+    let text = String::from_utf8(ffmpeg_file(dir.path(), "back.srt", &["-i", &s(&vtt), "-f", "srt"])).expect("UTF-8");
+    let mut at = 0;
+    for page in &plan.captions {
+        let words = page.words.iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" ");
+        at += text[at..].find(&words).unwrap_or_else(|| panic!("{words:?} after byte {at} in {text}"));
+    }
+}

@@ -62,6 +62,11 @@ pub struct RenderOptions {
     /// Also write the poster frame (a JPEG of the composited frame at the plan's
     /// `poster_frame`, from `thumbnail_time`) here. Removed with the output if the render fails.
     pub poster: Option<PathBuf>,
+    /// Also write the caption pages as a WebVTT sidecar here (one cue per page), when the
+    /// video has captions. Removed with the output if the render fails.
+    pub subtitles_vtt: Option<PathBuf>,
+    /// The same cues as a SubRip sidecar.
+    pub subtitles_srt: Option<PathBuf>,
     /// The codec when the request names none (`serve --default-codec`).
     pub default_codec: VideoCodec,
     /// A codec that wins over the request's (`render --codec`).

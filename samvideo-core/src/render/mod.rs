@@ -14,7 +14,7 @@
 //!
 //! Rooms: this file holds the API (options, summary, errors) and the driver; `assets.rs`
 //! fetches, probes and checks the media and lowers the plan; `subtitles.rs` fetches a
-//! subtitle URL before the lowering;
+//! subtitle URL before the lowering and writes the `.vtt`/`.srt` sidecars after the frames;
 //! `audio_feed.rs` builds the streaming mix and feeds Opus or AAC packets to the MP4 ahead of the video; `mp4_out.rs` runs the
 //! segment workers (`segments.rs`, `frames.rs`) and writes their packets in order;
 //! `y4m_out.rs` is the raw-frame output on one compositor thread.
@@ -70,8 +70,8 @@ pub fn render_to_file(
     let result = render_inner(request, source, out, options);
     if result.is_err() {
         let _ = std::fs::remove_file(out);
-        if let Some(poster) = &options.poster {
-            let _ = std::fs::remove_file(poster);
+        for path in [&options.poster, &options.subtitles_vtt, &options.subtitles_srt].into_iter().flatten() {
+            let _ = std::fs::remove_file(path);
         }
     }
     result
@@ -121,6 +121,7 @@ fn render_inner(
         }
         OutputFormat::Mp4 => write_mp4(&plan, &visuals, mixer, out, &progress, options)?,
     };
+    subtitles::write_sidecars(&plan, options.subtitles_vtt.as_deref(), options.subtitles_srt.as_deref())?;
     progress.done();
     Ok(RenderSummary { size_bytes, ..summary })
 }

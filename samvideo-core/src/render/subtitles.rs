@@ -1,16 +1,21 @@
-//! The subtitle files of a render: a `transcript_srt` / `transcript_vtt` URL in.
+//! The subtitle files of a render: a `transcript_srt` / `transcript_vtt` URL in, the `.vtt`
+//! and `.srt` sidecars out.
 //!
 //! Enter: the request and the job's media (a subtitle URL is fetched under
 //! `Limits::max_subtitle_bytes`, as UTF-8, its cues checked now so a bad file fails naming the
-//! field and URL). Leave: the request with the URL replaced by the text it served, for the
-//! lowering to parse (`docs/captions.md`).
+//! field and URL), or the plan (its caption pages). Leave: the request with the URL replaced
+//! by the text it served, for the lowering to parse; the sidecar files, one cue per caption
+//! page (`docs/captions.md`).
 
 use std::borrow::Cow;
+use std::path::Path;
 
+use super::api::RenderError;
 use super::assets::JobAssets;
 use crate::media::{MediaError, MediaItemError, MediaSource};
+use crate::plan::RenderPlan;
 use crate::request::{is_subtitle_url, CreateRequest};
-use crate::subtitles::{self, SubtitleFormat};
+use crate::subtitles::{self, Cue, CuePart, SubtitleFormat};
 
 /// `request`, with a subtitle URL replaced by the file it serves (unchanged when there is none,
 /// or captions are off).
@@ -34,4 +39,31 @@ pub(super) fn with_fetched_subtitles<'a>(
         SubtitleFormat::WebVtt => mix.transcript_vtt = Some(text.to_string()),
     }
     Ok(Cow::Owned(CreateRequest::Mix(mix)))
+}
+
+/// The plan's caption pages as cues, in seconds, by first frame.
+pub(super) fn page_cues(plan: &RenderPlan) -> Vec<Cue> {
+    plan.captions
+        .iter()
+        .map(|page| {
+            let (start, end) = (plan.fps.secs_of(page.start), plan.fps.secs_of(page.end));
+            let text = page.words.iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" ");
+            Cue { start, end, parts: vec![CuePart { text, start, end }] }
+        })
+        .collect()
+}
+
+/// Write the sidecars the options ask for (`.vtt` and/or `.srt`), when the plan has captions.
+pub(super) fn write_sidecars(plan: &RenderPlan, vtt: Option<&Path>, srt: Option<&Path>) -> Result<(), RenderError> {
+    if plan.captions.is_empty() {
+        return Ok(());
+    }
+    let cues = page_cues(plan);
+    if let Some(path) = vtt {
+        std::fs::write(path, subtitles::write_vtt(&cues))?;
+    }
+    if let Some(path) = srt {
+        std::fs::write(path, subtitles::write_srt(&cues))?;
+    }
+    Ok(())
 }

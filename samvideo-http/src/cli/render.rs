@@ -1,4 +1,5 @@
-//! `samvideo render SPEC.json --endpoint E -o OUT.mp4 [--format mp4|y4m]`: validates the
+//! `samvideo render SPEC.json --endpoint E -o OUT.mp4 [--format mp4|y4m] [--thumbnail FILE.jpg]
+//! [--subtitles FILE.vtt] [--subtitles-srt FILE.srt]`: validates the
 //! spec like the API, renders it with local files (relative to the spec's folder) and
 //! http(s) media, and shows a progress bar on stderr.
 
@@ -42,6 +43,13 @@ pub struct RenderArgs {
     /// Also write the poster frame (JPEG, at the spec's `thumbnail_time`, default 1 s) here.
     #[arg(long, value_name = "FILE.jpg")]
     pub thumbnail: Option<PathBuf>,
+    /// Also write the captions as WebVTT here, one cue per caption page (only when the video
+    /// has captions).
+    #[arg(long, value_name = "FILE.vtt")]
+    pub subtitles: Option<PathBuf>,
+    /// Also write the captions as SubRip here (the same cues).
+    #[arg(long, value_name = "FILE.srt")]
+    pub subtitles_srt: Option<PathBuf>,
     /// Video codec, over the spec's `output_codec` / `output_settings.codec`: av1 (with Opus)
     /// or h264 (with AAC) [default: the spec's, else av1].
     #[arg(long)]
@@ -86,6 +94,8 @@ pub fn run(args: RenderArgs) -> ExitCode {
         progress: Some(Arc::new(move |p| progress_bar.set_position((p * 1000.0) as u64))),
         threads: args.threads,
         poster: args.thumbnail.clone(),
+        subtitles_vtt: args.subtitles.clone(),
+        subtitles_srt: args.subtitles_srt.clone(),
         codec_override: args.codec,
         ..RenderOptions::default()
     };

@@ -320,9 +320,13 @@ impl Jobs {
         let poster_tmp = self.inner.config.tmp_dir().join(format!("{id}.jpg.part"));
         let poster_name = thumbnail_name(&file_name);
         let poster_dest = self.inner.config.outputs_dir().join(&poster_name);
+        // So are the caption sidecars, when the video has captions.
+        let subtitles = Sidecars::new(&self.inner.config, &id, &file_name);
         let options = RenderOptions {
             progress: Some(self.progress_fn(&id, &running)),
             poster: Some(poster_tmp.clone()),
+            subtitles_vtt: Some(subtitles.vtt.0.clone()),
+            subtitles_srt: Some(subtitles.srt.0.clone()),
             ..self.inner.config.render_options(running.cancel.clone())
         };
         let source = self.inner.source.clone();
@@ -336,8 +340,8 @@ impl Jobs {
             let r = render_to_file(&request, source, &tmp2, &options);
             if r.is_err() || cancel.is_cancelled() {
                 let _ = std::fs::remove_file(&tmp2);
-                if let Some(poster) = &options.poster {
-                    let _ = std::fs::remove_file(poster);
+                for path in [&options.poster, &options.subtitles_vtt, &options.subtitles_srt].into_iter().flatten() {
+                    let _ = std::fs::remove_file(path);
                 }
             }
             r
@@ -382,6 +386,7 @@ impl Jobs {
                             None
                         }
                     },
+                    subtitles_file: subtitles.store(&id).await,
                     render_seconds: Some(seconds),
                 },
                 Err(e) => TaskUpdate::ended(TaskStatus::Failed, format!("cannot store the output: {e}")),
@@ -419,6 +424,7 @@ impl Jobs {
                     // JoinHandle must not be polled again) and the output it wrote is not kept.
                     let _ = tokio::fs::remove_file(&tmp).await;
                     let _ = tokio::fs::remove_file(&poster_tmp).await;
+                    subtitles.remove_parts().await;
                 } else if tokio::time::timeout(Duration::from_secs(10), &mut handle).await.is_err() {
                     tracing::warn!(task_id = %id, "render thread did not stop within 10 s; leaving it");
                 }
@@ -432,6 +438,7 @@ impl Jobs {
             // Cancelled while the last frames were written: the cancel stands.
             let _ = tokio::fs::remove_file(&dest).await;
             let _ = tokio::fs::remove_file(&poster_dest).await;
+            subtitles.remove_stored().await;
         }
     }
 
@@ -522,8 +529,63 @@ impl Jobs {
 
 /// The poster frame's file name for an output file (`ID.mp4` → `ID.jpg`).
 pub fn thumbnail_name(output_file: &str) -> String {
+    beside(output_file, "jpg")
+}
+
+/// A file name beside an output file: `ID.mp4` → `ID.<ext>`.
+fn beside(output_file: &str, ext: &str) -> String {
     let stem = output_file.rsplit_once('.').map_or(output_file, |(stem, _)| stem);
-    format!("{stem}.jpg")
+    format!("{stem}.{ext}")
+}
+
+/// The caption sidecars of one render: where the renderer writes them (`tmp/ID.vtt.part`) and
+/// where they are kept, beside the output (`outputs/ID.vtt`, `outputs/ID.srt`). The renderer
+/// writes them only for a video with captions.
+struct Sidecars {
+    /// (part file, stored file) of the WebVTT sidecar.
+    vtt: (PathBuf, PathBuf),
+    /// (part file, stored file) of the SubRip sidecar.
+    srt: (PathBuf, PathBuf),
+    /// The WebVTT file's name under `outputs/` (what the task row keeps).
+    vtt_name: String,
+}
+
+impl Sidecars {
+    fn new(config: &ServerConfig, id: &str, output_file: &str) -> Self {
+        let pair = |ext: &str| {
+            (config.tmp_dir().join(format!("{id}.{ext}.part")), config.outputs_dir().join(beside(output_file, ext)))
+        };
+        Sidecars { vtt: pair("vtt"), srt: pair("srt"), vtt_name: beside(output_file, "vtt") }
+    }
+
+    /// Move the written sidecars beside the output; the `.vtt`'s name when it is stored. A
+    /// sidecar that cannot be stored leaves the video without one, not failed (like the poster).
+    async fn store(&self, id: &str) -> Option<String> {
+        if !tokio::fs::try_exists(&self.vtt.0).await.unwrap_or(false) {
+            return None; // no captions
+        }
+        for (part, dest) in [&self.srt, &self.vtt] {
+            if let Err(e) = tokio::fs::rename(part, dest).await {
+                tracing::warn!(task_id = %id, error = %e, "caption sidecar not stored");
+                self.remove_parts().await;
+                self.remove_stored().await;
+                return None;
+            }
+        }
+        Some(self.vtt_name.clone())
+    }
+
+    async fn remove_parts(&self) {
+        for (part, _) in [&self.vtt, &self.srt] {
+            let _ = tokio::fs::remove_file(part).await;
+        }
+    }
+
+    async fn remove_stored(&self) {
+        for (_, dest) in [&self.vtt, &self.srt] {
+            let _ = tokio::fs::remove_file(dest).await;
+        }
+    }
 }
 
 /// URL path of a stored output file.

@@ -64,11 +64,14 @@ pub fn task_json(row: &TaskRow, base_url: &str) -> Value {
         .as_ref()
         .filter(|_| row.status == crate::store::TaskStatus::Completed)
         .map(|f| format!("{base_url}{}", crate::jobs::output_path_url(f)));
-    let thumbnail_url = row
-        .thumbnail_file
-        .as_ref()
-        .filter(|_| row.status == crate::store::TaskStatus::Completed)
-        .map(|f| format!("{base_url}{}", crate::jobs::output_path_url(f)));
+    let stored_url = |file: &Option<String>| {
+        file.as_ref()
+            .filter(|_| row.status == crate::store::TaskStatus::Completed)
+            .map(|f| format!("{base_url}{}", crate::jobs::output_path_url(f)))
+    };
+    let thumbnail_url = stored_url(&row.thumbnail_file);
+    // The WebVTT sidecar of a captioned video; the SubRip one is the same URL ending `.srt`.
+    let subtitles_url = stored_url(&row.subtitles_file);
     let mut settings = json!({
         "aspect_ratio": row.aspect_ratio,
         "duration": round3(row.duration),
@@ -85,6 +88,7 @@ pub fn task_json(row: &TaskRow, base_url: &str) -> Value {
         "completed_at": row.completed_at,
         "output_url": output_url,
         "thumbnail_url": thumbnail_url,
+        "subtitles_url": subtitles_url,
         "error": row.error,
         "settings": settings,
     })

@@ -140,6 +140,8 @@ const MIGRATIONS: &[&str] = &[
     );",
     // The poster frame (JPEG) written beside each output.
     "ALTER TABLE tasks ADD COLUMN thumbnail_file TEXT;",
+    // The caption sidecar (WebVTT; the SubRip file has the same stem) beside a captioned output.
+    "ALTER TABLE tasks ADD COLUMN subtitles_file TEXT;",
 ];
 
 /// Bring the schema up to date.

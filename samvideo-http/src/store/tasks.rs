@@ -114,6 +114,9 @@ pub struct TaskRow {
     pub output_file: Option<String>,
     /// The poster frame's file name under `outputs/` (JPEG), beside the output.
     pub thumbnail_file: Option<String>,
+    /// The caption sidecar's file name under `outputs/` (`ID.vtt`; `ID.srt` beside it), when
+    /// the video has captions.
+    pub subtitles_file: Option<String>,
     /// Times a worker started it.
     pub attempts: i64,
     /// Delivery results (JSON), shown as `settings.export_delivery`.
@@ -139,6 +142,8 @@ pub struct TaskUpdate {
     pub output_file: Option<String>,
     /// Poster frame under `outputs/`.
     pub thumbnail_file: Option<String>,
+    /// Caption sidecar (`.vtt`) under `outputs/`.
+    pub subtitles_file: Option<String>,
     /// Wall time of the render.
     pub render_seconds: Option<f64>,
 }
@@ -153,6 +158,7 @@ impl TaskUpdate {
             size_bytes: 0,
             output_file: None,
             thumbnail_file: None,
+            subtitles_file: None,
             render_seconds: None,
         }
     }
@@ -178,7 +184,7 @@ impl StatusCounts {
 
 const COLS: &str = "id, celery_task_id, api_key_id, endpoint, request_json, exports_json, request_id, \
     status, progress, error, aspect_ratio, duration, size_bytes, output_file, attempts, export_delivery, \
-    created_at, completed_at, thumbnail_file";
+    created_at, completed_at, thumbnail_file, subtitles_file";
 
 fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<(TaskRow, String)> {
     let status: String = r.get(7)?;
@@ -203,6 +209,7 @@ fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<(TaskRow, String)> {
             created_at: r.get(16)?,
             completed_at: r.get(17)?,
             thumbnail_file: r.get(18)?,
+            subtitles_file: r.get(19)?,
         },
         status,
     ))
@@ -296,7 +303,7 @@ fn end(conn: &Connection, id: &str, u: &TaskUpdate) -> Result<bool, StoreError> 
     let n = conn.execute(
         "UPDATE tasks SET status = ?2, error = ?3, duration = ?4, size_bytes = ?5, output_file = ?6, \
          render_seconds = ?7, progress = COALESCE(?8, progress), completed_at = ?9, updated_at = ?9, \
-         thumbnail_file = ?10 \
+         thumbnail_file = ?10, subtitles_file = ?11 \
          WHERE id = ?1 AND status IN ('pending', 'processing')",
         params![
             id,
@@ -308,7 +315,8 @@ fn end(conn: &Connection, id: &str, u: &TaskUpdate) -> Result<bool, StoreError> 
             u.render_seconds,
             progress,
             now,
-            u.thumbnail_file
+            u.thumbnail_file,
+            u.subtitles_file
         ],
     )?;
     Ok(n == 1)

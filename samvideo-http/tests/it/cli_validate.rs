@@ -132,12 +132,14 @@ fn help_texts_carry_no_implementation_notes() {
 }
 
 /// `samvideo render --codec h264` on the bundled 9:16 example: an H.264 + AAC file whatever
-/// the spec says, and the poster beside it.
+/// the spec says, and the poster and caption sidecars (`--subtitles`, `--subtitles-srt`)
+/// beside it.
 #[test]
 fn render_codec_flag_writes_h264_and_aac() {
     let dir = tempfile::tempdir().expect("tmp");
     let out = dir.path().join("social.mp4");
     let poster = dir.path().join("social.jpg");
+    let (vtt, srt) = (dir.path().join("social.vtt"), dir.path().join("social.srt"));
     let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/social/spec.json");
     let args = [
         "render",
@@ -151,12 +153,22 @@ fn render_codec_flag_writes_h264_and_aac() {
         out.to_str().expect("utf-8"),
         "--thumbnail",
         poster.to_str().expect("utf-8"),
+        "--subtitles",
+        vtt.to_str().expect("utf-8"),
+        "--subtitles-srt",
+        srt.to_str().expect("utf-8"),
     ];
     let run = samvideo(&args, None);
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     assert_eq!(samvideo_test_support::ffprobe_csv(&out, "v:0", "stream=codec_name"), "h264");
     assert_eq!(samvideo_test_support::ffprobe_csv(&out, "a:0", "stream=codec_name"), "aac");
     assert!(poster.exists());
+    // The example's one `highlight` page (its four words, a 0.2 s pause inside), read back by
+    // ffprobe from both files.
+    let cues = samvideo_test_support::ffprobe_csv(&vtt, "s:0", "packet=pts_time,duration_time");
+    assert_eq!(cues, "0.000000,3.792000", "one cue, 0 to 3.8 s at 24 fps");
+    assert_eq!(samvideo_test_support::ffprobe_csv(&srt, "s:0", "packet=pts_time,duration_time"), cues);
+    assert!(std::fs::read_to_string(&vtt).expect("vtt").contains("\nJSON in video out\n"));
     let bad = samvideo(&["render", spec.to_str().expect("utf-8"), "--codec", "hevc"], None);
     assert_eq!(bad.status.code(), Some(2), "a usage error");
     assert!(String::from_utf8_lossy(&bad.stderr).contains("expected one of av1, h264"));

@@ -54,6 +54,36 @@ async fn create_render_download_and_ffprobe_reads_av1() {
     let (_, list) = t.get(&key, &format!("{CORE}/tasks")).await;
     let listed = list["data"]["tasks"].as_array().and_then(|a| a.iter().find(|x| x["id"] == id)).cloned();
     assert_eq!(listed.map(|x| x["thumbnail_url"].clone()), Some(json!(thumb)), "{list}");
+    assert!(d["subtitles_url"].is_null(), "no captions, no sidecar: {d}");
+    t.server.stop().await;
+}
+
+/// A captioned render keeps its caption pages as WebVTT (and SubRip) beside the video:
+/// `subtitles_url` in the progress data and the task list serves the `.vtt`, the `.srt` sits at
+/// the same name; ffprobe reads the downloaded `.vtt`, one cue per page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_captioned_render_serves_its_subtitles_beside_the_video() {
+    let media = Media::card(320, 180).await;
+    let t = TestServer::start_relaxed().await;
+    let key = t.key("k", BillingPlan::Pro);
+    let mut body = image_video(&media.url("card.png"), 2.0);
+    body["transcript_srt"] =
+        json!("1\n00:00:00,200 --> 00:00:00,800\nfirst page\n\n2\n00:00:01,000 --> 00:00:01,600\nsecond\n");
+    let (id, _) = t.create(&key, &format!("{CORE}/mix-video"), &body).await;
+    let d = t.wait_terminal(&key, &id, 300).await;
+    assert_eq!(d["status"], "completed", "{d}");
+    let url = d["subtitles_url"].as_str().expect("subtitles_url");
+    assert!(url.starts_with(&t.base) && url.ends_with(&format!("/media/outputs/{id}.vtt")), "{url}");
+    let vtt = String::from_utf8(t.download(url).await).expect("UTF-8");
+    assert_eq!(vtt, "WEBVTT\n\n00:00:00.200 --> 00:00:00.800\nfirst page\n\n00:00:01.000 --> 00:00:01.600\nsecond\n\n");
+    let file = t.data_dir.join("download.vtt");
+    std::fs::write(&file, &vtt).expect("write");
+    assert_eq!(ffprobe_csv(&file, "s:0", "packet=pts_time,duration_time"), "0.200000,0.600000\n1.000000,0.600000");
+    let srt = String::from_utf8(t.download(&url.replace(".vtt", ".srt")).await).expect("UTF-8");
+    assert!(srt.starts_with("1\n00:00:00,200 --> 00:00:00,800\nfirst page\n"), "{srt}");
+    let (_, list) = t.get(&key, &format!("{CORE}/tasks")).await;
+    let listed = list["data"]["tasks"].as_array().and_then(|a| a.iter().find(|x| x["id"] == id.as_str())).cloned();
+    assert_eq!(listed.map(|x| x["subtitles_url"].clone()), Some(json!(url)), "{list}");
     t.server.stop().await;
 }
 
