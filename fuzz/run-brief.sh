@@ -22,7 +22,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 secs="${FUZZ_SECONDS:-20}"
 request_targets=(fuzz_mix_video fuzz_simple_video fuzz_loop_video fuzz_advanced_video)
-decoder_targets=(fuzz_image_decode fuzz_audio_decode fuzz_video_decode fuzz_subtitles)
+decoder_targets=(fuzz_image_decode fuzz_audio_decode fuzz_video_decode fuzz_subtitles fuzz_font)
 read -r -a targets <<<"${FUZZ_TARGETS:-${request_targets[*]} ${decoder_targets[*]}}"
 
 if ! cargo fuzz --version >/dev/null 2>&1; then

@@ -126,6 +126,7 @@ fn caption_page(w: u32, h: u32) -> CaptionPage {
         position: VerticalPosition::Bottom,
         offset: 0.0,
         safe_area: SafeArea { left: 0.05, right: 0.95, top: 0.05, bottom: 0.95 },
+        font: None,
     };
     let words = ["Captions", "people", "actually", "read"]
         .iter()

@@ -10,7 +10,9 @@
 use std::ops::Range;
 
 use super::blend::{blend_layer, fill_rect};
-use super::text::{line_width, text_layers};
+use std::collections::HashMap;
+
+use super::text::{line_width_in, text_layers_in, Font};
 use crate::frame::Rgba;
 use crate::plan::{CaptionBox, CaptionLook, CaptionPage, VerticalPosition};
 
@@ -41,6 +43,9 @@ pub struct Captions {
     shown: Vec<(usize, Drawn)>,
     width: u32,
     height: u32,
+    /// The fetched `font_url` faces, by URL (a look without one, or whose URL is missing here,
+    /// uses the bundled font).
+    fonts: HashMap<String, Font>,
 }
 
 impl Captions {
@@ -53,7 +58,13 @@ impl Captions {
                 Some(*m)
             })
             .collect();
-        Captions { pages, reach, shown: Vec::new(), width, height }
+        Captions { pages, reach, shown: Vec::new(), width, height, fonts: HashMap::new() }
+    }
+
+    /// The fonts the looks' `font_url`s name, fetched and checked by the renderer.
+    pub fn with_fonts(mut self, fonts: HashMap<String, Font>) -> Self {
+        self.fonts = fonts;
+        self
     }
 
     /// Indexes of the pages on screen at frame `n`.
@@ -93,7 +104,10 @@ impl Captions {
             let slot = match self.shown.iter().position(|(j, _)| *j == i) {
                 Some(s) => s,
                 None => {
-                    self.shown.push((i, Drawn::new(&self.pages[i], self.width, self.height)));
+                    let page = &self.pages[i];
+                    let font =
+                        page.look.font.as_ref().and_then(|f| self.fonts.get(&f.url)).cloned().unwrap_or_default();
+                    self.shown.push((i, Drawn::new(page, font, self.width, self.height)));
                     self.shown.len() - 1
                 }
             };
@@ -138,6 +152,8 @@ struct Drawn {
     shadow_offset: i64,
     /// The popping word at its current state.
     pop: Option<((usize, u64), Rgba)>,
+    /// The face the page is set in (the pop redraws its word from it).
+    font: Font,
 }
 
 /// Where the words of a page go: lines, the font size that fits, and each word's left edge
@@ -251,6 +267,11 @@ fn balance(widths: &[f32], space: f32, lines: usize) -> Vec<Range<usize>> {
 /// (shrinking the text when they do not), the block placed by position and offset, clamped to
 /// the area.
 pub fn layout(words: &[&str], look: &CaptionLook, fw: u32, fh: u32) -> Layout {
+    layout_in(&Font::bundled(), words, look, fw, fh)
+}
+
+/// [`layout`] with the words measured in `font`.
+pub fn layout_in(font: &Font, words: &[&str], look: &CaptionLook, fw: u32, fh: u32) -> Layout {
     let area = look.safe_area;
     // A hair inside the area's sides, so encoder ringing at a box edge stays inside too.
     let inset = (fw as f32 * SIDE_INSET).round() as i64;
@@ -260,7 +281,7 @@ pub fn layout(words: &[&str], look: &CaptionLook, fw: u32, fh: u32) -> Layout {
     let mut px = if look.font_px.is_finite() { look.font_px.clamp(4.0, MAX_FONT_PX) } else { MAX_FONT_PX };
     let (mut widths, mut lines);
     loop {
-        widths = words.iter().map(|w| line_width(w, px).ceil()).collect::<Vec<f32>>();
+        widths = words.iter().map(|w| line_width_in(font, w, px).ceil()).collect::<Vec<f32>>();
         let (pad_x, _, _) = padding(look, px);
         let avail = (right - left) as f32 - 2.0 * pad_x;
         lines = break_lines(&widths, word_gap(look, px), avail, look.max_lines);
@@ -324,23 +345,23 @@ pub fn layout(words: &[&str], look: &CaptionLook, fw: u32, fh: u32) -> Layout {
 }
 
 impl Drawn {
-    fn new(page: &CaptionPage, fw: u32, fh: u32) -> Self {
+    fn new(page: &CaptionPage, font: Font, fw: u32, fh: u32) -> Self {
         let look = &page.look;
         let texts: Vec<&str> = page.words.iter().map(|w| w.text.as_str()).collect();
-        let lay = layout(&texts, look, fw, fh);
+        let lay = layout_in(&font, &texts, look, fw, fh);
         let shadow_offset = shadow_offset(lay.font_px);
         let words = texts
             .iter()
             .enumerate()
             .map(|(k, text)| {
                 let (x, y) = lay.origin[k];
-                let (normal, marked) = word_layers(text, lay.font_px, lay.widths[k], look);
+                let (normal, marked) = word_layers(&font, text, lay.font_px, lay.widths[k], look);
                 let shadow = look.shadow.then(|| shadow_of(&normal));
                 let s = look.stroke.1.max(0.0).round() as i64;
                 Ink { normal, marked, shadow, x: x - s, y: y - s, cell: lay.cells[k] }
             })
             .collect();
-        Drawn { words, boxes: lay.boxes, font_px: lay.font_px, shadow_offset, pop: None }
+        Drawn { words, boxes: lay.boxes, font_px: lay.font_px, shadow_offset, pop: None, font }
     }
 
     fn draw(&mut self, page: &CaptionPage, state: Option<(usize, u64)>, canvas: &mut Rgba) {
@@ -367,7 +388,7 @@ impl Drawn {
                     if stale {
                         let scale = POP_FROM + (1.0 - POP_FROM) * age as f32 / look.pop_frames as f32;
                         let (normal, marked) =
-                            word_layers(&page.words[k].text, self.font_px * scale, f32::INFINITY, look);
+                            word_layers(&self.font, &page.words[k].text, self.font_px * scale, f32::INFINITY, look);
                         self.pop = Some(((k, age), marked.unwrap_or(normal)));
                     }
                     let Some((_, small)) = &self.pop else { continue };
@@ -386,13 +407,13 @@ impl Drawn {
 }
 
 /// A word's layer in the text colour and, when the look has one, in the highlight colour.
-fn word_layers(text: &str, px: f32, width: f32, look: &CaptionLook) -> (Rgba, Option<Rgba>) {
+fn word_layers(font: &Font, text: &str, px: f32, width: f32, look: &CaptionLook) -> (Rgba, Option<Rgba>) {
     let stroke_px = look.stroke.1.max(0.0).round() as u32;
-    let width = if width.is_finite() { width } else { line_width(text, px).ceil() };
+    let width = if width.is_finite() { width } else { line_width_in(font, text, px).ceil() };
     let max_w = width.ceil() as u32 + 4 + 2 * stroke_px;
     let mut colors = vec![look.color];
     colors.extend(look.highlight);
-    let mut layers = text_layers(text, px, max_w, &colors, look.stroke).into_iter();
+    let mut layers = text_layers_in(font, text, px, max_w, &colors, look.stroke).into_iter();
     let normal = layers.next().unwrap_or_else(|| Rgba::filled(1, 1, [0; 4]));
     (normal, layers.next())
 }
@@ -433,6 +454,7 @@ mod tests {
             position: VerticalPosition::Bottom,
             offset: 0.0,
             safe_area: SafeArea { left: 0.06, right: 0.86, top: 0.12, bottom: 0.80 },
+            font: None,
         }
     }
 

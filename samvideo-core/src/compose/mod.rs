@@ -61,6 +61,8 @@ pub struct Assets {
     pub background: Option<ClipMedia>,
     /// Decoded watermark image, if any.
     pub watermark: Option<Rgba>,
+    /// Caption fonts fetched for `font_url`, by URL.
+    pub fonts: std::collections::HashMap<String, text::Font>,
 }
 
 /// Media behind one clip.
@@ -142,7 +144,7 @@ impl Compositor {
             }
         }
         Compositor {
-            captions: Captions::new(plan.captions.clone(), w, h),
+            captions: Captions::new(plan.captions.clone(), w, h).with_fonts(assets.fonts),
             scratch_a: Rgba::filled(w, h, bg_color),
             scratch_b: Rgba::filled(w, h, bg_color),
             video_frame: Rgba::filled(1, 1, [0; 4]),
@@ -413,7 +415,7 @@ mod tests {
         let sources: Vec<Arc<Counted>> =
             colours.iter().map(|c| Arc::new(Counted { colour: *c, decodes: AtomicUsize::new(0) })).collect();
         let clips = sources.iter().map(|s| ClipMedia::Still(s.clone() as Arc<dyn StillSource>)).collect();
-        (Compositor::new(plan, Assets { clips, background: None, watermark: None }), sources)
+        (Compositor::new(plan, Assets { clips, background: None, watermark: None, fonts: Default::default() }), sources)
     }
 
     #[test]
@@ -455,7 +457,10 @@ mod tests {
         assert_eq!(plan.frame_count, 2700);
         assert_eq!(plan.captions.len(), 150, "a page per entry: 0.6 s pauses");
         let clips = (0..10).map(|_| ClipMedia::Still(Arc::new(Rgba::filled(4, 4, [9, 9, 9, 255])) as _)).collect();
-        let comp = Compositor::new(plan.clone(), Assets { clips, background: None, watermark: None });
+        let comp = Compositor::new(
+            plan.clone(),
+            Assets { clips, background: None, watermark: None, fonts: Default::default() },
+        );
         let keys: Vec<FrameKey> = (0..plan.frame_count).map(|n| comp.frame_key(n).expect("keyed")).collect();
         let changes = keys.windows(2).filter(|w| w[0] != w[1]).count();
         // Per entry: two words (a change each) and the gap after it; plus the 9 clip cuts.

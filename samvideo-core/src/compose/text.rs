@@ -1,11 +1,13 @@
 //! Text to pixels: shaping and wrapping with cosmic-text over a font bundled in the crate
-//! (DejaVu Sans Bold, licence in `assets/fonts/`), so output is identical on every machine.
+//! (DejaVu Sans Bold, licence in `assets/fonts/`), so output is identical on every machine, or
+//! over a caption's `font_url` ([`Font::from_bytes`], with DejaVu behind it).
 //!
-//! Enter: a string, a pixel size, a wrap width and colours. Leave: an [`Rgba`] layer
-//! tightly around the (centred) text, with an optional outline. Characters the font lacks
-//! render as its replacement glyph; no input makes this panic.
+//! Enter: a string, a pixel size, a wrap width and colours (and a [`Font`] for the `*_in`
+//! forms). Leave: an [`Rgba`] layer tightly around the (centred) text, with an optional
+//! outline. Characters the font lacks render as its replacement glyph; no input makes this
+//! panic, font bytes included (fuzzed: `fuzz/fuzz_targets/fuzz_font.rs`).
 
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use cosmic_text::{Attrs, Buffer, Color, Family, FontSystem, Metrics, Shaping, SwashCache, Wrap};
 
@@ -18,6 +20,9 @@ struct Shaper {
     cache: SwashCache,
 }
 
+/// The bundled family's name.
+const BUNDLED_FAMILY: &str = "DejaVu Sans";
+
 fn shaper() -> &'static Mutex<Shaper> {
     static SHAPER: OnceLock<Mutex<Shaper>> = OnceLock::new();
     SHAPER.get_or_init(|| {
@@ -27,10 +32,65 @@ fn shaper() -> &'static Mutex<Shaper> {
     })
 }
 
+/// A typeface text is set in: the bundled DejaVu Sans Bold, or a font a request fetched
+/// (`font_url`), with its own shaper and DejaVu behind it for characters it lacks. Cheap to
+/// clone (shared).
+#[derive(Clone, Default)]
+pub struct Font(Option<Arc<Fetched>>);
+
+struct Fetched {
+    shaper: Mutex<Shaper>,
+    family: String,
+}
+
+/// Why font bytes cannot be used.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("not a TrueType or OpenType font")]
+pub struct NotAFont;
+
+impl Font {
+    /// The bundled font.
+    pub fn bundled() -> Font {
+        Font(None)
+    }
+
+    /// A font from its file's bytes (TTF, OTF or a collection's first face), checked by
+    /// parsing its tables (ttf-parser, through fontdb): bytes that hold no usable face are
+    /// refused, whatever they are.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Font, NotAFont> {
+        let mut db = cosmic_text::fontdb::Database::new();
+        db.load_font_data(bytes.to_vec());
+        let family = db.faces().find_map(|f| f.families.first().map(|(name, _)| name.clone())).ok_or(NotAFont)?;
+        if family.trim().is_empty() {
+            return Err(NotAFont);
+        }
+        db.load_font_data(FONT.to_vec());
+        let fonts = FontSystem::new_with_locale_and_db("en-US".into(), db);
+        Ok(Font(Some(Arc::new(Fetched { shaper: Mutex::new(Shaper { fonts, cache: SwashCache::new() }), family }))))
+    }
+
+    /// The family name text is set in.
+    pub fn family(&self) -> &str {
+        self.0.as_ref().map_or(BUNDLED_FAMILY, |f| f.family.as_str())
+    }
+
+    fn shaper(&self) -> &Mutex<Shaper> {
+        match &self.0 {
+            Some(f) => &f.shaper,
+            None => shaper(),
+        }
+    }
+}
+
 /// Coverage mask of wrapped, centred text: `(width, height, alpha bytes)`.
 pub fn text_mask(text: &str, font_px: f32, max_width: u32) -> (u32, u32, Vec<u8>) {
+    text_mask_in(&Font::bundled(), text, font_px, max_width)
+}
+
+/// [`text_mask`] in `font`.
+pub fn text_mask_in(font: &Font, text: &str, font_px: f32, max_width: u32) -> (u32, u32, Vec<u8>) {
     let font_px = font_px.clamp(4.0, 400.0);
-    let mut guard = match shaper().lock() {
+    let mut guard = match font.shaper().lock() {
         Ok(g) => g,
         Err(poisoned) => poisoned.into_inner(),
     };
@@ -38,7 +98,7 @@ pub fn text_mask(text: &str, font_px: f32, max_width: u32) -> (u32, u32, Vec<u8>
     let mut buffer = Buffer::new(fonts, Metrics::new(font_px, (font_px * 1.25).ceil()));
     buffer.set_wrap(Wrap::WordOrGlyph);
     buffer.set_size(Some(max_width.max(1) as f32), None);
-    let attrs = Attrs::new().family(Family::Name("DejaVu Sans"));
+    let attrs = Attrs::new().family(Family::Name(font.family()));
     buffer.set_text(text, &attrs, Shaping::Advanced, Some(cosmic_text::Align::Center));
     buffer.shape_until_scroll(fonts, false);
 
@@ -149,8 +209,20 @@ pub fn text_layer(text: &str, font_px: f32, max_width: u32, color: [u8; 4], stro
 /// [`text_layer`] in several fill colours at once (one shaping and one outline for all): one
 /// layer per colour, all the same size and placement.
 pub fn text_layers(text: &str, font_px: f32, max_width: u32, colors: &[[u8; 4]], stroke: ([u8; 4], f32)) -> Vec<Rgba> {
+    text_layers_in(&Font::bundled(), text, font_px, max_width, colors, stroke)
+}
+
+/// [`text_layers`] in `font`.
+pub fn text_layers_in(
+    font: &Font,
+    text: &str,
+    font_px: f32,
+    max_width: u32,
+    colors: &[[u8; 4]],
+    stroke: ([u8; 4], f32),
+) -> Vec<Rgba> {
     let stroke_px = stroke.1.max(0.0).round() as u32;
-    let (mw, mh, mask) = text_mask(text, font_px, max_width.saturating_sub(2 * stroke_px).max(1));
+    let (mw, mh, mask) = text_mask_in(font, text, font_px, max_width.saturating_sub(2 * stroke_px).max(1));
     let (w, h) = (mw + 2 * stroke_px, mh + 2 * stroke_px);
     let mut padded = vec![0u8; (w * h) as usize];
     for y in 0..mh {
@@ -189,8 +261,13 @@ fn paint_row(out: &mut [u8], fill: &[u8], outline: Option<&[u8]>, color: [u8; 4]
 
 /// Width in pixels of `text` set on one line at `font_px` (the extent [`text_mask`] crops to).
 pub fn line_width(text: &str, font_px: f32) -> f32 {
+    line_width_in(&Font::bundled(), text, font_px)
+}
+
+/// [`line_width`] in `font`.
+pub fn line_width_in(font: &Font, text: &str, font_px: f32) -> f32 {
     let font_px = font_px.clamp(4.0, 400.0);
-    let mut guard = match shaper().lock() {
+    let mut guard = match font.shaper().lock() {
         Ok(g) => g,
         Err(poisoned) => poisoned.into_inner(),
     };
@@ -198,7 +275,7 @@ pub fn line_width(text: &str, font_px: f32) -> f32 {
     let mut buffer = Buffer::new(fonts, Metrics::new(font_px, (font_px * 1.25).ceil()));
     buffer.set_wrap(Wrap::None);
     buffer.set_size(None, None);
-    let attrs = Attrs::new().family(Family::Name("DejaVu Sans"));
+    let attrs = Attrs::new().family(Family::Name(font.family()));
     buffer.set_text(text, &attrs, Shaping::Advanced, None);
     buffer.shape_until_scroll(fonts, false);
     let mut min_x = f32::MAX;
@@ -259,6 +336,18 @@ mod tests {
         let dot = [0, 0, 0, 0, 200, 0, 0, 0, 0];
         assert_eq!(dilate(&dot, 3, 3, 1), vec![0, 200, 0, 200, 200, 200, 0, 200, 0]);
         assert_eq!(dilate(&[7], 1, 1, 5), vec![7]);
+    }
+
+    /// A fetched font is used (other glyphs than the bundled one), and bytes that are not a
+    /// font are refused.
+    #[test]
+    fn fetched_fonts_are_checked_and_used() {
+        assert!(Font::from_bytes(b"not a font").is_err());
+        assert!(Font::from_bytes(&[]).is_err());
+        assert!(Font::from_bytes(&FONT[..1000]).is_err(), "a truncated font");
+        let same = Font::from_bytes(FONT).expect("the bundled font's bytes");
+        assert_eq!(same.family(), "DejaVu Sans");
+        assert_eq!(text_mask_in(&same, "Hello", 40.0, 1000), text_mask("Hello", 40.0, 1000));
     }
 
     #[test]

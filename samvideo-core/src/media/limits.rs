@@ -46,6 +46,9 @@ pub struct Limits {
     /// Largest subtitle file fetched for `transcript_srt` / `transcript_vtt`, in bytes
     /// (default 1 MiB: a 10-minute video's word-timed WebVTT is about 100 KiB).
     pub max_subtitle_bytes: u64,
+    /// Largest font fetched for a caption `font_url`, in bytes (default 20 MiB: a CJK OpenType
+    /// face is about 16 MiB, a Latin one well under 1 MiB).
+    pub max_font_bytes: u64,
 }
 
 impl Default for Limits {
@@ -63,6 +66,7 @@ impl Default for Limits {
             max_output_seconds: 600.0,
             max_clips: 100,
             max_subtitle_bytes: MIB,
+            max_font_bytes: 20 * MIB,
         }
     }
 }
@@ -140,6 +144,9 @@ impl Limits {
         }
         if self.max_subtitle_bytes == 0 {
             return bad("max_subtitle_bytes", "must be > 0");
+        }
+        if self.max_font_bytes == 0 {
+            return bad("max_font_bytes", "must be > 0");
         }
         if self.max_clips == 0 {
             return bad("max_clips", "must be > 0");
@@ -267,6 +274,7 @@ mod tests {
         assert_eq!(l.max_output_seconds, 600.0);
         assert_eq!(l.max_clips, 100);
         assert_eq!(l.max_subtitle_bytes, 1_048_576);
+        assert_eq!(l.max_font_bytes, 20_971_520);
         assert_eq!(l.validate(), Ok(()));
     }
 

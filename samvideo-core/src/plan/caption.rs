@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use super::{SafeArea, VerticalPosition};
+use super::{MediaRef, SafeArea, VerticalPosition};
 
 /// What marks the spoken word, and how pages are boxed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +49,8 @@ pub struct CaptionLook {
     pub offset: f32,
     /// Where the page must stay.
     pub safe_area: SafeArea,
+    /// The `font_url` to draw with (fetched by the renderer), or the bundled font.
+    pub font: Option<MediaRef>,
 }
 
 /// One word of a page and the frames it is spoken on (`start..end`).

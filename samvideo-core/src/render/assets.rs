@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use super::api::{CancelToken, RenderError, RenderOptions};
 use crate::audio::{self, StreamSource};
+use crate::compose::text::Font;
 use crate::compose::{Assets, ClipMedia, FrameSource, StillSource};
 use crate::frame::Rgba;
 use crate::media::cache::JobMedia;
@@ -213,6 +214,8 @@ pub(crate) struct Visuals {
     clips: Vec<Visual>,
     background: Option<Visual>,
     watermark: Option<Rgba>,
+    /// Caption `font_url` faces, by URL.
+    fonts: HashMap<String, Font>,
 }
 
 impl Visuals {
@@ -222,6 +225,7 @@ impl Visuals {
             clips: self.clips.iter().map(Visual::media).collect(),
             background: self.background.as_ref().map(Visual::media),
             watermark: self.watermark.clone(),
+            fonts: self.fonts.clone(),
         }
     }
 }
@@ -297,5 +301,18 @@ pub(super) fn load_visuals(
             watermark = Some(decode_image(&bytes, assets.limits.max_image_pixels).map_err(|e| item_error(media, e))?);
         }
     }
-    Ok(Visuals { clips, background, watermark })
+    let mut fonts = HashMap::new();
+    for font in plan.captions.iter().filter_map(|p| p.look.font.as_ref()) {
+        if !fonts.contains_key(&font.url) {
+            fonts.insert(font.url.clone(), load_font(assets, font)?);
+        }
+    }
+    Ok(Visuals { clips, background, watermark, fonts })
+}
+
+/// A caption's `font_url`: fetched under `max_font_bytes` and parsed, so bytes that are not a
+/// font fail before the first frame, naming the field and URL.
+fn load_font(assets: &JobAssets, r: &MediaRef) -> Result<Font, MediaItemError> {
+    let bytes = assets.media.fetch_at_most(&r.url, assets.limits.max_font_bytes).map_err(|e| item_error(r, e))?;
+    Font::from_bytes(&bytes).map_err(|e| item_error(r, MediaError::Decode(e.to_string())))
 }

@@ -232,6 +232,9 @@ pub struct CaptionStyling {
     /// A bundled font family (today `DejaVu Sans`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub font_family: Option<String>,
+    /// A TrueType/OpenType font fetched with the media (wins over `font_family`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub font_url: Option<String>,
     /// `#RRGGBB` or `#RRGGBBAA`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text_color: Option<String>,

@@ -310,6 +310,7 @@ macro_rules! caption_styling {
             $($first,)*
             opt("font_size", Rule::Positive),
             opt("font_family", Rule::OneOf(FONT_FAMILIES)),
+            opt("font_url", Rule::HttpUrl),
             opt("text_color", Rule::ColorAlpha),
             opt("highlight_color", Rule::ColorAlpha),
             opt("position", Rule::OneOf(POSITIONS)),

@@ -9,8 +9,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use samvideo_core::audio::decode_audio;
+use samvideo_core::compose::text::{text_layers_in, Font};
 use samvideo_core::media::image::decode_image;
 use samvideo_core::media::video::{probe_with_limits, VideoLimits, VideoReader};
+use samvideo_core::subtitles::{parse, SubtitleFormat};
 use samvideo_test_support::{ffmpeg_file, gradient_image};
 
 /// xorshift64*: a deterministic stream, so a failure reproduces from its case number.
@@ -180,6 +182,26 @@ fn fuzz_seeds_and_past_findings_survive() {
         survive(&name, &bytes, 100, |b| {
             if let Ok(img) = decode_image(b, 4_000_000) {
                 assert_eq!(img.data.len(), img.width as usize * img.height as usize * 4);
+            }
+        });
+    }
+    // Subtitle files: the first byte picks SRT or WebVTT, as in the fuzz target.
+    for (name, bytes) in seeds("fuzz_subtitles") {
+        survive(&name, &bytes, 100, |b| {
+            let Some((pick, rest)) = b.split_first() else { return };
+            let format = if pick & 1 == 0 { SubtitleFormat::Srt } else { SubtitleFormat::WebVtt };
+            if let Ok(cues) = parse(&String::from_utf8_lossy(rest), format) {
+                assert!(cues.iter().all(|c| c.start < c.end && !c.parts.is_empty()));
+            }
+        });
+    }
+    // Caption fonts (`font_url`): checked, then text set in them.
+    for (name, bytes) in seeds("fuzz_font") {
+        survive(&name, &bytes, 100, |b| {
+            let Ok(font) = Font::from_bytes(b) else { return };
+            for text in ["Hamburgefontsiv", "مرحبا", "日本語"] {
+                let layers = text_layers_in(&font, text, 24.0, 200, &[[255; 4]], ([0, 0, 0, 255], 2.0));
+                assert!(layers.iter().all(|l| l.width >= 1 && l.height >= 1));
             }
         });
     }

@@ -594,3 +594,63 @@ fn subtitle_urls_are_fetched_under_their_own_limit_and_named() {
     assert_eq!(message("/c.vtt", closed), named("/c.vtt", "address 127.0.0.1 is not allowed"));
     assert_eq!(server.connections(), before, "refused before connecting");
 }
+
+/// A caption `font_url` is fetched with the job's media under its own byte limit
+/// (`max_font_bytes`) and parsed before the first frame: a real font draws the captions (other
+/// pixels than the bundled face), and bytes that are not a font, too many bytes, a server too
+/// slow or an address the policy refuses each fail naming the field and the URL.
+#[test]
+fn caption_font_urls_are_fetched_checked_and_named() {
+    use samvideo_core::render::{render_to_file, OutputFormat, RenderOptions};
+    use samvideo_core::request::CreateRequest;
+
+    // fonts-dejavu-core: installed with ffmpeg (fontconfig's default fonts).
+    let serif = std::fs::read("/usr/share/fonts/truetype/dejavu/DejaVuSerif-Bold.ttf")
+        .expect("DejaVu Serif Bold (apt-get install fonts-dejavu-core)");
+    let server = Server::start("127.0.0.1:0", move |path| match path {
+        "/serif.ttf" => ok(serif.clone()),
+        other => standard_routes(other),
+    });
+    let dir = tempfile::tempdir().expect("tmp");
+    samvideo_test_support::solid_png(dir.path(), "bg.png", 16, 16, [20, 40, 110, 255]);
+    // The rules accept any http(s) URL; built from the wire type so the label and URL are exact.
+    let request = |font: Option<String>| {
+        let mut styling = serde_json::json!({});
+        if let Some(url) = font {
+            styling["font_url"] = serde_json::json!(url);
+        }
+        let body = serde_json::json!({"media_list": [{"type": "image", "url": "bg.png", "duration": 0.2}],
+            "transcripts": [{"words": "Hello", "start": 0, "end": 0.2}],
+            "settings": {"aspect_ratio": "9:16", "output_quality": "low", "fps": 15, "caption_styling": styling}});
+        CreateRequest::Mix(serde_json::from_value(body).expect("mix-video"))
+    };
+    let limits = Limits { max_font_bytes: 1_000_000, ..Limits::default() };
+    let options = RenderOptions { format: OutputFormat::Y4m, limits: Some(limits), ..RenderOptions::default() };
+    let out = dir.path().join("out.y4m");
+    let render = |font: Option<String>, http: HttpSource| {
+        let source = samvideo_core::media::local::LocalSource::new(dir.path()).with_remote(Box::new(http));
+        render_to_file(&request(font), Arc::new(source), &out, &options).map(|_| std::fs::read(&out).expect("y4m"))
+    };
+    let bundled = render(None, private_ok()).expect("bundled font");
+    let fetched = render(Some(server.url("/serif.ttf")), private_ok()).expect("fetched font");
+    assert_eq!(bundled.len(), fetched.len());
+    let differ = bundled.iter().zip(&fetched).filter(|(a, b)| a != b).count();
+    eprintln!("font_url: {differ} of {} bytes differ from the bundled face", bundled.len());
+    assert!(differ > 500, "the fetched face draws the caption: {differ} bytes differ");
+
+    let message = |path: &str, http: HttpSource| render(Some(server.url(path)), http).expect_err("refused").to_string();
+    let named =
+        |path: &str, reason: &str| format!("settings.caption_styling.font_url ({}): {reason}", server.url(path));
+    assert_eq!(message("/bytes/5000", private_ok()), named("/bytes/5000", "not a TrueType or OpenType font"));
+    assert_eq!(message("/bytes/1000001", private_ok()), named("/bytes/1000001", "larger than the 1000000 byte limit"));
+    let slow = source(
+        NetPolicy::new().with_allow_private_network(true),
+        Limits::default().with_fetch_timeout(Duration::from_secs(1)),
+    );
+    assert_eq!(message("/stall", slow), named("/stall", "timed out after 1 s"));
+    let before = server.connections();
+    let closed = source(NetPolicy::new(), Limits::default());
+    assert_eq!(message("/serif.ttf", closed), named("/serif.ttf", "address 127.0.0.1 is not allowed"));
+    assert_eq!(server.connections(), before, "refused before connecting");
+    assert!(!out.exists(), "no output left by a failed render");
+}

@@ -15,7 +15,7 @@ use super::overlays::caption_safe_area;
 use super::spec::{parse_color, vertical, CaptionEntry, CaptionTrack, TimedText, TimelineSpec};
 use super::LowerError;
 use crate::frame_rate::FrameRate;
-use crate::plan::{CaptionBox, CaptionLook, CaptionPage, CaptionWord, VerticalPosition};
+use crate::plan::{CaptionBox, CaptionLook, CaptionPage, CaptionWord, MediaRef, VerticalPosition};
 use crate::request::CaptionPreset;
 
 /// A page never spans a pause between words longer than this (seconds).
@@ -237,6 +237,7 @@ fn resolve_look(
         position: s.position.map_or(VerticalPosition::Bottom, vertical),
         offset: s.offset_percent.map_or(0.0, |o| o as f32 / 100.0),
         safe_area: caption_safe_area(spec.aspect),
+        font: s.font_url.clone().map(|url| MediaRef { label: track.font_label(), url }),
     };
     Ok((look, max_words, s.uppercase.unwrap_or(false)))
 }

@@ -161,6 +161,17 @@ pub(super) type TimedText = (String, f64, Option<f64>);
 /// element, several for a subtitle cue whose words are timed.
 pub(super) type CaptionEntry = Vec<TimedText>;
 
+impl CaptionTrack {
+    /// Where the track's `font_url` sits in the request, as errors name it:
+    /// `settings.caption_styling.font_url`, `caption_elements[0].styling.font_url`.
+    pub fn font_label(&self) -> String {
+        match self.field.as_str() {
+            "caption_styling" => "settings.caption_styling.font_url".into(),
+            other => format!("{other}.font_url"),
+        }
+    }
+}
+
 /// The cues of a `transcript_srt` / `transcript_vtt` as caption entries. The renderer has
 /// already replaced a URL with the text it fetched (`render/assets.rs`); one left here is
 /// refused rather than read as text.
