@@ -405,3 +405,25 @@ fn sidecars_hold_one_cue_per_caption_page() {
         at += text[at..].find(&words).unwrap_or_else(|| panic!("{words:?} after byte {at} in {text}"));
     }
 }
+
+/// Right-to-left captions: with `highlight`, the spoken word of an Arabic page moves from the
+/// right to the left (the first word is the rightmost, each shaped with its joined forms by the
+/// bundled DejaVu Sans Bold); in an English line with a Hebrew phrase the English words read
+/// left to right, then the Hebrew phrase from its right end.
+#[test]
+fn right_to_left_captions_read_from_the_right() {
+    let dir = setup();
+    let centroids = |name: &str, words: &str, n: usize| -> Vec<f64> {
+        let secs = n as f64;
+        let frames =
+            frames_of(dir.path(), name, &spec(words, 0.0, secs, secs, Some("highlight"), json!({"max_words": 6})));
+        // The middle frame of each word's share (words of equal length: one second each).
+        (0..n).map(|k| find(&frames[k * 15 + 7], is_yellow).3).collect()
+    };
+    let arabic = centroids("ar.y4m", "قلم باب بيت", 3);
+    eprintln!("arabic highlight centroids x: {arabic:?}");
+    assert!(arabic.windows(2).all(|w| w[0] > w[1] + 20.0), "right to left: {arabic:?}");
+    let mixed = centroids("mixed.y4m", "abc def אבג דהו", 4);
+    eprintln!("mixed highlight centroids x: {mixed:?}");
+    assert!(mixed[0] + 20.0 < mixed[1] && mixed[1] + 20.0 < mixed[3] && mixed[3] + 20.0 < mixed[2], "{mixed:?}");
+}

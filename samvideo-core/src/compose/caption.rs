@@ -297,6 +297,7 @@ pub fn layout_in(font: &Font, words: &[&str], look: &CaptionLook, fw: u32, fh: u
     let cell = (px * LINE).ceil();
     let pitch = if per_line { cell + 2.0 * pad_y } else { cell };
     let line_w = |r: &Range<usize>| widths[r.clone()].iter().sum::<f32>() + space * r.len().saturating_sub(1) as f32;
+    let levels = word_levels(words);
     let widest = lines.iter().map(line_w).fold(0.0, f32::max);
     let block_w = (widest + 2.0 * pad_x).ceil() as i64;
     let block_h =
@@ -326,7 +327,7 @@ pub fn layout_in(font: &Font, words: &[&str], look: &CaptionLook, fw: u32, fh: u
             };
             boxes.push(rect);
         }
-        for k in r.clone() {
+        for k in visual_order(&levels, r.clone()) {
             origin[k] = (x.round() as i64, text_top.round() as i64);
             cells[k] = Rect {
                 x: (x - pad_x).round() as i64,
@@ -342,6 +343,48 @@ pub fn layout_in(font: &Font, words: &[&str], look: &CaptionLook, fw: u32, fh: u
         boxes.push(block);
     }
     Layout { font_px: px, lines, widths, origin, cells, boxes, block }
+}
+
+/// Each word's embedding level under the Unicode bidirectional algorithm (UAX #9), the page's
+/// words read as one paragraph (joined by spaces; its direction from its first strong letter):
+/// even for left-to-right text, odd for Arabic or Hebrew.
+fn word_levels(words: &[&str]) -> Vec<u8> {
+    let text = words.join(" ");
+    let info = unicode_bidi::BidiInfo::new(&text, None);
+    let mut at = 0;
+    words
+        .iter()
+        .map(|w| {
+            let level = info.levels.get(at).map_or(0, |l| l.number());
+            at += w.len() + 1;
+            level
+        })
+        .collect()
+}
+
+/// The words of a line in the order they are drawn, left to right: UAX #9's rule L2 with words
+/// as the units (from the highest level down to the lowest odd one, every run of words at that
+/// level or higher is reversed). Left-to-right lines keep their order, an Arabic or Hebrew line
+/// reads from the right, and a phrase of the other direction keeps its own order inside.
+fn visual_order(levels: &[u8], line: Range<usize>) -> Vec<usize> {
+    let mut order: Vec<usize> = line.collect();
+    let level_of = |k: usize| levels.get(k).copied().unwrap_or(0);
+    let highest = order.iter().map(|&k| level_of(k)).max().unwrap_or(0);
+    let Some(lowest_odd) = order.iter().map(|&k| level_of(k)).filter(|l| l % 2 == 1).min() else {
+        return order;
+    };
+    for level in (lowest_odd..=highest).rev() {
+        let mut i = 0;
+        while i < order.len() {
+            let start = i;
+            while i < order.len() && level_of(order[i]) >= level {
+                i += 1;
+            }
+            order[start..i].reverse();
+            i += usize::from(i == start);
+        }
+    }
+    order
 }
 
 impl Drawn {
@@ -456,6 +499,27 @@ mod tests {
             safe_area: SafeArea { left: 0.06, right: 0.86, top: 0.12, bottom: 0.80 },
             font: None,
         }
+    }
+
+    /// Words are drawn in the bidirectional algorithm's order: Arabic and Hebrew lines from
+    /// the right, a Hebrew phrase inside an English line in its own order, numbers inside an
+    /// Arabic line kept with their neighbours.
+    #[test]
+    fn right_to_left_words_are_drawn_from_the_right() {
+        let order = |words: &[&str]| {
+            let levels = word_levels(words);
+            visual_order(&levels, 0..words.len())
+        };
+        assert_eq!(order(&["one", "two", "three"]), vec![0, 1, 2]);
+        assert_eq!(order(&["مرحبا", "بالعالم", "اليوم"]), vec![2, 1, 0]);
+        assert_eq!(order(&["שלום", "עולם"]), vec![1, 0]);
+        assert_eq!(order(&["I", "say", "שלום", "עולם", "today"]), vec![0, 1, 3, 2, 4]);
+        assert_eq!(order(&["سنة", "2026", "سعيدة"]), vec![2, 1, 0]);
+        assert_eq!(order(&["עברית", "and", "English", "words"]), vec![1, 2, 3, 0]);
+        // The layout: an Arabic page's first word is the rightmost.
+        let words = ["مرحبا", "بالعالم", "اليوم"];
+        let lay = layout(&words, &look(CaptionBox::None, 1), 480, 854);
+        assert!(lay.origin[0].0 > lay.origin[1].0 && lay.origin[1].0 > lay.origin[2].0, "{:?}", lay.origin);
     }
 
     #[test]

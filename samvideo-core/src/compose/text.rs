@@ -350,6 +350,41 @@ mod tests {
         assert_eq!(text_mask_in(&same, "Hello", 40.0, 1000), text_mask("Hello", 40.0, 1000));
     }
 
+    /// (first byte of the glyph's text, x, glyph id) of `text` shaped on one line.
+    fn glyphs(text: &str) -> Vec<(usize, f32, u16)> {
+        let mut guard = shaper().lock().expect("shaper");
+        let Shaper { fonts, .. } = &mut *guard;
+        let mut buffer = Buffer::new(fonts, Metrics::new(40.0, 50.0));
+        buffer.set_wrap(Wrap::None);
+        let attrs = Attrs::new().family(Family::Name(BUNDLED_FAMILY));
+        buffer.set_text(text, &attrs, Shaping::Advanced, None);
+        buffer.shape_until_scroll(fonts, false);
+        buffer
+            .layout_runs()
+            .flat_map(|run| run.glyphs.iter().map(|g| (g.start, g.x, g.glyph_id)).collect::<Vec<_>>())
+            .collect()
+    }
+
+    /// Arabic is shaped right to left with joined forms: the glyph of the first letter is the
+    /// rightmost, a letter inside a word takes another glyph than the letter alone, and lam
+    /// with alef become one ligature.
+    #[test]
+    fn arabic_shapes_right_to_left_with_joined_forms() {
+        let mut shaped = glyphs("بيت"); // beh, yeh, teh
+        shaped.sort_by_key(|g| g.0);
+        assert_eq!(shaped.len(), 3, "{shaped:?}");
+        assert!(shaped.windows(2).all(|w| w[0].1 > w[1].1), "logical order runs right to left: {shaped:?}");
+        let alone = |c: &str| glyphs(c)[0].2;
+        assert_ne!(shaped[0].2, alone("ب"), "beh takes its initial form");
+        assert_ne!(shaped[1].2, alone("ي"), "yeh takes its medial form");
+        assert_ne!(shaped[2].2, alone("ت"), "teh takes its final form");
+        assert_eq!(glyphs("سلام").len(), 3, "lam-alef is one glyph");
+        // Hebrew has no joining, but reads right to left too.
+        let mut hebrew = glyphs("שלום");
+        hebrew.sort_by_key(|g| g.0);
+        assert!(hebrew.windows(2).all(|w| w[0].1 > w[1].1), "{hebrew:?}");
+    }
+
     #[test]
     fn any_unicode_is_fine() {
         for s in ["", " ", "مرحبا بالعالم", "日本語のテキスト", "🎬🎥", "\u{202e}abc\u{0}", "a\nb\n\n\nc"]
