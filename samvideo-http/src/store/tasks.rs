@@ -7,7 +7,8 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::{now_rfc3339, Blocking, Store, StoreError};
+use super::postgres::tasks as pg;
+use super::{now_rfc3339, Backend, Blocking, Store, StoreError};
 
 /// The documented task states.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -176,7 +177,7 @@ impl StatusCounts {
     }
 }
 
-const COLS: &str = "id, celery_task_id, api_key_id, endpoint, request_json, exports_json, request_id, \
+pub(super) const COLS: &str = "id, celery_task_id, api_key_id, endpoint, request_json, exports_json, request_id, \
     status, progress, error, aspect_ratio, duration, size_bytes, output_file, attempts, export_delivery, \
     created_at, completed_at, thumbnail_file";
 
@@ -208,7 +209,7 @@ fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<(TaskRow, String)> {
     ))
 }
 
-fn finish((mut t, status): (TaskRow, String)) -> Result<TaskRow, StoreError> {
+pub(super) fn finish((mut t, status): (TaskRow, String)) -> Result<TaskRow, StoreError> {
     t.status = TaskStatus::parse(&status)
         .ok_or_else(|| StoreError::Corrupt { table: "tasks", reason: format!("status {status:?}") })?;
     Ok(t)
@@ -363,22 +364,32 @@ pub(super) fn status_counts(conn: &Connection, key_id: Option<i64>, since: &str)
     }
     Ok(out)
 }
+
 impl Store {
     /// Take the oldest pending task and mark it processing.
     pub async fn claim_next_task(&self) -> Result<Option<TaskRow>, StoreError> {
-        self.call(claim_next).await
+        match &self.backend {
+            Backend::Sqlite(db) => db.call(claim_next).await,
+            Backend::Postgres(db) => db.call(pg::claim_next).await,
+        }
     }
 
     /// A task by its id.
     pub async fn task(&self, id: &str) -> Result<Option<TaskRow>, StoreError> {
         let id = id.to_owned();
-        self.call(move |c| get(c, &id)).await
+        match &self.backend {
+            Backend::Sqlite(db) => db.call(move |c| get(c, &id)).await,
+            Backend::Postgres(db) => db.call(move |c| async move { pg::get(&**c, &id).await }).await,
+        }
     }
 
     /// A task by its id or its worker-layer id.
     pub async fn task_any(&self, id: &str) -> Result<Option<TaskRow>, StoreError> {
         let id = id.to_owned();
-        self.call(move |c| get_any(c, &id)).await
+        match &self.backend {
+            Backend::Sqlite(db) => db.call(move |c| get_any(c, &id)).await,
+            Backend::Postgres(db) => db.call(move |c| pg::get_any(c, id)).await,
+        }
     }
 
     /// A key's newest tasks, optionally of one state.
@@ -388,19 +399,28 @@ impl Store {
         status: Option<TaskStatus>,
         limit: u32,
     ) -> Result<Vec<TaskRow>, StoreError> {
-        self.call(move |c| list(c, key_id, status, limit)).await
+        match &self.backend {
+            Backend::Sqlite(db) => db.call(move |c| list(c, key_id, status, limit)).await,
+            Backend::Postgres(db) => db.call(move |c| pg::list(c, key_id, status, limit)).await,
+        }
     }
 
     /// Terminal write, and the row as it stands after it: false when the task had already
     /// ended (e.g. cancelled meanwhile), in which case nothing changed.
     pub async fn end_task(&self, id: &str, update: TaskUpdate) -> Result<(bool, Option<TaskRow>), StoreError> {
         let id = id.to_owned();
-        self.call(move |c| Ok((end(c, &id, &update)?, get(c, &id)?))).await
+        match &self.backend {
+            Backend::Sqlite(db) => db.call(move |c| Ok((end(c, &id, &update)?, get(c, &id)?))).await,
+            Backend::Postgres(db) => db.call(move |c| pg::end(c, id, update)).await,
+        }
     }
 
     /// Tasks per state, of all keys, ever.
     pub async fn task_counts(&self) -> Result<StatusCounts, StoreError> {
-        self.call(|c| status_counts(c, None, "")).await
+        match &self.backend {
+            Backend::Sqlite(db) => db.call(|c| status_counts(c, None, "")).await,
+            Backend::Postgres(db) => db.call(|c| async move { pg::status_counts(&**c, None, "").await }).await,
+        }
     }
 }
 
@@ -408,21 +428,42 @@ impl Blocking<'_> {
     /// After a crash: processing tasks go back to pending while they have attempts left,
     /// otherwise they fail with a reason. Returns (requeued, failed) ids.
     pub fn recover_tasks(&self, max_attempts: u32) -> Result<(Vec<String>, Vec<String>), StoreError> {
-        self.store.with(|c| recover(c, max_attempts))
+        match &self.store.backend {
+            Backend::Sqlite(db) => db.with(|c| recover(c, max_attempts)),
+            Backend::Postgres(db) => db.block(move |c| pg::recover(c, max_attempts)),
+        }
     }
 
     /// Record progress of a processing task (render threads).
     pub fn set_task_progress(&self, id: &str, progress: f64) -> Result<(), StoreError> {
-        self.store.with(|c| set_progress(c, id, progress))
+        match &self.store.backend {
+            Backend::Sqlite(db) => db.with(|c| set_progress(c, id, progress)),
+            Backend::Postgres(db) => {
+                let id = id.to_owned();
+                db.block(move |c| pg::set_progress(c, id, progress))
+            }
+        }
     }
 
     /// Put delivery results on a task.
     pub fn set_export_delivery(&self, id: &str, json: &str) -> Result<(), StoreError> {
-        self.store.with(|c| set_export_delivery(c, id, json))
+        match &self.store.backend {
+            Backend::Sqlite(db) => db.with(|c| set_export_delivery(c, id, json)),
+            Backend::Postgres(db) => {
+                let (id, json) = (id.to_owned(), json.to_owned());
+                db.block(move |c| pg::set_export_delivery(c, id, json))
+            }
+        }
     }
 
     /// A task by its id or its worker-layer id.
     pub fn task_any(&self, id: &str) -> Result<Option<TaskRow>, StoreError> {
-        self.store.with(|c| get_any(c, id))
+        match &self.store.backend {
+            Backend::Sqlite(db) => db.with(|c| get_any(c, id)),
+            Backend::Postgres(db) => {
+                let id = id.to_owned();
+                db.block(move |c| pg::get_any(c, id))
+            }
+        }
     }
 }

@@ -4,7 +4,8 @@
 //! Enter: a task to create with the caller's quota rule ([`Store::create_task`]), a key and a
 //! window ([`Store::key_usage`]). Leave: the decision taken, [`KeyUsage`].
 
-use super::{keys, packs, tasks, ExtraVideos, KeyRow, NewTask, StatusCounts, Store, StoreError};
+use super::postgres::usage as pg;
+use super::{keys, packs, tasks, Backend, ExtraVideos, KeyRow, NewTask, StatusCounts, Store, StoreError};
 
 /// What the quota rule sees of an account, read in the transaction that stores the task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,7 +52,11 @@ impl Store {
         admit: impl FnOnce(QuotaUsage) -> QuotaDecision + Send + 'static,
     ) -> Result<QuotaDecision, StoreError> {
         let since = period_start.to_owned();
-        self.call(move |c| {
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(db) => return db.call(move |c| pg::create_task(c, task, since, admit)).await,
+        };
+        db.call(move |c| {
             let tx = c.unchecked_transaction()?;
             let usage = QuotaUsage {
                 used: tasks::count_since(&tx, task.api_key_id, &since)?,
@@ -77,7 +82,11 @@ impl Store {
     /// tasks it created since `month_start`.
     pub async fn key_usage(&self, key_id: i64, since: &str, month_start: &str) -> Result<KeyUsage, StoreError> {
         let (since, month_start) = (since.to_owned(), month_start.to_owned());
-        self.call(move |c| {
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(db) => return db.call(move |c| pg::key_usage(c, key_id, since, month_start)).await,
+        };
+        db.call(move |c| {
             Ok(KeyUsage {
                 counts: tasks::status_counts(c, Some(key_id), &since)?,
                 key: keys::get(c, key_id)?,

@@ -1,9 +1,9 @@
-//! Schema migrations, applied in order on open; `PRAGMA user_version` records how many ran.
-//! Append only: a released migration is never edited.
+//! The SQLite schema: migrations applied in order on open; `PRAGMA user_version` records how
+//! many ran. Append only: a released migration is never edited.
 
 use rusqlite::Connection;
 
-use super::StoreError;
+use crate::store::StoreError;
 
 const MIGRATIONS: &[&str] = &[
     // 1: keys, tasks, templates.
