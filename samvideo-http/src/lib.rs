@@ -21,6 +21,7 @@
 //! - `store/`    the persistence seam: all SQL and every SQLite and Postgres type (keys
 //!   (hashed), tasks (the durable queue), templates, AI jobs, credit and video pack ledgers,
 //!   export deliveries) behind typed [`store::Store`] methods, on SQLite or Postgres
+//! - `store_flags` `--data-dir` / `--store` of the subcommands that open a store
 //! - `jobs/`     workers, cancel tokens, inactivity timeout, restart recovery, previews,
 //!   the [`jobs::hooks::TaskHook`] seam for export delivery, the media source
 //! - `exports/`  [`exports::Exporter`]: webhooks (signed), FTP, SFTP, email; the persistent
@@ -56,6 +57,7 @@ pub mod routes;
 pub mod server;
 pub mod state;
 pub mod store;
+pub mod store_flags;
 
 use axum::Router;
 use tower_http::services::ServeDir;

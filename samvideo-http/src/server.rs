@@ -70,7 +70,7 @@ impl Server {
 
     async fn start_inner(config: ServerConfig, hook: Option<Arc<dyn TaskHook>>) -> Result<Server, StartError> {
         let config = Arc::new(config.validate()?);
-        let store = Store::open(&config.db_path())?;
+        let store = Store::connect(&config.store_location())?;
         let (hook, exporter) = match hook {
             Some(h) => (h, None),
             None => {
@@ -120,7 +120,7 @@ impl Server {
                 })
                 .await
         });
-        tracing::info!(%addr, data_dir = %config.data_dir.display(), workers = config.workers, "samvideo listening");
+        tracing::info!(%addr, data_dir = %config.data_dir.display(), store = %config.store_location(), workers = config.workers, "samvideo listening");
         Ok(Server { state, addr, shutdown: Some(tx), serve, workers, exporter })
     }
 
