@@ -1,0 +1,47 @@
+//! Two API nodes (two in-process `Server`s, each with its own data dir and workers) on one
+//! Postgres database: what one node stores, the other serves, and the monthly quota counts the
+//! tasks of both.
+
+use crate::support::{relaxed, simple_body, TestServer, CORE};
+use samvideo_http::billing::BillingPlan;
+use samvideo_http::store::StoreLocation;
+use samvideo_test_support::postgres::fresh_database;
+use serde_json::json;
+
+const MEDIA: &str = "http://127.0.0.1:9/a.png";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_on_one_postgres_share_keys_tasks_templates_and_quotas() {
+    let store = StoreLocation::Postgres(fresh_database());
+    let (dir_a, dir_b) = (tempfile::tempdir().expect("tmp"), tempfile::tempdir().expect("tmp"));
+    let a = TestServer::start(relaxed(dir_a.path()).with_store(store.clone()).with_free_monthly_videos(3)).await;
+    let b = TestServer::start(relaxed(dir_b.path()).with_store(store).with_free_monthly_videos(3)).await;
+
+    let key = a.key("shared", BillingPlan::Free);
+    let (code, body) = b.get(&key, &format!("{CORE}/tasks")).await;
+    assert_eq!(code, 200, "a key made on node a works on node b: {body}");
+
+    let on_a = a.submit(&key, &simple_body(MEDIA)).await;
+    let (code, progress) = b.get(&key, &format!("{CORE}/progress/{on_a}")).await;
+    assert_eq!(code, 200, "node b serves node a's task: {progress}");
+    assert_eq!(progress["data"]["id"], on_a.as_str());
+    b.submit(&key, &simple_body(MEDIA)).await;
+    a.submit(&key, &simple_body(MEDIA)).await;
+    for node in [&a, &b] {
+        let (code, body) = node.post(&key, &format!("{CORE}/simple-video"), &simple_body(MEDIA)).await;
+        assert_eq!(code, 403, "the quota of 3 counts both nodes' tasks: {body}");
+    }
+
+    let template = json!({"name": "Shared", "settings": {"output_settings": {"aspect_ratio": "9:16"}}});
+    let (code, made) = a.post(&key, "/api/templates/", &template).await;
+    assert_eq!(code, 201, "{made}");
+    let (code, listed) = b.get(&key, "/api/templates/list/").await;
+    assert_eq!(code, 200, "{listed}");
+    assert!(listed.to_string().contains("\"Shared\""), "node b lists node a's template: {listed}");
+
+    // A task ends once, rendered by whichever node's worker claimed it.
+    let done = b.wait_terminal(&key, &on_a, 60).await;
+    assert_eq!(done["status"], "failed", "unreachable media: {done}");
+    a.server.stop().await;
+    b.server.stop().await;
+}
