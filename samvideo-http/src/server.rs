@@ -95,7 +95,7 @@ impl Server {
         jobs.recover()?;
         ai.recover()?;
         let state = AppState {
-            limits: Arc::new(Limiters::new(&config)),
+            limits: Arc::new(Limiters::new(&config, &store)),
             config: config.clone(),
             store,
             jobs: jobs.clone(),

@@ -25,7 +25,7 @@ use crate::state::AppState;
 
 /// `POST /api/render/advanced-video`
 pub async fn create(State(s): State<AppState>, caller: Caller, headers: HeaderMap, body: Body) -> Reply {
-    enforce(&s.limits.advanced, &caller.key.id.to_string())?;
+    enforce(&s.limits.advanced, &caller.key.id.to_string()).await?;
     let bytes = read_body(&headers, body, s.config.max_advanced_body).await?;
     let bytes = match serde_json::from_slice::<Value>(&bytes) {
         Ok(raw) => match template_id(&raw) {

@@ -33,7 +33,7 @@ pub async fn loop_video(State(s): State<AppState>, caller: Caller, headers: Head
 }
 
 async fn create(s: AppState, caller: Caller, headers: HeaderMap, body: Body, endpoint: Endpoint) -> Reply {
-    enforce(&s.limits.core, &caller.key.id.to_string())?;
+    enforce(&s.limits.core, &caller.key.id.to_string()).await?;
     let bytes = read_body(&headers, body, s.config.max_body).await?;
     let request = samvideo_core::validate::parse_create(endpoint, &bytes)?;
     let task = enqueue(&s, &caller, endpoint, &request, String::from_utf8_lossy(&bytes).into_owned(), None).await?;

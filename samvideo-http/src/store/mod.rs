@@ -27,7 +27,8 @@
 //! queue), `usage` (quota admission and the usage summary: task counts and extra videos),
 //! `templates`, `ai_jobs`, `credits` (`credit_ledger`), `packs` (`video_pack_ledger`,
 //! `stripe_checkouts`), `deliveries` (`export_deliveries` and each task's delivery summary),
-//! `host_keys` (`sftp_host_keys`), `location` (`--store`); `sqlite/` (the connection and its
+//! `host_keys` (`sftp_host_keys`), `rates` (`rate_hits`: the rate limiters' counts), `location`
+//! (`--store`); `sqlite/` (the connection and its
 //! schema), `postgres/` (the pool, its schema, its statements).
 
 mod ai_jobs;
@@ -38,6 +39,7 @@ mod keys;
 mod location;
 mod packs;
 mod postgres;
+mod rates;
 mod sqlite;
 mod tasks;
 mod templates;
@@ -49,6 +51,7 @@ pub use deliveries::{ClaimedDelivery, Delivered, DeliveryKind, NewDelivery, CALL
 pub use keys::{hash_key, mask_key, KeyRow, NewKey};
 pub use location::{BadStoreLocation, StoreLocation};
 pub use packs::{Checkout, ExtraVideos, PackCredit, PackPurchase};
+pub use rates::RateWindow;
 pub use tasks::{NewTask, StatusCounts, TaskRow, TaskStatus, TaskUpdate};
 pub use templates::{TemplateRow, TemplateWrite};
 pub use usage::{KeyUsage, QuotaDecision, QuotaUsage};

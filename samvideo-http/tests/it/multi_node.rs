@@ -1,9 +1,10 @@
 //! Two API nodes (two in-process `Server`s, each with its own data dir and workers) on one
 //! Postgres database: what one node stores, the other serves, and the monthly quota counts the
-//! tasks of both.
+//! tasks of both, and the rate limits count the requests of both.
 
 use crate::support::{relaxed, simple_body, TestServer, CORE};
 use samvideo_http::billing::BillingPlan;
+use samvideo_http::config::Rate;
 use samvideo_http::store::StoreLocation;
 use samvideo_test_support::postgres::fresh_database;
 use serde_json::json;
@@ -42,6 +43,49 @@ async fn two_nodes_on_one_postgres_share_keys_tasks_templates_and_quotas() {
     // A task ends once, rendered by whichever node's worker claimed it.
     let done = b.wait_terminal(&key, &on_a, 60).await;
     assert_eq!(done["status"], "failed", "unreachable media: {done}");
+    a.server.stop().await;
+    b.server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_on_one_postgres_share_the_rate_limit() {
+    let store = StoreLocation::Postgres(fresh_database());
+    let (dir_a, dir_b) = (tempfile::tempdir().expect("tmp"), tempfile::tempdir().expect("tmp"));
+    let config = |dir: &std::path::Path| {
+        relaxed(dir).with_store(store.clone()).with_rates(
+            Rate::per_minute(5),
+            Rate::per_minute(3),
+            Rate::per_minute(60),
+        )
+    };
+    let a = TestServer::start(config(dir_a.path())).await;
+    let b = TestServer::start(config(dir_b.path())).await;
+    let key = a.key("pro", BillingPlan::Pro);
+    // 20 creates at once, half on each node. A body that fails validation is enough: the
+    // limiter counts a create before reading its body, and nothing gets rendered.
+    let creates: Vec<_> = (0..20)
+        .map(|n| {
+            let base = if n % 2 == 0 { a.base.clone() } else { b.base.clone() };
+            let (client, key) = (a.client.clone(), key.clone());
+            tokio::spawn(async move {
+                let r = client
+                    .post(format!("{base}{CORE}/simple-video"))
+                    .header("X-API-Key", key)
+                    .body("{bad")
+                    .send()
+                    .await
+                    .expect("send");
+                r.status().as_u16()
+            })
+        })
+        .collect();
+    let mut codes = Vec::new();
+    for c in creates {
+        codes.push(c.await.expect("join"));
+    }
+    let through = codes.iter().filter(|c| **c == 400).count();
+    let limited = codes.iter().filter(|c| **c == 429).count();
+    assert_eq!((through, limited), (5, 15), "5 a minute across both nodes: {codes:?}");
     a.server.stop().await;
     b.server.stop().await;
 }

@@ -6,13 +6,14 @@
 use std::time::Duration;
 
 use samvideo_http::billing::BillingPlan;
+use samvideo_http::config::Rate;
 use samvideo_http::credits::subscription_first;
 use samvideo_http::exports::next_attempt_ms;
-use samvideo_http::limits::admit;
+use samvideo_http::limits::{admit, sliding_window};
 use samvideo_http::packs::videos_for;
 use samvideo_http::store::{
     Checkout, Delivered, DeliveryKind, ExtraVideos, MonthlyGrant, NewAiJob, NewDelivery, NewTask, PackCredit,
-    PackPurchase, QuotaDecision, Reservation, Store, StoreLocation, TaskStatus, TaskUpdate, TemplateWrite,
+    PackPurchase, QuotaDecision, RateWindow, Reservation, Store, StoreLocation, TaskStatus, TaskUpdate, TemplateWrite,
     CALLBACK_POSITION,
 };
 use samvideo_test_support::postgres::fresh_database;
@@ -51,7 +52,7 @@ macro_rules! on_both {
     )*};
 }
 
-on_both!(keys, tasks, quotas, templates, credits, ai_jobs, packs, deliveries, host_keys);
+on_both!(keys, tasks, quotas, templates, credits, ai_jobs, packs, deliveries, host_keys, rates);
 
 fn new_task(key_id: i64, n: usize) -> NewTask {
     NewTask {
@@ -386,6 +387,27 @@ async fn host_keys(store: &Store) {
     assert_eq!(store.pin_host_key("h", 2222, "ssh-ed25519 BBBB2").await.expect("pin"), "ssh-ed25519 BBBB2", "per port");
 }
 
+async fn rates(store: &Store) {
+    let rate = Rate { requests: 2, window: Duration::from_secs(60) };
+    let hit = |limiter: &'static str, who: &'static str, now: i64| {
+        store.rate_hit(limiter, who, now, 60_000, move |w| sliding_window(rate, now, w))
+    };
+    let t0 = 1_800_000_000_000;
+    assert_eq!(hit("core", "1", t0).await.expect("hit"), Ok(()));
+    assert_eq!(hit("core", "1", t0 + 1_000).await.expect("hit"), Ok(()));
+    assert_eq!(hit("core", "1", t0 + 10_000).await.expect("hit"), Err(50), "third in the window: wait for the first");
+    assert_eq!(hit("core", "2", t0 + 10_000).await.expect("hit"), Ok(()), "callers are counted apart");
+    assert_eq!(hit("advanced", "1", t0 + 10_000).await.expect("hit"), Ok(()), "limiters are counted apart");
+    assert_eq!(hit("core", "1", t0 + 60_000).await.expect("hit"), Ok(()), "the first left the window");
+    assert_eq!(hit("core", "1", t0 + 60_500).await.expect("hit"), Err(1), "still two in the window");
+    let seen = store.rate_hit("core", "1", t0 + 61_000, 60_000, Err::<(), _>).await.expect("hit");
+    assert_eq!(
+        seen,
+        Err(RateWindow { hits: 1, oldest_ms: Some(t0 + 60_000) }),
+        "old hits are gone, refused ones never counted"
+    );
+}
+
 /// Two nodes on one database: concurrent creates of one free key admit exactly the quota, and
 /// concurrent claims never hand one task to two workers.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -395,17 +417,7 @@ async fn two_postgres_nodes_share_quota_and_queue() {
     let b = Store::connect(&StoreLocation::Postgres(url)).expect("node b");
     let key = a.blocking().create_key("k", BillingPlan::Free).expect("key");
     assert_eq!(b.authenticate(&key.key).await.expect("auth").expect("made on a, known on b").id, key.row.id);
-    // Open a pool's worth of connections on both nodes first, so the creates below race for
-    // real instead of queueing behind connection set-up.
-    let warm: Vec<_> = (0..32)
-        .map(|n| {
-            let (store, k) = (if n % 2 == 0 { a.clone() } else { b.clone() }, key.key.clone());
-            tokio::spawn(async move { store.authenticate(&k).await })
-        })
-        .collect();
-    for w in warm {
-        w.await.expect("join").expect("auth");
-    }
+    warm(&a, &b, &key.key).await;
     let creates: Vec<_> = (0..20)
         .map(|n| {
             let store = if n % 2 == 0 { a.clone() } else { b.clone() };
@@ -434,6 +446,48 @@ async fn two_postgres_nodes_share_quota_and_queue() {
     let before = ids.len();
     ids.dedup();
     assert_eq!((before, ids.len()), (5, 5), "each task claimed once");
+}
+
+/// Two nodes on one database: 20 concurrent requests of one caller, half on each node, with
+/// 5 allowed a minute: exactly 5 get through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_postgres_nodes_count_one_rate_limit() {
+    let url = fresh_database();
+    let a = Store::connect(&StoreLocation::Postgres(url.clone())).expect("node a");
+    let b = Store::connect(&StoreLocation::Postgres(url)).expect("node b");
+    let key = a.blocking().create_key("k", BillingPlan::Pro).expect("key");
+    warm(&a, &b, &key.key).await;
+    let rate = Rate::per_minute(5);
+    let now = 1_800_000_000_000;
+    let hits: Vec<_> = (0..20)
+        .map(|n| {
+            let store = if n % 2 == 0 { a.clone() } else { b.clone() };
+            tokio::spawn(async move {
+                store.rate_hit("core", "7", now, 60_000, move |w| sliding_window(rate, now, w)).await
+            })
+        })
+        .collect();
+    let mut through = 0;
+    for h in hits {
+        if h.await.expect("join").expect("hit").is_ok() {
+            through += 1;
+        }
+    }
+    assert_eq!(through, 5, "5 a minute across both nodes");
+}
+
+/// Open a pool's worth of connections on both nodes, so that what a test runs next races for
+/// real instead of queueing behind connection set-up.
+async fn warm(a: &Store, b: &Store, key: &str) {
+    let warm: Vec<_> = (0..32)
+        .map(|n| {
+            let (store, k) = (if n % 2 == 0 { a.clone() } else { b.clone() }, key.to_owned());
+            tokio::spawn(async move { store.authenticate(&k).await })
+        })
+        .collect();
+    for w in warm {
+        w.await.expect("join").expect("auth");
+    }
 }
 
 /// Nodes starting at once on an empty database: the advisory lock lets one migrate, the others

@@ -146,6 +146,13 @@ const MIGRATIONS: &[&str] = &[
         currency     TEXT NOT NULL,
         created_at   TEXT COLLATE "C" NOT NULL
     );"#,
+    // 2: the rate limiters' hits (see `store::rates`).
+    r#"CREATE TABLE rate_hits (
+        limiter TEXT NOT NULL,
+        who     TEXT NOT NULL,
+        at_ms   BIGINT NOT NULL
+    );
+    CREATE INDEX rate_hits_by_caller ON rate_hits(limiter, who, at_ms);"#,
 ];
 
 /// Bring the schema up to date, under the advisory lock.

@@ -21,6 +21,7 @@ pub(super) mod host_keys;
 pub(super) mod keys;
 pub(super) mod migrations;
 pub(super) mod packs;
+pub(super) mod rates;
 pub(super) mod tasks;
 pub(super) mod templates;
 pub(super) mod usage;

@@ -140,6 +140,13 @@ const MIGRATIONS: &[&str] = &[
     );",
     // The poster frame (JPEG) written beside each output.
     "ALTER TABLE tasks ADD COLUMN thumbnail_file TEXT;",
+    // 5: the rate limiters' hits (see `rates`).
+    "CREATE TABLE rate_hits (
+        limiter TEXT NOT NULL,
+        who     TEXT NOT NULL,
+        at_ms   INTEGER NOT NULL
+    );
+    CREATE INDEX rate_hits_by_caller ON rate_hits(limiter, who, at_ms);",
 ];
 
 /// Bring the schema up to date.
