@@ -27,7 +27,7 @@
 //! queue), `usage` (quota admission and the usage summary: task counts and extra videos),
 //! `templates`, `ai_jobs`, `credits` (`credit_ledger`), `packs` (`video_pack_ledger`,
 //! `stripe_checkouts`), `deliveries` (`export_deliveries` and each task's delivery summary),
-//! `host_keys` (`sftp_host_keys`), `rates` (`rate_hits`: the rate limiters' counts), `location`
+//! `host_keys` (`sftp_host_keys`), `idempotency` (`idempotency_keys`), `rates` (`rate_hits`: the rate limiters' counts), `location`
 //! (`--store`); `sqlite/` (the connection and its
 //! schema), `postgres/` (the pool, its schema, its statements).
 
@@ -35,6 +35,7 @@ mod ai_jobs;
 mod credits;
 mod deliveries;
 mod host_keys;
+mod idempotency;
 mod keys;
 mod location;
 mod packs;
@@ -48,6 +49,7 @@ mod usage;
 pub use ai_jobs::{AiJobRow, NewAiJob, Reservation};
 pub use credits::{Charge, CreditBalance, LedgerRow, MonthlyGrant};
 pub use deliveries::{ClaimedDelivery, Delivered, DeliveryKind, NewDelivery, CALLBACK_POSITION};
+pub use idempotency::{Created, IdempotencyKey};
 pub use keys::{hash_key, mask_key, KeyRow, NewKey};
 pub use location::{BadStoreLocation, StoreLocation};
 pub use packs::{Checkout, ExtraVideos, PackCredit, PackPurchase};

@@ -238,7 +238,7 @@ pub(super) fn insert(conn: &Connection, t: &NewTask) -> Result<(), StoreError> {
 }
 
 /// By task id.
-fn get(conn: &Connection, id: &str) -> Result<Option<TaskRow>, StoreError> {
+pub(super) fn get(conn: &Connection, id: &str) -> Result<Option<TaskRow>, StoreError> {
     let r = conn.query_row(&format!("SELECT {COLS} FROM tasks WHERE id = ?1"), [id], read).optional()?;
     r.map(finish).transpose()
 }

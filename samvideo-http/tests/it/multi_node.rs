@@ -22,7 +22,24 @@ async fn two_nodes_on_one_postgres_share_keys_tasks_templates_and_quotas() {
     let (code, body) = b.get(&key, &format!("{CORE}/tasks")).await;
     assert_eq!(code, 200, "a key made on node a works on node b: {body}");
 
-    let on_a = a.submit(&key, &simple_body(MEDIA)).await;
+    // A create with an Idempotency-Key, retried on the other node: the same task, charged once.
+    let create_once = |node: &TestServer, idempotency: &str| {
+        let request = node
+            .client
+            .post(node.url(&format!("{CORE}/simple-video")))
+            .header("X-API-Key", &key)
+            .header("Idempotency-Key", idempotency)
+            .body(simple_body(MEDIA).to_string());
+        async move {
+            let r = request.send().await.expect("send");
+            let code = r.status().as_u16();
+            let body: serde_json::Value = r.json().await.expect("json");
+            assert_eq!(code, 200, "{body}");
+            body["data"]["id"].as_str().expect("id").to_string()
+        }
+    };
+    let on_a = create_once(&a, "order-1").await;
+    assert_eq!(create_once(&b, "order-1").await, on_a, "a retry on node b answers node a's task");
     let (code, progress) = b.get(&key, &format!("{CORE}/progress/{on_a}")).await;
     assert_eq!(code, 200, "node b serves node a's task: {progress}");
     assert_eq!(progress["data"]["id"], on_a.as_str());
@@ -30,8 +47,9 @@ async fn two_nodes_on_one_postgres_share_keys_tasks_templates_and_quotas() {
     a.submit(&key, &simple_body(MEDIA)).await;
     for node in [&a, &b] {
         let (code, body) = node.post(&key, &format!("{CORE}/simple-video"), &simple_body(MEDIA)).await;
-        assert_eq!(code, 403, "the quota of 3 counts both nodes' tasks: {body}");
+        assert_eq!(code, 403, "the quota of 3 counts both nodes' tasks, the retry once: {body}");
     }
+    assert_eq!(create_once(&b, "order-1").await, on_a, "a retry past the quota still answers its task");
 
     let template = json!({"name": "Shared", "settings": {"output_settings": {"aspect_ratio": "9:16"}}});
     let (code, made) = a.post(&key, "/api/templates/", &template).await;

@@ -12,9 +12,9 @@ use samvideo_http::exports::next_attempt_ms;
 use samvideo_http::limits::{admit, sliding_window};
 use samvideo_http::packs::videos_for;
 use samvideo_http::store::{
-    Checkout, Delivered, DeliveryKind, ExtraVideos, MonthlyGrant, NewAiJob, NewDelivery, NewTask, PackCredit,
-    PackPurchase, QuotaDecision, RateWindow, Reservation, Store, StoreLocation, TaskStatus, TaskUpdate, TemplateWrite,
-    CALLBACK_POSITION,
+    Checkout, Created, Delivered, DeliveryKind, ExtraVideos, IdempotencyKey, MonthlyGrant, NewAiJob, NewDelivery,
+    NewTask, PackCredit, PackPurchase, QuotaDecision, RateWindow, Reservation, Store, StoreLocation, TaskStatus,
+    TaskUpdate, TemplateWrite, CALLBACK_POSITION,
 };
 use samvideo_test_support::postgres::fresh_database;
 use serde_json::Value;
@@ -52,7 +52,7 @@ macro_rules! on_both {
     )*};
 }
 
-on_both!(keys, tasks, quotas, templates, credits, ai_jobs, packs, deliveries, host_keys, rates);
+on_both!(keys, tasks, quotas, idempotency, templates, credits, ai_jobs, packs, deliveries, host_keys, rates);
 
 fn new_task(key_id: i64, n: usize) -> NewTask {
     NewTask {
@@ -175,6 +175,36 @@ async fn quotas(store: &Store) {
     assert_eq!(usage.key.expect("key").id, key.id);
     let later = store.key_usage(key.id, "2999-01-01T00:00:00+00:00", "2999-01-01T00:00:00+00:00").await;
     assert_eq!(later.expect("usage").month_used, 0, "the window is compared as time");
+}
+
+async fn idempotency(store: &Store) {
+    let b = store.blocking();
+    let (key, other) =
+        (b.create_key("k", BillingPlan::Free).expect("k").row, b.create_key("o", BillingPlan::Free).expect("o").row);
+    let once = |k: &str, since: &str| Some(IdempotencyKey { key: k.into(), since: since.into() });
+    let quota_of_one = |u| admit(Some(1), u);
+    let first = store.create_task_once(new_task(key.id, 0), MONTH_START, once("retry-1", MONTH_START), quota_of_one);
+    assert_eq!(first.await.expect("create"), Created::New(QuotaDecision::Admit));
+    let again = store.create_task_once(new_task(key.id, 1), MONTH_START, once("retry-1", MONTH_START), quota_of_one);
+    match again.await.expect("create") {
+        Created::Replayed(t) => assert_eq!(t.id, "task-0", "the first create's task, not refused by the spent quota"),
+        other => panic!("replayed: {other:?}"),
+    }
+    assert!(store.task("task-1").await.expect("get").is_none(), "a replay stores nothing");
+    let fresh = store.create_task_once(new_task(key.id, 2), MONTH_START, once("retry-2", MONTH_START), quota_of_one);
+    assert_eq!(fresh.await.expect("create"), Created::New(QuotaDecision::Refuse), "another key is another create");
+    let theirs = store.create_task_once(new_task(other.id, 3), MONTH_START, once("retry-1", MONTH_START), quota_of_one);
+    assert_eq!(theirs.await.expect("create"), Created::New(QuotaDecision::Admit), "keys are per account");
+    // Past its window a key is forgotten, then names the task of its next use.
+    let later = "2999-01-01T00:00:00+00:00";
+    let expired =
+        store.create_task_once(new_task(key.id, 4), MONTH_START, once("retry-1", later), |_| QuotaDecision::Admit);
+    assert_eq!(expired.await.expect("create"), Created::New(QuotaDecision::Admit));
+    let replay = store.create_task_once(new_task(key.id, 5), MONTH_START, once("retry-1", MONTH_START), quota_of_one);
+    match replay.await.expect("create") {
+        Created::Replayed(t) => assert_eq!(t.id, "task-4"),
+        other => panic!("replayed: {other:?}"),
+    }
 }
 
 async fn templates(store: &Store) {

@@ -153,6 +153,14 @@ const MIGRATIONS: &[&str] = &[
         at_ms   BIGINT NOT NULL
     );
     CREATE INDEX rate_hits_by_caller ON rate_hits(limiter, who, at_ms);"#,
+    // 3: the Idempotency-Key of creates (see `store::idempotency`).
+    r#"CREATE TABLE idempotency_keys (
+        api_key_id BIGINT NOT NULL REFERENCES api_keys(id),
+        key        TEXT NOT NULL,
+        task_id    TEXT NOT NULL REFERENCES tasks(id),
+        created_at TEXT COLLATE "C" NOT NULL,
+        PRIMARY KEY (api_key_id, key)
+    );"#,
 ];
 
 /// Bring the schema up to date, under the advisory lock.

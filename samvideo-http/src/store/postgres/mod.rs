@@ -18,6 +18,7 @@ pub(super) mod ai_jobs;
 pub(super) mod credits;
 pub(super) mod deliveries;
 pub(super) mod host_keys;
+pub(super) mod idempotency;
 pub(super) mod keys;
 pub(super) mod migrations;
 pub(super) mod packs;

@@ -2,18 +2,28 @@
 //! admission locks the account first, so concurrent creates of one key on any node see each
 //! other's tasks and extra videos.
 
-use super::{keys, lock_account, packs, tasks, Conn};
-use crate::store::{KeyUsage, NewTask, QuotaDecision, QuotaUsage, StoreError};
+use super::{idempotency, keys, lock_account, packs, tasks, Conn};
+use crate::store::{Created, IdempotencyKey, KeyUsage, NewTask, QuotaDecision, QuotaUsage, StoreError};
 
 pub(in crate::store) async fn create_task(
     mut c: Conn,
     task: NewTask,
     since: String,
+    once: Option<IdempotencyKey>,
     admit: impl FnOnce(QuotaUsage) -> QuotaDecision,
-) -> Result<QuotaDecision, StoreError> {
+) -> Result<Created, StoreError> {
     let client: &mut tokio_postgres::Client = &mut c;
     let tx = client.transaction().await?;
     lock_account(&tx, task.api_key_id).await?;
+    if let Some(key) = &once {
+        if let Some(id) = idempotency::find(&tx, task.api_key_id, key).await? {
+            let row = tasks::get(&tx, &id).await?.ok_or_else(|| StoreError::Corrupt {
+                table: "idempotency_keys",
+                reason: format!("task {id} vanished"),
+            })?;
+            return Ok(Created::Replayed(Box::new(row)));
+        }
+    }
     let usage = QuotaUsage {
         used: tasks::count_since(&tx, task.api_key_id, &since).await?,
         extra_videos_left: packs::extra_videos(&tx, task.api_key_id).await?.remaining,
@@ -25,11 +35,14 @@ pub(in crate::store) async fn create_task(
         QuotaDecision::Refuse => false,
     };
     if !admitted {
-        return Ok(QuotaDecision::Refuse);
+        return Ok(Created::New(QuotaDecision::Refuse));
     }
     tasks::insert(&tx, &task).await?;
+    if let Some(key) = &once {
+        idempotency::remember(&tx, task.api_key_id, key, &task.id).await?;
+    }
     tx.commit().await?;
-    Ok(decision)
+    Ok(Created::New(decision))
 }
 
 pub(in crate::store) async fn key_usage(

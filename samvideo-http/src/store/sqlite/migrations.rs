@@ -147,6 +147,14 @@ const MIGRATIONS: &[&str] = &[
         at_ms   INTEGER NOT NULL
     );
     CREATE INDEX rate_hits_by_caller ON rate_hits(limiter, who, at_ms);",
+    // 6: the Idempotency-Key of creates (see `idempotency`).
+    "CREATE TABLE idempotency_keys (
+        api_key_id INTEGER NOT NULL REFERENCES api_keys(id),
+        key        TEXT NOT NULL,
+        task_id    TEXT NOT NULL REFERENCES tasks(id),
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (api_key_id, key)
+    );",
 ];
 
 /// Bring the schema up to date.
