@@ -27,7 +27,7 @@
 //! queue), `usage` (quota admission and the usage summary: task counts and extra videos),
 //! `templates`, `ai_jobs`, `credits` (`credit_ledger`), `packs` (`video_pack_ledger`,
 //! `stripe_checkouts`), `deliveries` (`export_deliveries` and each task's delivery summary),
-//! `host_keys` (`sftp_host_keys`), `idempotency` (`idempotency_keys`), `rates` (`rate_hits`: the rate limiters' counts), `location`
+//! `host_keys` (`sftp_host_keys`), `idempotency` (`idempotency_keys`), `transfer` (`samvideo store migrate`), `rates` (`rate_hits`: the rate limiters' counts), `location`
 //! (`--store`); `sqlite/` (the connection and its
 //! schema), `postgres/` (the pool, its schema, its statements).
 
@@ -44,6 +44,7 @@ mod rates;
 mod sqlite;
 mod tasks;
 mod templates;
+mod transfer;
 mod usage;
 
 pub use ai_jobs::{AiJobRow, NewAiJob, Reservation};
@@ -87,6 +88,9 @@ pub enum StoreError {
     /// The blocking task panicked or was cancelled.
     #[error("database task failed: {0}")]
     Join(String),
+    /// `samvideo store migrate` cannot copy into that target.
+    #[error("cannot migrate: {0}")]
+    Migrate(String),
     /// The database was written by a newer samvideo.
     #[error("database schema version {found} is newer than this samvideo understands ({known})")]
     TooNew {

@@ -25,6 +25,7 @@ pub(super) mod packs;
 pub(super) mod rates;
 pub(super) mod tasks;
 pub(super) mod templates;
+pub(super) mod transfer;
 pub(super) mod usage;
 
 use std::future::Future;
