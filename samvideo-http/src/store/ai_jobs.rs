@@ -111,11 +111,11 @@ pub enum Reservation {
 }
 
 /// Insert a running job (credits filled in by [`set_charge`]); returns its id.
-fn insert(conn: &Connection, job: &NewAiJob) -> Result<i64, StoreError> {
+fn insert(conn: &Connection, job: &NewAiJob, node: Option<&str>) -> Result<i64, StoreError> {
     conn.execute(
-        "INSERT INTO ai_jobs (api_key_id, model_id, provider, request_json, status, credits_charged, created_at)
-         VALUES (?1, ?2, ?3, ?4, 'running', ?5, ?6)",
-        params![job.api_key_id, job.model_id, job.provider, job.request_json, job.credits, now_rfc3339()],
+        "INSERT INTO ai_jobs (api_key_id, model_id, provider, request_json, status, credits_charged, created_at, node_id)
+         VALUES (?1, ?2, ?3, ?4, 'running', ?5, ?6, ?7)",
+        params![job.api_key_id, job.model_id, job.provider, job.request_json, job.credits, now_rfc3339(), node],
     )?;
     Ok(conn.last_insert_rowid())
 }
@@ -134,10 +134,12 @@ fn get(conn: &Connection, id: i64) -> Result<Option<AiJobRow>, StoreError> {
     Ok(conn.query_row(&format!("SELECT {COLS} FROM ai_jobs WHERE id = ?1"), [id], row).optional()?)
 }
 
-/// Jobs still running (restart recovery).
-fn running(conn: &Connection) -> Result<Vec<AiJobRow>, StoreError> {
-    let mut st = conn.prepare(&format!("SELECT {COLS} FROM ai_jobs WHERE status = 'running' ORDER BY id"))?;
-    let rows = st.query_map([], row)?.collect::<Result<Vec<_>, _>>()?;
+/// The node's jobs still running, and unmarked ones (restart recovery).
+fn running(conn: &Connection, node: Option<&str>) -> Result<Vec<AiJobRow>, StoreError> {
+    let mut st = conn.prepare(&format!(
+        "SELECT {COLS} FROM ai_jobs WHERE status = 'running' AND (node_id IS NULL OR node_id = ?1) ORDER BY id"
+    ))?;
+    let rows = st.query_map([node], row)?.collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
 }
 
@@ -185,13 +187,14 @@ impl Store {
         grant: MonthlyGrant,
         charge: impl FnOnce(CreditBalance) -> Option<Charge> + Send + 'static,
     ) -> Result<Reservation, StoreError> {
+        let node = self.node();
         let db = match &self.backend {
             Backend::Sqlite(db) => db,
-            Backend::Postgres(db) => return db.call(move |c| pg::create(c, job, grant, charge)).await,
+            Backend::Postgres(db) => return db.call(move |c| pg::create(c, job, node, grant, charge)).await,
         };
         db.call(move |c| {
             let tx = c.unchecked_transaction()?;
-            let id = insert(&tx, &job)?;
+            let id = insert(&tx, &job, node.as_deref())?;
             let balance = credits::balance(&tx, &grant)?;
             let Some(charge) = charge(balance) else {
                 return Ok(Reservation::Short { remaining: balance.total() });
@@ -245,11 +248,13 @@ pub(super) fn vanished() -> StoreError {
 }
 
 impl Blocking<'_> {
-    /// Jobs still running, oldest first (restart recovery).
+    /// This node's jobs still running (and unmarked ones; never another node's), oldest
+    /// first (restart recovery).
     pub fn running_ai_jobs(&self) -> Result<Vec<AiJobRow>, StoreError> {
+        let node = self.store.node();
         match &self.store.backend {
-            Backend::Sqlite(db) => db.with(running),
-            Backend::Postgres(db) => db.block(pg::running),
+            Backend::Sqlite(db) => db.with(|c| running(c, node.as_deref())),
+            Backend::Postgres(db) => db.block(move |c| pg::running(c, node)),
         }
     }
 

@@ -167,7 +167,12 @@ fn enqueue(conn: &Connection, task_id: &str, deliveries: &[NewDelivery], now_ms:
 }
 
 /// Take up to `limit` due deliveries (oldest due first) and mark them `delivering`.
-fn claim_due(conn: &Connection, now_ms: i64, limit: usize) -> Result<Vec<ClaimedDelivery>, StoreError> {
+fn claim_due(
+    conn: &Connection,
+    now_ms: i64,
+    limit: usize,
+    node: Option<&str>,
+) -> Result<Vec<ClaimedDelivery>, StoreError> {
     if limit == 0 {
         return Ok(Vec::new());
     }
@@ -197,8 +202,9 @@ fn claim_due(conn: &Connection, now_ms: i64, limit: usize) -> Result<Vec<Claimed
     let mut tasks = Vec::new();
     for c in &claimed {
         tx.execute(
-            "UPDATE export_deliveries SET status = 'delivering', next_attempt_ms = NULL, last_attempt_at = ?2 WHERE id = ?1",
-            params![c.id, now_text(now_ms)],
+            "UPDATE export_deliveries SET status = 'delivering', next_attempt_ms = NULL, last_attempt_at = ?2, node_id = ?3
+             WHERE id = ?1",
+            params![c.id, now_text(now_ms), node],
         )?;
         if !tasks.contains(&c.task_id) {
             tasks.push(c.task_id.clone());
@@ -257,16 +263,20 @@ fn record(
 
 /// After a restart: attempts that were running did not finish; run them again now (the
 /// delivery id is the same, so a receiver that saw the first one can tell).
-fn recover(conn: &Connection, now_ms: i64) -> Result<usize, StoreError> {
+fn recover(conn: &Connection, now_ms: i64, node: Option<&str>) -> Result<usize, StoreError> {
     let tx = conn.unchecked_transaction()?;
     let tasks: Vec<String> = {
-        let mut stmt = tx.prepare("SELECT DISTINCT task_id FROM export_deliveries WHERE status = 'delivering'")?;
-        let rows = stmt.query_map([], |r| r.get(0))?;
+        let mut stmt = tx.prepare(
+            "SELECT DISTINCT task_id FROM export_deliveries
+             WHERE status = 'delivering' AND (node_id IS NULL OR node_id = ?1)",
+        )?;
+        let rows = stmt.query_map([node], |r| r.get(0))?;
         rows.collect::<Result<Vec<_>, _>>()?
     };
     let n = tx.execute(
-        "UPDATE export_deliveries SET status = 'pending', next_attempt_ms = ?1 WHERE status = 'delivering'",
-        [now_ms],
+        "UPDATE export_deliveries SET status = 'pending', next_attempt_ms = ?1, node_id = NULL
+         WHERE status = 'delivering' AND (node_id IS NULL OR node_id = ?2)",
+        params![now_ms, node],
     )?;
     for t in &tasks {
         refresh_summary(&tx, t)?;
@@ -376,21 +386,24 @@ fn refresh_summary(conn: &Connection, task_id: &str) -> Result<(), StoreError> {
 }
 
 impl Store {
-    /// After a restart: attempts that were running did not finish; make them due now (the
-    /// delivery id is the same, so a receiver that saw the first one can tell). Returns how
-    /// many.
+    /// After a restart: this node's attempts that were running (and unmarked ones; never
+    /// another node's) did not finish; make them due now (the delivery id is the same, so a
+    /// receiver that saw the first one can tell). Returns how many.
     pub async fn recover_deliveries(&self, now_ms: i64) -> Result<usize, StoreError> {
+        let node = self.node();
         match &self.backend {
-            Backend::Sqlite(db) => db.call(move |c| recover(c, now_ms)).await,
-            Backend::Postgres(db) => db.call(move |c| pg::recover(c, now_ms)).await,
+            Backend::Sqlite(db) => db.call(move |c| recover(c, now_ms, node.as_deref())).await,
+            Backend::Postgres(db) => db.call(move |c| pg::recover(c, now_ms, node)).await,
         }
     }
 
-    /// Take up to `limit` due deliveries (oldest due first) and mark them `delivering`.
+    /// Take up to `limit` due deliveries (oldest due first) and mark them `delivering` by this
+    /// node.
     pub async fn claim_due_deliveries(&self, now_ms: i64, limit: usize) -> Result<Vec<ClaimedDelivery>, StoreError> {
+        let node = self.node();
         match &self.backend {
-            Backend::Sqlite(db) => db.call(move |c| claim_due(c, now_ms, limit)).await,
-            Backend::Postgres(db) => db.call(move |c| pg::claim_due(c, now_ms, limit)).await,
+            Backend::Sqlite(db) => db.call(move |c| claim_due(c, now_ms, limit, node.as_deref())).await,
+            Backend::Postgres(db) => db.call(move |c| pg::claim_due(c, now_ms, limit, node)).await,
         }
     }
 

@@ -60,6 +60,7 @@ pub use templates::{TemplateRow, TemplateWrite};
 pub use usage::{KeyUsage, QuotaDecision, QuotaUsage};
 
 use std::path::Path;
+use std::sync::Arc;
 
 /// Why a store call failed.
 #[derive(Debug, thiserror::Error)]
@@ -105,6 +106,10 @@ pub enum StoreError {
 #[derive(Clone)]
 pub struct Store {
     backend: Backend,
+    /// The node this handle works for ([`Store::for_node`]): tasks, AI jobs and deliveries it
+    /// takes are marked with it, and its start-up recovery touches only those (and unmarked
+    /// ones), never what another live node is running.
+    node: Option<Arc<str>>,
 }
 
 /// Where the statements run.
@@ -126,7 +131,7 @@ pub struct Blocking<'a> {
 impl Store {
     /// Open (or create) the SQLite database at `path` and apply migrations.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        Ok(Store { backend: Backend::Sqlite(sqlite::Db::open(path)?) })
+        Ok(Store { backend: Backend::Sqlite(sqlite::Db::open(path)?), node: None })
     }
 
     /// Open the store at `location` (a SQLite file is created, a Postgres database must
@@ -137,7 +142,20 @@ impl Store {
             StoreLocation::Postgres(url) => postgres::Db::connect(url).map(Backend::Postgres),
         };
         let backend = backend.map_err(|e| StoreError::Open { location: location.to_string(), source: Box::new(e) })?;
-        Ok(Store { backend })
+        Ok(Store { backend, node: None })
+    }
+
+    /// This handle, working for `node` (a name stable across the node's restarts: `serve`
+    /// keeps one in its data dir).
+    #[must_use]
+    pub fn for_node(mut self, node: &str) -> Store {
+        self.node = Some(node.into());
+        self
+    }
+
+    /// The node's name as stored (`None`: no node, e.g. the CLI).
+    fn node(&self) -> Option<String> {
+        self.node.as_deref().map(str::to_owned)
     }
 
     /// `sqlite` or `postgres`.

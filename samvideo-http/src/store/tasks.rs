@@ -263,15 +263,15 @@ fn list(conn: &Connection, key_id: i64, status: Option<TaskStatus>, limit: u32) 
 }
 
 /// Take the oldest pending task and mark it processing.
-fn claim_next(conn: &Connection) -> Result<Option<TaskRow>, StoreError> {
+fn claim_next(conn: &Connection, node: Option<&str>) -> Result<Option<TaskRow>, StoreError> {
     let now = now_rfc3339();
     let id: Option<String> = conn
         .query_row(
             "UPDATE tasks SET status = 'processing', attempts = attempts + 1, progress = 0, \
-             started_at = ?1, updated_at = ?1 \
+             started_at = ?1, updated_at = ?1, node_id = ?2 \
              WHERE seq = (SELECT seq FROM tasks WHERE status = 'pending' ORDER BY seq LIMIT 1) \
              RETURNING id",
-            [&now],
+            params![now, node],
             |r| r.get(0),
         )
         .optional()?;
@@ -321,21 +321,21 @@ fn set_export_delivery(conn: &Connection, id: &str, json: &str) -> Result<(), St
     Ok(())
 }
 
-/// After a crash: processing tasks go back to pending while they have attempts left,
-/// otherwise they fail with a reason. Returns (requeued, failed) ids.
-fn recover(conn: &Connection, max_attempts: u32) -> Result<(Vec<String>, Vec<String>), StoreError> {
+/// After a crash: the node's processing tasks (and unmarked ones) go back to pending while
+/// they have attempts left, otherwise they fail with a reason. Returns (requeued, failed) ids.
+fn recover(conn: &Connection, max_attempts: u32, node: Option<&str>) -> Result<(Vec<String>, Vec<String>), StoreError> {
     let now = now_rfc3339();
     let mut st = conn.prepare(
-        "UPDATE tasks SET status = 'pending', progress = 0, updated_at = ?2 \
-         WHERE status = 'processing' AND attempts < ?1 RETURNING id",
+        "UPDATE tasks SET status = 'pending', progress = 0, updated_at = ?2, node_id = NULL \
+         WHERE status = 'processing' AND (node_id IS NULL OR node_id = ?3) AND attempts < ?1 RETURNING id",
     )?;
-    let requeued = st.query_map(params![max_attempts, now], |r| r.get(0))?.collect::<Result<Vec<String>, _>>()?;
+    let requeued = st.query_map(params![max_attempts, now, node], |r| r.get(0))?.collect::<Result<Vec<String>, _>>()?;
     let mut st = conn.prepare(
         "UPDATE tasks SET status = 'failed', updated_at = ?1, completed_at = ?1, \
          error = 'Render interrupted: the server stopped while rendering this task ' || attempts || ' time(s)' \
-         WHERE status = 'processing' RETURNING id",
+         WHERE status = 'processing' AND (node_id IS NULL OR node_id = ?2) RETURNING id",
     )?;
-    let failed = st.query_map(params![now], |r| r.get(0))?.collect::<Result<Vec<String>, _>>()?;
+    let failed = st.query_map(params![now, node], |r| r.get(0))?.collect::<Result<Vec<String>, _>>()?;
     Ok((requeued, failed))
 }
 
@@ -368,9 +368,10 @@ pub(super) fn status_counts(conn: &Connection, key_id: Option<i64>, since: &str)
 impl Store {
     /// Take the oldest pending task and mark it processing.
     pub async fn claim_next_task(&self) -> Result<Option<TaskRow>, StoreError> {
+        let node = self.node();
         match &self.backend {
-            Backend::Sqlite(db) => db.call(claim_next).await,
-            Backend::Postgres(db) => db.call(pg::claim_next).await,
+            Backend::Sqlite(db) => db.call(move |c| claim_next(c, node.as_deref())).await,
+            Backend::Postgres(db) => db.call(move |c| pg::claim_next(c, node)).await,
         }
     }
 
@@ -425,12 +426,14 @@ impl Store {
 }
 
 impl Blocking<'_> {
-    /// After a crash: processing tasks go back to pending while they have attempts left,
-    /// otherwise they fail with a reason. Returns (requeued, failed) ids.
+    /// After a crash: this node's processing tasks (and unmarked ones; never another node's)
+    /// go back to pending while they have attempts left, otherwise they fail with a reason.
+    /// Returns (requeued, failed) ids.
     pub fn recover_tasks(&self, max_attempts: u32) -> Result<(Vec<String>, Vec<String>), StoreError> {
+        let node = self.store.node();
         match &self.store.backend {
-            Backend::Sqlite(db) => db.with(|c| recover(c, max_attempts)),
-            Backend::Postgres(db) => db.block(move |c| pg::recover(c, max_attempts)),
+            Backend::Sqlite(db) => db.with(|c| recover(c, max_attempts, node.as_deref())),
+            Backend::Postgres(db) => db.block(move |c| pg::recover(c, max_attempts, node)),
         }
     }
 

@@ -616,3 +616,59 @@ async fn migrate_copies_a_sqlite_store_into_postgres() {
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("the target store is not empty"), "{:?}", again);
 }
+
+/// Two nodes on one store: a node that restarts recovers the tasks, AI jobs and delivery
+/// attempts it took (and unmarked ones), never those the other, live node is running.
+async fn recovery_is_per_node(a: &Store, b: &Store) {
+    let key = a.blocking().create_key("k", BillingPlan::Pro).expect("key").row;
+    for n in 0..2 {
+        a.create_task(new_task(key.id, n), MONTH_START, |_| QuotaDecision::Admit).await.expect("create");
+    }
+    assert_eq!(a.claim_next_task().await.expect("claim").expect("task").id, "task-0");
+    assert_eq!(b.claim_next_task().await.expect("claim").expect("task").id, "task-1");
+    assert_eq!(b.blocking().recover_tasks(2).expect("recover"), (vec!["task-1".to_string()], vec![]));
+    assert_eq!(b.task("task-0").await.expect("get").expect("row").status, TaskStatus::Processing, "a's task runs on");
+
+    let job = NewAiJob {
+        api_key_id: key.id,
+        model_id: "samvideo-motion".into(),
+        provider: "builtin".into(),
+        request_json: "{}".into(),
+        credits: 5,
+    };
+    let reserved = a.create_ai_job(job, grant(key.id, 100), |b| subscription_first(b, 5)).await.expect("create");
+    let Reservation::Reserved { job, .. } = reserved else { panic!("reserved: {reserved:?}") };
+    assert!(b.blocking().running_ai_jobs().expect("running").is_empty(), "b never fails a's job");
+    assert_eq!(a.blocking().running_ai_jobs().expect("running")[0].id, job.id);
+
+    let hook = NewDelivery {
+        id: "d-1".into(),
+        position: CALLBACK_POSITION,
+        kind: DeliveryKind::Webhook,
+        target: "http://127.0.0.1:9".into(),
+        event: "video.completed".into(),
+        payload: "{}".into(),
+        skip: None,
+    };
+    a.blocking().enqueue_deliveries("task-0", &[hook], 1000).expect("enqueue");
+    assert_eq!(a.claim_due_deliveries(1000, 10).await.expect("claim").len(), 1);
+    assert_eq!(b.recover_deliveries(2000).await.expect("recover"), 0, "b never re-runs a's attempt");
+    assert_eq!(a.recover_deliveries(2000).await.expect("recover"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recovery_is_per_node_on_sqlite() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let at = StoreLocation::Sqlite(dir.path().join("samvideo.db"));
+    let a = Store::connect(&at).expect("a").for_node("a");
+    let b = Store::connect(&at).expect("b").for_node("b");
+    recovery_is_per_node(&a, &b).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recovery_is_per_node_on_postgres() {
+    let at = StoreLocation::Postgres(fresh_database());
+    let a = Store::connect(&at).expect("a").for_node("a");
+    let b = Store::connect(&at).expect("b").for_node("b");
+    recovery_is_per_node(&a, &b).await;
+}

@@ -38,6 +38,7 @@ pub(in crate::store) async fn get(c: &impl GenericClient, id: i64) -> Result<Opt
 pub(in crate::store) async fn create(
     mut c: Conn,
     job: NewAiJob,
+    node: Option<String>,
     grant: MonthlyGrant,
     charge: impl FnOnce(CreditBalance) -> Option<Charge>,
 ) -> Result<Reservation, StoreError> {
@@ -46,9 +47,9 @@ pub(in crate::store) async fn create(
     lock_account(&tx, job.api_key_id).await?;
     let id: i64 = tx
         .query_one(
-            "INSERT INTO ai_jobs (api_key_id, model_id, provider, request_json, status, credits_charged, created_at) \
-             VALUES ($1, $2, $3, $4, 'running', $5, $6) RETURNING id",
-            &[&job.api_key_id, &job.model_id, &job.provider, &job.request_json, &job.credits, &now_rfc3339()],
+            "INSERT INTO ai_jobs (api_key_id, model_id, provider, request_json, status, credits_charged, created_at, \
+             node_id) VALUES ($1, $2, $3, $4, 'running', $5, $6, $7) RETURNING id",
+            &[&job.api_key_id, &job.model_id, &job.provider, &job.request_json, &job.credits, &now_rfc3339(), &node],
         )
         .await?
         .try_get(0)?;
@@ -67,8 +68,15 @@ pub(in crate::store) async fn create(
     Ok(Reservation::Reserved { job: Box::new(stored), remaining: balance.total() - charge.total() })
 }
 
-pub(in crate::store) async fn running(c: Conn) -> Result<Vec<AiJobRow>, StoreError> {
-    let rows = c.query(&format!("SELECT {COLS} FROM ai_jobs WHERE status = 'running' ORDER BY id"), &[]).await?;
+pub(in crate::store) async fn running(c: Conn, node: Option<String>) -> Result<Vec<AiJobRow>, StoreError> {
+    let rows = c
+        .query(
+            &format!(
+                "SELECT {COLS} FROM ai_jobs WHERE status = 'running' AND (node_id IS NULL OR node_id = $1) ORDER BY id"
+            ),
+            &[&node],
+        )
+        .await?;
     rows.iter().map(read).collect()
 }
 

@@ -101,6 +101,7 @@ pub(in crate::store) async fn claim_due(
     mut c: Conn,
     now_ms: i64,
     limit: usize,
+    node: Option<String>,
 ) -> Result<Vec<ClaimedDelivery>, StoreError> {
     if limit == 0 {
         return Ok(Vec::new());
@@ -121,9 +122,9 @@ pub(in crate::store) async fn claim_due(
     let mut tasks: Vec<&str> = Vec::new();
     for d in &claimed {
         tx.execute(
-            "UPDATE export_deliveries SET status = 'delivering', next_attempt_ms = NULL, last_attempt_at = $2 \
-             WHERE id = $1",
-            &[&d.id, &now_text(now_ms)],
+            "UPDATE export_deliveries SET status = 'delivering', next_attempt_ms = NULL, last_attempt_at = $2, \
+             node_id = $3 WHERE id = $1",
+            &[&d.id, &now_text(now_ms), &node],
         )
         .await?;
         if !tasks.contains(&d.task_id.as_str()) {
@@ -177,14 +178,14 @@ pub(in crate::store) async fn record(
     Ok(Some(task_id))
 }
 
-pub(in crate::store) async fn recover(mut c: Conn, now_ms: i64) -> Result<usize, StoreError> {
+pub(in crate::store) async fn recover(mut c: Conn, now_ms: i64, node: Option<String>) -> Result<usize, StoreError> {
     let client: &mut tokio_postgres::Client = &mut c;
     let tx = client.transaction().await?;
     let rows = tx
         .query(
-            "UPDATE export_deliveries SET status = 'pending', next_attempt_ms = $1 WHERE status = 'delivering' \
-             RETURNING task_id",
-            &[&now_ms],
+            "UPDATE export_deliveries SET status = 'pending', next_attempt_ms = $1, node_id = NULL \
+             WHERE status = 'delivering' AND (node_id IS NULL OR node_id = $2) RETURNING task_id",
+            &[&now_ms, &node],
         )
         .await?;
     let mut tasks: Vec<String> = Vec::new();

@@ -84,17 +84,17 @@ pub(in crate::store) async fn list(
     rows.iter().map(read).collect()
 }
 
-pub(in crate::store) async fn claim_next(c: Conn) -> Result<Option<TaskRow>, StoreError> {
+pub(in crate::store) async fn claim_next(c: Conn, node: Option<String>) -> Result<Option<TaskRow>, StoreError> {
     let r = c
         .query_opt(
             &format!(
                 "UPDATE tasks SET status = 'processing', attempts = attempts + 1, progress = 0, \
-                 started_at = $1, updated_at = $1 \
+                 started_at = $1, updated_at = $1, node_id = $2 \
                  WHERE seq = (SELECT seq FROM tasks WHERE status = 'pending' ORDER BY seq LIMIT 1 \
                               FOR UPDATE SKIP LOCKED) \
                  RETURNING {COLS}"
             ),
-            &[&now_rfc3339()],
+            &[&now_rfc3339(), &node],
         )
         .await?;
     r.as_ref().map(read).transpose()
@@ -141,28 +141,29 @@ pub(in crate::store) async fn set_export_delivery(c: Conn, id: String, json: Str
     Ok(())
 }
 
-/// After a crash: processing tasks go back to pending while they have attempts left,
-/// otherwise they fail with a reason. Returns (requeued, failed) ids.
+/// After a crash: the node's processing tasks (and unmarked ones) go back to pending while
+/// they have attempts left, otherwise they fail with a reason. Returns (requeued, failed) ids.
 pub(in crate::store) async fn recover(
     mut c: Conn,
     max_attempts: u32,
+    node: Option<String>,
 ) -> Result<(Vec<String>, Vec<String>), StoreError> {
     let now = now_rfc3339();
     let client: &mut tokio_postgres::Client = &mut c;
     let tx = client.transaction().await?;
     let requeued = tx
         .query(
-            "UPDATE tasks SET status = 'pending', progress = 0, updated_at = $2 \
-             WHERE status = 'processing' AND attempts < $1 RETURNING id",
-            &[&i64::from(max_attempts), &now],
+            "UPDATE tasks SET status = 'pending', progress = 0, updated_at = $2, node_id = NULL \
+             WHERE status = 'processing' AND (node_id IS NULL OR node_id = $3) AND attempts < $1 RETURNING id",
+            &[&i64::from(max_attempts), &now, &node],
         )
         .await?;
     let failed = tx
         .query(
             "UPDATE tasks SET status = 'failed', updated_at = $1, completed_at = $1, \
              error = 'Render interrupted: the server stopped while rendering this task ' || attempts || ' time(s)' \
-             WHERE status = 'processing' RETURNING id",
-            &[&now],
+             WHERE status = 'processing' AND (node_id IS NULL OR node_id = $2) RETURNING id",
+            &[&now, &node],
         )
         .await?;
     tx.commit().await?;

@@ -155,6 +155,11 @@ const MIGRATIONS: &[&str] = &[
         created_at TEXT NOT NULL,
         PRIMARY KEY (api_key_id, key)
     );",
+    // 7: the node that took a task, an AI job or a delivery attempt (`Store::for_node`): its
+    // start-up recovery touches only its own.
+    "ALTER TABLE tasks ADD COLUMN node_id TEXT;
+    ALTER TABLE ai_jobs ADD COLUMN node_id TEXT;
+    ALTER TABLE export_deliveries ADD COLUMN node_id TEXT;",
 ];
 
 /// Bring the schema up to date.
