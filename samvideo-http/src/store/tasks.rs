@@ -175,6 +175,12 @@ impl StatusCounts {
     pub fn total(&self) -> i64 {
         self.counts.iter().sum()
     }
+    /// Set the count of a stored state name (a name this build does not know is left out).
+    pub(super) fn set(&mut self, status: &str, n: i64) {
+        if let Some(i) = TaskStatus::parse(status).and_then(|s| TaskStatus::ALL.iter().position(|x| *x == s)) {
+            self.counts[i] = n;
+        }
+    }
 }
 
 pub(super) const COLS: &str = "id, celery_task_id, api_key_id, endpoint, request_json, exports_json, request_id, \
@@ -358,9 +364,7 @@ pub(super) fn status_counts(conn: &Connection, key_id: Option<i64>, since: &str)
     let rows = st.query_map(params![key_id, since], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
     for row in rows {
         let (status, n) = row?;
-        if let Some(i) = TaskStatus::parse(&status).and_then(|s| TaskStatus::ALL.iter().position(|x| *x == s)) {
-            out.counts[i] = n;
-        }
+        out.set(&status, n);
     }
     Ok(out)
 }

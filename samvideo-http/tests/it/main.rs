@@ -12,4 +12,5 @@ mod http_restart;
 mod ingest_jobs;
 mod multi_node;
 mod store;
+mod store_nodes;
 mod support;

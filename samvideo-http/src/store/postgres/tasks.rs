@@ -194,10 +194,7 @@ pub(in crate::store) async fn status_counts(
         .await?;
     let mut out = StatusCounts::default();
     for r in &rows {
-        let status: String = r.try_get(0)?;
-        if let Some(i) = TaskStatus::parse(&status).and_then(|s| TaskStatus::ALL.iter().position(|x| *x == s)) {
-            out.counts[i] = r.try_get(1)?;
-        }
+        out.set(r.try_get::<_, &str>(0)?, r.try_get(1)?);
     }
     Ok(out)
 }
