@@ -217,7 +217,7 @@ def encoder_presets(h264=False):
     read from the plan code."""
     src = (ROOT / PRESETS_SRC).read_text()
     out = {}
-    pat = r"Quality::(\w+) => EncodePreset \{ speed: (\d+), quantizer: (\d+), h264_qp: (\d+) \}"
+    pat = r"Quality::(\w+) => EncodePreset \{ speed: (\d+), quantizer: (\d+), h264: H264Qp::around\((\d+)\) \}"
     for q, s, qp, h264_qp in re.findall(pat, src):
         out[q.lower()] = int(h264_qp) if h264 else (int(s), int(qp))
     if not {"low", "medium", "high"} <= out.keys():

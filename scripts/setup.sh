@@ -3,9 +3,9 @@
 # already there. `scripts/setup.sh build`: what the build needs (nasm for rav1e's and openh264's
 # assembly, a C/C++ compiler for openh264, FDK AAC and SQLite). `scripts/setup.sh test`: that,
 # plus what the tests run against (ffmpeg/ffprobe as the independent decoder, Chromium for the
-# playback tests, sshd, Python's pyftpdlib and aiosmtpd for the export tests, DejaVu Serif
-# Bold for the caption font test; fuzz/run-brief.sh
-# installs cargo-fuzz itself).
+# playback tests, sshd, Python's pyftpdlib and aiosmtpd for the export tests, the Postgres
+# server for the store tests, which start their own, DejaVu Serif Bold for the caption font
+# test; fuzz/run-brief.sh installs cargo-fuzz itself).
 # Used by scripts/render-example.sh, scripts/test.sh and .ci/run.
 set -euo pipefail
 what="${1:-build}"
@@ -17,6 +17,8 @@ if [ "$what" = test ]; then
   command -v ffmpeg >/dev/null || need+=(ffmpeg)
   command -v chromium >/dev/null || need+=(chromium)
   [ -x /usr/sbin/sshd ] || need+=(openssh-server)
+  # The tests run initdb and postgres themselves (as the `postgres` user when root).
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
   # A font file other than the bundled one, for the caption `font_url` test.
   [ -f /usr/share/fonts/truetype/dejavu/DejaVuSerif-Bold.ttf ] || need+=(fonts-dejavu-core)
   command -v pip3 >/dev/null || python3 -m pip --version >/dev/null 2>&1 || need+=(python3-pip)

@@ -6,18 +6,22 @@
 //! Not a criterion bench: the script times the process (wall, CPU, peak memory).
 //!
 //! Run: `cargo bench -p samvideo-core --bench encode_y4m -- --codec h264 --qp 26 IN.y4m OUT.mp4`
-//! (`--codec av1 --speed 10 --quantizer 110` for rav1e). One encoder, one thread. A frame equal
-//! to the one before is handed over as a repeat, as the renderer's static-frame reuse does
-//! (`--no-repeats`: every frame as a new picture).
+//! (`--still-qp` (its hold QP 6 above), `--transition-qp` override the QPs [`H264Qp::around`] derives; `--codec av1
+//! --speed 10 --quantizer 110` for rav1e). One encoder, one thread. A frame equal to the one
+//! before is handed over as a repeat, as the renderer's static-frame reuse does (`--no-repeats`:
+//! every frame as a new picture). A y4m does not say which frames are transitions: a new frame
+//! that differs from the frames on both sides of it counts as one (right for the bench's
+//! slideshows of stills and fades; the renderer knows it from the plan).
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use samvideo_core::encode::FrameKind;
 use samvideo_core::encode::{self, StreamSpec};
 use samvideo_core::frame::Yuv420;
 use samvideo_core::mux::mp4::Mp4Writer;
-use samvideo_core::plan::EncodePreset;
+use samvideo_core::plan::{EncodePreset, H264Qp};
 use samvideo_core::{FrameRate, VideoCodec};
 
 struct Args {
@@ -31,14 +35,19 @@ struct Args {
 fn args() -> Result<Args, String> {
     let mut codec = VideoCodec::H264;
     let mut repeats = true;
-    let mut preset = EncodePreset { speed: 10, quantizer: 110, h264_qp: 26 };
+    let mut preset = EncodePreset { speed: 10, quantizer: 110, h264: H264Qp::around(26) };
+    let (mut still, mut transition) = (None, None);
     let mut files = Vec::new();
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         let mut value = |name: &str| it.next().ok_or(format!("{name} needs a value"));
         match a.as_str() {
             "--codec" => codec = value("--codec")?.parse()?,
-            "--qp" => preset.h264_qp = value("--qp")?.parse().map_err(|e| format!("--qp: {e}"))?,
+            "--qp" => preset.h264 = H264Qp::around(value("--qp")?.parse().map_err(|e| format!("--qp: {e}"))?),
+            "--still-qp" => still = Some(value("--still-qp")?.parse().map_err(|e| format!("--still-qp: {e}"))?),
+            "--transition-qp" => {
+                transition = Some(value("--transition-qp")?.parse().map_err(|e| format!("--transition-qp: {e}"))?)
+            }
             "--speed" => preset.speed = value("--speed")?.parse().map_err(|e| format!("--speed: {e}"))?,
             "--quantizer" => {
                 preset.quantizer = value("--quantizer")?.parse().map_err(|e| format!("--quantizer: {e}"))?
@@ -49,6 +58,11 @@ fn args() -> Result<Args, String> {
             file => files.push(PathBuf::from(file)),
         }
     }
+    if let Some(still) = still {
+        preset.h264.still = still;
+        preset.h264.hold = still + 6;
+    }
+    preset.h264.transition = transition.unwrap_or(preset.h264.transition);
     let [input, output] = <[PathBuf; 2]>::try_from(files).map_err(|_| "usage: [flags] IN.y4m OUT.mp4".to_string())?;
     Ok(Args { codec, preset, input, output, repeats })
 }
@@ -81,8 +95,10 @@ fn run() -> Result<u64, String> {
     let (width, height, fps) = header(&line)?;
     let spec = StreamSpec { codec: a.codec, width, height, fps, preset: a.preset };
     let mut encoder = encode::open(&spec, 1).map_err(|e| e.to_string())?;
-    let mut frame = Yuv420::new(width, height);
+    // One frame of lookahead: `next` is read before `current` is handed over.
     let mut previous = Yuv420::new(width, height);
+    let mut current = Yuv420::new(width, height);
+    let mut next = Yuv420::new(width, height);
     // Frames are counted first: the MP4 writer reserves its index up front.
     let plane = (width * height) as u64 * 3 / 2;
     let size = std::fs::metadata(&a.input).map_err(|e| e.to_string())?.len();
@@ -90,21 +106,22 @@ fn run() -> Result<u64, String> {
     let mut mp4 = Mp4Writer::create(&a.output, width, height, fps, frames, a.codec, None).map_err(|e| e.to_string())?;
     let mut packets = Vec::new();
     let mut written = 0;
+    if frames > 0 {
+        read_frame(&mut input, &mut next)?;
+    }
     for n in 0..frames {
-        line.clear();
-        input.read_line(&mut line).map_err(|e| e.to_string())?;
-        if !line.starts_with("FRAME") {
-            return Err(format!("expected FRAME, found {line:?}"));
+        std::mem::swap(&mut current, &mut next);
+        if n + 1 < frames {
+            read_frame(&mut input, &mut next)?;
         }
-        for p in [&mut frame.y, &mut frame.u, &mut frame.v] {
-            input.read_exact(p).map_err(|e| e.to_string())?;
-        }
-        let same = a.repeats && n > 0 && frame == previous;
+        let same = a.repeats && n > 0 && current == previous;
         if same {
             encoder.repeat().map_err(|e| e.to_string())?;
         } else {
-            encoder.send(&frame).map_err(|e| e.to_string())?;
-            std::mem::swap(&mut frame, &mut previous);
+            let between = n > 0 && n + 1 < frames && current != next;
+            let kind = if between { FrameKind::Transition } else { FrameKind::Regular };
+            encoder.send(&current, kind).map_err(|e| e.to_string())?;
+            std::mem::swap(&mut current, &mut previous);
         }
         encoder.receive(&mut packets).map_err(|e| e.to_string())?;
         for p in packets.drain(..) {
@@ -127,6 +144,19 @@ fn run() -> Result<u64, String> {
         return Err(format!("{written} packets for {frames} frames"));
     }
     mp4.finish().map_err(|e| e.to_string())
+}
+
+/// The next `FRAME` of a y4m stream into `frame`.
+fn read_frame(input: &mut impl BufRead, frame: &mut Yuv420) -> Result<(), String> {
+    let mut line = String::new();
+    input.read_line(&mut line).map_err(|e| e.to_string())?;
+    if !line.starts_with("FRAME") {
+        return Err(format!("expected FRAME, found {line:?}"));
+    }
+    for p in [&mut frame.y, &mut frame.u, &mut frame.v] {
+        input.read_exact(p).map_err(|e| e.to_string())?;
+    }
+    Ok(())
 }
 
 fn main() -> ExitCode {

@@ -75,8 +75,10 @@ pub enum ConfigError {
 pub struct ServerConfig {
     /// Where to listen.
     pub addr: SocketAddr,
-    /// SQLite file, outputs, previews and temporary files live here.
+    /// Outputs, previews, temporary files and (by default) the SQLite store live here.
     pub data_dir: PathBuf,
+    /// Where the store lives (`--store`); `None`: `samvideo.db` in the data dir.
+    pub store: Option<crate::store::StoreLocation>,
     /// Base of absolute `output_url`s; `None` uses the request's Host header.
     pub public_url: Option<String>,
     /// Lets media URLs point at loopback/private addresses (tests, intranets).
@@ -126,6 +128,7 @@ impl Default for ServerConfig {
         ServerConfig {
             addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("./data"),
+            store: None,
             public_url: None,
             allow_private_network: false,
             workers: 1,
@@ -152,6 +155,11 @@ impl ServerConfig {
     /// Defaults with `data_dir`.
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
         ServerConfig { data_dir: data_dir.into(), ..Default::default() }
+    }
+    /// Keep the store at `location` (`--store`).
+    pub fn with_store(mut self, location: crate::store::StoreLocation) -> Self {
+        self.store = Some(location);
+        self
     }
     /// Set the media limits.
     pub fn with_media_limits(mut self, limits: samvideo_core::media::limits::Limits) -> Self {
@@ -275,9 +283,13 @@ impl ServerConfig {
         Ok(self)
     }
 
-    /// The SQLite file.
+    /// The default store's SQLite file.
     pub fn db_path(&self) -> PathBuf {
         self.data_dir.join("samvideo.db")
+    }
+    /// The store: `--store`, else the SQLite file in the data dir.
+    pub fn store_location(&self) -> crate::store::StoreLocation {
+        self.store.clone().unwrap_or_else(|| crate::store::StoreLocation::Sqlite(self.db_path()))
     }
     /// Finished videos.
     pub fn outputs_dir(&self) -> PathBuf {

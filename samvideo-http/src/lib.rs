@@ -18,9 +18,10 @@
 //!   templates, openapi (+ docs page), metrics; [`routes::routes`] is the route table
 //! - `auth`      `X-API-Key` / `api_key` -> [`auth::Caller`], documented 401/403
 //! - `limits`    sliding-window rate limits (429 + Retry-After), monthly quotas (403)
-//! - `store/`    the persistence seam: all SQL and every SQLite type (migrations, keys
+//! - `store/`    the persistence seam: all SQL and every SQLite and Postgres type (keys
 //!   (hashed), tasks (the durable queue), templates, AI jobs, credit and video pack ledgers,
-//!   export deliveries) behind typed [`store::Store`] methods
+//!   export deliveries) behind typed [`store::Store`] methods, on SQLite or Postgres
+//! - `store_flags` `--data-dir` / `--store` of the subcommands that open a store
 //! - `jobs/`     workers, cancel tokens, inactivity timeout, restart recovery, previews,
 //!   the [`jobs::hooks::TaskHook`] seam for export delivery, the media source
 //! - `exports/`  [`exports::Exporter`]: webhooks (signed), FTP, SFTP, email; the persistent
@@ -56,6 +57,7 @@ pub mod routes;
 pub mod server;
 pub mod state;
 pub mod store;
+pub mod store_flags;
 
 use axum::Router;
 use tower_http::services::ServeDir;

@@ -1,17 +1,17 @@
 //! Rate limits and monthly quotas.
 //!
-//! Rate limits are sliding windows kept in memory (a restart forgets them, like the
-//! reference's cache-backed limiter): core creates per key, advanced creates per key, template
-//! endpoints per client IP. A refused request gets 429 with `Retry-After`.
+//! Rate limits are sliding windows counted in the store (`Store::rate_hit`: the `rate_hits`
+//! table), so API nodes that share a Postgres store share their limits, and a restart keeps
+//! them: core creates per key, advanced creates per key, template endpoints per client IP, AI
+//! job creates per key. The rule is [`sliding_window`]. A refused request gets 429 with
+//! `Retry-After`.
 //! Quotas count the tasks a key created this calendar month (UTC) against its plan's limit
 //! and answer the documented 403 bodies; past the limit, extra videos bought in video packs
 //! are spent one per task (`crate::packs`). The rule is [`admit`]; the store applies it in the
 //! transaction that stores the task (`Store::create_task`), so concurrent creates of one key
 //! cannot exceed the quota.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::{Datelike, TimeZone, Utc};
 use serde_json::json;
@@ -19,46 +19,41 @@ use serde_json::json;
 use crate::billing::BillingPlan;
 use crate::config::{Rate, ServerConfig};
 use crate::reply::HttpError;
-use crate::store::{rfc3339, QuotaDecision, QuotaUsage};
+use crate::store::{rfc3339, QuotaDecision, QuotaUsage, RateWindow, Store};
 
-/// One sliding-window limiter.
+/// One sliding-window limiter, counted in the store.
 pub struct RateLimiter {
+    name: &'static str,
     rate: Rate,
-    hits: Mutex<HashMap<String, VecDeque<Instant>>>,
+    store: Store,
 }
 
 impl RateLimiter {
-    /// A limiter allowing `rate`.
-    pub fn new(rate: Rate) -> Self {
-        RateLimiter { rate, hits: Mutex::new(HashMap::new()) }
+    /// A limiter allowing `rate`, whose hits are stored under `name`.
+    pub fn new(name: &'static str, rate: Rate, store: Store) -> Self {
+        RateLimiter { name, rate, store }
     }
 
-    /// Count a request of `who`; `Err(seconds)` to wait when over the limit.
-    pub fn check(&self, who: &str) -> Result<(), u64> {
-        self.check_at(who, Instant::now())
-    }
-
-    fn check_at(&self, who: &str, now: Instant) -> Result<(), u64> {
-        let mut hits = self.hits.lock().unwrap_or_else(|p| p.into_inner());
-        if hits.len() > 10_000 {
-            let window = self.rate.window;
-            hits.retain(|_, q| q.back().is_some_and(|t| now.duration_since(*t) < window));
-        }
-        let q = hits.entry(who.to_string()).or_default();
-        while q.front().is_some_and(|t| now.duration_since(*t) >= self.rate.window) {
-            q.pop_front();
-        }
-        if q.len() >= self.rate.requests as usize {
-            let oldest = q.front().copied().unwrap_or(now);
-            let wait = self.rate.window.saturating_sub(now.duration_since(oldest));
-            return Err(ceil_secs(wait));
-        }
-        q.push_back(now);
-        Ok(())
+    /// Count a request of `who`: `Ok(Err(seconds))` to wait when over the limit.
+    pub async fn check(&self, who: &str) -> Result<Result<(), u64>, crate::store::StoreError> {
+        let now_ms = Utc::now().timestamp_millis();
+        let rate = self.rate;
+        let window_ms = i64::try_from(rate.window.as_millis()).unwrap_or(i64::MAX);
+        self.store.rate_hit(self.name, who, now_ms, window_ms, move |w| sliding_window(rate, now_ms, w)).await
     }
 }
 
-/// The three limiters of the API.
+/// The sliding-window rule: a caller whose `window` holds fewer than `rate.requests` hits may
+/// make one more now; otherwise `Err(seconds)` until its oldest hit leaves the window.
+pub fn sliding_window(rate: Rate, now_ms: i64, window: RateWindow) -> Result<(), u64> {
+    if window.hits < i64::from(rate.requests) {
+        return Ok(());
+    }
+    let age = Duration::from_millis(u64::try_from(now_ms - window.oldest_ms.unwrap_or(now_ms)).unwrap_or(0));
+    Err(ceil_secs(rate.window.saturating_sub(age)))
+}
+
+/// The limiters of the API.
 pub struct Limiters {
     /// mix/simple/loop creates, per key.
     pub core: RateLimiter,
@@ -69,12 +64,12 @@ pub struct Limiters {
 }
 
 impl Limiters {
-    /// Limiters with the configured rates.
-    pub fn new(config: &ServerConfig) -> Self {
+    /// Limiters with the configured rates, counted in `store`.
+    pub fn new(config: &ServerConfig, store: &Store) -> Self {
         Limiters {
-            core: RateLimiter::new(config.core_rate),
-            advanced: RateLimiter::new(config.advanced_rate),
-            templates: RateLimiter::new(config.templates_rate),
+            core: RateLimiter::new("core", config.core_rate, store.clone()),
+            advanced: RateLimiter::new("advanced", config.advanced_rate, store.clone()),
+            templates: RateLimiter::new("templates", config.templates_rate, store.clone()),
         }
     }
 }
@@ -88,8 +83,8 @@ pub fn rate_limited(retry_after: u64) -> HttpError {
 }
 
 /// Check `limiter` for `who`, mapping a refusal to 429.
-pub fn enforce(limiter: &RateLimiter, who: &str) -> Result<(), HttpError> {
-    limiter.check(who).map_err(rate_limited)
+pub async fn enforce(limiter: &RateLimiter, who: &str) -> Result<(), HttpError> {
+    limiter.check(who).await?.map_err(rate_limited)
 }
 
 /// Start of the current calendar month, UTC, as stored.
@@ -143,14 +138,14 @@ mod tests {
 
     #[test]
     fn sliding_window_refuses_then_recovers() {
-        let l = RateLimiter::new(Rate { requests: 2, window: Duration::from_secs(60) });
-        let t0 = Instant::now();
-        assert!(l.check_at("a", t0).is_ok());
-        assert!(l.check_at("a", t0).is_ok());
-        let wait = l.check_at("a", t0 + Duration::from_secs(10)).expect_err("third is refused");
-        assert_eq!(wait, 50);
-        assert!(l.check_at("b", t0).is_ok(), "other callers are independent");
-        assert!(l.check_at("a", t0 + Duration::from_secs(61)).is_ok());
+        let rate = Rate { requests: 2, window: Duration::from_secs(60) };
+        let t0 = 1_000_000;
+        let window = |hits, oldest_ms| RateWindow { hits, oldest_ms };
+        assert_eq!(sliding_window(rate, t0, window(0, None)), Ok(()));
+        assert_eq!(sliding_window(rate, t0, window(1, Some(t0))), Ok(()));
+        assert_eq!(sliding_window(rate, t0 + 10_000, window(2, Some(t0))), Err(50), "third is refused");
+        assert_eq!(sliding_window(rate, t0 + 10_001, window(2, Some(t0))), Err(50), "rounded up");
+        assert_eq!(sliding_window(rate, t0 + 59_999, window(2, Some(t0))), Err(1));
     }
 
     #[test]

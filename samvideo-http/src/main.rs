@@ -1,4 +1,4 @@
-//! The `samvideo` binary: `serve`, `render`, `validate`, `keys`, `credits`. Glue only: each
+//! The `samvideo` binary: `serve`, `render`, `validate`, `keys`, `credits`, `store`. Glue only: each
 //! subcommand lives in `samvideo_http::cli`.
 
 use std::process::ExitCode;
@@ -32,6 +32,8 @@ enum Command {
     Keys(cli::keys::KeysArgs),
     /// Grant AI credits and audit the credits ledger.
     Credits(samvideo_http::credits::cli::CreditsArgs),
+    /// Move a store: `migrate` copies a SQLite store into an empty Postgres one.
+    Store(cli::store::StoreArgs),
 }
 
 fn main() -> ExitCode {
@@ -42,5 +44,6 @@ fn main() -> ExitCode {
         Command::Validate(a) => cli::validate::run(a),
         Command::Keys(a) => cli::keys::run(a),
         Command::Credits(a) => samvideo_http::credits::cli::run(a),
+        Command::Store(a) => cli::store::run(a),
     }
 }

@@ -1,7 +1,8 @@
 //! A running server: what `samvideo serve` and the tests start.
 //!
-//! [`Server::start`] validates the config, opens the store (migrations), recovers tasks a dead
-//! process left behind, binds, and spawns the workers. [`Server::stop`] shuts the listener
+//! [`Server::start`] validates the config, opens the store (migrations) for this node (its id
+//! kept in the data dir), recovers the tasks this node's dead process left behind, binds, and
+//! spawns the workers. [`Server::stop`] shuts the listener
 //! down gracefully and stops the workers; running renders stay `processing` in the store and
 //! are recovered by the next start.
 
@@ -37,6 +38,14 @@ pub enum StartError {
     /// The AI catalog or providers file is invalid.
     #[error(transparent)]
     Ai(#[from] crate::ai::AiStartError),
+    /// The node's name cannot be read or kept in the data dir.
+    #[error("cannot keep the node id in {path}: {source}")]
+    NodeId {
+        /// `DATA_DIR/node-id`.
+        path: String,
+        /// OS error.
+        source: std::io::Error,
+    },
     /// The address cannot be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -45,6 +54,23 @@ pub enum StartError {
         /// OS error.
         source: std::io::Error,
     },
+}
+
+/// This node's name, kept in `DATA_DIR/node-id` (made on first start): the same data dir is
+/// the same node across restarts, so recovery re-queues only what this node was running.
+fn node_id(data_dir: &std::path::Path) -> Result<String, StartError> {
+    let path = data_dir.join("node-id");
+    let err = |source| StartError::NodeId { path: path.display().to_string(), source };
+    match std::fs::read_to_string(&path) {
+        Ok(id) if !id.trim().is_empty() => Ok(id.trim().to_string()),
+        Ok(_) => Err(err(std::io::Error::new(std::io::ErrorKind::InvalidData, "empty file"))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let id = uuid::Uuid::new_v4().to_string();
+            std::fs::write(&path, format!("{id}\n")).map_err(err)?;
+            Ok(id)
+        }
+        Err(e) => Err(err(e)),
+    }
 }
 
 /// A listening server with its workers.
@@ -70,7 +96,8 @@ impl Server {
 
     async fn start_inner(config: ServerConfig, hook: Option<Arc<dyn TaskHook>>) -> Result<Server, StartError> {
         let config = Arc::new(config.validate()?);
-        let store = Store::open(&config.db_path())?;
+        let node = node_id(&config.data_dir)?;
+        let store = Store::connect(&config.store_location())?.for_node(&node);
         let (hook, exporter) = match hook {
             Some(h) => (h, None),
             None => {
@@ -95,7 +122,7 @@ impl Server {
         jobs.recover()?;
         ai.recover()?;
         let state = AppState {
-            limits: Arc::new(Limiters::new(&config)),
+            limits: Arc::new(Limiters::new(&config, &store)),
             config: config.clone(),
             store,
             jobs: jobs.clone(),
@@ -120,7 +147,7 @@ impl Server {
                 })
                 .await
         });
-        tracing::info!(%addr, data_dir = %config.data_dir.display(), workers = config.workers, "samvideo listening");
+        tracing::info!(%addr, data_dir = %config.data_dir.display(), store = %config.store_location(), workers = config.workers, "samvideo listening");
         Ok(Server { state, addr, shutdown: Some(tx), serve, workers, exporter })
     }
 

@@ -110,22 +110,56 @@ fn h264_quality_against_the_lossless_render() {
     assert!(ssim_y >= 0.95, "SSIM-Y {ssim_y}");
 }
 
-/// ffmpeg's SSIM of the Y plane between two files of the same size and rate.
+/// ffmpeg's SSIM of the Y plane between two files of the same size and rate (the mean over
+/// frames, as ffmpeg reports it).
 fn ssim_y(a: &std::path::Path, b: &std::path::Path) -> f64 {
-    let out = std::process::Command::new("ffmpeg")
-        .args(["-hide_banner", "-nostats", "-i"])
-        .arg(a)
-        .arg("-i")
-        .arg(b)
-        .args(["-lavfi", "[0:v][1:v]ssim", "-f", "null", "-"])
-        .output()
-        .expect("ffmpeg runs");
-    let text = String::from_utf8_lossy(&out.stderr);
-    text.lines()
-        .filter_map(|l| l.split(" Y:").nth(1))
-        .filter_map(|v| v.split_whitespace().next().and_then(|x| x.parse().ok()))
-        .next_back()
-        .unwrap_or_else(|| panic!("no SSIM in ffmpeg output: {text}"))
+    let frames = ssim_y_frames(a, b);
+    frames.iter().sum::<f64>() / frames.len() as f64
+}
+
+/// Bits go where a viewer looks (`H264Qp`): a held still is refined once, on its second
+/// frame, and costs skipped macroblocks after that; its first frame and the fade frames are
+/// coarser. Grainy stills, as in the bench's standard job.
+#[test]
+fn h264_refines_a_held_still_once_then_skips() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path();
+    for (name, hue) in [("a.png", 0), ("b.png", 120)] {
+        let vf = format!("noise=alls=14:allf=u,hue=h={hue}");
+        ffmpeg(&["-f", "lavfi", "-i", "testsrc2=s=1280x720", "-vf", &vf, "-frames:v", "1", &s(&p.join(name))]);
+    }
+    // Frames 0..60 show a, 45..60 fade, 60..105 show b.
+    let spec = json!({"media_list": [
+        {"type": "image", "url": "a.png", "duration": 2},
+        {"type": "image", "url": "b.png", "duration": 2}
+    ], "settings": {"aspect_ratio": "16:9", "fps": 30, "transition_type": "fade", "transition_duration": 0.5,
+        "output_codec": "h264"}});
+    let (out, raw) = (p.join("stills.mp4"), p.join("stills.y4m"));
+    assert_eq!(render(p, Endpoint::SimpleVideo, &spec, &out, Format::Mp4).frames, 105);
+    render(p, Endpoint::SimpleVideo, &spec, &raw, Format::Y4m);
+    let ssim = ssim_y_frames(&out, &raw);
+    let sizes: Vec<u64> =
+        ffprobe_csv(&out, "v:0", "packet=size").lines().map(|l| l.trim().parse().expect("size")).collect();
+    assert_eq!((ssim.len(), sizes.len()), (105, 105));
+    eprintln!(
+        "H.264 held stills: SSIM-Y first/second frame {:.4}/{:.4} and {:.4}/{:.4}; fade {:.4}; bytes {:?}",
+        ssim[0],
+        ssim[1],
+        ssim[60],
+        ssim[61],
+        ssim[52],
+        [sizes[0], sizes[1], sizes[2], sizes[52], sizes[60], sizes[61], sizes[62]]
+    );
+    for (first, end) in [(0, 45), (60, 105)] {
+        assert!(ssim[first + 1] > ssim[first] + 0.01, "frame {} refines frame {first}: {ssim:?}", first + 1);
+        for n in first + 2..end {
+            assert!((ssim[n] - ssim[first + 1]).abs() < 0.001, "frame {n} holds the refined picture");
+            assert!(sizes[n] * 100 < sizes[first + 1], "frame {n} is skipped macroblocks: {sizes:?}");
+        }
+    }
+    for n in 46..59 {
+        assert!(ssim[n] < ssim[61], "fade frame {n} is coarser than the refined still");
+    }
 }
 
 #[test]

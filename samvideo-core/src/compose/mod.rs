@@ -170,6 +170,11 @@ impl Compositor {
         (first, second)
     }
 
+    /// Whether frame `n` is inside a transition (shows two clips).
+    pub fn in_transition(&self, n: u64) -> bool {
+        self.active(n).1.is_some()
+    }
+
     /// `Some(key)` when frame `n` shows only static content; equal keys mean equal frames.
     pub fn frame_key(&self, n: u64) -> Option<FrameKey> {
         let (a, b) = self.active(n);

@@ -23,10 +23,12 @@ use rav1e::prelude::{
     ChromaSampling, Config, Context, EncoderConfig, EncoderStatus, FrameType, Rational, SpeedSettings,
 };
 
-use super::{EncodeError, Packet, VideoEncoder, KEYFRAME_SECONDS};
+use super::{EncodeError, FrameKind, Packet, VideoEncoder, KEYFRAME_SECONDS};
 use crate::frame::Yuv420;
 use crate::frame_rate::FrameRate;
 use crate::plan::EncodePreset;
+#[cfg(test)]
+use crate::plan::H264Qp;
 
 /// Frames rav1e's rate-distortion look-ahead may hold. Each costs a padded copy of the frame
 /// plus its analysis state (about 14 MB at 720p). rav1e's temporal RDO, the look-ahead's main
@@ -150,7 +152,8 @@ impl Av1Encoder {
 }
 
 impl VideoEncoder for Av1Encoder {
-    fn send(&mut self, frame: &Yuv420) -> Result<(), EncodeError> {
+    /// rav1e takes no quantizer per frame: every new picture is coded alike.
+    fn send(&mut self, frame: &Yuv420, _kind: FrameKind) -> Result<(), EncodeError> {
         let mut f = self.ctx.new_frame();
         let w = self.width;
         f.planes[0].copy_from_raw_u8(&frame.y, w, 1);
@@ -277,14 +280,19 @@ mod tests {
     /// order, one packet per frame, and no key frame is re-shown.
     #[test]
     fn held_stills_are_encoded_twice_and_shown_again() {
-        let mut enc =
-            Av1Encoder::new(64, 64, FrameRate::whole(15), EncodePreset { speed: 10, quantizer: 120, h264_qp: 26 }, 1)
-                .expect("encoder");
+        let mut enc = Av1Encoder::new(
+            64,
+            64,
+            FrameRate::whole(15),
+            EncodePreset { speed: 10, quantizer: 120, h264: H264Qp::around(26) },
+            1,
+        )
+        .expect("encoder");
         let mut frame = Yuv420::new(64, 64);
         let mut out = Vec::new();
         for still in 0..3u8 {
             frame.y.fill(40 + still * 60);
-            enc.send(&frame).expect("send");
+            enc.send(&frame, FrameKind::Regular).expect("send");
             for _ in 0..29 {
                 enc.repeat().expect("repeat");
             }

@@ -1,8 +1,9 @@
 //! Video encoding: the one seam every render goes through (the segment workers, so previews
 //! and the AI built-in model too).
 //!
-//! Enter: [`Yuv420`] frames, or "the previous picture again" ([`VideoEncoder::repeat`]: each
-//! codec decides how a repeat is written). Leave: [`Packet`]s, one per input frame, in
+//! Enter: [`Yuv420`] frames with their [`FrameKind`] (a transition frame or not), or "the
+//! previous picture again" ([`VideoEncoder::repeat`]: each codec decides how a repeat is
+//! written). Leave: [`Packet`]s, one per input frame, in
 //! presentation order. [`open`] picks the encoder for a [`VideoCodec`]; a new codec is a new
 //! file here plus its MP4 sample entry in `mux/mp4.rs`, and nothing else in the renderer
 //! changes. Every encoder is deterministic and starts each segment with a key frame, so the
@@ -50,10 +51,19 @@ impl EncodeError {
 /// Maximum seconds between keyframes.
 pub const KEYFRAME_SECONDS: u64 = 10;
 
+/// What a new picture is to the viewer, so an encoder can spend bits where they are seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrameKind {
+    /// A frame inside a transition between two clips: on screen once.
+    Transition,
+    /// Any other picture: a still's first frame, a video or zoom frame.
+    Regular,
+}
+
 /// An encoder for one stream (one segment): frames in, packets out.
 pub trait VideoEncoder: Send {
     /// Queue a new picture.
-    fn send(&mut self, frame: &Yuv420) -> Result<(), EncodeError>;
+    fn send(&mut self, frame: &Yuv420, kind: FrameKind) -> Result<(), EncodeError>;
     /// Queue the previous picture again (a still that did not change).
     fn repeat(&mut self) -> Result<(), EncodeError>;
     /// No more frames.

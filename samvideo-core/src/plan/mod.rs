@@ -30,8 +30,34 @@ pub struct EncodePreset {
     pub speed: u8,
     /// rav1e base quantizer (0..255, lower is better).
     pub quantizer: u8,
-    /// H.264 quantization parameter (0..51, lower is better; openh264 at a fixed QP).
-    pub h264_qp: u8,
+    /// openh264's quantization parameters.
+    pub h264: H264Qp,
+}
+
+/// openh264's fixed QPs (0..51, lower is better) by what a picture is to the viewer: bits go
+/// where they are seen for long (`docs/encoding-presets.md`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct H264Qp {
+    /// A new picture: a still's first frame, a video or zoom frame.
+    pub picture: u8,
+    /// A still held on screen: its second frame refines it once at this QP.
+    pub still: u8,
+    /// The held still's later frames: coarser than `still`, so that nothing is left to code
+    /// (skipped macroblocks) and no bits go to re-refining grain.
+    pub hold: u8,
+    /// A frame inside a transition, on screen once.
+    pub transition: u8,
+}
+
+impl H264Qp {
+    /// The QPs around a new picture's: a held still refined 13 lower and held 7 lower, a
+    /// transition frame 6 higher (chosen on the standard job: `bench/notes.md`, "H.264
+    /// output").
+    pub const fn around(picture: u8) -> H264Qp {
+        let picture = if picture > 51 { 51 } else { picture };
+        let still = picture.saturating_sub(13);
+        H264Qp { picture, still, hold: still + 6, transition: if picture > 45 { 51 } else { picture + 6 } }
+    }
 }
 
 /// The output's video codec; the audio codec follows it ([`VideoCodec::audio`]).

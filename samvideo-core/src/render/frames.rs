@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use super::api::RenderError;
 use super::poster::write_poster;
 use crate::compose::{Compositor, FrameKey};
+use crate::encode::FrameKind;
 use crate::frame::Rgba;
 use crate::media::MediaItemError;
 
@@ -19,8 +20,8 @@ use crate::media::MediaItemError;
 pub(super) enum Step<'a> {
     /// The same picture as the previous frame.
     Repeat,
-    /// A new picture.
-    New(&'a Rgba),
+    /// A new picture, and what it is to the viewer.
+    New(&'a Rgba, FrameKind),
 }
 
 /// A compositor, its canvas and the key of the last frame it produced.
@@ -56,6 +57,11 @@ impl FrameLoop {
                 write_poster(&self.canvas, &path)?;
             }
         }
-        Ok(if repeat { Step::Repeat } else { Step::New(&self.canvas) })
+        Ok(if repeat {
+            Step::Repeat
+        } else {
+            let kind = if self.comp.in_transition(n) { FrameKind::Transition } else { FrameKind::Regular };
+            Step::New(&self.canvas, kind)
+        })
     }
 }

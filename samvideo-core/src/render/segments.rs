@@ -141,9 +141,9 @@ impl Job {
             self.stopped()?;
             match frames.step(n)? {
                 Step::Repeat => encoder.repeat()?,
-                Step::New(canvas) => {
+                Step::New(canvas, kind) => {
                     rgba_to_yuv420(canvas, &mut yuv);
-                    encoder.send(&yuv)?;
+                    encoder.send(&yuv, kind)?;
                 }
             }
             encoder.receive(&mut packets)?;

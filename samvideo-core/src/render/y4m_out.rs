@@ -38,7 +38,7 @@ pub(super) fn spawn_compositor(
             }
             let msg = frames.step(n).map(|step| match step {
                 Step::Repeat => FrameMsg::Repeat,
-                Step::New(canvas) => {
+                Step::New(canvas, _) => {
                     let mut yuv = Box::new(Yuv420::new(width, height));
                     rgba_to_yuv420(canvas, &mut yuv);
                     FrameMsg::New(yuv)

@@ -94,7 +94,7 @@ impl AiService {
                 providers.insert(provider.name().to_string(), Arc::new(provider));
             }
         }
-        let rate = RateLimiter::new(config.core_rate);
+        let rate = RateLimiter::new("ai", config.core_rate, store.clone());
         Ok(AiService {
             inner: Arc::new(Inner {
                 catalog,

@@ -51,7 +51,7 @@ pub async fn models(State(s): State<AppState>, caller: Caller, Query(q): Query<H
 
 /// `POST /api/ai/jobs` and `POST /api/ai/generate`
 pub async fn create(State(s): State<AppState>, caller: Caller, headers: HeaderMap, body: Body) -> Reply {
-    enforce(s.ai.rate(), &caller.key.id.to_string())?;
+    enforce(s.ai.rate(), &caller.key.id.to_string()).await?;
     let bytes = read_body(&headers, body, s.config.max_body).await?;
     let value: Value = serde_json::from_slice(&bytes).map_err(|_| HttpError::new(400, "Invalid JSON data", None))?;
     let req = samvideo_core::validate::validate_ai_job(&value)?;

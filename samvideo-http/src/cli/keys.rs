@@ -1,14 +1,13 @@
 //! `samvideo keys create|list|revoke`: manage API keys in a data dir's database.
 //!
 //! `create` prints the new key as the last line of stdout (shown once: only its SHA-256 is
-//! stored). `list` shows keys masked as `abcd...wxyz`. Works while the server runs (SQLite WAL;
-//! a revoke applies to the next request).
+//! stored). `list` shows keys masked as `abcd...wxyz`. Works while the server runs (SQLite WAL,
+//! or the Postgres database the nodes share: `--store`); a revoke applies to the next request.
 
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use crate::billing::BillingPlan;
-use crate::store::Store;
+use crate::store_flags::StoreFlags;
 
 /// Arguments of `samvideo keys`.
 #[derive(clap::Args, Debug)]
@@ -23,9 +22,9 @@ pub struct KeysArgs {
 pub enum KeysAction {
     /// Create a key; prints it as the last line.
     Create {
-        /// Data directory of the server.
-        #[arg(long, env = "SAMVIDEO_DATA_DIR", default_value = "./data")]
-        data_dir: PathBuf,
+        /// The server's store.
+        #[command(flatten)]
+        store: StoreFlags,
         /// Display name (shown in usage-summary).
         #[arg(long)]
         name: String,
@@ -35,15 +34,15 @@ pub enum KeysAction {
     },
     /// List keys (masked).
     List {
-        /// Data directory of the server.
-        #[arg(long, env = "SAMVIDEO_DATA_DIR", default_value = "./data")]
-        data_dir: PathBuf,
+        /// The server's store.
+        #[command(flatten)]
+        store: StoreFlags,
     },
     /// Revoke a key by the id shown in `list`.
     Revoke {
-        /// Data directory of the server.
-        #[arg(long, env = "SAMVIDEO_DATA_DIR", default_value = "./data")]
-        data_dir: PathBuf,
+        /// The server's store.
+        #[command(flatten)]
+        store: StoreFlags,
         /// Key id.
         id: i64,
     },
@@ -51,11 +50,6 @@ pub enum KeysAction {
 
 fn parse_plan(s: &str) -> Result<BillingPlan, String> {
     s.parse()
-}
-
-fn open(data_dir: &Path) -> Result<Store, String> {
-    std::fs::create_dir_all(data_dir).map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
-    Store::open(&data_dir.join("samvideo.db")).map_err(|e| e.to_string())
 }
 
 /// Run the subcommand.
@@ -71,12 +65,12 @@ pub fn run(args: KeysArgs) -> ExitCode {
 
 fn run_inner(args: KeysArgs) -> Result<(), String> {
     match args.action {
-        KeysAction::Create { data_dir, name, plan } => {
+        KeysAction::Create { store, name, plan } => {
             let name = name.trim();
             if name.is_empty() {
                 return Err("--name must not be empty".into());
             }
-            let store = open(&data_dir)?;
+            let store = store.open(true)?;
             let new = store.blocking().create_key(name, plan).map_err(|e| e.to_string())?;
             println!(
                 "created key {} ({:?}, plan {}); store it now, it is not shown again:",
@@ -84,8 +78,8 @@ fn run_inner(args: KeysArgs) -> Result<(), String> {
             );
             println!("{}", new.key);
         }
-        KeysAction::List { data_dir } => {
-            let store = open(&data_dir)?;
+        KeysAction::List { store } => {
+            let store = store.open(true)?;
             let keys = store.blocking().list_keys().map_err(|e| e.to_string())?;
             println!(
                 "{:<4} {:<20} {:<9} {:<12} {:<8} {:>7}  {:<26} CREATED",
@@ -105,8 +99,8 @@ fn run_inner(args: KeysArgs) -> Result<(), String> {
                 );
             }
         }
-        KeysAction::Revoke { data_dir, id } => {
-            let store = open(&data_dir)?;
+        KeysAction::Revoke { store, id } => {
+            let store = store.open(true)?;
             let done = store.blocking().revoke_key(id).map_err(|e| e.to_string())?;
             if !done {
                 return Err(format!("no active key with id {id}"));

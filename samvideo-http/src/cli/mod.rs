@@ -4,6 +4,7 @@
 pub mod keys;
 pub mod render;
 pub mod serve;
+pub mod store;
 pub mod validate;
 
 /// Read a spec from a path, or stdin for `-`.

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use crate::config::{parse_plan_limits, read_config_file, ConfigError, Rate, ServerConfig};
 use crate::server::Server;
+use crate::store::StoreLocation;
 use samvideo_core::media::limits::Limits;
 use samvideo_core::VideoCodec;
 
@@ -25,6 +26,10 @@ pub struct ServeArgs {
     /// Directory for the database, outputs and temporary files [default: ./data].
     #[arg(long, env = "SAMVIDEO_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
+    /// The store: sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE (shared by
+    /// several nodes) [default: sqlite:DATA_DIR/samvideo.db].
+    #[arg(long, env = "SAMVIDEO_STORE")]
+    pub store: Option<StoreLocation>,
     /// Base of absolute output URLs, e.g. <https://videos.example.com> (default: the request's Host).
     #[arg(long, env = "SAMVIDEO_PUBLIC_URL")]
     pub public_url: Option<String>,
@@ -144,6 +149,9 @@ impl ServeArgs {
         }
         if let Some(v) = pick(self.data_dir.clone(), &file, "SAMVIDEO_DATA_DIR")? {
             c.data_dir = v;
+        }
+        if let Some(v) = pick(self.store.clone(), &file, "SAMVIDEO_STORE")? {
+            c.store = Some(v);
         }
         if let Some(v) = pick(self.public_url.clone(), &file, "SAMVIDEO_PUBLIC_URL")? {
             c.public_url = Some(v).filter(|s| !s.is_empty());

@@ -4,10 +4,10 @@
 //! `grant` adds top-up credits (a negative `--amount` removes some, never below zero) as one
 //! `grant` row with the reason; `ledger` prints an account's rows and the sums per bucket.
 
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use crate::store::{KeyRow, Store};
+use crate::store_flags::StoreFlags;
 
 /// Arguments of `samvideo credits`.
 #[derive(clap::Args, Debug)]
@@ -34,9 +34,9 @@ pub struct Account {
 pub enum CreditsAction {
     /// Add top-up credits to an account (negative removes).
     Grant {
-        /// Data directory of the server.
-        #[arg(long, env = "SAMVIDEO_DATA_DIR", default_value = "./data")]
-        data_dir: PathBuf,
+        /// The server's store.
+        #[command(flatten)]
+        store: StoreFlags,
         /// The account.
         #[command(flatten)]
         account: Account,
@@ -49,9 +49,9 @@ pub enum CreditsAction {
     },
     /// Show an account's ledger rows (newest first) and balances.
     Ledger {
-        /// Data directory of the server.
-        #[arg(long, env = "SAMVIDEO_DATA_DIR", default_value = "./data")]
-        data_dir: PathBuf,
+        /// The server's store.
+        #[command(flatten)]
+        store: StoreFlags,
         /// The account.
         #[command(flatten)]
         account: Account,
@@ -72,13 +72,6 @@ pub fn run(args: CreditsArgs) -> ExitCode {
     }
 }
 
-fn open(data_dir: &Path) -> Result<Store, String> {
-    if !data_dir.join("samvideo.db").exists() {
-        return Err(format!("no samvideo database in {}", data_dir.display()));
-    }
-    Store::open(&data_dir.join("samvideo.db")).map_err(|e| e.to_string())
-}
-
 fn find(store: &Store, account: &Account) -> Result<KeyRow, String> {
     let keys = store.blocking().list_keys().map_err(|e| e.to_string())?;
     let found: Vec<KeyRow> = match (&account.key_id, &account.name) {
@@ -95,18 +88,18 @@ fn find(store: &Store, account: &Account) -> Result<KeyRow, String> {
 
 fn run_inner(args: CreditsArgs) -> Result<(), String> {
     match args.action {
-        CreditsAction::Grant { data_dir, account, amount, reason } => {
+        CreditsAction::Grant { store, account, amount, reason } => {
             let reason = reason.trim().to_string();
             if reason.is_empty() {
                 return Err("--reason must not be empty".into());
             }
-            let store = open(&data_dir)?;
+            let store = store.open(false)?;
             let key = find(&store, &account)?;
             let topup = super::grant(&store, key.id, amount, &reason).map_err(|e| e.to_string())?;
             println!("key {} ({}): {amount:+} top-up credits; top-up balance now {topup}", key.id, key.name);
         }
-        CreditsAction::Ledger { data_dir, account, limit } => {
-            let store = open(&data_dir)?;
+        CreditsAction::Ledger { store, account, limit } => {
+            let store = store.open(false)?;
             let key = find(&store, &account)?;
             let period = super::current_period();
             let store = store.blocking();

@@ -11,7 +11,7 @@ use axum::http::HeaderMap;
 use samvideo_core::request::{CreateRequest, Endpoint, RenderMode};
 use serde_json::{json, Value};
 
-use super::core::enqueue;
+use super::core::{enqueue, idempotency_key};
 use samvideo_core::validate::merge_template;
 
 use super::templates::visible_template;
@@ -25,7 +25,7 @@ use crate::state::AppState;
 
 /// `POST /api/render/advanced-video`
 pub async fn create(State(s): State<AppState>, caller: Caller, headers: HeaderMap, body: Body) -> Reply {
-    enforce(&s.limits.advanced, &caller.key.id.to_string())?;
+    enforce(&s.limits.advanced, &caller.key.id.to_string()).await?;
     let bytes = read_body(&headers, body, s.config.max_advanced_body).await?;
     let bytes = match serde_json::from_slice::<Value>(&bytes) {
         Ok(raw) => match template_id(&raw) {
@@ -49,10 +49,14 @@ pub async fn create(State(s): State<AppState>, caller: Caller, headers: HeaderMa
     if mode == RenderMode::Preview {
         return preview(&s, &headers, request, request_id).await;
     }
+    let once = idempotency_key(&headers)?;
     let json_text = String::from_utf8_lossy(&bytes).into_owned();
     let estimate = estimated_time(&request);
-    let task = enqueue(&s, &caller, Endpoint::AdvancedVideo, &request, json_text, Some(request_id.clone())).await?;
+    let task =
+        enqueue(&s, &caller, Endpoint::AdvancedVideo, &request, json_text, Some(request_id.clone()), once).await?;
     let id = task.id;
+    // A replayed create answers with its first request id.
+    let request_id = task.request_id.unwrap_or(request_id);
     json_reply(
         200,
         json!({

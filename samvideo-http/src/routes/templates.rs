@@ -28,7 +28,7 @@ pub async fn limit_by_ip(State(s): State<AppState>, req: Request, next: Next) ->
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip().to_string())
         .unwrap_or_else(|| "unknown".into());
-    if let Err(e) = enforce(&s.limits.templates, &ip) {
+    if let Err(e) = enforce(&s.limits.templates, &ip).await {
         return e.into_response();
     }
     next.run(req).await

@@ -10,7 +10,8 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::Value;
 
 use super::credits::{self, JobCredits};
-use super::{now_rfc3339, Blocking, Charge, CreditBalance, MonthlyGrant, Store, StoreError};
+use super::postgres::ai_jobs as pg;
+use super::{now_rfc3339, Backend, Blocking, Charge, CreditBalance, MonthlyGrant, Store, StoreError};
 
 /// A stored AI job.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,8 +48,14 @@ pub struct AiJobRow {
     pub completed_at: Option<String>,
 }
 
-const COLS: &str = "id, api_key_id, model_id, provider, request_json, status, credits_charged, charged_subscription,
+pub(super) const COLS: &str =
+    "id, api_key_id, model_id, provider, request_json, status, credits_charged, charged_subscription,
     charged_topup, result_json, external_id, error_code, error_message, created_at, completed_at";
+
+/// A stored `result_json` (unreadable text reads as no result).
+pub(super) fn parse_result(stored: Option<String>) -> Option<Value> {
+    stored.and_then(|s| serde_json::from_str(&s).ok())
+}
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AiJobRow> {
     let result: Option<String> = r.get(9)?;
@@ -62,7 +69,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AiJobRow> {
         credits_charged: r.get(6)?,
         charged_subscription: r.get(7)?,
         charged_topup: r.get(8)?,
-        result: result.and_then(|s| serde_json::from_str(&s).ok()),
+        result: parse_result(result),
         external_id: r.get(10)?,
         error_code: r.get(11)?,
         error_message: r.get(12)?,
@@ -104,11 +111,11 @@ pub enum Reservation {
 }
 
 /// Insert a running job (credits filled in by [`set_charge`]); returns its id.
-fn insert(conn: &Connection, job: &NewAiJob) -> Result<i64, StoreError> {
+fn insert(conn: &Connection, job: &NewAiJob, node: Option<&str>) -> Result<i64, StoreError> {
     conn.execute(
-        "INSERT INTO ai_jobs (api_key_id, model_id, provider, request_json, status, credits_charged, created_at)
-         VALUES (?1, ?2, ?3, ?4, 'running', ?5, ?6)",
-        params![job.api_key_id, job.model_id, job.provider, job.request_json, job.credits, now_rfc3339()],
+        "INSERT INTO ai_jobs (api_key_id, model_id, provider, request_json, status, credits_charged, created_at, node_id)
+         VALUES (?1, ?2, ?3, ?4, 'running', ?5, ?6, ?7)",
+        params![job.api_key_id, job.model_id, job.provider, job.request_json, job.credits, now_rfc3339(), node],
     )?;
     Ok(conn.last_insert_rowid())
 }
@@ -127,10 +134,12 @@ fn get(conn: &Connection, id: i64) -> Result<Option<AiJobRow>, StoreError> {
     Ok(conn.query_row(&format!("SELECT {COLS} FROM ai_jobs WHERE id = ?1"), [id], row).optional()?)
 }
 
-/// Jobs still running (restart recovery).
-fn running(conn: &Connection) -> Result<Vec<AiJobRow>, StoreError> {
-    let mut st = conn.prepare(&format!("SELECT {COLS} FROM ai_jobs WHERE status = 'running' ORDER BY id"))?;
-    let rows = st.query_map([], row)?.collect::<Result<Vec<_>, _>>()?;
+/// The node's jobs still running, and unmarked ones (restart recovery).
+fn running(conn: &Connection, node: Option<&str>) -> Result<Vec<AiJobRow>, StoreError> {
+    let mut st = conn.prepare(&format!(
+        "SELECT {COLS} FROM ai_jobs WHERE status = 'running' AND (node_id IS NULL OR node_id = ?1) ORDER BY id"
+    ))?;
+    let rows = st.query_map([node], row)?.collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
 }
 
@@ -178,17 +187,21 @@ impl Store {
         grant: MonthlyGrant,
         charge: impl FnOnce(CreditBalance) -> Option<Charge> + Send + 'static,
     ) -> Result<Reservation, StoreError> {
-        self.call(move |c| {
+        let node = self.node();
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(db) => return db.call(move |c| pg::create(c, job, node, grant, charge)).await,
+        };
+        db.call(move |c| {
             let tx = c.unchecked_transaction()?;
-            let id = insert(&tx, &job)?;
+            let id = insert(&tx, &job, node.as_deref())?;
             let balance = credits::balance(&tx, &grant)?;
             let Some(charge) = charge(balance) else {
                 return Ok(Reservation::Short { remaining: balance.total() });
             };
             credits::job_rows(&tx, job.api_key_id, &grant.period, charge, id, JobCredits::Reserve)?;
             set_charge(&tx, id, charge)?;
-            let job = get(&tx, id)?
-                .ok_or_else(|| StoreError::Corrupt { table: "ai_jobs", reason: "inserted AI job vanished".into() })?;
+            let job = get(&tx, id)?.ok_or_else(vanished)?;
             tx.commit()?;
             Ok(Reservation::Reserved { job: Box::new(job), remaining: balance.total() - charge.total() })
         })
@@ -197,13 +210,19 @@ impl Store {
 
     /// One job.
     pub async fn ai_job(&self, id: i64) -> Result<Option<AiJobRow>, StoreError> {
-        self.call(move |c| get(c, id)).await
+        match &self.backend {
+            Backend::Sqlite(db) => db.call(move |c| get(c, id)).await,
+            Backend::Postgres(db) => db.call(move |c| async move { pg::get(&**c, id).await }).await,
+        }
     }
 
     /// `running` -> `success` with its result; false when it had already ended.
     pub async fn succeed_ai_job(&self, id: i64, result: &Value) -> Result<bool, StoreError> {
         let result = result.to_string();
-        self.call(move |c| succeed(c, id, &result)).await
+        match &self.backend {
+            Backend::Sqlite(db) => db.call(move |c| succeed(c, id, &result)).await,
+            Backend::Postgres(db) => db.call(move |c| pg::succeed(c, id, result)).await,
+        }
     }
 
     /// `running` -> `failed`, and its credits refunded (the subscription part into
@@ -216,23 +235,48 @@ impl Store {
         refund_period: &str,
     ) -> Result<bool, StoreError> {
         let (code, message, period) = (code.to_owned(), message.to_owned(), refund_period.to_owned());
-        self.call(move |c| fail_and_refund(c, id, &code, &message, &period)).await
+        match &self.backend {
+            Backend::Sqlite(db) => db.call(move |c| fail_and_refund(c, id, &code, &message, &period)).await,
+            Backend::Postgres(db) => db.call(move |c| pg::fail_and_refund(c, id, code, message, period)).await,
+        }
     }
 }
 
+/// The error for a job row that its own transaction inserted and cannot read back.
+pub(super) fn vanished() -> StoreError {
+    StoreError::Corrupt { table: "ai_jobs", reason: "inserted AI job vanished".into() }
+}
+
 impl Blocking<'_> {
-    /// Jobs still running, oldest first (restart recovery).
+    /// This node's jobs still running (and unmarked ones; never another node's), oldest
+    /// first (restart recovery).
     pub fn running_ai_jobs(&self) -> Result<Vec<AiJobRow>, StoreError> {
-        self.store.with(running)
+        let node = self.store.node();
+        match &self.store.backend {
+            Backend::Sqlite(db) => db.with(|c| running(c, node.as_deref())),
+            Backend::Postgres(db) => db.block(move |c| pg::running(c, node)),
+        }
     }
 
     /// Remember the provider's own job id (provider threads).
     pub fn set_ai_external_id(&self, id: i64, external: &str) -> Result<(), StoreError> {
-        self.store.with(|c| set_external_id(c, id, external))
+        match &self.store.backend {
+            Backend::Sqlite(db) => db.with(|c| set_external_id(c, id, external)),
+            Backend::Postgres(db) => {
+                let external = external.to_owned();
+                db.block(move |c| pg::set_external_id(c, id, external))
+            }
+        }
     }
 
     /// [`Store::fail_ai_job`], on the calling thread.
     pub fn fail_ai_job(&self, id: i64, code: &str, message: &str, refund_period: &str) -> Result<bool, StoreError> {
-        self.store.with(|c| fail_and_refund(c, id, code, message, refund_period))
+        match &self.store.backend {
+            Backend::Sqlite(db) => db.with(|c| fail_and_refund(c, id, code, message, refund_period)),
+            Backend::Postgres(db) => {
+                let (code, message, period) = (code.to_owned(), message.to_owned(), refund_period.to_owned());
+                db.block(move |c| pg::fail_and_refund(c, id, code, message, period))
+            }
+        }
     }
 }

@@ -10,7 +10,8 @@
 use rusqlite::{params, Connection};
 use serde::Serialize;
 
-use super::{now_rfc3339, Blocking, Store, StoreError};
+use super::postgres::credits as pg;
+use super::{now_rfc3339, Backend, Blocking, Store, StoreError};
 
 /// One ledger row (for audits and the CLI).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -81,20 +82,20 @@ pub struct MonthlyGrant {
 
 /// Which bucket a ledger row changes: subscription credits belong to a period.
 #[derive(Clone, Copy)]
-enum Bucket<'a> {
+pub(super) enum Bucket<'a> {
     Subscription { period: &'a str },
     Topup,
 }
 
 impl Bucket<'_> {
-    fn name(self) -> &'static str {
+    pub(super) fn name(self) -> &'static str {
         match self {
             Bucket::Subscription { .. } => "subscription",
             Bucket::Topup => "topup",
         }
     }
 
-    fn period(&self) -> Option<&str> {
+    pub(super) fn period(&self) -> Option<&str> {
         match self {
             Bucket::Subscription { period } => Some(period),
             Bucket::Topup => None,
@@ -170,6 +171,16 @@ pub(super) enum JobCredits {
     Refund,
 }
 
+impl JobCredits {
+    /// The sign of its rows and their `kind`.
+    pub(super) fn sign_and_kind(self) -> (i64, &'static str) {
+        match self {
+            JobCredits::Reserve => (-1, "reserve"),
+            JobCredits::Refund => (1, "refund"),
+        }
+    }
+}
+
 /// Write the rows of `charge` for `job_id` (the subscription part in `period`).
 pub(super) fn job_rows(
     conn: &Connection,
@@ -179,10 +190,7 @@ pub(super) fn job_rows(
     job_id: i64,
     way: JobCredits,
 ) -> Result<(), StoreError> {
-    let (sign, kind) = match way {
-        JobCredits::Reserve => (-1, "reserve"),
-        JobCredits::Refund => (1, "refund"),
-    };
+    let (sign, kind) = way.sign_and_kind();
     if charge.subscription > 0 {
         insert(conn, key_id, Bucket::Subscription { period }, sign * charge.subscription, kind, Some(job_id), None)?;
     }
@@ -231,13 +239,18 @@ fn ledger(conn: &Connection, key_id: i64, limit: u32) -> Result<Vec<LedgerRow>, 
 impl Store {
     /// An account's credits in the grant's period, after granting them (one transaction).
     pub async fn credit_balance(&self, grant: MonthlyGrant) -> Result<CreditBalance, StoreError> {
-        self.call(move |c| {
-            let tx = c.unchecked_transaction()?;
-            let b = balance(&tx, &grant)?;
-            tx.commit()?;
-            Ok(b)
-        })
-        .await
+        match &self.backend {
+            Backend::Sqlite(db) => {
+                db.call(move |c| {
+                    let tx = c.unchecked_transaction()?;
+                    let b = balance(&tx, &grant)?;
+                    tx.commit()?;
+                    Ok(b)
+                })
+                .await
+            }
+            Backend::Postgres(db) => db.call(move |c| pg::credit_balance(c, grant)).await,
+        }
     }
 }
 
@@ -245,17 +258,32 @@ impl Blocking<'_> {
     /// Add (or, negative, remove) top-up credits as one `grant` row: `Ok(new top-up balance)`,
     /// or `Err(current top-up balance)` and nothing written when it would go below zero.
     pub fn grant_topup(&self, key_id: i64, amount: i64, reason: &str) -> Result<Result<i64, i64>, StoreError> {
-        self.store.with(|c| grant_topup(c, key_id, amount, reason))
+        match &self.store.backend {
+            Backend::Sqlite(db) => db.with(|c| grant_topup(c, key_id, amount, reason)),
+            Backend::Postgres(db) => {
+                let reason = reason.to_owned();
+                db.block(move |c| pg::grant_topup(c, key_id, amount, reason))
+            }
+        }
     }
 
     /// The latest `limit` ledger rows of an account, newest first.
     pub fn credit_ledger(&self, key_id: i64, limit: u32) -> Result<Vec<LedgerRow>, StoreError> {
-        self.store.with(|c| ledger(c, key_id, limit))
+        match &self.store.backend {
+            Backend::Sqlite(db) => db.with(|c| ledger(c, key_id, limit)),
+            Backend::Postgres(db) => db.block(move |c| pg::ledger(c, key_id, limit)),
+        }
     }
 
     /// An account's subscription credits of `period` and top-up credits, as the rows sum up
     /// (granting nothing).
     pub fn credit_sums(&self, key_id: i64, period: &str) -> Result<CreditBalance, StoreError> {
-        self.store.with(|c| sums(c, key_id, period))
+        match &self.store.backend {
+            Backend::Sqlite(db) => db.with(|c| sums(c, key_id, period)),
+            Backend::Postgres(db) => {
+                let period = period.to_owned();
+                db.block(move |c| async move { pg::sums(&**c, key_id, &period).await })
+            }
+        }
     }
 }

@@ -19,7 +19,8 @@
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::{json, Map, Value};
 
-use super::{now_rfc3339, rfc3339, Blocking, Store, StoreError};
+use super::postgres::deliveries as pg;
+use super::{now_rfc3339, rfc3339, Backend, Blocking, Store, StoreError};
 
 /// The callback's `position`; destinations are `1 + index` in `exports.destinations`.
 pub const CALLBACK_POSITION: i64 = 0;
@@ -124,11 +125,12 @@ pub struct Delivered {
     pub remote_path: Option<String>,
 }
 
-fn ms_to_rfc3339(ms: i64) -> Option<String> {
+pub(super) fn ms_to_rfc3339(ms: i64) -> Option<String> {
     chrono::DateTime::from_timestamp_millis(ms).map(rfc3339)
 }
 
-fn now_text(now_ms: i64) -> String {
+/// A unix-ms time as stored text (now when out of range).
+pub(super) fn now_text(now_ms: i64) -> String {
     ms_to_rfc3339(now_ms).unwrap_or_else(now_rfc3339)
 }
 
@@ -165,7 +167,12 @@ fn enqueue(conn: &Connection, task_id: &str, deliveries: &[NewDelivery], now_ms:
 }
 
 /// Take up to `limit` due deliveries (oldest due first) and mark them `delivering`.
-fn claim_due(conn: &Connection, now_ms: i64, limit: usize) -> Result<Vec<ClaimedDelivery>, StoreError> {
+fn claim_due(
+    conn: &Connection,
+    now_ms: i64,
+    limit: usize,
+    node: Option<&str>,
+) -> Result<Vec<ClaimedDelivery>, StoreError> {
     if limit == 0 {
         return Ok(Vec::new());
     }
@@ -195,8 +202,9 @@ fn claim_due(conn: &Connection, now_ms: i64, limit: usize) -> Result<Vec<Claimed
     let mut tasks = Vec::new();
     for c in &claimed {
         tx.execute(
-            "UPDATE export_deliveries SET status = 'delivering', next_attempt_ms = NULL, last_attempt_at = ?2 WHERE id = ?1",
-            params![c.id, now_text(now_ms)],
+            "UPDATE export_deliveries SET status = 'delivering', next_attempt_ms = NULL, last_attempt_at = ?2, node_id = ?3
+             WHERE id = ?1",
+            params![c.id, now_text(now_ms), node],
         )?;
         if !tasks.contains(&c.task_id) {
             tasks.push(c.task_id.clone());
@@ -255,16 +263,20 @@ fn record(
 
 /// After a restart: attempts that were running did not finish; run them again now (the
 /// delivery id is the same, so a receiver that saw the first one can tell).
-fn recover(conn: &Connection, now_ms: i64) -> Result<usize, StoreError> {
+fn recover(conn: &Connection, now_ms: i64, node: Option<&str>) -> Result<usize, StoreError> {
     let tx = conn.unchecked_transaction()?;
     let tasks: Vec<String> = {
-        let mut stmt = tx.prepare("SELECT DISTINCT task_id FROM export_deliveries WHERE status = 'delivering'")?;
-        let rows = stmt.query_map([], |r| r.get(0))?;
+        let mut stmt = tx.prepare(
+            "SELECT DISTINCT task_id FROM export_deliveries
+             WHERE status = 'delivering' AND (node_id IS NULL OR node_id = ?1)",
+        )?;
+        let rows = stmt.query_map([node], |r| r.get(0))?;
         rows.collect::<Result<Vec<_>, _>>()?
     };
     let n = tx.execute(
-        "UPDATE export_deliveries SET status = 'pending', next_attempt_ms = ?1 WHERE status = 'delivering'",
-        [now_ms],
+        "UPDATE export_deliveries SET status = 'pending', next_attempt_ms = ?1, node_id = NULL
+         WHERE status = 'delivering' AND (node_id IS NULL OR node_id = ?2)",
+        params![now_ms, node],
     )?;
     for t in &tasks {
         refresh_summary(&tx, t)?;
@@ -294,62 +306,105 @@ fn next_due_ms(conn: &Connection) -> Result<Option<i64>, StoreError> {
     })?)
 }
 
-/// Rewrite the task's `export_delivery` from its delivery rows.
-fn refresh_summary(conn: &Connection, task_id: &str) -> Result<(), StoreError> {
-    let mut stmt = conn.prepare(
-        "SELECT position, kind, target, event, status, attempts, last_error, response_status, remote_path,
-                last_attempt_at, next_attempt_ms, delivered_at, id
-         FROM export_deliveries WHERE task_id = ?1 ORDER BY position",
-    )?;
-    let rows = stmt.query_map([task_id], |r| {
-        let position: i64 = r.get(0)?;
-        let kind = DeliveryKind::from_row(r.get(1)?)?;
-        let mut m = Map::new();
-        m.insert("type".into(), json!(kind.as_str()));
-        m.insert("target".into(), json!(r.get::<_, String>(2)?));
-        if kind == DeliveryKind::Webhook {
-            m.insert("event".into(), json!(r.get::<_, String>(3)?));
-            m.insert("delivery_id".into(), json!(r.get::<_, String>(12)?));
-            m.insert("response_status".into(), json!(r.get::<_, Option<i64>>(7)?));
-        }
-        if matches!(kind, DeliveryKind::Ftp | DeliveryKind::Sftp) {
-            m.insert("remote_path".into(), json!(r.get::<_, Option<String>>(8)?));
-        }
-        m.insert("status".into(), json!(r.get::<_, String>(4)?));
-        m.insert("attempts".into(), json!(r.get::<_, i64>(5)?));
-        m.insert("last_error".into(), json!(r.get::<_, Option<String>>(6)?));
-        m.insert("last_attempt_at".into(), json!(r.get::<_, Option<String>>(9)?));
-        let next: Option<i64> = r.get(10)?;
-        m.insert("next_attempt_at".into(), json!(next.and_then(ms_to_rfc3339)));
-        m.insert("delivered_at".into(), json!(r.get::<_, Option<String>>(11)?));
-        Ok((position, Value::Object(m)))
-    })?;
+/// The columns a [`SummaryRow`] reads, in its order.
+pub(super) const SUMMARY_COLS: &str = "position, kind, target, event, status, attempts, last_error, response_status, \
+    remote_path, last_attempt_at, next_attempt_ms, delivered_at, id";
+
+/// One delivery row as the task's summary shows it ([`SUMMARY_COLS`]).
+pub(super) struct SummaryRow {
+    pub(super) position: i64,
+    pub(super) kind: DeliveryKind,
+    pub(super) target: String,
+    pub(super) event: String,
+    pub(super) status: String,
+    pub(super) attempts: i64,
+    pub(super) last_error: Option<String>,
+    pub(super) response_status: Option<i64>,
+    pub(super) remote_path: Option<String>,
+    pub(super) last_attempt_at: Option<String>,
+    pub(super) next_attempt_ms: Option<i64>,
+    pub(super) delivered_at: Option<String>,
+    pub(super) id: String,
+}
+
+/// The task's `export_delivery` JSON from its delivery rows (any order).
+pub(super) fn summary_json(rows: Vec<SummaryRow>) -> String {
     let mut callback = Value::Null;
     let mut destinations = Vec::new();
-    for row in rows {
-        let (position, entry) = row?;
-        if position == CALLBACK_POSITION {
-            callback = entry;
+    let mut rows = rows;
+    rows.sort_by_key(|r| r.position);
+    for r in rows {
+        let mut m = Map::new();
+        m.insert("type".into(), json!(r.kind.as_str()));
+        m.insert("target".into(), json!(r.target));
+        if r.kind == DeliveryKind::Webhook {
+            m.insert("event".into(), json!(r.event));
+            m.insert("delivery_id".into(), json!(r.id));
+            m.insert("response_status".into(), json!(r.response_status));
+        }
+        if matches!(r.kind, DeliveryKind::Ftp | DeliveryKind::Sftp) {
+            m.insert("remote_path".into(), json!(r.remote_path));
+        }
+        m.insert("status".into(), json!(r.status));
+        m.insert("attempts".into(), json!(r.attempts));
+        m.insert("last_error".into(), json!(r.last_error));
+        m.insert("last_attempt_at".into(), json!(r.last_attempt_at));
+        m.insert("next_attempt_at".into(), json!(r.next_attempt_ms.and_then(ms_to_rfc3339)));
+        m.insert("delivered_at".into(), json!(r.delivered_at));
+        if r.position == CALLBACK_POSITION {
+            callback = Value::Object(m);
         } else {
-            destinations.push(entry);
+            destinations.push(Value::Object(m));
         }
     }
-    let summary = json!({"callback": callback, "destinations": destinations});
-    conn.execute("UPDATE tasks SET export_delivery = ?2 WHERE id = ?1", params![task_id, summary.to_string()])?;
+    json!({"callback": callback, "destinations": destinations}).to_string()
+}
+
+/// Rewrite the task's `export_delivery` from its delivery rows.
+fn refresh_summary(conn: &Connection, task_id: &str) -> Result<(), StoreError> {
+    let mut stmt = conn.prepare(&format!("SELECT {SUMMARY_COLS} FROM export_deliveries WHERE task_id = ?1"))?;
+    let rows = stmt.query_map([task_id], |r| {
+        Ok(SummaryRow {
+            position: r.get(0)?,
+            kind: DeliveryKind::from_row(r.get(1)?)?,
+            target: r.get(2)?,
+            event: r.get(3)?,
+            status: r.get(4)?,
+            attempts: r.get(5)?,
+            last_error: r.get(6)?,
+            response_status: r.get(7)?,
+            remote_path: r.get(8)?,
+            last_attempt_at: r.get(9)?,
+            next_attempt_ms: r.get(10)?,
+            delivered_at: r.get(11)?,
+            id: r.get(12)?,
+        })
+    })?;
+    let summary = summary_json(rows.collect::<Result<Vec<_>, _>>()?);
+    conn.execute("UPDATE tasks SET export_delivery = ?2 WHERE id = ?1", params![task_id, summary])?;
     Ok(())
 }
 
 impl Store {
-    /// After a restart: attempts that were running did not finish; make them due now (the
-    /// delivery id is the same, so a receiver that saw the first one can tell). Returns how
-    /// many.
+    /// After a restart: this node's attempts that were running (and unmarked ones; never
+    /// another node's) did not finish; make them due now (the delivery id is the same, so a
+    /// receiver that saw the first one can tell). Returns how many.
     pub async fn recover_deliveries(&self, now_ms: i64) -> Result<usize, StoreError> {
-        self.call(move |c| recover(c, now_ms)).await
+        let node = self.node();
+        match &self.backend {
+            Backend::Sqlite(db) => db.call(move |c| recover(c, now_ms, node.as_deref())).await,
+            Backend::Postgres(db) => db.call(move |c| pg::recover(c, now_ms, node)).await,
+        }
     }
 
-    /// Take up to `limit` due deliveries (oldest due first) and mark them `delivering`.
+    /// Take up to `limit` due deliveries (oldest due first) and mark them `delivering` by this
+    /// node.
     pub async fn claim_due_deliveries(&self, now_ms: i64, limit: usize) -> Result<Vec<ClaimedDelivery>, StoreError> {
-        self.call(move |c| claim_due(c, now_ms, limit)).await
+        let node = self.node();
+        match &self.backend {
+            Backend::Sqlite(db) => db.call(move |c| claim_due(c, now_ms, limit, node.as_deref())).await,
+            Backend::Postgres(db) => db.call(move |c| pg::claim_due(c, now_ms, limit, node)).await,
+        }
     }
 
     /// Record an attempt of delivery `id`: `Ok` delivered, `Err(why)` failed, and then due
@@ -363,25 +418,43 @@ impl Store {
         retry_at: impl FnOnce(i64) -> Option<i64> + Send + 'static,
     ) -> Result<Option<String>, StoreError> {
         let id = id.to_owned();
-        self.call(move |c| record(c, &id, &outcome, now_ms, retry_at)).await
+        match &self.backend {
+            Backend::Sqlite(db) => db.call(move |c| record(c, &id, &outcome, now_ms, retry_at)).await,
+            Backend::Postgres(db) => db.call(move |c| pg::record(c, id, outcome, now_ms, retry_at)).await,
+        }
     }
 
     /// When the next pending delivery is due (unix ms).
     pub async fn next_delivery_due_ms(&self) -> Result<Option<i64>, StoreError> {
-        self.call(next_due_ms).await
+        match &self.backend {
+            Backend::Sqlite(db) => db.call(next_due_ms).await,
+            Backend::Postgres(db) => db.call(pg::next_due_ms).await,
+        }
     }
 }
 
 impl Blocking<'_> {
     /// Create a task's deliveries (again is a no-op) and refresh its summary (the task hook).
     pub fn enqueue_deliveries(&self, task_id: &str, deliveries: &[NewDelivery], now_ms: i64) -> Result<(), StoreError> {
-        self.store.with(|c| enqueue(c, task_id, deliveries, now_ms))
+        match &self.store.backend {
+            Backend::Sqlite(db) => db.with(|c| enqueue(c, task_id, deliveries, now_ms)),
+            Backend::Postgres(db) => {
+                let (task_id, deliveries) = (task_id.to_owned(), deliveries.to_vec());
+                db.block(move |c| pg::enqueue(c, task_id, deliveries, now_ms))
+            }
+        }
     }
 
     /// Tasks that ended at or after `since` (RFC 3339) with exports but no delivery rows: the
     /// process stopped between writing the end and running the hook.
     pub fn missed_export_tasks(&self, since: &str) -> Result<Vec<String>, StoreError> {
-        self.store.with(|c| missed_tasks(c, since))
+        match &self.store.backend {
+            Backend::Sqlite(db) => db.with(|c| missed_tasks(c, since)),
+            Backend::Postgres(db) => {
+                let since = since.to_owned();
+                db.block(move |c| pg::missed_tasks(c, since))
+            }
+        }
     }
 }
 

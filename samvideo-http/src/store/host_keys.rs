@@ -6,7 +6,8 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::{now_rfc3339, Store, StoreError};
+use super::postgres::host_keys as pg;
+use super::{now_rfc3339, Backend, Store, StoreError};
 
 /// The SFTP host key pinned for `host:port` (OpenSSH one-line form), if any.
 fn pinned(conn: &Connection, host: &str, port: u16) -> Result<Option<String>, StoreError> {
@@ -31,6 +32,9 @@ impl Store {
     /// already; returns the key pinned now.
     pub async fn pin_host_key(&self, host: &str, port: u16, public_key: &str) -> Result<String, StoreError> {
         let (host, key) = (host.to_owned(), public_key.to_owned());
-        self.call(move |c| pin(c, &host, port, &key)).await
+        match &self.backend {
+            Backend::Sqlite(db) => db.call(move |c| pin(c, &host, port, &key)).await,
+            Backend::Postgres(db) => db.call(move |c| pg::pin(c, host, port, key)).await,
+        }
     }
 }

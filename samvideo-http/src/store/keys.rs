@@ -4,7 +4,8 @@
 use rusqlite::{params, Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 
-use super::{now_rfc3339, Blocking, Store, StoreError};
+use super::postgres::keys as pg;
+use super::{now_rfc3339, Backend, Blocking, Store, StoreError};
 use crate::billing::BillingPlan;
 
 /// A key as stored (never the key itself).
@@ -70,16 +71,21 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(KeyRow, String)> {
     ))
 }
 
-fn finish((mut k, plan): (KeyRow, String)) -> Result<KeyRow, StoreError> {
+pub(super) fn finish((mut k, plan): (KeyRow, String)) -> Result<KeyRow, StoreError> {
     k.plan = plan.parse().map_err(|reason| StoreError::Corrupt { table: "api_keys", reason })?;
     Ok(k)
 }
 
-const COLS: &str = "id, name, plan, masked, active, usage_count, last_used, created_at";
+pub(super) const COLS: &str = "id, name, plan, masked, active, usage_count, last_used, created_at";
+
+/// A new random secret (192 bits, hex).
+pub(super) fn new_secret() -> String {
+    hex::encode(rand::random::<[u8; 24]>())
+}
 
 /// Create a key with a new random secret.
 fn create(conn: &Connection, name: &str, plan: BillingPlan) -> Result<NewKey, StoreError> {
-    let key = hex::encode(rand::random::<[u8; 24]>());
+    let key = new_secret();
     let masked = mask_key(&key);
     conn.execute(
         "INSERT INTO api_keys (name, plan, key_hash, masked, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -136,24 +142,39 @@ impl Store {
     /// `None` for an unknown key.
     pub async fn authenticate(&self, key: &str) -> Result<Option<KeyRow>, StoreError> {
         let key = key.to_owned();
-        self.call(move |c| authenticate(c, &key)).await
+        match &self.backend {
+            Backend::Sqlite(db) => db.call(move |c| authenticate(c, &key)).await,
+            Backend::Postgres(db) => db.call(move |c| pg::authenticate(c, key)).await,
+        }
     }
 }
 
 impl Blocking<'_> {
     /// Create a key with a new random secret (`samvideo keys create`).
     pub fn create_key(&self, name: &str, plan: BillingPlan) -> Result<NewKey, StoreError> {
-        self.store.with(|c| create(c, name, plan))
+        match &self.store.backend {
+            Backend::Sqlite(db) => db.with(|c| create(c, name, plan)),
+            Backend::Postgres(db) => {
+                let name = name.to_owned();
+                db.block(move |c| pg::create(c, name, plan))
+            }
+        }
     }
 
     /// All keys, oldest first.
     pub fn list_keys(&self) -> Result<Vec<KeyRow>, StoreError> {
-        self.store.with(list)
+        match &self.store.backend {
+            Backend::Sqlite(db) => db.with(list),
+            Backend::Postgres(db) => db.block(pg::list),
+        }
     }
 
     /// Revoke a key by id; false when there is no such active key.
     pub fn revoke_key(&self, id: i64) -> Result<bool, StoreError> {
-        self.store.with(|c| revoke(c, id))
+        match &self.store.backend {
+            Backend::Sqlite(db) => db.with(|c| revoke(c, id)),
+            Backend::Postgres(db) => db.block(move |c| pg::revoke(c, id)),
+        }
     }
 }
 

@@ -9,7 +9,8 @@
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
-use super::{keys, now_rfc3339, Store, StoreError};
+use super::postgres::packs as pg;
+use super::{keys, now_rfc3339, Backend, Store, StoreError};
 
 /// An account's extra videos.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -136,7 +137,10 @@ fn checkout(conn: &Connection, session_id: &str) -> Result<Option<Checkout>, Sto
 impl Store {
     /// Record a created Checkout Session (again for the same id replaces it).
     pub async fn record_checkout(&self, checkout: Checkout) -> Result<(), StoreError> {
-        self.call(move |c| record_checkout(c, &checkout)).await
+        match &self.backend {
+            Backend::Sqlite(db) => db.call(move |c| record_checkout(c, &checkout)).await,
+            Backend::Postgres(db) => db.call(move |c| pg::record_checkout(c, checkout)).await,
+        }
     }
 
     /// Credit a paid pack once, in one transaction: the account must exist, `videos` decides
@@ -147,7 +151,11 @@ impl Store {
         purchase: PackPurchase,
         videos: impl FnOnce(Option<Checkout>) -> Result<i64, String> + Send + 'static,
     ) -> Result<PackCredit, StoreError> {
-        self.call(move |c| {
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(db) => return db.call(move |c| pg::credit_pack(c, purchase, videos)).await,
+        };
+        db.call(move |c| {
             let tx = c.unchecked_transaction()?;
             if keys::get(&tx, purchase.api_key_id)?.is_none() {
                 return Ok(PackCredit::UnknownAccount);
@@ -174,24 +182,24 @@ mod tests {
         let dir = tempfile::tempdir().expect("tmp");
         let store = Store::open(&dir.path().join("db")).expect("open");
         let key = store.blocking().create_key("k", BillingPlan::Free).expect("key").row;
+        let Backend::Sqlite(db) = &store.backend else { panic!("opened SQLite") };
         let buy = |event: &str, session: &str| PackPurchase {
             api_key_id: key.id,
             pack_id: "p".into(),
             event_id: event.into(),
             session_id: session.into(),
         };
-        store
-            .with(|c| {
-                assert!(!take_extra_video(c, key.id)?, "nothing to spend");
-                assert!(apply_purchase(c, &buy("evt_1", "cs_1"), 2)?);
-                assert!(!apply_purchase(c, &buy("evt_1", "cs_1"), 2)?, "same event: once");
-                assert!(!apply_purchase(c, &buy("evt_2", "cs_1"), 2)?, "same session, other event: once");
-                assert!(take_extra_video(c, key.id)?);
-                assert!(take_extra_video(c, key.id)?);
-                assert!(!take_extra_video(c, key.id)?);
-                assert_eq!(extra_videos(c, key.id)?, ExtraVideos { purchased: 2, used: 2, remaining: 0 });
-                Ok(())
-            })
-            .expect("works");
+        db.with(|c| {
+            assert!(!take_extra_video(c, key.id)?, "nothing to spend");
+            assert!(apply_purchase(c, &buy("evt_1", "cs_1"), 2)?);
+            assert!(!apply_purchase(c, &buy("evt_1", "cs_1"), 2)?, "same event: once");
+            assert!(!apply_purchase(c, &buy("evt_2", "cs_1"), 2)?, "same session, other event: once");
+            assert!(take_extra_video(c, key.id)?);
+            assert!(take_extra_video(c, key.id)?);
+            assert!(!take_extra_video(c, key.id)?);
+            assert_eq!(extra_videos(c, key.id)?, ExtraVideos { purchased: 2, used: 2, remaining: 0 });
+            Ok(())
+        })
+        .expect("works");
     }
 }

@@ -7,7 +7,8 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::{now_rfc3339, Blocking, Store, StoreError};
+use super::postgres::tasks as pg;
+use super::{now_rfc3339, Backend, Blocking, Store, StoreError};
 
 /// The documented task states.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -180,9 +181,15 @@ impl StatusCounts {
     pub fn total(&self) -> i64 {
         self.counts.iter().sum()
     }
+    /// Set the count of a stored state name (a name this build does not know is left out).
+    pub(super) fn set(&mut self, status: &str, n: i64) {
+        if let Some(i) = TaskStatus::parse(status).and_then(|s| TaskStatus::ALL.iter().position(|x| *x == s)) {
+            self.counts[i] = n;
+        }
+    }
 }
 
-const COLS: &str = "id, celery_task_id, api_key_id, endpoint, request_json, exports_json, request_id, \
+pub(super) const COLS: &str = "id, celery_task_id, api_key_id, endpoint, request_json, exports_json, request_id, \
     status, progress, error, aspect_ratio, duration, size_bytes, output_file, attempts, export_delivery, \
     created_at, completed_at, thumbnail_file, subtitles_file";
 
@@ -215,7 +222,7 @@ fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<(TaskRow, String)> {
     ))
 }
 
-fn finish((mut t, status): (TaskRow, String)) -> Result<TaskRow, StoreError> {
+pub(super) fn finish((mut t, status): (TaskRow, String)) -> Result<TaskRow, StoreError> {
     t.status = TaskStatus::parse(&status)
         .ok_or_else(|| StoreError::Corrupt { table: "tasks", reason: format!("status {status:?}") })?;
     Ok(t)
@@ -244,7 +251,7 @@ pub(super) fn insert(conn: &Connection, t: &NewTask) -> Result<(), StoreError> {
 }
 
 /// By task id.
-fn get(conn: &Connection, id: &str) -> Result<Option<TaskRow>, StoreError> {
+pub(super) fn get(conn: &Connection, id: &str) -> Result<Option<TaskRow>, StoreError> {
     let r = conn.query_row(&format!("SELECT {COLS} FROM tasks WHERE id = ?1"), [id], read).optional()?;
     r.map(finish).transpose()
 }
@@ -269,15 +276,15 @@ fn list(conn: &Connection, key_id: i64, status: Option<TaskStatus>, limit: u32) 
 }
 
 /// Take the oldest pending task and mark it processing.
-fn claim_next(conn: &Connection) -> Result<Option<TaskRow>, StoreError> {
+fn claim_next(conn: &Connection, node: Option<&str>) -> Result<Option<TaskRow>, StoreError> {
     let now = now_rfc3339();
     let id: Option<String> = conn
         .query_row(
             "UPDATE tasks SET status = 'processing', attempts = attempts + 1, progress = 0, \
-             started_at = ?1, updated_at = ?1 \
+             started_at = ?1, updated_at = ?1, node_id = ?2 \
              WHERE seq = (SELECT seq FROM tasks WHERE status = 'pending' ORDER BY seq LIMIT 1) \
              RETURNING id",
-            [&now],
+            params![now, node],
             |r| r.get(0),
         )
         .optional()?;
@@ -328,21 +335,21 @@ fn set_export_delivery(conn: &Connection, id: &str, json: &str) -> Result<(), St
     Ok(())
 }
 
-/// After a crash: processing tasks go back to pending while they have attempts left,
-/// otherwise they fail with a reason. Returns (requeued, failed) ids.
-fn recover(conn: &Connection, max_attempts: u32) -> Result<(Vec<String>, Vec<String>), StoreError> {
+/// After a crash: the node's processing tasks (and unmarked ones) go back to pending while
+/// they have attempts left, otherwise they fail with a reason. Returns (requeued, failed) ids.
+fn recover(conn: &Connection, max_attempts: u32, node: Option<&str>) -> Result<(Vec<String>, Vec<String>), StoreError> {
     let now = now_rfc3339();
     let mut st = conn.prepare(
-        "UPDATE tasks SET status = 'pending', progress = 0, updated_at = ?2 \
-         WHERE status = 'processing' AND attempts < ?1 RETURNING id",
+        "UPDATE tasks SET status = 'pending', progress = 0, updated_at = ?2, node_id = NULL \
+         WHERE status = 'processing' AND (node_id IS NULL OR node_id = ?3) AND attempts < ?1 RETURNING id",
     )?;
-    let requeued = st.query_map(params![max_attempts, now], |r| r.get(0))?.collect::<Result<Vec<String>, _>>()?;
+    let requeued = st.query_map(params![max_attempts, now, node], |r| r.get(0))?.collect::<Result<Vec<String>, _>>()?;
     let mut st = conn.prepare(
         "UPDATE tasks SET status = 'failed', updated_at = ?1, completed_at = ?1, \
          error = 'Render interrupted: the server stopped while rendering this task ' || attempts || ' time(s)' \
-         WHERE status = 'processing' RETURNING id",
+         WHERE status = 'processing' AND (node_id IS NULL OR node_id = ?2) RETURNING id",
     )?;
-    let failed = st.query_map(params![now], |r| r.get(0))?.collect::<Result<Vec<String>, _>>()?;
+    let failed = st.query_map(params![now, node], |r| r.get(0))?.collect::<Result<Vec<String>, _>>()?;
     Ok((requeued, failed))
 }
 
@@ -365,28 +372,37 @@ pub(super) fn status_counts(conn: &Connection, key_id: Option<i64>, since: &str)
     let rows = st.query_map(params![key_id, since], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
     for row in rows {
         let (status, n) = row?;
-        if let Some(i) = TaskStatus::parse(&status).and_then(|s| TaskStatus::ALL.iter().position(|x| *x == s)) {
-            out.counts[i] = n;
-        }
+        out.set(&status, n);
     }
     Ok(out)
 }
+
 impl Store {
     /// Take the oldest pending task and mark it processing.
     pub async fn claim_next_task(&self) -> Result<Option<TaskRow>, StoreError> {
-        self.call(claim_next).await
+        let node = self.node();
+        match &self.backend {
+            Backend::Sqlite(db) => db.call(move |c| claim_next(c, node.as_deref())).await,
+            Backend::Postgres(db) => db.call(move |c| pg::claim_next(c, node)).await,
+        }
     }
 
     /// A task by its id.
     pub async fn task(&self, id: &str) -> Result<Option<TaskRow>, StoreError> {
         let id = id.to_owned();
-        self.call(move |c| get(c, &id)).await
+        match &self.backend {
+            Backend::Sqlite(db) => db.call(move |c| get(c, &id)).await,
+            Backend::Postgres(db) => db.call(move |c| async move { pg::get(&**c, &id).await }).await,
+        }
     }
 
     /// A task by its id or its worker-layer id.
     pub async fn task_any(&self, id: &str) -> Result<Option<TaskRow>, StoreError> {
         let id = id.to_owned();
-        self.call(move |c| get_any(c, &id)).await
+        match &self.backend {
+            Backend::Sqlite(db) => db.call(move |c| get_any(c, &id)).await,
+            Backend::Postgres(db) => db.call(move |c| pg::get_any(c, id)).await,
+        }
     }
 
     /// A key's newest tasks, optionally of one state.
@@ -396,41 +412,73 @@ impl Store {
         status: Option<TaskStatus>,
         limit: u32,
     ) -> Result<Vec<TaskRow>, StoreError> {
-        self.call(move |c| list(c, key_id, status, limit)).await
+        match &self.backend {
+            Backend::Sqlite(db) => db.call(move |c| list(c, key_id, status, limit)).await,
+            Backend::Postgres(db) => db.call(move |c| pg::list(c, key_id, status, limit)).await,
+        }
     }
 
     /// Terminal write, and the row as it stands after it: false when the task had already
     /// ended (e.g. cancelled meanwhile), in which case nothing changed.
     pub async fn end_task(&self, id: &str, update: TaskUpdate) -> Result<(bool, Option<TaskRow>), StoreError> {
         let id = id.to_owned();
-        self.call(move |c| Ok((end(c, &id, &update)?, get(c, &id)?))).await
+        match &self.backend {
+            Backend::Sqlite(db) => db.call(move |c| Ok((end(c, &id, &update)?, get(c, &id)?))).await,
+            Backend::Postgres(db) => db.call(move |c| pg::end(c, id, update)).await,
+        }
     }
 
     /// Tasks per state, of all keys, ever.
     pub async fn task_counts(&self) -> Result<StatusCounts, StoreError> {
-        self.call(|c| status_counts(c, None, "")).await
+        match &self.backend {
+            Backend::Sqlite(db) => db.call(|c| status_counts(c, None, "")).await,
+            Backend::Postgres(db) => db.call(|c| async move { pg::status_counts(&**c, None, "").await }).await,
+        }
     }
 }
 
 impl Blocking<'_> {
-    /// After a crash: processing tasks go back to pending while they have attempts left,
-    /// otherwise they fail with a reason. Returns (requeued, failed) ids.
+    /// After a crash: this node's processing tasks (and unmarked ones; never another node's)
+    /// go back to pending while they have attempts left, otherwise they fail with a reason.
+    /// Returns (requeued, failed) ids.
     pub fn recover_tasks(&self, max_attempts: u32) -> Result<(Vec<String>, Vec<String>), StoreError> {
-        self.store.with(|c| recover(c, max_attempts))
+        let node = self.store.node();
+        match &self.store.backend {
+            Backend::Sqlite(db) => db.with(|c| recover(c, max_attempts, node.as_deref())),
+            Backend::Postgres(db) => db.block(move |c| pg::recover(c, max_attempts, node)),
+        }
     }
 
     /// Record progress of a processing task (render threads).
     pub fn set_task_progress(&self, id: &str, progress: f64) -> Result<(), StoreError> {
-        self.store.with(|c| set_progress(c, id, progress))
+        match &self.store.backend {
+            Backend::Sqlite(db) => db.with(|c| set_progress(c, id, progress)),
+            Backend::Postgres(db) => {
+                let id = id.to_owned();
+                db.block(move |c| pg::set_progress(c, id, progress))
+            }
+        }
     }
 
     /// Put delivery results on a task.
     pub fn set_export_delivery(&self, id: &str, json: &str) -> Result<(), StoreError> {
-        self.store.with(|c| set_export_delivery(c, id, json))
+        match &self.store.backend {
+            Backend::Sqlite(db) => db.with(|c| set_export_delivery(c, id, json)),
+            Backend::Postgres(db) => {
+                let (id, json) = (id.to_owned(), json.to_owned());
+                db.block(move |c| pg::set_export_delivery(c, id, json))
+            }
+        }
     }
 
     /// A task by its id or its worker-layer id.
     pub fn task_any(&self, id: &str) -> Result<Option<TaskRow>, StoreError> {
-        self.store.with(|c| get_any(c, id))
+        match &self.store.backend {
+            Backend::Sqlite(db) => db.with(|c| get_any(c, id)),
+            Backend::Postgres(db) => {
+                let id = id.to_owned();
+                db.block(move |c| pg::get_any(c, id))
+            }
+        }
     }
 }

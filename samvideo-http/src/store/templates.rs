@@ -3,7 +3,8 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::{now_rfc3339, Store, StoreError};
+use super::postgres::templates as pg;
+use super::{now_rfc3339, Backend, Store, StoreError};
 
 /// A template as stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,7 +44,8 @@ pub struct TemplateWrite {
     pub settings_json: String,
 }
 
-const COLS: &str = "id, owner_key_id, name, description, category, is_public, settings_json, created_at, updated_at";
+pub(super) const COLS: &str =
+    "id, owner_key_id, name, description, category, is_public, settings_json, created_at, updated_at";
 
 fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<TemplateRow> {
     Ok(TemplateRow {
@@ -115,17 +117,25 @@ impl Store {
         write: TemplateWrite,
     ) -> Result<Option<TemplateRow>, StoreError> {
         let id = id.to_owned();
-        self.call(move |c| {
-            insert(c, &id, owner, &write)?;
-            get(c, &id)
-        })
-        .await
+        match &self.backend {
+            Backend::Sqlite(db) => {
+                db.call(move |c| {
+                    insert(c, &id, owner, &write)?;
+                    get(c, &id)
+                })
+                .await
+            }
+            Backend::Postgres(db) => db.call(move |c| pg::insert(c, id, owner, write)).await,
+        }
     }
 
     /// A template by id, whoever owns it.
     pub async fn template(&self, id: &str) -> Result<Option<TemplateRow>, StoreError> {
         let id = id.to_owned();
-        self.call(move |c| get(c, &id)).await
+        match &self.backend {
+            Backend::Sqlite(db) => db.call(move |c| get(c, &id)).await,
+            Backend::Postgres(db) => db.call(move |c| async move { pg::get(&**c, &id).await }).await,
+        }
     }
 
     /// `owner`'s templates, plus public ones when asked; optionally one category. Newest first.
@@ -135,22 +145,33 @@ impl Store {
         include_public: bool,
         category: Option<String>,
     ) -> Result<Vec<TemplateRow>, StoreError> {
-        self.call(move |c| list(c, owner, include_public, category.as_deref())).await
+        match &self.backend {
+            Backend::Sqlite(db) => db.call(move |c| list(c, owner, include_public, category.as_deref())).await,
+            Backend::Postgres(db) => db.call(move |c| pg::list(c, owner, include_public, category)).await,
+        }
     }
 
     /// Replace a template's editable fields; the row as stored.
     pub async fn update_template(&self, id: &str, write: TemplateWrite) -> Result<Option<TemplateRow>, StoreError> {
         let id = id.to_owned();
-        self.call(move |c| {
-            update(c, &id, &write)?;
-            get(c, &id)
-        })
-        .await
+        match &self.backend {
+            Backend::Sqlite(db) => {
+                db.call(move |c| {
+                    update(c, &id, &write)?;
+                    get(c, &id)
+                })
+                .await
+            }
+            Backend::Postgres(db) => db.call(move |c| pg::update(c, id, write)).await,
+        }
     }
 
     /// Delete a template.
     pub async fn delete_template(&self, id: &str) -> Result<(), StoreError> {
         let id = id.to_owned();
-        self.call(move |c| delete(c, &id)).await
+        match &self.backend {
+            Backend::Sqlite(db) => db.call(move |c| delete(c, &id)).await,
+            Backend::Postgres(db) => db.call(move |c| pg::delete(c, id)).await,
+        }
     }
 }

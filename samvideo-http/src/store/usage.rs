@@ -4,7 +4,11 @@
 //! Enter: a task to create with the caller's quota rule ([`Store::create_task`]), a key and a
 //! window ([`Store::key_usage`]). Leave: the decision taken, [`KeyUsage`].
 
-use super::{keys, packs, tasks, ExtraVideos, KeyRow, NewTask, StatusCounts, Store, StoreError};
+use super::postgres::usage as pg;
+use super::{
+    idempotency, keys, packs, tasks, Backend, Created, ExtraVideos, IdempotencyKey, KeyRow, NewTask, StatusCounts,
+    Store, StoreError,
+};
 
 /// What the quota rule sees of an account, read in the transaction that stores the task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,9 +54,41 @@ impl Store {
         period_start: &str,
         admit: impl FnOnce(QuotaUsage) -> QuotaDecision + Send + 'static,
     ) -> Result<QuotaDecision, StoreError> {
+        match self.create_task_once(task, period_start, None, admit).await? {
+            Created::New(decision) => Ok(decision),
+            Created::Replayed(_) => {
+                Err(StoreError::Corrupt { table: "tasks", reason: "replayed without a key".into() })
+            }
+        }
+    }
+
+    /// [`Store::create_task`] honouring an `Idempotency-Key`: when `once` names a key this
+    /// account used since `once.since`, the task that use stored is returned and nothing is
+    /// stored or charged; otherwise the task is created and the key remembered, in the same
+    /// transaction.
+    pub async fn create_task_once(
+        &self,
+        task: NewTask,
+        period_start: &str,
+        once: Option<IdempotencyKey>,
+        admit: impl FnOnce(QuotaUsage) -> QuotaDecision + Send + 'static,
+    ) -> Result<Created, StoreError> {
         let since = period_start.to_owned();
-        self.call(move |c| {
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(db) => return db.call(move |c| pg::create_task(c, task, since, once, admit)).await,
+        };
+        db.call(move |c| {
             let tx = c.unchecked_transaction()?;
+            if let Some(key) = &once {
+                if let Some(id) = idempotency::find(&tx, task.api_key_id, key)? {
+                    let row = tasks::get(&tx, &id)?.ok_or_else(|| StoreError::Corrupt {
+                        table: "idempotency_keys",
+                        reason: format!("task {id} vanished"),
+                    })?;
+                    return Ok(Created::Replayed(Box::new(row)));
+                }
+            }
             let usage = QuotaUsage {
                 used: tasks::count_since(&tx, task.api_key_id, &since)?,
                 extra_videos_left: packs::extra_videos(&tx, task.api_key_id)?.remaining,
@@ -64,11 +100,14 @@ impl Store {
                 QuotaDecision::Refuse => false,
             };
             if !admitted {
-                return Ok(QuotaDecision::Refuse);
+                return Ok(Created::New(QuotaDecision::Refuse));
             }
             tasks::insert(&tx, &task)?;
+            if let Some(key) = &once {
+                idempotency::remember(&tx, task.api_key_id, key, &task.id)?;
+            }
             tx.commit()?;
-            Ok(decision)
+            Ok(Created::New(decision))
         })
         .await
     }
@@ -77,7 +116,11 @@ impl Store {
     /// tasks it created since `month_start`.
     pub async fn key_usage(&self, key_id: i64, since: &str, month_start: &str) -> Result<KeyUsage, StoreError> {
         let (since, month_start) = (since.to_owned(), month_start.to_owned());
-        self.call(move |c| {
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(db) => return db.call(move |c| pg::key_usage(c, key_id, since, month_start)).await,
+        };
+        db.call(move |c| {
             Ok(KeyUsage {
                 counts: tasks::status_counts(c, Some(key_id), &since)?,
                 key: keys::get(c, key_id)?,

@@ -5,7 +5,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use crate::support::{make_key, relaxed, spawn_app, Media, TestServer};
+use crate::support::{make_key, relaxed, spawn_app, store_args, Backend, Media, TestServer};
 use axum::extract::{Path as AxPath, State as AxState};
 use axum::http::HeaderMap;
 use axum::routing::{get, post};
@@ -14,7 +14,6 @@ use samvideo_http::ai::AiConfig;
 use samvideo_http::billing::BillingPlan;
 use samvideo_http::config::ServerConfig;
 use samvideo_http::packs::{stripe, PacksConfig};
-use samvideo_http::store::Store;
 use samvideo_test_support::ffprobe_csv;
 use serde_json::{json, Value};
 
@@ -58,9 +57,8 @@ fn config(dir: &std::path::Path) -> ServerConfig {
     relaxed(dir).with_packs(packs)
 }
 
-fn key_id(dir: &std::path::Path, name: &str) -> i64 {
-    let store = Store::open(&dir.join("samvideo.db")).expect("store");
-    let keys = store.blocking().list_keys().expect("keys");
+fn key_id(t: &TestServer, name: &str) -> i64 {
+    let keys = t.server.state().store.blocking().list_keys().expect("keys");
     keys.into_iter().find(|k| k.name == name).map(|k| k.id).expect("key exists")
 }
 
@@ -264,14 +262,25 @@ async fn builtin_motion_job_renders_the_asked_duration_and_the_frames_move() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_job_is_refunded_once() {
+    a_failing_job_is_refunded_once_on(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_job_is_refunded_once_on_postgres() {
+    a_failing_job_is_refunded_once_on(Backend::Postgres).await;
+}
+
+async fn a_failing_job_is_refunded_once_on(backend: Backend) {
     let media = Media::empty().await;
     let dir = tempfile::tempdir().expect("tmp");
-    let t = TestServer::start(config(dir.path())).await;
+    let config = backend.store(config(dir.path()));
+    let cli_store = store_args(&config);
+    let t = TestServer::start(config).await;
     let key = t.key("k", BillingPlan::Basic);
     // Top-up credits through the admin CLI, the way an operator grants them.
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_samvideo"))
-        .args(["credits", "grant", "--data-dir"])
-        .arg(dir.path())
+        .args(["credits", "grant"])
+        .args(&cli_store)
         .args(["--name", "k", "--amount", "25", "--reason", "support ticket 12"])
         .output()
         .expect("samvideo runs");
@@ -295,8 +304,8 @@ async fn a_failing_job_is_refunded_once() {
     assert_eq!(bal["credits_remaining"], 1025, "refunded: {bal}");
     // The ledger shows each change once: the top-up grant, the monthly grant (on the first
     // balance read), the reserve and the refund.
-    let store = Store::open(&dir.path().join("samvideo.db")).expect("store");
-    let kid = key_id(dir.path(), "k");
+    let store = &t.server.state().store;
+    let kid = key_id(&t, "k");
     let rows = store.blocking().credit_ledger(kid, 100).expect("ledger");
     let kinds: Vec<(String, i64)> = rows.iter().rev().map(|r| (r.kind.clone(), r.amount)).collect();
     let expect: Vec<(String, i64)> = [("grant", 25), ("monthly", 1000), ("reserve", -10), ("refund", 10)]
@@ -309,10 +318,19 @@ async fn a_failing_job_is_refunded_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stripe_webhook_applies_a_pack_once_and_refuses_bad_signatures() {
+    stripe_webhook_applies_a_pack_once_and_refuses_bad_signatures_on(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stripe_webhook_applies_a_pack_once_and_refuses_bad_signatures_on_postgres() {
+    stripe_webhook_applies_a_pack_once_and_refuses_bad_signatures_on(Backend::Postgres).await;
+}
+
+async fn stripe_webhook_applies_a_pack_once_and_refuses_bad_signatures_on(backend: Backend) {
     let dir = tempfile::tempdir().expect("tmp");
-    let t = TestServer::start(config(dir.path())).await;
+    let t = TestServer::start(backend.store(config(dir.path()))).await;
     let key = t.key("buyer", BillingPlan::Free);
-    let kid = key_id(dir.path(), "buyer");
+    let kid = key_id(&t, "buyer");
     let payload = completed_event("evt_1", "cs_1", kid, "videos-10");
     let now = chrono::Utc::now().timestamp();
 
@@ -413,7 +431,7 @@ async fn checkout_sends_stripe_the_documented_form_and_the_webhook_completes_it(
     };
     let t = TestServer::start(relaxed(dir.path()).with_packs(packs)).await;
     let key = t.key("buyer", BillingPlan::Basic);
-    let kid = key_id(dir.path(), "buyer");
+    let kid = key_id(&t, "buyer");
 
     let (code, b) = t.post(&key, "/api/video-packs/nope/buy/", &json!({})).await;
     assert_eq!(code, 404, "{b}");
@@ -450,7 +468,7 @@ async fn extra_videos_are_spent_after_the_monthly_limit() {
     let dir = tempfile::tempdir().expect("tmp");
     let t = TestServer::start(config(dir.path()).with_free_monthly_videos(1)).await;
     let key = t.key("free", BillingPlan::Free);
-    let kid = key_id(dir.path(), "free");
+    let kid = key_id(&t, "free");
     // The media 404s: tasks fail fast, but each still counts against the month.
     let body = crate::support::image_video(&media.url("missing.png"), 1.0);
     let create = || t.post(&key, "/api/function/video-generation/simple-video", &body);

@@ -12,10 +12,11 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::support::{image_video, relaxed, spawn_app, Media, TestServer, CORE};
+use crate::support::{image_video, relaxed, spawn_app, Backend, Media, TestServer, CORE};
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use samvideo_http::billing::BillingPlan;
+use samvideo_http::config::ServerConfig;
 use samvideo_http::exports::{parse_schedule, signature, ExportsConfig, SmtpConfig, SmtpTls};
 use serde_json::{json, Value};
 const SECRET: &str = "whsec_test_9f2c";
@@ -403,12 +404,23 @@ async fn loopback_targets_are_refused_without_allow_private_network() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pending_retry_survives_a_restart() {
+    a_pending_retry_survives_a_restart_on(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pending_retry_survives_a_restart_on_postgres() {
+    a_pending_retry_survives_a_restart_on(Backend::Postgres).await;
+}
+
+async fn a_pending_retry_survives_a_restart_on(backend: Backend) {
     let dir = tempfile::tempdir().expect("tmp");
     let media = Media::empty().await;
     // The receiver is not up yet: its port is reserved and closed.
     let port = free_port();
     let hook_url = format!("http://127.0.0.1:{port}/hook");
-    let config = || relaxed(dir.path()).with_exports(exports_config(None, "2s,1s"));
+    let store = backend.store(relaxed(dir.path())).store;
+    let config =
+        || ServerConfig { store: store.clone(), ..relaxed(dir.path()) }.with_exports(exports_config(None, "2s,1s"));
     let t = TestServer::start(config()).await;
     let key = t.key("k", BillingPlan::Pro);
     let mut body = image_video(&media.url("missing.png"), 1.0);

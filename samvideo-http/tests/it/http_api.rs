@@ -1,9 +1,10 @@
-//! The documented API over real HTTP on loopback with a real SQLite file: envelopes, response
+//! The documented API over real HTTP on loopback with a real SQLite file (and, for the tests
+//! named `*_on_postgres`, a Postgres database): envelopes, response
 //! shapes, exact error payloads, status codes, auth, ownership, limits, templates, metadata.
 
 use std::time::Duration;
 
-use crate::support::{advanced_body, relaxed, simple_body, TestServer, CORE};
+use crate::support::{advanced_body, relaxed, simple_body, store_args, Backend, TestServer, CORE};
 use samvideo_http::billing::BillingPlan;
 use samvideo_http::config::Rate;
 use serde_json::{json, Value};
@@ -19,8 +20,19 @@ fn is_rfc3339_utc(v: &Value) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn auth_missing_unknown_revoked_and_legacy_query_key() {
+    auth_missing_unknown_revoked_and_legacy_query_key_on(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auth_missing_unknown_revoked_and_legacy_query_key_on_postgres() {
+    auth_missing_unknown_revoked_and_legacy_query_key_on(Backend::Postgres).await;
+}
+
+async fn auth_missing_unknown_revoked_and_legacy_query_key_on(backend: Backend) {
     let dir = tempfile::tempdir().expect("tmp");
-    let t = TestServer::start(relaxed(dir.path())).await;
+    let config = backend.store(relaxed(dir.path()));
+    let cli_store = store_args(&config);
+    let t = TestServer::start(config).await;
     let key = t.key("Production", BillingPlan::Free);
 
     let r = t.client.get(t.url(&format!("{CORE}/tasks"))).send().await.expect("send");
@@ -40,8 +52,8 @@ async fn auth_missing_unknown_revoked_and_legacy_query_key() {
 
     // Revoke through the CLI binary, as an operator would, while the server runs.
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_samvideo"))
-        .args(["keys", "list", "--data-dir"])
-        .arg(dir.path())
+        .args(["keys", "list"])
+        .args(&cli_store)
         .output()
         .expect("keys list");
     let listing = String::from_utf8_lossy(&out.stdout);
@@ -49,8 +61,8 @@ async fn auth_missing_unknown_revoked_and_legacy_query_key() {
     assert!(!listing.contains(&key), "list never shows the whole key");
     let id = listing.lines().nth(1).and_then(|l| l.split_whitespace().next()).expect("id column").to_string();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_samvideo"))
-        .args(["keys", "revoke", "--data-dir"])
-        .arg(dir.path())
+        .args(["keys", "revoke"])
+        .args(&cli_store)
         .arg(&id)
         .output()
         .expect("keys revoke");
@@ -207,7 +219,17 @@ async fn another_keys_task_is_not_found() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tasks_list_and_usage_summary() {
-    let t = TestServer::start_relaxed().await;
+    tasks_list_and_usage_summary_on(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tasks_list_and_usage_summary_on_postgres() {
+    tasks_list_and_usage_summary_on(Backend::Postgres).await;
+}
+
+async fn tasks_list_and_usage_summary_on(backend: Backend) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let t = TestServer::start(backend.store(relaxed(dir.path()))).await;
     let key = t.key("Production", BillingPlan::Pro);
     let mut ids = Vec::new();
     for _ in 0..12 {
@@ -306,9 +328,18 @@ async fn rate_limits_answer_429_with_retry_after() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn monthly_quotas_answer_the_documented_403s() {
+    monthly_quotas_answer_the_documented_403s_on(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn monthly_quotas_answer_the_documented_403s_on_postgres() {
+    monthly_quotas_answer_the_documented_403s_on(Backend::Postgres).await;
+}
+
+async fn monthly_quotas_answer_the_documented_403s_on(backend: Backend) {
     let dir = tempfile::tempdir().expect("tmp");
     let config = relaxed(dir.path()).with_free_monthly_videos(5).with_plan_limit(BillingPlan::Basic, 2);
-    let t = TestServer::start(config).await;
+    let t = TestServer::start(backend.store(config)).await;
     let free = t.key("free", BillingPlan::Free);
     let basic = t.key("basic", BillingPlan::Basic);
     for _ in 0..5 {
@@ -429,7 +460,17 @@ async fn async_control_endpoints() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn templates_crud_privacy_list_and_apply() {
-    let t = TestServer::start_relaxed().await;
+    templates_crud_privacy_list_and_apply_on(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn templates_crud_privacy_list_and_apply_on_postgres() {
+    templates_crud_privacy_list_and_apply_on(Backend::Postgres).await;
+}
+
+async fn templates_crud_privacy_list_and_apply_on(backend: Backend) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let t = TestServer::start(backend.store(relaxed(dir.path()))).await;
     let alice = t.key("alice", BillingPlan::Pro);
     let bob = t.key("bob", BillingPlan::Pro);
     let promo = json!({"name": "My 9:16 Promo", "description": "Short promo style with captions",

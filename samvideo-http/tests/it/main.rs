@@ -10,4 +10,7 @@ mod http_api;
 mod http_lifecycle;
 mod http_restart;
 mod ingest_jobs;
+mod multi_node;
+mod store;
+mod store_nodes;
 mod support;

@@ -17,7 +17,8 @@ use samvideo_http::billing::BillingPlan;
 use samvideo_http::config::{Rate, ServerConfig};
 use samvideo_http::jobs::hooks::TaskHook;
 use samvideo_http::server::Server;
-use samvideo_http::store::Store;
+use samvideo_http::store::{Store, StoreLocation};
+use samvideo_test_support::postgres::fresh_database;
 use samvideo_test_support::test_card_png;
 use serde_json::Value;
 use tempfile::TempDir;
@@ -52,6 +53,38 @@ impl std::ops::Deref for TestServer {
     fn deref(&self) -> &Api {
         &self.api
     }
+}
+
+/// The store a test server keeps its tables in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// The default: `samvideo.db` in the data dir.
+    Sqlite,
+    /// A fresh database of the test Postgres server.
+    Postgres,
+}
+
+impl Backend {
+    /// `config` with its store on this backend.
+    pub fn store(self, config: ServerConfig) -> ServerConfig {
+        match self {
+            Backend::Sqlite => config,
+            Backend::Postgres => config.with_store(StoreLocation::Postgres(fresh_database())),
+        }
+    }
+}
+
+/// The `--data-dir` and `--store` arguments of a CLI subcommand working on `config`'s store.
+pub fn store_args(config: &ServerConfig) -> Vec<String> {
+    vec![
+        "--data-dir".into(),
+        config.data_dir.display().to_string(),
+        "--store".into(),
+        match config.store_location() {
+            StoreLocation::Sqlite(path) => format!("sqlite:{}", path.display()),
+            StoreLocation::Postgres(url) => url,
+        },
+    ]
 }
 
 /// Generous limits so tests that are not about limits never hit them.
@@ -89,8 +122,9 @@ impl TestServer {
         TestServer { server, api, data_dir, _tmp: tmp }
     }
 
+    /// A new key in the server's own store (whichever backend).
     pub fn key(&self, name: &str, plan: BillingPlan) -> String {
-        make_key(&self.data_dir, name, plan)
+        self.server.state().store.blocking().create_key(name, plan).expect("key").key
     }
 }
 

@@ -165,6 +165,28 @@ pub fn audio_mid(path: &Path, t0: f64, t1: f64) -> Vec<f32> {
     audio_f32(path, 2, Some((t0, t1))).chunks_exact(2).map(|f| (f[0] + f[1]) / 2.0).collect()
 }
 
+/// SSIM of the Y plane per frame (ffmpeg's `ssim` filter) between two files of the same size
+/// and frame rate, frames paired in order.
+pub fn ssim_y_frames(a: &Path, b: &Path) -> Vec<f64> {
+    // `stats_file=-`: one line per frame on stdout.
+    let out = Command::new("ffmpeg")
+        .args(["-hide_banner", "-nostats", "-loglevel", "error", "-i"])
+        .arg(a)
+        .arg("-i")
+        .arg(b)
+        .args(["-lavfi", "[0:v][1:v]ssim=stats_file=-", "-f", "null", "-"])
+        .output()
+        .expect("ffmpeg runs");
+    assert!(out.status.success(), "ffmpeg ssim: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            let y = l.split(" Y:").nth(1).and_then(|v| v.split_whitespace().next()).and_then(|v| v.parse().ok());
+            y.unwrap_or_else(|| panic!("no Y in ssim stats line {l:?}"))
+        })
+        .collect()
+}
+
 /// Mean SSIM (ffmpeg's `ssim` filter, "All") between `out` from `out_start` and `src` from
 /// `src_start`, over `secs` seconds. `src_filter` (e.g. `scale=854:480` or
 /// `fps=30,transpose=clock,scale=480:854`) brings the source to the output's geometry;

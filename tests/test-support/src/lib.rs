@@ -1,8 +1,8 @@
 //! Helpers shared by the test crates (`samvideo-core`'s and `samvideo-http`'s integration
 //! tests, the end-to-end crate `samvideo-e2e`): ffmpeg and ffprobe as the independent oracle
 //! that reads outputs back ([`mod@ffmpeg`]), test assets ([`assets`]: PNG, WAV, MP4 clips made by
-//! ffmpeg), audio measurements ([`audio`]) and peak-memory measurements in a child process
-//! ([`child`]).
+//! ffmpeg), audio measurements ([`audio`]), peak-memory measurements in a child process
+//! ([`child`]) and a throwaway Postgres server ([`postgres`]).
 //!
 //! It depends on no samvideo crate, so it builds in parallel with them and a change to the
 //! engine does not rebuild it. Everything panics with a readable message on failure: these
@@ -12,6 +12,7 @@ pub mod assets;
 pub mod audio;
 pub mod child;
 pub mod ffmpeg;
+pub mod postgres;
 
 pub use assets::*;
 pub use audio::*;

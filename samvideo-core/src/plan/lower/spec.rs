@@ -8,7 +8,7 @@
 use super::{LowerError, DEFAULT_FPS};
 use crate::frame_rate::FrameRate;
 use crate::plan::{
-    Background, Corner, Direction, EncodePreset, MediaRef, TransitionKind, VerticalPosition, VideoCodec,
+    Background, Corner, Direction, EncodePreset, H264Qp, MediaRef, TransitionKind, VerticalPosition, VideoCodec,
 };
 use crate::request::{
     self, AdvancedVideo, AspectRatio, BackgroundKind, CaptionPreset, CaptionStyling, CreateRequest, MediaItem, Quality,
@@ -125,17 +125,17 @@ pub(super) fn short_side(q: Quality) -> u32 {
     }
 }
 
-/// rav1e speed and quantizer for a quality.
+/// rav1e speed and quantizer, openh264 QPs, for a quality.
 pub(super) fn preset(q: Quality) -> EncodePreset {
     match q {
-        Quality::Low => EncodePreset { speed: 10, quantizer: 140, h264_qp: 30 },
-        Quality::Medium => EncodePreset { speed: 7, quantizer: 110, h264_qp: 26 },
-        Quality::High => EncodePreset { speed: 9, quantizer: 90, h264_qp: 24 },
+        Quality::Low => EncodePreset { speed: 10, quantizer: 140, h264: H264Qp::around(30) },
+        Quality::Medium => EncodePreset { speed: 7, quantizer: 110, h264: H264Qp::around(26) },
+        Quality::High => EncodePreset { speed: 9, quantizer: 90, h264: H264Qp::around(24) },
     }
 }
 
 /// The preview preset: fastest, coarsest.
-pub(super) const PREVIEW_PRESET: EncodePreset = EncodePreset { speed: 10, quantizer: 150, h264_qp: 32 };
+pub(super) const PREVIEW_PRESET: EncodePreset = EncodePreset { speed: 10, quantizer: 150, h264: H264Qp::around(32) };
 
 /// Mix-video's classic caption size: 6 % of the short side, in pixels at a 1080 short side.
 const MIX_CAPTION_FONT_1080: f32 = 64.8;

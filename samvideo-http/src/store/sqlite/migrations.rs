@@ -1,9 +1,9 @@
-//! Schema migrations, applied in order on open; `PRAGMA user_version` records how many ran.
-//! Append only: a released migration is never edited.
+//! The SQLite schema: migrations applied in order on open; `PRAGMA user_version` records how
+//! many ran. Append only: a released migration is never edited.
 
 use rusqlite::Connection;
 
-use super::StoreError;
+use crate::store::StoreError;
 
 const MIGRATIONS: &[&str] = &[
     // 1: keys, tasks, templates.
@@ -140,7 +140,27 @@ const MIGRATIONS: &[&str] = &[
     );",
     // The poster frame (JPEG) written beside each output.
     "ALTER TABLE tasks ADD COLUMN thumbnail_file TEXT;",
-    // The caption sidecar (WebVTT; the SubRip file has the same stem) beside a captioned output.
+    // 5: the rate limiters' hits (see `rates`).
+    "CREATE TABLE rate_hits (
+        limiter TEXT NOT NULL,
+        who     TEXT NOT NULL,
+        at_ms   INTEGER NOT NULL
+    );
+    CREATE INDEX rate_hits_by_caller ON rate_hits(limiter, who, at_ms);",
+    // 6: the Idempotency-Key of creates (see `idempotency`).
+    "CREATE TABLE idempotency_keys (
+        api_key_id INTEGER NOT NULL REFERENCES api_keys(id),
+        key        TEXT NOT NULL,
+        task_id    TEXT NOT NULL REFERENCES tasks(id),
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (api_key_id, key)
+    );",
+    // 7: the node that took a task, an AI job or a delivery attempt (`Store::for_node`): its
+    // start-up recovery touches only its own.
+    "ALTER TABLE tasks ADD COLUMN node_id TEXT;
+    ALTER TABLE ai_jobs ADD COLUMN node_id TEXT;
+    ALTER TABLE export_deliveries ADD COLUMN node_id TEXT;",
+    // 8: the caption sidecar (WebVTT; the SubRip file has the same stem) beside a captioned output.
     "ALTER TABLE tasks ADD COLUMN subtitles_file TEXT;",
 ];
 

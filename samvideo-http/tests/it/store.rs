@@ -1,0 +1,440 @@
+//! The store seam on both backends: every behaviour below runs once on a SQLite file and once
+//! on a fresh database of the test Postgres server (`samvideo_test_support::postgres`), with
+//! the features' own rule functions, and must give the same answers. What only a store with
+//! several nodes on it has to get right is in `store_nodes`.
+
+use std::time::Duration;
+
+use samvideo_http::billing::BillingPlan;
+use samvideo_http::config::Rate;
+use samvideo_http::credits::subscription_first;
+use samvideo_http::exports::next_attempt_ms;
+use samvideo_http::limits::{admit, sliding_window};
+use samvideo_http::packs::videos_for;
+use samvideo_http::store::{
+    Checkout, Created, Delivered, DeliveryKind, ExtraVideos, IdempotencyKey, MonthlyGrant, NewAiJob, NewDelivery,
+    NewTask, PackCredit, PackPurchase, QuotaDecision, RateWindow, Reservation, Store, StoreLocation, TaskStatus,
+    TaskUpdate, TemplateWrite, CALLBACK_POSITION,
+};
+use samvideo_test_support::postgres::fresh_database;
+use serde_json::Value;
+use tempfile::TempDir;
+
+/// A store on the named backend, and the temp dir a SQLite file lives in.
+pub(crate) fn open(backend: &str) -> (Store, Option<TempDir>) {
+    match backend {
+        "sqlite" => {
+            let dir = tempfile::tempdir().expect("tmp");
+            let store = Store::connect(&StoreLocation::Sqlite(dir.path().join("samvideo.db"))).expect("sqlite");
+            (store, Some(dir))
+        }
+        _ => (Store::connect(&StoreLocation::Postgres(fresh_database())).expect("postgres"), None),
+    }
+}
+
+/// One test per backend for each behaviour: `NAME::on_sqlite`, `NAME::on_postgres`.
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_sqlite() {
+                let (store, _dir) = super::open("sqlite");
+                assert_eq!(store.backend_name(), "sqlite");
+                super::$name(&store).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_postgres() {
+                let (store, _dir) = super::open("postgres");
+                assert_eq!(store.backend_name(), "postgres");
+                super::$name(&store).await;
+            }
+        }
+    )*};
+}
+
+on_both!(keys, tasks, quotas, idempotency, templates, credits, ai_jobs, packs, deliveries, host_keys, rates);
+
+pub(crate) fn new_task(key_id: i64, n: usize) -> NewTask {
+    NewTask {
+        id: format!("task-{n}"),
+        celery_task_id: format!("celery-{n}"),
+        api_key_id: key_id,
+        endpoint: "simple-video".into(),
+        request_json: "{}".into(),
+        exports_json: None,
+        request_id: None,
+        aspect_ratio: "16:9".into(),
+    }
+}
+
+pub(crate) const MONTH_START: &str = "2000-01-01T00:00:00+00:00";
+
+pub(crate) async fn keys(store: &Store) {
+    let b = store.blocking();
+    let made = b.create_key("prod", BillingPlan::Pro).expect("create");
+    assert_eq!(made.key.len(), 48);
+    assert_eq!(made.row.plan, BillingPlan::Pro);
+    assert!(made.row.active);
+    let other = b.create_key("other", BillingPlan::Free).expect("create");
+    assert!(other.row.id > made.row.id);
+    let seen = store.authenticate(&made.key).await.expect("auth").expect("known key");
+    assert_eq!((seen.id, seen.usage_count), (made.row.id, 1));
+    assert!(seen.last_used.is_some());
+    assert_eq!(store.authenticate(&made.key).await.expect("auth").expect("known").usage_count, 2);
+    assert_eq!(store.authenticate("nope").await.expect("auth"), None);
+    let names: Vec<String> = b.list_keys().expect("list").into_iter().map(|k| k.name).collect();
+    assert_eq!(names, ["prod", "other"]);
+    assert!(b.revoke_key(made.row.id).expect("revoke"));
+    assert!(!b.revoke_key(made.row.id).expect("revoke again"), "already revoked");
+    let revoked = store.authenticate(&made.key).await.expect("auth").expect("still known");
+    assert!(!revoked.active);
+    assert_eq!(revoked.usage_count, 2, "a revoked key's use is not counted");
+}
+
+async fn tasks(store: &Store) {
+    let key = store.blocking().create_key("k", BillingPlan::Free).expect("key").row;
+    for n in 0..3 {
+        let d = store.create_task(new_task(key.id, n), MONTH_START, |_| QuotaDecision::Admit).await.expect("create");
+        assert_eq!(d, QuotaDecision::Admit);
+    }
+    let t = store.task("task-0").await.expect("get").expect("stored");
+    assert_eq!((t.status, t.attempts, t.api_key_id), (TaskStatus::Pending, 0, key.id));
+    assert_eq!(store.task_any("celery-1").await.expect("any").expect("by worker id").id, "task-1");
+    let first = store.claim_next_task().await.expect("claim").expect("one pending");
+    assert_eq!((first.id.as_str(), first.status, first.attempts), ("task-0", TaskStatus::Processing, 1));
+    store.blocking().set_task_progress("task-0", 1.7).expect("progress");
+    assert_eq!(store.task("task-0").await.expect("get").expect("row").progress, 1.0, "clamped");
+    let done = TaskUpdate {
+        status: TaskStatus::Completed,
+        error: None,
+        duration: 2.5,
+        size_bytes: 1234,
+        output_file: Some("task-0.mp4".into()),
+        thumbnail_file: Some("task-0.jpg".into()),
+        subtitles_file: Some("task-0.vtt".into()),
+        render_seconds: Some(0.5),
+    };
+    let (ended, row) = store.end_task("task-0", done.clone()).await.expect("end");
+    let row = row.expect("row");
+    assert!(ended);
+    assert_eq!(
+        (row.status, row.size_bytes, row.output_file.as_deref(), row.subtitles_file.as_deref()),
+        (TaskStatus::Completed, 1234, Some("task-0.mp4"), Some("task-0.vtt"))
+    );
+    assert!(row.completed_at.is_some());
+    let (again, _) = store.end_task("task-0", TaskUpdate::ended(TaskStatus::Failed, "late")).await.expect("end");
+    assert!(!again, "a terminal task never changes");
+    let cancelled = store.end_task("task-1", TaskUpdate::ended(TaskStatus::Cancelled, "Cancelled by user")).await;
+    assert!(cancelled.expect("cancel").0, "a pending task may be cancelled");
+    store.blocking().set_export_delivery("task-0", r#"{"callback":null}"#).expect("delivery");
+    assert_eq!(
+        store.task("task-0").await.expect("get").expect("row").export_delivery.as_deref(),
+        Some(r#"{"callback":null}"#)
+    );
+
+    let listed: Vec<String> =
+        store.list_tasks(key.id, None, 10).await.expect("list").into_iter().map(|t| t.id).collect();
+    assert_eq!(listed, ["task-2", "task-1", "task-0"], "newest first");
+    let pending = store.list_tasks(key.id, Some(TaskStatus::Pending), 10).await.expect("list");
+    assert_eq!(pending.len(), 1);
+    assert_eq!(store.list_tasks(key.id, None, 1).await.expect("list").len(), 1);
+    let counts = store.task_counts().await.expect("counts");
+    assert_eq!(
+        (counts.get(TaskStatus::Completed), counts.get(TaskStatus::Cancelled), counts.get(TaskStatus::Pending)),
+        (1, 1, 1)
+    );
+
+    // Crash recovery: a processing task goes back while it has attempts, then fails.
+    assert_eq!(store.claim_next_task().await.expect("claim").expect("task-2").id, "task-2");
+    let (requeued, failed) = store.blocking().recover_tasks(2).expect("recover");
+    assert_eq!((requeued, failed), (vec!["task-2".to_string()], vec![]));
+    assert_eq!(store.claim_next_task().await.expect("claim").expect("again").attempts, 2);
+    let (requeued, failed) = store.blocking().recover_tasks(2).expect("recover");
+    assert_eq!((requeued, failed), (vec![], vec!["task-2".to_string()]));
+    let t = store.task("task-2").await.expect("get").expect("row");
+    assert_eq!(t.status, TaskStatus::Failed);
+    assert_eq!(t.error.as_deref(), Some("Render interrupted: the server stopped while rendering this task 2 time(s)"));
+    assert!(store.claim_next_task().await.expect("claim").is_none());
+}
+
+async fn quotas(store: &Store) {
+    let key = store.blocking().create_key("k", BillingPlan::Free).expect("key").row;
+    let create = |n: usize| store.create_task(new_task(key.id, n), MONTH_START, |u| admit(Some(2), u));
+    assert_eq!(create(0).await.expect("0"), QuotaDecision::Admit);
+    assert_eq!(create(1).await.expect("1"), QuotaDecision::Admit);
+    assert_eq!(create(2).await.expect("2"), QuotaDecision::Refuse, "monthly limit reached");
+    assert!(store.task("task-2").await.expect("get").is_none(), "a refused task is not stored");
+    let buy = PackPurchase { api_key_id: key.id, pack_id: "p".into(), event_id: "evt".into(), session_id: "cs".into() };
+    let credited = store.credit_pack(buy, |_| Ok(1)).await.expect("credit");
+    assert_eq!(credited, PackCredit::Applied { videos: 1 });
+    assert_eq!(create(3).await.expect("3"), QuotaDecision::SpendExtraVideo);
+    assert_eq!(create(4).await.expect("4"), QuotaDecision::Refuse, "the extra video is spent");
+    let usage = store.key_usage(key.id, MONTH_START, MONTH_START).await.expect("usage");
+    assert_eq!(usage.month_used, 3);
+    assert_eq!(usage.counts.get(TaskStatus::Pending), 3);
+    assert_eq!(usage.extra_videos, ExtraVideos { purchased: 1, used: 1, remaining: 0 });
+    assert_eq!(usage.key.expect("key").id, key.id);
+    let later = store.key_usage(key.id, "2999-01-01T00:00:00+00:00", "2999-01-01T00:00:00+00:00").await;
+    assert_eq!(later.expect("usage").month_used, 0, "the window is compared as time");
+}
+
+async fn idempotency(store: &Store) {
+    let b = store.blocking();
+    let (key, other) =
+        (b.create_key("k", BillingPlan::Free).expect("k").row, b.create_key("o", BillingPlan::Free).expect("o").row);
+    let once = |k: &str, since: &str| Some(IdempotencyKey { key: k.into(), since: since.into() });
+    let quota_of_one = |u| admit(Some(1), u);
+    let first = store.create_task_once(new_task(key.id, 0), MONTH_START, once("retry-1", MONTH_START), quota_of_one);
+    assert_eq!(first.await.expect("create"), Created::New(QuotaDecision::Admit));
+    let again = store.create_task_once(new_task(key.id, 1), MONTH_START, once("retry-1", MONTH_START), quota_of_one);
+    match again.await.expect("create") {
+        Created::Replayed(t) => assert_eq!(t.id, "task-0", "the first create's task, not refused by the spent quota"),
+        other => panic!("replayed: {other:?}"),
+    }
+    assert!(store.task("task-1").await.expect("get").is_none(), "a replay stores nothing");
+    let fresh = store.create_task_once(new_task(key.id, 2), MONTH_START, once("retry-2", MONTH_START), quota_of_one);
+    assert_eq!(fresh.await.expect("create"), Created::New(QuotaDecision::Refuse), "another key is another create");
+    let theirs = store.create_task_once(new_task(other.id, 3), MONTH_START, once("retry-1", MONTH_START), quota_of_one);
+    assert_eq!(theirs.await.expect("create"), Created::New(QuotaDecision::Admit), "keys are per account");
+    // Past its window a key is forgotten, then names the task of its next use.
+    let later = "2999-01-01T00:00:00+00:00";
+    let expired =
+        store.create_task_once(new_task(key.id, 4), MONTH_START, once("retry-1", later), |_| QuotaDecision::Admit);
+    assert_eq!(expired.await.expect("create"), Created::New(QuotaDecision::Admit));
+    let replay = store.create_task_once(new_task(key.id, 5), MONTH_START, once("retry-1", MONTH_START), quota_of_one);
+    match replay.await.expect("create") {
+        Created::Replayed(t) => assert_eq!(t.id, "task-4"),
+        other => panic!("replayed: {other:?}"),
+    }
+}
+
+pub(crate) async fn templates(store: &Store) {
+    let b = store.blocking();
+    let (owner, other) =
+        (b.create_key("a", BillingPlan::Free).expect("a").row, b.create_key("b", BillingPlan::Free).expect("b").row);
+    let write = |name: &str, public: bool, category: Option<&str>| TemplateWrite {
+        name: name.into(),
+        description: Some("d".into()),
+        category: category.map(Into::into),
+        is_public: public,
+        settings_json: r#"{"a":1}"#.into(),
+    };
+    let t1 =
+        store.create_template("t1", owner.id, write("one", false, Some("ads"))).await.expect("create").expect("row");
+    assert_eq!((t1.name.as_str(), t1.is_public, t1.owner_key_id), ("one", false, owner.id));
+    store.create_template("t2", owner.id, write("two", true, None)).await.expect("create");
+    store.create_template("t3", other.id, write("three", true, Some("ads"))).await.expect("create");
+    store.create_template("t4", other.id, write("four", false, None)).await.expect("create");
+    let ids = |rows: Vec<samvideo_http::store::TemplateRow>| rows.into_iter().map(|t| t.id).collect::<Vec<_>>();
+    assert_eq!(ids(store.list_templates(owner.id, false, None).await.expect("list")), ["t2", "t1"], "newest first");
+    assert_eq!(ids(store.list_templates(owner.id, true, None).await.expect("list")), ["t3", "t2", "t1"]);
+    assert_eq!(ids(store.list_templates(owner.id, true, Some("ads".into())).await.expect("list")), ["t3", "t1"]);
+    let updated = store.update_template("t1", write("uno", true, None)).await.expect("update").expect("row");
+    assert_eq!((updated.name.as_str(), updated.is_public, updated.category), ("uno", true, None));
+    store.delete_template("t1").await.expect("delete");
+    assert!(store.template("t1").await.expect("get").is_none());
+    assert_eq!(store.template("t4").await.expect("get").expect("row").owner_key_id, other.id);
+}
+
+pub(crate) fn grant(key_id: i64, allowance: i64) -> MonthlyGrant {
+    MonthlyGrant { api_key_id: key_id, period: "2026-12".into(), allowance, reason: "pro plan monthly credits".into() }
+}
+
+pub(crate) async fn credits(store: &Store) {
+    let key = store.blocking().create_key("k", BillingPlan::Pro).expect("key").row;
+    let b = store.credit_balance(grant(key.id, 100)).await.expect("balance");
+    assert_eq!((b.subscription, b.topup), (100, 0));
+    let b = store.credit_balance(grant(key.id, 100)).await.expect("balance");
+    assert_eq!(b.subscription, 100, "granted once per period");
+    let b = store.credit_balance(grant(key.id, 150)).await.expect("balance");
+    assert_eq!(b.subscription, 150, "an upgrade grants the difference");
+    let blocking = store.blocking();
+    assert_eq!(blocking.grant_topup(key.id, 30, "invoice").expect("grant"), Ok(30));
+    assert_eq!(blocking.grant_topup(key.id, -40, "too much").expect("grant"), Err(30), "never below zero");
+    assert_eq!(blocking.grant_topup(key.id, -10, "correction").expect("grant"), Ok(20));
+    let sums = blocking.credit_sums(key.id, "2026-12").expect("sums");
+    assert_eq!((sums.subscription, sums.topup), (150, 20));
+    assert_eq!(blocking.credit_sums(key.id, "2027-01").expect("sums").subscription, 0, "per period");
+    let ledger = blocking.credit_ledger(key.id, 10).expect("ledger");
+    let kinds: Vec<(&str, i64)> = ledger.iter().map(|r| (r.kind.as_str(), r.amount)).collect();
+    assert_eq!(kinds, [("grant", -10), ("grant", 30), ("monthly", 50), ("monthly", 100)], "newest first");
+    assert_eq!(ledger[0].reason.as_deref(), Some("correction"));
+    assert_eq!(ledger[3].period.as_deref(), Some("2026-12"));
+    assert_eq!(blocking.credit_ledger(key.id, 1).expect("ledger").len(), 1);
+}
+
+pub(crate) async fn ai_jobs(store: &Store) {
+    let key = store.blocking().create_key("k", BillingPlan::Pro).expect("key").row;
+    store.blocking().grant_topup(key.id, 50, "topup").expect("grant").expect("ok");
+    let job = |credits: i64| NewAiJob {
+        api_key_id: key.id,
+        model_id: "samvideo-motion".into(),
+        provider: "builtin".into(),
+        request_json: r#"{"prompt":"x"}"#.into(),
+        credits,
+    };
+    let r = store.create_ai_job(job(80), grant(key.id, 40), |b| subscription_first(b, 80)).await.expect("create");
+    let Reservation::Reserved { job: first, remaining } = r else { panic!("reserved: {r:?}") };
+    assert_eq!((first.charged_subscription, first.charged_topup, remaining), (40, 40, 10));
+    assert_eq!(first.status, "running");
+    let r = store.create_ai_job(job(20), grant(key.id, 40), |b| subscription_first(b, 20)).await.expect("create");
+    assert_eq!(r, Reservation::Short { remaining: 10 }, "short: nothing stored");
+    let second = match store.create_ai_job(job(5), grant(key.id, 40), |b| subscription_first(b, 5)).await {
+        Ok(Reservation::Reserved { job, .. }) => job,
+        other => panic!("reserved: {other:?}"),
+    };
+    let running: Vec<i64> = store.blocking().running_ai_jobs().expect("running").into_iter().map(|j| j.id).collect();
+    assert_eq!(running, [first.id, second.id]);
+    store.blocking().set_ai_external_id(first.id, "ext-1").expect("external");
+    assert!(store.fail_ai_job(first.id, "provider_error", "boom", "2026-12").await.expect("fail"));
+    assert!(!store.blocking().fail_ai_job(first.id, "again", "twice", "2026-12").expect("fail"), "refunded once");
+    let failed = store.ai_job(first.id).await.expect("get").expect("row");
+    assert_eq!((failed.status.as_str(), failed.external_id.as_deref()), ("failed", Some("ext-1")));
+    assert_eq!(failed.error_message.as_deref(), Some("boom"));
+    let sums = store.blocking().credit_sums(key.id, "2026-12").expect("sums");
+    // Subscription +40 -40 +40 (refund); top-up +50 -40 -5 (the second job) +40 (refund).
+    assert_eq!((sums.subscription, sums.topup), (40, 45), "the failed job's 80 credits are back");
+    let result: Value = serde_json::json!({"files": ["a.mp4"]});
+    assert!(store.succeed_ai_job(second.id, &result).await.expect("succeed"));
+    assert!(!store.succeed_ai_job(second.id, &result).await.expect("succeed"), "already ended");
+    assert_eq!(store.ai_job(second.id).await.expect("get").expect("row").result, Some(result));
+    assert!(store.blocking().running_ai_jobs().expect("running").is_empty());
+    assert!(store.ai_job(9999).await.expect("get").is_none());
+}
+
+pub(crate) async fn packs(store: &Store) {
+    let key = store.blocking().create_key("k", BillingPlan::Free).expect("key").row;
+    let checkout = Checkout {
+        session_id: "cs_1".into(),
+        api_key_id: key.id,
+        pack_id: "pack10".into(),
+        videos: 10,
+        amount_cents: 900,
+        currency: "eur".into(),
+    };
+    store.record_checkout(checkout.clone()).await.expect("record");
+    store.record_checkout(Checkout { videos: 12, ..checkout.clone() }).await.expect("record again replaces");
+    let buy = |event: &str, session: &str, key_id: i64| PackPurchase {
+        api_key_id: key_id,
+        pack_id: "pack10".into(),
+        event_id: event.into(),
+        session_id: session.into(),
+    };
+    let rule = move |c: Option<Checkout>| videos_for(key.id, "pack10", c, None);
+    assert_eq!(
+        store.credit_pack(buy("evt_1", "cs_1", key.id), rule).await.expect("credit"),
+        PackCredit::Applied { videos: 12 }
+    );
+    assert_eq!(
+        store.credit_pack(buy("evt_1", "cs_1", key.id), rule).await.expect("credit"),
+        PackCredit::AlreadyApplied
+    );
+    assert_eq!(
+        store.credit_pack(buy("evt_2", "cs_1", key.id), rule).await.expect("credit"),
+        PackCredit::AlreadyApplied
+    );
+    assert_eq!(store.credit_pack(buy("evt_3", "cs_9", 9999), rule).await.expect("credit"), PackCredit::UnknownAccount);
+    let refused = store.credit_pack(buy("evt_4", "cs_unknown", key.id), rule).await.expect("credit");
+    assert!(matches!(refused, PackCredit::Refused(_)), "{refused:?}");
+    let usage = store.key_usage(key.id, MONTH_START, MONTH_START).await.expect("usage");
+    assert_eq!(usage.extra_videos, ExtraVideos { purchased: 12, used: 0, remaining: 12 });
+}
+
+pub(crate) async fn deliveries(store: &Store) {
+    let key = store.blocking().create_key("k", BillingPlan::Free).expect("key").row;
+    let mut task = new_task(key.id, 0);
+    task.exports_json = Some(r#"{"callback_url":"http://127.0.0.1:9/hook"}"#.into());
+    store.create_task(task, MONTH_START, |_| QuotaDecision::Admit).await.expect("create");
+    store.end_task("task-0", TaskUpdate::ended(TaskStatus::Failed, "x")).await.expect("end");
+    let b = store.blocking();
+    assert_eq!(b.missed_export_tasks(MONTH_START).expect("missed"), ["task-0"], "ended with exports, not queued");
+    let hook = NewDelivery {
+        id: "d-hook".into(),
+        position: CALLBACK_POSITION,
+        kind: DeliveryKind::Webhook,
+        target: "http://127.0.0.1:9".into(),
+        event: "video.failed".into(),
+        payload: "{}".into(),
+        skip: None,
+    };
+    let ftp = NewDelivery {
+        id: "d-ftp".into(),
+        position: 1,
+        kind: DeliveryKind::Ftp,
+        target: "127.0.0.1:21".into(),
+        event: "video.failed".into(),
+        payload: String::new(),
+        skip: Some("no video to upload".into()),
+    };
+    let now = 1_800_000_000_000;
+    b.enqueue_deliveries("task-0", &[hook.clone(), ftp.clone()], now).expect("enqueue");
+    b.enqueue_deliveries("task-0", &[hook, ftp], now + 5).expect("again is a no-op");
+    assert!(b.missed_export_tasks(MONTH_START).expect("missed").is_empty());
+    assert_eq!(store.next_delivery_due_ms().await.expect("due"), Some(now));
+    assert!(store.claim_due_deliveries(now - 1, 10).await.expect("claim").is_empty(), "not due yet");
+    let claimed = store.claim_due_deliveries(now, 10).await.expect("claim");
+    assert_eq!(claimed.len(), 1, "the skipped upload is never claimed");
+    let c = &claimed[0];
+    assert_eq!((c.id.as_str(), c.kind, c.attempts, c.task_id.as_str()), ("d-hook", DeliveryKind::Webhook, 0, "task-0"));
+    assert_eq!(c.exports_json.as_deref(), Some(r#"{"callback_url":"http://127.0.0.1:9/hook"}"#));
+    assert!(store.claim_due_deliveries(now, 10).await.expect("claim").is_empty(), "claimed once");
+    assert_eq!(store.next_delivery_due_ms().await.expect("due"), None);
+    let schedule = [Duration::from_secs(10)];
+    let task = store
+        .record_delivery("d-hook", Err("refused".into()), now, move |n| next_attempt_ms(&schedule, n, false, now))
+        .await
+        .expect("record");
+    assert_eq!(task.as_deref(), Some("task-0"));
+    assert_eq!(store.next_delivery_due_ms().await.expect("due"), Some(now + 10_000), "retried per the schedule");
+    let summary: Value =
+        serde_json::from_str(&store.task("task-0").await.expect("get").expect("row").export_delivery.expect("summary"))
+            .expect("json");
+    assert_eq!(summary["callback"]["status"], "pending");
+    assert_eq!(summary["callback"]["attempts"], 1);
+    assert_eq!(summary["callback"]["last_error"], "refused");
+    assert_eq!(summary["callback"]["delivery_id"], "d-hook");
+    assert_eq!(summary["destinations"][0]["status"], "skipped");
+    assert_eq!(summary["destinations"][0]["type"], "ftp");
+
+    // A restart while an attempt runs makes it due again now.
+    let later = now + 10_000;
+    assert_eq!(store.claim_due_deliveries(later, 10).await.expect("claim").len(), 1);
+    assert_eq!(store.recover_deliveries(later + 1).await.expect("recover"), 1);
+    assert_eq!(store.claim_due_deliveries(later + 1, 10).await.expect("claim")[0].attempts, 1);
+    let ok = Ok(Delivered { response_status: Some(204), remote_path: None });
+    store.record_delivery("d-hook", ok, later + 2, |_| None).await.expect("record");
+    let summary: Value =
+        serde_json::from_str(&store.task("task-0").await.expect("get").expect("row").export_delivery.expect("summary"))
+            .expect("json");
+    assert_eq!(summary["callback"]["status"], "delivered");
+    assert_eq!(summary["callback"]["response_status"], 204);
+    assert_eq!(summary["callback"]["attempts"], 2);
+    assert_eq!(store.record_delivery("nope", Err("x".into()), later, |_| None).await.expect("record"), None);
+}
+
+pub(crate) async fn host_keys(store: &Store) {
+    assert_eq!(store.pin_host_key("h", 22, "ssh-ed25519 AAAA1").await.expect("pin"), "ssh-ed25519 AAAA1");
+    assert_eq!(store.pin_host_key("h", 22, "ssh-ed25519 BBBB2").await.expect("pin"), "ssh-ed25519 AAAA1", "first wins");
+    assert_eq!(store.pin_host_key("h", 2222, "ssh-ed25519 BBBB2").await.expect("pin"), "ssh-ed25519 BBBB2", "per port");
+}
+
+pub(crate) async fn rates(store: &Store) {
+    let rate = Rate { requests: 2, window: Duration::from_secs(60) };
+    let hit = |limiter: &'static str, who: &'static str, now: i64| {
+        store.rate_hit(limiter, who, now, 60_000, move |w| sliding_window(rate, now, w))
+    };
+    let t0 = 1_800_000_000_000;
+    assert_eq!(hit("core", "1", t0).await.expect("hit"), Ok(()));
+    assert_eq!(hit("core", "1", t0 + 1_000).await.expect("hit"), Ok(()));
+    assert_eq!(hit("core", "1", t0 + 10_000).await.expect("hit"), Err(50), "third in the window: wait for the first");
+    assert_eq!(hit("core", "2", t0 + 10_000).await.expect("hit"), Ok(()), "callers are counted apart");
+    assert_eq!(hit("advanced", "1", t0 + 10_000).await.expect("hit"), Ok(()), "limiters are counted apart");
+    assert_eq!(hit("core", "1", t0 + 60_000).await.expect("hit"), Ok(()), "the first left the window");
+    assert_eq!(hit("core", "1", t0 + 60_500).await.expect("hit"), Err(1), "still two in the window");
+    let seen = store.rate_hit("core", "1", t0 + 61_000, 60_000, Err::<(), _>).await.expect("hit");
+    assert_eq!(
+        seen,
+        Err(RateWindow { hits: 1, oldest_ms: Some(t0 + 60_000) }),
+        "old hits are gone, refused ones never counted"
+    );
+}
