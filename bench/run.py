@@ -406,8 +406,11 @@ def section_resolution(args, work, binary, inputs, quality, seconds, reps, slow_
 AAC = ("-c:a", "aac", "-b:a", "128k")
 
 
-def encode_y4m_binary():
-    """Build the encoder-only bench (`samvideo-core/benches/encode_y4m.rs`); return its path."""
+def encode_y4m_binary(given=None):
+    """Build the encoder-only bench (`samvideo-core/benches/encode_y4m.rs`); return its path
+    (`given`: a binary built already, e.g. with `--no-build`)."""
+    if given:
+        return str(given)
     p = sh(["cargo", "bench", "-p", "samvideo-core", "--bench", "encode_y4m", "--no-run", "--message-format=json"],
            cwd=ROOT)
     for line in p.stdout.splitlines():
@@ -457,7 +460,7 @@ def section_h264(args, work, binary, inputs, seconds, reps):
                                        video_args("libx264", crf=crf), audio_args=AAC)
     log("  matching x264's size")
     crf, _ = match_crf(x264, x264_out, sv_out.stat().st_size)
-    enc = encode_y4m_binary()
+    enc = encode_y4m_binary(args.encode_y4m)
     enc_sv = d / "enc-samvideo.mp4"
     enc_x264 = d / "enc-x264.mp4"
     x264_enc = lambda c: ["ffmpeg", "-hide_banner", "-nostdin", "-y", "-v", "error", "-i", str(ref)] \
@@ -672,6 +675,7 @@ def main():
     ap.add_argument("--work", type=Path, default=ROOT / "target/bench", help="scratch folder for inputs and outputs")
     ap.add_argument("--doc", type=Path, default=None, help="report path (default docs/performance.md)")
     ap.add_argument("--samvideo", type=Path, default=ROOT / "target/release/samvideo", help="samvideo binary")
+    ap.add_argument("--encode-y4m", type=Path, help="the encoder-only bench binary (default: cargo bench builds it)")
     ap.add_argument("--no-build", action="store_true", help="do not run cargo build --release first")
     ap.add_argument("--report-only", action="store_true",
                     help="rewrite the report from the last results.json (e.g. after editing bench/notes.md)")
