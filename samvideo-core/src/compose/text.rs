@@ -318,8 +318,10 @@ pub fn line_width_in(font: &Font, text: &str, font_px: f32) -> f32 {
             max_x = max_x.max(g.x + g.w);
         }
     }
-    if min_x <= max_x {
-        max_x - min_x
+    // A broken font can place glyphs at infinity (found by fuzz_font): no width then.
+    let width = if min_x <= max_x { max_x - min_x } else { 0.0 };
+    if width.is_finite() {
+        width
     } else {
         0.0
     }
