@@ -179,6 +179,16 @@ impl JobCredits {
             JobCredits::Refund => (1, "refund"),
         }
     }
+
+    /// The ledger rows (bucket, signed amount) of `charge` for a job: one per bucket it
+    /// touches, the subscription part in `period`. Both store backends write these.
+    pub(super) fn rows(self, charge: Charge, period: &str) -> impl Iterator<Item = (Bucket<'_>, i64)> {
+        let (sign, _) = self.sign_and_kind();
+        [(Bucket::Subscription { period }, charge.subscription), (Bucket::Topup, charge.topup)]
+            .into_iter()
+            .filter(|&(_, amount)| amount > 0)
+            .map(move |(bucket, amount)| (bucket, sign * amount))
+    }
 }
 
 /// Write the rows of `charge` for `job_id` (the subscription part in `period`).
@@ -190,12 +200,9 @@ pub(super) fn job_rows(
     job_id: i64,
     way: JobCredits,
 ) -> Result<(), StoreError> {
-    let (sign, kind) = way.sign_and_kind();
-    if charge.subscription > 0 {
-        insert(conn, key_id, Bucket::Subscription { period }, sign * charge.subscription, kind, Some(job_id), None)?;
-    }
-    if charge.topup > 0 {
-        insert(conn, key_id, Bucket::Topup, sign * charge.topup, kind, Some(job_id), None)?;
+    let (_, kind) = way.sign_and_kind();
+    for (bucket, amount) in way.rows(charge, period) {
+        insert(conn, key_id, bucket, amount, kind, Some(job_id), None)?;
     }
     Ok(())
 }

@@ -87,13 +87,9 @@ pub(in crate::store) async fn job_rows(
     job_id: i64,
     way: JobCredits,
 ) -> Result<(), StoreError> {
-    let (sign, kind) = way.sign_and_kind();
-    if charge.subscription > 0 {
-        let bucket = Bucket::Subscription { period };
-        insert(c, key_id, bucket, sign * charge.subscription, kind, Some(job_id), None).await?;
-    }
-    if charge.topup > 0 {
-        insert(c, key_id, Bucket::Topup, sign * charge.topup, kind, Some(job_id), None).await?;
+    let (_, kind) = way.sign_and_kind();
+    for (bucket, amount) in way.rows(charge, period) {
+        insert(c, key_id, bucket, amount, kind, Some(job_id), None).await?;
     }
     Ok(())
 }
