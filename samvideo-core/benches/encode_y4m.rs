@@ -59,8 +59,7 @@ fn args() -> Result<Args, String> {
         }
     }
     if let Some(still) = still {
-        preset.h264.still = still;
-        preset.h264.hold = still + 6;
+        preset.h264 = preset.h264.with_still(still);
     }
     preset.h264.transition = transition.unwrap_or(preset.h264.transition);
     let [input, output] = <[PathBuf; 2]>::try_from(files).map_err(|_| "usage: [flags] IN.y4m OUT.mp4".to_string())?;

@@ -55,8 +55,14 @@ impl H264Qp {
     /// output").
     pub const fn around(picture: u8) -> H264Qp {
         let picture = if picture > 51 { 51 } else { picture };
-        let still = picture.saturating_sub(13);
-        H264Qp { picture, still, hold: still + 6, transition: if picture > 45 { 51 } else { picture + 6 } }
+        let qp = H264Qp { picture, still: 0, hold: 0, transition: if picture > 45 { 51 } else { picture + 6 } };
+        qp.with_still(picture.saturating_sub(13))
+    }
+
+    /// The same QPs with the held still refined at `still` (and held 6 above it).
+    pub const fn with_still(self, still: u8) -> H264Qp {
+        let still = if still > 45 { 45 } else { still };
+        H264Qp { still, hold: still + 6, ..self }
     }
 }
 
