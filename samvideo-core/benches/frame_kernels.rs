@@ -18,7 +18,7 @@ use samvideo_core::compose::picture::{cover, sample_zoomed};
 use samvideo_core::compose::transition::fade;
 use samvideo_core::frame::yuv::{rgba_to_yuv420, rgba_to_yuv420_scalar};
 use samvideo_core::frame::{Rgba, Yuv420};
-use samvideo_core::plan::{CaptionBox, CaptionLook, CaptionPage, CaptionWord, SafeArea, VerticalPosition};
+use samvideo_core::plan::{CaptionBox, CaptionLook, CaptionPage, CaptionWord, FontFamily, SafeArea, VerticalPosition};
 
 const SIZES: [(u32, u32); 2] = [(1280, 720), (1920, 1080)];
 /// Ken Burns also at the `low` size and the vertical `high` size (a 9:16 Short).
@@ -126,6 +126,7 @@ fn caption_page(w: u32, h: u32) -> CaptionPage {
         position: VerticalPosition::Bottom,
         offset: 0.0,
         safe_area: SafeArea { left: 0.05, right: 0.95, top: 0.05, bottom: 0.95 },
+        family: FontFamily::DejaVuSans,
         font: None,
     };
     let words = ["Captions", "people", "actually", "read"]

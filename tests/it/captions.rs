@@ -427,3 +427,175 @@ fn right_to_left_captions_read_from_the_right() {
     eprintln!("mixed highlight centroids x: {mixed:?}");
     assert!(mixed[0] + 20.0 < mixed[1] && mixed[1] + 20.0 < mixed[3] && mixed[3] + 20.0 < mixed[2], "{mixed:?}");
 }
+
+/// The saturated red of Noto Color Emoji's apple (🍎): no text, outline, box or backdrop
+/// colour of these specs is near it.
+fn is_red(p: [u8; 3]) -> bool {
+    p[0] > 170 && p[1] < 90 && p[2] < 90
+}
+
+/// Whether every pixel of `f` matching `pred` lies in the 9:16 caption area.
+fn inside_safe_area(f: &Frame, pred: impl Fn([u8; 3]) -> bool) -> bool {
+    let (_, xs, ys, _) = find(f, pred);
+    let (w, h) = (f64::from(f.0), f64::from(f.1));
+    f64::from(xs.0) >= 0.06 * w
+        && f64::from(xs.1) <= 0.86 * w
+        && f64::from(ys.0) >= 0.12 * h
+        && f64::from(ys.1) <= 0.80 * h
+}
+
+/// An emoji renders in colour (the bundled Noto Color Emoji behind the family): the apple's
+/// red inside the caption area on every frame of the page, the same while the apple is the
+/// highlighted word (not painted in the highlight colour), with another text colour, and in
+/// the display family; none without the emoji.
+#[test]
+fn emoji_render_in_colour() {
+    let dir = setup();
+    // "red" 0..1 s, "🍎" 1..1.33 s (frames 15..20), "apple" 1.33..3 s: shared by characters.
+    let frames = frames_of(dir.path(), "emoji.y4m", &spec("red 🍎 apple", 0.0, 3.0, 3.0, Some("highlight"), json!({})));
+    let reds: Vec<u32> = frames.iter().map(|f| find(f, is_red).0).collect();
+    eprintln!("emoji: red px on frames 5 / 17 (apple spoken) / 35: {} / {} / {}", reds[5], reds[17], reds[35]);
+    for (n, f) in frames.iter().enumerate() {
+        assert!(reds[n] > 150, "frame {n}: the apple is red ({} px)", reds[n]);
+        assert!(inside_safe_area(f, is_red), "frame {n}: the emoji stays in the caption area");
+    }
+    assert!(reds[17].abs_diff(reds[5]) * 10 < reds[5], "the spoken apple keeps its colours: {reds:?}");
+    assert_eq!(find(&frames[17], is_yellow).0, 0, "no highlight yellow on the apple");
+    for (name, styling) in
+        [("green.y4m", json!({"text_color": "#00FF00"})), ("bebas.y4m", json!({"font_family": "Bebas Neue"}))]
+    {
+        let f = &frames_of(dir.path(), name, &spec("red 🍎 apple", 0.0, 1.0, 1.0, None, styling.clone()))[7];
+        assert!(find(f, is_red).0 > 150, "{styling}: the apple is red");
+    }
+    let plain = frames_of(dir.path(), "plain.y4m", &spec("red apple", 0.0, 1.0, 1.0, Some("highlight"), json!({})));
+    assert_eq!(find(&plain[7], is_red).0, 0, "without the emoji nothing is red");
+}
+
+/// Ink of `pred` in `f`, cropped to its bounding box: (width, height, rows of booleans).
+fn crop(f: &Frame, pred: impl Fn([u8; 3]) -> bool) -> (u32, u32, Vec<bool>) {
+    let (_, xs, ys, _) = find(f, &pred);
+    if xs.0 > xs.1 {
+        return (0, 0, Vec::new());
+    }
+    let (w, h) = (xs.1 - xs.0 + 1, ys.1 - ys.0 + 1);
+    let bits = (0..h).flat_map(|y| (0..w).map(move |x| (x, y))).map(|(x, y)| pred(px(f, xs.0 + x, ys.0 + y))).collect();
+    (w, h, bits)
+}
+
+/// How alike two crops are: intersection over union of their ink, overlaid at the top left
+/// (0 when their sizes differ by more than 2 px).
+fn likeness(a: &(u32, u32, Vec<bool>), b: &(u32, u32, Vec<bool>)) -> f64 {
+    if a.0.abs_diff(b.0) > 2 || a.1.abs_diff(b.1) > 2 {
+        return 0.0;
+    }
+    let (w, h) = (a.0.min(b.0), a.1.min(b.1));
+    let (mut both, mut either) = (0u32, 0u32);
+    for y in 0..h {
+        for x in 0..w {
+            let (p, q) = (a.2[(y * a.0 + x) as usize], b.2[(y * b.0 + x) as usize]);
+            both += u32::from(p && q);
+            either += u32::from(p || q);
+        }
+    }
+    if either == 0 {
+        0.0
+    } else {
+        f64::from(both) / f64::from(either)
+    }
+}
+
+/// CJK captions draw their own glyphs (the bundled Droid Sans Fallback behind the family), not
+/// missing-glyph boxes: with `one-word`, each character's ink is unlike the box drawn for
+/// characters no bundled font has (two private-use characters, whose boxes match each other:
+/// the comparison does see a box) and unlike the other characters.
+#[test]
+fn cjk_captions_have_no_missing_glyph_boxes() {
+    let dir = setup();
+    // Six one-character words over 6 s: one per second (15 frames each).
+    let words = "字 幕 한 を \u{E000} \u{E001}";
+    let frames = frames_of(dir.path(), "cjk.y4m", &spec(words, 0.0, 6.0, 6.0, Some("one-word"), json!({})));
+    let white = |p: [u8; 3]| p[0] > 200 && p[1] > 200 && p[2] > 200;
+    let glyphs: Vec<_> = (0..6).map(|k| crop(&frames[k * 15 + 7], white)).collect();
+    let sizes: Vec<(u32, u32)> = glyphs.iter().map(|g| (g.0, g.1)).collect();
+    eprintln!("cjk: ink boxes {sizes:?} (the last two: missing-glyph boxes)");
+    let tofu = likeness(&glyphs[4], &glyphs[5]);
+    assert!(tofu > 0.9, "two missing glyphs draw the same box: {tofu:.2}");
+    for (k, g) in glyphs[..4].iter().enumerate() {
+        assert!(g.0 > 10 && g.1 > 10, "character {k} is drawn: {sizes:?}");
+        let like = likeness(g, &glyphs[4]);
+        assert!(like < 0.5, "character {k} is not the missing-glyph box ({like:.2})");
+        for (j, other) in glyphs[..k].iter().enumerate() {
+            assert!(likeness(g, other) < 0.8, "characters {j} and {k} differ");
+        }
+    }
+}
+
+/// `font_family: "Bebas Neue"` draws the display face: condensed capitals, narrower than
+/// DejaVu Sans Bold's at the same size, other pixels.
+#[test]
+fn the_display_family_renders_its_own_face() {
+    let dir = setup();
+    let word = |family: Option<&str>, name: &str| {
+        let mut styling = json!({"stroke_width": 0});
+        if let Some(family) = family {
+            styling["font_family"] = json!(family);
+        }
+        let frames = frames_of(dir.path(), name, &spec("CAPTIONS", 0.0, 1.0, 1.0, Some("highlight"), styling));
+        crop(&frames[7], is_yellow)
+    };
+    let bebas = word(Some("Bebas Neue"), "bebas.y4m");
+    let dejavu = word(Some("DejaVu Sans"), "dejavu.y4m");
+    let default = word(None, "default.y4m");
+    eprintln!(
+        "display family: CAPTIONS {}x{} px in Bebas Neue, {}x{} in DejaVu Sans",
+        bebas.0, bebas.1, dejavu.0, dejavu.1
+    );
+    assert_eq!(dejavu, default, "DejaVu Sans is the default family");
+    assert!(f64::from(bebas.0) < 0.8 * f64::from(dejavu.0), "condensed: {} vs {} px", bebas.0, dejavu.0);
+    assert!(bebas.1 > 10, "drawn");
+}
+
+/// The longest run of `pred` pixels along one row of `f`.
+fn longest_row_run(f: &Frame, y: u32, pred: impl Fn([u8; 3]) -> bool) -> u32 {
+    let (mut best, mut run) = (0, 0);
+    for x in 0..f.0 {
+        run = if pred(px(f, x, y)) { run + 1 } else { 0 };
+        best = best.max(run);
+    }
+    best
+}
+
+/// Arabic is drawn with its joined forms, right to left: in "بيت" (beh, yeh, teh) one
+/// connecting stroke runs along the baseline across the word, where the same letters kept
+/// apart by zero-width non-joiners (their isolated forms) leave gaps; and the dots under the
+/// first two letters (beh one, yeh two; teh's are above) lie right of the word's middle, so
+/// the first letter is drawn rightmost.
+#[test]
+fn arabic_captions_join_their_letters() {
+    let dir = setup();
+    let word = |text: &str, name: &str| {
+        let styling = json!({"stroke_width": 0, "font_size": 140});
+        frames_of(dir.path(), name, &spec(text, 0.0, 1.0, 1.0, Some("highlight"), styling)).swap_remove(7)
+    };
+    let joined = word("بيت", "joined.y4m");
+    let apart = word("ب\u{200C}ي\u{200C}ت", "apart.y4m");
+    let stroke = |f: &Frame| {
+        let (_, xs, ys, _) = find(f, is_yellow);
+        let (y, run) =
+            (ys.0..=ys.1).map(|y| (y, longest_row_run(f, y, is_yellow))).max_by_key(|r| r.1).unwrap_or((0, 0));
+        (xs.1 - xs.0 + 1, y, run)
+    };
+    let (jw, baseline, jrun) = stroke(&joined);
+    let (aw, _, arun) = stroke(&apart);
+    eprintln!("arabic: joined {jw} px wide, longest stroke {jrun} px; apart {aw} px wide, longest {arun} px");
+    assert!(f64::from(jrun) > 0.8 * f64::from(jw), "one stroke joins the letters: {jrun} of {jw} px");
+    assert!(f64::from(arun) < 0.6 * f64::from(aw), "isolated forms leave gaps: {arun} of {aw} px");
+    // Dots below the baseline stroke (a few px under it, past its thickness).
+    let (_, xs, ys, _) = find(&joined, is_yellow);
+    let below = |x: u32, y: u32| y > baseline + 4 && is_yellow(px(&joined, x, y));
+    let dots: Vec<u32> = (baseline..=ys.1).flat_map(|y| (xs.0..=xs.1).filter(move |&x| below(x, y))).collect();
+    let middle = f64::from(xs.0 + xs.1) / 2.0;
+    let mean = dots.iter().map(|&x| f64::from(x)).sum::<f64>() / dots.len().max(1) as f64;
+    eprintln!("arabic: {} dot px below the baseline, mean x {mean:.0}, word middle {middle:.0}", dots.len());
+    assert!(dots.len() > 20 && mean > middle + 5.0, "beh and yeh (first, second) are on the right");
+}

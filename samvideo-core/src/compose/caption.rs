@@ -44,7 +44,7 @@ pub struct Captions {
     width: u32,
     height: u32,
     /// The fetched `font_url` faces, by URL (a look without one, or whose URL is missing here,
-    /// uses the bundled font).
+    /// uses its bundled family).
     fonts: HashMap<String, Font>,
 }
 
@@ -105,8 +105,8 @@ impl Captions {
                 Some(s) => s,
                 None => {
                     let page = &self.pages[i];
-                    let font =
-                        page.look.font.as_ref().and_then(|f| self.fonts.get(&f.url)).cloned().unwrap_or_default();
+                    let fetched = page.look.font.as_ref().and_then(|f| self.fonts.get(&f.url)).cloned();
+                    let font = fetched.unwrap_or_else(|| Font::family_of(page.look.family));
                     self.shown.push((i, Drawn::new(page, font, self.width, self.height)));
                     self.shown.len() - 1
                 }
@@ -480,7 +480,7 @@ fn shade_row(px: &mut [u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::SafeArea;
+    use crate::plan::{FontFamily, SafeArea};
     use std::sync::Arc;
 
     fn look(boxed: CaptionBox, max_lines: u32) -> CaptionLook {
@@ -497,6 +497,7 @@ mod tests {
             position: VerticalPosition::Bottom,
             offset: 0.0,
             safe_area: SafeArea { left: 0.06, right: 0.86, top: 0.12, bottom: 0.80 },
+            family: FontFamily::DejaVuSans,
             font: None,
         }
     }

@@ -22,6 +22,37 @@ pub enum CaptionBox {
     SpokenWord,
 }
 
+/// A font family bundled with the renderer (`font_family`). The names requests may send are
+/// the validation table's (`FONT_FAMILIES` in `validate/rules.rs`, the one list the docs show);
+/// a unit test keeps that list and these variants the same. Colour emoji and CJK are not
+/// families here: they are drawn behind every family (`compose/text.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FontFamily {
+    /// DejaVu Sans Bold: the default.
+    #[default]
+    DejaVuSans,
+    /// Bebas Neue Bold: condensed heavy display capitals.
+    BebasNeue,
+}
+
+impl FontFamily {
+    /// Every bundled family.
+    pub const ALL: [FontFamily; 2] = [FontFamily::DejaVuSans, FontFamily::BebasNeue];
+
+    /// The family's name: what a request sends, and the family name in the font file.
+    pub const fn name(self) -> &'static str {
+        match self {
+            FontFamily::DejaVuSans => "DejaVu Sans",
+            FontFamily::BebasNeue => "Bebas Neue",
+        }
+    }
+
+    /// The bundled family called `name`, if there is one.
+    pub fn named(name: &str) -> Option<FontFamily> {
+        FontFamily::ALL.into_iter().find(|f| f.name() == name)
+    }
+}
+
 /// How every page of a caption track looks (one per transcript, or per caption element).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CaptionLook {
@@ -49,7 +80,9 @@ pub struct CaptionLook {
     pub offset: f32,
     /// Where the page must stay.
     pub safe_area: SafeArea,
-    /// The `font_url` to draw with (fetched by the renderer), or the bundled font.
+    /// The bundled family to draw with (when there is no `font_url`).
+    pub family: FontFamily,
+    /// The `font_url` to draw with (fetched by the renderer), or the bundled family.
     pub font: Option<MediaRef>,
 }
 

@@ -8,7 +8,7 @@ mod caption;
 mod geometry;
 mod lower;
 
-pub use caption::{CaptionBox, CaptionLook, CaptionPage, CaptionWord};
+pub use caption::{CaptionBox, CaptionLook, CaptionPage, CaptionWord, FontFamily};
 pub use geometry::frame_size;
 pub use lower::{lower, parse_color, DurationOf, LowerError, LowerOptions};
 

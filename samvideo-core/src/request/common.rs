@@ -229,7 +229,7 @@ pub struct CaptionStyling {
     /// Pixel height of the text at 1080 short side (scaled with the frame).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub font_size: Option<f64>,
-    /// A bundled font family (today `DejaVu Sans`).
+    /// A bundled font family (`DejaVu Sans`, `Bebas Neue`; the list: `validate/rules.rs`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub font_family: Option<String>,
     /// A TrueType/OpenType font fetched with the media (wins over `font_family`).

@@ -119,8 +119,9 @@ pub(crate) const DESTINATION_TYPES: &[&str] = &["email", "ftp", "sftp"];
 pub(crate) const BACKGROUND_TYPES: &[&str] = &["color", "image", "video"];
 /// `settings.caption_style` and `caption_elements[].styling.style` (`docs/captions.md`).
 pub(crate) const CAPTION_STYLES: &[&str] = &["classic", "boxed-line", "boxed-word", "highlight", "one-word", "pop"];
-/// Caption `font_family`: the families bundled with the renderer (`compose/text.rs`).
-pub(crate) const FONT_FAMILIES: &[&str] = &["DejaVu Sans"];
+/// Caption `font_family`: the families bundled with the renderer (`plan::FontFamily`, drawn by
+/// `compose/text.rs`; emoji and CJK are drawn behind every family, not chosen).
+pub(crate) const FONT_FAMILIES: &[&str] = &["DejaVu Sans", "Bebas Neue"];
 /// The mix-video keys that carry captions: at most one may be sent.
 pub(crate) const TRANSCRIPT_SOURCES: &[&str] = &["transcripts", "transcript_srt", "transcript_vtt"];
 /// Most export destinations per job.
@@ -449,5 +450,12 @@ mod tests {
     fn output_codecs_are_the_plans() {
         let plan: Vec<&str> = crate::plan::VideoCodec::ALL.iter().map(|c| c.name()).collect();
         assert_eq!(super::OUTPUT_CODECS, plan.as_slice());
+    }
+
+    /// The table's font families are the plan's (the lowering maps each name to a face).
+    #[test]
+    fn font_families_are_the_plans() {
+        let plan: Vec<&str> = crate::plan::FontFamily::ALL.iter().map(|f| f.name()).collect();
+        assert_eq!(super::FONT_FAMILIES, plan.as_slice());
     }
 }

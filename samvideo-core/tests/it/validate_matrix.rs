@@ -208,7 +208,7 @@ fn every_enum_value_is_accepted_and_a_wrong_one_rejected() {
 /// and a rejected one with the problem it gets.
 const CAPTION_STYLING_ROWS: &[(&str, &str, &str, &str)] = &[
     ("caption_styling.font_size", "54", "0", "must be a positive number"),
-    ("caption_styling.font_family", r#""DejaVu Sans""#, r#""Comic Sans""#, "must be one of DejaVu Sans"),
+    ("caption_styling.font_family", r#""Bebas Neue""#, r#""Comic Sans""#, "must be one of DejaVu Sans, Bebas Neue"),
     ("caption_styling.font_url", r#""https://cdn.example.com/Anton.ttf""#, r#""Anton.ttf""#, "must be an http(s) URL"),
     ("caption_styling.text_color", r##""#FFFFFF""##, r#""white""#, "must be a color like #RRGGBB or #RRGGBBAA"),
     (

@@ -15,7 +15,7 @@ use super::overlays::caption_safe_area;
 use super::spec::{parse_color, vertical, CaptionEntry, CaptionTrack, TimedText, TimelineSpec};
 use super::LowerError;
 use crate::frame_rate::FrameRate;
-use crate::plan::{CaptionBox, CaptionLook, CaptionPage, CaptionWord, MediaRef, VerticalPosition};
+use crate::plan::{CaptionBox, CaptionLook, CaptionPage, CaptionWord, FontFamily, MediaRef, VerticalPosition};
 use crate::request::CaptionPreset;
 
 /// A page never spans a pause between words longer than this (seconds).
@@ -224,6 +224,13 @@ fn resolve_look(
         _ => s.max_words.map_or(p.max_words, |m| m as usize),
     };
     let font_px = px(s.font_size.map_or(p.font_1080, |f| f as f32)).clamp(MIN_FONT_PX, MAX_FONT_PX);
+    let family = match s.font_family.as_deref() {
+        None => FontFamily::default(),
+        Some(name) => FontFamily::named(name).ok_or_else(|| LowerError::FontFamily {
+            field: format!("{}.font_family", track.field),
+            value: name.to_string(),
+        })?,
+    };
     let look = CaptionLook {
         font_px,
         color: color(&s.text_color, "text_color")?.unwrap_or(p.color),
@@ -237,6 +244,7 @@ fn resolve_look(
         position: s.position.map_or(VerticalPosition::Bottom, vertical),
         offset: s.offset_percent.map_or(0.0, |o| o as f32 / 100.0),
         safe_area: caption_safe_area(spec.aspect),
+        family,
         font: s.font_url.clone().map(|url| MediaRef { label: track.font_label(), url }),
     };
     Ok((look, max_words, s.uppercase.unwrap_or(false)))

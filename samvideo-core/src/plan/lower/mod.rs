@@ -65,6 +65,15 @@ pub enum LowerError {
         /// Why.
         reason: String,
     },
+    /// A `font_family` that is not bundled (the validator refuses it first; this is the
+    /// lowering's own guard).
+    #[error("{field}: {value:?} is not a bundled font family")]
+    FontFamily {
+        /// Field path.
+        field: String,
+        /// What was sent.
+        value: String,
+    },
     /// A colour string does not parse.
     #[error("{field}: invalid colour {value:?} (expected #RRGGBB or #RRGGBBAA)")]
     BadColor {
