@@ -273,3 +273,28 @@ fn a_bucket_that_cannot_be_used_stops_the_start_naming_the_flag() {
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stderr).contains("invalid workers 0 for samvideo work"));
 }
+
+/// On one machine without Postgres or S3: an API node and a worker share the SQLite file and
+/// the folder of objects.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_api_node_and_a_worker_share_sqlite_and_a_folder_on_one_machine() {
+    let media = crate::support::Media::card(64, 36).await;
+    let dirs = tempfile::tempdir().expect("tmp");
+    let shared = dirs.path().join("shared");
+    std::fs::create_dir_all(&shared).expect("dir");
+    let key = crate::support::make_key(&shared, "k", BillingPlan::Pro);
+    let store = format!("sqlite:{}", shared.join("samvideo.db").display());
+    let objects = format!("file:{}", shared.display());
+    let env = [("SAMVIDEO_STORE", store.as_str()), ("SAMVIDEO_OBJECTS", objects.as_str())];
+    let (mut api_child, api, _) = spawn_server(&dirs.path().join("api"), &[env[0], env[1], ("SAMVIDEO_WORKERS", "0")]);
+    let (mut worker_child, _) = spawn_worker(&dirs.path().join("worker"), &env);
+    let (id, d) = api.render(&key, &image_video(&media.url("card.png"), 1.0), 120).await;
+    assert_eq!(d["status"], "completed", "{d}");
+    let served = api.download(d["output_url"].as_str().expect("output_url")).await;
+    let kept = std::fs::read(shared.join("outputs").join(format!("{id}.mp4"))).expect("in the shared folder");
+    assert_eq!(served, kept);
+    for c in [&mut api_child, &mut worker_child] {
+        let _ = c.kill();
+        let _ = c.wait();
+    }
+}
