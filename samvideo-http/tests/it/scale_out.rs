@@ -1,8 +1,8 @@
 //! API nodes and render workers as separate processes (the real binary) on a real Postgres and
 //! a real S3-compatible server (moto), both started by the tests on loopback: an API node with
 //! `--workers 0` and `samvideo work` render a spec to the same bytes as `samvideo render`,
-//! served with Range from the bucket; a worker frozen (`SIGSTOP`) past its lease has its late
-//! result refused while another worker completes the task once; a worker killed (`kill -9`)
+//! served with Range from the bucket; a worker frozen (`SIGSTOP`) past its lease keeps nothing
+//! when it resumes while another worker completes the task once; a worker killed (`kill -9`)
 //! mid-render leaves a task another worker completes. Leases are 2 s here, so rescues take
 //! seconds; renders are tiny.
 
@@ -200,7 +200,7 @@ async fn an_api_node_and_a_worker_on_postgres_and_s3_render_the_bytes_of_a_local
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_worker_frozen_past_its_lease_has_its_late_result_refused() {
+async fn a_worker_frozen_past_its_lease_keeps_nothing_and_the_task_completes_once() {
     let started = Instant::now();
     let gate = Gate::new().await;
     let mut cluster = Cluster::new();
@@ -216,9 +216,14 @@ async fn a_worker_frozen_past_its_lease_has_its_late_result_refused() {
     let url = d["output_url"].as_str().expect("output_url");
     assert!(url.ends_with(&format!("/media/outputs/{id}-2.mp4")), "the second attempt's output: {url}");
 
+    // Resumed, the frozen worker finds the task gone: its heartbeat's renewal is refused and
+    // it stops the render ("nothing kept"; what every run here showed), or, if its render
+    // ends first, its fenced commit is refused and its objects deleted ("result refused"; that
+    // refusal itself is `store::leases`). Either way nothing of attempt 1 stays.
     signal(frozen, "-CONT");
     let line = wait_log(&frozen_log, &["nothing kept", "result refused"], 30).await;
     assert!(line.contains(&id), "{line}");
+    eprintln!("the frozen worker, resumed: {line}");
     let keys = list_keys(&cluster.bucket);
     assert_eq!(keys, [format!("outputs/{id}-2.jpg"), format!("outputs/{id}-2.mp4")], "nothing of attempt 1 kept");
     let (_, status) = api.get(&cluster.key, &format!("/api/async/status/{id}")).await;
