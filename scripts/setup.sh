@@ -4,8 +4,9 @@
 # assembly, a C/C++ compiler for openh264, FDK AAC and SQLite). `scripts/setup.sh test`: that,
 # plus what the tests run against (ffmpeg/ffprobe as the independent decoder, Chromium for the
 # playback tests, sshd, Python's pyftpdlib and aiosmtpd for the export tests, the Postgres
-# server for the store tests, which start their own, DejaVu Serif Bold for the caption font
-# test; fuzz/run-brief.sh installs cargo-fuzz itself).
+# server for the store tests and moto's S3 server (`moto[server]`) for the object storage and
+# render worker tests, which start their own, DejaVu Serif Bold for the caption font test;
+# fuzz/run-brief.sh installs cargo-fuzz itself).
 # Used by scripts/render-example.sh, scripts/test.sh and .ci/run.
 set -euo pipefail
 what="${1:-build}"
@@ -40,5 +41,12 @@ if [ "$what" = test ]; then
     python3 -m pip install -q pyftpdlib aiosmtpd 2>/dev/null \
       || python3 -m pip install -q --break-system-packages pyftpdlib aiosmtpd 2>/dev/null \
       || python3 -m pip install -q --user --break-system-packages pyftpdlib aiosmtpd
+  fi
+  # An in-memory S3-compatible server the scale-out tests start on loopback (moto_server).
+  if ! python3 -c "import moto.server" 2>/dev/null; then
+    echo "setup: installing moto[server] (pip)" >&2
+    python3 -m pip install -q 'moto[server]' 2>/dev/null \
+      || python3 -m pip install -q --break-system-packages 'moto[server]' 2>/dev/null \
+      || python3 -m pip install -q --user --break-system-packages 'moto[server]'
   fi
 fi

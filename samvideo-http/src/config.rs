@@ -31,9 +31,15 @@ impl Rate {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
-    /// `--workers 0`.
-    #[error("invalid workers {0} (expected >= 1, <= 64)")]
+    /// `--workers` over 64.
+    #[error("invalid workers {0} (expected 0..=64; 0 runs an API node that renders nothing)")]
     Workers(usize),
+    /// `samvideo work --workers 0`.
+    #[error("invalid workers 0 for samvideo work (expected 1..=64: a worker that renders nothing does nothing)")]
+    NoWorkers,
+    /// `--lease-seconds` too short to renew or too long to rescue.
+    #[error("invalid lease {0} s (--lease-seconds: expected 1..=3600)")]
+    Lease(f64),
     /// The public URL is not http(s).
     #[error("invalid public URL {0:?} (expected http://host[:port] or https://...)")]
     PublicUrl(String),
@@ -83,8 +89,16 @@ pub struct ServerConfig {
     pub public_url: Option<String>,
     /// Lets media URLs point at loopback/private addresses (tests, intranets).
     pub allow_private_network: bool,
-    /// Renders running at once.
+    /// Renders running at once (0: an API node that renders nothing).
     pub workers: usize,
+    /// Where outputs, posters, sidecars and previews are kept (`--objects`); `None`: the data
+    /// dir, as files.
+    pub objects: Option<crate::objects::ObjectsLocation>,
+    /// The S3 endpoint and client settings of an `s3://` object store (`--s3-endpoint`).
+    pub s3: crate::objects::S3Settings,
+    /// How long a claimed task stays a worker's without a heartbeat (`--lease-seconds`); its
+    /// heartbeat renews it three times as often.
+    pub lease: Duration,
     /// Video codec of requests that name none (`--default-codec`).
     pub default_codec: samvideo_core::VideoCodec,
     /// A running task that reports no progress for this long ends `timeout`.
@@ -132,6 +146,9 @@ impl Default for ServerConfig {
             public_url: None,
             allow_private_network: false,
             workers: 1,
+            objects: None,
+            s3: crate::objects::S3Settings::default(),
+            lease: Duration::from_secs(30),
             default_codec: samvideo_core::VideoCodec::Av1,
             inactivity_timeout: Duration::from_secs(300),
             core_rate: Rate::per_minute(5),
@@ -184,6 +201,17 @@ impl ServerConfig {
     /// Set the codec of requests that name none.
     pub fn with_default_codec(mut self, codec: samvideo_core::VideoCodec) -> Self {
         self.default_codec = codec;
+        self
+    }
+    /// Keep objects at `location` (`--objects`), with the S3 settings of a bucket.
+    pub fn with_objects(mut self, location: crate::objects::ObjectsLocation, s3: crate::objects::S3Settings) -> Self {
+        self.objects = Some(location);
+        self.s3 = s3;
+        self
+    }
+    /// Set the lease of claimed tasks.
+    pub fn with_lease(mut self, lease: Duration) -> Self {
+        self.lease = lease;
         self
     }
     /// Set the number of render workers.
@@ -265,8 +293,11 @@ impl ServerConfig {
 
     /// Check the values and create the data directory layout.
     pub fn validate(self) -> Result<Self, ConfigError> {
-        if self.workers == 0 || self.workers > 64 {
+        if self.workers > 64 {
             return Err(ConfigError::Workers(self.workers));
+        }
+        if !(1.0..=3600.0).contains(&self.lease.as_secs_f64()) {
+            return Err(ConfigError::Lease(self.lease.as_secs_f64()));
         }
         if let Some(url) = &self.public_url {
             let ok = (url.starts_with("http://") || url.starts_with("https://")) && url.len() > 8;
@@ -275,7 +306,7 @@ impl ServerConfig {
             }
         }
         self.media_limits.validate()?;
-        for sub in ["", "outputs", "previews", "tmp"] {
+        for sub in ["", "tmp"] {
             let p = self.data_dir.join(sub);
             std::fs::create_dir_all(&p)
                 .map_err(|e| ConfigError::DataDir { path: p.display().to_string(), reason: e.to_string() })?;
@@ -291,15 +322,11 @@ impl ServerConfig {
     pub fn store_location(&self) -> crate::store::StoreLocation {
         self.store.clone().unwrap_or_else(|| crate::store::StoreLocation::Sqlite(self.db_path()))
     }
-    /// Finished videos.
-    pub fn outputs_dir(&self) -> PathBuf {
-        self.data_dir.join("outputs")
+    /// The object store: `--objects`, else the data dir's `outputs/` and `previews/` folders.
+    pub fn objects_location(&self) -> crate::objects::ObjectsLocation {
+        self.objects.clone().unwrap_or_else(|| crate::objects::ObjectsLocation::Dir(self.data_dir.clone()))
     }
-    /// Preview videos.
-    pub fn previews_dir(&self) -> PathBuf {
-        self.data_dir.join("previews")
-    }
-    /// Partial renders; emptied on start.
+    /// Partial renders and downloads (scratch space); emptied on start.
     pub fn tmp_dir(&self) -> PathBuf {
         self.data_dir.join("tmp")
     }

@@ -7,12 +7,17 @@
 //! A request enters [`app`]'s router, authenticates through [`auth::Caller`], passes the
 //! limiters in [`limits`], is validated by `samvideo_core::validate`, and becomes a `pending`
 //! row in [`store`]. A worker in [`jobs`] claims it, renders it on a blocking thread with
-//! `samvideo_core::render::render_to_file`, persists progress, and moves the output into the
-//! data dir, where `/media/outputs/` serves it (with Range).
+//! `samvideo_core::render::render_to_file`, persists progress, and puts the output into the
+//! object store (the data dir, or a bucket), from where `/media/outputs/` serves it (with
+//! Range). `samvideo work` runs those workers without the HTTP API ([`worker`]).
 //!
 //! # Layout
 //! - `config`    [`config::ServerConfig`]: flags/env/file resolved and validated
 //! - `server`    [`server::Server`]: open store, recover, bind, spawn workers, stop
+//! - `worker`    [`worker::Worker`]: `samvideo work`, render workers without the HTTP API
+//! - `node`      what API nodes and workers both open: node id, store, objects, media source
+//! - `objects/`  [`objects::Objects`]: outputs and previews in a folder or an S3 bucket,
+//!   downloads with Range
 //! - `state`     [`state::AppState`] shared by handlers; absolute URL base
 //! - `routes/`   one file per endpoint group: core, tasks, advanced, async_ctl, health,
 //!   templates, openapi (+ docs page), metrics; [`routes::routes`] is the route table
@@ -51,6 +56,8 @@ pub mod exports;
 pub mod jobs;
 pub mod limits;
 pub mod metrics;
+pub mod node;
+pub mod objects;
 pub mod packs;
 pub mod reply;
 pub mod routes;
@@ -58,11 +65,14 @@ pub mod server;
 pub mod state;
 pub mod store;
 pub mod store_flags;
+pub mod worker;
 
+use axum::routing::get;
 use axum::Router;
 use tower_http::services::ServeDir;
 use tower_http::trace::TraceLayer;
 
+use crate::objects::{OUTPUTS, PREVIEWS};
 use crate::reply::HttpError;
 use crate::state::AppState;
 
@@ -81,9 +91,17 @@ pub fn app(state: AppState) -> Router {
         }
         router = router.route(path, handlers);
     }
+    // A folder's objects are files, served as they always were; a bucket's stream through
+    // `objects::serve`, with the same headers.
+    router = match (state.objects.dir(OUTPUTS), state.objects.dir(PREVIEWS)) {
+        (Some(outputs), Some(previews)) => router
+            .nest_service("/media/outputs", ServeDir::new(outputs))
+            .nest_service("/media/previews", ServeDir::new(previews)),
+        _ => router
+            .route("/media/outputs/{file}", get(objects::serve::output))
+            .route("/media/previews/{file}", get(objects::serve::preview)),
+    };
     router
-        .nest_service("/media/outputs", ServeDir::new(state.config.outputs_dir()))
-        .nest_service("/media/previews", ServeDir::new(state.config.previews_dir()))
         .fallback(|| async { HttpError::new(404, "Not found", Some("NOT_FOUND")) })
         .layer(TraceLayer::new_for_http())
         .with_state(state)

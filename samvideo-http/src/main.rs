@@ -1,4 +1,4 @@
-//! The `samvideo` binary: `serve`, `render`, `validate`, `keys`, `credits`, `store`. Glue only: each
+//! The `samvideo` binary: `serve`, `work`, `render`, `validate`, `keys`, `credits`, `store`. Glue only: each
 //! subcommand lives in `samvideo_http::cli`.
 
 use std::process::ExitCode;
@@ -24,6 +24,8 @@ enum Command {
     /// Run the HTTP API.
     // Boxed: its many flags make it ~8x the size of the other variants (clippy::large_enum_variant).
     Serve(Box<cli::serve::ServeArgs>),
+    /// Run render workers without the HTTP API (beside API nodes, on a shared store).
+    Work(Box<cli::work::WorkArgs>),
     /// Render a spec file to a video.
     Render(cli::render::RenderArgs),
     /// Validate a spec file; prints the API's error body and exits 1 when rejected.
@@ -40,6 +42,7 @@ fn main() -> ExitCode {
     let args = Cli::parse();
     match args.command {
         Command::Serve(a) => cli::serve::run(*a),
+        Command::Work(a) => cli::work::run(*a),
         Command::Render(a) => cli::render::run(a),
         Command::Validate(a) => cli::validate::run(a),
         Command::Keys(a) => cli::keys::run(a),

@@ -1,10 +1,11 @@
 //! A running server: what `samvideo serve` and the tests start.
 //!
-//! [`Server::start`] validates the config, opens the store (migrations) for this node (its id
-//! kept in the data dir), recovers the tasks this node's dead process left behind, binds, and
-//! spawns the workers. [`Server::stop`] shuts the listener
-//! down gracefully and stops the workers; running renders stay `processing` in the store and
-//! are recovered by the next start.
+//! [`Server::start`] opens what every node opens ([`Node::open`]: config, node id, store with
+//! its migrations, object store, media source), recovers the tasks this node's dead process
+//! left behind, binds, and spawns the workers (none with `--workers 0`: an API node).
+//! [`Server::stop`] shuts the listener down gracefully and stops the workers; running renders
+//! stay `processing` in the store and are recovered by the next start (or, once their lease
+//! runs out, by another worker).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -13,65 +14,16 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::config::{ConfigError, ServerConfig};
+use crate::config::ServerConfig;
 use crate::exports::Exporter;
 use crate::jobs::hooks::TaskHook;
-use crate::jobs::{source, Jobs};
+use crate::jobs::Jobs;
 use crate::limits::Limiters;
 use crate::metrics::Metrics;
+use crate::node::Node;
 use crate::state::AppState;
-use crate::store::{Store, StoreError};
 
-/// Why the server did not start.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum StartError {
-    /// Bad configuration.
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    /// The database cannot be opened or migrated.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// The media fetcher cannot start.
-    #[error("cannot start the media fetcher: {0}")]
-    Media(#[from] samvideo_core::media::MediaError),
-    /// The AI catalog or providers file is invalid.
-    #[error(transparent)]
-    Ai(#[from] crate::ai::AiStartError),
-    /// The node's name cannot be read or kept in the data dir.
-    #[error("cannot keep the node id in {path}: {source}")]
-    NodeId {
-        /// `DATA_DIR/node-id`.
-        path: String,
-        /// OS error.
-        source: std::io::Error,
-    },
-    /// The address cannot be bound.
-    #[error("cannot listen on {addr}: {source}")]
-    Bind {
-        /// Requested address.
-        addr: SocketAddr,
-        /// OS error.
-        source: std::io::Error,
-    },
-}
-
-/// This node's name, kept in `DATA_DIR/node-id` (made on first start): the same data dir is
-/// the same node across restarts, so recovery re-queues only what this node was running.
-fn node_id(data_dir: &std::path::Path) -> Result<String, StartError> {
-    let path = data_dir.join("node-id");
-    let err = |source| StartError::NodeId { path: path.display().to_string(), source };
-    match std::fs::read_to_string(&path) {
-        Ok(id) if !id.trim().is_empty() => Ok(id.trim().to_string()),
-        Ok(_) => Err(err(std::io::Error::new(std::io::ErrorKind::InvalidData, "empty file"))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let id = uuid::Uuid::new_v4().to_string();
-            std::fs::write(&path, format!("{id}\n")).map_err(err)?;
-            Ok(id)
-        }
-        Err(e) => Err(err(e)),
-    }
-}
+pub use crate::node::StartError;
 
 /// A listening server with its workers.
 pub struct Server {
@@ -95,36 +47,29 @@ impl Server {
     }
 
     async fn start_inner(config: ServerConfig, hook: Option<Arc<dyn TaskHook>>) -> Result<Server, StartError> {
-        let config = Arc::new(config.validate()?);
-        let node = node_id(&config.data_dir)?;
-        let store = Store::connect(&config.store_location())?.for_node(&node);
+        let Node { config, store, objects, source, .. } = Node::open(config).await?;
         let (hook, exporter) = match hook {
             Some(h) => (h, None),
             None => {
-                let e = Exporter::new(store.clone(), config.clone());
+                let e = Exporter::new(store.clone(), config.clone(), objects.clone());
                 (e.clone() as Arc<dyn TaskHook>, Some(e))
             }
         };
         let metrics = Arc::new(Metrics::default());
-        let source = {
-            let config = config.clone();
-            tokio::task::spawn_blocking(move || source::media_source(&config))
-                .await
-                .map_err(|e| StartError::Store(StoreError::Join(e.to_string())))??
-        };
         let ai = {
-            let (config, store, source) = (config.clone(), store.clone(), source.clone());
-            tokio::task::spawn_blocking(move || crate::ai::AiService::new(config, store, source))
+            let (config, store, source, objects) = (config.clone(), store.clone(), source.clone(), objects.clone());
+            tokio::task::spawn_blocking(move || crate::ai::AiService::new(config, store, source, objects))
                 .await
-                .map_err(|e| StartError::Store(StoreError::Join(e.to_string())))??
+                .map_err(|e| StartError::Join(e.to_string()))??
         };
-        let jobs = Jobs::new(store.clone(), config.clone(), metrics.clone(), source, hook);
+        let jobs = Jobs::new(store.clone(), config.clone(), metrics.clone(), source, hook, objects.clone());
         jobs.recover()?;
         ai.recover()?;
         let state = AppState {
             limits: Arc::new(Limiters::new(&config, &store)),
             config: config.clone(),
             store,
+            objects,
             jobs: jobs.clone(),
             metrics,
             ai,
@@ -147,7 +92,7 @@ impl Server {
                 })
                 .await
         });
-        tracing::info!(%addr, data_dir = %config.data_dir.display(), store = %config.store_location(), workers = config.workers, "samvideo listening");
+        tracing::info!(%addr, data_dir = %config.data_dir.display(), store = %config.store_location(), objects = %config.objects_location(), workers = config.workers, "samvideo listening");
         Ok(Server { state, addr, shutdown: Some(tx), serve, workers, exporter })
     }
 
@@ -182,25 +127,7 @@ impl Server {
 
     /// Serve until Ctrl-C or SIGTERM, then stop.
     pub async fn run_until_signal(self) {
-        let ctrl_c = tokio::signal::ctrl_c();
-        #[cfg(unix)]
-        {
-            let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(t) => t,
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot watch SIGTERM");
-                    let _ = ctrl_c.await;
-                    self.stop().await;
-                    return;
-                }
-            };
-            tokio::select! {
-                _ = ctrl_c => {}
-                _ = term.recv() => {}
-            }
-        }
-        #[cfg(not(unix))]
-        let _ = ctrl_c.await;
+        crate::node::stop_signal().await;
         tracing::info!("shutting down");
         self.stop().await;
     }

@@ -1,4 +1,4 @@
-//! The state every handler sees: configuration, store, job runner, limiters, metrics.
+//! The state every handler sees: configuration, store, objects, job runner, limiters, metrics.
 
 use std::sync::Arc;
 
@@ -15,8 +15,10 @@ use crate::store::Store;
 pub struct AppState {
     /// Validated settings.
     pub config: Arc<ServerConfig>,
-    /// SQLite.
+    /// The store (SQLite or Postgres).
     pub store: Store,
+    /// Where outputs and previews are kept (a folder or a bucket).
+    pub objects: crate::objects::Objects,
     /// Queue, workers, cancel tokens.
     pub jobs: Jobs,
     /// Rate limiters.

@@ -64,6 +64,7 @@ struct Inner {
     store: Store,
     config: Arc<ServerConfig>,
     source: Arc<dyn MediaSource>,
+    objects: crate::objects::Objects,
     builtin_slots: Semaphore,
     shutdown: CancelToken,
     rate: RateLimiter,
@@ -81,6 +82,7 @@ impl AiService {
         config: Arc<ServerConfig>,
         store: Store,
         source: Arc<dyn MediaSource>,
+        objects: crate::objects::Objects,
     ) -> Result<AiService, AiStartError> {
         let ai = &config.ai;
         let catalog = match &ai.catalog_path {
@@ -103,6 +105,7 @@ impl AiService {
                 builtin_slots: Semaphore::new(ai.builtin_concurrency.max(1)),
                 config,
                 source,
+                objects,
                 shutdown: CancelToken::new(),
                 rate,
             }),
@@ -256,12 +259,13 @@ impl AiService {
         }
     }
 
-    /// Move rendered files into `outputs/` as `ai-{id}.mp4` (`ai-{id}-{n}.mp4` for more).
-    async fn store_files(&self, id: i64, files: Vec<PathBuf>) -> std::io::Result<Vec<String>> {
+    /// Put rendered files into the object store's `outputs/` as `ai-{id}.mp4`
+    /// (`ai-{id}-{n}.mp4` for more).
+    async fn store_files(&self, id: i64, files: Vec<PathBuf>) -> Result<Vec<String>, crate::objects::ObjectsError> {
         let mut names = Vec::new();
         for (n, f) in files.iter().enumerate() {
             let name = if n == 0 { format!("ai-{id}.mp4") } else { format!("ai-{id}-{n}.mp4") };
-            tokio::fs::rename(f, self.inner.config.outputs_dir().join(&name)).await?;
+            self.inner.objects.put_file(crate::objects::OUTPUTS, &name, f).await?;
             names.push(name);
         }
         Ok(names)

@@ -6,6 +6,7 @@ pub mod render;
 pub mod serve;
 pub mod store;
 pub mod validate;
+pub mod work;
 
 /// Read a spec from a path, or stdin for `-`.
 pub fn read_spec(path: &std::path::Path) -> std::io::Result<Vec<u8>> {

@@ -25,6 +25,9 @@
 //! `exports` at attempt time; they are never written to delivery rows, responses or logs, and
 //! error messages are built here, never from a `Debug` of a destination.
 //!
+//! Outputs are read through the object store ([`Objects`]): FTP and SFTP upload a local copy
+//! (a bucket's object is downloaded into the scratch folder first and removed after).
+//!
 //! Files: `webhook` (payload, headers, POST), `signature` (sign/verify), `ftp`, `sftp`,
 //! `email`, `remote_path` rules below. The queue's rows and SQL are the store's
 //! (`crate::store`: [`ClaimedDelivery`], [`NewDelivery`]).
@@ -48,6 +51,7 @@ use tokio::task::{JoinHandle, JoinSet};
 
 use crate::config::ServerConfig;
 use crate::jobs::hooks::{FinishedTask, TaskHook};
+use crate::objects::{Objects, OUTPUTS};
 use crate::store::{ClaimedDelivery, Delivered, DeliveryKind, NewDelivery, Store, TaskStatus, CALLBACK_POSITION};
 
 pub use settings::{parse_schedule, ExportsConfig, ExportsConfigError, SmtpConfig, SmtpTls, STANDARD_SCHEDULE};
@@ -223,6 +227,7 @@ impl AttemptError {
 pub struct Exporter {
     store: Store,
     config: Arc<ServerConfig>,
+    objects: Objects,
     policy: Arc<NetPolicy>,
     base_url: Mutex<Option<String>>,
     wake: Notify,
@@ -230,11 +235,12 @@ pub struct Exporter {
 }
 
 impl Exporter {
-    /// An exporter over `store`; call [`Exporter::spawn`] to start delivering.
-    pub fn new(store: Store, config: Arc<ServerConfig>) -> Arc<Exporter> {
+    /// An exporter over `store`, uploading outputs from `objects`; call [`Exporter::spawn`]
+    /// to start delivering.
+    pub fn new(store: Store, config: Arc<ServerConfig>, objects: Objects) -> Arc<Exporter> {
         let policy = Arc::new(net_policy(&config));
         let (shutdown, _) = watch::channel(false);
-        Arc::new(Exporter { store, config, policy, base_url: Mutex::new(None), wake: Notify::new(), shutdown })
+        Arc::new(Exporter { store, config, objects, policy, base_url: Mutex::new(None), wake: Notify::new(), shutdown })
     }
 
     /// Base of output links when `--public-url` is not set (the bound address).
@@ -335,13 +341,12 @@ impl Exporter {
             let Some(row) = self.store.blocking().task_any(id)? else {
                 continue;
             };
-            let output_path = row.output_file.as_ref().map(|f| self.config.outputs_dir().join(f));
             let finished = FinishedTask {
                 id: row.id.clone(),
                 api_key_id: row.api_key_id,
                 status: row.status,
                 error: row.error.clone(),
-                output_path,
+                output_file: row.output_file.clone(),
                 output_url: None,
                 thumbnail_file: row.thumbnail_file.clone(),
                 exports: row.exports_json.as_deref().and_then(|j| serde_json::from_str(j).ok()),
@@ -408,7 +413,18 @@ impl Exporter {
             .cloned()
             .ok_or_else(|| AttemptError::permanent("the destination is no longer in the task's exports"))?;
         let file = job.output_file.as_ref().ok_or_else(|| AttemptError::permanent("the task has no output file"))?;
-        let local = self.config.outputs_dir().join(file);
+        // FTP and SFTP send a local file: a bucket's object is downloaded to scratch first
+        // (removed when `copy` drops); a folder's is sent in place.
+        let copy = match dest {
+            Destination::Email { .. } => None,
+            _ => Some(
+                self.objects
+                    .local_copy(OUTPUTS, file, &self.config.tmp_dir())
+                    .await
+                    .map_err(|e| AttemptError::transient(format!("cannot read the output: {e}")))?,
+            ),
+        };
+        let local = copy.as_ref().map(|c| c.path().to_path_buf()).unwrap_or_default();
         match dest {
             Destination::Ftp { host, port, username, password, path } => {
                 let policy = self.policy.clone();
@@ -462,10 +478,8 @@ impl Exporter {
         let mut out = Vec::new();
         if let Some(url) = &exports.callback_url {
             let output_url = task.output_url.clone().or_else(|| {
-                task.output_path
+                task.output_file
                     .as_ref()
-                    .and_then(|p| p.file_name())
-                    .and_then(|n| n.to_str())
                     .filter(|_| completed)
                     .map(|n| format!("{}{}", self.base_url(), crate::jobs::output_path_url(n)))
             });
@@ -614,7 +628,9 @@ mod tests {
         let dir = tempfile::tempdir().expect("tmp");
         let config = Arc::new(ServerConfig::new(dir.path()));
         let store = Store::open(&config.db_path()).expect("store");
-        let exporter = Exporter::new(store, config);
+        let location = crate::objects::ObjectsLocation::Dir(dir.path().into());
+        let objects = Objects::open(&location, &Default::default()).await.expect("objects");
+        let exporter = Exporter::new(store, config, objects);
         // Server::stop right after Server::start: the loop has not subscribed yet.
         exporter.shutdown();
         let run = exporter.spawn();

@@ -2,8 +2,6 @@
 //! implement [`TaskHook`]. The runner calls the hook on a blocking thread once per terminal
 //! state and stores what it returns as the task's `settings.export_delivery`.
 
-use std::path::PathBuf;
-
 use samvideo_core::request::Exports;
 use serde_json::Value;
 
@@ -20,8 +18,8 @@ pub struct FinishedTask {
     pub status: TaskStatus,
     /// Error message for failed/timeout/cancelled.
     pub error: Option<String>,
-    /// The output file, when completed.
-    pub output_path: Option<PathBuf>,
+    /// The output's object name under `outputs/` (`/media/outputs/NAME`), when completed.
+    pub output_file: Option<String>,
     /// Absolute URL of the output when `--public-url` is set (otherwise the host is unknown
     /// outside a request; delivery code should require a public URL).
     pub output_url: Option<String>,

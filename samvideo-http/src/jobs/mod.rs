@@ -1,22 +1,30 @@
 //! The render queue and its workers.
 //!
 //! The queue is durable: it is the `pending` rows of the `tasks` table, taken oldest first by
-//! [`Store::claim_next_task`]. `workers` async loops each claim a task, re-parse its stored
-//! request, and run `samvideo_core::render::render_to_file` on a blocking thread into
-//! `tmp/{id}.mp4.part`; a finished file is renamed into `outputs/{id}.mp4`. Progress from the
-//! render thread is persisted (throttled) as it moves.
+//! [`Store::claim_next_task`], with the `processing` ones whose lease ran out (their worker
+//! died or froze; [`lease`]). `workers` async loops each claim a task (an API node started
+//! with `--workers 0` runs none; `samvideo work` runs only these), re-parse its stored
+//! request, and run `samvideo_core::render::render_to_file` on a blocking thread into a
+//! scratch file in `tmp/`; a finished file is put into the object store ([`Objects`]) under a
+//! name of its attempt (`ID.mp4`, a rescued attempt `ID-N.mp4`), then the task's end is
+//! written under the attempt's fencing token. A worker whose token no longer holds the task
+//! has its result refused and its objects deleted. Progress from the render thread is
+//! persisted (throttled) as it moves, under the same token.
 //!
-//! Every running task has a `Running` entry holding its cancel token. A cancel writes
-//! `cancelled` at once and sets the token (the renderer checks it between frames); a task
-//! that reports no progress within the inactivity window ends `timeout` the same way.
+//! Every running task has a `Running` entry holding its cancel token and a [`lease::Heartbeat`]
+//! renewing its lease. A cancel on this node writes `cancelled` at once and sets the token (the
+//! renderer checks it between frames); a cancel on another node reaches the worker through the
+//! heartbeat, which finds the task no longer its own; a task that reports no progress within
+//! the inactivity window ends `timeout` the same way.
 //!
-//! On start, [`Jobs::recover`] re-queues tasks a dead process left `processing` (until they
-//! have used `max_attempts`, then they fail with a reason) and empties `tmp/`.
+//! On start, [`Jobs::recover`] re-queues tasks this node's dead process left `processing`
+//! (until they have used `max_attempts`, then they fail with a reason) and empties `tmp/`.
 //!
 //! Enter: [`Jobs::wake`] after a task row is inserted, [`Jobs::cancel`], [`Jobs::preview`].
-//! Leave: task rows in the store, files in the data dir, [`hooks::TaskHook`] calls.
+//! Leave: task rows in the store, objects, [`hooks::TaskHook`] calls.
 
 pub mod hooks;
+pub mod lease;
 pub mod source;
 
 use std::collections::HashMap;
@@ -33,6 +41,7 @@ use tokio::task::JoinHandle;
 
 use crate::config::ServerConfig;
 use crate::metrics::Metrics;
+use crate::objects::{Objects, OUTPUTS, PREVIEWS};
 use crate::store::{Store, StoreError, TaskRow, TaskStatus, TaskUpdate};
 use hooks::{FinishedTask, TaskHook};
 
@@ -42,6 +51,9 @@ enum Stop {
     Cancel,
     Timeout,
     Shutdown,
+    /// The heartbeat found the task no longer this worker's (cancelled on another node, or
+    /// claimed again after the lease ran out): whoever changed the row reported it.
+    Lost,
 }
 
 /// A task a worker is rendering now.
@@ -110,6 +122,9 @@ pub enum PreviewError {
     /// The render thread died (the details go to the log, not to the client).
     #[error("preview render crashed (internal error; the server log has details)")]
     Crashed,
+    /// The preview could not be kept in the object store.
+    #[error("cannot store the preview: {0}")]
+    Store(#[source] crate::objects::ObjectsError),
 }
 
 struct Inner {
@@ -122,6 +137,7 @@ struct Inner {
     running: Mutex<HashMap<String, Arc<Running>>>,
     shutdown: watch::Sender<bool>,
     previews: Semaphore,
+    objects: Objects,
 }
 
 /// Handle to the queue and workers; cheap to clone.
@@ -138,6 +154,7 @@ impl Jobs {
         metrics: Arc<Metrics>,
         source: Arc<dyn MediaSource>,
         hook: Arc<dyn TaskHook>,
+        objects: Objects,
     ) -> Jobs {
         let (shutdown, _) = watch::channel(false);
         Jobs {
@@ -151,6 +168,7 @@ impl Jobs {
                 running: Mutex::new(HashMap::new()),
                 shutdown,
                 previews: Semaphore::new(1),
+                objects,
             }),
         }
     }
@@ -232,8 +250,9 @@ impl Jobs {
         Ok(CancelOutcome::AlreadyEnded(status))
     }
 
-    /// Render a preview synchronously (one at a time, bounded by the preview time limit).
-    pub async fn preview(&self, request: CreateRequest, out: PathBuf) -> Result<RenderSummary, PreviewError> {
+    /// Render a preview synchronously on this node (one at a time, bounded by the preview time
+    /// limit, whatever `--workers` says) and keep it as `previews/{file}`.
+    pub async fn preview(&self, request: CreateRequest, file: &str) -> Result<RenderSummary, PreviewError> {
         let _permit = self.inner.previews.acquire().await.map_err(|e| {
             tracing::error!(error = %e, "preview slots closed");
             PreviewError::Crashed
@@ -241,11 +260,7 @@ impl Jobs {
         let cancel = CancelToken::new();
         let options = RenderOptions { preview: true, ..self.inner.config.render_options(cancel.clone()) };
         let source = self.inner.source.clone();
-        let tmp = self
-            .inner
-            .config
-            .tmp_dir()
-            .join(format!("{}.part", out.file_name().and_then(|n| n.to_str()).unwrap_or("preview.mp4")));
+        let tmp = self.inner.config.tmp_dir().join(format!("{file}.part"));
         let tmp2 = tmp.clone();
         let mut handle = tokio::task::spawn_blocking(move || {
             let r = render_to_file(&request, source, &tmp2, &options);
@@ -266,7 +281,10 @@ impl Jobs {
             }
         };
         let summary = result?;
-        tokio::fs::rename(&tmp, &out).await.map_err(|e| PreviewError::Render(RenderError::Io(e)))?;
+        self.inner.objects.put_file(PREVIEWS, file, &tmp).await.map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            PreviewError::Store(e)
+        })?;
         Ok(summary)
     }
 
@@ -277,12 +295,20 @@ impl Jobs {
             if *shutdown.borrow() {
                 break;
             }
-            match self.inner.store.claim_next_task().await {
-                Ok(Some(task)) => {
-                    self.run(task).await;
-                    continue;
+            let max = self.inner.config.max_attempts;
+            let terms = lease::terms(self.inner.config.lease);
+            match self.inner.store.claim_next_task(terms, move |attempts| lease::rescue(attempts, max)).await {
+                Ok(claim) => {
+                    for row in claim.failed {
+                        tracing::warn!(task_id = %row.id, error = ?row.error, "task's lease ran out too often; failed");
+                        self.inner.metrics.render_finished(TaskStatus::Failed, 0.0);
+                        self.spawn_hook(row);
+                    }
+                    if let Some(task) = claim.task {
+                        self.run(task).await;
+                        continue;
+                    }
                 }
-                Ok(None) => {}
                 Err(e) => tracing::error!(error = %e, "cannot claim a task"),
             }
             tokio::select! {
@@ -296,7 +322,9 @@ impl Jobs {
 
     async fn run(&self, task: TaskRow) {
         let id = task.id.clone();
-        tracing::info!(task_id = %id, endpoint = %task.endpoint, attempt = task.attempts, "render started");
+        // The fencing token: the attempt this claim made (no other claim ever holds it).
+        let token = task.attempts;
+        tracing::info!(task_id = %id, endpoint = %task.endpoint, attempt = token, "render started");
         let request = match parse_stored(&task) {
             Ok(r) => r,
             Err(msg) => {
@@ -308,38 +336,44 @@ impl Jobs {
         self.inner.running.lock().unwrap_or_else(|p| p.into_inner()).insert(id.clone(), running.clone());
         // A cancel may have landed between the claim and the registration above.
         let live = self.inner.store.task(&id).await;
-        if !matches!(live, Ok(Some(ref t)) if t.status == TaskStatus::Processing) {
-            self.inner.running.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+        if !matches!(live, Ok(Some(ref t)) if t.status == TaskStatus::Processing && t.attempts == token) {
+            self.unregister(&id);
             return;
         }
+        let lost = running.clone();
+        let heartbeat =
+            lease::Heartbeat::start(self.inner.store.clone(), id.clone(), token, self.inner.config.lease, move |_| {
+                lost.stop(Stop::Lost);
+            });
+        let _heartbeat = match heartbeat {
+            Ok(h) => h,
+            Err(e) => {
+                tracing::error!(task_id = %id, error = %e, "cannot start the lease heartbeat");
+                self.unregister(&id);
+                self.end(&task, TaskUpdate::ended(TaskStatus::Failed, "cannot start the lease heartbeat")).await;
+                return;
+            }
+        };
 
-        let tmp = self.inner.config.tmp_dir().join(format!("{id}.mp4.part"));
-        let file_name = format!("{id}.mp4");
-        let dest = self.inner.config.outputs_dir().join(&file_name);
-        // The poster frame is written beside the output and kept and deleted with it.
-        let poster_tmp = self.inner.config.tmp_dir().join(format!("{id}.jpg.part"));
-        let poster_name = thumbnail_name(&file_name);
-        let poster_dest = self.inner.config.outputs_dir().join(&poster_name);
-        // So are the caption sidecars, when the video has captions.
-        let subtitles = Sidecars::new(&self.inner.config, &id, &file_name);
+        let files = Files::new(&self.inner.config, &id, token);
         let options = RenderOptions {
-            progress: Some(self.progress_fn(&id, &running)),
-            poster: Some(poster_tmp.clone()),
-            subtitles_vtt: Some(subtitles.vtt.0.clone()),
-            subtitles_srt: Some(subtitles.srt.0.clone()),
+            progress: Some(self.progress_fn(&id, token, &running)),
+            poster: Some(files.poster.clone()),
+            subtitles_vtt: Some(files.vtt.clone()),
+            subtitles_srt: Some(files.srt.clone()),
             ..self.inner.config.render_options(running.cancel.clone())
         };
         let source = self.inner.source.clone();
-        let tmp2 = tmp.clone();
+        let video = files.video.clone();
         // Everything the render logs on this thread (e.g. a demuxer's full error, which the
         // task's message leaves out) carries the task id.
         let span = tracing::info_span!("render", task_id = %id);
         let mut handle = tokio::task::spawn_blocking(move || {
             let _in_span = span.enter();
             let cancel = options.cancel.clone();
-            let r = render_to_file(&request, source, &tmp2, &options);
+            let r = render_to_file(&request, source, &video, &options);
             if r.is_err() || cancel.is_cancelled() {
-                let _ = std::fs::remove_file(&tmp2);
+                let _ = std::fs::remove_file(&video);
                 for path in [&options.poster, &options.subtitles_vtt, &options.subtitles_srt].into_iter().flatten() {
                     let _ = std::fs::remove_file(path);
                 }
@@ -371,22 +405,15 @@ impl Jobs {
         let seconds = running.started.elapsed().as_secs_f64();
 
         let update = match joined {
-            Some(Ok(Ok(summary))) if running.reason().is_none() => match tokio::fs::rename(&tmp, &dest).await {
-                Ok(()) => TaskUpdate {
+            Some(Ok(Ok(summary))) if running.reason().is_none() => match self.keep(&files).await {
+                Ok(kept) => TaskUpdate {
                     status: TaskStatus::Completed,
                     error: None,
                     duration: summary.duration_secs,
                     size_bytes: i64::try_from(summary.size_bytes).unwrap_or(i64::MAX),
-                    output_file: Some(file_name.clone()),
-                    // A poster that cannot be stored leaves the video without one, not failed.
-                    thumbnail_file: match tokio::fs::rename(&poster_tmp, &poster_dest).await {
-                        Ok(()) => Some(poster_name.clone()),
-                        Err(e) => {
-                            tracing::warn!(task_id = %id, error = %e, "poster frame not stored");
-                            None
-                        }
-                    },
-                    subtitles_file: subtitles.store(&id).await,
+                    output_file: Some(files.video_name.clone()),
+                    thumbnail_file: kept.poster,
+                    subtitles_file: kept.subtitles,
                     render_seconds: Some(seconds),
                 },
                 Err(e) => TaskUpdate::ended(TaskStatus::Failed, format!("cannot store the output: {e}")),
@@ -403,8 +430,8 @@ impl Jobs {
                 TaskUpdate::ended(TaskStatus::Failed, "render crashed (internal error; the server log has details)")
             }
             _ => {
-                // Stopped by cancel, timeout or shutdown: record it now, then give the render
-                // thread a moment to notice the token so the worker slot frees with it.
+                // Stopped by cancel, timeout, shutdown or a lost lease: record it now, then give
+                // the render thread a moment to notice the token so the worker slot frees with it.
                 let reason = running.stop(Stop::Cancel);
                 match reason {
                     Stop::Cancel => {
@@ -418,13 +445,14 @@ impl Jobs {
                         self.end(&task, u).await;
                     }
                     Stop::Shutdown => {}
+                    Stop::Lost => {
+                        tracing::warn!(task_id = %id, attempt = token, "lease lost: render stopped, nothing kept")
+                    }
                 }
                 if joined.is_some() {
                     // The render finished as the stop came: its thread is done (a finished
                     // JoinHandle must not be polled again) and the output it wrote is not kept.
-                    let _ = tokio::fs::remove_file(&tmp).await;
-                    let _ = tokio::fs::remove_file(&poster_tmp).await;
-                    subtitles.remove_parts().await;
+                    files.remove_scratch().await;
                 } else if tokio::time::timeout(Duration::from_secs(10), &mut handle).await.is_err() {
                     tracing::warn!(task_id = %id, "render thread did not stop within 10 s; leaving it");
                 }
@@ -435,10 +463,62 @@ impl Jobs {
         self.unregister(&id);
         let applied = self.end(&task, update.clone()).await;
         if !applied && update.status == TaskStatus::Completed {
-            // Cancelled while the last frames were written: the cancel stands.
-            let _ = tokio::fs::remove_file(&dest).await;
-            let _ = tokio::fs::remove_file(&poster_dest).await;
-            subtitles.remove_stored().await;
+            // Cancelled while the last frames were written, or the lease was lost and another
+            // worker holds the task: this result is refused and its objects go.
+            tracing::warn!(task_id = %id, attempt = token, "result refused (no longer this attempt's task); objects deleted");
+            self.remove_objects(&update).await;
+        }
+    }
+
+    /// Put a finished render's files into the object store: the video (or an error), then the
+    /// poster and the caption sidecars, each of which may be missing without failing the video.
+    async fn keep(&self, files: &Files) -> Result<Kept, crate::objects::ObjectsError> {
+        let objects = &self.inner.objects;
+        if let Err(e) = objects.put_file(OUTPUTS, &files.video_name, &files.video).await {
+            files.remove_scratch().await;
+            return Err(e);
+        }
+        let poster = match objects.put_file(OUTPUTS, &files.poster_name, &files.poster).await {
+            Ok(()) => Some(files.poster_name.clone()),
+            Err(e) => {
+                tracing::warn!(file = %files.poster_name, error = %e, "poster frame not stored");
+                None
+            }
+        };
+        let subtitles = if tokio::fs::try_exists(&files.vtt).await.unwrap_or(false) {
+            let srt = objects.put_file(OUTPUTS, &files.srt_name, &files.srt).await;
+            let vtt = match srt {
+                Ok(()) => objects.put_file(OUTPUTS, &files.vtt_name, &files.vtt).await,
+                Err(e) => Err(e),
+            };
+            match vtt {
+                Ok(()) => Some(files.vtt_name.clone()),
+                Err(e) => {
+                    tracing::warn!(file = %files.vtt_name, error = %e, "caption sidecar not stored");
+                    let _ = objects.delete(OUTPUTS, &files.srt_name).await;
+                    None
+                }
+            }
+        } else {
+            None // no captions
+        };
+        files.remove_scratch().await;
+        Ok(Kept { poster, subtitles })
+    }
+
+    /// Delete the objects a refused result put.
+    async fn remove_objects(&self, update: &TaskUpdate) {
+        let srt = update.subtitles_file.as_deref().map(|v| beside(v, "srt"));
+        let names = [
+            update.output_file.as_deref(),
+            update.thumbnail_file.as_deref(),
+            update.subtitles_file.as_deref(),
+            srt.as_deref(),
+        ];
+        for name in names.into_iter().flatten() {
+            if let Err(e) = self.inner.objects.delete(OUTPUTS, name).await {
+                tracing::warn!(file = name, error = %e, "cannot delete a refused result's object");
+            }
         }
     }
 
@@ -446,9 +526,9 @@ impl Jobs {
         self.inner.running.lock().unwrap_or_else(|p| p.into_inner()).remove(id);
     }
 
-    /// Write a terminal state; run the hook when it applied.
+    /// Write a terminal state under the claim's fencing token; run the hook when it applied.
     async fn end(&self, task: &TaskRow, update: TaskUpdate) -> bool {
-        let result = self.inner.store.end_task(&task.id, update.clone()).await;
+        let result = self.inner.store.end_task_as(&task.id, task.attempts, update.clone()).await;
         match result {
             Ok((true, row)) => {
                 tracing::info!(task_id = %task.id, status = update.status.as_str(), error = ?update.error, "render ended");
@@ -480,7 +560,6 @@ impl Jobs {
         let config = self.inner.config.clone();
         tokio::task::spawn_blocking(move || {
             let exports: Option<Exports> = row.exports_json.as_deref().and_then(|j| serde_json::from_str(j).ok());
-            let output_path = row.output_file.as_ref().map(|f| config.outputs_dir().join(f));
             let output_url = match (&config.public_url, &row.output_file) {
                 (Some(base), Some(f)) => Some(format!("{}{}", base.trim_end_matches('/'), output_path_url(f))),
                 _ => None,
@@ -490,7 +569,7 @@ impl Jobs {
                 api_key_id: row.api_key_id,
                 status: row.status,
                 error: row.error.clone(),
-                output_path,
+                output_file: row.output_file.clone(),
                 output_url,
                 thumbnail_file: row.thumbnail_file.clone(),
                 exports,
@@ -506,7 +585,7 @@ impl Jobs {
         });
     }
 
-    fn progress_fn(&self, id: &str, running: &Arc<Running>) -> samvideo_core::render::ProgressFn {
+    fn progress_fn(&self, id: &str, token: i64, running: &Arc<Running>) -> samvideo_core::render::ProgressFn {
         let store = self.inner.store.clone();
         let running = running.clone();
         let id = id.to_string();
@@ -519,7 +598,7 @@ impl Jobs {
             if due && p != last.1 {
                 *last = (now, p);
                 drop(last);
-                if let Err(e) = store.blocking().set_task_progress(&id, p) {
+                if let Err(e) = store.blocking().set_task_progress(&id, token, p) {
                     tracing::warn!(task_id = %id, error = %e, "cannot persist progress");
                 }
             }
@@ -538,52 +617,58 @@ fn beside(output_file: &str, ext: &str) -> String {
     format!("{stem}.{ext}")
 }
 
-/// The caption sidecars of one render: where the renderer writes them (`tmp/ID.vtt.part`) and
-/// where they are kept, beside the output (`outputs/ID.vtt`, `outputs/ID.srt`). The renderer
-/// writes them only for a video with captions.
-struct Sidecars {
-    /// (part file, stored file) of the WebVTT sidecar.
-    vtt: (PathBuf, PathBuf),
-    /// (part file, stored file) of the SubRip sidecar.
-    srt: (PathBuf, PathBuf),
-    /// The WebVTT file's name under `outputs/` (what the task row keeps).
-    vtt_name: String,
+/// The output's object name for an attempt: `ID.mp4` for the first, `ID-N.mp4` for attempt N,
+/// so a late worker's objects never share a name with the attempt that holds the task.
+pub fn output_name(id: &str, attempt: i64) -> String {
+    if attempt <= 1 {
+        format!("{id}.mp4")
+    } else {
+        format!("{id}-{attempt}.mp4")
+    }
 }
 
-impl Sidecars {
-    fn new(config: &ServerConfig, id: &str, output_file: &str) -> Self {
-        let pair = |ext: &str| {
-            (config.tmp_dir().join(format!("{id}.{ext}.part")), config.outputs_dir().join(beside(output_file, ext)))
-        };
-        Sidecars { vtt: pair("vtt"), srt: pair("srt"), vtt_name: beside(output_file, "vtt") }
+/// The files of one render attempt: where the renderer writes them (scratch files in `tmp/`,
+/// named for the attempt) and the object names they are kept under, beside the output: the
+/// poster (`.jpg`) and, for a video with captions, the sidecars (`.vtt`, `.srt`).
+struct Files {
+    video: PathBuf,
+    poster: PathBuf,
+    vtt: PathBuf,
+    srt: PathBuf,
+    video_name: String,
+    poster_name: String,
+    vtt_name: String,
+    srt_name: String,
+}
+
+/// What [`Jobs::keep`] stored besides the video.
+struct Kept {
+    poster: Option<String>,
+    subtitles: Option<String>,
+}
+
+impl Files {
+    fn new(config: &ServerConfig, id: &str, attempt: i64) -> Self {
+        let video_name = output_name(id, attempt);
+        let scratch = |name: &str| config.tmp_dir().join(format!("{name}.part"));
+        let (poster_name, vtt_name, srt_name) =
+            (thumbnail_name(&video_name), beside(&video_name, "vtt"), beside(&video_name, "srt"));
+        Files {
+            video: scratch(&video_name),
+            poster: scratch(&poster_name),
+            vtt: scratch(&vtt_name),
+            srt: scratch(&srt_name),
+            video_name,
+            poster_name,
+            vtt_name,
+            srt_name,
+        }
     }
 
-    /// Move the written sidecars beside the output; the `.vtt`'s name when it is stored. A
-    /// sidecar that cannot be stored leaves the video without one, not failed (like the poster).
-    async fn store(&self, id: &str) -> Option<String> {
-        if !tokio::fs::try_exists(&self.vtt.0).await.unwrap_or(false) {
-            return None; // no captions
-        }
-        for (part, dest) in [&self.srt, &self.vtt] {
-            if let Err(e) = tokio::fs::rename(part, dest).await {
-                tracing::warn!(task_id = %id, error = %e, "caption sidecar not stored");
-                self.remove_parts().await;
-                self.remove_stored().await;
-                return None;
-            }
-        }
-        Some(self.vtt_name.clone())
-    }
-
-    async fn remove_parts(&self) {
-        for (part, _) in [&self.vtt, &self.srt] {
-            let _ = tokio::fs::remove_file(part).await;
-        }
-    }
-
-    async fn remove_stored(&self) {
-        for (_, dest) in [&self.vtt, &self.srt] {
-            let _ = tokio::fs::remove_file(dest).await;
+    /// Remove whatever scratch files are left.
+    async fn remove_scratch(&self) {
+        for path in [&self.video, &self.poster, &self.vtt, &self.srt] {
+            let _ = tokio::fs::remove_file(path).await;
         }
     }
 }
@@ -611,8 +696,10 @@ mod tests {
         let store = Store::open(&config.db_path()).expect("store");
         // The media source holds a blocking HTTP client: made and dropped outside the runtime.
         let source = source::media_source(&config).expect("source");
-        let jobs = Jobs::new(store, config, Arc::new(Metrics::default()), source, Arc::new(hooks::NoDelivery));
         let rt = tokio::runtime::Runtime::new().expect("runtime");
+        let location = crate::objects::ObjectsLocation::Dir(dir.path().into());
+        let objects = rt.block_on(Objects::open(&location, &Default::default())).expect("objects");
+        let jobs = Jobs::new(store, config, Arc::new(Metrics::default()), source, Arc::new(hooks::NoDelivery), objects);
         rt.block_on(async {
             // Server::stop right after Server::start: no worker has subscribed yet.
             jobs.shutdown();

@@ -76,8 +76,7 @@ pub async fn create(State(s): State<AppState>, caller: Caller, headers: HeaderMa
 
 async fn preview(s: &AppState, headers: &HeaderMap, request: CreateRequest, request_id: String) -> Reply {
     let file = format!("preview_{request_id}.mp4");
-    let out = s.config.previews_dir().join(&file);
-    match s.jobs.preview(request, out).await {
+    match s.jobs.preview(request, &file).await {
         Ok(_) => json_reply(
             200,
             json!({

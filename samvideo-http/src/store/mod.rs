@@ -24,11 +24,13 @@
 //! feature module (`credits`, `limits`, `packs`, `exports`), the backends only persist.
 //!
 //! Files, one per thing held: `keys` (`api_keys`), `tasks` (`tasks`, the durable render
-//! queue), `usage` (quota admission and the usage summary: task counts and extra videos),
-//! `templates`, `ai_jobs`, `credits` (`credit_ledger`), `packs` (`video_pack_ledger`,
-//! `stripe_checkouts`), `deliveries` (`export_deliveries` and each task's delivery summary),
-//! `host_keys` (`sftp_host_keys`), `idempotency` (`idempotency_keys`), `transfer` (`samvideo store migrate`), `rates` (`rate_hits`: the rate limiters' counts), `location`
-//! (`--store`); `sqlite/` (the connection and its
+//! queue), `leases` (who holds a processing task until when, and its fencing token), `usage`
+//! (quota admission and the usage summary: task counts and extra videos), `templates`,
+//! `ai_jobs`, `credits` (`credit_ledger`), `packs` (`video_pack_ledger`, `stripe_checkouts`),
+//! `deliveries` (`export_deliveries` and each task's delivery summary), `host_keys`
+//! (`sftp_host_keys`), `idempotency` (`idempotency_keys`), `transfer` (`samvideo store
+//! migrate`), `rates` (`rate_hits`: the rate limiters' counts), `location` (`--store`);
+//! `sqlite/` (the connection and its
 //! schema), `postgres/` (the pool, its schema, its statements).
 
 mod ai_jobs;
@@ -37,6 +39,7 @@ mod deliveries;
 mod host_keys;
 mod idempotency;
 mod keys;
+mod leases;
 mod location;
 mod packs;
 mod postgres;
@@ -52,6 +55,7 @@ pub use credits::{Charge, CreditBalance, LedgerRow, MonthlyGrant};
 pub use deliveries::{ClaimedDelivery, Delivered, DeliveryKind, NewDelivery, CALLBACK_POSITION};
 pub use idempotency::{Created, IdempotencyKey};
 pub use keys::{hash_key, mask_key, KeyRow, NewKey};
+pub use leases::{Claim, LeaseState, LeaseTerms, Rescue};
 pub use location::{BadStoreLocation, StoreLocation};
 pub use packs::{Checkout, ExtraVideos, PackCredit, PackPurchase};
 pub use rates::RateWindow;

@@ -275,34 +275,6 @@ fn list(conn: &Connection, key_id: i64, status: Option<TaskStatus>, limit: u32) 
     rows.into_iter().map(finish).collect()
 }
 
-/// Take the oldest pending task and mark it processing.
-fn claim_next(conn: &Connection, node: Option<&str>) -> Result<Option<TaskRow>, StoreError> {
-    let now = now_rfc3339();
-    let id: Option<String> = conn
-        .query_row(
-            "UPDATE tasks SET status = 'processing', attempts = attempts + 1, progress = 0, \
-             started_at = ?1, updated_at = ?1, node_id = ?2 \
-             WHERE seq = (SELECT seq FROM tasks WHERE status = 'pending' ORDER BY seq LIMIT 1) \
-             RETURNING id",
-            params![now, node],
-            |r| r.get(0),
-        )
-        .optional()?;
-    match id {
-        Some(id) => get(conn, &id),
-        None => Ok(None),
-    }
-}
-
-/// Record progress of a processing task.
-fn set_progress(conn: &Connection, id: &str, progress: f64) -> Result<(), StoreError> {
-    conn.execute(
-        "UPDATE tasks SET progress = ?2, updated_at = ?3 WHERE id = ?1 AND status = 'processing'",
-        params![id, progress.clamp(0.0, 1.0), now_rfc3339()],
-    )?;
-    Ok(())
-}
-
 /// Terminal write; false when the task had already ended (e.g. cancelled meanwhile).
 fn end(conn: &Connection, id: &str, u: &TaskUpdate) -> Result<bool, StoreError> {
     let now = now_rfc3339();
@@ -310,7 +282,7 @@ fn end(conn: &Connection, id: &str, u: &TaskUpdate) -> Result<bool, StoreError> 
     let n = conn.execute(
         "UPDATE tasks SET status = ?2, error = ?3, duration = ?4, size_bytes = ?5, output_file = ?6, \
          render_seconds = ?7, progress = COALESCE(?8, progress), completed_at = ?9, updated_at = ?9, \
-         thumbnail_file = ?10, subtitles_file = ?11 \
+         thumbnail_file = ?10, subtitles_file = ?11, lease_until_ms = NULL \
          WHERE id = ?1 AND status IN ('pending', 'processing')",
         params![
             id,
@@ -340,12 +312,12 @@ fn set_export_delivery(conn: &Connection, id: &str, json: &str) -> Result<(), St
 fn recover(conn: &Connection, max_attempts: u32, node: Option<&str>) -> Result<(Vec<String>, Vec<String>), StoreError> {
     let now = now_rfc3339();
     let mut st = conn.prepare(
-        "UPDATE tasks SET status = 'pending', progress = 0, updated_at = ?2, node_id = NULL \
+        "UPDATE tasks SET status = 'pending', progress = 0, updated_at = ?2, node_id = NULL, lease_until_ms = NULL \
          WHERE status = 'processing' AND (node_id IS NULL OR node_id = ?3) AND attempts < ?1 RETURNING id",
     )?;
     let requeued = st.query_map(params![max_attempts, now, node], |r| r.get(0))?.collect::<Result<Vec<String>, _>>()?;
     let mut st = conn.prepare(
-        "UPDATE tasks SET status = 'failed', updated_at = ?1, completed_at = ?1, \
+        "UPDATE tasks SET status = 'failed', updated_at = ?1, completed_at = ?1, lease_until_ms = NULL, \
          error = 'Render interrupted: the server stopped while rendering this task ' || attempts || ' time(s)' \
          WHERE status = 'processing' AND (node_id IS NULL OR node_id = ?2) RETURNING id",
     )?;
@@ -378,15 +350,6 @@ pub(super) fn status_counts(conn: &Connection, key_id: Option<i64>, since: &str)
 }
 
 impl Store {
-    /// Take the oldest pending task and mark it processing.
-    pub async fn claim_next_task(&self) -> Result<Option<TaskRow>, StoreError> {
-        let node = self.node();
-        match &self.backend {
-            Backend::Sqlite(db) => db.call(move |c| claim_next(c, node.as_deref())).await,
-            Backend::Postgres(db) => db.call(move |c| pg::claim_next(c, node)).await,
-        }
-    }
-
     /// A task by its id.
     pub async fn task(&self, id: &str) -> Result<Option<TaskRow>, StoreError> {
         let id = id.to_owned();
@@ -446,17 +409,6 @@ impl Blocking<'_> {
         match &self.store.backend {
             Backend::Sqlite(db) => db.with(|c| recover(c, max_attempts, node.as_deref())),
             Backend::Postgres(db) => db.block(move |c| pg::recover(c, max_attempts, node)),
-        }
-    }
-
-    /// Record progress of a processing task (render threads).
-    pub fn set_task_progress(&self, id: &str, progress: f64) -> Result<(), StoreError> {
-        match &self.store.backend {
-            Backend::Sqlite(db) => db.with(|c| set_progress(c, id, progress)),
-            Backend::Postgres(db) => {
-                let id = id.to_owned();
-                db.block(move |c| pg::set_progress(c, id, progress))
-            }
         }
     }
 

@@ -12,9 +12,9 @@ use samvideo_http::exports::next_attempt_ms;
 use samvideo_http::limits::{admit, sliding_window};
 use samvideo_http::packs::videos_for;
 use samvideo_http::store::{
-    Checkout, Created, Delivered, DeliveryKind, ExtraVideos, IdempotencyKey, MonthlyGrant, NewAiJob, NewDelivery,
-    NewTask, PackCredit, PackPurchase, QuotaDecision, RateWindow, Reservation, Store, StoreLocation, TaskStatus,
-    TaskUpdate, TemplateWrite, CALLBACK_POSITION,
+    Checkout, Created, Delivered, DeliveryKind, ExtraVideos, IdempotencyKey, LeaseState, LeaseTerms, MonthlyGrant,
+    NewAiJob, NewDelivery, NewTask, PackCredit, PackPurchase, QuotaDecision, RateWindow, Rescue, Reservation, Store,
+    StoreLocation, TaskRow, TaskStatus, TaskUpdate, TemplateWrite, CALLBACK_POSITION,
 };
 use samvideo_test_support::postgres::fresh_database;
 use serde_json::Value;
@@ -52,7 +52,19 @@ macro_rules! on_both {
     )*};
 }
 
-on_both!(keys, tasks, quotas, idempotency, templates, credits, ai_jobs, packs, deliveries, host_keys, rates);
+on_both!(keys, tasks, leases, quotas, idempotency, templates, credits, ai_jobs, packs, deliveries, host_keys, rates);
+
+/// Claim the next task under a 30 s lease, taking whatever is found (the tests of the claim
+/// rule itself are in `leases`).
+pub(crate) async fn claim(store: &Store) -> Option<TaskRow> {
+    let terms = LeaseTerms { now_ms: chrono_now_ms(), lease_ms: 30_000 };
+    store.claim_next_task(terms, |_| Rescue::Claim).await.expect("claim").task
+}
+
+fn chrono_now_ms() -> i64 {
+    i64::try_from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_millis())
+        .expect("ms")
+}
 
 pub(crate) fn new_task(key_id: i64, n: usize) -> NewTask {
     NewTask {
@@ -100,9 +112,9 @@ async fn tasks(store: &Store) {
     let t = store.task("task-0").await.expect("get").expect("stored");
     assert_eq!((t.status, t.attempts, t.api_key_id), (TaskStatus::Pending, 0, key.id));
     assert_eq!(store.task_any("celery-1").await.expect("any").expect("by worker id").id, "task-1");
-    let first = store.claim_next_task().await.expect("claim").expect("one pending");
+    let first = claim(store).await.expect("one pending");
     assert_eq!((first.id.as_str(), first.status, first.attempts), ("task-0", TaskStatus::Processing, 1));
-    store.blocking().set_task_progress("task-0", 1.7).expect("progress");
+    store.blocking().set_task_progress("task-0", 1, 1.7).expect("progress");
     assert_eq!(store.task("task-0").await.expect("get").expect("row").progress, 1.0, "clamped");
     let done = TaskUpdate {
         status: TaskStatus::Completed,
@@ -145,16 +157,70 @@ async fn tasks(store: &Store) {
     );
 
     // Crash recovery: a processing task goes back while it has attempts, then fails.
-    assert_eq!(store.claim_next_task().await.expect("claim").expect("task-2").id, "task-2");
+    assert_eq!(claim(store).await.expect("task-2").id, "task-2");
     let (requeued, failed) = store.blocking().recover_tasks(2).expect("recover");
     assert_eq!((requeued, failed), (vec!["task-2".to_string()], vec![]));
-    assert_eq!(store.claim_next_task().await.expect("claim").expect("again").attempts, 2);
+    assert_eq!(claim(store).await.expect("again").attempts, 2);
     let (requeued, failed) = store.blocking().recover_tasks(2).expect("recover");
     assert_eq!((requeued, failed), (vec![], vec!["task-2".to_string()]));
     let t = store.task("task-2").await.expect("get").expect("row");
     assert_eq!(t.status, TaskStatus::Failed);
     assert_eq!(t.error.as_deref(), Some("Render interrupted: the server stopped while rendering this task 2 time(s)"));
-    assert!(store.claim_next_task().await.expect("claim").is_none());
+    assert!(claim(store).await.is_none());
+}
+
+/// The lease rules: a live lease keeps a task from other workers, a dead one lets the next
+/// claim take it with a larger token; the old token's heartbeat, progress and result are
+/// refused; a cancel is what the old worker's heartbeat finds; attempts are bounded by the
+/// jobs' rule, with its reason kept.
+async fn leases(store: &Store) {
+    let key = store.blocking().create_key("k", BillingPlan::Free).expect("key").row;
+    for n in 0..2 {
+        store.create_task(new_task(key.id, n), MONTH_START, |_| QuotaDecision::Admit).await.expect("create");
+    }
+    let at = |now_ms| LeaseTerms { now_ms, lease_ms: 1_000 };
+    let rule = |attempts| samvideo_http::jobs::lease::rescue(attempts, 2);
+    let first = store.claim_next_task(at(10_000), rule).await.expect("claim").task.expect("task-0");
+    assert_eq!((first.id.as_str(), first.attempts), ("task-0", 1));
+    let second = store.claim_next_task(at(10_500), rule).await.expect("claim").task.expect("task-1");
+    assert_eq!(second.id, "task-1", "task-0's lease (until 11 000) still holds");
+    assert_eq!(store.blocking().renew_lease("task-0", 1, at(10_900)).expect("renew"), LeaseState::Held);
+    assert!(store.claim_next_task(at(11_500), rule).await.expect("claim").task.is_none(), "renewed to 11 900");
+
+    // Frozen past its lease: the next claim takes task-0 over with token 2.
+    let rescued = store.claim_next_task(at(12_000), rule).await.expect("claim").task.expect("rescued");
+    assert_eq!((rescued.id.as_str(), rescued.attempts, rescued.status), ("task-0", 2, TaskStatus::Processing));
+    let lost = store.blocking().renew_lease("task-0", 1, at(12_100)).expect("renew");
+    assert_eq!(lost, LeaseState::Lost { status: TaskStatus::Processing, attempts: 2 }, "the old token is refused");
+    store.blocking().set_task_progress("task-0", 1, 0.9).expect("late progress is ignored");
+    store.blocking().set_task_progress("task-0", 2, 0.4).expect("progress");
+    assert_eq!(store.task("task-0").await.expect("get").expect("row").progress, 0.4);
+    let mut done = TaskUpdate::ended(TaskStatus::Completed, "");
+    done.error = None;
+    done.output_file = Some("task-0.mp4".into());
+    let (kept, _) = store.end_task_as("task-0", 1, done.clone()).await.expect("late commit");
+    assert!(!kept, "the late worker's result is refused");
+    done.output_file = Some("task-0-2.mp4".into());
+    let (kept, row) = store.end_task_as("task-0", 2, done).await.expect("commit");
+    let row = row.expect("row");
+    assert!(kept);
+    assert_eq!((row.status, row.output_file.as_deref()), (TaskStatus::Completed, Some("task-0-2.mp4")));
+
+    // A cancel on any node is what the worker's next heartbeat finds.
+    store.end_task("task-1", TaskUpdate::ended(TaskStatus::Cancelled, "Cancelled by user")).await.expect("cancel");
+    let found = store.blocking().renew_lease("task-1", 1, at(13_000)).expect("renew");
+    assert_eq!(found, LeaseState::Lost { status: TaskStatus::Cancelled, attempts: 1 });
+
+    // Attempts are bounded: a task whose second lease also ran out fails with the reason.
+    store.create_task(new_task(key.id, 2), MONTH_START, |_| QuotaDecision::Admit).await.expect("create");
+    assert_eq!(store.claim_next_task(at(20_000), rule).await.expect("claim").task.expect("t2").attempts, 1);
+    assert_eq!(store.claim_next_task(at(22_000), rule).await.expect("claim").task.expect("t2").attempts, 2);
+    let claim = store.claim_next_task(at(24_000), rule).await.expect("claim");
+    assert!(claim.task.is_none());
+    let failed: Vec<_> = claim.failed.iter().map(|t| (t.id.as_str(), t.status)).collect();
+    assert_eq!(failed, [("task-2", TaskStatus::Failed)]);
+    let reason = claim.failed[0].error.clone().unwrap_or_default();
+    assert!(reason.contains("lease expired") && reason.contains("2 time(s)"), "{reason}");
 }
 
 async fn quotas(store: &Store) {

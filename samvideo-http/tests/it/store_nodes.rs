@@ -42,11 +42,11 @@ async fn two_postgres_nodes_share_quota_and_queue() {
     assert_eq!(admitted, 5, "exactly the quota across both nodes");
     let claims = (0..10).map(|n| {
         let store = if n % 2 == 0 { a.clone() } else { b.clone() };
-        tokio::spawn(async move { store.claim_next_task().await })
+        tokio::spawn(async move { crate::store::claim(&store).await })
     });
     let mut ids = Vec::new();
     for c in claims {
-        if let Some(t) = c.await.expect("join").expect("claim") {
+        if let Some(t) = c.await.expect("join") {
             ids.push(t.id);
         }
     }
@@ -202,8 +202,8 @@ async fn recovery_is_per_node(a: &Store, b: &Store) {
     for n in 0..2 {
         a.create_task(new_task(key.id, n), MONTH_START, |_| QuotaDecision::Admit).await.expect("create");
     }
-    assert_eq!(a.claim_next_task().await.expect("claim").expect("task").id, "task-0");
-    assert_eq!(b.claim_next_task().await.expect("claim").expect("task").id, "task-1");
+    assert_eq!(crate::store::claim(a).await.expect("task").id, "task-0");
+    assert_eq!(crate::store::claim(b).await.expect("task").id, "task-1");
     assert_eq!(b.blocking().recover_tasks(2).expect("recover"), (vec!["task-1".to_string()], vec![]));
     assert_eq!(b.task("task-0").await.expect("get").expect("row").status, TaskStatus::Processing, "a's task runs on");
 

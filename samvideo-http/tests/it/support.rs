@@ -225,8 +225,22 @@ pub type ServerLog = Arc<Mutex<Vec<String>>>;
 /// Starts the real `samvideo serve` binary over `dir` on a free loopback port, with
 /// `extra_env` added to its environment: (the child, an [`Api`] for it, its stderr lines).
 pub fn spawn_server(dir: &Path, extra_env: &[(&str, &str)]) -> (Child, Api, ServerLog) {
+    let (child, ready, log) = spawn_node("serve", dir, extra_env, "samvideo: listening on ");
+    (child, Api::new(ready), log)
+}
+
+/// Starts the real `samvideo work` binary over `dir` (see [`spawn_server`]): (the child, its
+/// stderr lines), once it works.
+pub fn spawn_worker(dir: &Path, extra_env: &[(&str, &str)]) -> (Child, ServerLog) {
+    let (child, _, log) = spawn_node("work", dir, extra_env, "samvideo: working");
+    (child, log)
+}
+
+/// Starts `samvideo SUBCOMMAND` and waits for the stderr line starting with `ready`: (the
+/// child, the rest of that line, all stderr lines).
+fn spawn_node(subcommand: &str, dir: &Path, extra_env: &[(&str, &str)], ready: &str) -> (Child, String, ServerLog) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_samvideo"));
-    cmd.arg("serve")
+    cmd.arg(subcommand)
         .env("SAMVIDEO_ADDR", "127.0.0.1:0")
         .env("SAMVIDEO_DATA_DIR", dir)
         .env("SAMVIDEO_ALLOW_PRIVATE_NETWORK", "true")
@@ -236,24 +250,28 @@ pub fn spawn_server(dir: &Path, extra_env: &[(&str, &str)]) -> (Child, Api, Serv
     for (k, v) in extra_env {
         cmd.env(k, v);
     }
-    let mut child = cmd.spawn().expect("spawn samvideo serve");
+    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("spawn samvideo {subcommand}: {e}"));
     let stderr = child.stderr.take().expect("stderr");
     let log: ServerLog = Arc::default();
     let lines = log.clone();
     let (tx, rx) = std::sync::mpsc::channel();
+    let ready = ready.to_string();
     std::thread::spawn(move || {
         let mut tx = Some(tx);
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(url) = line.strip_prefix("samvideo: listening on ") {
+            if let Some(rest) = line.strip_prefix(&ready) {
                 if let Some(tx) = tx.take() {
-                    let _ = tx.send(url.trim().to_string());
+                    let _ = tx.send(rest.trim().to_string());
                 }
             }
             lines.lock().unwrap_or_else(|p| p.into_inner()).push(line);
         }
     });
-    let base = rx.recv_timeout(Duration::from_secs(30)).expect("server prints its address");
-    (child, Api::new(base), log)
+    let Ok(rest) = rx.recv_timeout(Duration::from_secs(30)) else {
+        let _ = child.kill();
+        panic!("samvideo {subcommand} did not start: {:?}", log.lock().unwrap_or_else(|p| p.into_inner()));
+    };
+    (child, rest, log)
 }
 
 pub fn make_key(dir: &Path, name: &str, plan: BillingPlan) -> String {

@@ -169,6 +169,8 @@ const MIGRATIONS: &[&str] = &[
     // 5: the caption sidecar (WebVTT; the SubRip file has the same stem) beside a captioned
     // output (SQLite's 8).
     "ALTER TABLE tasks ADD COLUMN subtitles_file TEXT;",
+    // 6: the lease of a processing task (unix ms; see `store::leases`), SQLite's 9.
+    "ALTER TABLE tasks ADD COLUMN lease_until_ms BIGINT;",
 ];
 
 /// Bring the schema up to date, under the advisory lock.

@@ -20,6 +20,7 @@ pub(super) mod deliveries;
 pub(super) mod host_keys;
 pub(super) mod idempotency;
 pub(super) mod keys;
+pub(super) mod leases;
 pub(super) mod migrations;
 pub(super) mod packs;
 pub(super) mod rates;

@@ -85,31 +85,6 @@ pub(in crate::store) async fn list(
     rows.iter().map(read).collect()
 }
 
-pub(in crate::store) async fn claim_next(c: Conn, node: Option<String>) -> Result<Option<TaskRow>, StoreError> {
-    let r = c
-        .query_opt(
-            &format!(
-                "UPDATE tasks SET status = 'processing', attempts = attempts + 1, progress = 0, \
-                 started_at = $1, updated_at = $1, node_id = $2 \
-                 WHERE seq = (SELECT seq FROM tasks WHERE status = 'pending' ORDER BY seq LIMIT 1 \
-                              FOR UPDATE SKIP LOCKED) \
-                 RETURNING {COLS}"
-            ),
-            &[&now_rfc3339(), &node],
-        )
-        .await?;
-    r.as_ref().map(read).transpose()
-}
-
-pub(in crate::store) async fn set_progress(c: Conn, id: String, progress: f64) -> Result<(), StoreError> {
-    c.execute(
-        "UPDATE tasks SET progress = $2, updated_at = $3 WHERE id = $1 AND status = 'processing'",
-        &[&id, &progress.clamp(0.0, 1.0), &now_rfc3339()],
-    )
-    .await?;
-    Ok(())
-}
-
 /// Terminal write (false when the task had already ended) and the row after it.
 pub(in crate::store) async fn end(c: Conn, id: String, u: TaskUpdate) -> Result<(bool, Option<TaskRow>), StoreError> {
     let now = now_rfc3339();
@@ -118,7 +93,7 @@ pub(in crate::store) async fn end(c: Conn, id: String, u: TaskUpdate) -> Result<
         .execute(
             "UPDATE tasks SET status = $2, error = $3, duration = $4, size_bytes = $5, output_file = $6, \
              render_seconds = $7, progress = COALESCE($8, progress), completed_at = $9, updated_at = $9, \
-             thumbnail_file = $10, subtitles_file = $11 \
+             thumbnail_file = $10, subtitles_file = $11, lease_until_ms = NULL \
              WHERE id = $1 AND status IN ('pending', 'processing')",
             &[
                 &id,
@@ -155,14 +130,14 @@ pub(in crate::store) async fn recover(
     let tx = client.transaction().await?;
     let requeued = tx
         .query(
-            "UPDATE tasks SET status = 'pending', progress = 0, updated_at = $2, node_id = NULL \
+            "UPDATE tasks SET status = 'pending', progress = 0, updated_at = $2, node_id = NULL, lease_until_ms = NULL \
              WHERE status = 'processing' AND (node_id IS NULL OR node_id = $3) AND attempts < $1 RETURNING id",
             &[&i64::from(max_attempts), &now, &node],
         )
         .await?;
     let failed = tx
         .query(
-            "UPDATE tasks SET status = 'failed', updated_at = $1, completed_at = $1, \
+            "UPDATE tasks SET status = 'failed', updated_at = $1, completed_at = $1, lease_until_ms = NULL, \
              error = 'Render interrupted: the server stopped while rendering this task ' || attempts || ' time(s)' \
              WHERE status = 'processing' AND (node_id IS NULL OR node_id = $2) RETURNING id",
             &[&now, &node],

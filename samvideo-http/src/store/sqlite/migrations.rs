@@ -162,6 +162,9 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE export_deliveries ADD COLUMN node_id TEXT;",
     // 8: the caption sidecar (WebVTT; the SubRip file has the same stem) beside a captioned output.
     "ALTER TABLE tasks ADD COLUMN subtitles_file TEXT;",
+    // 9: the lease of a processing task (unix ms; see `store::leases`): until then its worker
+    // holds it, after that any worker may claim it again.
+    "ALTER TABLE tasks ADD COLUMN lease_until_ms INTEGER;",
 ];
 
 /// Bring the schema up to date.

@@ -1,0 +1,305 @@
+//! API nodes and render workers as separate processes (the real binary) on a real Postgres and
+//! a real S3-compatible server (moto), both started by the tests on loopback: an API node with
+//! `--workers 0` and `samvideo work` render a spec to the same bytes as `samvideo render`,
+//! served with Range from the bucket; a worker frozen (`SIGSTOP`) past its lease keeps nothing
+//! when it resumes while another worker completes the task once; a worker killed (`kill -9`)
+//! mid-render leaves a task another worker completes. Leases are 2 s here, so rescues take
+//! seconds; renders are tiny.
+
+use std::process::{Child, Command};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::routing::get;
+use samvideo_http::billing::BillingPlan;
+use samvideo_http::store::{Store, StoreLocation};
+use samvideo_test_support::postgres::fresh_database;
+use samvideo_test_support::s3::{fresh_bucket, list_keys, AWS_ENV};
+use samvideo_test_support::test_card_png;
+use sha2::{Digest, Sha256};
+use tokio::sync::watch;
+
+use crate::support::{image_video, spawn_app, spawn_server, spawn_worker, Api, ServerLog};
+
+/// A shared store and bucket, and the environment every node of a test gets.
+struct Cluster {
+    env: Vec<(String, String)>,
+    bucket: String,
+    key: String,
+    dirs: tempfile::TempDir,
+    children: Vec<Child>,
+}
+
+impl Cluster {
+    fn new() -> Cluster {
+        let url = fresh_database();
+        let (endpoint, bucket) = fresh_bucket();
+        let store = Store::connect(&StoreLocation::Postgres(url.clone())).expect("store");
+        let key = store.blocking().create_key("k", BillingPlan::Pro).expect("key").key;
+        let mut env: Vec<(String, String)> = vec![
+            ("SAMVIDEO_STORE".into(), url),
+            ("SAMVIDEO_OBJECTS".into(), format!("s3://{bucket}")),
+            ("SAMVIDEO_S3_ENDPOINT".into(), endpoint),
+            ("SAMVIDEO_LEASE_SECONDS".into(), "2".into()),
+        ];
+        env.extend(AWS_ENV.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        Cluster { env, bucket, key, dirs: tempfile::tempdir().expect("tmp"), children: Vec::new() }
+    }
+
+    fn env<'a>(&'a self, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+        let mut env: Vec<(&str, &str)> = self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        env.extend_from_slice(extra);
+        env
+    }
+
+    /// An API node that renders nothing.
+    fn api(&mut self) -> Api {
+        let dir = self.dirs.path().join("api");
+        let (child, api, _) = spawn_server(&dir, &self.env(&[("SAMVIDEO_WORKERS", "0")]));
+        self.children.push(child);
+        api
+    }
+
+    /// A render worker named `name` (its data dir): its pid and log.
+    fn worker(&mut self, name: &str) -> (u32, ServerLog) {
+        let dir = self.dirs.path().join(name);
+        let (child, log) = spawn_worker(&dir, &self.env(&[]));
+        let pid = child.id();
+        self.children.push(child);
+        (pid, log)
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        for c in &mut self.children {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn signal(pid: u32, sig: &str) {
+    let ok = Command::new("kill").args([sig, &pid.to_string()]).status().is_ok_and(|s| s.success());
+    assert!(ok, "kill {sig} {pid}");
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// A media server whose image is held back until [`Gate::open`]: a render that fetches it is
+/// stopped mid-render, where the test wants it. `hits` counts the requests that arrived.
+struct Gate {
+    url: String,
+    hits: Arc<AtomicUsize>,
+    open: watch::Sender<bool>,
+}
+
+impl Gate {
+    async fn new() -> Gate {
+        let dir = tempfile::tempdir().expect("tmp");
+        test_card_png(&dir.path().join("card.png"), 64, 36);
+        let png = Bytes::from(std::fs::read(dir.path().join("card.png")).expect("png"));
+        let hits = Arc::new(AtomicUsize::new(0));
+        let (open, opened) = watch::channel(false);
+        let counter = hits.clone();
+        let app = axum::Router::new().route(
+            "/card.png",
+            get(move || {
+                let (png, mut opened, counter) = (png.clone(), opened.clone(), counter.clone());
+                async move {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                    let _ = opened.wait_for(|o| *o).await;
+                    ([("content-type", "image/png")], png)
+                }
+            }),
+        );
+        let (addr, _server) = spawn_app(app).await;
+        Gate { url: format!("http://{addr}/card.png"), hits, open }
+    }
+
+    async fn wait_for_hit(&self, secs: u64) {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while self.hits.load(Ordering::SeqCst) == 0 {
+            assert!(Instant::now() < deadline, "no worker fetched the media within {secs} s");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    fn open(&self) {
+        self.open.send_replace(true);
+    }
+}
+
+async fn wait_log(log: &ServerLog, needles: &[&str], secs: u64) -> String {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let found = log
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .find(|l| needles.iter().any(|n| l.contains(n)))
+            .cloned();
+        if let Some(line) = found {
+            return line;
+        }
+        let all = log.lock().unwrap_or_else(|p| p.into_inner()).join("\n");
+        assert!(Instant::now() < deadline, "no {needles:?} in the log within {secs} s:\n{all}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_api_node_and_a_worker_on_postgres_and_s3_render_the_bytes_of_a_local_render() {
+    let started = Instant::now();
+    let media = crate::support::Media::card(64, 36).await;
+    let mut cluster = Cluster::new();
+    let api = cluster.api();
+    cluster.worker("worker");
+    let spec = image_video(&media.url("card.png"), 1.0);
+    let (id, d) = api.render(&cluster.key, &spec, 120).await;
+    assert_eq!(d["status"], "completed", "{d}");
+    let url = d["output_url"].as_str().expect("output_url");
+    assert!(url.ends_with(&format!("/media/outputs/{id}.mp4")), "{url}");
+    let served = api.download(url).await;
+    assert_eq!(served.len() as i64, d["settings"]["size_bytes"].as_i64().unwrap_or(-1));
+    let keys = list_keys(&cluster.bucket);
+    assert_eq!(keys, [format!("outputs/{id}.jpg"), format!("outputs/{id}.mp4")], "video and poster in the bucket");
+
+    // The same spec rendered by `samvideo render` on this machine: the same bytes.
+    let spec_file = cluster.dirs.path().join("spec.json");
+    std::fs::write(&spec_file, spec.to_string()).expect("spec");
+    let local = cluster.dirs.path().join("local.mp4");
+    let out = Command::new(env!("CARGO_BIN_EXE_samvideo"))
+        .args(["render", "--quiet", "--allow-private-network", "--endpoint", "simple-video", "-o"])
+        .arg(&local)
+        .arg(&spec_file)
+        .output()
+        .expect("samvideo render");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(sha256(&served), sha256(&std::fs::read(&local).expect("local render")));
+
+    // Range requests, answered from the bucket like ServeDir answers them from a folder.
+    let r = api.client.get(url).header("Range", "bytes=100-199").send().await.expect("range");
+    assert_eq!(r.status().as_u16(), 206);
+    assert_eq!(r.headers()["content-range"], format!("bytes 100-199/{}", served.len()).as_str());
+    assert_eq!(r.headers()["content-type"], "video/mp4");
+    assert_eq!(r.headers()["accept-ranges"], "bytes");
+    assert_eq!(r.bytes().await.expect("body").as_ref(), &served[100..200]);
+    let r = api.client.get(url).header("Range", format!("bytes={}-", served.len())).send().await.expect("send");
+    assert_eq!(r.status().as_u16(), 416);
+    assert_eq!(r.headers()["content-range"], format!("bytes */{}", served.len()).as_str());
+    let thumb = api.download(d["thumbnail_url"].as_str().expect("thumbnail_url")).await;
+    assert_eq!(&thumb[..3], &[0xff, 0xd8, 0xff], "a JPEG");
+    let missing = api.client.get(api.url("/media/outputs/none.mp4")).send().await.expect("send");
+    assert_eq!(missing.status().as_u16(), 404);
+    eprintln!("api node + worker on Postgres + S3: {:.1} s", started.elapsed().as_secs_f64());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_frozen_past_its_lease_keeps_nothing_and_the_task_completes_once() {
+    let started = Instant::now();
+    let gate = Gate::new().await;
+    let mut cluster = Cluster::new();
+    let api = cluster.api();
+    let (frozen, frozen_log) = cluster.worker("a");
+    let id = api.submit(&cluster.key, &image_video(&gate.url, 1.0)).await;
+    gate.wait_for_hit(30).await;
+    signal(frozen, "-STOP");
+    cluster.worker("b");
+    gate.open();
+    let d = api.wait_terminal(&cluster.key, &id, 60).await;
+    assert_eq!(d["status"], "completed", "{d}");
+    let url = d["output_url"].as_str().expect("output_url");
+    assert!(url.ends_with(&format!("/media/outputs/{id}-2.mp4")), "the second attempt's output: {url}");
+
+    // Resumed, the frozen worker finds the task gone: its heartbeat's renewal is refused and
+    // it stops the render ("nothing kept"; what every run here showed), or, if its render
+    // ends first, its fenced commit is refused and its objects deleted ("result refused"; that
+    // refusal itself is `store::leases`). Either way nothing of attempt 1 stays.
+    signal(frozen, "-CONT");
+    let line = wait_log(&frozen_log, &["nothing kept", "result refused"], 30).await;
+    assert!(line.contains(&id), "{line}");
+    eprintln!("the frozen worker, resumed: {line}");
+    let keys = list_keys(&cluster.bucket);
+    assert_eq!(keys, [format!("outputs/{id}-2.jpg"), format!("outputs/{id}-2.mp4")], "nothing of attempt 1 kept");
+    let (_, status) = api.get(&cluster.key, &format!("/api/async/status/{id}")).await;
+    assert_eq!(
+        (status["data"]["status"].as_str(), status["data"]["attempts"].as_i64()),
+        (Some("completed"), Some(2)),
+        "{status}"
+    );
+    let again = api.wait_terminal(&cluster.key, &id, 5).await;
+    assert_eq!(again["output_url"], d["output_url"], "completed once");
+    eprintln!("SIGSTOP past the lease: {:.1} s", started.elapsed().as_secs_f64());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_whose_worker_is_killed_mid_render_completes_on_another() {
+    let started = Instant::now();
+    let gate = Gate::new().await;
+    let mut cluster = Cluster::new();
+    let api = cluster.api();
+    let (killed, _) = cluster.worker("a");
+    let id = api.submit(&cluster.key, &image_video(&gate.url, 1.0)).await;
+    gate.wait_for_hit(30).await;
+    signal(killed, "-KILL");
+    cluster.worker("b");
+    gate.open();
+    let d = api.wait_terminal(&cluster.key, &id, 60).await;
+    assert_eq!(d["status"], "completed", "{d}");
+    assert!(d["output_url"].as_str().is_some_and(|u| u.ends_with(&format!("{id}-2.mp4"))), "{d}");
+    assert_eq!(list_keys(&cluster.bucket).len(), 2, "one video, one poster");
+    eprintln!("kill -9 mid-render: {:.1} s", started.elapsed().as_secs_f64());
+}
+
+#[test]
+fn a_bucket_that_cannot_be_used_stops_the_start_naming_the_flag() {
+    let (endpoint, _) = fresh_bucket();
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = Command::new(env!("CARGO_BIN_EXE_samvideo"))
+        .args(["work", "--objects", "s3://no-such-bucket", "--s3-endpoint", &endpoint, "--data-dir"])
+        .arg(dir.path())
+        .envs(AWS_ENV)
+        .output()
+        .expect("samvideo work");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let want = format!("cannot use the object store s3://no-such-bucket (--objects, --s3-endpoint {endpoint}): ");
+    assert!(stderr.contains(&want), "{stderr}");
+    let out = Command::new(env!("CARGO_BIN_EXE_samvideo"))
+        .args(["work", "--workers", "0", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .expect("samvideo work");
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid workers 0 for samvideo work"));
+}
+
+/// On one machine without Postgres or S3: an API node and a worker share the SQLite file and
+/// the folder of objects.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_api_node_and_a_worker_share_sqlite_and_a_folder_on_one_machine() {
+    let media = crate::support::Media::card(64, 36).await;
+    let dirs = tempfile::tempdir().expect("tmp");
+    let shared = dirs.path().join("shared");
+    std::fs::create_dir_all(&shared).expect("dir");
+    let key = crate::support::make_key(&shared, "k", BillingPlan::Pro);
+    let store = format!("sqlite:{}", shared.join("samvideo.db").display());
+    let objects = format!("file:{}", shared.display());
+    let env = [("SAMVIDEO_STORE", store.as_str()), ("SAMVIDEO_OBJECTS", objects.as_str())];
+    let (mut api_child, api, _) = spawn_server(&dirs.path().join("api"), &[env[0], env[1], ("SAMVIDEO_WORKERS", "0")]);
+    let (mut worker_child, _) = spawn_worker(&dirs.path().join("worker"), &env);
+    let (id, d) = api.render(&key, &image_video(&media.url("card.png"), 1.0), 120).await;
+    assert_eq!(d["status"], "completed", "{d}");
+    let served = api.download(d["output_url"].as_str().expect("output_url")).await;
+    let kept = std::fs::read(shared.join("outputs").join(format!("{id}.mp4"))).expect("in the shared folder");
+    assert_eq!(served, kept);
+    for c in [&mut api_child, &mut worker_child] {
+        let _ = c.kill();
+        let _ = c.wait();
+    }
+}
