@@ -73,6 +73,17 @@ pub fn ok_data(data: Value) -> Reply {
     json_reply(200, json!({"success": true, "data": data}))
 }
 
+/// `status` with a typed body (`crate::responses`).
+pub fn typed_reply<T: serde::Serialize>(status: u16, body: T) -> Reply {
+    let status = StatusCode::from_u16(status).map_err(HttpError::internal)?;
+    Ok((status, Json(body)).into_response())
+}
+
+/// `200 {"success":true,"data":DATA}` with a typed `data`.
+pub fn typed_data<T: serde::Serialize>(data: T) -> Reply {
+    typed_reply(200, crate::responses::Data::new(data))
+}
+
 /// Read a body of at most `limit` bytes; larger answers 413 before any parsing.
 pub async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, HttpError> {
     let too_large =

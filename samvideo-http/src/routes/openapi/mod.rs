@@ -1,192 +1,152 @@
-//! `GET /api/openapi.json` (OpenAPI 3.1, built from [`OPERATIONS`]) and `GET /docs`, a small
-//! page that renders it without any external script. A test checks every routed path appears
-//! here.
+//! `GET /api/openapi.json`: the OpenAPI 3.1 document, assembled from the operation table
+//! (`operations.rs`), the request schemas generated from the validation rules table
+//! (`requests.rs`) and the response schemas schemars derives from the structs the handlers
+//! serialize (`responses.rs`); `GET /docs` (`page.rs`) renders it.
+//!
+//! Enter: nothing (the document is a function of the code). Leave: the JSON document. Tests
+//! check every routed path is documented, that the document passes openapi-spec-validator,
+//! that the example requests validate against it and that a generated client runs the
+//! standard flow (`tests/it/openapi.rs`).
 
-use axum::response::{Html, IntoResponse};
+pub mod operations;
+mod page;
+pub mod requests;
+pub mod responses;
+
+use axum::response::IntoResponse;
 use axum::Json;
 use serde_json::{json, Map, Value};
 
-/// One documented operation: method, path, summary, needs a key, tag.
-pub struct Operation {
-    /// Lower-case HTTP method.
-    pub method: &'static str,
-    /// Path with `{param}` segments, as routed.
-    pub path: &'static str,
-    /// One line.
-    pub summary: &'static str,
-    /// Requires `X-API-Key` (or `api_key`).
-    pub auth: bool,
-    /// Group.
-    pub tag: &'static str,
+use operations::{Body, Content, Operation, OPERATIONS};
+pub use page::docs_page;
+
+/// The security requirement of an operation that needs a key: the header, or the legacy
+/// query parameter (`auth.rs`).
+fn security() -> Value {
+    json!([{"ApiKeyHeader": []}, {"ApiKeyQuery": []}])
 }
 
-const fn op(
-    method: &'static str,
-    path: &'static str,
-    summary: &'static str,
-    auth: bool,
-    tag: &'static str,
-) -> Operation {
-    Operation { method, path, summary, auth, tag }
-}
-
-/// Every operation the server answers.
-pub const OPERATIONS: &[Operation] = &[
-    op(
-        "post",
-        "/api/function/video-generation/mix-video",
-        "Create a mix video (media, voice, music, transcripts)",
-        true,
-        "core",
-    ),
-    op(
-        "post",
-        "/api/function/video-generation/simple-video",
-        "Create a simple video (media and settings)",
-        true,
-        "core",
-    ),
-    op("post", "/api/function/video-generation/loop-video", "Create a looping video (type LoopVideo)", true, "core"),
-    op(
-        "get",
-        "/api/function/video-generation/progress/{id}",
-        "Status, progress, output URL and error of a task",
-        true,
-        "tasks",
-    ),
-    op(
-        "get",
-        "/api/function/video-generation/tasks",
-        "Recent tasks (limit 1-100, default 10; status filter)",
-        true,
-        "tasks",
-    ),
-    op(
-        "get",
-        "/api/function/video-generation/usage-summary",
-        "Usage totals and status breakdown (days, default 30)",
-        true,
-        "tasks",
-    ),
-    op(
-        "post",
-        "/api/render/advanced-video",
-        "Advanced render: preview (sync) or full (async); template_id merge",
-        true,
-        "advanced",
-    ),
-    op("get", "/api/render/advanced-video/progress/{task_id}", "Progress of an advanced render", true, "advanced"),
-    op("get", "/api/async/status/{task_id}", "Raw worker-layer state of a task (id or celery_task_id)", true, "async"),
-    op("post", "/api/async/cancel/{task_id}", "Cancel a pending or running task", true, "async"),
-    op("get", "/api/async/queue/status", "Workers, active renders, queued tasks", true, "async"),
-    op("get", "/api/async/health", "Health of the async processing layer", false, "async"),
-    op("post", "/api/templates/", "Create a template", true, "templates"),
-    op(
-        "get",
-        "/api/templates/list/",
-        "List own templates (+ public with include_public=true; category filter)",
-        true,
-        "templates",
-    ),
-    op("get", "/api/templates/{template_id}/", "Read a template", true, "templates"),
-    op(
-        "put",
-        "/api/templates/{template_id}/",
-        "Update name/description/category/settings/is_public",
-        true,
-        "templates",
-    ),
-    op("delete", "/api/templates/{template_id}/", "Delete a template", true, "templates"),
-    op(
-        "post",
-        "/api/templates/{template_id}/apply/",
-        "Template settings merged with optional overrides",
-        true,
-        "templates",
-    ),
-    op(
-        "get",
-        "/api/ai/models",
-        "AI models with credits, capabilities, plans and option constraints (type=video|image)",
-        true,
-        "ai",
-    ),
-    op("post", "/api/ai/jobs", "Create an AI job: 202 with job_id and credits charged; 402/403/404/503", true, "ai"),
-    op("post", "/api/ai/generate", "Alias of POST /api/ai/jobs", true, "ai"),
-    op("get", "/api/ai/jobs/{job_id}", "AI job status: result_urls, error_code, error_message, timestamps", true, "ai"),
-    op("get", "/api/ai/credits/balance", "Subscription and top-up AI credits left", true, "ai"),
-    op(
-        "post",
-        "/api/video-packs/{pack_id}/buy/",
-        "Create a Stripe Checkout Session for a video pack; answers its URL",
-        true,
-        "billing",
-    ),
-    op(
-        "post",
-        "/api/video-packs/webhook/",
-        "Stripe webhook (Stripe-Signature): adds a paid pack's videos once",
-        false,
-        "billing",
-    ),
-    op("get", "/api/video-packs/success/", "Checkout success page", false, "billing"),
-    op("get", "/api/video-packs/cancel/", "Checkout cancel page", false, "billing"),
-    op("get", "/api/openapi.json", "This document", false, "meta"),
-    op("get", "/docs", "Human-readable API docs", false, "meta"),
-    op("get", "/metrics", "Prometheus metrics", false, "meta"),
-    op("get", "/media/outputs/{file}", "Download a finished video (Range supported)", false, "media"),
-    op("get", "/media/previews/{file}", "Download a preview video (Range supported)", false, "media"),
-];
-
-fn params(path: &str) -> Vec<Value> {
+fn path_params(path: &str) -> Vec<Value> {
     path.split('/')
         .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
         .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
         .collect()
 }
 
+fn content(c: &Content, g: &mut schemars::SchemaGenerator) -> Option<Value> {
+    let schema = |s: schemars::Schema| s.to_value();
+    Some(match c {
+        Content::Json(f) => json!({"application/json": {"schema": schema(f(g))}}),
+        Content::Error => json!({"application/json": {"schema": schema(responses::error(g))}}),
+        Content::Html => json!({"text/html": {"schema": {"type": "string"}}}),
+        Content::Metrics => json!({"text/plain": {"schema": {"type": "string"}}}),
+        Content::File => json!({
+            "video/mp4": {"schema": {"type": "string", "contentMediaType": "video/mp4"}},
+            "image/jpeg": {"schema": {"type": "string", "contentMediaType": "image/jpeg"}},
+            "text/vtt": {"schema": {"type": "string"}},
+            "application/x-subrip": {"schema": {"type": "string"}},
+        }),
+    })
+}
+
+fn operation(o: &Operation, g: &mut schemars::SchemaGenerator) -> Value {
+    let mut parameters = path_params(o.path);
+    for q in o.query {
+        parameters.push(json!({
+            "name": q.name, "in": "query", "required": false,
+            "description": q.description, "schema": {"type": q.kind},
+        }));
+    }
+    let mut answers = Map::new();
+    for a in o.answers {
+        let mut r = json!({"description": a.description});
+        if let Some(c) = content(&a.content, g) {
+            r["content"] = c;
+        }
+        answers.insert(a.status.to_string(), r);
+    }
+    let files = o.answers.iter().any(|a| matches!(a.content, Content::File));
+    let mut common = Vec::new();
+    if !matches!(o.body, Body::None) {
+        common.push((400, "Invalid JSON or a rule of the validation matrix broken (the message names it)"));
+        common.push((413, "Body larger than the server's limit (`PAYLOAD_TOO_LARGE`)"));
+    }
+    if o.auth {
+        common.push((401, "No key sent (`API_KEY_MISSING`)"));
+        common.push((403, "Key not active or unknown"));
+    }
+    if o.path.contains('{') && !files {
+        common.push((404, "Not found, or not the key's (`*_NOT_FOUND`)"));
+    }
+    for (status, description) in common {
+        if let serde_json::map::Entry::Vacant(e) = answers.entry(status.to_string()) {
+            e.insert(json!({"description": description, "content": content(&Content::Error, g)}));
+        }
+    }
+    if files {
+        answers.insert("404".into(), json!({"description": "No such file"}));
+    }
+    let mut sorted: Vec<(String, Value)> = answers.into_iter().collect();
+    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut op = json!({
+        "operationId": o.operation_id,
+        "summary": o.summary,
+        "tags": [o.tag],
+        "parameters": parameters,
+        "responses": Map::from_iter(sorted),
+    });
+    match o.body {
+        Body::None => {}
+        Body::Rules(body) => op["requestBody"] = requests::request_body(body),
+        Body::AnyObject(description) => {
+            op["requestBody"] = json!({
+                "required": false,
+                "description": description,
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            });
+        }
+    }
+    if o.auth {
+        op["security"] = security();
+    }
+    op
+}
+
 /// The OpenAPI document.
 pub fn openapi() -> Value {
+    let mut g = responses::generator();
     let mut paths = Map::new();
     for o in OPERATIONS {
         let entry = paths.entry(o.path.to_string()).or_insert_with(|| json!({}));
-        let mut operation = json!({
-            "summary": o.summary,
-            "tags": [o.tag],
-            "parameters": params(o.path),
-            "responses": {
-                "200": {"description": "Success: {\"success\": true, ...}"},
-                "400": {"description": "Invalid payload: {\"success\": false, \"message\": ...}"},
-            }
-        });
-        if o.auth {
-            operation["security"] = json!([{"ApiKeyHeader": []}, {"ApiKeyQuery": []}]);
-            operation["responses"]["401"] = json!({"description": "API key required (API_KEY_MISSING)"});
-            operation["responses"]["403"] = json!({"description": "API key is not active or missing; quota reached"});
-            operation["responses"]["404"] = json!({"description": "Unknown or inaccessible resource"});
-            operation["responses"]["429"] = json!({"description": "Rate limited (Retry-After header)"});
-        }
-        if o.tag == "ai" && o.method == "post" {
-            operation["responses"]["202"] = json!({"description": "Job created: {success, job_id, status: running, credits_charged, credits_remaining}"});
-            operation["responses"]["402"] =
-                json!({"description": "Insufficient credits (credits_required, credits_remaining)"});
-            operation["responses"]["503"] =
-                json!({"description": "The model's provider is not configured on this server (nothing charged)"});
-        }
-        entry[o.method] = operation;
+        entry[o.method] = operation(o, &mut g);
+    }
+    let mut schemas = requests::schemas();
+    for (name, schema) in g.take_definitions(true) {
+        // Request and response names never meet (a test checks); a clash would show here.
+        schemas.entry(name).or_insert(schema);
     }
     json!({
         "openapi": "3.1.0",
         "info": {
             "title": "samvideo JSON to Video API",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "JSON in, video out: submit a JSON payload, poll progress, download the AV1 MP4."
+            "description": "JSON in, video out: submit a JSON payload, poll progress, download the MP4. \
+                Request bodies are checked by the validation matrix (docs/api-validation.md); the \
+                schemas here are generated from it. Rules that need several fields (transcript end > \
+                start, one transcript source, exports sent twice, ...) are checked by the server only \
+                (docs/http-api.md).",
         },
+        "servers": [{"url": "/"}],
+        "tags": [
+            {"name": "core"}, {"name": "tasks"}, {"name": "advanced"}, {"name": "async"},
+            {"name": "templates"}, {"name": "ai"}, {"name": "billing"}, {"name": "meta"}, {"name": "media"},
+        ],
         "components": {
             "securitySchemes": {
                 "ApiKeyHeader": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
-                "ApiKeyQuery": {"type": "apiKey", "in": "query", "name": "api_key"}
-            }
+                "ApiKeyQuery": {"type": "apiKey", "in": "query", "name": "api_key"},
+            },
+            "schemas": schemas,
         },
         "paths": paths,
     })
@@ -197,44 +157,53 @@ pub async fn document() -> impl IntoResponse {
     Json(openapi())
 }
 
-/// `GET /docs`
-pub async fn docs_page() -> Html<&'static str> {
-    Html(DOCS_HTML)
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-const DOCS_HTML: &str = r#"<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>samvideo API</title>
-<style>
-body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
-code{background:#f3f3f3;padding:.1rem .3rem;border-radius:3px}
-.op{border:1px solid #ddd;border-radius:6px;margin:.5rem 0;padding:.5rem .8rem}
-.m{display:inline-block;width:4.5rem;font-weight:bold;text-transform:uppercase}
-.get{color:#0a6}.post{color:#06c}.put{color:#a60}.delete{color:#c22}
-.lock{color:#888;font-size:.85em}
-</style></head><body>
-<h1 id="title">samvideo API</h1>
-<p>Send your key in the <code>X-API-Key</code> header (or the legacy <code>api_key</code> query parameter).
-Machine-readable: <a href="/api/openapi.json">/api/openapi.json</a>.</p>
-<div id="ops">Loading…</div>
-<script>
-fetch('/api/openapi.json').then(r => r.json()).then(doc => {
-  document.getElementById('title').textContent = doc.info.title + ' ' + doc.info.version;
-  const root = document.getElementById('ops');
-  root.textContent = '';
-  for (const [path, item] of Object.entries(doc.paths)) {
-    for (const [method, op] of Object.entries(item)) {
-      const div = document.createElement('div');
-      div.className = 'op';
-      const m = document.createElement('span');
-      m.className = 'm ' + method; m.textContent = method;
-      const p = document.createElement('code'); p.textContent = path;
-      const s = document.createElement('div'); s.textContent = op.summary;
-      div.append(m, p);
-      if (op.security) { const l = document.createElement('span'); l.className = 'lock'; l.textContent = ' (API key)'; div.append(l); }
-      div.append(s);
-      root.append(div);
+    /// Request schemas (from the rules table) and response schemas (from schemars) have
+    /// different names, and every `$ref` in the document resolves.
+    #[test]
+    fn components_do_not_clash_and_refs_resolve() {
+        let mut g = responses::generator();
+        for o in OPERATIONS {
+            operation(o, &mut g);
+        }
+        let requests = requests::schemas();
+        let responses = g.take_definitions(true);
+        for name in responses.keys() {
+            assert!(!requests.contains_key(name), "{name} is both a request and a response schema");
+        }
+        let doc = openapi();
+        let mut refs = Vec::new();
+        collect_refs(&doc, &mut refs);
+        assert!(refs.len() > 50, "{} refs", refs.len());
+        for r in refs {
+            let name = r.strip_prefix(requests::PREFIX).unwrap_or_else(|| panic!("{r} is not a component"));
+            assert!(doc["components"]["schemas"].get(name).is_some(), "{r} resolves");
+        }
     }
-  }
-}).catch(e => { document.getElementById('ops').textContent = 'Cannot load the document: ' + e; });
-</script></body></html>
-"#;
+
+    fn collect_refs(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::String(r)) = m.get("$ref") {
+                    out.push(r.clone());
+                }
+                m.values().for_each(|x| collect_refs(x, out));
+            }
+            Value::Array(a) => a.iter().for_each(|x| collect_refs(x, out)),
+            _ => {}
+        }
+    }
+
+    /// Operation ids are unique (generated clients name functions after them).
+    #[test]
+    fn operation_ids_are_unique() {
+        let mut ids: Vec<&str> = OPERATIONS.iter().map(|o| o.operation_id).collect();
+        ids.sort_unstable();
+        let n = ids.len();
+        ids.dedup();
+        assert_eq!(ids.len(), n);
+    }
+}
