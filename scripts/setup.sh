@@ -3,7 +3,8 @@
 # already there. `scripts/setup.sh build`: what the build needs (nasm for rav1e's and openh264's
 # assembly, a C/C++ compiler for openh264, FDK AAC and SQLite). `scripts/setup.sh test`: that,
 # plus what the tests run against (ffmpeg/ffprobe as the independent decoder, Chromium for the
-# playback tests, sshd, Python's pyftpdlib and aiosmtpd for the export tests, the Postgres
+# playback tests, sshd, Python's pyftpdlib and aiosmtpd for the export tests,
+# openapi-spec-validator, jsonschema and openapi-python-client for the OpenAPI tests, the Postgres
 # server for the store tests and moto's S3 server (`moto[server]`) for the object storage and
 # render worker tests, which start their own, DejaVu Serif Bold for the caption font test;
 # fuzz/run-brief.sh installs cargo-fuzz itself).
@@ -34,13 +35,24 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 if [ "$what" = test ]; then
-  if ! python3 -c "import pyftpdlib, aiosmtpd" 2>/dev/null; then
-    echo "setup: installing pyftpdlib aiosmtpd (pip)" >&2
+  # The export tests' FTP and SMTP servers; the OpenAPI tests' spec validator, JSON Schema
+  # validator and client generator (samvideo-http/tests/openapi/).
+  pip_need=()
+  python3 -c "import pyftpdlib" 2>/dev/null || pip_need+=(pyftpdlib)
+  python3 -c "import aiosmtpd" 2>/dev/null || pip_need+=(aiosmtpd)
+  python3 -c "import openapi_spec_validator" 2>/dev/null || pip_need+=(openapi-spec-validator)
+  python3 -c "import jsonschema" 2>/dev/null || pip_need+=(jsonschema)
+  # openapi-python-client needs Python 3.11 or newer (Debian 12 and later have it).
+  python3 -c "import sys; sys.exit(sys.version_info < (3, 11))" \
+    || { echo "setup: the OpenAPI tests need Python >= 3.11 (found $(python3 --version))" >&2; exit 1; }
+  python3 -c "import openapi_python_client" 2>/dev/null || pip_need+=(openapi-python-client)
+  if [ ${#pip_need[@]} -gt 0 ]; then
+    echo "setup: installing ${pip_need[*]} (pip)" >&2
     # Debian marks its Python "externally managed": as root (CI) install over it, as a user
     # into the user site.
-    python3 -m pip install -q pyftpdlib aiosmtpd 2>/dev/null \
-      || python3 -m pip install -q --break-system-packages pyftpdlib aiosmtpd 2>/dev/null \
-      || python3 -m pip install -q --user --break-system-packages pyftpdlib aiosmtpd
+    python3 -m pip install -q "${pip_need[@]}" 2>/dev/null \
+      || python3 -m pip install -q --break-system-packages "${pip_need[@]}" 2>/dev/null \
+      || python3 -m pip install -q --user --break-system-packages "${pip_need[@]}"
   fi
   # An in-memory S3-compatible server the scale-out tests start on loopback (moto_server).
   if ! python3 -c "import moto.server" 2>/dev/null; then

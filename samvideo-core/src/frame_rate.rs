@@ -15,7 +15,7 @@ pub const NTSC_RATES: [(&str, u32); 3] = [("23.976", 24_000), ("29.97", 30_000),
 
 /// How far a request's number may be from an NTSC rate and still mean it (`23.98` and
 /// `23.976` both mean 24000/1001; `29.9` does not).
-const NTSC_TOLERANCE: f64 = 0.005;
+pub(crate) const NTSC_TOLERANCE: f64 = 0.005;
 
 /// Frames per second, `num / den` (reduced; `den` is 1 or 1001).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

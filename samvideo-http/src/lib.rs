@@ -20,7 +20,9 @@
 //!   downloads with Range
 //! - `state`     [`state::AppState`] shared by handlers; absolute URL base
 //! - `routes/`   one file per endpoint group: core, tasks, advanced, async_ctl, health,
-//!   templates, openapi (+ docs page), metrics; [`routes::routes`] is the route table
+//!   templates, openapi (the typed OpenAPI 3.1 document + docs page), metrics;
+//!   [`routes::routes`] is the route table
+//! - `responses/` the JSON bodies handlers answer, typed (serde + schemars for the document)
 //! - `auth`      `X-API-Key` / `api_key` -> [`auth::Caller`], documented 401/403
 //! - `limits`    sliding-window rate limits (429 + Retry-After), monthly quotas (403)
 //! - `store/`    the persistence seam: all SQL and every SQLite and Postgres type (keys
@@ -60,6 +62,7 @@ pub mod node;
 pub mod objects;
 pub mod packs;
 pub mod reply;
+pub mod responses;
 pub mod routes;
 pub mod server;
 pub mod state;

@@ -1,13 +1,14 @@
-//! How handlers answer: `Ok(Json)` bodies and [`HttpError`], which renders the documented
-//! error payloads (`{"success":false,"message":...}` plus `error_code` and headers where the
-//! reference has them).
+//! How handlers answer: typed bodies (`crate::responses`, through [`typed_reply`] and
+//! [`typed_data`]) and [`HttpError`], which renders the documented error payloads
+//! (`{"success":false,"message":...}` plus `error_code` and headers where the reference has
+//! them).
 
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use samvideo_core::ApiError;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::store::StoreError;
 
@@ -68,9 +69,15 @@ pub fn json_reply(status: u16, body: Value) -> Reply {
     Ok((status, Json(body)).into_response())
 }
 
-/// `200 {"success":true,"data":DATA}`.
-pub fn ok_data(data: Value) -> Reply {
-    json_reply(200, json!({"success": true, "data": data}))
+/// `status` with a typed body (`crate::responses`).
+pub fn typed_reply<T: serde::Serialize>(status: u16, body: T) -> Reply {
+    let status = StatusCode::from_u16(status).map_err(HttpError::internal)?;
+    Ok((status, Json(body)).into_response())
+}
+
+/// `200 {"success":true,"data":DATA}` with a typed `data`.
+pub fn typed_data<T: serde::Serialize>(data: T) -> Reply {
+    typed_reply(200, crate::responses::Data::new(data))
 }
 
 /// Read a body of at most `limit` bytes; larger answers 413 before any parsing.

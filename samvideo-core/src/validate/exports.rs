@@ -1,11 +1,11 @@
 //! `exports.destinations`: at most 5, each an email, ftp or sftp destination with its
-//! required fields (a tagged union, so the table depends on `type`).
+//! required fields (a tagged union: `rules::DESTINATIONS` names the table of each `type`).
 
 use serde_json::Value;
 
 use super::check::{check_rule, check_table, Path};
 use super::error::{Invalid, Problem};
-use super::rules::{Rule, DESTINATION_TYPES, EMAIL_DESTINATION, FTP_DESTINATION, MAX_DESTINATIONS, SFTP_DESTINATION};
+use super::rules::{Rule, DESTINATIONS, DESTINATION_TYPES, MAX_DESTINATIONS};
 
 /// `exports.destinations`.
 pub(crate) fn destinations(v: Option<&mut Value>, path: &Path) -> Result<(), Invalid> {
@@ -20,15 +20,15 @@ pub(crate) fn destinations(v: Option<&mut Value>, path: &Path) -> Result<(), Inv
         let p = path.item("destinations", i);
         let kind = obj.get_mut("type").ok_or_else(|| p.err("type", Problem::Required))?;
         check_rule(&Rule::OneOf(DESTINATION_TYPES), kind, "type", &p)?;
-        match obj.get("type").and_then(Value::as_str) {
-            Some("email") => check_table(obj, EMAIL_DESTINATION, &p)?,
-            Some("ftp") => check_table(obj, FTP_DESTINATION, &p)?,
-            _ => {
-                check_table(obj, SFTP_DESTINATION, &p)?;
-                let has = |k: &str| obj.get(k).and_then(Value::as_str).is_some_and(|s| !s.is_empty());
-                if !has("password") && !has("private_key") && !p.partial {
-                    return Err(p.err("password or private_key", Problem::Required));
-                }
+        let kind = obj.get("type").and_then(Value::as_str).unwrap_or_default();
+        let sftp = kind == "sftp";
+        if let Some((_, table)) = DESTINATIONS.iter().find(|(t, _)| *t == kind) {
+            check_table(obj, table, &p)?;
+        }
+        if sftp {
+            let has = |k: &str| obj.get(k).and_then(Value::as_str).is_some_and(|s| !s.is_empty());
+            if !has("password") && !has("private_key") && !p.partial {
+                return Err(p.err("password or private_key", Problem::Required));
             }
         }
     }

@@ -29,10 +29,12 @@ mod exports;
 mod merge;
 mod other;
 mod rules;
+mod schema;
 
 pub use docs::matrix_markdown;
 pub use error::{Invalid, Problem};
 pub use merge::{merge_template, template_id};
+pub use schema::{request_schemas, RequestBody};
 
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};

@@ -4,7 +4,9 @@
 //! engine in `check.rs` walks them and the docs table (`matrix_markdown`) is generated from
 //! them. The few rules that depend on a sibling field (image clip duration, background value,
 //! export destinations, transcript `end > start`) are [`Rule::Custom`] entries naming a
-//! [`Custom`] check, so they still have a row here.
+//! [`Custom`] check, so they still have a row here; each also says, as a [`Shape`], what of
+//! it a JSON Schema can express (the OpenAPI request schemas, `schema.rs`, are generated
+//! from the tables and these shapes).
 //!
 //! Pure data: this file imports nothing. The checks a [`Custom`] names are functions in the
 //! checker modules, reached through `custom.rs` (the engine is handed that dispatch with the
@@ -84,8 +86,30 @@ pub(crate) enum Rule {
     Flat(&'static str, &'static [Field]),
     /// A JSON array of objects, each checked with the table.
     Items(&'static [Field]),
-    /// A rule implemented by a function; `doc` is its row in the docs.
-    Custom { check: Custom, doc: &'static str },
+    /// A rule implemented by a function; `doc` is its row in the docs, `shape` what a JSON
+    /// Schema can say of the values it accepts (the check may refuse more: see `doc`).
+    Custom { check: Custom, doc: &'static str, shape: &'static Shape },
+}
+
+/// What a [`Rule::Custom`] accepts, as far as a JSON Schema can say it: the request schemas of
+/// the OpenAPI document are generated from it. What the check refuses beyond it (transcript
+/// `end > start`, the email address format, a positive numeric string, parsing subtitles)
+/// stays server-side and is listed in `docs/http-api.md`.
+pub(crate) enum Shape {
+    /// A value the rule accepts.
+    Is(Rule),
+    /// A JSON array of `min..=max` entries (no upper bound when `None`), each of `item`'s shape.
+    List { item: &'static Shape, min: usize, max: Option<usize> },
+    /// A value of either shape.
+    Either(&'static Shape, &'static Shape),
+    /// A JSON object whose `key` (required) picks its table: one `(value, fields)` per case,
+    /// the fields besides `key`.
+    Tagged { key: &'static str, cases: &'static [(&'static str, &'static [Field])] },
+    /// A JSON object with the table's keys, none required, in nested objects either (template
+    /// settings); documented on its own under the title.
+    Partial(&'static str, &'static [Field]),
+    /// A number > 0, or a string holding a number (`"12.5"`).
+    NumberOrNumericString,
 }
 
 const fn opt(name: &'static str, rule: Rule) -> Field {
@@ -183,14 +207,39 @@ pub(crate) const FITS: &[&str] = &["cover", "contain"];
 /// `background` values of a media item (a contained still's bars).
 pub(crate) const ITEM_BACKDROPS: &[&str] = &["blur", "color"];
 
+/// The keys of a media item the renderer reads besides `type`, `url` and `duration`; the
+/// tables of items by type add `url` and `duration` first (one list: every table is built
+/// by this macro).
+macro_rules! media_item {
+    ($($first:expr),*) => {
+        &[
+            $($first,)*
+            opt("trim_start", Rule::AtLeast(0.0)),
+            opt("trim_end", Rule::Positive),
+            opt("fit", Rule::OneOf(FITS)),
+            opt("background", Rule::OneOf(ITEM_BACKDROPS)),
+        ]
+    };
+}
+
 /// The keys of a media item the renderer reads besides `type`, `url` and `duration` (every
 /// endpoint; outside the reference's matrix, documented in `docs/video-input.md`).
-pub(crate) const MEDIA_ITEM: &[Field] = &[
-    opt("trim_start", Rule::AtLeast(0.0)),
-    opt("trim_end", Rule::Positive),
-    opt("fit", Rule::OneOf(FITS)),
-    opt("background", Rule::OneOf(ITEM_BACKDROPS)),
-];
+pub(crate) const MEDIA_ITEM: &[Field] = media_item!();
+
+/// A media item of type `video` besides its `type`: `duration` > 0.
+const VIDEO_ITEM: &[Field] = media_item!(req("url", NON_EMPTY), opt("duration", Rule::Positive));
+
+/// A `main_clips[]` item of type `image` besides its `type`: `duration` in [`IMAGE_CLIP_DURATION`].
+const IMAGE_CLIP: &[Field] = media_item!(
+    req("url", NON_EMPTY),
+    opt("duration", Rule::Range { min: IMAGE_CLIP_DURATION.0, max: IMAGE_CLIP_DURATION.1 })
+);
+
+/// A `media_list[]` item of type `image` besides its `type` (no upper bound on `duration`).
+const IMAGE_ITEM: &[Field] = media_item!(req("url", NON_EMPTY), opt("duration", Rule::Positive));
+
+/// `transcripts[]` (`end > start` is checked beyond this).
+const TRANSCRIPT: &[Field] = &[req("words", TEXT), req("start", Rule::AtLeast(0.0)), req("end", Rule::Positive)];
 
 const MEDIA_LIST: Field = req(
     "media_list",
@@ -198,6 +247,11 @@ const MEDIA_LIST: Field = req(
         check: Custom::MediaList,
         doc: "non-empty array of media items: `type` (`video`/`image`) and `url` (non-empty strings) \
               required, `duration` a number > 0, the keys of the *media item* table, other keys kept",
+        shape: &Shape::List {
+            item: &Shape::Tagged { key: "type", cases: &[("video", VIDEO_ITEM), ("image", IMAGE_ITEM)] },
+            min: 1,
+            max: None,
+        },
     },
 );
 
@@ -215,6 +269,7 @@ pub(crate) const MIX_BODY: &[Field] = &[
             check: Custom::Transcripts,
             doc: "array of `{words: string, start: number >= 0, end: number > start}`; \
                   a `text`-only entry is rejected with a hint to use `words`",
+            shape: &Shape::List { item: &Shape::Is(Rule::Object(TRANSCRIPT)), min: 0, max: None },
         },
     ),
     opt(
@@ -223,6 +278,7 @@ pub(crate) const MIX_BODY: &[Field] = &[
             check: Custom::TranscriptSrt,
             doc: "string: SubRip text whose cues parse, or an `https://` URL of one (fetched with the media); \
                   not with `transcripts` or `transcript_vtt`",
+            shape: &Shape::Is(TEXT),
         },
     ),
     opt(
@@ -231,6 +287,7 @@ pub(crate) const MIX_BODY: &[Field] = &[
             check: Custom::TranscriptVtt,
             doc: "string: WebVTT text whose cues parse (timestamp tags time the words), or an `https://` URL \
                   of one; not with `transcripts` or `transcript_srt`",
+            shape: &Shape::Is(TEXT),
         },
     ),
     opt("settings", SETTINGS_OBJECT),
@@ -243,12 +300,16 @@ pub(crate) const SIMPLE_BODY: &[Field] = &[MEDIA_LIST, opt("settings", SETTINGS_
 /// loop-video `data` (after the top-level `type` check).
 pub(crate) const LOOP_DATA: &[Field] = &[
     MEDIA_LIST,
-    req("background_url", Rule::Custom { check: Custom::BackgroundUrl, doc: "non-empty string" }),
+    req(
+        "background_url",
+        Rule::Custom { check: Custom::BackgroundUrl, doc: "non-empty string", shape: &Shape::Is(NON_EMPTY) },
+    ),
     opt(
         "duration",
         Rule::Custom {
             check: Custom::LoopDuration,
             doc: "number > 0; a numeric string such as `\"12\"` is accepted and read as a number",
+            shape: &Shape::NumberOrNumericString,
         },
     ),
     opt("settings", SETTINGS_OBJECT),
@@ -284,6 +345,11 @@ pub(crate) const MEDIA_INPUTS: &[Field] = &[
             doc:
                 "1 to 100 clips: `type` `video`/`image` and `url` required; \
                   image `duration` 0.1 to 30, video `duration` > 0; the keys of the *media item* table; other keys kept",
+            shape: &Shape::List {
+                item: &Shape::Tagged { key: "type", cases: &[("video", VIDEO_ITEM), ("image", IMAGE_CLIP)] },
+                min: MAIN_CLIPS.0,
+                max: Some(MAIN_CLIPS.1),
+            },
         },
     ),
     opt(
@@ -291,6 +357,7 @@ pub(crate) const MEDIA_INPUTS: &[Field] = &[
         Rule::Custom {
             check: Custom::Background,
             doc: "`{type: color|image|video, value}`: `value` is `#RRGGBB` for color, a non-empty URL otherwise",
+            shape: &Shape::Tagged { key: "type", cases: BACKGROUNDS },
         },
     ),
 ];
@@ -355,13 +422,24 @@ pub(crate) const EXPORTS_TABLE: &[Field] = &[
         Rule::Custom {
             check: Custom::Destinations,
             doc: "array of at most 5 destinations; `type` is `email`, `ftp` or `sftp` (tables below)",
+            shape: &Shape::List {
+                item: &Shape::Tagged { key: "type", cases: DESTINATIONS },
+                min: 0,
+                max: Some(MAX_DESTINATIONS),
+            },
         },
     ),
 ];
 
 /// `exports.destinations[]` of type `email`.
-pub(crate) const EMAIL_DESTINATION: &[Field] =
-    &[req("to", Rule::Custom { check: Custom::EmailTo, doc: "an email address or a non-empty array of them" })];
+pub(crate) const EMAIL_DESTINATION: &[Field] = &[req(
+    "to",
+    Rule::Custom {
+        check: Custom::EmailTo,
+        doc: "an email address or a non-empty array of them",
+        shape: &Shape::Either(&Shape::Is(TEXT), &Shape::List { item: &Shape::Is(TEXT), min: 1, max: None }),
+    },
+)];
 
 /// `exports.destinations[]` of type `ftp`.
 pub(crate) const FTP_DESTINATION: &[Field] = &[
@@ -382,6 +460,21 @@ pub(crate) const SFTP_DESTINATION: &[Field] = &[
     req("path", NON_EMPTY),
 ];
 
+/// `exports.destinations[]` by `type`: the table each one is checked with.
+pub(crate) const DESTINATIONS: &[(&str, &[Field])] =
+    &[("email", EMAIL_DESTINATION), ("ftp", FTP_DESTINATION), ("sftp", SFTP_DESTINATION)];
+
+/// `media_inputs.background` by `type`: `value` is a color or a URL.
+const BACKGROUNDS: &[(&str, &[Field])] = &[
+    ("color", &[req("value", Rule::Color)]),
+    ("image", &[req("value", NON_EMPTY)]),
+    ("video", &[req("value", NON_EMPTY)]),
+];
+
+/// Template `settings`, and what an advanced request naming a `template_id` must hold: a
+/// partial advanced body (the template supplies the rest).
+pub(crate) const TEMPLATE_SETTINGS: Shape = Shape::Partial("advanced video", ADVANCED_BODY);
+
 /// `POST /api/templates/` body.
 pub(crate) const TEMPLATE_CREATE: &[Field] = &[
     req("name", Rule::Str { non_empty: true, max_chars: Some(TEMPLATE_NAME_MAX_CHARS) }),
@@ -393,6 +486,7 @@ pub(crate) const TEMPLATE_CREATE: &[Field] = &[
         Rule::Custom {
             check: Custom::TemplateSettings,
             doc: "object: a partial advanced configuration, every present key checked with the advanced rules",
+            shape: &TEMPLATE_SETTINGS,
         },
     ),
 ];
@@ -408,6 +502,7 @@ pub(crate) const TEMPLATE_UPDATE: &[Field] = &[
         Rule::Custom {
             check: Custom::TemplateSettings,
             doc: "object: a partial advanced configuration, every present key checked with the advanced rules",
+            shape: &TEMPLATE_SETTINGS,
         },
     ),
 ];
@@ -416,7 +511,14 @@ pub(crate) const TEMPLATE_UPDATE: &[Field] = &[
 pub(crate) const AI_JOB: &[Field] = &[
     req("model_id", NON_EMPTY),
     opt("prompt", TEXT),
-    opt("image_urls", Rule::Custom { check: Custom::ImageUrls, doc: "array of non-empty strings" }),
+    opt(
+        "image_urls",
+        Rule::Custom {
+            check: Custom::ImageUrls,
+            doc: "array of non-empty strings",
+            shape: &Shape::List { item: &Shape::Is(NON_EMPTY), min: 0, max: None },
+        },
+    ),
     opt("options", Rule::Object(AI_OPTIONS)),
 ];
 
@@ -445,6 +547,29 @@ pub(crate) const TABLES: &[(&str, &[Field])] = &[
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    fn tags(cases: &[(&'static str, &'static [Field])]) -> Vec<&'static str> {
+        cases.iter().map(|(t, _)| *t).collect()
+    }
+
+    /// The cases of each tagged shape are the values its check accepts for the tag.
+    #[test]
+    fn tagged_cases_are_the_accepted_types() {
+        assert_eq!(tags(DESTINATIONS), DESTINATION_TYPES);
+        assert_eq!(tags(BACKGROUNDS), BACKGROUND_TYPES);
+        for (field, name) in [(&MIX_BODY[0], "media_list"), (&MEDIA_INPUTS[0], "main_clips")] {
+            let Rule::Custom { shape: Shape::List { item: Shape::Tagged { cases, .. }, .. }, .. } = &field.rule else {
+                panic!("{name}: a list of tagged items");
+            };
+            let mut found = tags(cases);
+            found.sort_unstable();
+            let mut want = MEDIA_TYPES.to_vec();
+            want.sort_unstable();
+            assert_eq!(found, want, "{name}");
+        }
+    }
+
     /// The table's codec names are the plan's (the CLI flags parse with the plan's).
     #[test]
     fn output_codecs_are_the_plans() {

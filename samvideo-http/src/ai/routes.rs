@@ -18,7 +18,8 @@ use crate::auth::Caller;
 use crate::credits;
 use crate::limits::enforce;
 use crate::reply::read_body;
-use crate::reply::{json_reply, HttpError, Reply};
+use crate::reply::{typed_reply, HttpError, Reply};
+use crate::responses::ai::{Balance, InsufficientCredits, Job, JobCreated, Models};
 use crate::state::AppState;
 use crate::store::{NewAiJob, Reservation};
 
@@ -46,7 +47,7 @@ pub async fn models(State(s): State<AppState>, caller: Caller, Query(q): Query<H
             v
         })
         .collect();
-    json_reply(200, json!({"success": true, "count": models.len(), "models": models}))
+    typed_reply(200, Models { success: true, count: models.len(), models })
 }
 
 /// `POST /api/ai/jobs` and `POST /api/ai/generate`
@@ -102,18 +103,21 @@ pub async fn create(State(s): State<AppState>, caller: Caller, headers: HeaderMa
     let (row, remaining) = match reservation {
         Reservation::Reserved { job, remaining } => (*job, remaining),
         Reservation::Short { remaining } => {
-            return Err(error(
-                402,
-                json!({"success": false, "message": "Insufficient credits", "credits_required": price, "credits_remaining": remaining}),
-            ))
+            let body = InsufficientCredits {
+                success: false,
+                message: "Insufficient credits",
+                credits_required: price,
+                credits_remaining: remaining,
+            };
+            return Err(error(402, serde_json::to_value(body).map_err(HttpError::internal)?));
         }
     };
     let job_id = row.id;
     tracing::info!(job_id, model = %row.model_id, key_id = caller.key.id, credits = price, "AI job created");
     s.ai.spawn(row);
-    json_reply(
+    typed_reply(
         202,
-        json!({"success": true, "job_id": job_id, "status": "running", "credits_charged": price, "credits_remaining": remaining}),
+        JobCreated { success: true, job_id, status: "running", credits_charged: price, credits_remaining: remaining },
     )
 }
 
@@ -138,21 +142,22 @@ pub async fn job(State(s): State<AppState>, caller: Caller, headers: HeaderMap, 
         }
         _ => Vec::new(),
     };
-    json_reply(
+    let credits_refunded = if row.status == "failed" { row.credits_charged } else { 0 };
+    typed_reply(
         200,
-        json!({
-            "success": true,
-            "job_id": row.id,
-            "model_id": row.model_id,
-            "status": row.status,
-            "result_urls": result_urls,
-            "error_code": row.error_code,
-            "error_message": row.error_message,
-            "credits_charged": row.credits_charged,
-            "credits_refunded": if row.status == "failed" { row.credits_charged } else { 0 },
-            "created_at": row.created_at,
-            "completed_at": row.completed_at,
-        }),
+        Job {
+            success: true,
+            job_id: row.id,
+            model_id: row.model_id,
+            status: row.status,
+            result_urls,
+            error_code: row.error_code,
+            error_message: row.error_message,
+            credits_charged: row.credits_charged,
+            credits_refunded,
+            created_at: row.created_at,
+            completed_at: row.completed_at,
+        },
     )
 }
 
@@ -161,17 +166,17 @@ pub async fn balance(State(s): State<AppState>, caller: Caller) -> Reply {
     let grant = credits::monthly_grant(&caller.key, s.ai.credits());
     let (monthly_allowance, period) = (grant.allowance, grant.period.clone());
     let b = s.store.credit_balance(grant).await?;
-    json_reply(
+    typed_reply(
         200,
-        json!({
-            "success": true,
-            "plan": caller.key.plan.as_str(),
-            "credits_remaining": b.total(),
-            "subscription_credits": b.subscription,
-            "topup_credits": b.topup,
-            "monthly_credits": monthly_allowance,
-            "period": period,
-            "subscription_resets_at": credits::next_period_start(),
-        }),
+        Balance {
+            success: true,
+            plan: caller.key.plan.as_str(),
+            credits_remaining: b.total(),
+            subscription_credits: b.subscription,
+            topup_credits: b.topup,
+            monthly_credits: monthly_allowance,
+            period,
+            subscription_resets_at: credits::next_period_start(),
+        },
     )
 }

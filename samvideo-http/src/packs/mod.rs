@@ -19,7 +19,7 @@ use serde::Serialize;
 use crate::store::Checkout;
 
 /// A pack on sale.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Pack {
     /// Id in the buy URL.
     pub id: String,

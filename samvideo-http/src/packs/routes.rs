@@ -7,12 +7,13 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Html;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::stripe::{self, checkout_form, verify_signature};
 use crate::auth::Caller;
 use crate::reply::read_body;
-use crate::reply::{json_reply, HttpError, Reply};
+use crate::reply::{typed_reply, HttpError, Reply};
+use crate::responses::packs::{CheckoutStarted, WebhookDone};
 use crate::state::AppState;
 use crate::store::{Checkout, PackCredit, PackPurchase};
 
@@ -71,7 +72,10 @@ pub async fn buy(State(s): State<AppState>, caller: Caller, headers: HeaderMap, 
         })
         .await?;
     tracing::info!(session_id, pack = %pack.id, key_id, "checkout session created");
-    json_reply(200, json!({"success": true, "checkout_url": checkout_url, "session_id": session_id, "pack": pack}))
+    typed_reply(
+        200,
+        CheckoutStarted { success: true, checkout_url: checkout_url.into(), session_id: session_id.into(), pack },
+    )
 }
 
 fn bad(message: impl Into<String>) -> HttpError {
@@ -104,13 +108,10 @@ pub async fn webhook(State(s): State<AppState>, headers: HeaderMap, body: Body) 
     let paid = matches!(object["payment_status"].as_str(), Some("paid") | Some("no_payment_required"));
     match kind {
         "checkout.session.completed" if !paid => {
-            return json_reply(
-                200,
-                json!({"success": true, "message": "Payment not completed yet; waiting for Stripe"}),
-            );
+            return done("Payment not completed yet; waiting for Stripe".into(), None);
         }
         "checkout.session.completed" | "checkout.session.async_payment_succeeded" => {}
-        other => return json_reply(200, json!({"success": true, "message": format!("Ignored event type {other}")})),
+        other => return done(format!("Ignored event type {other}"), None),
     }
     let session_id = object["id"].as_str().ok_or_else(|| bad("session has no id"))?.to_string();
     let key_id: i64 = object["client_reference_id"]
@@ -130,12 +131,14 @@ pub async fn webhook(State(s): State<AppState>, headers: HeaderMap, body: Body) 
         PackCredit::Refused(reason) => Err(bad(reason)),
         PackCredit::Applied { videos } => {
             tracing::info!(key_id, videos, "video pack applied");
-            json_reply(200, json!({"success": true, "message": "Video pack applied", "videos_added": videos}))
+            done("Video pack applied".into(), Some(videos))
         }
-        PackCredit::AlreadyApplied => {
-            json_reply(200, json!({"success": true, "message": "Already applied", "videos_added": 0}))
-        }
+        PackCredit::AlreadyApplied => done("Already applied".into(), Some(0)),
     }
+}
+
+fn done(message: String, videos_added: Option<i64>) -> Reply {
+    typed_reply(200, WebhookDone { success: true, message, videos_added })
 }
 
 fn page(title: &str, text: &str) -> Html<String> {

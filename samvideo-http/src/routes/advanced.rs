@@ -9,7 +9,7 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use samvideo_core::request::{CreateRequest, Endpoint, RenderMode};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::core::{enqueue, idempotency_key};
 use samvideo_core::validate::merge_template;
@@ -20,7 +20,9 @@ use crate::auth::Caller;
 use crate::jobs::PreviewError;
 use crate::limits::enforce;
 use crate::reply::read_body;
-use crate::reply::{json_reply, ok_data, HttpError, Reply};
+use crate::reply::{typed_data, typed_reply, HttpError, Reply};
+use crate::responses::tasks::{AdvancedCreated, AdvancedProgress, Preview};
+use crate::responses::Said;
 use crate::state::AppState;
 
 /// `POST /api/render/advanced-video`
@@ -57,38 +59,27 @@ pub async fn create(State(s): State<AppState>, caller: Caller, headers: HeaderMa
     let id = task.id;
     // A replayed create answers with its first request id.
     let request_id = task.request_id.unwrap_or(request_id);
-    json_reply(
-        200,
-        json!({
-            "success": true,
-            "message": "Advanced video generation started",
-            "data": {
-                "id": id,
-                "mode": "full",
-                "progress_url": format!("/api/render/advanced-video/progress/{id}"),
-                "estimated_time": estimate,
-                "request_id": request_id,
-                "celery_task_id": task.celery_task_id,
-            }
-        }),
-    )
+    let data = AdvancedCreated {
+        progress_url: format!("/api/render/advanced-video/progress/{id}"),
+        id,
+        mode: "full",
+        estimated_time: estimate,
+        request_id,
+        celery_task_id: task.celery_task_id,
+    };
+    typed_reply(200, Said::new("Advanced video generation started", data))
 }
 
 async fn preview(s: &AppState, headers: &HeaderMap, request: CreateRequest, request_id: String) -> Reply {
     let file = format!("preview_{request_id}.mp4");
     match s.jobs.preview(request, &file).await {
-        Ok(_) => json_reply(
-            200,
-            json!({
-                "success": true,
-                "message": "Preview generated successfully",
-                "data": {
-                    "mode": "preview",
-                    "preview_url": format!("{}/media/previews/{file}", s.base_url(headers)),
-                    "request_id": request_id,
-                }
-            }),
-        ),
+        Ok(_) => {
+            let preview_url = format!("{}/media/previews/{file}", s.base_url(headers));
+            typed_reply(
+                200,
+                Said::new("Preview generated successfully", Preview { mode: "preview", preview_url, request_id }),
+            )
+        }
         Err(e) => {
             tracing::warn!(request_id, error = %e, "preview failed");
             let status = if matches!(e, PreviewError::TimedOut(_)) { 504 } else { 500 };
@@ -120,10 +111,9 @@ fn estimated_time(request: &CreateRequest) -> &'static str {
 /// `GET /api/render/advanced-video/progress/{task_id}`
 pub async fn progress(State(s): State<AppState>, caller: Caller, headers: HeaderMap, Path(id): Path<String>) -> Reply {
     let row = owned_task(&s, caller.key.id, id, false).await?;
-    let mut data = task_json(&row, &s.base_url(&headers));
-    data["mode"] = json!("full");
-    if let Some(rid) = &row.request_id {
-        data["request_id"] = json!(rid);
-    }
-    ok_data(data)
+    typed_data(AdvancedProgress {
+        task: task_json(&row, &s.base_url(&headers)),
+        mode: "full",
+        request_id: row.request_id.clone(),
+    })
 }

@@ -2,12 +2,13 @@
 //! `id` or its `celery_task_id`; anything that is not a UUID is `INVALID_TASK_ID`.
 
 use axum::extract::{Path, State};
-use serde_json::json;
 
 use super::owned_task;
 use crate::auth::Caller;
 use crate::jobs::CancelOutcome;
-use crate::reply::{json_reply, ok_data, HttpError, Reply};
+use crate::reply::{typed_data, typed_reply, HttpError, Reply};
+use crate::responses::tasks::{AsyncStatus, Cancelled, QueueNumbers};
+use crate::responses::Said;
 use crate::state::AppState;
 use crate::store::TaskStatus;
 
@@ -32,17 +33,17 @@ fn worker_state(s: TaskStatus) -> &'static str {
 pub async fn status(State(s): State<AppState>, caller: Caller, Path(id): Path<String>) -> Reply {
     check_id(&id)?;
     let row = owned_task(&s, caller.key.id, id, true).await?;
-    ok_data(json!({
-        "task_id": row.celery_task_id,
-        "id": row.id,
-        "state": worker_state(row.status),
-        "status": row.status.as_str(),
-        "progress": row.progress,
-        "ready": row.status.is_terminal(),
-        "successful": row.status == TaskStatus::Completed,
-        "attempts": row.attempts,
-        "error": row.error,
-    }))
+    typed_data(AsyncStatus {
+        task_id: row.celery_task_id,
+        id: row.id,
+        state: worker_state(row.status),
+        status: row.status.as_str(),
+        progress: row.progress,
+        ready: row.status.is_terminal(),
+        successful: row.status == TaskStatus::Completed,
+        attempts: row.attempts,
+        error: row.error,
+    })
 }
 
 /// `POST /api/async/cancel/{task_id}`
@@ -50,13 +51,9 @@ pub async fn cancel(State(s): State<AppState>, caller: Caller, Path(id): Path<St
     check_id(&id)?;
     let row = owned_task(&s, caller.key.id, id, true).await?;
     match s.jobs.cancel(&row.id).await? {
-        CancelOutcome::Cancelled => json_reply(
+        CancelOutcome::Cancelled => typed_reply(
             200,
-            json!({
-                "success": true,
-                "message": "Task cancelled",
-                "data": {"id": row.id, "task_id": row.celery_task_id, "status": "cancelled"}
-            }),
+            Said::new("Task cancelled", Cancelled { id: row.id, task_id: row.celery_task_id, status: "cancelled" }),
         ),
         CancelOutcome::AlreadyEnded(st) => Err(HttpError::new(
             400,
@@ -67,16 +64,12 @@ pub async fn cancel(State(s): State<AppState>, caller: Caller, Path(id): Path<St
 }
 
 /// Queue numbers shared by queue status and health.
-pub async fn queue_numbers(s: &AppState) -> Result<serde_json::Value, HttpError> {
+pub async fn queue_numbers(s: &AppState) -> Result<QueueNumbers, HttpError> {
     let counts = s.store.task_counts().await?;
-    Ok(json!({
-        "workers": s.jobs.workers(),
-        "active": s.jobs.active(),
-        "queued": counts.get(TaskStatus::Pending),
-    }))
+    Ok(QueueNumbers { workers: s.jobs.workers(), active: s.jobs.active(), queued: counts.get(TaskStatus::Pending) })
 }
 
 /// `GET /api/async/queue/status`
 pub async fn queue_status(State(s): State<AppState>, _caller: Caller) -> Reply {
-    ok_data(queue_numbers(&s).await?)
+    typed_data(queue_numbers(&s).await?)
 }

@@ -12,12 +12,12 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use samvideo_core::request::{CreateRequest, Endpoint};
-use serde_json::json;
 
 use crate::auth::Caller;
 use crate::limits::{admit, enforce, month_start, quota_refused};
 use crate::reply::read_body;
-use crate::reply::{json_reply, HttpError, Reply};
+use crate::reply::{typed_reply, HttpError, Reply};
+use crate::responses::{tasks::TaskCreated, Said};
 use crate::state::AppState;
 use crate::store::{rfc3339, Created, IdempotencyKey, NewTask, QuotaDecision};
 
@@ -59,18 +59,11 @@ async fn create(s: AppState, caller: Caller, headers: HeaderMap, body: Body, end
     let json_text = String::from_utf8_lossy(&bytes).into_owned();
     let task = enqueue(&s, &caller, endpoint, &request, json_text, None, once).await?;
     let id = task.id;
-    let mut data = json!({
-        "id": id,
-        "progress_url": format!("/api/function/video-generation/progress/{id}"),
-        "celery_task_id": task.celery_task_id,
-    });
-    if endpoint == Endpoint::LoopVideo {
-        // The reference's loop-video response has no progress_url.
-        if let Some(obj) = data.as_object_mut() {
-            obj.remove("progress_url");
-        }
-    }
-    json_reply(200, json!({"success": true, "message": "Video generation started", "data": data}))
+    // The reference's loop-video response has no progress_url.
+    let progress_url =
+        (endpoint != Endpoint::LoopVideo).then(|| format!("/api/function/video-generation/progress/{id}"));
+    let data = TaskCreated { id, progress_url, celery_task_id: task.celery_task_id };
+    typed_reply(200, Said::new("Video generation started", data))
 }
 
 /// Check the quota and store a pending task (one store transaction, so concurrent creates of

@@ -1,7 +1,7 @@
 //! The documented endpoints, one file per group, and the table that builds the router.
 //!
 //! [`routes`] is the single list of `(path, handlers)`; `crate::app` folds it into the router
-//! and the OpenAPI test checks every path in it is documented in `openapi.rs`.
+//! and the OpenAPI test checks every path in it is documented in `openapi/operations.rs`.
 
 pub mod advanced;
 pub mod async_ctl;
@@ -13,9 +13,10 @@ pub mod tasks;
 pub mod templates;
 
 use axum::routing::{get, post, MethodRouter};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::reply::HttpError;
+use crate::responses::tasks::{Progress, ProgressSettings};
 use crate::state::AppState;
 use crate::store::TaskRow;
 
@@ -58,7 +59,7 @@ pub fn routes(state: &AppState) -> Vec<(&'static str, MethodRouter<AppState>)> {
 }
 
 /// The documented progress object of a task.
-pub fn task_json(row: &TaskRow, base_url: &str) -> Value {
+pub fn task_json(row: &TaskRow, base_url: &str) -> Progress {
     let output_url = row
         .output_file
         .as_ref()
@@ -72,26 +73,23 @@ pub fn task_json(row: &TaskRow, base_url: &str) -> Value {
     let thumbnail_url = stored_url(&row.thumbnail_file);
     // The WebVTT sidecar of a captioned video; the SubRip one is the same URL ending `.srt`.
     let subtitles_url = stored_url(&row.subtitles_file);
-    let mut settings = json!({
-        "aspect_ratio": row.aspect_ratio,
-        "duration": round3(row.duration),
-        "size_bytes": row.size_bytes,
-    });
-    if let Some(delivery) = row.export_delivery.as_deref().and_then(|d| serde_json::from_str::<Value>(d).ok()) {
-        settings["export_delivery"] = delivery;
+    Progress {
+        id: row.id.clone(),
+        status: row.status.as_str(),
+        progress: round3(row.progress),
+        created_at: row.created_at.clone(),
+        completed_at: row.completed_at.clone(),
+        output_url,
+        thumbnail_url,
+        subtitles_url,
+        error: row.error.clone(),
+        settings: ProgressSettings {
+            aspect_ratio: row.aspect_ratio.clone(),
+            duration: round3(row.duration),
+            size_bytes: row.size_bytes,
+            export_delivery: row.export_delivery.as_deref().and_then(|d| serde_json::from_str::<Value>(d).ok()),
+        },
     }
-    json!({
-        "id": row.id,
-        "status": row.status.as_str(),
-        "progress": round3(row.progress),
-        "created_at": row.created_at,
-        "completed_at": row.completed_at,
-        "output_url": output_url,
-        "thumbnail_url": thumbnail_url,
-        "subtitles_url": subtitles_url,
-        "error": row.error,
-        "settings": settings,
-    })
 }
 
 fn round3(x: f64) -> f64 {

@@ -9,14 +9,15 @@ use serde_json::json;
 
 use super::{owned_task, task_json};
 use crate::auth::Caller;
-use crate::reply::{ok_data, HttpError, Reply};
+use crate::reply::{typed_data, HttpError, Reply};
+use crate::responses::tasks::{KeySummary, ListedTask, MonthlyVideos, TaskList, UsageSummary, UsageTotals};
 use crate::state::AppState;
 use crate::store::{rfc3339, TaskStatus};
 
 /// `GET /api/function/video-generation/progress/{id}`
 pub async fn progress(State(s): State<AppState>, caller: Caller, headers: HeaderMap, Path(id): Path<String>) -> Reply {
     let row = owned_task(&s, caller.key.id, id, false).await?;
-    ok_data(task_json(&row, &s.base_url(&headers)))
+    typed_data(task_json(&row, &s.base_url(&headers)))
 }
 
 /// `GET /api/function/video-generation/tasks?limit=10&status=completed`
@@ -47,14 +48,13 @@ pub async fn list(
     let base = s.base_url(&headers);
     let tasks: Vec<_> = rows
         .iter()
-        .map(|r| {
-            let mut t = task_json(r, &base);
-            t["type"] = json!(r.endpoint);
-            t["celery_task_id"] = json!(r.celery_task_id);
-            t
+        .map(|r| ListedTask {
+            task: task_json(r, &base),
+            kind: r.endpoint.clone(),
+            celery_task_id: r.celery_task_id.clone(),
         })
         .collect();
-    ok_data(json!({"tasks": tasks, "count": tasks.len(), "limit": limit}))
+    typed_data(TaskList { count: tasks.len(), tasks, limit })
 }
 
 /// `GET /api/function/video-generation/usage-summary?days=30`
@@ -80,25 +80,25 @@ pub async fn usage_summary(
     let success_rate = if total > 0 { ((completed as f64 / total as f64) * 10_000.0).round() / 10_000.0 } else { 0.0 };
     let by_status: serde_json::Map<String, serde_json::Value> =
         TaskStatus::ALL.iter().map(|st| (st.as_str().to_string(), json!(counts.get(*st)))).collect();
-    ok_data(json!({
-        "window_days": days,
-        "since": since,
-        "totals": {
-            "tasks": total,
-            "completed": completed,
-            "failed": counts.get(TaskStatus::Failed),
-            "cancelled": counts.get(TaskStatus::Cancelled),
-            "timeout": counts.get(TaskStatus::Timeout),
-            "success_rate": success_rate,
+    typed_data(UsageSummary {
+        window_days: days,
+        since,
+        totals: UsageTotals {
+            tasks: total,
+            completed,
+            failed: counts.get(TaskStatus::Failed),
+            cancelled: counts.get(TaskStatus::Cancelled),
+            timeout: counts.get(TaskStatus::Timeout),
+            success_rate,
         },
-        "by_status": by_status,
-        "monthly_videos": {"limit": s.config.monthly_limit(key.plan), "used": month_used},
-        "extra_videos": extra,
-        "api_key": {
-            "name": key.name,
-            "masked_key": key.masked,
-            "usage_count": key.usage_count,
-            "last_used": key.last_used,
-        }
-    }))
+        by_status,
+        monthly_videos: MonthlyVideos { limit: s.config.monthly_limit(key.plan), used: month_used },
+        extra_videos: extra,
+        api_key: KeySummary {
+            name: key.name,
+            masked_key: key.masked,
+            usage_count: key.usage_count,
+            last_used: key.last_used,
+        },
+    })
 }

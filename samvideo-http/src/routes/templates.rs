@@ -17,7 +17,9 @@ use samvideo_core::validate::{merge_template, validate_template_create, validate
 
 use crate::auth::Caller;
 use crate::limits::enforce;
-use crate::reply::{json_reply, ok_data, read_body, HttpError, Reply};
+use crate::reply::{read_body, typed_data, typed_reply, HttpError, Reply};
+use crate::responses::templates::{Applied, Template, TemplateList};
+use crate::responses::{Done, Said};
 use crate::state::AppState;
 use crate::store::{TemplateRow, TemplateWrite};
 
@@ -34,19 +36,19 @@ pub async fn limit_by_ip(State(s): State<AppState>, req: Request, next: Next) ->
     next.run(req).await
 }
 
-fn template_json(t: &TemplateRow, caller: i64) -> Value {
+fn template_json(t: &TemplateRow, caller: i64) -> Template {
     let settings: Value = serde_json::from_str(&t.settings_json).unwrap_or_else(|_| json!({}));
-    json!({
-        "id": t.id,
-        "name": t.name,
-        "description": t.description,
-        "category": t.category,
-        "is_public": t.is_public,
-        "settings": settings,
-        "is_owner": t.owner_key_id == caller,
-        "created_at": t.created_at,
-        "updated_at": t.updated_at,
-    })
+    Template {
+        id: t.id.clone(),
+        name: t.name.clone(),
+        description: t.description.clone(),
+        category: t.category.clone(),
+        is_public: t.is_public,
+        settings,
+        is_owner: t.owner_key_id == caller,
+        created_at: t.created_at.clone(),
+        updated_at: t.updated_at.clone(),
+    }
 }
 
 /// A template `key_id` may read: its own or a public one; otherwise 404.
@@ -94,7 +96,7 @@ pub async fn create(State(s): State<AppState>, caller: Caller, headers: HeaderMa
         .create_template(&id, owner, w)
         .await?
         .ok_or_else(|| HttpError::internal("template vanished after insert"))?;
-    json_reply(201, json!({"success": true, "message": "Template created", "data": template_json(&row, owner)}))
+    typed_reply(201, Said::new("Template created", template_json(&row, owner)))
 }
 
 /// `GET /api/templates/list/?include_public=true&category=marketing`
@@ -108,14 +110,14 @@ pub async fn list(State(s): State<AppState>, caller: Caller, Query(q): Query<Has
     let category = q.get("category").filter(|c| !c.is_empty()).cloned();
     let owner = caller.key.id;
     let rows = s.store.list_templates(owner, include_public, category).await?;
-    let templates: Vec<Value> = rows.iter().map(|t| template_json(t, owner)).collect();
-    ok_data(json!({"templates": templates, "count": templates.len()}))
+    let templates: Vec<Template> = rows.iter().map(|t| template_json(t, owner)).collect();
+    typed_data(TemplateList { count: templates.len(), templates })
 }
 
 /// `GET /api/templates/{template_id}/`
 pub async fn read(State(s): State<AppState>, caller: Caller, Path(id): Path<String>) -> Reply {
     let t = visible_template(&s, caller.key.id, id).await?;
-    ok_data(template_json(&t, caller.key.id))
+    typed_data(template_json(&t, caller.key.id))
 }
 
 async fn owned(s: &AppState, caller: &Caller, id: String) -> Result<TemplateRow, HttpError> {
@@ -145,14 +147,14 @@ pub async fn update(
         settings_json: u.settings.map_or_else(|| t.settings_json.clone(), |o| Value::Object(o).to_string()),
     };
     let row = s.store.update_template(&t.id, w).await?.ok_or_else(|| HttpError::not_found("Template"))?;
-    json_reply(200, json!({"success": true, "message": "Template updated", "data": template_json(&row, caller.key.id)}))
+    typed_reply(200, Said::new("Template updated", template_json(&row, caller.key.id)))
 }
 
 /// `DELETE /api/templates/{template_id}/`
 pub async fn delete(State(s): State<AppState>, caller: Caller, Path(id): Path<String>) -> Reply {
     let t = owned(&s, &caller, id).await?;
     s.store.delete_template(&t.id).await?;
-    json_reply(200, json!({"success": true, "message": "Template deleted"}))
+    typed_reply(200, Done { success: true, message: "Template deleted".into() })
 }
 
 /// `POST /api/templates/{template_id}/apply/`: the template's settings with the body's
@@ -171,9 +173,5 @@ pub async fn apply(
         _ => Value::Object(overrides),
     };
     let settings: Map<String, Value> = serde_json::from_str(&t.settings_json).map_err(HttpError::internal)?;
-    ok_data(json!({
-        "template_id": t.id,
-        "name": t.name,
-        "settings": merge_template(&settings, &overrides),
-    }))
+    typed_data(Applied { template_id: t.id, name: t.name, settings: merge_template(&settings, &overrides) })
 }

@@ -13,7 +13,7 @@ use super::postgres::packs as pg;
 use super::{keys, now_rfc3339, Backend, Store, StoreError};
 
 /// An account's extra videos.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct ExtraVideos {
     /// Bought or granted, ever.
     pub purchased: i64,

@@ -11,6 +11,7 @@ mod http_lifecycle;
 mod http_restart;
 mod ingest_jobs;
 mod multi_node;
+mod openapi;
 mod scale_out;
 mod store;
 mod store_nodes;
