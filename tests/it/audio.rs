@@ -538,7 +538,8 @@ fn audio_child(voice: &Path, mode: &str) -> (u64, u64, u64) {
 /// video side is left out on purpose: 600 s of AV1 is minutes of encoding on this machine;
 /// the render path itself is covered by the second half, a full render of a 20 s video
 /// whose voice-over is 600 s long (the renderer used to decode all of it up front:
-/// +230 MB). Each run is a fresh child process.
+/// +230 MB), whose peak grows by less than a quarter of what that decode would add (the
+/// render's own peak varies with load by more than 15 %). Each run is a fresh child process.
 #[test]
 fn memory_stays_flat_with_a_long_voice_over() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -567,7 +568,16 @@ fn memory_stays_flat_with_a_long_voice_over() {
         r_short / 1024,
         r_long / 1024
     );
-    assert!(r_long as f64 <= r_short as f64 * 1.15, "render peak RSS grew from {r_short} kB to {r_long} kB");
+    // A whole render's peak moves with how far the compositor runs ahead of the encoder, which
+    // the machine's load decides: on one input, 76 to 93 MB across runs here and once 78 vs
+    // 100 MB for the 60 s and 600 s voices in CI. What this guards against is decoding the
+    // voice whole, which adds its PCM: 207 MB more for 600 s than for 60 s (48 kHz stereo f32).
+    // The bound is a quarter of that, clear of the noise and 4x below the regression.
+    let whole_decode_growth_kb = (600 - 60) * 48_000 * 2 * 4 / 1024;
+    assert!(
+        r_long <= r_short + whole_decode_growth_kb / 4,
+        "render peak RSS grew from {r_short} kB to {r_long} kB (decoding the voice whole adds {whole_decode_growth_kb} kB)"
+    );
 }
 
 /// Before/after numbers for the report (not a check): the same audio work from whole-file
