@@ -349,6 +349,7 @@ impl Exporter {
                 output_file: row.output_file.clone(),
                 output_url: None,
                 thumbnail_file: row.thumbnail_file.clone(),
+                subtitles_file: row.subtitles_file.clone(),
                 exports: row.exports_json.as_deref().and_then(|j| serde_json::from_str(j).ok()),
                 duration: row.duration,
                 size_bytes: row.size_bytes,
@@ -483,13 +484,19 @@ impl Exporter {
                     .filter(|_| completed)
                     .map(|n| format!("{}{}", self.base_url(), crate::jobs::output_path_url(n)))
             });
-            let thumbnail_url = task
-                .thumbnail_file
-                .as_ref()
-                .filter(|_| completed)
-                .map(|n| format!("{}{}", self.base_url(), crate::jobs::output_path_url(n)));
+            let stored_url = |file: &Option<String>| {
+                file.as_ref()
+                    .filter(|_| completed)
+                    .map(|n| format!("{}{}", self.base_url(), crate::jobs::output_path_url(n)))
+            };
+            let thumbnail_url = stored_url(&task.thumbnail_file);
+            let subtitles_url = stored_url(&task.subtitles_file);
             let id = uuid::Uuid::new_v4().to_string();
-            let urls = webhook::Urls { output: output_url.as_deref(), thumbnail: thumbnail_url.as_deref() };
+            let urls = webhook::Urls {
+                output: output_url.as_deref(),
+                thumbnail: thumbnail_url.as_deref(),
+                subtitles: subtitles_url.as_deref(),
+            };
             let payload = webhook::payload(task, event, &id, urls, self.task_times(&task.id));
             out.push(NewDelivery {
                 id,

@@ -48,6 +48,8 @@ pub struct Urls<'a> {
     pub output: Option<&'a str>,
     /// Its poster frame (JPEG).
     pub thumbnail: Option<&'a str>,
+    /// Its WebVTT caption sidecar (captioned videos; the SubRip one ends `.srt`).
+    pub subtitles: Option<&'a str>,
 }
 
 /// The JSON body of a `video.completed` / `video.failed` event.
@@ -67,6 +69,7 @@ pub fn payload(
             "status": task.status.as_str(),
             "output_url": urls.output,
             "thumbnail_url": urls.thumbnail,
+            "subtitles_url": urls.subtitles,
             "duration": (task.duration * 1000.0).round() / 1000.0,
             "size_bytes": task.size_bytes,
             "error": task.error,

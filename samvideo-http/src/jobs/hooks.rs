@@ -25,6 +25,8 @@ pub struct FinishedTask {
     pub output_url: Option<String>,
     /// The poster frame's file name under `outputs/`, when completed.
     pub thumbnail_file: Option<String>,
+    /// The WebVTT caption sidecar's file name under `outputs/`, when completed with captions.
+    pub subtitles_file: Option<String>,
     /// The request's `exports`, if any.
     pub exports: Option<Exports>,
     /// Seconds of video.

@@ -572,6 +572,7 @@ impl Jobs {
                 output_file: row.output_file.clone(),
                 output_url,
                 thumbnail_file: row.thumbnail_file.clone(),
+                subtitles_file: row.subtitles_file.clone(),
                 exports,
                 duration: row.duration,
                 size_bytes: row.size_bytes,

@@ -280,6 +280,7 @@ async fn a_render_reaches_the_webhook_ftp_sftp_and_email() {
     let sftp_dir = format!("{}/incoming/videos/", sftp_root.display());
 
     let mut body = image_video(&media.url("card.png"), 1.0);
+    body["transcript_srt"] = json!("1\n00:00:00,100 --> 00:00:00,900\nhello\n");
     body["exports"] = json!({
         "callback_url": hook_url,
         "callback_secret": SECRET,
@@ -290,7 +291,11 @@ async fn a_render_reaches_the_webhook_ftp_sftp_and_email() {
             {"type": "sftp", "host": "127.0.0.1", "port": ssh_port, "username": user, "private_key": client_pem, "path": sftp_dir},
         ]
     });
-    let (id, d) = render_and_deliver(&t, &key, &body, 40).await;
+    // mix-video: the endpoint that captions its transcripts (the payload links the sidecar).
+    let (id, _) = t.create(&key, &format!("{CORE}/mix-video"), &body).await;
+    let done = t.wait_terminal(&key, &id, 300).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    let d = wait_deliveries(&t, &key, &id, 40).await;
     let output = std::fs::read(data.join("outputs").join(format!("{id}.mp4"))).expect("output file");
     let delivery = &d["settings"]["export_delivery"];
 
@@ -325,6 +330,10 @@ async fn a_render_reaches_the_webhook_ftp_sftp_and_email() {
     let thumb = payload["data"]["thumbnail_url"].as_str().expect("thumbnail_url");
     assert!(thumb.ends_with(&format!("/media/outputs/{id}.jpg")), "{thumb}");
     assert_eq!(&t.download(thumb).await[..3], &[0xff, 0xd8, 0xff], "the poster link serves a JPEG");
+    let subs = payload["data"]["subtitles_url"].as_str().expect("subtitles_url");
+    assert!(subs.ends_with(&format!("/media/outputs/{id}.vtt")), "{subs}");
+    let vtt = String::from_utf8(t.download(subs).await).expect("UTF-8");
+    assert!(vtt.starts_with("WEBVTT\n\n00:00:00.") && vtt.ends_with("\nhello\n\n"), "the caption sidecar: {vtt}");
 
     let dests = delivery["destinations"].as_array().expect("destinations");
     assert_eq!(dests.len(), 4, "{delivery}");
