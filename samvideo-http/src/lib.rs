@@ -16,6 +16,8 @@
 //! - `server`    [`server::Server`]: open store, recover, bind, spawn workers, stop
 //! - `worker`    [`worker::Worker`]: `samvideo work`, render workers without the HTTP API
 //! - `node`      what API nodes and workers both open: node id, store, objects, media source
+//! - `bundled/`  the built-in example media (`bundled:` URLs, compiled in) and the examples'
+//!   specs rewritten to them, for the playground
 //! - `objects/`  [`objects::Objects`]: outputs and previews in a folder or an S3 bucket,
 //!   downloads with Range
 //! - `state`     [`state::AppState`] shared by handlers; absolute URL base
@@ -51,6 +53,7 @@
 pub mod ai;
 pub mod auth;
 pub mod billing;
+pub mod bundled;
 pub mod cli;
 pub mod config;
 pub mod credits;
