@@ -22,7 +22,8 @@
 //!   downloads with Range
 //! - `state`     [`state::AppState`] shared by handlers; absolute URL base
 //! - `routes/`   one file per endpoint group: core, tasks, advanced, async_ctl, health,
-//!   templates, openapi (the typed OpenAPI 3.1 document + docs page), metrics;
+//!   templates, openapi (the typed OpenAPI 3.1 document + docs page), playground (the
+//!   `/playground` page and its unauthenticated validate endpoint), metrics;
 //!   [`routes::routes`] is the route table
 //! - `responses/` the JSON bodies handlers answer, typed (serde + schemars for the document)
 //! - `auth`      `X-API-Key` / `api_key` -> [`auth::Caller`], documented 401/403
