@@ -3,7 +3,7 @@
 //! (`bundled:social/portrait-1.jpg`), and those examples' specs with their relative media
 //! names rewritten to such URLs, for the playground (`routes/playground`).
 //!
-//! Enter: nothing at run time: [`FILES`] and [`EXAMPLES`] are `include_bytes!`/`include_str!`
+//! Enter: nothing at run time: [`FILES`] and [`examples::EXAMPLES`] are `include_bytes!`/`include_str!`
 //! of `examples/`, the one copy of both. Leave: bytes through [`source::BundledSource`] (the
 //! media source every node renders through answers `bundled:` URLs with them and hands every
 //! other URL to the SSRF-safe fetcher, so the server never fetches itself over loopback) and
