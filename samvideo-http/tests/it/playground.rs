@@ -160,6 +160,8 @@ async fn validate_needs_no_key_and_answers_what_the_creates_answer() {
     let page = t.client.get(t.url("/playground")).send().await.expect("send");
     assert_eq!(page.status().as_u16(), 200);
     assert!(page.headers()["content-type"].to_str().unwrap_or_default().starts_with("text/html"));
+    let policy = page.headers()["content-security-policy"].to_str().unwrap_or_default().to_string();
+    assert!(policy.contains("connect-src 'self'") && policy.contains("frame-ancestors 'none'"), "{policy}");
     let html = page.text().await.expect("text");
     assert!(html.contains("bundled:slideshow/slide-Ocean.jpg") && html.contains("/api/playground/validate/"));
     t.server.stop().await;

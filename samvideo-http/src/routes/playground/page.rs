@@ -9,6 +9,7 @@
 
 use std::sync::OnceLock;
 
+use axum::http::header;
 use axum::response::{Html, IntoResponse};
 use serde_json::{json, Value};
 
@@ -20,11 +21,17 @@ const HTML: &str = include_str!("playground.html");
 const CSS: &str = include_str!("playground.css");
 const JS: &str = include_str!("playground.js");
 
+/// What the page may load and who may frame it: its own inline script and style, requests to
+/// this server only, media from anywhere (`--public-url` or a bucket may serve the outputs), no
+/// framing (a key is typed into it).
+const POLICY: &str = "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; \
+    connect-src 'self'; media-src *; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
 /// `GET /playground`
 pub async fn page() -> Reply {
     static PAGE: OnceLock<Result<String, String>> = OnceLock::new();
     match PAGE.get_or_init(|| build().map_err(|e| e.to_string())) {
-        Ok(html) => Ok(Html(html.clone()).into_response()),
+        Ok(html) => Ok(([(header::CONTENT_SECURITY_POLICY, POLICY)], Html(html.clone())).into_response()),
         Err(e) => Err(HttpError::internal(e)),
     }
 }
