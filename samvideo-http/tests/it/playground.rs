@@ -7,6 +7,7 @@
 //!   its message before any key is entered; an example loads valid; a broken field shows the
 //!   validator's message; fixed, rendered with the key, the progress bar fills and the
 //!   `<video>` plays. The expected messages come from `samvideo_core::validate` here.
+//! - `samvideo render` renders `bundled:` media from the binary too.
 //! - Over HTTP: the validate endpoint answers the documented bodies of
 //!   `examples/requests/invalid` exactly as the create endpoints do, needs no key, and is
 //!   limited per client IP and in body size.
@@ -110,6 +111,29 @@ fn a_person_validates_renders_and_plays_a_spec_in_headless_chromium() {
         String::from_utf8_lossy(&out.stderr),
         log.lock().map(|l| l.join("\n")).unwrap_or_default()
     );
+}
+
+/// A spec copied from the playground renders with `samvideo render` too, from an empty folder:
+/// its `bundled:` media come from the binary.
+#[test]
+fn the_cli_renders_bundled_media() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let spec = tmp.path().join("spec.json");
+    let body = json!({
+        "media_list": [{"type": "image", "url": "bundled:slideshow/slide-Ocean.jpg", "duration": 1}],
+        "settings": {"output_quality": "low", "fps": 15}
+    });
+    std::fs::write(&spec, body.to_string()).expect("write");
+    let out = tmp.path().join("out.mp4");
+    let ran = Command::new(env!("CARGO_BIN_EXE_samvideo"))
+        .args(["render", "--quiet", "--endpoint", "simple-video", "-o"])
+        .arg(&out)
+        .arg(&spec)
+        .output()
+        .expect("samvideo render");
+    assert!(ran.status.success(), "{}", String::from_utf8_lossy(&ran.stderr));
+    let video = samvideo_test_support::ffmpeg::probe(&out, "v:0");
+    assert_eq!((video["width"].as_u64(), video["height"].as_u64()), (Some(854), Some(480)), "{video}");
 }
 
 /// POST `body` to the validate endpoint of `endpoint`, with no key: (status, Retry-After, body).
