@@ -3,8 +3,8 @@
 //! Rate limits are sliding windows counted in the store (`Store::rate_hit`: the `rate_hits`
 //! table), so API nodes that share a Postgres store share their limits, and a restart keeps
 //! them: core creates per key, advanced creates per key, template endpoints per client IP, the
-//! playground's validate endpoint per client IP, AI job creates per key. The rule is [`sliding_window`]. A refused request gets 429 with
-//! `Retry-After`.
+//! playground's validate endpoint per client IP, AI job creates per key. The rule is
+//! [`sliding_window`]. A refused request gets 429 with `Retry-After`.
 //! Quotas count the tasks a key created this calendar month (UTC) against its plan's limit
 //! and answer the documented 403 bodies; past the limit, extra videos bought in video packs
 //! are spent one per task (`crate::packs`). The rule is [`admit`]; the store applies it in the
