@@ -174,6 +174,11 @@
   $('share').addEventListener('click', share);
   keyInput.addEventListener('input', updateRenderButton);
   renderBtn.addEventListener('click', startRender);
+  video.addEventListener('error', () => {
+    if (!video.getAttribute('src')) return;
+    show(status, 'failed', 'This browser cannot play the video (AV1 needs a recent browser): download it, or ' +
+      'render H.264: settings.output_codec "h264" (advanced: output_settings.codec).');
+  });
   window.addEventListener('hashchange', fromHash);
   spec.addEventListener('keydown', (e) => {
     if (e.key !== 'Tab' || e.shiftKey) return;
