@@ -91,6 +91,15 @@ mod tests {
         }
     }
 
+    /// docs/http-api.md lists every built-in URL.
+    #[test]
+    fn the_docs_list_every_built_in_url() {
+        let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/http-api.md")).expect("docs");
+        for f in FILES {
+            assert!(docs.contains(&format!("`{}`", f.url())), "docs/http-api.md lists {}", f.url());
+        }
+    }
+
     #[test]
     fn names_resolve_exactly() {
         assert_eq!(file("social/voice.mp3").map(File::url).as_deref(), Some("bundled:social/voice.mp3"));
