@@ -6,8 +6,10 @@
 # playback tests, sshd, Python's pyftpdlib and aiosmtpd for the export tests,
 # openapi-spec-validator, jsonschema and openapi-python-client for the OpenAPI tests, the Postgres
 # server for the store tests and moto's S3 server (`moto[server]`) for the object storage and
-# render worker tests, which start their own, DejaVu Serif Bold for the caption font test;
-# fuzz/run-brief.sh installs cargo-fuzz itself).
+# render worker tests, which start their own, DejaVu Serif Bold for the caption font test,
+# Node.js with npm and the pinned playwright-core of samvideo-http/tests/playground (its
+# package-lock.json) for the playground's browser test; fuzz/run-brief.sh installs cargo-fuzz
+# itself).
 # Used by scripts/render-example.sh, scripts/test.sh and .ci/run.
 set -euo pipefail
 what="${1:-build}"
@@ -24,6 +26,9 @@ if [ "$what" = test ]; then
   # A font file other than the bundled one, for the caption `font_url` test.
   [ -f /usr/share/fonts/truetype/dejavu/DejaVuSerif-Bold.ttf ] || need+=(fonts-dejavu-core)
   command -v pip3 >/dev/null || python3 -m pip --version >/dev/null 2>&1 || need+=(python3-pip)
+  # The playground test drives Chromium with playwright-core (npm).
+  command -v node >/dev/null || need+=(nodejs)
+  command -v npm >/dev/null || need+=(npm)
 fi
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}" >&2
@@ -60,5 +65,15 @@ if [ "$what" = test ]; then
     python3 -m pip install -q 'moto[server]' 2>/dev/null \
       || python3 -m pip install -q --break-system-packages 'moto[server]' 2>/dev/null \
       || python3 -m pip install -q --user --break-system-packages 'moto[server]'
+  fi
+  # playwright-core for the playground test, at the version its lock file pins (no browser
+  # download: it drives the Debian Chromium above).
+  playground="$(cd "$(dirname "$0")/.." && pwd)/samvideo-http/tests/playground"
+  node -e 'process.exit(Number(process.versions.node.split(".")[0]) < 20 ? 1 : 0)' \
+    || { echo "setup: the playground test's playwright-core needs Node.js >= 20 (found $(node --version))" >&2; exit 1; }
+  if [ ! -d "$playground/node_modules/playwright-core" ]; then
+    command -v npm >/dev/null || { echo "setup: npm is missing (apt-get install npm)" >&2; exit 1; }
+    echo "setup: installing playwright-core (npm ci in $playground)" >&2
+    npm ci --prefix "$playground" --no-audit --no-fund --loglevel=error
   fi
 fi

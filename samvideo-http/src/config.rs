@@ -109,6 +109,10 @@ pub struct ServerConfig {
     pub advanced_rate: Rate,
     /// Template endpoints, per client IP.
     pub templates_rate: Rate,
+    /// The playground's unauthenticated validate endpoint, per client IP.
+    pub validate_rate: Rate,
+    /// Largest body the validate endpoint reads; larger gets 413 before parsing.
+    pub max_validate_body: usize,
     /// Largest accepted advanced-video body; larger gets 413 before parsing.
     pub max_advanced_body: usize,
     /// Largest accepted body on the other endpoints.
@@ -154,6 +158,8 @@ impl Default for ServerConfig {
             core_rate: Rate::per_minute(5),
             advanced_rate: Rate::per_minute(3),
             templates_rate: Rate::per_minute(60),
+            validate_rate: Rate::per_minute(120),
+            max_validate_body: 256 * 1024,
             max_advanced_body: 1024 * 1024,
             max_body: 2 * 1024 * 1024,
             free_monthly_videos: 5,
@@ -246,6 +252,12 @@ impl ServerConfig {
         self.core_rate = core;
         self.advanced_rate = advanced;
         self.templates_rate = templates;
+        self
+    }
+    /// Set the validate endpoint's per-IP rate and body limit.
+    pub fn with_validate_limits(mut self, rate: Rate, max_body: usize) -> Self {
+        self.validate_rate = rate;
+        self.max_validate_body = max_body;
         self
     }
     /// Set the free plan's monthly videos.

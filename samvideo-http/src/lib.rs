@@ -16,11 +16,14 @@
 //! - `server`    [`server::Server`]: open store, recover, bind, spawn workers, stop
 //! - `worker`    [`worker::Worker`]: `samvideo work`, render workers without the HTTP API
 //! - `node`      what API nodes and workers both open: node id, store, objects, media source
+//! - `bundled/`  the built-in example media (`bundled:` URLs, compiled in) and the examples'
+//!   specs rewritten to them, for the playground
 //! - `objects/`  [`objects::Objects`]: outputs and previews in a folder or an S3 bucket,
 //!   downloads with Range
 //! - `state`     [`state::AppState`] shared by handlers; absolute URL base
 //! - `routes/`   one file per endpoint group: core, tasks, advanced, async_ctl, health,
-//!   templates, openapi (the typed OpenAPI 3.1 document + docs page), metrics;
+//!   templates, openapi (the typed OpenAPI 3.1 document + docs page), playground (the
+//!   `/playground` page and its unauthenticated validate endpoint), metrics;
 //!   [`routes::routes`] is the route table
 //! - `responses/` the JSON bodies handlers answer, typed (serde + schemars for the document)
 //! - `auth`      `X-API-Key` / `api_key` -> [`auth::Caller`], documented 401/403
@@ -51,6 +54,7 @@
 pub mod ai;
 pub mod auth;
 pub mod billing;
+pub mod bundled;
 pub mod cli;
 pub mod config;
 pub mod credits;

@@ -2,9 +2,9 @@
 //!
 //! Rate limits are sliding windows counted in the store (`Store::rate_hit`: the `rate_hits`
 //! table), so API nodes that share a Postgres store share their limits, and a restart keeps
-//! them: core creates per key, advanced creates per key, template endpoints per client IP, AI
-//! job creates per key. The rule is [`sliding_window`]. A refused request gets 429 with
-//! `Retry-After`.
+//! them: core creates per key, advanced creates per key, template endpoints per client IP, the
+//! playground's validate endpoint per client IP, AI job creates per key. The rule is
+//! [`sliding_window`]. A refused request gets 429 with `Retry-After`.
 //! Quotas count the tasks a key created this calendar month (UTC) against its plan's limit
 //! and answer the documented 403 bodies; past the limit, extra videos bought in video packs
 //! are spent one per task (`crate::packs`). The rule is [`admit`]; the store applies it in the
@@ -61,6 +61,8 @@ pub struct Limiters {
     pub advanced: RateLimiter,
     /// template endpoints, per client IP.
     pub templates: RateLimiter,
+    /// the playground's validate endpoint, per client IP.
+    pub validate: RateLimiter,
 }
 
 impl Limiters {
@@ -70,6 +72,7 @@ impl Limiters {
             core: RateLimiter::new("core", config.core_rate, store.clone()),
             advanced: RateLimiter::new("advanced", config.advanced_rate, store.clone()),
             templates: RateLimiter::new("templates", config.templates_rate, store.clone()),
+            validate: RateLimiter::new("validate", config.validate_rate, store.clone()),
         }
     }
 }
@@ -85,6 +88,15 @@ pub fn rate_limited(retry_after: u64) -> HttpError {
 /// Check `limiter` for `who`, mapping a refusal to 429.
 pub async fn enforce(limiter: &RateLimiter, who: &str) -> Result<(), HttpError> {
     limiter.check(who).await?.map_err(rate_limited)
+}
+
+/// The client IP a per-IP limiter counts a request under (`unknown` when the router runs
+/// without a socket, as in tests driving it with `oneshot`).
+pub fn client_ip(req: &axum::extract::Request) -> String {
+    req.extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
 }
 
 /// Start of the current calendar month, UTC, as stored.

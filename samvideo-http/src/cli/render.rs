@@ -1,7 +1,8 @@
 //! `samvideo render SPEC.json --endpoint E -o OUT.mp4 [--format mp4|y4m] [--thumbnail FILE.jpg]
 //! [--subtitles FILE.vtt] [--subtitles-srt FILE.srt]`: validates the
-//! spec like the API, renders it with local files (relative to the spec's folder) and
-//! http(s) media, and shows a progress bar on stderr.
+//! spec like the API, renders it with local files (relative to the spec's folder), http(s)
+//! media and the built-in `bundled:` media (so a spec copied from the playground renders as
+//! it does on the server), and shows a progress bar on stderr.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -15,6 +16,8 @@ use samvideo_core::media::net_policy::NetPolicy;
 use samvideo_core::render::{render_to_file, OutputFormat, RenderOptions};
 use samvideo_core::request::Endpoint;
 use samvideo_core::VideoCodec;
+
+use crate::bundled::source::BundledSource;
 
 /// Arguments of `samvideo render`.
 #[derive(clap::Args, Debug)]
@@ -99,6 +102,7 @@ pub fn run(args: RenderArgs) -> ExitCode {
         codec_override: args.codec,
         ..RenderOptions::default()
     };
+    let source = BundledSource::new(Arc::new(source));
     match render_to_file(&request, Arc::new(source), &args.output, &options) {
         Ok(s) => {
             bar.finish_and_clear();

@@ -37,6 +37,12 @@ pub struct ServeArgs {
     /// Template requests per client IP per window [default: 60].
     #[arg(long, env = "SAMVIDEO_TEMPLATES_RATE")]
     pub templates_rate: Option<u32>,
+    /// Playground validate requests (no key) per client IP per window [default: 120].
+    #[arg(long, env = "SAMVIDEO_VALIDATE_RATE")]
+    pub validate_rate: Option<u32>,
+    /// Largest body of the playground validate endpoint in bytes; larger gets 413 [default: 262144].
+    #[arg(long, env = "SAMVIDEO_MAX_VALIDATE_BODY")]
+    pub max_validate_body: Option<usize>,
     /// Rate-limit window in seconds [default: 60].
     #[arg(long, env = "SAMVIDEO_RATE_WINDOW_SECS")]
     pub rate_window_secs: Option<f64>,
@@ -263,6 +269,10 @@ impl ServeArgs {
         c.core_rate = rate(pick(self.core_rate, &file, "SAMVIDEO_CORE_RATE")?, 5);
         c.advanced_rate = rate(pick(self.advanced_rate, &file, "SAMVIDEO_ADVANCED_RATE")?, 3);
         c.templates_rate = rate(pick(self.templates_rate, &file, "SAMVIDEO_TEMPLATES_RATE")?, 60);
+        c.validate_rate = rate(pick(self.validate_rate, &file, "SAMVIDEO_VALIDATE_RATE")?, c.validate_rate.requests);
+        if let Some(v) = pick(self.max_validate_body, &file, "SAMVIDEO_MAX_VALIDATE_BODY")? {
+            c.max_validate_body = v;
+        }
         if let Some(v) = pick(self.max_advanced_body, &file, "SAMVIDEO_MAX_ADVANCED_BODY")? {
             c.max_advanced_body = v;
         }

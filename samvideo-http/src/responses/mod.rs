@@ -57,7 +57,7 @@ impl<T> Said<T> {
     }
 }
 
-/// `{"success": true, "message": MESSAGE}` (a delete, a webhook).
+/// `{"success": true, "message": MESSAGE}` (a delete, a webhook, a valid playground spec).
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Done {
     /// Always `true`.

@@ -9,6 +9,7 @@ pub mod core;
 pub mod health;
 pub mod metrics;
 pub mod openapi;
+pub mod playground;
 pub mod tasks;
 pub mod templates;
 
@@ -54,6 +55,8 @@ pub fn routes(state: &AppState) -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/api/video-packs/cancel/", get(crate::packs::routes::cancel)),
         ("/api/openapi.json", get(openapi::document)),
         ("/docs", get(openapi::docs_page)),
+        ("/playground", get(playground::page)),
+        (playground::VALIDATE, post(playground::validate)),
         ("/metrics", get(metrics::metrics)),
     ]
 }

@@ -4,10 +4,9 @@
 //! per client IP by [`limit_by_ip`].
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Path, Query, Request, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::HeaderMap;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -16,7 +15,7 @@ use serde_json::{json, Map, Value};
 use samvideo_core::validate::{merge_template, validate_template_create, validate_template_update};
 
 use crate::auth::Caller;
-use crate::limits::enforce;
+use crate::limits::{client_ip, enforce};
 use crate::reply::{read_body, typed_data, typed_reply, HttpError, Reply};
 use crate::responses::templates::{Applied, Template, TemplateList};
 use crate::responses::{Done, Said};
@@ -25,12 +24,7 @@ use crate::store::{TemplateRow, TemplateWrite};
 
 /// Middleware: the per-IP template limiter.
 pub async fn limit_by_ip(State(s): State<AppState>, req: Request, next: Next) -> Response {
-    let ip = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_else(|| "unknown".into());
-    if let Err(e) = enforce(&s.limits.templates, &ip).await {
+    if let Err(e) = enforce(&s.limits.templates, &client_ip(&req)).await {
         return e.into_response();
     }
     next.run(req).await

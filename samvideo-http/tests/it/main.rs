@@ -12,6 +12,7 @@ mod http_restart;
 mod ingest_jobs;
 mod multi_node;
 mod openapi;
+mod playground;
 mod scale_out;
 mod store;
 mod store_nodes;

@@ -139,7 +139,8 @@ pub fn openapi() -> Value {
         "servers": [{"url": "/"}],
         "tags": [
             {"name": "core"}, {"name": "tasks"}, {"name": "advanced"}, {"name": "async"},
-            {"name": "templates"}, {"name": "ai"}, {"name": "billing"}, {"name": "meta"}, {"name": "media"},
+            {"name": "templates"}, {"name": "ai"}, {"name": "billing"}, {"name": "playground"}, {"name": "meta"},
+            {"name": "media"},
         ],
         "components": {
             "securitySchemes": {

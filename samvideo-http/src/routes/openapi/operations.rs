@@ -428,6 +428,32 @@ pub const OPERATIONS: &[Operation] = &[
     )),
     open(op(
         "get",
+        "/playground",
+        "get_playground",
+        "The playground: edit a spec with live validation, render it with a key, play the result",
+        "playground",
+        Body::None,
+        &[Answer { status: 200, description: "A page", content: Content::Html }],
+    )),
+    open(op(
+        "post",
+        "/api/playground/validate/{endpoint}",
+        "validate_spec",
+        "Check a create body for mix-video, simple-video, loop-video or advanced-video: no key, renders nothing",
+        "playground",
+        Body::AnyObject(
+            "A create body of the endpoint named in the path (its schema is that create's); \
+             at most `--max-validate-body` bytes",
+        ),
+        &[
+            json(200, "Valid: the create would accept it", t::<Done>),
+            error(400, "The create's own 400 body: the validator's message (advanced: `VALIDATION_ERROR`)"),
+            error(404, "Unknown endpoint (`ENDPOINT_NOT_FOUND`)"),
+            error(429, "Rate limited per client IP (`RATE_LIMITED`, `Retry-After` header)"),
+        ],
+    )),
+    open(op(
+        "get",
         "/metrics",
         "get_metrics",
         "Prometheus metrics",
