@@ -157,7 +157,7 @@ impl Store {
         };
         db.call(move |c| {
             let tx = c.unchecked_transaction()?;
-            if keys::get(&tx, purchase.api_key_id)?.is_none() {
+            if keys::sqlite::get(&tx, purchase.api_key_id)?.is_none() {
                 return Ok(PackCredit::UnknownAccount);
             }
             let videos = match videos(checkout(&tx, &purchase.session_id)?) {

@@ -123,7 +123,7 @@ impl Store {
         db.call(move |c| {
             Ok(KeyUsage {
                 counts: tasks::status_counts(c, Some(key_id), &since)?,
-                key: keys::get(c, key_id)?,
+                key: keys::sqlite::get(c, key_id)?,
                 extra_videos: packs::extra_videos(c, key_id)?,
                 month_used: tasks::count_since(c, key_id, &month_start)?,
             })

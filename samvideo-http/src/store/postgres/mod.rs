@@ -19,7 +19,6 @@ pub(super) mod credits;
 pub(super) mod deliveries;
 pub(super) mod host_keys;
 pub(super) mod idempotency;
-pub(super) mod keys;
 pub(super) mod leases;
 pub(super) mod migrations;
 pub(super) mod packs;

@@ -4,7 +4,8 @@
 
 use tokio_postgres::GenericClient;
 
-use super::{keys, Conn};
+use super::Conn;
+use crate::store::keys::postgres as keys;
 use crate::store::{now_rfc3339, Checkout, ExtraVideos, PackCredit, PackPurchase, StoreError};
 
 /// The extra-video counts of an account.

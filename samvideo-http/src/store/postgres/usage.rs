@@ -2,7 +2,8 @@
 //! admission locks the account first, so concurrent creates of one key on any node see each
 //! other's tasks and extra videos.
 
-use super::{idempotency, keys, lock_account, packs, tasks, Conn};
+use super::{idempotency, lock_account, packs, tasks, Conn};
+use crate::store::keys::postgres as keys;
 use crate::store::{Created, IdempotencyKey, KeyUsage, NewTask, QuotaDecision, QuotaUsage, StoreError};
 
 pub(in crate::store) async fn create_task(

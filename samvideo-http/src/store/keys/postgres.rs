@@ -2,10 +2,10 @@
 
 use tokio_postgres::{GenericClient, Row};
 
-use super::Conn;
+use super::types::{finish, hash_key, mask_key, new_secret, KeyRow, NewKey, COLS};
 use crate::billing::BillingPlan;
-use crate::store::keys::{finish, hash_key, mask_key, new_secret, COLS};
-use crate::store::{now_rfc3339, KeyRow, NewKey, StoreError};
+use crate::store::postgres::Conn;
+use crate::store::{now_rfc3339, StoreError};
 
 fn read(r: &Row) -> Result<KeyRow, StoreError> {
     let row = KeyRow {
