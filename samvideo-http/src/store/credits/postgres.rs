@@ -1,12 +1,12 @@
 //! `credit_ledger` on Postgres: the statements of `store::credits`. Every operation that
-//! grants or spends reads the sums under the account's lock ([`super::lock_account`]), so the
+//! grants or spends reads the sums under the account's lock ([`lock_account`]), so the
 //! monthly grant is written once and a balance is never spent twice, whichever node asks.
 
 use tokio_postgres::GenericClient;
 
-use super::{lock_account, Conn};
-use crate::store::credits::{Bucket, JobCredits};
-use crate::store::{now_rfc3339, Charge, CreditBalance, LedgerRow, MonthlyGrant, StoreError};
+use super::types::{Bucket, Charge, CreditBalance, JobCredits, LedgerRow, MonthlyGrant};
+use crate::store::postgres::{lock_account, Conn};
+use crate::store::{now_rfc3339, StoreError};
 
 async fn insert(
     c: &impl GenericClient,

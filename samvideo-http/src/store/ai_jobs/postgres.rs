@@ -4,10 +4,11 @@
 
 use tokio_postgres::{GenericClient, Row};
 
-use super::{credits, lock_account, Conn};
-use crate::store::ai_jobs::{parse_result, vanished, COLS};
+use super::types::{parse_result, vanished, AiJobRow, NewAiJob, Reservation, COLS};
+use crate::store::credits::postgres as credits;
 use crate::store::credits::JobCredits;
-use crate::store::{now_rfc3339, AiJobRow, Charge, CreditBalance, MonthlyGrant, NewAiJob, Reservation, StoreError};
+use crate::store::postgres::{lock_account, Conn};
+use crate::store::{now_rfc3339, Charge, CreditBalance, MonthlyGrant, StoreError};
 
 fn read(r: &Row) -> Result<AiJobRow, StoreError> {
     Ok(AiJobRow {
