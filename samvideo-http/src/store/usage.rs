@@ -82,7 +82,7 @@ impl Store {
             let tx = c.unchecked_transaction()?;
             if let Some(key) = &once {
                 if let Some(id) = idempotency::find(&tx, task.api_key_id, key)? {
-                    let row = tasks::get(&tx, &id)?.ok_or_else(|| StoreError::Corrupt {
+                    let row = tasks::sqlite::get(&tx, &id)?.ok_or_else(|| StoreError::Corrupt {
                         table: "idempotency_keys",
                         reason: format!("task {id} vanished"),
                     })?;
@@ -90,7 +90,7 @@ impl Store {
                 }
             }
             let usage = QuotaUsage {
-                used: tasks::count_since(&tx, task.api_key_id, &since)?,
+                used: tasks::sqlite::count_since(&tx, task.api_key_id, &since)?,
                 extra_videos_left: packs::extra_videos(&tx, task.api_key_id)?.remaining,
             };
             let decision = admit(usage);
@@ -102,7 +102,7 @@ impl Store {
             if !admitted {
                 return Ok(Created::New(QuotaDecision::Refuse));
             }
-            tasks::insert(&tx, &task)?;
+            tasks::sqlite::insert(&tx, &task)?;
             if let Some(key) = &once {
                 idempotency::remember(&tx, task.api_key_id, key, &task.id)?;
             }
@@ -122,10 +122,10 @@ impl Store {
         };
         db.call(move |c| {
             Ok(KeyUsage {
-                counts: tasks::status_counts(c, Some(key_id), &since)?,
+                counts: tasks::sqlite::status_counts(c, Some(key_id), &since)?,
                 key: keys::sqlite::get(c, key_id)?,
                 extra_videos: packs::extra_videos(c, key_id)?,
-                month_used: tasks::count_since(c, key_id, &month_start)?,
+                month_used: tasks::sqlite::count_since(c, key_id, &month_start)?,
             })
         })
         .await

@@ -17,11 +17,9 @@
 pub(super) mod deliveries;
 pub(super) mod host_keys;
 pub(super) mod idempotency;
-pub(super) mod leases;
 pub(super) mod migrations;
 pub(super) mod packs;
 pub(super) mod rates;
-pub(super) mod tasks;
 pub(super) mod templates;
 pub(super) mod transfer;
 pub(super) mod usage;

@@ -2,8 +2,9 @@
 //! admission locks the account first, so concurrent creates of one key on any node see each
 //! other's tasks and extra videos.
 
-use super::{idempotency, lock_account, packs, tasks, Conn};
+use super::{idempotency, lock_account, packs, Conn};
 use crate::store::keys::postgres as keys;
+use crate::store::tasks::postgres as tasks;
 use crate::store::{Created, IdempotencyKey, KeyUsage, NewTask, QuotaDecision, QuotaUsage, StoreError};
 
 pub(in crate::store) async fn create_task(

@@ -3,9 +3,9 @@
 
 use tokio_postgres::{GenericClient, Row};
 
-use super::Conn;
-use crate::store::tasks::{finish, COLS};
-use crate::store::{now_rfc3339, NewTask, StatusCounts, StoreError, TaskRow, TaskStatus, TaskUpdate};
+use super::types::{finish, NewTask, StatusCounts, TaskRow, TaskStatus, TaskUpdate, COLS};
+use crate::store::postgres::Conn;
+use crate::store::{now_rfc3339, StoreError};
 
 fn read(r: &Row) -> Result<TaskRow, StoreError> {
     let row = TaskRow {

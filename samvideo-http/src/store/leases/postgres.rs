@@ -2,9 +2,9 @@
 //! oldest due task with `FOR UPDATE SKIP LOCKED` inside its transaction, so workers of several
 //! nodes never take the same task, and asks the jobs' rule whether to take or fail it.
 
-use super::tasks::get;
-use super::Conn;
-use crate::store::leases::{Claim, Found, LeaseState, LeaseTerms, Rescue};
+use super::types::{Claim, Found, LeaseState, LeaseTerms, Rescue};
+use crate::store::postgres::Conn;
+use crate::store::tasks::postgres::get;
 use crate::store::{now_rfc3339, StoreError, TaskStatus, TaskUpdate};
 
 pub(in crate::store) async fn claim(
