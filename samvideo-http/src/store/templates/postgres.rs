@@ -2,9 +2,9 @@
 
 use tokio_postgres::{GenericClient, Row};
 
-use super::Conn;
-use crate::store::templates::COLS;
-use crate::store::{now_rfc3339, StoreError, TemplateRow, TemplateWrite};
+use super::types::{TemplateRow, TemplateWrite, COLS};
+use crate::store::postgres::Conn;
+use crate::store::{now_rfc3339, StoreError};
 
 fn read(r: &Row) -> Result<TemplateRow, StoreError> {
     Ok(TemplateRow {
