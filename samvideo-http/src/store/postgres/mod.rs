@@ -20,7 +20,6 @@ pub(super) mod idempotency;
 pub(super) mod migrations;
 pub(super) mod packs;
 pub(super) mod rates;
-pub(super) mod transfer;
 pub(super) mod usage;
 
 use std::future::Future;

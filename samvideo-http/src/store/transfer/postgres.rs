@@ -4,8 +4,8 @@
 
 use tokio_postgres::types::ToSql;
 
-use super::Conn;
-use crate::store::transfer::{Cell, TableRows};
+use super::types::{Cell, TableRows};
+use crate::store::postgres::Conn;
 use crate::store::StoreError;
 
 /// Each table's columns, in order.
