@@ -5,9 +5,11 @@
 
 use tokio_postgres::{GenericClient, Row};
 
-use super::Conn;
-use crate::store::deliveries::{now_text, summary_json, SummaryRow, SUMMARY_COLS};
-use crate::store::{ClaimedDelivery, Delivered, DeliveryKind, NewDelivery, StoreError};
+use super::types::{
+    now_text, summary_json, ClaimedDelivery, Delivered, DeliveryKind, NewDelivery, SummaryRow, SUMMARY_COLS,
+};
+use crate::store::postgres::Conn;
+use crate::store::StoreError;
 
 fn kind(stored: String) -> Result<DeliveryKind, StoreError> {
     DeliveryKind::parse(&stored).ok_or_else(|| StoreError::Corrupt {
