@@ -14,7 +14,6 @@
 //! ([`lock_account`]), so such decisions are serialized per account across nodes exactly as
 //! SQLite serializes them per file; queue claims take rows with `FOR UPDATE SKIP LOCKED`.
 
-pub(super) mod host_keys;
 pub(super) mod idempotency;
 pub(super) mod migrations;
 pub(super) mod packs;

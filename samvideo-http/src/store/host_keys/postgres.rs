@@ -1,6 +1,6 @@
 //! `sftp_host_keys` on Postgres: the statements of `store::host_keys`.
 
-use super::Conn;
+use crate::store::postgres::Conn;
 use crate::store::{now_rfc3339, StoreError};
 
 /// Pin `public_key` for `host:port` unless one is pinned already; returns the pinned key.
