@@ -17,7 +17,6 @@
 pub(super) mod idempotency;
 pub(super) mod migrations;
 pub(super) mod packs;
-pub(super) mod rates;
 pub(super) mod usage;
 
 use std::future::Future;

@@ -2,8 +2,9 @@
 //! lock on the (limiter, caller) pair makes concurrent requests of one caller on several
 //! nodes count one after the other.
 
-use super::Conn;
-use crate::store::{RateWindow, StoreError};
+use super::types::RateWindow;
+use crate::store::postgres::Conn;
+use crate::store::StoreError;
 
 pub(in crate::store) async fn hit<R>(
     mut c: Conn,
