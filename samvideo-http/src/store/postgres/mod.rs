@@ -14,10 +14,7 @@
 //! ([`lock_account`]), so such decisions are serialized per account across nodes exactly as
 //! SQLite serializes them per file; queue claims take rows with `FOR UPDATE SKIP LOCKED`.
 
-pub(super) mod idempotency;
 pub(super) mod migrations;
-pub(super) mod packs;
-pub(super) mod usage;
 
 use std::future::Future;
 use std::sync::Arc;

@@ -2,10 +2,13 @@
 //! admission locks the account first, so concurrent creates of one key on any node see each
 //! other's tasks and extra videos.
 
-use super::{idempotency, lock_account, packs, Conn};
+use super::types::{KeyUsage, QuotaDecision, QuotaUsage};
+use crate::store::idempotency::postgres as idempotency;
 use crate::store::keys::postgres as keys;
+use crate::store::packs::postgres as packs;
+use crate::store::postgres::{lock_account, Conn};
 use crate::store::tasks::postgres as tasks;
-use crate::store::{Created, IdempotencyKey, KeyUsage, NewTask, QuotaDecision, QuotaUsage, StoreError};
+use crate::store::{Created, IdempotencyKey, NewTask, StoreError};
 
 pub(in crate::store) async fn create_task(
     mut c: Conn,

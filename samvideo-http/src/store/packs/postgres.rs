@@ -4,9 +4,10 @@
 
 use tokio_postgres::GenericClient;
 
-use super::Conn;
+use super::types::{Checkout, ExtraVideos, PackCredit, PackPurchase};
 use crate::store::keys::postgres as keys;
-use crate::store::{now_rfc3339, Checkout, ExtraVideos, PackCredit, PackPurchase, StoreError};
+use crate::store::postgres::Conn;
+use crate::store::{now_rfc3339, StoreError};
 
 /// The extra-video counts of an account.
 pub(in crate::store) async fn extra_videos(c: &impl GenericClient, key_id: i64) -> Result<ExtraVideos, StoreError> {

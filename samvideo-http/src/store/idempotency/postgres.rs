@@ -4,7 +4,8 @@
 
 use tokio_postgres::GenericClient;
 
-use crate::store::{now_rfc3339, IdempotencyKey, StoreError};
+use super::IdempotencyKey;
+use crate::store::{now_rfc3339, StoreError};
 
 /// The task an earlier create with `key` stored, if it counts from `key.since`.
 pub(in crate::store) async fn find(

@@ -5,10 +5,14 @@
 //! Enter: the key a create presents, with the oldest time it still counts from
 //! ([`IdempotencyKey`], given to `Store::create_task_once`). Leave: the task to replay, if any.
 //! An older row is replaced by the next create that presents the same key.
+//!
+//! This file holds the types; the statements are `sqlite.rs` and `postgres.rs`, which the
+//! create's transaction in `usage` calls (there is no `Store` method of its own).
 
-use rusqlite::{params, Connection, OptionalExtension};
+pub(in crate::store) mod postgres;
+pub(in crate::store) mod sqlite;
 
-use super::{now_rfc3339, QuotaDecision, StoreError, TaskRow};
+use crate::store::{QuotaDecision, TaskRow};
 
 /// The `Idempotency-Key` of a create and how far back a first use counts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,24 +30,4 @@ pub enum Created {
     New(QuotaDecision),
     /// The key was used within its window: the task its first create stored; nothing new.
     Replayed(Box<TaskRow>),
-}
-
-/// The task an earlier create with `key` stored, if it counts from `since`.
-pub(super) fn find(conn: &Connection, key_id: i64, key: &IdempotencyKey) -> Result<Option<String>, StoreError> {
-    Ok(conn
-        .query_row(
-            "SELECT task_id FROM idempotency_keys WHERE api_key_id = ?1 AND key = ?2 AND created_at >= ?3",
-            params![key_id, key.key, key.since],
-            |r| r.get(0),
-        )
-        .optional()?)
-}
-
-/// Remember that `key` stored `task_id` (replacing an expired use).
-pub(super) fn remember(conn: &Connection, key_id: i64, key: &IdempotencyKey, task_id: &str) -> Result<(), StoreError> {
-    conn.execute(
-        "INSERT OR REPLACE INTO idempotency_keys (api_key_id, key, task_id, created_at) VALUES (?1, ?2, ?3, ?4)",
-        params![key_id, key.key, task_id, now_rfc3339()],
-    )?;
-    Ok(())
 }
