@@ -1,6 +1,6 @@
 //! The Postgres backend: a pool of connections to one database that several samvideo nodes
-//! share, with the same operations as the SQLite backend (one file per thing held, named like
-//! the table files of `store/`), its own schema ([`migrations`], applied under an advisory
+//! share, with the same operations as the SQLite backend (the `postgres.rs` of each table folder of
+//! `store/`, beside its `sqlite.rs`), its own schema ([`migrations`], applied under an advisory
 //! lock) and the same rule functions called inside its transactions.
 //!
 //! The connections live on the store's own small tokio runtime: every operation is spawned
