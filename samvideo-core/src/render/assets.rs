@@ -31,16 +31,6 @@ pub(super) struct JobAssets {
 }
 
 impl JobAssets {
-    /// The job's fetch-once media cache.
-    pub(super) fn media(&self) -> &JobMedia {
-        &self.media
-    }
-
-    /// The limits in force.
-    pub(super) fn limits(&self) -> &Limits {
-        &self.limits
-    }
-
     fn fetch(&self, r: &MediaRef) -> Result<Arc<Vec<u8>>, MediaItemError> {
         self.media.fetch(&r.url).map_err(|e| item_error(r, e))
     }
@@ -127,7 +117,7 @@ pub(super) fn plan_with(
         default_codec: options.default_codec,
         codec_override: options.codec_override,
     };
-    let request = super::subtitles::with_fetched_subtitles(request, assets)?;
+    let request = super::subtitles::with_fetched_subtitles(request, &assets.media, assets.limits.max_subtitle_bytes)?;
     let plan = plan::lower(&request, &duration_of, &lower_options).map_err(|e| match e {
         LowerError::UnknownDuration { item, url } => {
             let error = errors

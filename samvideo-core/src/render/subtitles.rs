@@ -1,8 +1,8 @@
 //! The subtitle files of a render: a `transcript_srt` / `transcript_vtt` URL in, the `.vtt`
 //! and `.srt` sidecars out.
 //!
-//! Enter: the request and the job's media (a subtitle URL is fetched under
-//! `Limits::max_subtitle_bytes`, as UTF-8, its cues checked now so a bad file fails naming the
+//! Enter: the request and the job's media source (a subtitle URL is fetched from it under
+//! `Limits::max_subtitle_bytes`, which the caller passes, as UTF-8, its cues checked now so a bad file fails naming the
 //! field and URL), or the plan (its caption pages). Leave: the request with the URL replaced
 //! by the text it served, for the lowering to parse; the sidecar files, one cue per caption
 //! page (`docs/captions.md`).
@@ -11,17 +11,18 @@ use std::borrow::Cow;
 use std::path::Path;
 
 use super::api::RenderError;
-use super::assets::JobAssets;
 use crate::media::{MediaError, MediaItemError, MediaSource};
 use crate::plan::RenderPlan;
 use crate::request::{is_subtitle_url, CreateRequest};
 use crate::subtitles::{self, Cue, CuePart, SubtitleFormat};
 
 /// `request`, with a subtitle URL replaced by the file it serves (unchanged when there is none,
-/// or captions are off).
+/// or captions are off), fetched from `media` (the job's fetch-once cache) refusing more than
+/// `max_bytes`.
 pub(super) fn with_fetched_subtitles<'a>(
     request: &'a CreateRequest,
-    assets: &JobAssets,
+    media: &dyn MediaSource,
+    max_bytes: u64,
 ) -> Result<Cow<'a, CreateRequest>, MediaItemError> {
     let CreateRequest::Mix(mix) = request else { return Ok(Cow::Borrowed(request)) };
     let Some((field, format, url)) = mix.subtitle_file() else { return Ok(Cow::Borrowed(request)) };
@@ -29,7 +30,7 @@ pub(super) fn with_fetched_subtitles<'a>(
         return Ok(Cow::Borrowed(request));
     }
     let error = |error| MediaItemError { item: field.to_string(), url: url.to_string(), error };
-    let bytes = assets.media().fetch_at_most(url, assets.limits().max_subtitle_bytes).map_err(error)?;
+    let bytes = media.fetch_at_most(url, max_bytes).map_err(error)?;
     let text = std::str::from_utf8(&bytes).map_err(|e| error(MediaError::Decode(format!("not UTF-8 text: {e}"))))?;
     subtitles::parse(text, format)
         .map_err(|e| error(MediaError::Decode(format!("not valid {}: {e}", format.name()))))?;

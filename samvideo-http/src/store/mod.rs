@@ -6,8 +6,9 @@
 //! in this folder, and the rest of the server calls typed [`Store`] methods that take and
 //! return plain Rust values and row structs ([`KeyRow`], [`TaskRow`], [`TemplateRow`],
 //! [`AiJobRow`], [`LedgerRow`], [`ClaimedDelivery`], ...), failing with [`StoreError`]. Each
-//! method matches on the backend and runs that backend's statements: SQLite's beside the row
-//! types in each table file here, Postgres's in `postgres/` under the same file names.
+//! method matches on the backend and runs that backend's statements: in each table's folder,
+//! `mod.rs` holds the methods, `sqlite.rs` and `postgres.rs` the statements, `types.rs` the
+//! row types both fill, so data flows one way (methods -> statements -> types).
 //!
 //! Enter: async methods on [`Store`] for async code; the same operations where render threads,
 //! the task hook and the CLI need them, through [`Store::blocking`] (they block the calling
@@ -23,15 +24,15 @@
 //! a plain function and calls it between its read and its write: the rule stays in its
 //! feature module (`credits`, `limits`, `packs`, `exports`), the backends only persist.
 //!
-//! Files, one per thing held: `keys` (`api_keys`), `tasks` (`tasks`, the durable render
+//! Folders, one per thing held: `keys` (`api_keys`), `tasks` (`tasks`, the durable render
 //! queue), `leases` (who holds a processing task until when, and its fencing token), `usage`
 //! (quota admission and the usage summary: task counts and extra videos), `templates`,
 //! `ai_jobs`, `credits` (`credit_ledger`), `packs` (`video_pack_ledger`, `stripe_checkouts`),
 //! `deliveries` (`export_deliveries` and each task's delivery summary), `host_keys`
 //! (`sftp_host_keys`), `idempotency` (`idempotency_keys`), `transfer` (`samvideo store
-//! migrate`), `rates` (`rate_hits`: the rate limiters' counts), `location` (`--store`);
-//! `sqlite/` (the connection and its
-//! schema), `postgres/` (the pool, its schema, its statements).
+//! migrate`), `rates` (`rate_hits`: the rate limiters' counts); `location.rs` (`--store`);
+//! `sqlite/` (the connection and its schema), `postgres/` (the pool, its schema, the account
+//! lock).
 
 mod ai_jobs;
 mod credits;

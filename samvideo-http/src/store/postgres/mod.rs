@@ -1,6 +1,6 @@
 //! The Postgres backend: a pool of connections to one database that several samvideo nodes
-//! share, with the same operations as the SQLite backend (one file per thing held, named like
-//! the table files of `store/`), its own schema ([`migrations`], applied under an advisory
+//! share, with the same operations as the SQLite backend (the `postgres.rs` of each table folder of
+//! `store/`, beside its `sqlite.rs`), its own schema ([`migrations`], applied under an advisory
 //! lock) and the same rule functions called inside its transactions.
 //!
 //! The connections live on the store's own small tokio runtime: every operation is spawned
@@ -14,20 +14,7 @@
 //! ([`lock_account`]), so such decisions are serialized per account across nodes exactly as
 //! SQLite serializes them per file; queue claims take rows with `FOR UPDATE SKIP LOCKED`.
 
-pub(super) mod ai_jobs;
-pub(super) mod credits;
-pub(super) mod deliveries;
-pub(super) mod host_keys;
-pub(super) mod idempotency;
-pub(super) mod keys;
-pub(super) mod leases;
 pub(super) mod migrations;
-pub(super) mod packs;
-pub(super) mod rates;
-pub(super) mod tasks;
-pub(super) mod templates;
-pub(super) mod transfer;
-pub(super) mod usage;
 
 use std::future::Future;
 use std::sync::Arc;

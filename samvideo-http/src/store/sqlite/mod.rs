@@ -1,7 +1,7 @@
 //! The SQLite backend's connection: one file in the data dir (WAL mode), one connection behind
 //! a std `Mutex` (never held across `.await`): SQLite serializes writers anyway, and every
-//! statement is short. Its statements sit beside the row types in each table file of
-//! `store/` (`keys.rs`, `tasks.rs`, ...); its schema is [`migrations`].
+//! statement is short. Its statements are the `sqlite.rs` of each table folder of
+//! `store/` (`keys/sqlite.rs`, `tasks/sqlite.rs`, ...); its schema is [`migrations`].
 //!
 //! Enter: [`Db::open`] with a file path; [`Db::with`] runs a closure on the calling thread,
 //! [`Db::call`] on a blocking thread, awaited.

@@ -1,0 +1,124 @@
+//! Leases on render tasks on Postgres: the statements of `store::leases`. A claim finds the
+//! oldest due task with `FOR UPDATE SKIP LOCKED` inside its transaction, so workers of several
+//! nodes never take the same task, and asks the jobs' rule whether to take or fail it.
+
+use super::types::{Claim, Found, LeaseState, LeaseTerms, Rescue};
+use crate::store::postgres::Conn;
+use crate::store::tasks::postgres::get;
+use crate::store::{now_rfc3339, StoreError, TaskStatus, TaskUpdate};
+
+pub(in crate::store) async fn claim(
+    mut c: Conn,
+    node: Option<String>,
+    terms: LeaseTerms,
+    rule: impl Fn(i64) -> Rescue,
+) -> Result<Claim, StoreError> {
+    let client: &mut tokio_postgres::Client = &mut c;
+    let tx = client.transaction().await?;
+    let until = terms.now_ms.saturating_add(terms.lease_ms);
+    let mut out = Claim::default();
+    loop {
+        let found = tx
+            .query_opt(
+                "SELECT seq, attempts FROM tasks WHERE status = 'pending' \
+                 OR (status = 'processing' AND lease_until_ms < $1) ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED",
+                &[&terms.now_ms],
+            )
+            .await?;
+        let Some(row) = found else { break };
+        let (seq, attempts): Found = (row.try_get(0)?, row.try_get(1)?);
+        let now = now_rfc3339();
+        match rule(attempts) {
+            Rescue::Claim => {
+                let r = tx
+                    .query_one(
+                        "UPDATE tasks SET status = 'processing', attempts = attempts + 1, progress = 0, \
+                         started_at = $2, updated_at = $2, node_id = $3, lease_until_ms = $4 WHERE seq = $1 \
+                         RETURNING id",
+                        &[&seq, &now, &node, &until],
+                    )
+                    .await?;
+                let id: String = r.try_get(0)?;
+                out.task = get(&tx, &id).await?;
+                break;
+            }
+            Rescue::Fail(reason) => {
+                let r = tx
+                    .query_one(
+                        "UPDATE tasks SET status = 'failed', error = $2, completed_at = $3, updated_at = $3, \
+                         lease_until_ms = NULL WHERE seq = $1 RETURNING id",
+                        &[&seq, &reason, &now],
+                    )
+                    .await?;
+                let id: String = r.try_get(0)?;
+                out.failed.extend(get(&tx, &id).await?);
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(out)
+}
+
+pub(in crate::store) async fn renew(
+    c: Conn,
+    id: String,
+    token: i64,
+    terms: LeaseTerms,
+) -> Result<LeaseState, StoreError> {
+    let until = terms.now_ms.saturating_add(terms.lease_ms);
+    let n = c
+        .execute(
+            "UPDATE tasks SET lease_until_ms = $3 WHERE id = $1 AND status = 'processing' AND attempts = $2",
+            &[&id, &token, &until],
+        )
+        .await?;
+    if n == 1 {
+        return Ok(LeaseState::Held);
+    }
+    let row =
+        get(&**c, &id).await?.ok_or_else(|| StoreError::Corrupt { table: "tasks", reason: format!("{id} is gone") })?;
+    Ok(LeaseState::Lost { status: row.status, attempts: row.attempts })
+}
+
+pub(in crate::store) async fn progress(c: Conn, id: String, token: i64, value: f64) -> Result<(), StoreError> {
+    c.execute(
+        "UPDATE tasks SET progress = $3, updated_at = $4 WHERE id = $1 AND status = 'processing' AND attempts = $2",
+        &[&id, &token, &value.clamp(0.0, 1.0), &now_rfc3339()],
+    )
+    .await?;
+    Ok(())
+}
+
+/// A worker's terminal write while `token` holds the task, and the row after it.
+pub(in crate::store) async fn end_as(
+    c: Conn,
+    id: String,
+    token: i64,
+    u: TaskUpdate,
+) -> Result<(bool, Option<crate::store::TaskRow>), StoreError> {
+    let now = now_rfc3339();
+    let progress = if u.status == TaskStatus::Completed { Some(1.0f64) } else { None };
+    let n = c
+        .execute(
+            "UPDATE tasks SET status = $3, error = $4, duration = $5, size_bytes = $6, output_file = $7, \
+             render_seconds = $8, progress = COALESCE($9, progress), completed_at = $10, updated_at = $10, \
+             thumbnail_file = $11, subtitles_file = $12, lease_until_ms = NULL \
+             WHERE id = $1 AND status = 'processing' AND attempts = $2",
+            &[
+                &id,
+                &token,
+                &u.status.as_str(),
+                &u.error,
+                &u.duration,
+                &u.size_bytes,
+                &u.output_file,
+                &u.render_seconds,
+                &progress,
+                &now,
+                &u.thumbnail_file,
+                &u.subtitles_file,
+            ],
+        )
+        .await?;
+    Ok((n == 1, get(&**c, &id).await?))
+}

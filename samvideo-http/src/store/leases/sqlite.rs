@@ -1,0 +1,124 @@
+//! Leases on render tasks on SQLite: the statements of `store::leases`. A claim runs in an
+//! IMMEDIATE transaction, so processes on the same file never take the same task.
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::types::{Claim, Found, LeaseState, LeaseTerms, Rescue};
+use crate::store::tasks::sqlite::get;
+use crate::store::{now_rfc3339, StoreError, TaskStatus, TaskUpdate};
+
+/// Run `f` in an IMMEDIATE transaction (the write lock first: other processes on the file wait
+/// at the start instead of failing at the first write).
+fn immediate<T>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    match f(conn) {
+        Ok(v) => {
+            conn.execute_batch("COMMIT")?;
+            Ok(v)
+        }
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e)
+        }
+    }
+}
+
+/// Take the oldest due task (pending, or processing under a lease that ran out), failing on the
+/// way those `rule` says have no attempts left.
+pub(in crate::store) fn claim(
+    conn: &Connection,
+    node: Option<&str>,
+    terms: LeaseTerms,
+    rule: &dyn Fn(i64) -> Rescue,
+) -> Result<Claim, StoreError> {
+    immediate(conn, |c| {
+        let mut out = Claim::default();
+        loop {
+            let found: Option<Found> = c
+                .query_row(
+                    "SELECT seq, attempts FROM tasks WHERE status = 'pending' \
+                     OR (status = 'processing' AND lease_until_ms < ?1) ORDER BY seq LIMIT 1",
+                    [terms.now_ms],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            let Some((seq, attempts)) = found else { return Ok(out) };
+            let now = now_rfc3339();
+            match rule(attempts) {
+                Rescue::Claim => {
+                    let id: String = c.query_row(
+                        "UPDATE tasks SET status = 'processing', attempts = attempts + 1, progress = 0, \
+                         started_at = ?2, updated_at = ?2, node_id = ?3, lease_until_ms = ?4 WHERE seq = ?1 RETURNING id",
+                        params![seq, now, node, terms.until()],
+                        |r| r.get(0),
+                    )?;
+                    out.task = get(c, &id)?;
+                    return Ok(out);
+                }
+                Rescue::Fail(reason) => {
+                    let id: String = c.query_row(
+                        "UPDATE tasks SET status = 'failed', error = ?2, completed_at = ?3, updated_at = ?3, \
+                         lease_until_ms = NULL WHERE seq = ?1 RETURNING id",
+                        params![seq, reason, now],
+                        |r| r.get(0),
+                    )?;
+                    out.failed.extend(get(c, &id)?);
+                }
+            }
+        }
+    })
+}
+
+/// Renew the lease of `id` while `token` holds it.
+pub(in crate::store) fn renew(
+    conn: &Connection,
+    id: &str,
+    token: i64,
+    terms: LeaseTerms,
+) -> Result<LeaseState, StoreError> {
+    let n = conn.execute(
+        "UPDATE tasks SET lease_until_ms = ?3 WHERE id = ?1 AND status = 'processing' AND attempts = ?2",
+        params![id, token, terms.until()],
+    )?;
+    if n == 1 {
+        return Ok(LeaseState::Held);
+    }
+    let row = get(conn, id)?.ok_or_else(|| StoreError::Corrupt { table: "tasks", reason: format!("{id} is gone") })?;
+    Ok(LeaseState::Lost { status: row.status, attempts: row.attempts })
+}
+
+/// Progress of a task while `token` holds it.
+pub(in crate::store) fn progress(conn: &Connection, id: &str, token: i64, value: f64) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE tasks SET progress = ?3, updated_at = ?4 WHERE id = ?1 AND status = 'processing' AND attempts = ?2",
+        params![id, token, value.clamp(0.0, 1.0), now_rfc3339()],
+    )?;
+    Ok(())
+}
+
+/// A worker's terminal write: applied only while `token` holds the task.
+pub(in crate::store) fn end_as(conn: &Connection, id: &str, token: i64, u: &TaskUpdate) -> Result<bool, StoreError> {
+    let now = now_rfc3339();
+    let progress = if u.status == TaskStatus::Completed { Some(1.0) } else { None };
+    let n = conn.execute(
+        "UPDATE tasks SET status = ?3, error = ?4, duration = ?5, size_bytes = ?6, output_file = ?7, \
+         render_seconds = ?8, progress = COALESCE(?9, progress), completed_at = ?10, updated_at = ?10, \
+         thumbnail_file = ?11, subtitles_file = ?12, lease_until_ms = NULL \
+         WHERE id = ?1 AND status = 'processing' AND attempts = ?2",
+        params![
+            id,
+            token,
+            u.status.as_str(),
+            u.error,
+            u.duration,
+            u.size_bytes,
+            u.output_file,
+            u.render_seconds,
+            progress,
+            now,
+            u.thumbnail_file,
+            u.subtitles_file
+        ],
+    )?;
+    Ok(n == 1)
+}

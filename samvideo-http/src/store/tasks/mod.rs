@@ -1,0 +1,104 @@
+//! Render tasks: one row per create request, the durable queue (`pending` rows in `seq`
+//! order) and the progress clients poll.
+//!
+//! Status moves only forward: pending -> processing -> completed | failed | cancelled |
+//! timeout (pending may also go straight to cancelled). Every terminal write checks the row is
+//! still live, so a late render result never overwrites a cancel.
+//!
+//! The [`Store`] methods here pick the backend and run its statements (`sqlite.rs`,
+//! `postgres.rs`); both take and return the types of `types.rs`.
+
+pub(in crate::store) mod postgres;
+pub(in crate::store) mod sqlite;
+mod types;
+
+pub use types::{NewTask, StatusCounts, TaskRow, TaskStatus, TaskUpdate};
+
+use self::postgres as pg;
+use crate::store::{Backend, Blocking, Store, StoreError};
+
+impl Store {
+    /// A task by its id.
+    pub async fn task(&self, id: &str) -> Result<Option<TaskRow>, StoreError> {
+        let id = id.to_owned();
+        match &self.backend {
+            Backend::Sqlite(db) => db.call(move |c| sqlite::get(c, &id)).await,
+            Backend::Postgres(db) => db.call(move |c| async move { pg::get(&**c, &id).await }).await,
+        }
+    }
+
+    /// A task by its id or its worker-layer id.
+    pub async fn task_any(&self, id: &str) -> Result<Option<TaskRow>, StoreError> {
+        let id = id.to_owned();
+        match &self.backend {
+            Backend::Sqlite(db) => db.call(move |c| sqlite::get_any(c, &id)).await,
+            Backend::Postgres(db) => db.call(move |c| pg::get_any(c, id)).await,
+        }
+    }
+
+    /// A key's newest tasks, optionally of one state.
+    pub async fn list_tasks(
+        &self,
+        key_id: i64,
+        status: Option<TaskStatus>,
+        limit: u32,
+    ) -> Result<Vec<TaskRow>, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(db) => db.call(move |c| sqlite::list(c, key_id, status, limit)).await,
+            Backend::Postgres(db) => db.call(move |c| pg::list(c, key_id, status, limit)).await,
+        }
+    }
+
+    /// Terminal write, and the row as it stands after it: false when the task had already
+    /// ended (e.g. cancelled meanwhile), in which case nothing changed.
+    pub async fn end_task(&self, id: &str, update: TaskUpdate) -> Result<(bool, Option<TaskRow>), StoreError> {
+        let id = id.to_owned();
+        match &self.backend {
+            Backend::Sqlite(db) => db.call(move |c| Ok((sqlite::end(c, &id, &update)?, sqlite::get(c, &id)?))).await,
+            Backend::Postgres(db) => db.call(move |c| pg::end(c, id, update)).await,
+        }
+    }
+
+    /// Tasks per state, of all keys, ever.
+    pub async fn task_counts(&self) -> Result<StatusCounts, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(db) => db.call(|c| sqlite::status_counts(c, None, "")).await,
+            Backend::Postgres(db) => db.call(|c| async move { pg::status_counts(&**c, None, "").await }).await,
+        }
+    }
+}
+
+impl Blocking<'_> {
+    /// After a crash: this node's processing tasks (and unmarked ones; never another node's)
+    /// go back to pending while they have attempts left, otherwise they fail with a reason.
+    /// Returns (requeued, failed) ids.
+    pub fn recover_tasks(&self, max_attempts: u32) -> Result<(Vec<String>, Vec<String>), StoreError> {
+        let node = self.store.node();
+        match &self.store.backend {
+            Backend::Sqlite(db) => db.with(|c| sqlite::recover(c, max_attempts, node.as_deref())),
+            Backend::Postgres(db) => db.block(move |c| pg::recover(c, max_attempts, node)),
+        }
+    }
+
+    /// Put delivery results on a task.
+    pub fn set_export_delivery(&self, id: &str, json: &str) -> Result<(), StoreError> {
+        match &self.store.backend {
+            Backend::Sqlite(db) => db.with(|c| sqlite::set_export_delivery(c, id, json)),
+            Backend::Postgres(db) => {
+                let (id, json) = (id.to_owned(), json.to_owned());
+                db.block(move |c| pg::set_export_delivery(c, id, json))
+            }
+        }
+    }
+
+    /// A task by its id or its worker-layer id.
+    pub fn task_any(&self, id: &str) -> Result<Option<TaskRow>, StoreError> {
+        match &self.store.backend {
+            Backend::Sqlite(db) => db.with(|c| sqlite::get_any(c, id)),
+            Backend::Postgres(db) => {
+                let id = id.to_owned();
+                db.block(move |c| pg::get_any(c, id))
+            }
+        }
+    }
+}

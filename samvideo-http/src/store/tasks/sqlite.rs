@@ -1,0 +1,169 @@
+//! `tasks` on SQLite: the statements of `store::tasks`.
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::types::{finish, NewTask, StatusCounts, TaskRow, TaskStatus, TaskUpdate, COLS};
+use crate::store::{now_rfc3339, StoreError};
+
+fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<(TaskRow, String)> {
+    let status: String = r.get(7)?;
+    Ok((
+        TaskRow {
+            id: r.get(0)?,
+            celery_task_id: r.get(1)?,
+            api_key_id: r.get(2)?,
+            endpoint: r.get(3)?,
+            request_json: r.get(4)?,
+            exports_json: r.get(5)?,
+            request_id: r.get(6)?,
+            status: TaskStatus::Pending,
+            progress: r.get(8)?,
+            error: r.get(9)?,
+            aspect_ratio: r.get(10)?,
+            duration: r.get(11)?,
+            size_bytes: r.get(12)?,
+            output_file: r.get(13)?,
+            attempts: r.get(14)?,
+            export_delivery: r.get(15)?,
+            created_at: r.get(16)?,
+            completed_at: r.get(17)?,
+            thumbnail_file: r.get(18)?,
+            subtitles_file: r.get(19)?,
+        },
+        status,
+    ))
+}
+
+/// Store a new `pending` task.
+pub(in crate::store) fn insert(conn: &Connection, t: &NewTask) -> Result<(), StoreError> {
+    let now = now_rfc3339();
+    conn.execute(
+        "INSERT INTO tasks (id, celery_task_id, api_key_id, endpoint, request_json, exports_json, \
+         request_id, status, aspect_ratio, created_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8, ?9, ?9)",
+        params![
+            t.id,
+            t.celery_task_id,
+            t.api_key_id,
+            t.endpoint,
+            t.request_json,
+            t.exports_json,
+            t.request_id,
+            t.aspect_ratio,
+            now
+        ],
+    )?;
+    Ok(())
+}
+
+/// By task id.
+pub(in crate::store) fn get(conn: &Connection, id: &str) -> Result<Option<TaskRow>, StoreError> {
+    let r = conn.query_row(&format!("SELECT {COLS} FROM tasks WHERE id = ?1"), [id], read).optional()?;
+    r.map(finish).transpose()
+}
+
+/// By task id or worker-layer id.
+pub(in crate::store) fn get_any(conn: &Connection, id: &str) -> Result<Option<TaskRow>, StoreError> {
+    let r = conn
+        .query_row(&format!("SELECT {COLS} FROM tasks WHERE id = ?1 OR celery_task_id = ?1"), [id], read)
+        .optional()?;
+    r.map(finish).transpose()
+}
+
+/// A key's newest tasks, optionally of one state.
+pub(in crate::store) fn list(
+    conn: &Connection,
+    key_id: i64,
+    status: Option<TaskStatus>,
+    limit: u32,
+) -> Result<Vec<TaskRow>, StoreError> {
+    let mut st = conn.prepare(&format!(
+        "SELECT {COLS} FROM tasks WHERE api_key_id = ?1 AND (?2 IS NULL OR status = ?2) \
+         ORDER BY seq DESC LIMIT ?3"
+    ))?;
+    let rows =
+        st.query_map(params![key_id, status.map(|s| s.as_str()), limit], read)?.collect::<Result<Vec<_>, _>>()?;
+    rows.into_iter().map(finish).collect()
+}
+
+/// Terminal write; false when the task had already ended (e.g. cancelled meanwhile).
+pub(in crate::store) fn end(conn: &Connection, id: &str, u: &TaskUpdate) -> Result<bool, StoreError> {
+    let now = now_rfc3339();
+    let progress = if u.status == TaskStatus::Completed { Some(1.0) } else { None };
+    let n = conn.execute(
+        "UPDATE tasks SET status = ?2, error = ?3, duration = ?4, size_bytes = ?5, output_file = ?6, \
+         render_seconds = ?7, progress = COALESCE(?8, progress), completed_at = ?9, updated_at = ?9, \
+         thumbnail_file = ?10, subtitles_file = ?11, lease_until_ms = NULL \
+         WHERE id = ?1 AND status IN ('pending', 'processing')",
+        params![
+            id,
+            u.status.as_str(),
+            u.error,
+            u.duration,
+            u.size_bytes,
+            u.output_file,
+            u.render_seconds,
+            progress,
+            now,
+            u.thumbnail_file,
+            u.subtitles_file
+        ],
+    )?;
+    Ok(n == 1)
+}
+
+/// Put delivery results on a task.
+pub(in crate::store) fn set_export_delivery(conn: &Connection, id: &str, json: &str) -> Result<(), StoreError> {
+    conn.execute("UPDATE tasks SET export_delivery = ?2 WHERE id = ?1", params![id, json])?;
+    Ok(())
+}
+
+/// After a crash: the node's processing tasks (and unmarked ones) go back to pending while
+/// they have attempts left, otherwise they fail with a reason. Returns (requeued, failed) ids.
+pub(in crate::store) fn recover(
+    conn: &Connection,
+    max_attempts: u32,
+    node: Option<&str>,
+) -> Result<(Vec<String>, Vec<String>), StoreError> {
+    let now = now_rfc3339();
+    let mut st = conn.prepare(
+        "UPDATE tasks SET status = 'pending', progress = 0, updated_at = ?2, node_id = NULL, lease_until_ms = NULL \
+         WHERE status = 'processing' AND (node_id IS NULL OR node_id = ?3) AND attempts < ?1 RETURNING id",
+    )?;
+    let requeued = st.query_map(params![max_attempts, now, node], |r| r.get(0))?.collect::<Result<Vec<String>, _>>()?;
+    let mut st = conn.prepare(
+        "UPDATE tasks SET status = 'failed', updated_at = ?1, completed_at = ?1, lease_until_ms = NULL, \
+         error = 'Render interrupted: the server stopped while rendering this task ' || attempts || ' time(s)' \
+         WHERE status = 'processing' AND (node_id IS NULL OR node_id = ?2) RETURNING id",
+    )?;
+    let failed = st.query_map(params![now, node], |r| r.get(0))?.collect::<Result<Vec<String>, _>>()?;
+    Ok((requeued, failed))
+}
+
+/// Tasks a key created at or after `since` (RFC 3339), any state.
+pub(in crate::store) fn count_since(conn: &Connection, key_id: i64, since: &str) -> Result<i64, StoreError> {
+    Ok(conn.query_row(
+        "SELECT COUNT(*) FROM tasks WHERE api_key_id = ?1 AND created_at >= ?2",
+        params![key_id, since],
+        |r| r.get(0),
+    )?)
+}
+
+/// Per-state counts of a key's tasks since `since`; all keys when `key_id` is None.
+pub(in crate::store) fn status_counts(
+    conn: &Connection,
+    key_id: Option<i64>,
+    since: &str,
+) -> Result<StatusCounts, StoreError> {
+    let mut st = conn.prepare(
+        "SELECT status, COUNT(*) FROM tasks WHERE (?1 IS NULL OR api_key_id = ?1) AND created_at >= ?2 \
+         GROUP BY status",
+    )?;
+    let mut out = StatusCounts::default();
+    let rows = st.query_map(params![key_id, since], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+    for row in rows {
+        let (status, n) = row?;
+        out.set(&status, n);
+    }
+    Ok(out)
+}
