@@ -540,7 +540,8 @@ def section_long(args, work, binary, inputs, short_s, long_s, reps, earlier):
 
 # ---------------------------------------------------------------- issue 18 sections
 # Each returns {"key", "title", "note", "rows", "bases", "targets", "spec", "load"}: the report
-# writes one table with a wall ratio per base (an ffmpeg pipeline) and one line per target.
+# writes one table with a wall and CPU ratio per base ((row name, column label): the pipeline
+# compared with) and one line per target.
 
 WORDS = ("every picture tells a story and this one moves at three words per second across "
          "a short made for phones with captions that follow the voice").split()
@@ -607,7 +608,7 @@ def section_encoders(args, work, binary, inputs, seconds, reps):
         "(the renderer runs one per core on 10 s segments), a frame equal to the one before handed over as a "
         "repeat, as the renderer does. SSIM-Y against the y4m. Issue 18 asks for these rows, with no target "
         "of their own.",
-        rows, names[1:], [], spec, l0)
+        rows, [(names[1], "SVT-AV1"), (names[2], "x264")], [], spec, l0)
 
 
 def section_ken_burns(args, work, binary, inputs, seconds, reps):
@@ -636,7 +637,7 @@ def section_ken_burns(args, work, binary, inputs, seconds, reps):
         "is distinct. ffmpeg: each still Lanczos-scaled to 1.15x the frame (as samvideo prepares it), then "
         "`zoompan` with the same centred linear zoom (it rounds the crop to whole pixels), the same fades and "
         "audio, SVT-AV1 preset 12 CRF 35. SSIM-Y against samvideo's lossless y4m.",
-        rows, [pipes[1][0]], [target(SAMVIDEO, "wall", 1.0, pipes[1][0], what="Ken Burns, wall vs ffmpeg zoompan + SVT-AV1 p12")],
+        rows, [(pipes[1][0], "zoompan + SVT-AV1")], [target(SAMVIDEO, "wall", 1.0, pipes[1][0], what="Ken Burns, wall vs ffmpeg zoompan + SVT-AV1 p12")],
         spec, l0)
 
 
@@ -665,7 +666,7 @@ def section_shorts(args, work, binary, inputs, seconds, reps):
         "changes every 10 frames). The ffmpeg side renders the same stills, fades and audio **without captions** "
         "(burning timed word highlights in with ffmpeg needs an ASS file; leaving them out favours ffmpeg). No "
         "SSIM: the two pictures differ by the captions.",
-        rows, [pipes[1][0]], [target(pipes[0][0], "wall", 1.0, pipes[1][0], what="1080x1920 captions, wall vs ffmpeg + SVT-AV1 p12 (no captions)")],
+        rows, [(pipes[1][0], "SVT-AV1")], [target(pipes[0][0], "wall", 1.0, pipes[1][0], what="1080x1920 captions, wall vs ffmpeg + SVT-AV1 p12 (no captions)")],
         spec, l0)
 
 
@@ -686,7 +687,7 @@ def section_distinct(args, work, binary, inputs, seconds, reps):
         "distinct", f"Work follows distinct pictures: 10 stills over {seconds:g} s and {2 * seconds:g} s (720p)",
         "The same 10 stills and 9 fades; in the longer job each still is held twice as long (the voice ends at "
         "29.5 s in both, the music loops). Ratios against the shorter job.",
-        rows, [pipes[0][0]], [target(pipes[1][0], "cpu", 1.3, pipes[0][0], what=f"CPU, {2 * seconds:g} s vs {seconds:g} s job")],
+        rows, [(pipes[0][0], f"{seconds:g} s")], [target(pipes[1][0], "cpu", 1.3, pipes[0][0], what=f"CPU, {2 * seconds:g} s vs {seconds:g} s job")],
         spec, l0)
 
 
@@ -815,18 +816,18 @@ def extra_section(x):
     rows = {r["name"]: r for r in x["rows"]}
     ssim = any("ssim_y" in r for r in x["rows"])
     head = ["pipeline", "runs", "wall s", "CPU s", "peak RSS MB", "KiB"] + (["SSIM-Y"] if ssim else []) \
-        + [f"wall × {b}" for b in x["bases"]] + [f"CPU × {b}" for b in x["bases"]]
+        + [f"wall ratio ({label})" for _, label in x["bases"]] + [f"CPU ratio ({label})" for _, label in x["bases"]]
     L = [f"## {x['title']}", "", x["note"], "",
          f"Load average {x['load'][0]} at the start of the section, {x['load'][1]} at its end. Wall/CPU: medians "
          "(every run's wall in brackets).", ""]
-    L += [line for t in x["targets"] if (line := target_line(x["rows"], t))]
-    L += ["", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    verdicts = [line for t in x["targets"] if (line := target_line(x["rows"], t))]
+    L += verdicts + ([""] if verdicts else []) + ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in x["rows"]:
         cells = [r["name"], str(r["n"]), f"{r['wall']:.1f} ({'/'.join(f'{w:g}' for w in r['walls'])})", f"{r['cpu']:.1f}",
                  f"{r['rss_mb']:.0f}", f"{r['bytes'] / 1024:.0f}" if r.get("bytes") else ""]
         cells += [f"{r['ssim_y']:.4f}" if "ssim_y" in r else ""] if ssim else []
-        cells += [f"{r['wall'] / rows[b]['wall']:.2f}" for b in x["bases"]]
-        cells += [f"{r['cpu'] / rows[b]['cpu']:.2f}" for b in x["bases"]]
+        cells += [f"{r['wall'] / rows[b]['wall']:.2f}" for b, _ in x["bases"]]
+        cells += [f"{r['cpu'] / rows[b]['cpu']:.2f}" for b, _ in x["bases"]]
         L.append("| " + " | ".join(cells) + " |")
     L += ["", f"Spec: `{x['spec']}`.", "", "<details><summary>Commands</summary>", "", "```"]
     L += [r["cmd"] for r in x["rows"]]
