@@ -45,6 +45,7 @@ FPS = 30
 TRANSITION_S = 0.5
 MUSIC_VOLUME = 0.3
 IMAGE_COUNT = 10
+MAX_CLIPS = 100  # samvideo's limit per request: a 10-minute job holds each still longer
 
 # (name, lavfi source) for the 10 stills; every one gets grain on top.
 STILLS = [
@@ -175,7 +176,7 @@ def make_inputs(work: Path, voice_s: float):
 def clip_frames(total_frames: int, tf: int, per_clip: float = 103.5, count=None):
     """Clip lengths (frames) whose overlapped sum is exactly `total_frames`: ~`per_clip` frames
     each, or `count` clips."""
-    n = count or max(1, round((total_frames - tf) / (per_clip - tf)))
+    n = count or min(MAX_CLIPS, max(1, round((total_frames - tf) / (per_clip - tf))))
     total = total_frames + (n - 1) * tf
     base, extra = divmod(total, n)
     return [base + (1 if i < extra else 0) for i in range(n)]
