@@ -757,7 +757,7 @@ def target_line(rows, t):
     else:
         value = r[t["metric"]]
         shown = f"**{fmt(value)} {unit}**"
-        bound = lambda x: f"≤ {x:g}"
+        bound = lambda x: f"≤ {x:g} {unit.split()[0]}"
     verdict = "met" if value <= t["limit"] else ("floor met" if t["floor"] and value <= t["floor"] else "not met")
     floor = f" (floor {bound(t['floor'])})" if t["floor"] else ""
     what = t["what"] or (f"{t['row']} vs {t['vs']}" if b is not None else t["row"])
