@@ -45,6 +45,7 @@ FPS = 30
 TRANSITION_S = 0.5
 MUSIC_VOLUME = 0.3
 IMAGE_COUNT = 10
+MAX_CLIPS = 100  # samvideo's limit per request: a 10-minute job holds each still longer
 
 # (name, lavfi source) for the 10 stills; every one gets grain on top.
 STILLS = [
@@ -172,17 +173,21 @@ def make_inputs(work: Path, voice_s: float):
     return stills, voice.name, music.name
 
 
-def clip_frames(total_frames: int, tf: int, per_clip: float = 103.5):
-    """Clip lengths (frames) whose overlapped sum is exactly `total_frames`."""
-    n = max(1, round((total_frames - tf) / (per_clip - tf)))
+def clip_frames(total_frames: int, tf: int, per_clip: float = 103.5, count=None):
+    """Clip lengths (frames) whose overlapped sum is exactly `total_frames`: ~`per_clip` frames
+    each, or `count` clips."""
+    n = count or min(MAX_CLIPS, max(1, round((total_frames - tf) / (per_clip - tf))))
     total = total_frames + (n - 1) * tf
     base, extra = divmod(total, n)
     return [base + (1 if i < extra else 0) for i in range(n)]
 
 
-def write_spec(work: Path, name: str, stills, voice, music, seconds: float, quality: str, codec=None):
+def write_spec(work: Path, name: str, stills, voice, music, seconds: float, quality: str, codec=None,
+               count=None, settings=None, transcripts=None):
+    """The standard job's spec (`count` stills, or one per ~3.45 s), `settings` on top of its
+    settings, `transcripts` (one entry per word) for captions."""
     tf = round(TRANSITION_S * FPS)
-    lens = clip_frames(round(seconds * FPS), tf)
+    lens = clip_frames(round(seconds * FPS), tf, count=count)
     spec = {
         "data": {
             "media_list": [
@@ -204,6 +209,9 @@ def write_spec(work: Path, name: str, stills, voice, music, seconds: float, qual
     }
     if codec:
         spec["data"]["settings"]["output_codec"] = codec
+    spec["data"]["settings"].update(settings or {})
+    if transcripts:
+        spec["data"]["transcripts"] = transcripts
     path = work / f"{name}.json"
     path.write_text(json.dumps(spec, indent=1))
     return path, lens
@@ -228,9 +236,18 @@ def encoder_presets(h264=False):
 # ---------------------------------------------------------------- pipelines
 
 
+def ken_burns(w, h, zoom_max, frames):
+    """ffmpeg's side of samvideo's `zoom_effect` on a still already cover-scaled to `zoom_max`
+    times the frame: a centred zoom from 1 to `zoom_max` over the clip's frames, linear in the
+    frame number as `Compositor::draw_clip` does (zoom = 1 + (max - 1) * n / (frames - 1))."""
+    z = f"1+{zoom_max - 1:g}*on/{max(frames, 2) - 1}"
+    return f"zoompan=z='{z}':x='iw/2-iw/zoom/2':y='ih/2-ih/zoom/2':d=1:s={w}x{h}:fps={FPS}"
+
+
 def ffmpeg_pipeline(work: Path, stills, voice, music, lens, w, h, out, video_args, audio=True,
-                    audio_args=("-c:a", "libopus", "-b:a", "128k")):
-    """The equivalent ffmpeg job: what Editly-style scripts run underneath."""
+                    audio_args=("-c:a", "libopus", "-b:a", "128k"), zoom_max=None):
+    """The equivalent ffmpeg job: what Editly-style scripts run underneath (`zoom_max`: Ken
+    Burns on every still, `zoompan`)."""
     tf = round(TRANSITION_S * FPS)
     cmd = ["ffmpeg", "-hide_banner", "-nostdin", "-y", "-v", "error"]
     for i, f in enumerate(lens):
@@ -239,9 +256,11 @@ def ffmpeg_pipeline(work: Path, stills, voice, music, lens, w, h, out, video_arg
     graph = []
     for i in range(n):
         # JPEG (full-range BT.601) -> RGB -> Lanczos cover-crop -> BT.709 limited 4:2:0, like samvideo.
+        zw, zh = (round(w * zoom_max), round(h * zoom_max)) if zoom_max else (w, h)
+        zoom = f"{ken_burns(w, h, zoom_max, lens[i])}," if zoom_max else ""
         graph.append(
-            f"[{i}:v]format=rgb24,scale={w}:{h}:force_original_aspect_ratio=increase:flags=lanczos,"
-            f"crop={w}:{h},scale=out_color_matrix=bt709:out_range=tv,format=yuv420p,setsar=1[v{i}]"
+            f"[{i}:v]format=rgb24,scale={zw}:{zh}:force_original_aspect_ratio=increase:flags=lanczos,"
+            f"crop={zw}:{zh},{zoom}scale=out_color_matrix=bt709:out_range=tv,format=yuv420p,setsar=1[v{i}]"
         )
     prev, start = "v0", 0
     for i in range(1, n):
@@ -302,7 +321,8 @@ def measure_output(row, out, ref, ffref):
     log(f"  ssim: {row['name']}")
     row["ssim_y"], row["ssim_all"], _ = ssim(out, ref)
     if row["name"].startswith("ffmpeg"):
-        row["ssim_own_y"], row["ssim_own_all"], _ = ssim(out, ffref)
+        if ffref is not None:
+            row["ssim_own_y"], row["ssim_own_all"], _ = ssim(out, ffref)
     else:
         row["ssim_own_y"], row["ssim_own_all"] = row["ssim_y"], row["ssim_all"]
 
@@ -344,8 +364,13 @@ def summarize(runs):
 
 
 ONE_ENCODER = "samvideo, one encoder (--threads 1)"
-# Run --ref-reps times (e.g. once): reference points and the memory-lean setting, not the comparison.
-REFERENCE_ROWS = (ONE_ENCODER, "ffmpeg + libsvtav1", "ffmpeg + libx264", "ffmpeg compositing only (y4m, discarded)")
+SAMVIDEO = "samvideo (rav1e)"
+LIBRAV1E = "ffmpeg + librav1e"
+SVTAV1 = "ffmpeg + libsvtav1"
+X264 = "ffmpeg + libx264"
+# Run --ref-reps times (e.g. once): reference points and the memory-lean setting, not the comparison
+# (SVT-AV1 preset 12 and x264 veryfast are: the pipelines users pick instead, issue 18).
+REFERENCE_ROWS = (ONE_ENCODER, "ffmpeg compositing only (y4m, discarded)")
 
 
 def section_resolution(args, work, binary, inputs, quality, seconds, reps, slow_reps, ref_reps):
@@ -361,22 +386,24 @@ def section_resolution(args, work, binary, inputs, quality, seconds, reps, slow_
     ffref = d / "ffmpeg-ref.y4m"
     sh(ffmpeg_pipeline(work, stills, voice, music, lens, w, h, ffref, video_args("y4m"), audio=False))
     pipes = [
-        ("samvideo (rav1e)", samvideo_cmd(binary, spec, d / "samvideo.mp4"), d / "samvideo.mp4"),
+        (SAMVIDEO, samvideo_cmd(binary, spec, d / "samvideo.mp4"), d / "samvideo.mp4"),
         (ONE_ENCODER, samvideo_cmd(binary, spec, d / "samvideo-1.mp4", threads=1), d / "samvideo-1.mp4"),
         ("samvideo compositing only (y4m, discarded)", samvideo_cmd(binary, spec, d / "sink.y4m", "y4m"), None,
          d / "sink.y4m"),
-        (f"ffmpeg + librav1e", ffmpeg_pipeline(work, stills, voice, music, lens, w, h, d / "ffmpeg-rav1e.mp4",
+        (LIBRAV1E, ffmpeg_pipeline(work, stills, voice, music, lens, w, h, d / "ffmpeg-rav1e.mp4",
                                               video_args("librav1e", speed, qp)), d / "ffmpeg-rav1e.mp4"),
-        ("ffmpeg + libsvtav1", ffmpeg_pipeline(work, stills, voice, music, lens, w, h, d / "ffmpeg-svtav1.mp4",
+        (SVTAV1, ffmpeg_pipeline(work, stills, voice, music, lens, w, h, d / "ffmpeg-svtav1.mp4",
                                                video_args("libsvtav1")), d / "ffmpeg-svtav1.mp4"),
-        ("ffmpeg + libx264", ffmpeg_pipeline(work, stills, voice, music, lens, w, h, d / "ffmpeg-x264.mp4",
+        (X264, ffmpeg_pipeline(work, stills, voice, music, lens, w, h, d / "ffmpeg-x264.mp4",
                                              video_args("libx264")), d / "ffmpeg-x264.mp4"),
         ("ffmpeg compositing only (y4m, discarded)",
          ffmpeg_pipeline(work, stills, voice, music, lens, w, h, d / "sink.y4m", video_args("y4m"), audio=False), None,
          d / "sink.y4m"),
     ]
+    if slow_reps == 0:
+        pipes = [p for p in pipes if p[0] != LIBRAV1E]  # --slow-reps 0: ~10 min a run at 720p
     rep_of = {p[0]: reps for p in pipes}
-    rep_of["ffmpeg + librav1e"] = slow_reps
+    rep_of[LIBRAV1E] = slow_reps
     for name in REFERENCE_ROWS:
         rep_of[name] = min(reps, ref_reps)
     samples = run_rounds(pipes, rep_of)
@@ -501,7 +528,7 @@ def section_long(args, work, binary, inputs, short_s, long_s, reps, earlier):
     pipes = [(f"samvideo {s:g} s ({len(lens)} stills)", samvideo_cmd(binary, spec, d / f"samvideo-{s:g}.mp4"),
               d / f"samvideo-{s:g}.mp4") for s, spec, lens in specs]
     prior = next((r for sec in earlier if sec["quality"] == "medium" and sec["seconds"] == short_s
-                  for r in sec["rows"] if r["name"] == "samvideo (rav1e)"), None)
+                  for r in sec["rows"] if r["name"] == SAMVIDEO), None)
     if prior is not None:
         samples = run_rounds(pipes[1:], {pipes[1][0]: 1})
         short = {"name": pipes[0][0] + ", runs of the 720p section", "seconds": short_s,
@@ -510,6 +537,163 @@ def section_long(args, work, binary, inputs, short_s, long_s, reps, earlier):
         samples = run_rounds(pipes, {pipes[0][0]: reps, pipes[1][0]: 1})
         short = {"name": pipes[0][0], "seconds": short_s, **summarize(samples[pipes[0][0]])}
     return {"rows": [short, {"name": pipes[1][0], "seconds": long_s, **summarize(samples[pipes[1][0]])}]}
+
+
+# ---------------------------------------------------------------- issue 18 sections
+# Each returns {"key", "title", "note", "rows", "bases", "targets", "spec", "load"}: the report
+# writes one table with a wall and CPU ratio per base ((row name, column label): the pipeline
+# compared with) and one line per target.
+
+WORDS = ("every picture tells a story and this one moves at three words per second across "
+         "a short made for phones with captions that follow the voice").split()
+
+
+def load():
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def word_transcripts(seconds, per_second=3):
+    """One transcript entry per word, back to back (timings used as given: docs/captions.md)."""
+    n = int(seconds * per_second)
+    return [{"words": WORDS[i % len(WORDS)], "start": round(i / per_second, 3), "end": round((i + 1) / per_second, 3)}
+            for i in range(n)]
+
+
+def compare(pipes, reps, ref=None):
+    """Run `pipes` ((name, cmd, out), ...) `reps` times each, interleaved; their rows, with SSIM
+    against `ref` (a lossless y4m) when given."""
+    samples = run_rounds(pipes, {p[0]: reps for p in pipes})
+    rows = []
+    for name, cmd, out in pipes:
+        row = {"name": name, "cmd": shlex.join(str(c) for c in cmd), **summarize(samples[name])}
+        if ref is not None:
+            measure_output(row, out, ref, None)
+        rows.append(row)
+    return rows
+
+
+def section_dict(key, title, note, rows, bases, targets, spec, load_start):
+    return {"key": key, "title": title, "note": note, "rows": rows, "bases": bases, "targets": targets,
+            "spec": str(spec), "load": (load_start, load())}
+
+
+def section_encoders(args, work, binary, inputs, seconds, reps):
+    """Encoder against encoder: samvideo's lossless y4m of the standard 720p job into SVT-AV1
+    preset 12, x264 veryfast and samvideo's AV1 encoder (re-shows of held stills included)."""
+    stills, voice, music = inputs
+    l0 = load()
+    speed, qp = encoder_presets()["medium"]
+    spec, _ = write_spec(work, f"job-medium-{seconds:g}s", stills, voice, music, seconds, "medium")
+    d = work / f"encoders-{seconds:g}s"
+    d.mkdir(exist_ok=True)
+    log(f"section encoders only, {seconds:g} s 720p")
+    ref = d / "samvideo-ref.y4m"
+    sh(samvideo_cmd(binary, spec, ref, "y4m"))
+    from_y4m = lambda kind, out: ["ffmpeg", "-hide_banner", "-nostdin", "-y", "-v", "error", "-i", str(ref)] \
+        + video_args(kind) + [str(out)]
+    sv = d / "samvideo-av1.mp4"
+    pipes = [
+        (f"encoder only: samvideo AV1 (rav1e speed {speed}, quantizer {qp}, one encoder)",
+         [encode_y4m_binary(args.encode_y4m), "--codec", "av1", "--speed", str(speed), "--quantizer", str(qp),
+          str(ref), str(sv)], sv),
+        ("encoder only: SVT-AV1 preset 12, CRF 35", from_y4m("libsvtav1", d / "svtav1.mp4"), d / "svtav1.mp4"),
+        ("encoder only: x264 veryfast, CRF 23", from_y4m("libx264", d / "x264.mp4"), d / "x264.mp4"),
+    ]
+    rows = compare(pipes, reps, ref)
+    ref.unlink()
+    names = [p[0] for p in pipes]
+    return section_dict(
+        "encoders", f"Encoders only: the standard job's y4m (1280x720, {seconds:g} s)",
+        "samvideo's lossless y4m render of the standard job into each encoder alone, MP4 without audio (no "
+        "compositing). samvideo's encoder is the `encode_y4m` bench binary: one rav1e context on one thread "
+        "(the renderer runs one per core on 10 s segments), a frame equal to the one before handed over as a "
+        "repeat, as the renderer does. SSIM-Y against the y4m. Issue 18 asks for these rows, with no target "
+        "of their own.",
+        rows, [(names[1], "SVT-AV1"), (names[2], "x264")], [], spec, l0)
+
+
+def section_ken_burns(args, work, binary, inputs, seconds, reps):
+    """The standard job with `zoom_effect` on every still against ffmpeg `zoompan` + SVT-AV1 p12."""
+    stills, voice, music = inputs
+    l0 = load()
+    zoom_max = 1.15  # zoom_intensity's default 0.5: 1 + 0.3 * 0.5 (plan/lower/clips.rs)
+    spec, lens = write_spec(work, f"job-medium-{seconds:g}s-kenburns", stills, voice, music, seconds, "medium",
+                            settings={"zoom_effect": True})
+    d = work / f"kenburns-{seconds:g}s"
+    d.mkdir(exist_ok=True)
+    log(f"section Ken Burns, {seconds:g} s 720p")
+    ref = d / "samvideo-ref.y4m"
+    sh(samvideo_cmd(binary, spec, ref, "y4m"))
+    ff = d / "ffmpeg-svtav1.mp4"
+    pipes = [
+        (SAMVIDEO, samvideo_cmd(binary, spec, d / "samvideo.mp4"), d / "samvideo.mp4"),
+        ("ffmpeg + zoompan + libsvtav1", ffmpeg_pipeline(work, stills, voice, music, lens, 1280, 720, ff,
+                                                         video_args("libsvtav1"), zoom_max=zoom_max), ff),
+    ]
+    rows = compare(pipes, reps, ref)
+    ref.unlink()
+    return section_dict(
+        "kenburns", f"Ken Burns: the standard job with `zoom_effect` (1280x720, {seconds:g} s)",
+        "Every still zooms in from 1.0 to 1.15 (`zoom_intensity` 0.5, the default) over its clip, so every frame "
+        "is distinct. ffmpeg: each still Lanczos-scaled to 1.15x the frame (as samvideo prepares it), then "
+        "`zoompan` with the same centred linear zoom (it rounds the crop to whole pixels), the same fades and "
+        "audio, SVT-AV1 preset 12 CRF 35. SSIM-Y against samvideo's lossless y4m.",
+        rows, [(pipes[1][0], "zoompan + SVT-AV1")], [target(SAMVIDEO, "wall", 1.0, pipes[1][0], what="Ken Burns, wall vs ffmpeg zoompan + SVT-AV1 p12")],
+        spec, l0)
+
+
+def section_shorts(args, work, binary, inputs, seconds, reps):
+    """1080x1920 `high` with `highlight` captions at 3 words/s against ffmpeg + SVT-AV1 p12 on the
+    same stills without captions."""
+    stills, voice, music = inputs
+    l0 = load()
+    spec, lens = write_spec(work, f"job-high-{seconds:g}s-shorts", stills, voice, music, seconds, "high",
+                            settings={"aspect_ratio": "9:16", "caption_style": "highlight"},
+                            transcripts=word_transcripts(seconds))
+    d = work / f"shorts-{seconds:g}s"
+    d.mkdir(exist_ok=True)
+    log(f"section 1080x1920 captions, {seconds:g} s")
+    ff = d / "ffmpeg-svtav1.mp4"
+    pipes = [
+        (SAMVIDEO + ", highlight captions", samvideo_cmd(binary, spec, d / "samvideo.mp4"), d / "samvideo.mp4"),
+        ("ffmpeg + libsvtav1, no captions", ffmpeg_pipeline(work, stills, voice, music, lens, 1080, 1920, ff,
+                                                            video_args("libsvtav1")), ff),
+    ]
+    rows = compare(pipes, reps)
+    return section_dict(
+        "shorts", f"9:16 Short: 1080x1920 `high`, {seconds:g} s, highlight captions at 3 words/s",
+        f"The 10 stills cover-cropped to 1080x1920, fades, voice + music, and `caption_style: highlight` over "
+        f"{len(word_transcripts(seconds))} one-word transcript entries (3 words/s, back to back: the picture "
+        "changes every 10 frames). The ffmpeg side renders the same stills, fades and audio **without captions** "
+        "(burning timed word highlights in with ffmpeg needs an ASS file; leaving them out favours ffmpeg). No "
+        "SSIM: the two pictures differ by the captions.",
+        rows, [(pipes[1][0], "SVT-AV1")], [target(pipes[0][0], "wall", 1.0, pipes[1][0], what="1080x1920 captions, wall vs ffmpeg + SVT-AV1 p12 (no captions)")],
+        spec, l0)
+
+
+def section_distinct(args, work, binary, inputs, seconds, reps):
+    """The same 10 stills over `seconds` and twice that: work should follow distinct pictures."""
+    stills, voice, music = inputs
+    l0 = load()
+    d = work / "distinct"
+    d.mkdir(exist_ok=True)
+    log(f"section distinct pictures: {seconds:g} s vs {2 * seconds:g} s, 10 stills")
+    pipes = []
+    for s in (seconds, 2 * seconds):
+        spec, _ = write_spec(work, f"job-medium-{s:g}s-10stills", stills, voice, music, s, "medium", count=IMAGE_COUNT)
+        pipes.append((f"samvideo {s:g} s, 10 stills", samvideo_cmd(binary, spec, d / f"samvideo-{s:g}.mp4"),
+                      d / f"samvideo-{s:g}.mp4"))
+    rows = compare(pipes, reps)
+    return section_dict(
+        "distinct", f"Work follows distinct pictures: 10 stills over {seconds:g} s and {2 * seconds:g} s (720p)",
+        "The same 10 stills and 9 fades; in the longer job each still is held twice as long (the voice ends at "
+        "29.5 s in both, the music loops). Ratios against the shorter job.",
+        rows, [(pipes[0][0], f"{seconds:g} s")], [target(pipes[1][0], "cpu", 1.3, pipes[0][0], what=f"CPU, {2 * seconds:g} s vs {seconds:g} s job")],
+        spec, l0)
+
+
+EXTRA_SECTIONS = {"encoders": section_encoders, "kenburns": section_ken_burns, "shorts": section_shorts,
+                  "distinct": section_distinct}
 
 
 # ---------------------------------------------------------------- report
@@ -552,28 +736,68 @@ def machine():
     }
 
 
+def target(row, metric, limit, vs=None, floor=None, what=None):
+    """A target of issue 18 (or earlier) on a section's rows: `row`'s `metric` ("wall", "cpu",
+    "rss_mb") against `vs`'s (a ratio ≤ `limit`) or, without `vs`, the value itself ≤ `limit`;
+    `floor`: the weaker bound that still counts as done."""
+    return {"row": row, "metric": metric, "limit": limit, "vs": vs, "floor": floor, "what": what}
+
+
+def target_line(rows, t):
+    rows = {r["name"]: r for r in rows}
+    r, b = rows.get(t["row"]), rows.get(t["vs"]) if t["vs"] else None
+    if r is None or (t["vs"] and b is None):
+        return None
+    unit = {"wall": "s wall", "cpu": "CPU s", "rss_mb": "MB peak RSS"}[t["metric"]]
+    fmt = (lambda v: f"{v:.0f}") if t["metric"] == "rss_mb" else (lambda v: f"{v:.1f}")
+    if b is not None:
+        value = r[t["metric"]] / b[t["metric"]]
+        shown = f"{fmt(r[t['metric']])} vs {fmt(b[t['metric']])} {unit}: **{value:.2f}x**"
+        bound = lambda x: f"≤ {x:g}x"
+    else:
+        value = r[t["metric"]]
+        shown = f"**{fmt(value)} {unit}**"
+        bound = lambda x: f"≤ {x:g} {unit.split()[0]}"
+    verdict = "met" if value <= t["limit"] else ("floor met" if t["floor"] and value <= t["floor"] else "not met")
+    floor = f" (floor {bound(t['floor'])})" if t["floor"] else ""
+    what = t["what"] or (f"{t['row']} vs {t['vs']}" if b is not None else t["row"])
+    return f"- {what}: {shown} — target {bound(t['limit'])}{floor}: **{verdict}**."
+
+
+# Issue 18's targets on the standard 720p job (the `720` section).
+TARGETS_720 = [
+    target(SAMVIDEO, "wall", 0.5, SVTAV1, 0.8, "Wall vs ffmpeg + SVT-AV1 preset 12"),
+    target(SAMVIDEO, "wall", 0.5, X264, 0.8, "Wall vs ffmpeg + x264 veryfast"),
+    target(SAMVIDEO, "rss_mb", 300, floor=400, what="Peak RSS, default settings (one encoder per core)"),
+    target(ONE_ENCODER, "rss_mb", 250, what="Peak RSS, `--threads 1`"),
+]
+# The 38ac188 baseline of issue 18: SSIM-Y 0.9460 in 3 600 KiB on the standard job.
+BASELINE_SSIM, BASELINE_KIB = 0.9460, 3600
+
+
 def verdicts(res):
     out = []
     secs = res["sections"]
     sec = next((s for s in secs if s["quality"] == "medium"), secs[0] if secs else None)
     if sec:
         rows = {r["name"]: r for r in sec["rows"]}
-        sv, ff = rows["samvideo (rav1e)"], rows["ffmpeg + librav1e"]
+        sv, ff = rows[SAMVIDEO], rows.get(LIBRAV1E)
         comp = rows["samvideo compositing only (y4m, discarded)"]
-        ratio = sv["wall"] / ff["wall"]
-        out.append(f"- Wall time vs ffmpeg + librav1e at the same speed/quantizer ({sec['height']}p): **{ratio:.2f}x** "
-                   f"({sv['wall']:.1f} s vs {ff['wall']:.1f} s) — target ≤ 0.80x: **{'met' if ratio <= 0.8 else 'not met'}**.")
-        better = sv["ssim_y"] >= ff["ssim_y"] and sv["bytes"] <= ff["bytes"]
-        out.append(f"- Quality per byte ({sec['height']}p): samvideo SSIM-Y {sv['ssim_y']:.4f} in {sv['bytes'] / 1024:.0f} KiB, "
-                   f"ffmpeg + librav1e {ff['ssim_y']:.4f} in {ff['bytes'] / 1024:.0f} KiB "
-                   f"(against its own unencoded frames: {ff['ssim_own_y']:.4f}) — equal or better SSIM in fewer "
-                   f"bytes: **{'met' if better else 'not met'}**.")
-        one = rows.get(ONE_ENCODER)
-        best = min(sv["rss_mb"], one["rss_mb"]) if one else sv["rss_mb"]
-        one_txt = (f"; one encoder (`--threads 1`): **{one['rss_mb']:.0f} MB** at {one['wall'] / ff['wall']:.2f}x the wall time"
-                   if one else "")
-        out.append(f"- Peak RSS at {sec['height']}p: default (one encoder per core) **{sv['rss_mb']:.0f} MB**{one_txt} "
-                   f"(ffmpeg + librav1e {ff['rss_mb']:.0f} MB) — target ≤ 300 MB: **{'met' if best <= 300 else 'not met'}**.")
+        out += [line for t in TARGETS_720 if (line := target_line(sec["rows"], t))]
+        size = sv["bytes"] / 1024 / BASELINE_KIB - 1
+        same_size = abs(size) <= 0.03
+        out.append(f"- Quality ({sec['height']}p): SSIM-Y {sv['ssim_y']:.4f} in {sv['bytes'] / 1024:.0f} KiB against the "
+                   f"38ac188 baseline's {BASELINE_SSIM:.4f} in {BASELINE_KIB} KiB ({size * 100:+.1f} % size) — no worse at "
+                   f"equal size (±3 %): **{('met' if sv['ssim_y'] >= BASELINE_SSIM else 'not met') if same_size else 'sizes differ by more than 3 %'}**.")
+        if ff:
+            ratio = sv["wall"] / ff["wall"]
+            out.append(f"- Wall time vs ffmpeg + librav1e at the same speed/quantizer ({sec['height']}p): **{ratio:.2f}x** "
+                       f"({sv['wall']:.1f} s vs {ff['wall']:.1f} s) — target ≤ 0.80x: **{'met' if ratio <= 0.8 else 'not met'}**.")
+            better = sv["ssim_y"] >= ff["ssim_y"] and sv["bytes"] <= ff["bytes"]
+            out.append(f"- Quality per byte ({sec['height']}p): samvideo SSIM-Y {sv['ssim_y']:.4f} in {sv['bytes'] / 1024:.0f} KiB, "
+                       f"ffmpeg + librav1e {ff['ssim_y']:.4f} in {ff['bytes'] / 1024:.0f} KiB "
+                       f"(against its own unencoded frames: {ff['ssim_own_y']:.4f}) — equal or better SSIM in fewer "
+                       f"bytes: **{'met' if better else 'not met'}**.")
         share_w = comp["wall"] / sv["wall"]
         share_c = comp["cpu"] / sv["cpu"]
         out.append(f"- Compositing share (samvideo with y4m output discarded vs the full MP4 render): **{share_w * 100:.1f} %** of wall time, "
@@ -583,7 +807,32 @@ def verdicts(res):
         g = b["rss_mb"] / a["rss_mb"] - 1
         out.append(f"- Memory growth {a['seconds']:g} s → {b['seconds']:g} s: {a['rss_mb']:.0f} MB → {b['rss_mb']:.0f} MB "
                    f"(**{g * 100:+.1f} %**) — target within 10 %: **{'met' if abs(g) <= 0.10 else 'not met'}**.")
+    for x in res.get("extra", []):
+        out += [line for t in x["targets"] if (line := target_line(x["rows"], t))]
     return out
+
+
+def extra_section(x):
+    """The report of an issue 18 section: its table (a wall ratio per base) and targets."""
+    rows = {r["name"]: r for r in x["rows"]}
+    ssim = any("ssim_y" in r for r in x["rows"])
+    head = ["pipeline", "runs", "wall s", "CPU s", "peak RSS MB", "KiB"] + (["SSIM-Y"] if ssim else []) \
+        + [f"wall ratio ({label})" for _, label in x["bases"]] + [f"CPU ratio ({label})" for _, label in x["bases"]]
+    L = [f"## {x['title']}", "", x["note"], "",
+         f"Load average {x['load'][0]} at the start of the section, {x['load'][1]} at its end. Wall/CPU: medians "
+         "(every run's wall in brackets).", ""]
+    verdicts = [line for t in x["targets"] if (line := target_line(x["rows"], t))]
+    L += verdicts + ([""] if verdicts else []) + ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in x["rows"]:
+        cells = [r["name"], str(r["n"]), f"{r['wall']:.1f} ({'/'.join(f'{w:g}' for w in r['walls'])})", f"{r['cpu']:.1f}",
+                 f"{r['rss_mb']:.0f}", f"{r['bytes'] / 1024:.0f}" if r.get("bytes") else ""]
+        cells += [f"{r['ssim_y']:.4f}" if "ssim_y" in r else ""] if ssim else []
+        cells += [f"{r['wall'] / rows[b]['wall']:.2f}" for b, _ in x["bases"]]
+        cells += [f"{r['cpu'] / rows[b]['cpu']:.2f}" for b, _ in x["bases"]]
+        L.append("| " + " | ".join(cells) + " |")
+    L += ["", f"Spec: `{x['spec']}`.", "", "<details><summary>Commands</summary>", "", "```"]
+    L += [r["cmd"] for r in x["rows"]]
+    return L + ["```", "", "</details>", ""]
 
 
 def write_report(res, path: Path):
@@ -612,11 +861,11 @@ def write_report(res, path: Path):
               "own unencoded frames (isolates the encoder).", "",
               "| pipeline | runs | wall s | wall ratio | CPU s | CPU ratio | peak RSS MB | KiB | SSIM-Y | SSIM-Y own |",
               "|---|---|---|---|---|---|---|---|---|---|"]
-        base = next(r for r in s["rows"] if r["name"] == "ffmpeg + librav1e")
+        base = next((r for r in s["rows"] if r["name"] == LIBRAV1E), None) or next(r for r in s["rows"] if r["name"] == SVTAV1)
         for r in s["rows"]:
             L.append(fmt_row(r, base))
         fy, fa = s["ffmpeg_frames_vs_samvideo_ssim"]
-        L += ["", f"Ratios are against ffmpeg + librav1e. ffmpeg's unencoded frames vs samvideo's: SSIM-Y {fy:.4f} "
+        L += ["", f"Ratios are against {base['name']}. ffmpeg's unencoded frames vs samvideo's: SSIM-Y {fy:.4f} "
                   f"(the two compositors agree; the rest of the SSIM gap is the encoder).", "",
               f"Spec: `{s['spec']}`.", "", "<details><summary>Commands</summary>", "", "```"]
         L += [r["cmd"] for r in s["rows"]]
@@ -644,6 +893,8 @@ def write_report(res, path: Path):
         L += ["", f"Spec: `{s['spec']}`.", "", "<details><summary>Commands</summary>", "", "```"]
         L += [r["cmd"] for r in rows]
         L += ["```", "", "</details>", ""]
+    for x in res.get("extra", []):
+        L += extra_section(x)
     if res.get("long"):
         L += ["## Memory growth with video length (samvideo, 720p)", "",
               "| run | runs | wall s | CPU s | peak RSS MB | KiB |", "|---|---|---|---|---|---|"]
@@ -667,7 +918,10 @@ def main():
                     help="runs of the reference rows (one encoder, libsvtav1, libx264, ffmpeg compositing; default: --reps)")
     ap.add_argument("--seconds", type=float, default=30.0, help="length of the standard job")
     ap.add_argument("--long-seconds", type=float, default=180.0, help="length of the memory-growth run")
-    ap.add_argument("--sections", default="720,h264,long,1080", help="comma list of 480,720,1080,h264,long")
+    ap.add_argument("--sections", default="720,h264,long,1080",
+                    help="comma list of 480,720,1080,h264,long and issue 18's " + ",".join(EXTRA_SECTIONS))
+    ap.add_argument("--reps-extra", type=int, default=None,
+                    help="runs per pipeline in issue 18's sections (default: --reps)")
     ap.add_argument("--reps-1080", type=int, default=1, help="runs per pipeline at 1080p")
     ap.add_argument("--seconds-1080", type=float, default=None, help="length of the 1080p job (default --seconds)")
     ap.add_argument("--merge", action="store_true",
@@ -714,6 +968,7 @@ def main():
         for key in ("long", "h264"):
             if key not in sections and old.get(key):
                 res[key] = old[key]
+        res["extra"] = [x for x in old.get("extra", []) if x["key"] not in sections]
         res["earlier"] = old.get("earlier", []) + [{k: old[k] for k in ("command", "date", "load_start", "load_end")
                                                     if k in old}]
     for s in sections:
@@ -727,6 +982,11 @@ def main():
             res["sections"].sort(key=lambda x: x["height"])
         elif s == "h264":
             res["h264"] = section_h264(args, args.work, args.samvideo, inputs, args.seconds, args.reps)
+        elif s in EXTRA_SECTIONS:
+            reps = args.reps_extra or args.reps
+            x = EXTRA_SECTIONS[s](args, args.work, args.samvideo, inputs, args.seconds, reps)
+            res["extra"] = [e for e in res.get("extra", []) if e["key"] != s] + [x]
+            res["extra"].sort(key=lambda e: list(EXTRA_SECTIONS).index(e["key"]))
         elif s == "long":
             res["long"] = section_long(args, args.work, args.samvideo, inputs, args.seconds, args.long_seconds, args.reps,
                                        res["sections"])
