@@ -198,6 +198,12 @@ impl Compositor {
         Some((i, mask, self.captions.key(n)?))
     }
 
+    /// Frames of `frames` that are new pictures in motion: not keyed as static (a video or
+    /// Ken Burns clip, a moving background) and not inside a transition. Costs no drawing.
+    pub fn frames_in_motion(&self, frames: std::ops::Range<u64>) -> u64 {
+        frames.filter(|&n| self.frame_key(n).is_none() && !self.in_transition(n)).count() as u64
+    }
+
     fn background_moves(&self) -> bool {
         matches!(self.background, Some(Prepared::Video { .. }))
     }
@@ -415,7 +421,7 @@ mod tests {
             .map(|i| serde_json::json!({"type": "image", "url": format!("{i}.png"), "duration": 1}))
             .collect();
         let body = serde_json::json!({"media_list": items, "settings": {"fps": 15, "output_quality": "low"}});
-        let request = crate::validate::parse_create(Endpoint::SimpleVideo, body.to_string().as_bytes()).expect("valid");
+        let request = crate::validate::parse_create(Endpoint::MixVideo, body.to_string().as_bytes()).expect("valid");
         let plan = lower(&request, &|_, _| None, &LowerOptions::default()).expect("plan");
         let sources: Vec<Arc<Counted>> =
             colours.iter().map(|c| Arc::new(Counted { colour: *c, decodes: AtomicUsize::new(0) })).collect();
@@ -471,6 +477,42 @@ mod tests {
         // Per entry: two words (a change each) and the gap after it; plus the 9 clip cuts.
         assert!(changes <= 150 * 3 + 9, "{changes} key changes in 2700 frames");
         assert!(changes >= 300, "the spoken word changes the key: {changes}");
+    }
+
+    /// Issue 18: a segment's speed follows its frames in motion. The same two stills count
+    /// no frame in motion held; with `zoom_effect` every frame outside the fade is in motion.
+    #[test]
+    fn frames_in_motion_count_zoomed_frames_not_stills_or_fades() {
+        let count = |zoom: bool| {
+            let items: Vec<_> = (0..2)
+                .map(|i| serde_json::json!({"type": "image", "url": format!("{i}.png"), "duration": 2}))
+                .collect();
+            let body = serde_json::json!({"media_list": items, "settings": {"fps": 15, "output_quality": "low",
+                "transition_type": "fade", "transition_duration": 0.5, "zoom_effect": zoom}});
+            let request =
+                crate::validate::parse_create(Endpoint::MixVideo, body.to_string().as_bytes()).expect("valid");
+            let plan = lower(&request, &|_, _| None, &LowerOptions::default()).expect("plan");
+            let clips = (0..2).map(|_| ClipMedia::Still(Arc::new(Rgba::filled(4, 4, [9, 9, 9, 255])) as _)).collect();
+            let comp = Compositor::new(
+                plan.clone(),
+                Assets { clips, background: None, watermark: None, fonts: Default::default() },
+            );
+            let fades = (0..plan.frame_count).filter(|&n| comp.in_transition(n)).count() as u64;
+            (comp.frames_in_motion(0..plan.frame_count), fades, plan.frame_count)
+        };
+        let (still, fades, frames) = count(false);
+        assert_eq!(still, 0);
+        assert!(fades > 0);
+        assert_eq!(count(true), (frames - fades, fades, frames));
+        let preset = crate::plan::EncodePreset {
+            speed: 7,
+            motion_speed: 10,
+            quantizer: 110,
+            h264: crate::plan::H264Qp::around(26),
+        };
+        assert_eq!(preset.for_segment(frames - fades, frames).speed, 10);
+        assert_eq!(preset.for_segment(0, frames).speed, 7);
+        assert_eq!(preset.for_segment(0, 0).speed, 7, "an empty segment keeps the preset");
     }
 
     #[test]

@@ -133,8 +133,11 @@ impl Job {
     fn encode(&self, segment: usize, range: Range<u64>) -> Result<(), RenderError> {
         let plan = &self.plan;
         let poster = self.poster.clone().filter(|_| range.contains(&plan.poster_frame));
-        let mut frames = FrameLoop::new(Compositor::new(plan.clone(), self.visuals.assets()), poster);
-        let mut encoder = encode::open(&StreamSpec::of(plan), 1)?;
+        let comp = Compositor::new(plan.clone(), self.visuals.assets());
+        let in_motion = comp.frames_in_motion(range.clone());
+        let preset = plan.preset.for_segment(in_motion, range.end - range.start);
+        let mut frames = FrameLoop::new(comp, poster);
+        let mut encoder = encode::open(&StreamSpec { preset, ..StreamSpec::of(plan) }, encode::ENCODER_THREADS)?;
         let mut yuv = Yuv420::new(plan.width, plan.height);
         let mut packets = Vec::new();
         for n in range {

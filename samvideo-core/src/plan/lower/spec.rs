@@ -128,14 +128,15 @@ pub(super) fn short_side(q: Quality) -> u32 {
 /// rav1e speed and quantizer, openh264 QPs, for a quality.
 pub(super) fn preset(q: Quality) -> EncodePreset {
     match q {
-        Quality::Low => EncodePreset { speed: 10, quantizer: 140, h264: H264Qp::around(30) },
-        Quality::Medium => EncodePreset { speed: 7, quantizer: 110, h264: H264Qp::around(26) },
-        Quality::High => EncodePreset { speed: 9, quantizer: 90, h264: H264Qp::around(24) },
+        Quality::Low => EncodePreset { speed: 10, motion_speed: 10, quantizer: 140, h264: H264Qp::around(30) },
+        Quality::Medium => EncodePreset { speed: 7, motion_speed: 10, quantizer: 110, h264: H264Qp::around(26) },
+        Quality::High => EncodePreset { speed: 9, motion_speed: 10, quantizer: 90, h264: H264Qp::around(24) },
     }
 }
 
 /// The preview preset: fastest, coarsest.
-pub(super) const PREVIEW_PRESET: EncodePreset = EncodePreset { speed: 10, quantizer: 150, h264: H264Qp::around(32) };
+pub(super) const PREVIEW_PRESET: EncodePreset =
+    EncodePreset { speed: 10, motion_speed: 10, quantizer: 150, h264: H264Qp::around(32) };
 
 /// Mix-video's classic caption size: 6 % of the short side, in pixels at a 1080 short side.
 const MIX_CAPTION_FONT_1080: f32 = 64.8;
