@@ -21,7 +21,7 @@ use samvideo_test_support::test_card_png;
 use sha2::{Digest, Sha256};
 use tokio::sync::watch;
 
-use crate::support::{image_video, spawn_app, spawn_server, spawn_worker, Api, ServerLog};
+use crate::support::{image_video, spawn_app, spawn_server, spawn_worker, Api, ServerLog, CORE};
 
 /// A shared store and bucket, and the environment every node of a test gets.
 struct Cluster {
@@ -56,10 +56,24 @@ impl Cluster {
 
     /// An API node that renders nothing.
     fn api(&mut self) -> Api {
-        let dir = self.dirs.path().join("api");
-        let (child, api, _) = spawn_server(&dir, &self.env(&[("SAMVIDEO_WORKERS", "0")]));
+        self.api_named("api", &[])
+    }
+
+    /// An API node that renders nothing, named `name` (its data dir), with `extra` settings.
+    fn api_named(&mut self, name: &str, extra: &[(&str, &str)]) -> Api {
+        let dir = self.dirs.path().join(name);
+        let mut env = self.env(&[("SAMVIDEO_WORKERS", "0")]);
+        env.extend_from_slice(extra);
+        let (child, api, _) = spawn_server(&dir, &env);
         self.children.push(child);
         api
+    }
+
+    /// A new key of `plan` in the shared store.
+    fn key(&self, plan: BillingPlan) -> String {
+        let url = &self.env[0].1;
+        let store = Store::connect(&StoreLocation::Postgres(url.clone())).expect("store");
+        store.blocking().create_key("another", plan).expect("key").key
     }
 
     /// A render worker named `name` (its data dir): its pid and log.
@@ -302,4 +316,99 @@ async fn an_api_node_and_a_worker_share_sqlite_and_a_folder_on_one_machine() {
         let _ = c.kill();
         let _ = c.wait();
     }
+}
+
+/// What 20 concurrent simple-video creates of `key`, alternating between `nodes`, were
+/// answered: (status, body, `Retry-After`) each.
+async fn creates_at_once(nodes: &[&Api], key: &str) -> Vec<(u16, serde_json::Value, Option<String>)> {
+    let body = image_video("http://127.0.0.1:9/never-fetched.png", 1.0).to_string();
+    let creates: Vec<_> = (0..20)
+        .map(|n| {
+            let node = nodes[n % nodes.len()];
+            let request = node
+                .client
+                .post(node.url(&format!("{CORE}/simple-video")))
+                .header("X-API-Key", key)
+                .header("Content-Type", "application/json")
+                .body(body.clone());
+            tokio::spawn(async move {
+                let r = request.send().await.expect("send");
+                let retry_after = r.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_string);
+                let (code, body) = crate::support::split(r).await;
+                (code, body, retry_after)
+            })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for c in creates {
+        answers.push(c.await.expect("join"));
+    }
+    answers
+}
+
+/// Issue 19's acceptance for shared limits, on real processes: two API nodes (each its own
+/// `samvideo serve`) on one Postgres. A free key's 20 concurrent creates get exactly its 5
+/// videos a month (the rest the documented 403), and a pro key's 20 get exactly the default
+/// 5 a minute (the rest 429 with `Retry-After`); an `Idempotency-Key` create repeated on the
+/// other node answers the first node's task.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_api_nodes_admit_exactly_the_quota_and_the_rate_limit() {
+    let started = Instant::now();
+    let mut cluster = Cluster::new();
+    let high = [("SAMVIDEO_CORE_RATE", "1000")];
+    let (a, b) = (cluster.api_named("a", &high), cluster.api_named("b", &high));
+
+    // Quota: a free key, a rate limit out of the way.
+    let free = cluster.key(BillingPlan::Free);
+    let answers = creates_at_once(&[&a, &b], &free).await;
+    let accepted: Vec<_> = answers.iter().filter(|(code, ..)| *code == 200).collect();
+    let refused: Vec<_> = answers.iter().filter(|(code, ..)| *code == 403).collect();
+    assert_eq!((accepted.len(), refused.len()), (5, 15), "{answers:?}");
+    let quota = serde_json::json!({
+        "success": false,
+        "message": "Free tier limit reached. You can generate 5 videos per month. Please upgrade to a paid plan for more videos.",
+        "upgrade_url": "/subscription/plans/",
+    });
+    for (_, body, _) in &refused {
+        assert_eq!(body, &quota, "the documented quota payload");
+    }
+    let (_, listed) = b.get(&free, &format!("{CORE}/tasks")).await;
+    let stored = listed["data"]["tasks"].as_array().map_or(0, Vec::len);
+    assert_eq!(stored, 5, "5 tasks stored: {listed}");
+
+    // The same Idempotency-Key on the other node: the first node's task, nothing charged.
+    let pro = cluster.key(BillingPlan::Pro);
+    let once = |node: &Api| {
+        let request = node
+            .client
+            .post(node.url(&format!("{CORE}/simple-video")))
+            .header("X-API-Key", &pro)
+            .header("Idempotency-Key", "order-19")
+            .body(image_video("http://127.0.0.1:9/x.png", 1.0).to_string());
+        async move {
+            let (code, body) = crate::support::split(request.send().await.expect("send")).await;
+            assert_eq!(code, 200, "{body}");
+            body["data"]["id"].as_str().expect("id").to_string()
+        }
+    };
+    let first = once(&a).await;
+    assert_eq!(once(&b).await, first, "a retry on node b answers node a's task");
+    let (_, listed) = a.get(&pro, &format!("{CORE}/tasks")).await;
+    assert_eq!(listed["data"]["tasks"].as_array().map_or(0, Vec::len), 1, "stored once: {listed}");
+
+    // Rate: a fresh pro key (500 videos a month; the key above has 2 creates counted in
+    // this minute already, a replay counts too) on two nodes with the default 5 a minute.
+    let (c, d) = (cluster.api_named("c", &[]), cluster.api_named("d", &[]));
+    let answers = creates_at_once(&[&c, &d], &cluster.key(BillingPlan::Pro)).await;
+    let accepted = answers.iter().filter(|(code, ..)| *code == 200).count();
+    let limited: Vec<_> = answers.iter().filter(|(code, ..)| *code == 429).collect();
+    assert_eq!((accepted, limited.len()), (5, 15), "{answers:?}");
+    for (_, body, retry_after) in &limited {
+        let secs: u64 = retry_after.as_deref().and_then(|s| s.parse().ok()).expect("Retry-After in seconds");
+        assert!((1..=60).contains(&secs), "{secs}");
+        assert_eq!(body["success"], false);
+        assert_eq!(body["message"], format!("Rate limit exceeded. Try again in {secs} seconds."), "{body}");
+        assert_eq!(body["error_code"], "RATE_LIMITED");
+    }
+    eprintln!("quota and rate across two API nodes: {:.1} s", started.elapsed().as_secs_f64());
 }
