@@ -4,7 +4,8 @@
 //! The job becomes an ordinary simple-video request (one still for `duration_seconds`, zoom
 //! on, `aspect_ratio`, the quality mode's size and frame rate, the prompt as a bottom caption
 //! when `options.caption` is true), validated by `samvideo_core::validate` like any API body
-//! and rendered with `render_to_file` on the calling (blocking) thread.
+//! and rendered with `render_to_file` on the calling (blocking) thread; on an API-only node
+//! the same body is queued for a worker instead ([`motion_task_body`], `crate::jobs::queued`).
 //!
 //! Camera moves are the engine's: `zoom_in` (1.0 -> 1 + 0.3 x strength) and `zoom_out` (the
 //! reverse), centred. Pans are not offered: the compositor has no pan path yet.
@@ -66,6 +67,27 @@ pub fn motion_request(job: &JobInput) -> Result<Value, ProviderError> {
         "media_list": [{"type": "image", "url": image, "duration": duration}],
         "settings": settings,
     }))
+}
+
+/// The validated simple-video body of a motion job, as a queued task stores it.
+pub fn motion_task_body(job: &JobInput) -> Result<String, ProviderError> {
+    let body = motion_request(job)?;
+    let text = body.to_string();
+    samvideo_core::validate::parse_create_value(Endpoint::SimpleVideo, body)
+        .map_err(|e| ProviderError::failed("INVALID_REQUEST", e.message()))?;
+    Ok(text)
+}
+
+/// The `error_code` of a motion render a worker failed with `message`: `MEDIA_ERROR` when the
+/// image could not be fetched or decoded (a media error names its item, and the image is
+/// `media_list[0]`), `RENDER_FAILED` otherwise; what [`MotionProvider::run`] tells apart by
+/// the error's type in-process.
+pub fn queued_failure_code(message: &str) -> &'static str {
+    if message.starts_with("media_list[") {
+        "MEDIA_ERROR"
+    } else {
+        "RENDER_FAILED"
+    }
 }
 
 impl Provider for MotionProvider {

@@ -4,7 +4,8 @@
 //! (`samvideo_core::validate::validate_ai_job`), model (404), plan visibility (403), the
 //! model's options (400), provider availability (503, nothing charged), then one transaction
 //! inserts the `running` job row and reserves its credits (402 when short). A tokio task then
-//! runs the provider on a blocking thread ([`AiService::spawn`]); the job ends `success` with
+//! runs the provider on a blocking thread ([`AiService::spawn`]; on an API-only node the built-in
+//! model's render is queued for a worker instead, `crate::jobs::queued`); the job ends `success` with
 //! its result files moved into `outputs/` (or the provider's URLs), or `failed` with its
 //! credits refunded in the same transaction.
 //!
@@ -203,6 +204,9 @@ impl AiService {
                 return self.fail(id, "PROVIDER_UNAVAILABLE", &msg).await;
             }
         };
+        if job.provider == builtin::NAME && crate::jobs::queued::through_queue(&self.inner.config) {
+            return self.run_queued(&job, &input).await;
+        }
         let _permit = if job.provider == builtin::NAME {
             match self.inner.builtin_slots.acquire().await {
                 Ok(p) => Some(p),
@@ -249,6 +253,44 @@ impl AiService {
                 }
             }
             Err((code, message)) => self.fail(id, code, &message).await,
+        }
+    }
+
+    /// The built-in model's render on an API-only node: queued for a worker, waited for (no
+    /// time limit; stopped by shutdown, which leaves the job to the next start's recovery).
+    async fn run_queued(&self, job: &AiJobRow, input: &JobInput) {
+        let id = job.id;
+        let request_json = match builtin::motion_task_body(input) {
+            Ok(body) => body,
+            Err(ProviderError::Failed { code, message }) => return self.fail(id, code, &message).await,
+            Err(ProviderError::Unavailable(message)) => return self.fail(id, "PROVIDER_UNAVAILABLE", &message).await,
+        };
+        let aspect = input.options.get("aspect_ratio").and_then(Value::as_str).unwrap_or("16:9");
+        let task = crate::store::NewTask {
+            id: uuid::Uuid::new_v4().to_string(),
+            celery_task_id: uuid::Uuid::new_v4().to_string(),
+            api_key_id: job.api_key_id,
+            endpoint: samvideo_core::request::Endpoint::SimpleVideo.as_str().to_string(),
+            request_json,
+            exports_json: None,
+            request_id: Some(id.to_string()),
+            aspect_ratio: aspect.to_string(),
+        };
+        tracing::info!(job_id = id, model = %job.model_id, "AI job queued for a worker");
+        let shutdown = self.inner.shutdown.clone();
+        let kind = crate::store::TaskKind::Ai;
+        let done = crate::jobs::queued::render(&self.inner.store, task, kind, None, || shutdown.is_cancelled()).await;
+        match done {
+            Ok(done) => match self.inner.store.succeed_ai_job(id, &json!({"files": [done.file]})).await {
+                Ok(_) => tracing::info!(job_id = id, "AI job succeeded"),
+                Err(e) => tracing::error!(job_id = id, error = %e, "cannot record the end of an AI job"),
+            },
+            // Left running: the next start recovers it.
+            Err(crate::jobs::queued::QueuedError::Stopped) => {}
+            Err(crate::jobs::queued::QueuedError::Failed(message)) => {
+                self.fail(id, builtin::queued_failure_code(&message), &message).await
+            }
+            Err(e) => self.fail(id, "INTERNAL_ERROR", &e.to_string()).await,
         }
     }
 

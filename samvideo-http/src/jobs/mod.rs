@@ -17,6 +17,10 @@
 //! heartbeat, which finds the task no longer its own; a task that reports no progress within
 //! the inactivity window ends `timeout` the same way.
 //!
+//! A task's [`TaskKind`] says what it is for: a user's video (output, poster and sidecars under
+//! `outputs/`, hooks run at its end), or a preview or an AI render an API-only node queued and
+//! waits for ([`queued`]: the output alone, in the kind's folder, no hook).
+//!
 //! On start, [`Jobs::recover`] re-queues tasks this node's dead process left `processing`
 //! (until they have used `max_attempts`, then they fail with a reason) and empties `tmp/`.
 //!
@@ -25,6 +29,7 @@
 
 pub mod hooks;
 pub mod lease;
+pub mod queued;
 pub mod source;
 
 use std::collections::HashMap;
@@ -42,7 +47,7 @@ use tokio::task::JoinHandle;
 use crate::config::ServerConfig;
 use crate::metrics::Metrics;
 use crate::objects::{Objects, OUTPUTS, PREVIEWS};
-use crate::store::{Store, StoreError, TaskRow, TaskStatus, TaskUpdate};
+use crate::store::{NewTask, Store, StoreError, TaskKind, TaskRow, TaskStatus, TaskUpdate};
 use hooks::{FinishedTask, TaskHook};
 
 /// Why a running render was told to stop.
@@ -125,6 +130,22 @@ pub enum PreviewError {
     /// The preview could not be kept in the object store.
     #[error("cannot store the preview: {0}")]
     Store(#[source] crate::objects::ObjectsError),
+    /// The worker that rendered it (an API-only node queues previews) failed; its message.
+    #[error("{0}")]
+    Failed(String),
+    /// The queue could not take the preview or say how it stands.
+    #[error("{0}")]
+    Queue(#[source] queued::QueuedError),
+}
+
+impl From<queued::QueuedError> for PreviewError {
+    fn from(e: queued::QueuedError) -> Self {
+        match e {
+            queued::QueuedError::Failed(message) => PreviewError::Failed(message),
+            queued::QueuedError::TimedOut(secs) => PreviewError::TimedOut(secs),
+            other => PreviewError::Queue(other),
+        }
+    }
 }
 
 struct Inner {
@@ -250,9 +271,25 @@ impl Jobs {
         Ok(CancelOutcome::AlreadyEnded(status))
     }
 
-    /// Render a preview synchronously on this node (one at a time, bounded by the preview time
-    /// limit, whatever `--workers` says) and keep it as `previews/{file}`.
-    pub async fn preview(&self, request: CreateRequest, file: &str) -> Result<RenderSummary, PreviewError> {
+    /// Render `task`, a preview of `request` (`task.request_id` is the preview's), bounded by
+    /// the preview time limit, and keep it under `previews/`: on an API-only node through the
+    /// queue (a worker renders it, [`queued`]), otherwise here, one at a time whatever
+    /// `--workers` says. Returns the object's name under `previews/`.
+    pub async fn preview(&self, task: NewTask, request: CreateRequest) -> Result<String, PreviewError> {
+        let limit = self.inner.config.preview_timeout;
+        if queued::through_queue(&self.inner.config) {
+            let shutdown = self.inner.shutdown.subscribe();
+            let done =
+                queued::render(&self.inner.store, task, TaskKind::Preview, Some(limit), || *shutdown.borrow()).await?;
+            return Ok(done.file);
+        }
+        let (_, file) = queued::object(TaskKind::Preview, &task.id, task.request_id.as_deref(), 1);
+        self.preview_here(request, &file).await?;
+        Ok(file)
+    }
+
+    /// Render a preview on this node and keep it as `previews/{file}`.
+    async fn preview_here(&self, request: CreateRequest, file: &str) -> Result<RenderSummary, PreviewError> {
         let _permit = self.inner.previews.acquire().await.map_err(|e| {
             tracing::error!(error = %e, "preview slots closed");
             PreviewError::Crashed
@@ -355,12 +392,13 @@ impl Jobs {
             }
         };
 
-        let files = Files::new(&self.inner.config, &id, token);
+        let files = Files::new(&self.inner.config, &task, token);
         let options = RenderOptions {
             progress: Some(self.progress_fn(&id, token, &running)),
-            poster: Some(files.poster.clone()),
-            subtitles_vtt: Some(files.vtt.clone()),
-            subtitles_srt: Some(files.srt.clone()),
+            preview: task.kind == TaskKind::Preview,
+            poster: files.extras.then(|| files.poster.clone()),
+            subtitles_vtt: files.extras.then(|| files.vtt.clone()),
+            subtitles_srt: files.extras.then(|| files.srt.clone()),
             ..self.inner.config.render_options(running.cancel.clone())
         };
         let source = self.inner.source.clone();
@@ -466,7 +504,7 @@ impl Jobs {
             // Cancelled while the last frames were written, or the lease was lost and another
             // worker holds the task: this result is refused and its objects go.
             tracing::warn!(task_id = %id, attempt = token, "result refused (no longer this attempt's task); objects deleted");
-            self.remove_objects(&update).await;
+            self.remove_objects(files.folder, &update).await;
         }
     }
 
@@ -474,9 +512,13 @@ impl Jobs {
     /// poster and the caption sidecars, each of which may be missing without failing the video.
     async fn keep(&self, files: &Files) -> Result<Kept, crate::objects::ObjectsError> {
         let objects = &self.inner.objects;
-        if let Err(e) = objects.put_file(OUTPUTS, &files.video_name, &files.video).await {
+        if let Err(e) = objects.put_file(files.folder, &files.video_name, &files.video).await {
             files.remove_scratch().await;
             return Err(e);
+        }
+        if !files.extras {
+            files.remove_scratch().await;
+            return Ok(Kept { poster: None, subtitles: None });
         }
         let poster = match objects.put_file(OUTPUTS, &files.poster_name, &files.poster).await {
             Ok(()) => Some(files.poster_name.clone()),
@@ -506,8 +548,8 @@ impl Jobs {
         Ok(Kept { poster, subtitles })
     }
 
-    /// Delete the objects a refused result put.
-    async fn remove_objects(&self, update: &TaskUpdate) {
+    /// Delete the objects a refused result put (in `folder`).
+    async fn remove_objects(&self, folder: &'static str, update: &TaskUpdate) {
         let srt = update.subtitles_file.as_deref().map(|v| beside(v, "srt"));
         let names = [
             update.output_file.as_deref(),
@@ -516,7 +558,7 @@ impl Jobs {
             srt.as_deref(),
         ];
         for name in names.into_iter().flatten() {
-            if let Err(e) = self.inner.objects.delete(OUTPUTS, name).await {
+            if let Err(e) = self.inner.objects.delete(folder, name).await {
                 tracing::warn!(file = name, error = %e, "cannot delete a refused result's object");
             }
         }
@@ -555,6 +597,9 @@ impl Jobs {
     }
 
     fn spawn_hook(&self, row: TaskRow) {
+        if row.kind != TaskKind::Video {
+            return; // the node that queued it waits for its end; nothing is exported
+        }
         let hook = self.inner.hook.clone();
         let store = self.inner.store.clone();
         let config = self.inner.config.clone();
@@ -629,9 +674,14 @@ pub fn output_name(id: &str, attempt: i64) -> String {
 }
 
 /// The files of one render attempt: where the renderer writes them (scratch files in `tmp/`,
-/// named for the attempt) and the object names they are kept under, beside the output: the
-/// poster (`.jpg`) and, for a video with captions, the sidecars (`.vtt`, `.srt`).
+/// named for the attempt) and the object names they are kept under ([`queued::object`]),
+/// beside the output of a video: the poster (`.jpg`) and, for a video with captions, the
+/// sidecars (`.vtt`, `.srt`).
 struct Files {
+    /// The output's folder in the object store.
+    folder: &'static str,
+    /// Whether a poster and sidecars are written (videos; not previews or AI renders).
+    extras: bool,
     video: PathBuf,
     poster: PathBuf,
     vtt: PathBuf,
@@ -649,12 +699,14 @@ struct Kept {
 }
 
 impl Files {
-    fn new(config: &ServerConfig, id: &str, attempt: i64) -> Self {
-        let video_name = output_name(id, attempt);
+    fn new(config: &ServerConfig, task: &TaskRow, attempt: i64) -> Self {
+        let (folder, video_name) = queued::object(task.kind, &task.id, task.request_id.as_deref(), attempt);
         let scratch = |name: &str| config.tmp_dir().join(format!("{name}.part"));
         let (poster_name, vtt_name, srt_name) =
             (thumbnail_name(&video_name), beside(&video_name, "vtt"), beside(&video_name, "srt"));
         Files {
+            folder,
+            extras: task.kind == TaskKind::Video,
             video: scratch(&video_name),
             poster: scratch(&poster_name),
             vtt: scratch(&vtt_name),

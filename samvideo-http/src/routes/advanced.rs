@@ -2,7 +2,8 @@
 //!
 //! Order of checks: key, rate limit (3/m per key), body size (413 before any parsing),
 //! `template_id` merge (the template's settings under the request's own), validation
-//! (`VALIDATION_ERROR`), then preview (rendered now, answers `preview_url`) or full (quota,
+//! (`VALIDATION_ERROR`), then preview (rendered now, answers `preview_url`; on an API-only
+//! node a worker renders it while the request waits, `crate::jobs::queued`) or full (quota,
 //! queued, answers the documented async response).
 
 use axum::body::Body;
@@ -11,7 +12,7 @@ use axum::http::HeaderMap;
 use samvideo_core::request::{CreateRequest, Endpoint, RenderMode};
 use serde_json::Value;
 
-use super::core::{enqueue, idempotency_key};
+use super::core::{aspect_ratio, enqueue, idempotency_key};
 use samvideo_core::validate::merge_template;
 
 use super::templates::visible_template;
@@ -24,6 +25,7 @@ use crate::reply::{typed_data, typed_reply, HttpError, Reply};
 use crate::responses::tasks::{AdvancedCreated, AdvancedProgress, Preview};
 use crate::responses::Said;
 use crate::state::AppState;
+use crate::store::NewTask;
 
 /// `POST /api/render/advanced-video`
 pub async fn create(State(s): State<AppState>, caller: Caller, headers: HeaderMap, body: Body) -> Reply {
@@ -48,11 +50,11 @@ pub async fn create(State(s): State<AppState>, caller: Caller, headers: HeaderMa
         _ => RenderMode::Full,
     };
     let request_id = short_id();
+    let json_text = String::from_utf8_lossy(&bytes).into_owned();
     if mode == RenderMode::Preview {
-        return preview(&s, &headers, request, request_id).await;
+        return preview(&s, &caller, &headers, request, json_text, request_id).await;
     }
     let once = idempotency_key(&headers)?;
-    let json_text = String::from_utf8_lossy(&bytes).into_owned();
     let estimate = estimated_time(&request);
     let task =
         enqueue(&s, &caller, Endpoint::AdvancedVideo, &request, json_text, Some(request_id.clone()), once).await?;
@@ -70,10 +72,28 @@ pub async fn create(State(s): State<AppState>, caller: Caller, headers: HeaderMa
     typed_reply(200, Said::new("Advanced video generation started", data))
 }
 
-async fn preview(s: &AppState, headers: &HeaderMap, request: CreateRequest, request_id: String) -> Reply {
-    let file = format!("preview_{request_id}.mp4");
-    match s.jobs.preview(request, &file).await {
-        Ok(_) => {
+async fn preview(
+    s: &AppState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    request: CreateRequest,
+    request_json: String,
+    request_id: String,
+) -> Reply {
+    // The preview as a task: what a worker renders when this node queues it (never a video of
+    // the caller's: no quota, not listed).
+    let task = NewTask {
+        id: uuid::Uuid::new_v4().to_string(),
+        celery_task_id: uuid::Uuid::new_v4().to_string(),
+        api_key_id: caller.key.id,
+        endpoint: Endpoint::AdvancedVideo.as_str().to_string(),
+        request_json,
+        exports_json: None,
+        request_id: Some(request_id.clone()),
+        aspect_ratio: aspect_ratio(&request),
+    };
+    match s.jobs.preview(task, request).await {
+        Ok(file) => {
             let preview_url = format!("{}/media/previews/{file}", s.base_url(headers));
             typed_reply(
                 200,

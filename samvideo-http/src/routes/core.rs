@@ -124,7 +124,7 @@ pub async fn enqueue(
 }
 
 /// `settings.aspect_ratio` as shown in progress (the renderer's default is 16:9).
-fn aspect_ratio(request: &CreateRequest) -> String {
+pub(super) fn aspect_ratio(request: &CreateRequest) -> String {
     let ar = match request {
         CreateRequest::Mix(r) => r.settings.aspect_ratio,
         CreateRequest::Simple(r) => r.settings.aspect_ratio,

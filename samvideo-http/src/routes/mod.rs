@@ -104,11 +104,12 @@ pub fn short_id() -> String {
     hex::encode(rand::random::<[u8; 4]>())
 }
 
-/// A task the caller owns, or the documented 404.
+/// A video task the caller owns, or the documented 404 (a preview or an AI render queued for
+/// the workers is no task of the caller's).
 pub async fn owned_task(state: &AppState, key_id: i64, id: String, any: bool) -> Result<TaskRow, HttpError> {
     let row = if any { state.store.task_any(&id).await? } else { state.store.task(&id).await? };
     match row {
-        Some(r) if r.api_key_id == key_id => Ok(r),
+        Some(r) if r.api_key_id == key_id && r.kind == crate::store::TaskKind::Video => Ok(r),
         _ => Err(HttpError::new(404, "Task not found", Some("TASK_NOT_FOUND"))),
     }
 }

@@ -60,7 +60,7 @@ pub use leases::{Claim, LeaseState, LeaseTerms, Rescue};
 pub use location::{BadStoreLocation, StoreLocation};
 pub use packs::{Checkout, ExtraVideos, PackCredit, PackPurchase};
 pub use rates::RateWindow;
-pub use tasks::{NewTask, StatusCounts, TaskRow, TaskStatus, TaskUpdate};
+pub use tasks::{NewTask, StatusCounts, TaskKind, TaskRow, TaskStatus, TaskUpdate};
 pub use templates::{TemplateRow, TemplateWrite};
 pub use usage::{KeyUsage, QuotaDecision, QuotaUsage};
 

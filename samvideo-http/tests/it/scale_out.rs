@@ -17,11 +17,11 @@ use samvideo_http::billing::BillingPlan;
 use samvideo_http::store::{Store, StoreLocation};
 use samvideo_test_support::postgres::fresh_database;
 use samvideo_test_support::s3::{fresh_bucket, list_keys, AWS_ENV};
-use samvideo_test_support::test_card_png;
+use samvideo_test_support::{duration_secs, ffprobe_csv, test_card_png};
 use sha2::{Digest, Sha256};
 use tokio::sync::watch;
 
-use crate::support::{image_video, spawn_app, spawn_server, spawn_worker, Api, ServerLog};
+use crate::support::{advanced_body, image_video, spawn_app, spawn_server, spawn_worker, Api, ServerLog, CORE};
 
 /// A shared store and bucket, and the environment every node of a test gets.
 struct Cluster {
@@ -56,16 +56,35 @@ impl Cluster {
 
     /// An API node that renders nothing.
     fn api(&mut self) -> Api {
-        let dir = self.dirs.path().join("api");
-        let (child, api, _) = spawn_server(&dir, &self.env(&[("SAMVIDEO_WORKERS", "0")]));
+        self.api_named("api", &[])
+    }
+
+    /// An API node that renders nothing, named `name` (its data dir), with `extra` settings.
+    fn api_named(&mut self, name: &str, extra: &[(&str, &str)]) -> Api {
+        let dir = self.dirs.path().join(name);
+        let mut env = self.env(&[("SAMVIDEO_WORKERS", "0")]);
+        env.extend_from_slice(extra);
+        let (child, api, _) = spawn_server(&dir, &env);
         self.children.push(child);
         api
     }
 
+    /// A new key of `plan` in the shared store.
+    fn key(&self, plan: BillingPlan) -> String {
+        let url = &self.env[0].1;
+        let store = Store::connect(&StoreLocation::Postgres(url.clone())).expect("store");
+        store.blocking().create_key("another", plan).expect("key").key
+    }
+
     /// A render worker named `name` (its data dir): its pid and log.
     fn worker(&mut self, name: &str) -> (u32, ServerLog) {
+        self.worker_with(name, &[])
+    }
+
+    /// A render worker named `name` with `extra` settings: its pid and log.
+    fn worker_with(&mut self, name: &str, extra: &[(&str, &str)]) -> (u32, ServerLog) {
         let dir = self.dirs.path().join(name);
-        let (child, log) = spawn_worker(&dir, &self.env(&[]));
+        let (child, log) = spawn_worker(&dir, &self.env(extra));
         let pid = child.id();
         self.children.push(child);
         (pid, log)
@@ -302,4 +321,216 @@ async fn an_api_node_and_a_worker_share_sqlite_and_a_folder_on_one_machine() {
         let _ = c.kill();
         let _ = c.wait();
     }
+}
+
+/// What 20 concurrent simple-video creates of `key`, alternating between `nodes`, were
+/// answered: (status, body, `Retry-After`) each.
+async fn creates_at_once(nodes: &[&Api], key: &str) -> Vec<(u16, serde_json::Value, Option<String>)> {
+    let body = image_video("http://127.0.0.1:9/never-fetched.png", 1.0).to_string();
+    let creates: Vec<_> = (0..20)
+        .map(|n| {
+            let node = nodes[n % nodes.len()];
+            let request = node
+                .client
+                .post(node.url(&format!("{CORE}/simple-video")))
+                .header("X-API-Key", key)
+                .header("Content-Type", "application/json")
+                .body(body.clone());
+            tokio::spawn(async move {
+                let r = request.send().await.expect("send");
+                let retry_after = r.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_string);
+                let (code, body) = crate::support::split(r).await;
+                (code, body, retry_after)
+            })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for c in creates {
+        answers.push(c.await.expect("join"));
+    }
+    answers
+}
+
+/// Issue 19's acceptance for shared limits, on real processes: two API nodes (each its own
+/// `samvideo serve`) on one Postgres. A free key's 20 concurrent creates get exactly its 5
+/// videos a month (the rest the documented 403), and a pro key's 20 get exactly the default
+/// 5 a minute (the rest 429 with `Retry-After`); an `Idempotency-Key` create repeated on the
+/// other node answers the first node's task.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_api_nodes_admit_exactly_the_quota_and_the_rate_limit() {
+    let started = Instant::now();
+    let mut cluster = Cluster::new();
+    let high = [("SAMVIDEO_CORE_RATE", "1000")];
+    let (a, b) = (cluster.api_named("a", &high), cluster.api_named("b", &high));
+
+    // Quota: a free key, a rate limit out of the way.
+    let free = cluster.key(BillingPlan::Free);
+    let answers = creates_at_once(&[&a, &b], &free).await;
+    let accepted: Vec<_> = answers.iter().filter(|(code, ..)| *code == 200).collect();
+    let refused: Vec<_> = answers.iter().filter(|(code, ..)| *code == 403).collect();
+    assert_eq!((accepted.len(), refused.len()), (5, 15), "{answers:?}");
+    let quota = serde_json::json!({
+        "success": false,
+        "message": "Free tier limit reached. You can generate 5 videos per month. Please upgrade to a paid plan for more videos.",
+        "upgrade_url": "/subscription/plans/",
+    });
+    for (_, body, _) in &refused {
+        assert_eq!(body, &quota, "the documented quota payload");
+    }
+    let (_, listed) = b.get(&free, &format!("{CORE}/tasks")).await;
+    let stored = listed["data"]["tasks"].as_array().map_or(0, Vec::len);
+    assert_eq!(stored, 5, "5 tasks stored: {listed}");
+
+    // The same Idempotency-Key on the other node: the first node's task, nothing charged.
+    let pro = cluster.key(BillingPlan::Pro);
+    let once = |node: &Api| {
+        let request = node
+            .client
+            .post(node.url(&format!("{CORE}/simple-video")))
+            .header("X-API-Key", &pro)
+            .header("Idempotency-Key", "order-19")
+            .body(image_video("http://127.0.0.1:9/x.png", 1.0).to_string());
+        async move {
+            let (code, body) = crate::support::split(request.send().await.expect("send")).await;
+            assert_eq!(code, 200, "{body}");
+            body["data"]["id"].as_str().expect("id").to_string()
+        }
+    };
+    let first = once(&a).await;
+    assert_eq!(once(&b).await, first, "a retry on node b answers node a's task");
+    let (_, listed) = a.get(&pro, &format!("{CORE}/tasks")).await;
+    assert_eq!(listed["data"]["tasks"].as_array().map_or(0, Vec::len), 1, "stored once: {listed}");
+
+    // Rate: a fresh pro key (500 videos a month; the key above has 2 creates counted in
+    // this minute already, a replay counts too) on two nodes with the default 5 a minute.
+    let (c, d) = (cluster.api_named("c", &[]), cluster.api_named("d", &[]));
+    let answers = creates_at_once(&[&c, &d], &cluster.key(BillingPlan::Pro)).await;
+    let accepted = answers.iter().filter(|(code, ..)| *code == 200).count();
+    let limited: Vec<_> = answers.iter().filter(|(code, ..)| *code == 429).collect();
+    assert_eq!((accepted, limited.len()), (5, 15), "{answers:?}");
+    for (_, body, retry_after) in &limited {
+        let secs: u64 = retry_after.as_deref().and_then(|s| s.parse().ok()).expect("Retry-After in seconds");
+        assert!((1..=60).contains(&secs), "{secs}");
+        assert_eq!(body["success"], false);
+        assert_eq!(body["message"], format!("Rate limit exceeded. Try again in {secs} seconds."), "{body}");
+        assert_eq!(body["error_code"], "RATE_LIMITED");
+    }
+    eprintln!("quota and rate across two API nodes: {:.1} s", started.elapsed().as_secs_f64());
+}
+
+/// An advanced-video preview of `card` asked of `api`: the object name its `preview_url` ends
+/// with, after checking the MP4 (downloaded through the node) with ffprobe: AV1 at the preview's
+/// 480 lines, the spec's 1 s.
+async fn preview_through(api: &Api, key: &str, card: &str, scratch: &std::path::Path) -> String {
+    let (code, body) = api.post(key, "/api/render/advanced-video", &advanced_body(card, "preview")).await;
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(body["message"], "Preview generated successfully");
+    assert_eq!(body["data"]["mode"], "preview");
+    let request_id = body["data"]["request_id"].as_str().expect("request_id");
+    let url = body["data"]["preview_url"].as_str().expect("preview_url");
+    let name = format!("preview_{request_id}.mp4");
+    assert_eq!(url, api.url(&format!("/media/previews/{name}")));
+    let file = scratch.join(&name);
+    std::fs::write(&file, api.download(url).await).expect("write");
+    assert_eq!(ffprobe_csv(&file, "v:0", "stream=codec_name,width,height"), "av1,854,480");
+    let duration = duration_secs(&file);
+    assert!((duration - 1.0).abs() < 0.05, "the spec's 1 s: {duration}");
+    name
+}
+
+/// On one machine: an API node with `--workers 0` renders no preview itself: a preview waits
+/// for a worker up to the preview timeout (504 and the task cancelled, so no worker renders it
+/// later), and with a worker running it is rendered there and answered as documented. Neither
+/// is a task of the caller's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_api_only_node_hands_previews_to_a_worker_on_sqlite() {
+    let started = Instant::now();
+    let media = crate::support::Media::card(320, 180).await;
+    let dirs = tempfile::tempdir().expect("tmp");
+    let shared = dirs.path().join("shared");
+    let key = crate::support::make_key(&shared, "k", BillingPlan::Pro);
+    let store = format!("sqlite:{}", shared.join("samvideo.db").display());
+    let objects = format!("file:{}", shared.display());
+    let env = [("SAMVIDEO_STORE", store.as_str()), ("SAMVIDEO_OBJECTS", objects.as_str())];
+    let api_env = |timeout: &'static str| {
+        vec![env[0], env[1], ("SAMVIDEO_WORKERS", "0"), ("SAMVIDEO_PREVIEW_TIMEOUT_SECS", timeout)]
+    };
+    let mut children = Vec::new();
+    let (child, impatient, _) = spawn_server(&dirs.path().join("impatient"), &api_env("1"));
+    children.push(child);
+    let (child, api, _) = spawn_server(&dirs.path().join("api"), &api_env("120"));
+    children.push(child);
+
+    // No worker yet: the preview waits its 1 s and gives up.
+    let asked = Instant::now();
+    let (code, body) =
+        impatient.post(&key, "/api/render/advanced-video", &advanced_body(&media.url("card.png"), "preview")).await;
+    assert_eq!(code, 504, "{body}");
+    assert_eq!(body["error_code"], "PREVIEW_FAILED");
+    assert_eq!(body["message"], "Preview generation failed: preview took longer than 1 s");
+    assert!(asked.elapsed() < Duration::from_secs(5), "answered at its timeout: {:?}", asked.elapsed());
+
+    let (child, worker_log) = spawn_worker(&dirs.path().join("worker"), &[env[0], env[1], ("RUST_LOG", "info")]);
+    children.push(child);
+    let asked = Instant::now();
+    let name = preview_through(&api, &key, &media.url("card.png"), dirs.path()).await;
+    eprintln!("preview through the queue (SQLite): {:.2} s", asked.elapsed().as_secs_f64());
+    wait_log(&worker_log, &["render started"], 5).await;
+    let kept: Vec<_> = std::fs::read_dir(shared.join("previews"))
+        .expect("previews/")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(kept, [name], "the cancelled preview was never rendered");
+    let (_, list) = api.get(&key, &format!("{CORE}/tasks")).await;
+    assert_eq!(list["data"]["count"], 0, "a preview is not a task of the caller's: {list}");
+    for c in &mut children {
+        let _ = c.kill();
+        let _ = c.wait();
+    }
+    eprintln!("previews on an API-only node (SQLite): {:.1} s", started.elapsed().as_secs_f64());
+}
+
+/// On Postgres and S3: an API node with `--workers 0` answers a preview a worker rendered, and
+/// a built-in AI model's job a worker rendered; both MP4s are in the bucket, served through
+/// the node; neither is a task of the caller's or counted in its month.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_api_only_node_hands_previews_and_ai_renders_to_workers_on_postgres_and_s3() {
+    let started = Instant::now();
+    let media = crate::support::Media::card(320, 180).await;
+    let mut cluster = Cluster::new();
+    let api = cluster.api();
+    let (_, worker_log) = cluster.worker_with("worker", &[("RUST_LOG", "info")]);
+    let key = cluster.key.clone();
+    let asked = Instant::now();
+    let preview = preview_through(&api, &key, &media.url("card.png"), cluster.dirs.path()).await;
+    eprintln!("preview through the queue (Postgres + S3): {:.2} s", asked.elapsed().as_secs_f64());
+
+    let body = serde_json::json!({
+        "model_id": "samvideo-motion",
+        "image_urls": [media.url("card.png")],
+        "options": {"duration_seconds": 2, "aspect_ratio": "1:1", "quality_mode": "draft"}
+    });
+    let (code, created) = api.post(&key, "/api/ai/jobs", &body).await;
+    assert_eq!(code, 202, "{created}");
+    let job = created["job_id"].as_i64().expect("job_id");
+    let done = api.poll(&key, &format!("/api/ai/jobs/{job}"), 120, "done", |b| b["status"] != "running").await;
+    assert_eq!(done["status"], "success", "{done}");
+    let url = done["result_urls"][0].as_str().expect("a result URL");
+    assert_eq!(url, api.url(&format!("/media/outputs/ai-{job}.mp4")));
+    let file = cluster.dirs.path().join("motion.mp4");
+    std::fs::write(&file, api.download(url).await).expect("write");
+    assert_eq!(ffprobe_csv(&file, "v:0", "stream=codec_name,width,height"), "av1,480,480", "draft 1:1");
+    let duration = duration_secs(&file);
+    assert!((duration - 2.0).abs() < 0.1, "the asked 2 s: {duration}");
+
+    let keys = list_keys(&cluster.bucket);
+    assert_eq!(keys, [format!("outputs/ai-{job}.mp4"), format!("previews/{preview}")], "no poster, nothing else");
+    let rendered =
+        worker_log.lock().unwrap_or_else(|p| p.into_inner()).iter().filter(|l| l.contains("render ended")).count();
+    assert_eq!(rendered, 2, "the worker rendered both");
+    let (_, list) = api.get(&key, &format!("{CORE}/tasks")).await;
+    assert_eq!(list["data"]["count"], 0, "{list}");
+    let (_, usage) = api.get(&key, &format!("{CORE}/usage-summary")).await;
+    assert_eq!(usage["data"]["monthly_videos"]["used"], 0, "{usage}");
+    eprintln!("preview and AI render on Postgres + S3: {:.1} s", started.elapsed().as_secs_f64());
 }

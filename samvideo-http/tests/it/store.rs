@@ -14,7 +14,7 @@ use samvideo_http::packs::videos_for;
 use samvideo_http::store::{
     Checkout, Created, Delivered, DeliveryKind, ExtraVideos, IdempotencyKey, LeaseState, LeaseTerms, MonthlyGrant,
     NewAiJob, NewDelivery, NewTask, PackCredit, PackPurchase, QuotaDecision, RateWindow, Rescue, Reservation, Store,
-    StoreLocation, TaskRow, TaskStatus, TaskUpdate, TemplateWrite, CALLBACK_POSITION,
+    StoreLocation, TaskKind, TaskRow, TaskStatus, TaskUpdate, TemplateWrite, CALLBACK_POSITION,
 };
 use samvideo_test_support::postgres::fresh_database;
 use serde_json::Value;
@@ -52,7 +52,21 @@ macro_rules! on_both {
     )*};
 }
 
-on_both!(keys, tasks, leases, quotas, idempotency, templates, credits, ai_jobs, packs, deliveries, host_keys, rates);
+on_both!(
+    keys,
+    tasks,
+    task_kinds,
+    leases,
+    quotas,
+    idempotency,
+    templates,
+    credits,
+    ai_jobs,
+    packs,
+    deliveries,
+    host_keys,
+    rates
+);
 
 /// Claim the next task under a 30 s lease, taking whatever is found (the tests of the claim
 /// rule itself are in `leases`).
@@ -221,6 +235,25 @@ async fn leases(store: &Store) {
     assert_eq!(failed, [("task-2", TaskStatus::Failed)]);
     let reason = claim.failed[0].error.clone().unwrap_or_default();
     assert!(reason.contains("lease expired") && reason.contains("2 time(s)"), "{reason}");
+}
+
+/// A preview or an AI render queued for the workers is claimed before an older video, and is
+/// no video of its key: not listed, not counted in the quota or the usage.
+async fn task_kinds(store: &Store) {
+    let key = store.blocking().create_key("k", BillingPlan::Free).expect("key").row;
+    let create = |n: usize| store.create_task(new_task(key.id, n), MONTH_START, |u| admit(Some(1), u));
+    assert_eq!(create(0).await.expect("video"), QuotaDecision::Admit);
+    store.queue_task(new_task(key.id, 1), TaskKind::Preview).await.expect("preview");
+    store.queue_task(new_task(key.id, 2), TaskKind::Ai).await.expect("ai");
+    assert_eq!(create(3).await.expect("video"), QuotaDecision::Refuse, "1 a month: previews do not count");
+    let listed: Vec<String> =
+        store.list_tasks(key.id, None, 10).await.expect("list").into_iter().map(|t| t.id).collect();
+    assert_eq!(listed, ["task-0"]);
+    let usage = store.key_usage(key.id, MONTH_START, MONTH_START).await.expect("usage");
+    assert_eq!((usage.month_used, usage.counts.total()), (1, 1));
+    let claimed = [claim(store).await, claim(store).await, claim(store).await];
+    let order: Vec<_> = claimed.iter().flatten().map(|t| (t.id.as_str(), t.kind)).collect();
+    assert_eq!(order, [("task-1", TaskKind::Preview), ("task-2", TaskKind::Ai), ("task-0", TaskKind::Video)]);
 }
 
 async fn quotas(store: &Store) {

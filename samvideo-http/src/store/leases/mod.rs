@@ -4,7 +4,8 @@
 //! the largest number).
 //!
 //! A claim takes the oldest task that is `pending`, or `processing` under a lease that ran out
-//! (its worker died, froze or lost the store), and gives it a lease; a heartbeat renews it
+//! (its worker died, froze or lost the store), a task an API node waits for (a preview or an
+//! AI render, `TaskKind`) before any video, and gives it a lease; a heartbeat renews it
 //! while its token is still the task's ([`Blocking::renew_lease`]); a worker's progress and its
 //! terminal write name the token ([`Store::end_task_as`]) and change nothing once another
 //! claim has taken the task or a cancel has ended it. Whether a found task is taken or failed

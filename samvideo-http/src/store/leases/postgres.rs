@@ -21,7 +21,8 @@ pub(in crate::store) async fn claim(
         let found = tx
             .query_opt(
                 "SELECT seq, attempts FROM tasks WHERE status = 'pending' \
-                 OR (status = 'processing' AND lease_until_ms < $1) ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED",
+                 OR (status = 'processing' AND lease_until_ms < $1) ORDER BY kind = 'video', seq LIMIT 1 \
+                 FOR UPDATE SKIP LOCKED",
                 &[&terms.now_ms],
             )
             .await?;

@@ -37,7 +37,7 @@ pub(in crate::store) fn claim(
             let found: Option<Found> = c
                 .query_row(
                     "SELECT seq, attempts FROM tasks WHERE status = 'pending' \
-                     OR (status = 'processing' AND lease_until_ms < ?1) ORDER BY seq LIMIT 1",
+                     OR (status = 'processing' AND lease_until_ms < ?1) ORDER BY kind = 'video', seq LIMIT 1",
                     [terms.now_ms],
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )

@@ -171,6 +171,8 @@ const MIGRATIONS: &[&str] = &[
     "ALTER TABLE tasks ADD COLUMN subtitles_file TEXT;",
     // 6: the lease of a processing task (unix ms; see `store::leases`), SQLite's 9.
     "ALTER TABLE tasks ADD COLUMN lease_until_ms BIGINT;",
+    // 7: what a task is for (`store::tasks::TaskKind`), SQLite's 10.
+    "ALTER TABLE tasks ADD COLUMN kind TEXT NOT NULL DEFAULT 'video';",
 ];
 
 /// Bring the schema up to date, under the advisory lock.

@@ -165,6 +165,9 @@ const MIGRATIONS: &[&str] = &[
     // 9: the lease of a processing task (unix ms; see `store::leases`): until then its worker
     // holds it, after that any worker may claim it again.
     "ALTER TABLE tasks ADD COLUMN lease_until_ms INTEGER;",
+    // 10: what a task is for (`store::tasks::TaskKind`): a user's video, or a preview or an AI
+    // job's render that an API node without workers queued for the workers.
+    "ALTER TABLE tasks ADD COLUMN kind TEXT NOT NULL DEFAULT 'video';",
 ];
 
 /// Bring the schema up to date.

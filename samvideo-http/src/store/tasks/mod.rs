@@ -12,7 +12,7 @@ pub(in crate::store) mod postgres;
 pub(in crate::store) mod sqlite;
 mod types;
 
-pub use types::{NewTask, StatusCounts, TaskRow, TaskStatus, TaskUpdate};
+pub use types::{NewTask, StatusCounts, TaskKind, TaskRow, TaskStatus, TaskUpdate};
 
 use self::postgres as pg;
 use crate::store::{Backend, Blocking, Store, StoreError};
@@ -24,6 +24,16 @@ impl Store {
         match &self.backend {
             Backend::Sqlite(db) => db.call(move |c| sqlite::get(c, &id)).await,
             Backend::Postgres(db) => db.call(move |c| async move { pg::get(&**c, &id).await }).await,
+        }
+    }
+
+    /// Queue a `pending` task of `kind` for the workers, outside any quota (a preview or an AI
+    /// job's render, `crate::jobs::queued`; a user's videos go through
+    /// [`Store::create_task_once`]).
+    pub async fn queue_task(&self, task: NewTask, kind: TaskKind) -> Result<(), StoreError> {
+        match &self.backend {
+            Backend::Sqlite(db) => db.call(move |c| sqlite::insert_as(c, &task, kind)).await,
+            Backend::Postgres(db) => db.call(move |c| async move { pg::insert_as(&**c, &task, kind).await }).await,
         }
     }
 

@@ -3,7 +3,7 @@
 
 use tokio_postgres::{GenericClient, Row};
 
-use super::types::{finish, NewTask, StatusCounts, TaskRow, TaskStatus, TaskUpdate, COLS};
+use super::types::{finish, NewTask, StatusCounts, TaskKind, TaskRow, TaskStatus, TaskUpdate, COLS};
 use crate::store::postgres::Conn;
 use crate::store::{now_rfc3339, StoreError};
 
@@ -29,17 +29,23 @@ fn read(r: &Row) -> Result<TaskRow, StoreError> {
         completed_at: r.try_get(17)?,
         thumbnail_file: r.try_get(18)?,
         subtitles_file: r.try_get(19)?,
+        kind: TaskKind::Video,
     };
-    finish((row, r.try_get(7)?))
+    finish((row, r.try_get(7)?, r.try_get(20)?))
 }
 
-/// Store a new `pending` task.
+/// Store a new `pending` video task.
 pub(in crate::store) async fn insert(c: &impl GenericClient, t: &NewTask) -> Result<(), StoreError> {
+    insert_as(c, t, TaskKind::Video).await
+}
+
+/// Store a new `pending` task of `kind`.
+pub(in crate::store) async fn insert_as(c: &impl GenericClient, t: &NewTask, kind: TaskKind) -> Result<(), StoreError> {
     let now = now_rfc3339();
     c.execute(
         "INSERT INTO tasks (id, celery_task_id, api_key_id, endpoint, request_json, exports_json, \
-         request_id, status, aspect_ratio, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9, $9)",
+         request_id, status, aspect_ratio, created_at, updated_at, kind) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9, $9, $10)",
         &[
             &t.id,
             &t.celery_task_id,
@@ -50,6 +56,7 @@ pub(in crate::store) async fn insert(c: &impl GenericClient, t: &NewTask) -> Res
             &t.request_id,
             &t.aspect_ratio,
             &now,
+            &kind.as_str(),
         ],
     )
     .await?;
@@ -76,7 +83,7 @@ pub(in crate::store) async fn list(
     let rows = c
         .query(
             &format!(
-                "SELECT {COLS} FROM tasks WHERE api_key_id = $1 AND ($2::TEXT IS NULL OR status = $2) \
+                "SELECT {COLS} FROM tasks WHERE api_key_id = $1 AND ($2::TEXT IS NULL OR status = $2) AND kind = 'video' \
                  ORDER BY seq DESC LIMIT $3"
             ),
             &[&key_id, &status.map(|s| s.as_str()), &i64::from(limit)],
@@ -148,15 +155,18 @@ pub(in crate::store) async fn recover(
     Ok((ids(requeued)?, ids(failed)?))
 }
 
-/// Tasks a key created at or after `since` (RFC 3339), any state.
+/// Video tasks a key created at or after `since` (RFC 3339), any state.
 pub(in crate::store) async fn count_since(c: &impl GenericClient, key_id: i64, since: &str) -> Result<i64, StoreError> {
     let r = c
-        .query_one("SELECT COUNT(*) FROM tasks WHERE api_key_id = $1 AND created_at >= $2", &[&key_id, &since])
+        .query_one(
+            "SELECT COUNT(*) FROM tasks WHERE api_key_id = $1 AND created_at >= $2 AND kind = 'video'",
+            &[&key_id, &since],
+        )
         .await?;
     Ok(r.try_get(0)?)
 }
 
-/// Per-state counts of a key's tasks since `since`; all keys when `key_id` is None.
+/// Per-state counts of a key's video tasks since `since`; all keys when `key_id` is None.
 pub(in crate::store) async fn status_counts(
     c: &impl GenericClient,
     key_id: Option<i64>,
@@ -165,6 +175,7 @@ pub(in crate::store) async fn status_counts(
     let rows = c
         .query(
             "SELECT status, COUNT(*) FROM tasks WHERE ($1::BIGINT IS NULL OR api_key_id = $1) AND created_at >= $2 \
+             AND kind = 'video' \
              GROUP BY status",
             &[&key_id, &since],
         )

@@ -2,10 +2,10 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::types::{finish, NewTask, StatusCounts, TaskRow, TaskStatus, TaskUpdate, COLS};
+use super::types::{finish, NewTask, StatusCounts, TaskKind, TaskRow, TaskStatus, TaskUpdate, COLS};
 use crate::store::{now_rfc3339, StoreError};
 
-fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<(TaskRow, String)> {
+fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<(TaskRow, String, String)> {
     let status: String = r.get(7)?;
     Ok((
         TaskRow {
@@ -29,18 +29,25 @@ fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<(TaskRow, String)> {
             completed_at: r.get(17)?,
             thumbnail_file: r.get(18)?,
             subtitles_file: r.get(19)?,
+            kind: TaskKind::Video,
         },
         status,
+        r.get(20)?,
     ))
 }
 
-/// Store a new `pending` task.
+/// Store a new `pending` video task.
 pub(in crate::store) fn insert(conn: &Connection, t: &NewTask) -> Result<(), StoreError> {
+    insert_as(conn, t, TaskKind::Video)
+}
+
+/// Store a new `pending` task of `kind`.
+pub(in crate::store) fn insert_as(conn: &Connection, t: &NewTask, kind: TaskKind) -> Result<(), StoreError> {
     let now = now_rfc3339();
     conn.execute(
         "INSERT INTO tasks (id, celery_task_id, api_key_id, endpoint, request_json, exports_json, \
-         request_id, status, aspect_ratio, created_at, updated_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8, ?9, ?9)",
+         request_id, status, aspect_ratio, created_at, updated_at, kind) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8, ?9, ?9, ?10)",
         params![
             t.id,
             t.celery_task_id,
@@ -50,7 +57,8 @@ pub(in crate::store) fn insert(conn: &Connection, t: &NewTask) -> Result<(), Sto
             t.exports_json,
             t.request_id,
             t.aspect_ratio,
-            now
+            now,
+            kind.as_str()
         ],
     )?;
     Ok(())
@@ -70,7 +78,7 @@ pub(in crate::store) fn get_any(conn: &Connection, id: &str) -> Result<Option<Ta
     r.map(finish).transpose()
 }
 
-/// A key's newest tasks, optionally of one state.
+/// A key's newest video tasks, optionally of one state.
 pub(in crate::store) fn list(
     conn: &Connection,
     key_id: i64,
@@ -78,7 +86,7 @@ pub(in crate::store) fn list(
     limit: u32,
 ) -> Result<Vec<TaskRow>, StoreError> {
     let mut st = conn.prepare(&format!(
-        "SELECT {COLS} FROM tasks WHERE api_key_id = ?1 AND (?2 IS NULL OR status = ?2) \
+        "SELECT {COLS} FROM tasks WHERE api_key_id = ?1 AND (?2 IS NULL OR status = ?2) AND kind = 'video' \
          ORDER BY seq DESC LIMIT ?3"
     ))?;
     let rows =
@@ -140,16 +148,16 @@ pub(in crate::store) fn recover(
     Ok((requeued, failed))
 }
 
-/// Tasks a key created at or after `since` (RFC 3339), any state.
+/// Video tasks a key created at or after `since` (RFC 3339), any state.
 pub(in crate::store) fn count_since(conn: &Connection, key_id: i64, since: &str) -> Result<i64, StoreError> {
     Ok(conn.query_row(
-        "SELECT COUNT(*) FROM tasks WHERE api_key_id = ?1 AND created_at >= ?2",
+        "SELECT COUNT(*) FROM tasks WHERE api_key_id = ?1 AND created_at >= ?2 AND kind = 'video'",
         params![key_id, since],
         |r| r.get(0),
     )?)
 }
 
-/// Per-state counts of a key's tasks since `since`; all keys when `key_id` is None.
+/// Per-state counts of a key's video tasks since `since`; all keys when `key_id` is None.
 pub(in crate::store) fn status_counts(
     conn: &Connection,
     key_id: Option<i64>,
@@ -157,6 +165,7 @@ pub(in crate::store) fn status_counts(
 ) -> Result<StatusCounts, StoreError> {
     let mut st = conn.prepare(
         "SELECT status, COUNT(*) FROM tasks WHERE (?1 IS NULL OR api_key_id = ?1) AND created_at >= ?2 \
+         AND kind = 'video' \
          GROUP BY status",
     )?;
     let mut out = StatusCounts::default();

@@ -55,6 +55,36 @@ impl TaskStatus {
     }
 }
 
+/// What a task is for. Only [`TaskKind::Video`] tasks are a user's videos: listed, counted in
+/// the quota and the usage summary, served by the progress endpoints, exported. The other kinds
+/// are renders an API node without workers hands to the workers and waits for
+/// (`crate::jobs::queued`); whoever claims them puts their output where the kind says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TaskKind {
+    /// A video created through the API.
+    Video,
+    /// A synchronous advanced-video preview (`request_id` is the preview's).
+    Preview,
+    /// The render of a built-in AI model's job (`request_id` is the AI job's id).
+    Ai,
+}
+
+impl TaskKind {
+    /// Stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskKind::Video => "video",
+            TaskKind::Preview => "preview",
+            TaskKind::Ai => "ai",
+        }
+    }
+
+    /// Parse a stored name.
+    pub fn parse(s: &str) -> Option<TaskKind> {
+        [TaskKind::Video, TaskKind::Preview, TaskKind::Ai].into_iter().find(|k| k.as_str() == s)
+    }
+}
+
 /// What a create endpoint stores.
 #[derive(Debug, Clone)]
 pub struct NewTask {
@@ -120,6 +150,8 @@ pub struct TaskRow {
     pub created_at: String,
     /// Terminal time.
     pub completed_at: Option<String>,
+    /// What the task is for.
+    pub kind: TaskKind,
 }
 
 /// The terminal write of a render.
@@ -186,10 +218,12 @@ impl StatusCounts {
 pub(in crate::store) const COLS: &str =
     "id, celery_task_id, api_key_id, endpoint, request_json, exports_json, request_id, \
     status, progress, error, aspect_ratio, duration, size_bytes, output_file, attempts, export_delivery, \
-    created_at, completed_at, thumbnail_file, subtitles_file";
+    created_at, completed_at, thumbnail_file, subtitles_file, kind";
 
-pub(in crate::store) fn finish((mut t, status): (TaskRow, String)) -> Result<TaskRow, StoreError> {
+pub(in crate::store) fn finish((mut t, status, kind): (TaskRow, String, String)) -> Result<TaskRow, StoreError> {
     t.status = TaskStatus::parse(&status)
         .ok_or_else(|| StoreError::Corrupt { table: "tasks", reason: format!("status {status:?}") })?;
+    t.kind = TaskKind::parse(&kind)
+        .ok_or_else(|| StoreError::Corrupt { table: "tasks", reason: format!("kind {kind:?}") })?;
     Ok(t)
 }
