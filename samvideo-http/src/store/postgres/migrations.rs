@@ -171,6 +171,9 @@ const MIGRATIONS: &[&str] = &[
     "ALTER TABLE tasks ADD COLUMN subtitles_file TEXT;",
     // 6: the lease of a processing task (unix ms; see `store::leases`), SQLite's 9.
     "ALTER TABLE tasks ADD COLUMN lease_until_ms BIGINT;",
+    // 7: retention: when a task's objects were deleted, and the sweep's hold on it (SQLite's 10).
+    r#"ALTER TABLE tasks ADD COLUMN output_expired_at TEXT COLLATE "C";
+    ALTER TABLE tasks ADD COLUMN purge_until_ms BIGINT;"#,
 ];
 
 /// Bring the schema up to date, under the advisory lock.

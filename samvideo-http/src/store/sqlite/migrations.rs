@@ -165,6 +165,10 @@ const MIGRATIONS: &[&str] = &[
     // 9: the lease of a processing task (unix ms; see `store::leases`): until then its worker
     // holds it, after that any worker may claim it again.
     "ALTER TABLE tasks ADD COLUMN lease_until_ms INTEGER;",
+    // 10: retention (`--retention-days`): when a task's objects were deleted, and until when a
+    // node's sweep holds the task while it deletes them (unix ms; see `store::tasks`).
+    "ALTER TABLE tasks ADD COLUMN output_expired_at TEXT;
+    ALTER TABLE tasks ADD COLUMN purge_until_ms INTEGER;",
 ];
 
 /// Bring the schema up to date.

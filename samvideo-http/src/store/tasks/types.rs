@@ -120,6 +120,9 @@ pub struct TaskRow {
     pub created_at: String,
     /// Terminal time.
     pub completed_at: Option<String>,
+    /// When retention (`--retention-days`) deleted the output, its poster and sidecars; the
+    /// task keeps its state and says so.
+    pub output_expired_at: Option<String>,
 }
 
 /// The terminal write of a render.
@@ -186,7 +189,7 @@ impl StatusCounts {
 pub(in crate::store) const COLS: &str =
     "id, celery_task_id, api_key_id, endpoint, request_json, exports_json, request_id, \
     status, progress, error, aspect_ratio, duration, size_bytes, output_file, attempts, export_delivery, \
-    created_at, completed_at, thumbnail_file, subtitles_file";
+    created_at, completed_at, thumbnail_file, subtitles_file, output_expired_at";
 
 pub(in crate::store) fn finish((mut t, status): (TaskRow, String)) -> Result<TaskRow, StoreError> {
     t.status = TaskStatus::parse(&status)
