@@ -508,14 +508,12 @@ impl Jobs {
 
     /// Delete the objects a refused result put.
     async fn remove_objects(&self, update: &TaskUpdate) {
-        let srt = update.subtitles_file.as_deref().map(|v| beside(v, "srt"));
-        let names = [
+        let names = object_names(
             update.output_file.as_deref(),
             update.thumbnail_file.as_deref(),
             update.subtitles_file.as_deref(),
-            srt.as_deref(),
-        ];
-        for name in names.into_iter().flatten() {
+        );
+        for name in &names {
             if let Err(e) = self.inner.objects.delete(OUTPUTS, name).await {
                 tracing::warn!(file = name, error = %e, "cannot delete a refused result's object");
             }
@@ -605,6 +603,27 @@ impl Jobs {
             }
         })
     }
+}
+
+/// The objects a task's result is kept as (all under `outputs/`): the video, the poster and,
+/// for a captioned video, the WebVTT sidecar and the SubRip one beside it.
+pub fn object_names(
+    output_file: Option<&str>,
+    thumbnail_file: Option<&str>,
+    subtitles_file: Option<&str>,
+) -> Vec<String> {
+    let srt = subtitles_file.map(|v| beside(v, "srt"));
+    [output_file.map(str::to_owned), thumbnail_file.map(str::to_owned), subtitles_file.map(str::to_owned), srt]
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+/// The task an object of a result belongs to: every name [`output_name`] and its neighbours
+/// make starts with the task id (a UUID), e.g. `ID.mp4`, `ID-2.jpg`.
+pub fn task_of_object(file: &str) -> Option<&str> {
+    let id = file.get(..36)?;
+    uuid::Uuid::parse_str(id).ok().map(|_| id)
 }
 
 /// The poster frame's file name for an output file (`ID.mp4` → `ID.jpg`).

@@ -13,6 +13,7 @@ mod ingest_jobs;
 mod multi_node;
 mod openapi;
 mod playground;
+mod retention;
 mod scale_out;
 mod store;
 mod store_nodes;

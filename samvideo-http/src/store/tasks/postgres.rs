@@ -4,9 +4,8 @@
 use tokio_postgres::{GenericClient, Row};
 
 use super::types::{finish, NewTask, StatusCounts, TaskRow, TaskStatus, TaskUpdate, COLS};
-use crate::store::LeaseTerms;
 use crate::store::postgres::Conn;
-use crate::store::{now_rfc3339, StoreError};
+use crate::store::{now_rfc3339, LeaseTerms, StoreError};
 
 fn read(r: &Row) -> Result<TaskRow, StoreError> {
     let row = TaskRow {

@@ -3,8 +3,7 @@
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::types::{finish, NewTask, StatusCounts, TaskRow, TaskStatus, TaskUpdate, COLS};
-use crate::store::LeaseTerms;
-use crate::store::{now_rfc3339, StoreError};
+use crate::store::{now_rfc3339, LeaseTerms, StoreError};
 
 fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<(TaskRow, String)> {
     let status: String = r.get(7)?;
@@ -184,9 +183,8 @@ pub(in crate::store) fn claim_expired(
          AND output_file IS NOT NULL AND output_expired_at IS NULL AND completed_at < ?1 \
          AND (purge_until_ms IS NULL OR purge_until_ms < ?2) ORDER BY seq LIMIT ?4) RETURNING {COLS}"
     ))?;
-    let rows = st
-        .query_map(params![before, terms.now_ms, terms.until(), limit], read)?
-        .collect::<Result<Vec<_>, _>>()?;
+    let rows =
+        st.query_map(params![before, terms.now_ms, terms.until(), limit], read)?.collect::<Result<Vec<_>, _>>()?;
     rows.into_iter().map(finish).collect()
 }
 
