@@ -137,6 +137,9 @@ pub struct ServerConfig {
     /// Outputs, posters, caption sidecars and previews older than this many days are deleted
     /// (`--retention-days`, within [`RETENTION_DAYS`]); `None` keeps them forever.
     pub retention_days: Option<u32>,
+    /// The waits between the tries of putting a finished render into the object store, while
+    /// the worker holds its lease; after the last, the task goes back to the queue.
+    pub upload_retries: Vec<Duration>,
     /// Bounds on what one job may fetch and decode (bytes, timeouts, redirects, pixels,
     /// input video size and length, output length, clips); see `docs/ingest.md`.
     pub media_limits: samvideo_core::media::limits::Limits,
@@ -179,6 +182,7 @@ impl Default for ServerConfig {
             preview_timeout: Duration::from_secs(120),
             max_attempts: 2,
             retention_days: None,
+            upload_retries: vec![Duration::from_secs(1), Duration::from_secs(2), Duration::from_secs(4)],
             media_limits: samvideo_core::media::limits::Limits::default(),
             exports: crate::exports::settings::ExportsConfig::default(),
             ai: crate::ai::settings::AiConfig::default(),
@@ -236,6 +240,11 @@ impl ServerConfig {
     /// Delete outputs older than `days` (`--retention-days`).
     pub fn with_retention_days(mut self, days: Option<u32>) -> Self {
         self.retention_days = days;
+        self
+    }
+    /// Set the waits between tries of an output upload (tests shorten them).
+    pub fn with_upload_retries(mut self, waits: Vec<Duration>) -> Self {
+        self.upload_retries = waits;
         self
     }
     /// Set the number of render workers.

@@ -205,8 +205,14 @@ impl Objects {
                 }
                 // Another file system: copy under a hidden name beside it, then rename.
                 let part = root.join(folder).join(format!(".{file}.part"));
-                tokio::fs::copy(local, &part).await.map_err(|e| local_err("cannot copy", e))?;
-                tokio::fs::rename(&part, &dest).await.map_err(|e| local_err("cannot move", e))?;
+                let copied = match tokio::fs::copy(local, &part).await {
+                    Ok(_) => tokio::fs::rename(&part, &dest).await.map_err(|e| local_err("cannot move", e)),
+                    Err(e) => Err(local_err("cannot copy", e)),
+                };
+                if copied.is_err() {
+                    let _ = tokio::fs::remove_file(&part).await;
+                }
+                copied?;
                 let _ = tokio::fs::remove_file(local).await;
                 Ok(())
             }

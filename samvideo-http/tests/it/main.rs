@@ -18,3 +18,4 @@ mod scale_out;
 mod store;
 mod store_nodes;
 mod support;
+mod uploads;
