@@ -191,8 +191,8 @@ pub(in crate::store) async fn claim_expired(
             &format!(
                 "UPDATE tasks SET purge_until_ms = $3 WHERE seq IN (SELECT seq FROM tasks WHERE status = 'completed' \
                  AND output_file IS NOT NULL AND output_expired_at IS NULL AND completed_at < $1 \
-                 AND (purge_until_ms IS NULL OR purge_until_ms < $2) ORDER BY seq LIMIT $4 FOR UPDATE SKIP LOCKED) \
-                 RETURNING {COLS}"
+                 AND (purge_until_ms IS NULL OR purge_until_ms < $2) ORDER BY completed_at, seq LIMIT $4 \
+                 FOR UPDATE SKIP LOCKED) RETURNING {COLS}"
             ),
             &[&before, &terms.now_ms, &terms.until(), &i64::from(limit)],
         )
@@ -204,7 +204,8 @@ pub(in crate::store) async fn claim_expired(
 pub(in crate::store) async fn mark_expired(c: Conn, id: String, at: String) -> Result<bool, StoreError> {
     let n = c
         .execute(
-            "UPDATE tasks SET output_expired_at = $2, purge_until_ms = NULL WHERE id = $1 AND output_expired_at IS NULL",
+            "UPDATE tasks SET output_expired_at = $2, purge_until_ms = NULL \
+             WHERE id = $1 AND output_expired_at IS NULL",
             &[&id, &at],
         )
         .await?;

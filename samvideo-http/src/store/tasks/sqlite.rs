@@ -181,7 +181,8 @@ pub(in crate::store) fn claim_expired(
     let mut st = conn.prepare(&format!(
         "UPDATE tasks SET purge_until_ms = ?3 WHERE seq IN (SELECT seq FROM tasks WHERE status = 'completed' \
          AND output_file IS NOT NULL AND output_expired_at IS NULL AND completed_at < ?1 \
-         AND (purge_until_ms IS NULL OR purge_until_ms < ?2) ORDER BY seq LIMIT ?4) RETURNING {COLS}"
+         AND (purge_until_ms IS NULL OR purge_until_ms < ?2) ORDER BY completed_at, seq LIMIT ?4) \
+         RETURNING {COLS}"
     ))?;
     let rows =
         st.query_map(params![before, terms.now_ms, terms.until(), limit], read)?.collect::<Result<Vec<_>, _>>()?;
