@@ -40,6 +40,11 @@ pub enum ConfigError {
     /// `--lease-seconds` too short to renew or too long to rescue.
     #[error("invalid lease {0} s (--lease-seconds: expected 1..=3600)")]
     Lease(f64),
+    /// `--retention-days` outside [`RETENTION_DAYS`].
+    #[error(
+        "invalid retention {0} days (--retention-days: expected 1..=3650; leave it unset to keep outputs forever)"
+    )]
+    RetentionDays(u32),
     /// The public URL is not http(s).
     #[error("invalid public URL {0:?} (expected http://host[:port] or https://...)")]
     PublicUrl(String),
@@ -74,6 +79,10 @@ pub enum ConfigError {
         reason: String,
     },
 }
+
+/// The days `--retention-days` may say: at least one (a sweep never races a render that just
+/// ended), at most ten years.
+pub const RETENTION_DAYS: std::ops::RangeInclusive<u32> = 1..=3650;
 
 /// Everything the server needs to run. Defaults match the issue: one worker, the documented
 /// rate limits, free plan 5 videos a month.
@@ -125,6 +134,12 @@ pub struct ServerConfig {
     pub preview_timeout: Duration,
     /// Attempts a task gets when the server dies under it before it is marked failed.
     pub max_attempts: u32,
+    /// Outputs, posters, caption sidecars and previews older than this many days are deleted
+    /// (`--retention-days`, within [`RETENTION_DAYS`]); `None` keeps them forever.
+    pub retention_days: Option<u32>,
+    /// The waits between the tries of putting a finished render into the object store, while
+    /// the worker holds its lease; after the last, the task goes back to the queue.
+    pub upload_retries: Vec<Duration>,
     /// Bounds on what one job may fetch and decode (bytes, timeouts, redirects, pixels,
     /// input video size and length, output length, clips); see `docs/ingest.md`.
     pub media_limits: samvideo_core::media::limits::Limits,
@@ -166,6 +181,8 @@ impl Default for ServerConfig {
             plan_limits,
             preview_timeout: Duration::from_secs(120),
             max_attempts: 2,
+            retention_days: None,
+            upload_retries: vec![Duration::from_secs(1), Duration::from_secs(2), Duration::from_secs(4)],
             media_limits: samvideo_core::media::limits::Limits::default(),
             exports: crate::exports::settings::ExportsConfig::default(),
             ai: crate::ai::settings::AiConfig::default(),
@@ -218,6 +235,16 @@ impl ServerConfig {
     /// Set the lease of claimed tasks.
     pub fn with_lease(mut self, lease: Duration) -> Self {
         self.lease = lease;
+        self
+    }
+    /// Delete outputs older than `days` (`--retention-days`).
+    pub fn with_retention_days(mut self, days: Option<u32>) -> Self {
+        self.retention_days = days;
+        self
+    }
+    /// Set the waits between tries of an output upload (tests shorten them).
+    pub fn with_upload_retries(mut self, waits: Vec<Duration>) -> Self {
+        self.upload_retries = waits;
         self
     }
     /// Set the number of render workers.
@@ -310,6 +337,9 @@ impl ServerConfig {
         }
         if !(1.0..=3600.0).contains(&self.lease.as_secs_f64()) {
             return Err(ConfigError::Lease(self.lease.as_secs_f64()));
+        }
+        if let Some(days) = self.retention_days.filter(|d| !RETENTION_DAYS.contains(d)) {
+            return Err(ConfigError::RetentionDays(days));
         }
         if let Some(url) = &self.public_url {
             let ok = (url.starts_with("http://") || url.starts_with("https://")) && url.len() > 8;

@@ -40,6 +40,8 @@
 //!   adapters), job lifecycle, `/api/ai/*` routes
 //! - `credits/`  the AI credits ledger (monthly by plan, top-ups), `samvideo credits`
 //! - `packs/`    video packs: Stripe Checkout, signed webhook, extra videos past the quota
+//! - `retention` `--retention-days`: the sweep that deletes old outputs, posters, sidecars,
+//!   previews and scratch files, and what a client is told afterwards
 //! - `metrics`   Prometheus counters
 //! - `reply`     [`reply::HttpError`]: the documented error payloads
 //!
@@ -67,6 +69,7 @@ pub mod objects;
 pub mod packs;
 pub mod reply;
 pub mod responses;
+pub mod retention;
 pub mod routes;
 pub mod server;
 pub mod state;
@@ -100,15 +103,18 @@ pub fn app(state: AppState) -> Router {
     }
     // A folder's objects are files, served as they always were; a bucket's stream through
     // `objects::serve`, with the same headers.
-    router = match (state.objects.dir(OUTPUTS), state.objects.dir(PREVIEWS)) {
-        (Some(outputs), Some(previews)) => router
+    // Either way, an output that retention deleted answers 410 (`routes::media`).
+    let media = match (state.objects.dir(OUTPUTS), state.objects.dir(PREVIEWS)) {
+        (Some(outputs), Some(previews)) => Router::new()
             .nest_service("/media/outputs", ServeDir::new(outputs))
             .nest_service("/media/previews", ServeDir::new(previews)),
-        _ => router
+        _ => Router::new()
             .route("/media/outputs/{file}", get(objects::serve::output))
             .route("/media/previews/{file}", get(objects::serve::preview)),
     };
+    let expired = axum::middleware::from_fn_with_state(state.clone(), routes::media::expired_outputs);
     router
+        .merge(media.layer(expired))
         .fallback(|| async { HttpError::new(404, "Not found", Some("NOT_FOUND")) })
         .layer(TraceLayer::new_for_http())
         .with_state(state)

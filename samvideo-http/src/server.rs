@@ -33,6 +33,8 @@ pub struct Server {
     serve: JoinHandle<std::io::Result<()>>,
     workers: Vec<JoinHandle<()>>,
     exporter: Option<Arc<Exporter>>,
+    /// The retention sweep (`--retention-days`), aborted at stop.
+    retention: Option<JoinHandle<()>>,
 }
 
 impl Server {
@@ -83,6 +85,7 @@ impl Server {
             e.set_base_url(format!("http://{addr}"));
             workers.push(e.spawn());
         }
+        let retention = crate::retention::Retention::start(&config, &state.store, &state.objects);
         let (tx, rx) = oneshot::channel::<()>();
         let service = crate::app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let serve = tokio::spawn(async move {
@@ -93,7 +96,7 @@ impl Server {
                 .await
         });
         tracing::info!(%addr, data_dir = %config.data_dir.display(), store = %config.store_location(), objects = %config.objects_location(), workers = config.workers, "samvideo listening");
-        Ok(Server { state, addr, shutdown: Some(tx), serve, workers, exporter })
+        Ok(Server { state, addr, shutdown: Some(tx), serve, workers, exporter, retention })
     }
 
     /// The bound address (useful with port 0).
@@ -116,6 +119,9 @@ impl Server {
             e.shutdown();
         }
         self.state.ai.shutdown();
+        if let Some(r) = self.retention.take() {
+            r.abort();
+        }
         let serve = &mut self.serve;
         if tokio::time::timeout(Duration::from_secs(5), &mut *serve).await.is_err() {
             serve.abort();

@@ -27,6 +27,8 @@ pub struct Worker {
     jobs: Jobs,
     exporter: Arc<Exporter>,
     loops: Vec<JoinHandle<()>>,
+    /// The retention sweep (`--retention-days`), aborted at stop.
+    retention: Option<JoinHandle<()>>,
 }
 
 impl Worker {
@@ -44,13 +46,14 @@ impl Worker {
         }
         let exporter = Exporter::new(store.clone(), config.clone(), objects.clone());
         let hook = exporter.clone() as Arc<dyn TaskHook>;
+        let retention = crate::retention::Retention::start(&config, &store, &objects);
         let jobs = Jobs::new(store, config.clone(), Arc::new(Metrics::default()), source, hook, objects);
         jobs.recover()?;
         let mut loops = jobs.spawn_workers();
         loops.push(exporter.spawn());
         tracing::info!(node = %id, store = %config.store_location(), objects = %config.objects_location(),
             workers = config.workers, lease_secs = config.lease.as_secs_f64(), "samvideo worker started");
-        Ok(Worker { jobs, exporter, loops })
+        Ok(Worker { jobs, exporter, loops, retention })
     }
 
     /// Stop claiming, stop running renders (their leases run out and another worker takes
@@ -58,6 +61,9 @@ impl Worker {
     pub async fn stop(mut self) {
         self.jobs.shutdown();
         self.exporter.shutdown();
+        if let Some(r) = self.retention.take() {
+            r.abort();
+        }
         for l in self.loops.drain(..) {
             let _ = tokio::time::timeout(Duration::from_secs(15), l).await;
         }

@@ -113,6 +113,10 @@ pub struct NodeArgs {
     /// Times a task is started before it fails, when its worker dies under it [default: 2].
     #[arg(long, env = "SAMVIDEO_MAX_ATTEMPTS")]
     pub max_attempts: Option<u32>,
+    /// Delete outputs, posters, caption sidecars and previews this many days after they were
+    /// made (1..=3650; the task keeps its state and says so) [default: keep forever].
+    #[arg(long, env = "SAMVIDEO_RETENTION_DAYS")]
+    pub retention_days: Option<u32>,
     /// Seconds a claimed task stays its worker's without a heartbeat; then another worker
     /// takes it over (1..=3600) [default: 30].
     #[arg(long, env = "SAMVIDEO_LEASE_SECONDS")]
@@ -213,6 +217,9 @@ impl NodeArgs {
         }
         if let Some(v) = pick(self.max_attempts, file, "SAMVIDEO_MAX_ATTEMPTS")? {
             c.max_attempts = v.max(1);
+        }
+        if let Some(v) = pick(self.retention_days, file, "SAMVIDEO_RETENTION_DAYS")? {
+            c.retention_days = Some(v);
         }
         if let Some(v) = pick(self.lease_seconds, file, "SAMVIDEO_LEASE_SECONDS")? {
             c.lease = secs(v);

@@ -1,5 +1,6 @@
 //! A worker's hold on the task it renders: the rule a claim applies to a task it finds
-//! ([`rescue`]: one more attempt, or failed with the reason once `--max-attempts` are used), and
+//! ([`rescue`]: one more attempt, or failed with the reason once `--max-attempts` are used), the
+//! rule for a result that could not be stored ([`unstored`]: back to the queue, or failed), and
 //! the [`Heartbeat`] that renews the lease on a thread of its own while the render runs.
 //!
 //! The heartbeat is a plain OS thread, not a task on the async runtime or a slot among the
@@ -27,6 +28,26 @@ pub fn rescue(attempts: i64, max_attempts: u32) -> Rescue {
         Rescue::Fail(format!(
             "Render interrupted: its worker stopped (lease expired) while rendering this task {attempts} time(s)"
         ))
+    }
+}
+
+/// What becomes of a task whose worker rendered it but could not store the result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unstored {
+    /// Back to the queue, this reason in its `error`, for a later claim to render it again.
+    Queue(String),
+    /// Its attempts are used: it ends `failed` with this reason.
+    Fail(String),
+}
+
+/// The rule for a result that could not be stored after the worker's tries: attempt
+/// `attempt` of `max_attempts` gives the task back while a claim is left, else fails it; both
+/// keep the cause.
+pub fn unstored(attempt: i64, max_attempts: u32, cause: &impl std::fmt::Display) -> Unstored {
+    if attempt < i64::from(max_attempts) {
+        Unstored::Queue(format!("cannot store the output (attempt {attempt} of {max_attempts}, queued again): {cause}"))
+    } else {
+        Unstored::Fail(format!("cannot store the output (attempt {attempt} of {max_attempts}): {cause}"))
     }
 }
 
@@ -99,6 +120,11 @@ mod tests {
             Rescue::Claim => panic!("a third attempt of two"),
         }
         assert_eq!(renew_every(Duration::from_secs(30)), Duration::from_secs(5));
+        assert_eq!(
+            unstored(1, 2, &"down"),
+            Unstored::Queue("cannot store the output (attempt 1 of 2, queued again): down".into())
+        );
+        assert_eq!(unstored(2, 2, &"down"), Unstored::Fail("cannot store the output (attempt 2 of 2): down".into()));
         assert_eq!(renew_every(Duration::from_secs(3)), Duration::from_secs(1));
     }
 }

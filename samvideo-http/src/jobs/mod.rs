@@ -11,6 +11,11 @@
 //! has its result refused and its objects deleted. Progress from the render thread is
 //! persisted (throttled) as it moves, under the same token.
 //!
+//! A put that fails is tried again after each wait of `upload_retries` while the heartbeat
+//! keeps the lease; a worker that still cannot store its result gives the task back to the
+//! queue with the reason ([`lease::unstored`]: until `max_attempts` claims are used, then it
+//! fails) and waits [`GIVE_BACK_PAUSE`] before its next claim, so another worker may take it.
+//!
 //! Every running task has a `Running` entry holding its cancel token and a [`lease::Heartbeat`]
 //! renewing its lease. A cancel on this node writes `cancelled` at once and sets the token (the
 //! renderer checks it between frames); a cancel on another node reaches the worker through the
@@ -342,7 +347,12 @@ impl Jobs {
                         self.spawn_hook(row);
                     }
                     if let Some(task) = claim.task {
-                        self.run(task).await;
+                        if self.run(task).await == Ran::GaveBack {
+                            tokio::select! {
+                                _ = shutdown.changed() => {}
+                                _ = tokio::time::sleep(GIVE_BACK_PAUSE) => {}
+                            }
+                        }
                         continue;
                     }
                 }
@@ -357,7 +367,7 @@ impl Jobs {
         tracing::debug!(worker = n, "render worker stopped");
     }
 
-    async fn run(&self, task: TaskRow) {
+    async fn run(&self, task: TaskRow) -> Ran {
         let id = task.id.clone();
         // The fencing token: the attempt this claim made (no other claim ever holds it).
         let token = task.attempts;
@@ -366,7 +376,7 @@ impl Jobs {
             Ok(r) => r,
             Err(msg) => {
                 self.end(&task, TaskUpdate::ended(TaskStatus::Failed, msg)).await;
-                return;
+                return Ran::Ended;
             }
         };
         let running = Arc::new(Running::new());
@@ -375,7 +385,7 @@ impl Jobs {
         let live = self.inner.store.task(&id).await;
         if !matches!(live, Ok(Some(ref t)) if t.status == TaskStatus::Processing && t.attempts == token) {
             self.unregister(&id);
-            return;
+            return Ran::Ended;
         }
         let lost = running.clone();
         let heartbeat =
@@ -388,7 +398,7 @@ impl Jobs {
                 tracing::error!(task_id = %id, error = %e, "cannot start the lease heartbeat");
                 self.unregister(&id);
                 self.end(&task, TaskUpdate::ended(TaskStatus::Failed, "cannot start the lease heartbeat")).await;
-                return;
+                return Ran::Ended;
             }
         };
 
@@ -443,7 +453,7 @@ impl Jobs {
         let seconds = running.started.elapsed().as_secs_f64();
 
         let update = match joined {
-            Some(Ok(Ok(summary))) if running.reason().is_none() => match self.keep(&files).await {
+            Some(Ok(Ok(summary))) if running.reason().is_none() => match self.keep_retrying(&files, &running).await {
                 Ok(kept) => TaskUpdate {
                     status: TaskStatus::Completed,
                     error: None,
@@ -454,7 +464,11 @@ impl Jobs {
                     subtitles_file: kept.subtitles,
                     render_seconds: Some(seconds),
                 },
-                Err(e) => TaskUpdate::ended(TaskStatus::Failed, format!("cannot store the output: {e}")),
+                Err(e) => {
+                    files.remove_scratch().await;
+                    self.unregister(&id);
+                    return self.unstored(&task, &e).await;
+                }
             },
             Some(Ok(Err(e))) if running.reason().is_none() => {
                 let mut u = TaskUpdate::ended(TaskStatus::Failed, e.to_string());
@@ -495,7 +509,7 @@ impl Jobs {
                     tracing::warn!(task_id = %id, "render thread did not stop within 10 s; leaving it");
                 }
                 self.unregister(&id);
-                return;
+                return Ran::Ended;
             }
         };
         self.unregister(&id);
@@ -506,16 +520,55 @@ impl Jobs {
             tracing::warn!(task_id = %id, attempt = token, "result refused (no longer this attempt's task); objects deleted");
             self.remove_objects(files.folder, &update).await;
         }
+        Ran::Ended
+    }
+
+    /// [`Jobs::keep`], tried again after each wait of `upload_retries` while the render is not
+    /// stopped (the heartbeat keeps the lease meanwhile). The last error when all tries failed.
+    async fn keep_retrying(&self, files: &Files, running: &Running) -> Result<Kept, crate::objects::ObjectsError> {
+        let mut waits = self.inner.config.upload_retries.iter();
+        loop {
+            let error = match self.keep(files).await {
+                Ok(kept) => return Ok(kept),
+                Err(e) => e,
+            };
+            match waits.next() {
+                Some(wait) if running.reason().is_none() => {
+                    tracing::warn!(file = %files.video_name, error = %error, retry_in = ?wait, "cannot store the output; trying again");
+                    tokio::time::sleep(*wait).await;
+                }
+                _ => return Err(error),
+            }
+        }
+    }
+
+    /// The result could not be stored: give the task back to the queue, or fail it once its
+    /// attempts are used ([`lease::unstored`]), under the claim's token.
+    async fn unstored(&self, task: &TaskRow, error: &crate::objects::ObjectsError) -> Ran {
+        match lease::unstored(task.attempts, self.inner.config.max_attempts, error) {
+            lease::Unstored::Queue(reason) => {
+                match self.inner.store.give_back_task(&task.id, task.attempts, &reason).await {
+                    Ok(true) => {
+                        tracing::warn!(task_id = %task.id, attempt = task.attempts, %reason, "task given back to the queue");
+                        return Ran::GaveBack;
+                    }
+                    Ok(false) => {}
+                    Err(e) => tracing::error!(task_id = %task.id, error = %e, "cannot give the task back"),
+                }
+            }
+            lease::Unstored::Fail(reason) => {
+                self.end(task, TaskUpdate::ended(TaskStatus::Failed, reason)).await;
+            }
+        }
+        Ran::Ended
     }
 
     /// Put a finished render's files into the object store: the video (or an error), then the
     /// poster and the caption sidecars, each of which may be missing without failing the video.
     async fn keep(&self, files: &Files) -> Result<Kept, crate::objects::ObjectsError> {
         let objects = &self.inner.objects;
-        if let Err(e) = objects.put_file(files.folder, &files.video_name, &files.video).await {
-            files.remove_scratch().await;
-            return Err(e);
-        }
+        // On failure the scratch files stay, for the next try.
+        objects.put_file(files.folder, &files.video_name, &files.video).await?;
         if !files.extras {
             files.remove_scratch().await;
             return Ok(Kept { poster: None, subtitles: None });
@@ -550,14 +603,12 @@ impl Jobs {
 
     /// Delete the objects a refused result put (in `folder`).
     async fn remove_objects(&self, folder: &'static str, update: &TaskUpdate) {
-        let srt = update.subtitles_file.as_deref().map(|v| beside(v, "srt"));
-        let names = [
+        let names = object_names(
             update.output_file.as_deref(),
             update.thumbnail_file.as_deref(),
             update.subtitles_file.as_deref(),
-            srt.as_deref(),
-        ];
-        for name in names.into_iter().flatten() {
+        );
+        for name in &names {
             if let Err(e) = self.inner.objects.delete(folder, name).await {
                 tracing::warn!(file = name, error = %e, "cannot delete a refused result's object");
             }
@@ -650,6 +701,40 @@ impl Jobs {
             }
         })
     }
+}
+
+/// How long a worker waits after giving a task back before it claims again, so another worker
+/// (one that can reach the object store, say) may take the task first.
+pub const GIVE_BACK_PAUSE: Duration = Duration::from_secs(5);
+
+/// How [`Jobs::run`] left its task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ran {
+    /// Ended, stopped, or taken by someone else.
+    Ended,
+    /// Given back to the queue: its result could not be stored.
+    GaveBack,
+}
+
+/// The objects a task's result is kept as (all under `outputs/`): the video, the poster and,
+/// for a captioned video, the WebVTT sidecar and the SubRip one beside it.
+pub fn object_names(
+    output_file: Option<&str>,
+    thumbnail_file: Option<&str>,
+    subtitles_file: Option<&str>,
+) -> Vec<String> {
+    let srt = subtitles_file.map(|v| beside(v, "srt"));
+    [output_file.map(str::to_owned), thumbnail_file.map(str::to_owned), subtitles_file.map(str::to_owned), srt]
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+/// The task an object of a result belongs to: every name [`output_name`] and its neighbours
+/// make starts with the task id (a UUID), e.g. `ID.mp4`, `ID-2.jpg`.
+pub fn task_of_object(file: &str) -> Option<&str> {
+    let id = file.get(..36)?;
+    uuid::Uuid::parse_str(id).ok().map(|_| id)
 }
 
 /// The poster frame's file name for an output file (`ID.mp4` → `ID.jpg`).

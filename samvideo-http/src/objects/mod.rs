@@ -205,8 +205,14 @@ impl Objects {
                 }
                 // Another file system: copy under a hidden name beside it, then rename.
                 let part = root.join(folder).join(format!(".{file}.part"));
-                tokio::fs::copy(local, &part).await.map_err(|e| local_err("cannot copy", e))?;
-                tokio::fs::rename(&part, &dest).await.map_err(|e| local_err("cannot move", e))?;
+                let copied = match tokio::fs::copy(local, &part).await {
+                    Ok(_) => tokio::fs::rename(&part, &dest).await.map_err(|e| local_err("cannot move", e)),
+                    Err(e) => Err(local_err("cannot copy", e)),
+                };
+                if copied.is_err() {
+                    let _ = tokio::fs::remove_file(&part).await;
+                }
+                copied?;
                 let _ = tokio::fs::remove_file(local).await;
                 Ok(())
             }
@@ -250,6 +256,68 @@ impl Objects {
                 _ => Ok(()),
             },
         }
+    }
+
+    /// Delete the objects of `folder` last modified before `before` (retention of previews);
+    /// the names deleted. A name another node deleted first is not an error.
+    pub async fn delete_older(
+        &self,
+        folder: &str,
+        before: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<String>, ObjectsError> {
+        let mut old = Vec::new();
+        match &*self.backend {
+            Backend::Dir(root) => {
+                let dir = root.join(folder);
+                let local_err =
+                    |source| ObjectsError::Local { what: "cannot list", path: dir.display().to_string(), source };
+                let mut entries = tokio::fs::read_dir(&dir).await.map_err(local_err)?;
+                while let Some(e) = entries.next_entry().await.map_err(local_err)? {
+                    let Ok(meta) = e.metadata().await else { continue };
+                    let modified = meta.modified().map(chrono::DateTime::<chrono::Utc>::from).ok();
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    // A hidden `.NAME.part` is a copy on its way in: its own age says when it is stale.
+                    if meta.is_file() && modified.is_some_and(|m| m < before) {
+                        old.push(name);
+                    }
+                }
+                for name in &old {
+                    let path = dir.join(name);
+                    match tokio::fs::remove_file(&path).await {
+                        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                            return Err(ObjectsError::Local {
+                                what: "cannot delete",
+                                path: path.display().to_string(),
+                                source: e,
+                            });
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            Backend::Bucket(store) => {
+                let prefix = Key::from(folder);
+                let bucket_err = |source| ObjectsError::Bucket { key: prefix.to_string(), source };
+                let mut keys = Vec::new();
+                let mut listed = store.list(Some(&prefix));
+                while let Some(meta) = futures_util::StreamExt::next(&mut listed).await {
+                    let meta = meta.map_err(bucket_err)?;
+                    if meta.last_modified < before {
+                        keys.push(meta.location);
+                    }
+                }
+                for key in &keys {
+                    match store.delete(key).await {
+                        Err(e) if !matches!(e, object_store::Error::NotFound { .. }) => {
+                            return Err(ObjectsError::Bucket { key: key.to_string(), source: e });
+                        }
+                        _ => {}
+                    }
+                }
+                old = keys.iter().filter_map(|k| k.filename().map(str::to_owned)).collect();
+            }
+        }
+        Ok(old)
     }
 
     /// Size and time of `folder/file`, `None` when it does not exist.

@@ -67,8 +67,21 @@ pub struct Progress {
     pub subtitles_url: Option<String>,
     /// Why it failed, timed out or was cancelled.
     pub error: Option<String>,
+    /// Only on a completed task whose output, poster and captions the server's retention
+    /// (`--retention-days`) deleted: the URLs above stay and answer 410 `OUTPUT_EXPIRED`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output_expired: Option<OutputExpired>,
     /// The output's numbers.
     pub settings: ProgressSettings,
+}
+
+/// `output_expired` of a progress object.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct OutputExpired {
+    /// When the files were deleted, RFC 3339, UTC.
+    pub expired_at: String,
+    /// Why the files are gone and what to do (the message of the download's 410).
+    pub message: String,
 }
 
 /// `settings` of a progress object.

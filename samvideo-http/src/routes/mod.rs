@@ -7,6 +7,7 @@ pub mod advanced;
 pub mod async_ctl;
 pub mod core;
 pub mod health;
+pub mod media;
 pub mod metrics;
 pub mod openapi;
 pub mod playground;
@@ -17,7 +18,7 @@ use axum::routing::{get, post, MethodRouter};
 use serde_json::Value;
 
 use crate::reply::HttpError;
-use crate::responses::tasks::{Progress, ProgressSettings};
+use crate::responses::tasks::{OutputExpired, Progress, ProgressSettings};
 use crate::state::AppState;
 use crate::store::TaskRow;
 
@@ -86,6 +87,10 @@ pub fn task_json(row: &TaskRow, base_url: &str) -> Progress {
         thumbnail_url,
         subtitles_url,
         error: row.error.clone(),
+        output_expired: row
+            .output_expired_at
+            .as_ref()
+            .map(|at| OutputExpired { expired_at: at.clone(), message: crate::retention::expired_message(at) }),
         settings: ProgressSettings {
             aspect_ratio: row.aspect_ratio.clone(),
             duration: round3(row.duration),

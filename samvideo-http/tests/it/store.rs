@@ -537,3 +537,74 @@ pub(crate) async fn rates(store: &Store) {
         "old hits are gone, refused ones never counted"
     );
 }
+
+on_both!(retention, give_back);
+
+/// Retention's hold and mark: only completed tasks that ended before the cutoff and still have
+/// their objects are held, each by one sweep until its hold runs out; a marked task keeps its
+/// state and files and is never held again.
+async fn retention(store: &Store) {
+    let key = store.blocking().create_key("k", BillingPlan::Free).expect("key").row;
+    for n in 0..4 {
+        store.create_task(new_task(key.id, n), MONTH_START, |_| QuotaDecision::Admit).await.expect("create");
+    }
+    for n in 0..3 {
+        let t = claim(store).await.expect("pending");
+        let mut done = TaskUpdate::ended(TaskStatus::Completed, "");
+        done.error = None;
+        done.output_file = Some(format!("{}.mp4", t.id));
+        if n == 2 {
+            done = TaskUpdate::ended(TaskStatus::Failed, "no output");
+        }
+        assert!(store.end_task_as(&t.id, t.attempts, done).await.expect("end").0);
+    }
+    let later = "9999-01-01T00:00:00+00:00";
+    let earlier = "2000-01-01T00:00:00+00:00";
+    let at = |now_ms| LeaseTerms { now_ms, lease_ms: 1_000 };
+    assert!(store.claim_expired_outputs(earlier, at(10_000), 10).await.expect("claim").is_empty(), "none so old");
+
+    // Two sweeps at once: each task goes to one of them.
+    let first = store.claim_expired_outputs(later, at(10_000), 1).await.expect("claim");
+    let second = store.claim_expired_outputs(later, at(10_000), 10).await.expect("claim");
+    let ids = |rows: &[TaskRow]| rows.iter().map(|t| t.id.clone()).collect::<Vec<_>>();
+    assert_eq!((ids(&first), ids(&second)), (vec!["task-0".to_string()], vec!["task-1".to_string()]));
+    assert!(store.claim_expired_outputs(later, at(10_500), 10).await.expect("claim").is_empty(), "both held");
+
+    assert!(store.mark_output_expired("task-0", "2030-01-01T00:00:00+00:00").await.expect("mark"));
+    assert!(!store.mark_output_expired("task-0", "2030-01-02T00:00:00+00:00").await.expect("mark"), "once");
+    let t = store.task("task-0").await.expect("get").expect("row");
+    assert_eq!(
+        (t.status, t.output_file.as_deref(), t.output_expired_at.as_deref()),
+        (TaskStatus::Completed, Some("task-0.mp4"), Some("2030-01-01T00:00:00+00:00")),
+        "the state and the names stay; the row says when its objects went"
+    );
+
+    // task-1's sweep died: once its hold runs out another sweep takes it over; task-0 is done.
+    let again = store.claim_expired_outputs(later, at(11_500), 10).await.expect("claim");
+    assert_eq!(ids(&again), ["task-1"]);
+    assert!(store.mark_output_expired("task-1", "2030-01-01T00:00:00+00:00").await.expect("mark"));
+    assert!(store.claim_expired_outputs(later, at(99_000), 10).await.expect("claim").is_empty());
+    let pending = store.task("task-3").await.expect("get").expect("row");
+    assert_eq!((pending.status, pending.output_expired_at), (TaskStatus::Pending, None));
+}
+
+/// A worker that cannot keep its result gives the task back: pending again with the reason and
+/// its attempts kept, taken by the next claim with the next token; a stale token gives nothing
+/// back.
+async fn give_back(store: &Store) {
+    let key = store.blocking().create_key("k", BillingPlan::Free).expect("key").row;
+    store.create_task(new_task(key.id, 0), MONTH_START, |_| QuotaDecision::Admit).await.expect("create");
+    let t = claim(store).await.expect("pending");
+    assert!(!store.give_back_task("task-0", 7, "not mine").await.expect("give back"), "a stale token");
+    assert!(store.give_back_task("task-0", t.attempts, "cannot store the output: down").await.expect("give back"));
+    let row = store.task("task-0").await.expect("get").expect("row");
+    assert_eq!(
+        (row.status, row.attempts, row.error.as_deref()),
+        (TaskStatus::Pending, 1, Some("cannot store the output: down"))
+    );
+    assert!(!store.give_back_task("task-0", 1, "twice").await.expect("give back"), "no longer processing");
+    let again = claim(store).await.expect("queued again");
+    assert_eq!((again.id.as_str(), again.attempts), ("task-0", 2));
+    store.end_task("task-0", TaskUpdate::ended(TaskStatus::Cancelled, "Cancelled by user")).await.expect("cancel");
+    assert!(!store.give_back_task("task-0", 2, "late").await.expect("give back"), "a cancel stays");
+}

@@ -60,6 +60,18 @@ impl Store {
             Backend::Postgres(db) => db.call(move |c| pg::end_as(c, id, token, update)).await,
         }
     }
+
+    /// A worker gives the task it holds back to the queue (`pending`, no lease, its `attempts`
+    /// kept) with `reason` in `error`, so a later claim, by any worker, renders it again. Only
+    /// while `token` still holds it: false (nothing changed) after a cancel, an end, or a newer
+    /// claim.
+    pub async fn give_back_task(&self, id: &str, token: i64, reason: &str) -> Result<bool, StoreError> {
+        let (id, reason) = (id.to_owned(), reason.to_owned());
+        match &self.backend {
+            Backend::Sqlite(db) => db.call(move |c| sqlite::give_back(c, &id, token, &reason)).await,
+            Backend::Postgres(db) => db.call(move |c| pg::give_back(c, id, token, reason)).await,
+        }
+    }
 }
 
 impl Blocking<'_> {

@@ -123,3 +123,15 @@ pub(in crate::store) async fn end_as(
         .await?;
     Ok((n == 1, get(&**c, &id).await?))
 }
+
+/// Give a task back to the queue while `token` holds it, with the reason.
+pub(in crate::store) async fn give_back(c: Conn, id: String, token: i64, reason: String) -> Result<bool, StoreError> {
+    let n = c
+        .execute(
+            "UPDATE tasks SET status = 'pending', progress = 0, error = $3, updated_at = $4, node_id = NULL, \
+             lease_until_ms = NULL WHERE id = $1 AND status = 'processing' AND attempts = $2",
+            &[&id, &token, &reason, &now_rfc3339()],
+        )
+        .await?;
+    Ok(n == 1)
+}

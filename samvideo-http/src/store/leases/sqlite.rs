@@ -122,3 +122,13 @@ pub(in crate::store) fn end_as(conn: &Connection, id: &str, token: i64, u: &Task
     )?;
     Ok(n == 1)
 }
+
+/// Give a task back to the queue while `token` holds it, with the reason.
+pub(in crate::store) fn give_back(conn: &Connection, id: &str, token: i64, reason: &str) -> Result<bool, StoreError> {
+    let n = conn.execute(
+        "UPDATE tasks SET status = 'pending', progress = 0, error = ?3, updated_at = ?4, node_id = NULL, \
+         lease_until_ms = NULL WHERE id = ?1 AND status = 'processing' AND attempts = ?2",
+        params![id, token, reason, now_rfc3339()],
+    )?;
+    Ok(n == 1)
+}

@@ -173,6 +173,11 @@ const MIGRATIONS: &[&str] = &[
     "ALTER TABLE tasks ADD COLUMN lease_until_ms BIGINT;",
     // 7: what a task is for (`store::tasks::TaskKind`), SQLite's 10.
     "ALTER TABLE tasks ADD COLUMN kind TEXT NOT NULL DEFAULT 'video';",
+    // 8: retention: when a task's objects were deleted, and the sweep's hold on it (SQLite's 11).
+    r#"ALTER TABLE tasks ADD COLUMN output_expired_at TEXT COLLATE "C";
+    ALTER TABLE tasks ADD COLUMN purge_until_ms BIGINT;
+    CREATE INDEX tasks_to_expire ON tasks(completed_at)
+        WHERE status = 'completed' AND output_file IS NOT NULL AND output_expired_at IS NULL;"#,
 ];
 
 /// Bring the schema up to date, under the advisory lock.

@@ -168,6 +168,14 @@ const MIGRATIONS: &[&str] = &[
     // 10: what a task is for (`store::tasks::TaskKind`): a user's video, or a preview or an AI
     // job's render that an API node without workers queued for the workers.
     "ALTER TABLE tasks ADD COLUMN kind TEXT NOT NULL DEFAULT 'video';",
+    // 11: retention (`--retention-days`): when a task's objects were deleted, and until when a
+    // node's sweep holds the task while it deletes them (unix ms; see `store::tasks`); the
+    // index finds the completed tasks that still have objects by their end time, so a sweep
+    // does not read every task ever swept.
+    "ALTER TABLE tasks ADD COLUMN output_expired_at TEXT;
+    ALTER TABLE tasks ADD COLUMN purge_until_ms INTEGER;
+    CREATE INDEX tasks_to_expire ON tasks(completed_at)
+        WHERE status = 'completed' AND output_file IS NOT NULL AND output_expired_at IS NULL;",
 ];
 
 /// Bring the schema up to date.

@@ -5,6 +5,10 @@
 //! timeout (pending may also go straight to cancelled). Every terminal write checks the row is
 //! still live, so a late render result never overwrites a cancel.
 //!
+//! A completed task's objects may be deleted by retention (`--retention-days`): a sweep holds
+//! the task ([`Store::claim_expired_outputs`]), deletes its objects, then marks it
+//! ([`Store::mark_output_expired`]); its state stays `completed`.
+//!
 //! The [`Store`] methods here pick the backend and run its statements (`sqlite.rs`,
 //! `postgres.rs`); both take and return the types of `types.rs`.
 
@@ -15,7 +19,7 @@ mod types;
 pub use types::{NewTask, StatusCounts, TaskKind, TaskRow, TaskStatus, TaskUpdate};
 
 use self::postgres as pg;
-use crate::store::{Backend, Blocking, Store, StoreError};
+use crate::store::{Backend, Blocking, LeaseTerms, Store, StoreError};
 
 impl Store {
     /// A task by its id.
@@ -66,6 +70,34 @@ impl Store {
         match &self.backend {
             Backend::Sqlite(db) => db.call(move |c| Ok((sqlite::end(c, &id, &update)?, sqlite::get(c, &id)?))).await,
             Backend::Postgres(db) => db.call(move |c| pg::end(c, id, update)).await,
+        }
+    }
+
+    /// Retention: hold up to `limit` completed tasks that ended before `before` (RFC 3339) and
+    /// still have their objects, until `terms.now_ms + terms.lease_ms`, for this sweep to
+    /// delete their objects. A task another sweep holds is left to it until its hold runs out
+    /// (that sweep died or failed to delete: then this one takes it over). Each task is returned
+    /// to one sweep only, on every backend and with several nodes.
+    pub async fn claim_expired_outputs(
+        &self,
+        before: &str,
+        terms: LeaseTerms,
+        limit: u32,
+    ) -> Result<Vec<TaskRow>, StoreError> {
+        let before = before.to_owned();
+        match &self.backend {
+            Backend::Sqlite(db) => db.call(move |c| sqlite::claim_expired(c, &before, terms, limit)).await,
+            Backend::Postgres(db) => db.call(move |c| pg::claim_expired(c, before, terms, limit)).await,
+        }
+    }
+
+    /// Retention: the objects of a held task are deleted; record it (`at`, RFC 3339) and drop
+    /// the hold. False when the task was already marked (another sweep finished it first).
+    pub async fn mark_output_expired(&self, id: &str, at: &str) -> Result<bool, StoreError> {
+        let (id, at) = (id.to_owned(), at.to_owned());
+        match &self.backend {
+            Backend::Sqlite(db) => db.call(move |c| sqlite::mark_expired(c, &id, &at)).await,
+            Backend::Postgres(db) => db.call(move |c| pg::mark_expired(c, id, at)).await,
         }
     }
 

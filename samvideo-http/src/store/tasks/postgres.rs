@@ -5,7 +5,7 @@ use tokio_postgres::{GenericClient, Row};
 
 use super::types::{finish, NewTask, StatusCounts, TaskKind, TaskRow, TaskStatus, TaskUpdate, COLS};
 use crate::store::postgres::Conn;
-use crate::store::{now_rfc3339, StoreError};
+use crate::store::{now_rfc3339, LeaseTerms, StoreError};
 
 fn read(r: &Row) -> Result<TaskRow, StoreError> {
     let row = TaskRow {
@@ -30,6 +30,7 @@ fn read(r: &Row) -> Result<TaskRow, StoreError> {
         thumbnail_file: r.try_get(18)?,
         subtitles_file: r.try_get(19)?,
         kind: TaskKind::Video,
+        output_expired_at: r.try_get(21)?,
     };
     finish((row, r.try_get(7)?, r.try_get(20)?))
 }
@@ -185,4 +186,39 @@ pub(in crate::store) async fn status_counts(
         out.set(r.try_get::<_, &str>(0)?, r.try_get(1)?);
     }
     Ok(out)
+}
+
+/// Retention: hold until `terms.until()` up to `limit` completed tasks that ended before `before`
+/// and still have their objects. `FOR UPDATE SKIP LOCKED`: sweeps of several nodes never hold
+/// the same task.
+pub(in crate::store) async fn claim_expired(
+    c: Conn,
+    before: String,
+    terms: LeaseTerms,
+    limit: u32,
+) -> Result<Vec<TaskRow>, StoreError> {
+    let rows = c
+        .query(
+            &format!(
+                "UPDATE tasks SET purge_until_ms = $3 WHERE seq IN (SELECT seq FROM tasks WHERE status = 'completed' AND kind = 'video' \
+                 AND output_file IS NOT NULL AND output_expired_at IS NULL AND completed_at < $1 \
+                 AND (purge_until_ms IS NULL OR purge_until_ms < $2) ORDER BY completed_at, seq LIMIT $4 \
+                 FOR UPDATE SKIP LOCKED) RETURNING {COLS}"
+            ),
+            &[&before, &terms.now_ms, &terms.until(), &i64::from(limit)],
+        )
+        .await?;
+    rows.iter().map(read).collect()
+}
+
+/// Retention: the held task's objects are gone since `at`; false when it was already marked.
+pub(in crate::store) async fn mark_expired(c: Conn, id: String, at: String) -> Result<bool, StoreError> {
+    let n = c
+        .execute(
+            "UPDATE tasks SET output_expired_at = $2, purge_until_ms = NULL \
+             WHERE id = $1 AND output_expired_at IS NULL",
+            &[&id, &at],
+        )
+        .await?;
+    Ok(n == 1)
 }

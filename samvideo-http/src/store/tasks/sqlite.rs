@@ -3,7 +3,7 @@
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::types::{finish, NewTask, StatusCounts, TaskKind, TaskRow, TaskStatus, TaskUpdate, COLS};
-use crate::store::{now_rfc3339, StoreError};
+use crate::store::{now_rfc3339, LeaseTerms, StoreError};
 
 fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<(TaskRow, String, String)> {
     let status: String = r.get(7)?;
@@ -30,6 +30,7 @@ fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<(TaskRow, String, String)> {
             thumbnail_file: r.get(18)?,
             subtitles_file: r.get(19)?,
             kind: TaskKind::Video,
+            output_expired_at: r.get(21)?,
         },
         status,
         r.get(20)?,
@@ -175,4 +176,33 @@ pub(in crate::store) fn status_counts(
         out.set(&status, n);
     }
     Ok(out)
+}
+
+/// Retention: hold until `terms.until()` up to `limit` completed tasks that ended before `before`
+/// and still have their objects (and no live hold of another sweep). One statement: two sweeps
+/// on the file never hold the same task.
+pub(in crate::store) fn claim_expired(
+    conn: &Connection,
+    before: &str,
+    terms: LeaseTerms,
+    limit: u32,
+) -> Result<Vec<TaskRow>, StoreError> {
+    let mut st = conn.prepare(&format!(
+        "UPDATE tasks SET purge_until_ms = ?3 WHERE seq IN (SELECT seq FROM tasks WHERE status = 'completed' AND kind = 'video' \
+         AND output_file IS NOT NULL AND output_expired_at IS NULL AND completed_at < ?1 \
+         AND (purge_until_ms IS NULL OR purge_until_ms < ?2) ORDER BY completed_at, seq LIMIT ?4) \
+         RETURNING {COLS}"
+    ))?;
+    let rows =
+        st.query_map(params![before, terms.now_ms, terms.until(), limit], read)?.collect::<Result<Vec<_>, _>>()?;
+    rows.into_iter().map(finish).collect()
+}
+
+/// Retention: the held task's objects are gone since `at`; false when it was already marked.
+pub(in crate::store) fn mark_expired(conn: &Connection, id: &str, at: &str) -> Result<bool, StoreError> {
+    let n = conn.execute(
+        "UPDATE tasks SET output_expired_at = ?2, purge_until_ms = NULL WHERE id = ?1 AND output_expired_at IS NULL",
+        params![id, at],
+    )?;
+    Ok(n == 1)
 }
