@@ -222,10 +222,12 @@ PRESETS_SRC = "samvideo-core/src/plan/lower/spec.rs"
 
 def encoder_presets(h264=False):
     """samvideo's rav1e (speed, quantizer) per output_quality, or with `h264` its openh264 QP,
-    read from the plan code."""
+    read from the plan code (the speed of stills and fades; a segment in motion runs at the
+    preset's `motion_speed`)."""
     src = (ROOT / PRESETS_SRC).read_text()
     out = {}
-    pat = r"Quality::(\w+) => EncodePreset \{ speed: (\d+), quantizer: (\d+), h264: H264Qp::around\((\d+)\) \}"
+    pat = (r"Quality::(\w+) => EncodePreset \{ speed: (\d+),(?: motion_speed: \d+,)? quantizer: (\d+), "
+           r"h264: H264Qp::around\((\d+)\) \}")
     for q, s, qp, h264_qp in re.findall(pat, src):
         out[q.lower()] = int(h264_qp) if h264 else (int(s), int(qp))
     if not {"low", "medium", "high"} <= out.keys():

@@ -7,7 +7,7 @@
 //!
 //! Run: `cargo bench -p samvideo-core --bench encode_y4m -- --codec h264 --qp 26 IN.y4m OUT.mp4`
 //! (`--still-qp` (its hold QP 6 above), `--transition-qp` override the QPs [`H264Qp::around`] derives; `--codec av1
-//! --speed 10 --quantizer 110` for rav1e). One encoder, one thread (`--threads N`: its tiles on N). A frame equal to the one
+//! --speed 10 --quantizer 110` for rav1e). One encoder, one thread. A frame equal to the one
 //! before is handed over as a repeat, as the renderer's static-frame reuse does (`--no-repeats`:
 //! every frame as a new picture). A y4m does not say which frames are transitions: a new frame
 //! that differs from the frames on both sides of it counts as one (right for the bench's
@@ -30,13 +30,11 @@ struct Args {
     input: PathBuf,
     output: PathBuf,
     repeats: bool,
-    threads: usize,
 }
 
 fn args() -> Result<Args, String> {
     let mut codec = VideoCodec::H264;
     let mut repeats = true;
-    let mut threads = 1;
     let mut preset = EncodePreset { speed: 10, motion_speed: 10, quantizer: 110, h264: H264Qp::around(26) };
     let (mut still, mut transition) = (None, None);
     let mut files = Vec::new();
@@ -54,7 +52,6 @@ fn args() -> Result<Args, String> {
             "--quantizer" => {
                 preset.quantizer = value("--quantizer")?.parse().map_err(|e| format!("--quantizer: {e}"))?
             }
-            "--threads" => threads = value("--threads")?.parse().map_err(|e| format!("--threads: {e}"))?,
             "--bench" => {}
             "--no-repeats" => repeats = false,
             other if other.starts_with("--") => return Err(format!("unknown flag {other}")),
@@ -66,7 +63,7 @@ fn args() -> Result<Args, String> {
     }
     preset.h264.transition = transition.unwrap_or(preset.h264.transition);
     let [input, output] = <[PathBuf; 2]>::try_from(files).map_err(|_| "usage: [flags] IN.y4m OUT.mp4".to_string())?;
-    Ok(Args { codec, preset, input, output, repeats, threads })
+    Ok(Args { codec, preset, input, output, repeats })
 }
 
 /// Width, height and rate from a `YUV4MPEG2 W.. H.. F..:..` header line.
@@ -96,7 +93,7 @@ fn run() -> Result<u64, String> {
     input.read_line(&mut line).map_err(|e| e.to_string())?;
     let (width, height, fps) = header(&line)?;
     let spec = StreamSpec { codec: a.codec, width, height, fps, preset: a.preset };
-    let mut encoder = encode::open(&spec, a.threads).map_err(|e| e.to_string())?;
+    let mut encoder = encode::open(&spec, 1).map_err(|e| e.to_string())?;
     // One frame of lookahead: `next` is read before `current` is handed over.
     let mut previous = Yuv420::new(width, height);
     let mut current = Yuv420::new(width, height);

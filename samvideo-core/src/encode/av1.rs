@@ -38,14 +38,6 @@ use crate::plan::H264Qp;
 /// 5 frames 208 MB with the same bytes, 1 frame 138 MB with 0.4 % more bytes.
 pub const RDO_LOOKAHEAD_FRAMES: usize = 1;
 
-/// Tiles per frame (rav1e splits a wide frame into columns, a tall one into rows, and a frame
-/// too small for two superblocks not at all). Tiles are coded independently, so an encoder
-/// given two threads codes both at once: a segment encoded alone (a video of one or three
-/// 10 s segments on two cores) then uses both cores. The tile count is fixed, so the bytes do
-/// not depend on the thread count. Two tiles cost about 1 % more bytes at 720p
-/// (`docs/encoding-presets.md`).
-pub const TILES: usize = 2;
-
 fn rdo_lookahead_capped(mut speed: SpeedSettings) -> SpeedSettings {
     speed.rdo_lookahead_frames = speed.rdo_lookahead_frames.min(RDO_LOOKAHEAD_FRAMES);
     speed
@@ -132,7 +124,6 @@ impl Av1Encoder {
             speed_settings: rdo_lookahead_capped(SpeedSettings::from_preset(preset.speed)),
             // No reordering: which slot holds the last shown frame is then known (module doc).
             low_latency: true,
-            tiles: TILES,
             ..Default::default()
         };
         let cfg = Config::new().with_encoder_config(enc).with_threads(threads);

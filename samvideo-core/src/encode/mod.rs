@@ -12,7 +12,7 @@
 mod av1;
 mod h264;
 
-pub use av1::{level_idx, sequence_header_obu, Av1Encoder, RDO_LOOKAHEAD_FRAMES, TILES};
+pub use av1::{level_idx, sequence_header_obu, Av1Encoder, RDO_LOOKAHEAD_FRAMES};
 pub use h264::{level_idc as h264_level_idc, H264Encoder};
 
 use crate::frame::Yuv420;
@@ -87,11 +87,7 @@ pub struct StreamSpec {
     pub preset: EncodePreset,
 }
 
-/// Threads each segment worker's encoder codes its tiles with ([`av1::TILES`] per frame).
-pub const ENCODER_THREADS: usize = 2;
-
-/// Open an encoder for `spec` using `threads` threads ([`ENCODER_THREADS`] for a segment
-/// worker). The stream does not depend on `threads`.
+/// Open an encoder for `spec` using `threads` threads (1 for a segment worker).
 pub fn open(spec: &StreamSpec, threads: usize) -> Result<Box<dyn VideoEncoder>, EncodeError> {
     match spec.codec {
         VideoCodec::Av1 => Ok(Box::new(Av1Encoder::new(spec.width, spec.height, spec.fps, spec.preset, threads)?)),

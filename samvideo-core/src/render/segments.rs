@@ -137,7 +137,7 @@ impl Job {
         let in_motion = comp.frames_in_motion(range.clone());
         let preset = plan.preset.for_segment(in_motion, range.end - range.start);
         let mut frames = FrameLoop::new(comp, poster);
-        let mut encoder = encode::open(&StreamSpec { preset, ..StreamSpec::of(plan) }, encode::ENCODER_THREADS)?;
+        let mut encoder = encode::open(&StreamSpec { preset, ..StreamSpec::of(plan) }, 1)?;
         let mut yuv = Yuv420::new(plan.width, plan.height);
         let mut packets = Vec::new();
         for n in range {
