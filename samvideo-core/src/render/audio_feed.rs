@@ -173,6 +173,11 @@ impl AudioFeed {
         Some(AudioTrack { format, packets, samples: audio_samples })
     }
 
+    /// Samples (per channel) of the whole mix: the progress total of an audio part.
+    pub(super) fn total_samples(&self) -> u64 {
+        self.mixer.total_frames()
+    }
+
     /// The next encoded packet, mixing and encoding more when none is waiting; `None` once the
     /// mix has ended and the encoder is drained.
     pub(super) fn next_packet(&mut self) -> Result<Option<AudioPacket>, RenderError> {

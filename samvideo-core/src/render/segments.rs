@@ -13,6 +13,9 @@
 //! worker count. Leave: [`WorkerMsg`]s on a channel, packets in each segment's order; the
 //! driver buffers a later segment's packets (compressed, small) until the earlier ones are
 //! written. Workers stop on cancel, on the first error, or when the driver hangs up.
+//!
+//! [`encode_segment`] is one segment's work on its own: the workers call it, and so does a
+//! segment part of a split render (`parts/`), so both encode the same packets.
 
 use std::ops::Range;
 use std::path::PathBuf;
