@@ -1,8 +1,8 @@
 //! Split rendering (`render::parts`): every part of an 11 s, two-segment video with music made
 //! on its own, in reverse order, into files of a temp folder, then finalized, gives the same
 //! sha256 as `render_to_file` of the same request — AV1 + Opus and H.264 + AAC — and ffprobe
-//! reads the result back; a missing segment, a part of another plan, a part under another
-//! part's name and a truncated part are refused with a message saying which, and leave no
+//! reads the result back; a missing segment, a part of another plan or engine, a part under
+//! another part's name and a truncated part are refused with a message saying which, and leave no
 //! output; progress reaches 1 per part and a cancelled part leaves no file.
 
 use std::path::Path;
@@ -127,6 +127,16 @@ fn av1_parts_finalize_to_the_bytes_of_render_to_file_and_wrong_parts_are_refused
         .expect("other audio");
     let err = refused(&mixed);
     assert!(err.contains("the audio was made for another plan (fingerprint "), "{err}");
+
+    // A part of another engine build (here: its header names another rav1e) is refused as such.
+    let foreign = copy("foreign", "segment-0.svpart");
+    let mut bytes = std::fs::read(parts.join("segment-0.svpart")).expect("read");
+    let at = bytes.windows(11).position(|w| w == b"rav1e 0.8.1").expect("the engine in the header");
+    bytes[at + 10] = b'9';
+    std::fs::write(foreign.join("segment-0.svpart"), &bytes).expect("write");
+    let err = refused(&foreign);
+    assert!(err.contains("segment 0 was made by another engine (samvideo-core"), "{err}");
+    assert!(err.contains("rav1e 0.8.9"), "{err}");
 
     let renamed = copy("renamed", "segment-1.svpart");
     std::fs::copy(parts.join("segment-0.svpart"), renamed.join("segment-1.svpart")).expect("copy");
