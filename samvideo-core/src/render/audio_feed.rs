@@ -1,8 +1,9 @@
 //! The audio side of an MP4 render: the plan's tracks become one streaming mixer, and
 //! [`AudioFeed`] encodes packets on demand (Opus beside AV1, AAC-LC beside H.264) so the
-//! muxer can interleave them ahead of the video.
+//! muxer can interleave them ahead of the video (`mp4_out.rs`), or so the audio part of a
+//! split render can hold them all (`parts/`).
 //!
-//! Enter: the plan and the job's assets. Leave: audio packets written into the MP4.
+//! Enter: the plan and the job's assets. Leave: audio packets, in order, one at a time.
 
 #[cfg(feature = "aac")]
 use crate::audio::AacEncoder;
@@ -10,7 +11,7 @@ use crate::audio::{
     gain_to_target, integrated_loudness, normalized_ceiling, refine_gain, AudioPacket, Ducking, MixSource, MixSpec,
     Mixer, OpusEncoder, TrackRole, TrackSpec, TARGET_LUFS,
 };
-use crate::mux::mp4::{AudioFormat, AudioTrack, Mp4Writer};
+use crate::mux::mp4::{AudioFormat, AudioTrack};
 use crate::plan::{AudioCodec, AudioRole, MediaRef, RenderPlan};
 
 use super::api::{RenderError, AUDIO_BITRATE};
@@ -126,15 +127,13 @@ impl Encoder {
     }
 }
 
-/// Audio side of the MP4 writer: mixes and encodes on demand, ahead of the video.
+/// The audio packets of a render: mixes and encodes on demand.
 pub(super) struct AudioFeed {
     mixer: Mixer,
     items: Vec<(MediaRef, bool)>,
     encoder: Option<Encoder>,
     buf: Vec<f32>,
     queued: std::collections::VecDeque<AudioPacket>,
-    /// Samples (per channel) written to the file so far.
-    written: u64,
     done: bool,
 }
 
@@ -158,7 +157,6 @@ impl AudioFeed {
             encoder: Some(encoder),
             buf: vec![0.0; 4096 * 2],
             queued: Default::default(),
-            written: 0,
             done: false,
         })
     }
@@ -175,16 +173,20 @@ impl AudioFeed {
         Some(AudioTrack { format, packets, samples: audio_samples })
     }
 
-    /// Write packets until the audio reaches `until` samples (or ends).
-    pub(super) fn write_until(&mut self, mp4: &mut Mp4Writer, until: u64) -> Result<(), RenderError> {
-        while self.written < until {
+    /// Samples (per channel) of the whole mix: the progress total of an audio part.
+    pub(super) fn total_samples(&self) -> u64 {
+        self.mixer.total_frames()
+    }
+
+    /// The next encoded packet, mixing and encoding more when none is waiting; `None` once the
+    /// mix has ended and the encoder is drained.
+    pub(super) fn next_packet(&mut self) -> Result<Option<AudioPacket>, RenderError> {
+        loop {
             if let Some(p) = self.queued.pop_front() {
-                mp4.write_audio(&p.data, p.samples)?;
-                self.written += p.samples as u64;
-                continue;
+                return Ok(Some(p));
             }
             if self.done {
-                return Ok(());
+                return Ok(None);
             }
             let n = self.mixer.fill(&mut self.buf);
             if let Some((i, e)) = self.mixer.source_error() {
@@ -201,6 +203,5 @@ impl AudioFeed {
                 self.queued.extend(encoder.encode(&self.buf[..n * 2])?);
             }
         }
-        Ok(())
     }
 }

@@ -18,12 +18,17 @@
 //! `audio_feed.rs` builds the streaming mix and feeds Opus or AAC packets to the MP4 ahead of the video; `mp4_out.rs` runs the
 //! segment workers (`segments.rs`, `frames.rs`) and writes their packets in order;
 //! `y4m_out.rs` is the raw-frame output on one compositor thread.
+//!
+//! [`parts`] is the same MP4 render cut at its seams for several processes or machines: a part
+//! per segment, one for the audio, and a finalize that writes the same bytes as
+//! [`render_to_file`] through the same muxing function.
 
 mod api;
 mod assets;
 mod audio_feed;
 mod frames;
 mod mp4_out;
+pub mod parts;
 mod poster;
 mod segments;
 mod subtitles;

@@ -13,6 +13,9 @@
 //! worker count. Leave: [`WorkerMsg`]s on a channel, packets in each segment's order; the
 //! driver buffers a later segment's packets (compressed, small) until the earlier ones are
 //! written. Workers stop on cancel, on the first error, or when the driver hangs up.
+//!
+//! [`encode_segment`] is one segment's work on its own: the workers call it, and so does a
+//! segment part of a split render (`parts/`), so both encode the same packets.
 
 use std::ops::Range;
 use std::path::PathBuf;
@@ -131,36 +134,9 @@ impl Job {
 
     /// Composite and encode the frames of one segment, sending packets as they come.
     fn encode(&self, segment: usize, range: Range<u64>) -> Result<(), RenderError> {
-        let plan = &self.plan;
-        let poster = self.poster.clone().filter(|_| range.contains(&plan.poster_frame));
-        let comp = Compositor::new(plan.clone(), self.visuals.assets());
-        let in_motion = comp.frames_in_motion(range.clone());
-        let preset = plan.preset.for_segment(in_motion, range.end - range.start);
-        let mut frames = FrameLoop::new(comp, poster);
-        let mut encoder = encode::open(&StreamSpec { preset, ..StreamSpec::of(plan) }, 1)?;
-        let mut yuv = Yuv420::new(plan.width, plan.height);
-        let mut packets = Vec::new();
-        for n in range {
-            self.stopped()?;
-            match frames.step(n)? {
-                Step::Repeat => encoder.repeat()?,
-                Step::New(canvas, kind) => {
-                    rgba_to_yuv420(canvas, &mut yuv);
-                    encoder.send(&yuv, kind)?;
-                }
-            }
-            encoder.receive(&mut packets)?;
-            self.send(segment, &mut packets)?;
-        }
-        encoder.flush();
-        loop {
-            self.stopped()?;
-            let more = encoder.receive(&mut packets)?;
-            self.send(segment, &mut packets)?;
-            if !more {
-                return Ok(());
-            }
-        }
+        let poster = self.poster.clone().filter(|_| range.contains(&self.plan.poster_frame));
+        let stopped = || self.stopped();
+        encode_segment(&self.plan, &self.visuals, range, poster, &stopped, &mut |p| self.send(segment, p))
     }
 
     fn send(&self, segment: usize, packets: &mut Vec<Packet>) -> Result<(), RenderError> {
@@ -169,6 +145,48 @@ impl Job {
         }
         let msg = WorkerMsg::Packets { segment, packets: std::mem::take(packets) };
         self.tx.send(msg).map_err(|_| RenderError::Cancelled)
+    }
+}
+
+/// Composite and encode the frames `range` of `plan` as one segment (its own compositor and
+/// encoder, opening on a key frame), handing the packets to `sink` as they come out (it takes
+/// them from the vector). `poster`: write the poster here when this segment composites the
+/// plan's poster frame. `stopped` is asked before each frame and while draining.
+pub(super) fn encode_segment(
+    plan: &RenderPlan,
+    visuals: &Visuals,
+    range: Range<u64>,
+    poster: Option<PathBuf>,
+    stopped: &dyn Fn() -> Result<(), RenderError>,
+    sink: &mut dyn FnMut(&mut Vec<Packet>) -> Result<(), RenderError>,
+) -> Result<(), RenderError> {
+    let comp = Compositor::new(plan.clone(), visuals.assets());
+    let in_motion = comp.frames_in_motion(range.clone());
+    let preset = plan.preset.for_segment(in_motion, range.end - range.start);
+    let mut frames = FrameLoop::new(comp, poster);
+    let mut encoder = encode::open(&StreamSpec { preset, ..StreamSpec::of(plan) }, 1)?;
+    let mut yuv = Yuv420::new(plan.width, plan.height);
+    let mut packets = Vec::new();
+    for n in range {
+        stopped()?;
+        match frames.step(n)? {
+            Step::Repeat => encoder.repeat()?,
+            Step::New(canvas, kind) => {
+                rgba_to_yuv420(canvas, &mut yuv);
+                encoder.send(&yuv, kind)?;
+            }
+        }
+        encoder.receive(&mut packets)?;
+        sink(&mut packets)?;
+    }
+    encoder.flush();
+    loop {
+        stopped()?;
+        let more = encoder.receive(&mut packets)?;
+        sink(&mut packets)?;
+        if !more {
+            return Ok(());
+        }
     }
 }
 

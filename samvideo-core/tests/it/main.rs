@@ -7,6 +7,7 @@
 mod audio_pipeline;
 mod decode_mutations;
 mod ingest;
+mod split_render;
 mod validate_examples;
 mod validate_matrix;
 mod validate_props;

@@ -3,6 +3,11 @@
 //! spec like the API, renders it with local files (relative to the spec's folder), http(s)
 //! media and the built-in `bundled:` media (so a spec copied from the playground renders as
 //! it does on the server), and shows a progress bar on stderr.
+//!
+//! Hidden (the first step of split rendering, `docs/scale-out.md`): `--part segment:K` or
+//! `--part audio` makes one part of the render into `--parts-dir DIR` (its file named by
+//! `PartId::file_name`), `--part finalize` muxes the parts of `DIR` into `--output`: the same
+//! bytes as a plain `samvideo render` of the spec, whichever processes made the parts.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -13,6 +18,8 @@ use samvideo_core::media::http::HttpSource;
 use samvideo_core::media::limits::Limits;
 use samvideo_core::media::local::LocalSource;
 use samvideo_core::media::net_policy::NetPolicy;
+use samvideo_core::media::MediaSource;
+use samvideo_core::render::parts::{finalize, render_part, PartId};
 use samvideo_core::render::{render_to_file, OutputFormat, RenderOptions};
 use samvideo_core::request::Endpoint;
 use samvideo_core::VideoCodec;
@@ -57,6 +64,29 @@ pub struct RenderArgs {
     /// or h264 (with AAC) [default: the spec's, else av1].
     #[arg(long)]
     pub codec: Option<VideoCodec>,
+    /// Split rendering: make one part (`segment:K`, `audio`) into `--parts-dir`, or
+    /// `finalize` the parts there into `--output` (docs/scale-out.md).
+    #[arg(long, hide = true, requires = "parts_dir", value_parser = parse_step, value_name = "segment:K|audio|finalize")]
+    pub part: Option<Step>,
+    /// The folder of the parts of a split render.
+    #[arg(long, hide = true, requires = "part", value_name = "DIR")]
+    pub parts_dir: Option<PathBuf>,
+}
+
+/// A step of a split render.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Make this part.
+    Part(PartId),
+    /// Mux the parts into the MP4.
+    Finalize,
+}
+
+fn parse_step(s: &str) -> Result<Step, String> {
+    if s == "finalize" {
+        return Ok(Step::Finalize);
+    }
+    s.parse().map(Step::Part).map_err(|e| format!("{e}, or finalize"))
 }
 
 /// Run the subcommand.
@@ -102,8 +132,11 @@ pub fn run(args: RenderArgs) -> ExitCode {
         codec_override: args.codec,
         ..RenderOptions::default()
     };
-    let source = BundledSource::new(Arc::new(source));
-    match render_to_file(&request, Arc::new(source), &args.output, &options) {
+    let source: Arc<dyn MediaSource> = Arc::new(BundledSource::new(Arc::new(source)));
+    if let (Some(step), Some(dir)) = (args.part, &args.parts_dir) {
+        return run_step(step, dir, &args.output, &request, source, &options, &bar);
+    }
+    match render_to_file(&request, source, &args.output, &options) {
         Ok(s) => {
             bar.finish_and_clear();
             eprintln!(
@@ -115,6 +148,43 @@ pub fn run(args: RenderArgs) -> ExitCode {
                 s.duration_secs,
                 s.size_bytes
             );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            bar.abandon();
+            eprintln!("samvideo: render failed: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// `--part`: one part into `dir`, or the finalize of `dir` into `output`.
+fn run_step(
+    step: Step,
+    dir: &std::path::Path,
+    output: &std::path::Path,
+    request: &samvideo_core::request::CreateRequest,
+    source: Arc<dyn MediaSource>,
+    options: &RenderOptions,
+    bar: &ProgressBar,
+) -> ExitCode {
+    let result = match step {
+        Step::Part(part) => {
+            let out = dir.join(part.file_name());
+            std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display())).and_then(|()| {
+                render_part(request, source, part, &out, options)
+                    .map(|s| format!("wrote {} ({part}, {} packets, {} bytes)", out.display(), s.packets, s.size_bytes))
+                    .map_err(|e| e.to_string())
+            })
+        }
+        Step::Finalize => finalize(request, source, dir, output, options)
+            .map(|s| format!("wrote {} ({} frames, {} bytes)", output.display(), s.frames, s.size_bytes))
+            .map_err(|e| e.to_string()),
+    };
+    match result {
+        Ok(message) => {
+            bar.finish_and_clear();
+            eprintln!("{message}");
             ExitCode::SUCCESS
         }
         Err(e) => {

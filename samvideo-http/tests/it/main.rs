@@ -4,6 +4,7 @@
 //! servers and speaks the API; ffmpeg/ffprobe helpers come from `samvideo-test-support`.
 
 mod ai;
+mod cli_render_parts;
 mod cli_validate;
 mod exports;
 mod http_api;
