@@ -198,10 +198,39 @@ impl Compositor {
         Some((i, mask, self.captions.key(n)?))
     }
 
-    /// Frames of `frames` that are new pictures in motion: not keyed as static (a video or
-    /// Ken Burns clip, a moving background) and not inside a transition. Costs no drawing.
-    pub fn frames_in_motion(&self, frames: std::ops::Range<u64>) -> u64 {
-        frames.filter(|&n| self.frame_key(n).is_none() && !self.in_transition(n)).count() as u64
+    /// Frames of `frames` that show a picture on screen for fewer than `brief` frames: every
+    /// frame the compositor cannot key as static (a video or Ken Burns clip, a moving
+    /// background, a transition) and a static picture that changes again sooner, such as a
+    /// caption's spoken word. A hold running across the range's ends counts whole. Costs no
+    /// drawing.
+    pub fn frames_in_brief_pictures(&self, frames: std::ops::Range<u64>, brief: u64) -> u64 {
+        let holds = |m: u64, key: &FrameKey| m < self.plan.frame_count && self.frame_key(m).as_ref() == Some(key);
+        let mut count = 0;
+        let mut n = frames.start;
+        while n < frames.end {
+            let Some(key) = self.frame_key(n) else {
+                count += 1;
+                n += 1;
+                continue;
+            };
+            let mut first = n;
+            while first > 0 && n - first < brief && holds(first - 1, &key) {
+                first -= 1;
+            }
+            let mut end = n + 1;
+            while end - first < brief && holds(end, &key) {
+                end += 1;
+            }
+            if end - first < brief {
+                count += end.min(frames.end) - n;
+            } else {
+                while end < frames.end && holds(end, &key) {
+                    end += 1;
+                }
+            }
+            n = end;
+        }
+        count
     }
 
     fn background_moves(&self) -> bool {
@@ -479,16 +508,16 @@ mod tests {
         assert!(changes >= 300, "the spoken word changes the key: {changes}");
     }
 
-    /// Issue 18: a segment's speed follows its frames in motion. The same two stills count
-    /// no frame in motion held; with `zoom_effect` every frame outside the fade is in motion.
+    /// Issue 18: a segment's speed follows how long its pictures stay on screen. Two stills
+    /// held 2 s count only their fade's frames as brief; with `zoom_effect` every frame is; a
+    /// still under highlight captions at 3 words a second is brief almost throughout.
     #[test]
-    fn frames_in_motion_count_zoomed_frames_not_stills_or_fades() {
-        let count = |zoom: bool| {
+    fn brief_pictures_are_zoom_fade_and_spoken_word_frames_not_held_stills() {
+        let count = |settings: serde_json::Value, transcripts: serde_json::Value| {
             let items: Vec<_> = (0..2)
-                .map(|i| serde_json::json!({"type": "image", "url": format!("{i}.png"), "duration": 2}))
+                .map(|i| serde_json::json!({"type": "image", "url": format!("{i}.png"), "duration": 5}))
                 .collect();
-            let body = serde_json::json!({"media_list": items, "settings": {"fps": 15, "output_quality": "low",
-                "transition_type": "fade", "transition_duration": 0.5, "zoom_effect": zoom}});
+            let body = serde_json::json!({"media_list": items, "settings": settings, "transcripts": transcripts});
             let request =
                 crate::validate::parse_create(Endpoint::MixVideo, body.to_string().as_bytes()).expect("valid");
             let plan = lower(&request, &|_, _| None, &LowerOptions::default()).expect("plan");
@@ -498,20 +527,29 @@ mod tests {
                 Assets { clips, background: None, watermark: None, fonts: Default::default() },
             );
             let fades = (0..plan.frame_count).filter(|&n| comp.in_transition(n)).count() as u64;
-            (comp.frames_in_motion(0..plan.frame_count), fades, plan.frame_count)
+            let brief = plan.fps.frames_covering(0.5);
+            (comp.frames_in_brief_pictures(0..plan.frame_count, brief), fades, plan.frame_count)
         };
-        let (still, fades, frames) = count(false);
-        assert_eq!(still, 0);
-        assert!(fades > 0);
-        assert_eq!(count(true), (frames - fades, fades, frames));
+        let fade = serde_json::json!({"fps": 30, "output_quality": "low", "transition_type": "fade",
+            "transition_duration": 0.5});
+        let (held, fades, frames) = count(fade.clone(), serde_json::json!([]));
+        assert_eq!((held, fades, frames), (15, 15, 285), "only the fade's 15 frames");
+        let mut zoom = fade.clone();
+        zoom["zoom_effect"] = serde_json::json!(true);
+        assert_eq!(count(zoom, serde_json::json!([])).0, frames, "every zoomed frame");
+        let words = vec!["word"; 28].join(" ");
+        let mut captions = fade;
+        captions["caption_style"] = serde_json::json!("highlight");
+        let spoken = count(captions, serde_json::json!([{"words": words, "start": 0.0, "end": 9.3}]));
+        assert!(spoken.0 * 10 >= frames * 9, "a new word every 10 frames: {} of {frames} brief", spoken.0);
         let preset = crate::plan::EncodePreset {
             speed: 7,
             motion_speed: 10,
             quantizer: 110,
             h264: crate::plan::H264Qp::around(26),
         };
-        assert_eq!(preset.for_segment(frames - fades, frames).speed, 10);
-        assert_eq!(preset.for_segment(0, frames).speed, 7);
+        assert_eq!(preset.for_segment(frames / 2 + 1, frames).speed, 10);
+        assert_eq!(preset.for_segment(held, frames).speed, 7);
         assert_eq!(preset.for_segment(0, 0).speed, 7, "an empty segment keeps the preset");
     }
 

@@ -26,12 +26,13 @@ pub struct MediaRef {
 /// Encoder settings chosen from the requested quality (`docs/encoding-presets.md`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct EncodePreset {
-    /// rav1e speed preset (0 slowest .. 10 fastest) for pictures that are held or faded: a
-    /// slideshow's stills, captions, transitions.
+    /// rav1e speed preset (0 slowest .. 10 fastest) for a segment of pictures held on screen:
+    /// a slideshow's stills with their fades, captions that change slowly.
     pub speed: u8,
-    /// rav1e speed preset for a segment mostly in motion (video, Ken Burns, a moving
-    /// background): every frame there is a new picture on screen for one frame, so it gets
-    /// the faster search ([`EncodePreset::for_segment`]).
+    /// rav1e speed preset for a segment whose pictures mostly change faster than
+    /// [`BRIEF_PICTURE_SECONDS`] (video, Ken Burns, a moving background, captions word by
+    /// word): the encoder must code most of its frames, each seen briefly, so it gets the
+    /// faster search ([`EncodePreset::for_segment`]).
     pub motion_speed: u8,
     /// rav1e base quantizer (0..255, lower is better).
     pub quantizer: u8,
@@ -39,16 +40,20 @@ pub struct EncodePreset {
     pub h264: H264Qp,
 }
 
+/// A picture on screen for less than this (seconds) is brief: a frame in motion, a
+/// transition frame, a caption word at speaking pace (`docs/encoding-presets.md`).
+pub const BRIEF_PICTURE_SECONDS: f64 = 0.5;
+
 impl EncodePreset {
-    /// The settings for a segment of `frames` frames of which `in_motion` are new pictures
-    /// in motion (not a held still, not a caption change, not a transition): at least half
-    /// in motion runs at [`motion_speed`](EncodePreset::motion_speed). The segment's frames
-    /// come from the plan alone, so the choice, and the bytes, do not depend on the worker
-    /// count. Why (`docs/encoding-presets.md`): on a Ken Burns job rav1e's speed 10 takes 0.37x
-    /// the CPU of speed 7 for 20 % more bytes, where on a slideshow's stills and fades speed 7
-    /// saves 32 % of the bytes.
-    pub fn for_segment(self, in_motion: u64, frames: u64) -> EncodePreset {
-        if in_motion.saturating_mul(2) >= frames.max(1) {
+    /// The settings for a segment of `frames` frames of which `brief` show a brief picture
+    /// ([`BRIEF_PICTURE_SECONDS`]): at least half brief runs at
+    /// [`motion_speed`](EncodePreset::motion_speed). The segment's frames come from the plan
+    /// alone, so the choice, and the bytes, do not depend on the worker count. Why
+    /// (`docs/encoding-presets.md`): on Ken Burns frames rav1e's speed 10 takes 0.37x the CPU of
+    /// speed 7 for 20 % more bytes, where on a slideshow's held stills and fades speed 7 saves a
+    /// third of the bytes.
+    pub fn for_segment(self, brief: u64, frames: u64) -> EncodePreset {
+        if brief.saturating_mul(2) >= frames.max(1) {
             EncodePreset { speed: self.motion_speed, ..self }
         } else {
             self
