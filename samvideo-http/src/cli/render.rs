@@ -46,7 +46,7 @@ pub struct RenderArgs {
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
-    /// Parallel encoders, each on its own 10 s segment (0: one per core). The output bytes
+    /// Parallel encoders, each on its own segment (at most 10 s) (0: one per core). The output bytes
     /// are the same whatever the number; each encoder adds about 190 MB at 720p.
     #[arg(long, default_value_t = 0, env = "SAMVIDEO_RENDER_THREADS")]
     pub threads: usize,

@@ -56,7 +56,7 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 
 use super::api::{OutputFormat, Progress, RenderError, RenderOptions, RenderSummary};
-use super::assets::{job_assets, load_visuals, plan_with};
+use super::assets::{job_assets, load_visuals, plan_with, JobAssets};
 use super::audio_feed::{build_mixer, AudioFeed};
 use super::mp4_out::{AudioPackets, Mp4Mux};
 use super::segments::{encode_segment, segments};
@@ -278,6 +278,21 @@ pub fn render_part(
     result
 }
 
+/// The plan every part and the finalize lower from the request (only MP4 output splits), with
+/// the job's assets it was lowered with.
+fn mp4_plan(
+    request: &CreateRequest,
+    source: Arc<dyn MediaSource>,
+    options: &RenderOptions,
+) -> Result<(JobAssets, RenderPlan), PartError> {
+    if options.format != OutputFormat::Mp4 {
+        return Err(PartError::NotMp4);
+    }
+    let assets = job_assets(source, options);
+    let plan = plan_with(request, &assets, options)?;
+    Ok((assets, plan))
+}
+
 fn render_part_inner(
     request: &CreateRequest,
     source: Arc<dyn MediaSource>,
@@ -285,11 +300,7 @@ fn render_part_inner(
     out: &Path,
     options: &RenderOptions,
 ) -> Result<PartSummary, PartError> {
-    if options.format != OutputFormat::Mp4 {
-        return Err(PartError::NotMp4);
-    }
-    let assets = job_assets(source, options);
-    let plan = plan_with(request, &assets, options)?;
+    let (assets, plan) = mp4_plan(request, source, options)?;
     let fingerprint = Fingerprint::of(&plan);
     let io = |error| PartError::Io { path: out.to_path_buf(), error };
     let packets = match part {
@@ -379,11 +390,7 @@ fn finalize_inner(
     out: &Path,
     options: &RenderOptions,
 ) -> Result<RenderSummary, PartError> {
-    if options.format != OutputFormat::Mp4 {
-        return Err(PartError::NotMp4);
-    }
-    let assets = job_assets(source, options);
-    let plan = plan_with(request, &assets, options)?;
+    let (assets, plan) = mp4_plan(request, source, options)?;
     drop(assets);
     let parts =
         Parts { dir: parts_dir, fingerprint: Fingerprint::of(&plan), segments: segments(plan.frame_count, plan.fps) };
