@@ -17,11 +17,12 @@ use samvideo_http::billing::BillingPlan;
 use samvideo_http::store::{Store, StoreLocation};
 use samvideo_test_support::postgres::fresh_database;
 use samvideo_test_support::s3::{fresh_bucket, list_keys, AWS_ENV};
-use samvideo_test_support::{duration_secs, ffprobe_csv, test_card_png};
+use samvideo_test_support::{duration_secs, ffprobe_csv, solid_png, test_card_png, write_wav};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tokio::sync::watch;
 
-use crate::support::{advanced_body, image_video, spawn_app, spawn_server, spawn_worker, Api, ServerLog, CORE};
+use crate::support::{advanced_body, image_video, spawn_app, spawn_server, spawn_worker, Api, Media, ServerLog, CORE};
 
 /// A shared store and bucket, and the environment every node of a test gets.
 struct Cluster {
@@ -533,4 +534,176 @@ async fn an_api_only_node_hands_previews_and_ai_renders_to_workers_on_postgres_a
     let (_, usage) = api.get(&key, &format!("{CORE}/usage-summary")).await;
     assert_eq!(usage["data"]["monthly_videos"]["used"], 0, "{usage}");
     eprintln!("preview and AI render on Postgres + S3: {:.1} s", started.elapsed().as_secs_f64());
+}
+
+/// A log line without its ANSI colour codes.
+fn plain(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A 40 s 854x480 mix-video of four stills with fades and music (4 segments and the audio when
+/// split), its media served from a folder.
+async fn forty_seconds() -> (Media, Value) {
+    let media = Media::empty().await;
+    let dir = media.dir.path();
+    for (name, rgba) in [
+        ("a.png", [220, 30, 30, 255]),
+        ("b.png", [30, 30, 220, 255]),
+        ("c.png", [30, 200, 30, 255]),
+        ("d.png", [200, 200, 30, 255]),
+    ] {
+        solid_png(dir, name, 640, 360, rgba);
+    }
+    write_wav(dir, "music.wav", 44_100, 2, 42.0, |t, _| 0.3 * (2.0 * std::f64::consts::PI * 440.0 * t).sin());
+    let stills: Vec<Value> = ["a.png", "b.png", "c.png", "d.png"]
+        .iter()
+        .map(|n| serde_json::json!({"type": "image", "url": media.url(n), "duration": 10}))
+        .collect();
+    let spec = serde_json::json!({
+        "media_list": stills,
+        "background_url": media.url("music.wav"),
+        "settings": {"aspect_ratio": "16:9", "output_quality": "low", "transition_type": "fade", "transition_duration": 1}
+    });
+    (media, spec)
+}
+
+/// `samvideo render` of the mix-video `spec` on this machine: the sha256 of its MP4 and the wall
+/// time.
+fn local_render(dir: &std::path::Path, spec: &Value) -> (String, f64) {
+    let spec_file = dir.join("split-spec.json");
+    std::fs::write(&spec_file, spec.to_string()).expect("spec");
+    let local = dir.join("split-local.mp4");
+    let started = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_samvideo"))
+        .args(["render", "--quiet", "--allow-private-network", "--endpoint", "mix-video", "-o"])
+        .arg(&local)
+        .arg(&spec_file)
+        .output()
+        .expect("samvideo render");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    (sha256(&std::fs::read(&local).expect("local render")), started.elapsed().as_secs_f64())
+}
+
+/// Two API nodes and three `samvideo work --split-renders` (logging at info, so the test sees
+/// which part each renders).
+fn split_cluster() -> (Cluster, Api, Api, Vec<(u32, ServerLog)>) {
+    let mut cluster = Cluster::new();
+    let a = cluster.api_named("api-a", &[]);
+    let b = cluster.api_named("api-b", &[]);
+    let workers = ["w1", "w2", "w3"]
+        .iter()
+        .map(|n| cluster.worker_with(n, &[("SAMVIDEO_SPLIT_RENDERS", "true"), ("RUST_LOG", "info")]))
+        .collect();
+    (cluster, a, b, workers)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_split_workers_render_the_bytes_of_a_local_render() {
+    let (media, spec) = forty_seconds().await;
+    let (mut cluster, a, b, workers) = split_cluster();
+    let (local, local_secs) = local_render(cluster.dirs.path(), &spec);
+    let started = Instant::now();
+    let (id, _) = a.create(&cluster.key, &format!("{CORE}/mix-video"), &spec).await;
+    let d = b.wait_terminal(&cluster.key, &id, 180).await;
+    let split_secs = started.elapsed().as_secs_f64();
+    assert_eq!(d["status"], "completed", "{d}");
+    let served = b.download(d["output_url"].as_str().expect("output_url")).await;
+    assert_eq!(sha256(&served), local, "the bytes of `samvideo render`");
+    let keys = list_keys(&cluster.bucket);
+    assert_eq!(keys, [format!("outputs/{id}.jpg"), format!("outputs/{id}.mp4")], "video and poster; no part left");
+    let parts: usize = workers
+        .iter()
+        .map(|(_, log)| {
+            log.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .iter()
+                .filter(|l| l.contains("render started") && l.contains("\"part\""))
+                .count()
+        })
+        .sum();
+    assert_eq!(parts, 5, "4 segments and the audio, each rendered once");
+    let busy = workers
+        .iter()
+        .filter(|(_, log)| {
+            log.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .iter()
+                .any(|l| l.contains("render started") && l.contains("\"part\""))
+        })
+        .count();
+    eprintln!(
+        "split over 3 workers: {split_secs:.1} s (local render {local_secs:.1} s); {busy} workers rendered parts"
+    );
+    drop(media);
+    cluster.children.clear();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_split_worker_killed_holding_a_part_leaves_only_that_part_to_redo() {
+    let (media, spec) = forty_seconds().await;
+    let (cluster, a, b, workers) = split_cluster();
+    let (local, _) = local_render(cluster.dirs.path(), &spec);
+    let started = Instant::now();
+    let (id, _) = a.create(&cluster.key, &format!("{CORE}/mix-video"), &spec).await;
+    // The first worker seen starting a segment part is killed while it renders it.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let victim = loop {
+        let found = workers.iter().find(|(_, log)| {
+            log.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .iter()
+                .any(|l| l.contains("render started") && l.contains("\"part\""))
+        });
+        if let Some((pid, _)) = found {
+            break *pid;
+        }
+        assert!(Instant::now() < deadline, "no part started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    signal(victim, "-KILL");
+    let d = b.wait_terminal(&cluster.key, &id, 180).await;
+    assert_eq!(d["status"], "completed", "{d}");
+    let served = a.download(d["output_url"].as_str().expect("output_url")).await;
+    assert_eq!(sha256(&served), local, "the bytes of `samvideo render` after a kill -9");
+    assert!(
+        list_keys(&cluster.bucket).iter().all(|k| k.starts_with("outputs/")),
+        "no part left: {:?}",
+        list_keys(&cluster.bucket)
+    );
+    let starts: usize = workers
+        .iter()
+        .filter(|(pid, _)| *pid != victim)
+        .map(|(_, log)| {
+            log.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .iter()
+                .filter(|l| l.contains("render started") && l.contains("\"part\""))
+                .count()
+        })
+        .sum();
+    assert!(starts <= 5, "the survivors rendered at most the 5 parts once each, not more: {starts}");
+    // The part the killed worker held was claimed again after its lease ran out: attempt 2.
+    let rescued = workers.iter().filter(|(pid, _)| *pid != victim).any(|(_, log)| {
+        log.lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|l| plain(l))
+            .any(|l| l.contains("render started") && l.contains("\"part\"") && l.contains("attempt=2"))
+    });
+    assert!(rescued, "a part rendered again at attempt 2");
+    eprintln!("split, kill -9 of a worker holding a part: {:.1} s", started.elapsed().as_secs_f64());
+    drop(media);
 }
