@@ -691,7 +691,7 @@ impl Jobs {
         let result = self.inner.store.end_task_as(&task.id, task.attempts, update.clone()).await;
         match result {
             Ok((true, row)) => {
-                tracing::info!(task_id = %task.id, status = update.status.as_str(), error = ?update.error, "render ended");
+                tracing::info!(task_id = %task.id, kind = task.kind.as_str(), status = update.status.as_str(), error = ?update.error, seconds = ?update.render_seconds, "render ended");
                 self.inner.metrics.render_finished(update.status, update.render_seconds.unwrap_or(0.0));
                 if let Some(row) = row {
                     self.spawn_hook(row);

@@ -212,7 +212,10 @@ impl Jobs {
             files.remove_scratch().await;
             return Ok(Outcome::Stopped);
         }
-        match self.keep_retrying(&files, running).await {
+        let keeping = std::time::Instant::now();
+        let kept = self.keep_retrying(&files, running).await;
+        tracing::info!(task_id = %task.id, seconds = keeping.elapsed().as_secs_f64(), "split render: video kept");
+        match kept {
             Ok(kept) => Ok(Outcome::Done(TaskUpdate {
                 status: TaskStatus::Completed,
                 error: None,
@@ -290,6 +293,7 @@ impl Jobs {
             move |source| SplitError::Scratch { path, source }
         };
         tokio::fs::create_dir_all(dir).await.map_err(scratch(dir))?;
+        let fetching = std::time::Instant::now();
         let tmp = self.inner.config.tmp_dir();
         for row in rows {
             let part: PartId =
@@ -315,7 +319,11 @@ impl Jobs {
                 SplitError::Crashed
             })?
             .map_err(SplitError::Finalize)?;
-        tracing::info!(seconds = started.elapsed().as_secs_f64(), "split render: parts joined");
+        tracing::info!(
+            download_seconds = started.duration_since(fetching).as_secs_f64(),
+            finalize_seconds = started.elapsed().as_secs_f64(),
+            "split render: parts joined"
+        );
         Ok(summary)
     }
 

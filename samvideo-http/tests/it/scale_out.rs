@@ -707,3 +707,36 @@ async fn a_split_worker_killed_holding_a_part_leaves_only_that_part_to_redo() {
     eprintln!("split, kill -9 of a worker holding a part: {:.1} s", started.elapsed().as_secs_f64());
     drop(media);
 }
+
+/// Timings for docs/scale-out.md (run by hand: `cargo test -p samvideo-http --test it --
+/// --ignored scale_out::split_timings --nocapture`): the 40 s spec by one in-process worker, by
+/// one split worker and by three, on Postgres + moto, with each worker's part and finalize lines.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "measurement, run by hand"]
+async fn split_timings() {
+    let (media, spec) = forty_seconds().await;
+    for (label, split, workers) in
+        [("in-process, 1 worker", "false", 1), ("split, 1 worker", "true", 1), ("split, 3 workers", "true", 3)]
+    {
+        let mut cluster = Cluster::new();
+        let api = cluster.api();
+        let logs: Vec<ServerLog> = (0..workers)
+            .map(|n| {
+                cluster.worker_with(&format!("w{n}"), &[("SAMVIDEO_SPLIT_RENDERS", split), ("RUST_LOG", "info")]).1
+            })
+            .collect();
+        let started = Instant::now();
+        let (id, _) = api.create(&cluster.key, &format!("{CORE}/mix-video"), &spec).await;
+        let d = api.wait_terminal(&cluster.key, &id, 300).await;
+        assert_eq!(d["status"], "completed", "{d}");
+        eprintln!("== {label}: {:.2} s create to completed", started.elapsed().as_secs_f64());
+        for (n, log) in logs.iter().enumerate() {
+            for line in log.lock().unwrap_or_else(|p| p.into_inner()).iter().map(|l| plain(l)) {
+                if line.contains("render ended") || line.contains("split render") || line.contains("render started") {
+                    eprintln!("  w{n}: {}", line.split_once("samvideo_http").map_or(line.as_str(), |(_, r)| r));
+                }
+            }
+        }
+    }
+    drop(media);
+}
