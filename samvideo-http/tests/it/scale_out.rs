@@ -653,9 +653,25 @@ async fn three_split_workers_render_the_bytes_of_a_local_render() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_split_worker_killed_holding_a_part_leaves_only_that_part_to_redo() {
-    let (media, spec) = forty_seconds().await;
+    let (media, mut spec) = forty_seconds().await;
     let (cluster, a, b, workers) = split_cluster();
     let (local, _) = local_render(cluster.dirs.path(), &spec);
+    // A webhook receiver that records each delivery's id.
+    let deliveries: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
+    let seen = deliveries.clone();
+    let receiver = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: axum::http::HeaderMap| {
+            let seen = seen.clone();
+            async move {
+                let id = headers.get("x-samautomation-delivery").and_then(|v| v.to_str().ok()).unwrap_or("-");
+                seen.lock().unwrap_or_else(|p| p.into_inner()).push(id.to_string());
+                "ok"
+            }
+        }),
+    );
+    let (hook_addr, _hook) = spawn_app(receiver).await;
+    spec["exports"] = serde_json::json!({"callback_url": format!("http://{hook_addr}/hook")});
     let started = Instant::now();
     let (id, _) = a.create(&cluster.key, &format!("{CORE}/mix-video"), &spec).await;
     // The first worker seen starting a segment part is killed while it renders it.
@@ -705,6 +721,22 @@ async fn a_split_worker_killed_holding_a_part_leaves_only_that_part_to_redo() {
     });
     assert!(rescued, "a part rendered again at attempt 2");
     eprintln!("split, kill -9 of a worker holding a part: {:.1} s", started.elapsed().as_secs_f64());
+
+    // One webhook delivery id (the video ends once, through the fenced write), one quota
+    // charge (its parts are neither counted nor listed).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while deliveries.lock().unwrap_or_else(|p| p.into_inner()).is_empty() {
+        assert!(Instant::now() < deadline, "no webhook within 30 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let ids = deliveries.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    assert_eq!(ids.len(), 1, "one delivery: {ids:?}");
+    let (code, usage) = a.get(&cluster.key, &format!("{CORE}/usage-summary")).await;
+    assert_eq!(code, 200, "{usage}");
+    let usage = if usage["data"].is_object() { usage["data"].clone() } else { usage };
+    assert_eq!(usage["monthly_videos"]["used"], 1, "{usage}");
+    assert_eq!(usage["totals"]["tasks"], 1, "{usage}");
     drop(media);
 }
 
