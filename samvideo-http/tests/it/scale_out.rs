@@ -554,6 +554,20 @@ fn plain(line: &str) -> String {
     out
 }
 
+/// Wait until the bucket holds no part object (the coordinator deletes them right after the
+/// video's end is written, so a client may see `completed` a moment before).
+async fn no_part_left(bucket: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let keys = list_keys(bucket);
+        if keys.iter().all(|k| !k.starts_with("parts/")) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "parts left 10 s after the end: {keys:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// A 40 s 854x480 mix-video of four stills with fades and music (4 segments and the audio when
 /// split), its media served from a folder.
 async fn forty_seconds() -> (Media, Value) {
@@ -622,6 +636,7 @@ async fn three_split_workers_render_the_bytes_of_a_local_render() {
     assert_eq!(d["status"], "completed", "{d}");
     let served = b.download(d["output_url"].as_str().expect("output_url")).await;
     assert_eq!(sha256(&served), local, "the bytes of `samvideo render`");
+    no_part_left(&cluster.bucket).await;
     let keys = list_keys(&cluster.bucket);
     assert_eq!(keys, [format!("outputs/{id}.jpg"), format!("outputs/{id}.mp4")], "video and poster; no part left");
     let parts: usize = workers
@@ -694,11 +709,7 @@ async fn a_split_worker_killed_holding_a_part_leaves_only_that_part_to_redo() {
     assert_eq!(d["status"], "completed", "{d}");
     let served = a.download(d["output_url"].as_str().expect("output_url")).await;
     assert_eq!(sha256(&served), local, "the bytes of `samvideo render` after a kill -9");
-    assert!(
-        list_keys(&cluster.bucket).iter().all(|k| k.starts_with("outputs/")),
-        "no part left: {:?}",
-        list_keys(&cluster.bucket)
-    );
+    no_part_left(&cluster.bucket).await;
     let starts: usize = workers
         .iter()
         .filter(|(pid, _)| *pid != victim)
@@ -737,6 +748,45 @@ async fn a_split_worker_killed_holding_a_part_leaves_only_that_part_to_redo() {
     let usage = if usage["data"].is_object() { usage["data"].clone() } else { usage };
     assert_eq!(usage["monthly_videos"]["used"], 1, "{usage}");
     assert_eq!(usage["totals"]["tasks"], 1, "{usage}");
+    drop(media);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_split_video_cancelled_on_another_node_stops_its_parts_and_leaves_no_part() {
+    let started = Instant::now();
+    let (media, spec) = forty_seconds().await;
+    let (cluster, a, b, workers) = split_cluster();
+    let (id, _) = a.create(&cluster.key, &format!("{CORE}/mix-video"), &spec).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !workers.iter().any(|(_, log)| {
+        log.lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .any(|l| l.contains("render started") && l.contains("\"part\""))
+    }) {
+        assert!(Instant::now() < deadline, "no part started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (code, body) = b.post(&cluster.key, &format!("/api/async/cancel/{id}"), &serde_json::json!({})).await;
+    assert_eq!(code, 200, "{body}");
+    let d = a.wait_terminal(&cluster.key, &id, 30).await;
+    assert_eq!(d["status"], "cancelled", "{d}");
+    // Every part ends (refused renewals stop its workers; the coordinator ends the rest) and no
+    // part object stays in the bucket.
+    let store = Store::connect(&StoreLocation::Postgres(cluster.env[0].1.clone())).expect("store");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let parts = store.parts_of(&id).await.expect("parts");
+        let keys = list_keys(&cluster.bucket);
+        let live = parts.iter().filter(|p| !p.status.is_terminal()).count();
+        if parts.len() == 5 && live == 0 && keys.iter().all(|k| !k.starts_with("parts/")) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "parts still live or kept: {parts:?} {keys:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(list_keys(&cluster.bucket).is_empty(), "nothing kept of a cancelled video");
+    eprintln!("split, cancel on another node: {:.1} s", started.elapsed().as_secs_f64());
     drop(media);
 }
 

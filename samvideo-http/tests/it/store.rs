@@ -320,6 +320,12 @@ async fn split_parts(store: &Store) {
         store.end_task("task-0", TaskUpdate::ended(TaskStatus::Cancelled, "Cancelled by user")).await.expect("cancel");
     assert!(cancelled);
     assert!(matches!(store.blocking().renew_lease(&p1.id, 1, terms()).expect("renew"), LeaseState::Lost { .. }));
+    let mut late = TaskUpdate::ended(TaskStatus::Completed, "");
+    late.error = None;
+    assert!(
+        !store.end_task_as(&p1.id, 1, late).await.expect("late end").0,
+        "a part's end after its video's cancel is refused"
+    );
     assert!(store.claim_next_part(terms(), |_| Rescue::Claim).await.expect("claim").task.is_none(), "audio left");
     let next = claim(store).await.expect("the other video");
     assert_eq!(next.id, "task-1");

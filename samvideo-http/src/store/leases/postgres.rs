@@ -93,7 +93,8 @@ pub(in crate::store) async fn progress(c: Conn, id: String, token: i64, value: f
     Ok(())
 }
 
-/// A worker's terminal write while `token` holds the task, and the row after it.
+/// A worker's terminal write while `token` holds the task (a part: while its video is
+/// `processing`), and the row after it.
 pub(in crate::store) async fn end_as(
     c: Conn,
     id: String,
@@ -107,7 +108,8 @@ pub(in crate::store) async fn end_as(
             "UPDATE tasks SET status = $3, error = $4, duration = $5, size_bytes = $6, output_file = $7, \
              render_seconds = $8, progress = COALESCE($9, progress), completed_at = $10, updated_at = $10, \
              thumbnail_file = $11, subtitles_file = $12, lease_until_ms = NULL \
-             WHERE id = $1 AND status = 'processing' AND attempts = $2",
+             WHERE id = $1 AND status = 'processing' AND attempts = $2 \
+             AND (parent_id IS NULL OR parent_id IN (SELECT p.id FROM tasks p WHERE p.status = 'processing'))",
             &[
                 &id,
                 &token,

@@ -101,7 +101,8 @@ pub(in crate::store) fn progress(conn: &Connection, id: &str, token: i64, value:
     Ok(())
 }
 
-/// A worker's terminal write: applied only while `token` holds the task.
+/// A worker's terminal write: applied only while `token` holds the task (and, for a part, while
+/// its video is `processing`: a part finished after its video's cancel is refused).
 pub(in crate::store) fn end_as(conn: &Connection, id: &str, token: i64, u: &TaskUpdate) -> Result<bool, StoreError> {
     let now = now_rfc3339();
     let progress = if u.status == TaskStatus::Completed { Some(1.0) } else { None };
@@ -109,7 +110,8 @@ pub(in crate::store) fn end_as(conn: &Connection, id: &str, token: i64, u: &Task
         "UPDATE tasks SET status = ?3, error = ?4, duration = ?5, size_bytes = ?6, output_file = ?7, \
          render_seconds = ?8, progress = COALESCE(?9, progress), completed_at = ?10, updated_at = ?10, \
          thumbnail_file = ?11, subtitles_file = ?12, lease_until_ms = NULL \
-         WHERE id = ?1 AND status = 'processing' AND attempts = ?2",
+         WHERE id = ?1 AND status = 'processing' AND attempts = ?2 \
+         AND (parent_id IS NULL OR parent_id IN (SELECT p.id FROM tasks p WHERE p.status = 'processing'))",
         params![
             id,
             token,
