@@ -35,7 +35,7 @@ use samvideo_core::request::CreateRequest;
 
 use super::{Files, Jobs, Running, Stop};
 use crate::objects::{ObjectsError, OUTPUTS, PARTS};
-use crate::store::{NewPart, PartRow, StoreError, TaskRow, TaskStatus, TaskUpdate};
+use crate::store::{NewPart, PartRow, StoreError, TaskKind, TaskRow, TaskStatus, TaskUpdate};
 
 /// How often the coordinator reads its parts.
 const POLL: Duration = Duration::from_millis(200);
@@ -347,7 +347,7 @@ impl Jobs {
         }
     }
 
-    /// Delete the part objects of the ended video `parent` and end its parts not yet ended (they
+    /// Delete the part objects of the ended video `parent` (those of every attempt) and end its parts not yet ended (they
     /// are never claimed again anyway: their video is not `processing`).
     async fn remove_parts(&self, parent: &str) {
         let rows = match self.inner.store.parts_of(parent).await {
@@ -358,9 +358,14 @@ impl Jobs {
             }
         };
         for row in rows {
-            for name in [&row.output_file, &row.thumbnail_file].into_iter().flatten() {
-                if let Err(e) = self.inner.objects.delete(PARTS, name).await {
-                    tracing::warn!(file = name, error = %e, "cannot delete a part object");
+            // Every attempt's names: a worker that died between its put and its end left its
+            // attempt's objects unrecorded.
+            for attempt in 1..=row.attempts {
+                let (_, file) = super::queued::object(TaskKind::Part, &row.id, None, attempt);
+                for name in [super::thumbnail_name(&file), file] {
+                    if let Err(e) = self.inner.objects.delete(PARTS, &name).await {
+                        tracing::warn!(file = name, error = %e, "cannot delete a part object");
+                    }
                 }
             }
             if !row.status.is_terminal() {

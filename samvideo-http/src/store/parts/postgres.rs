@@ -45,6 +45,7 @@ pub(in crate::store) async fn of(c: Conn, parent: String) -> Result<Vec<PartRow>
             output_file: r.try_get(5)?,
             thumbnail_file: r.try_get(6)?,
             frames: r.try_get(7)?,
+            attempts: r.try_get(8)?,
         });
     }
     Ok(out)

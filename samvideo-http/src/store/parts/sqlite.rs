@@ -44,6 +44,7 @@ pub(in crate::store) fn of(conn: &Connection, parent: &str) -> Result<Vec<PartRo
                 output_file: r.get(5)?,
                 thumbnail_file: r.get(6)?,
                 frames: r.get(7)?,
+                attempts: r.get(8)?,
             },
             r.get::<_, String>(2)?,
         ))

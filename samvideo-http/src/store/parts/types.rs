@@ -31,11 +31,13 @@ pub struct PartRow {
     pub thumbnail_file: Option<String>,
     /// Its weight in frames.
     pub frames: i64,
+    /// Claims it has had (the fencing token of its last).
+    pub attempts: i64,
 }
 
 /// The columns [`PartRow`] is read from, in order.
 pub(in crate::store) const PART_COLS: &str =
-    "id, part, status, progress, error, output_file, thumbnail_file, part_frames";
+    "id, part, status, progress, error, output_file, thumbnail_file, part_frames, attempts";
 
 /// The status column of a part row, parsed.
 pub(in crate::store) fn status(s: &str) -> Result<TaskStatus, StoreError> {
