@@ -752,6 +752,38 @@ async fn a_split_worker_killed_holding_a_part_leaves_only_that_part_to_redo() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_split_video_whose_coordinator_is_killed_is_finished_by_another_worker() {
+    let started = Instant::now();
+    let (media, spec) = forty_seconds().await;
+    let (cluster, a, _b, workers) = split_cluster();
+    let (local, _) = local_render(cluster.dirs.path(), &spec);
+    let (id, _) = a.create(&cluster.key, &format!("{CORE}/mix-video"), &spec).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let coordinator = loop {
+        let found = workers
+            .iter()
+            .find(|(_, log)| log.lock().unwrap_or_else(|p| p.into_inner()).iter().any(|l| l.contains("parts queued")));
+        if let Some((pid, _)) = found {
+            break *pid;
+        }
+        assert!(Instant::now() < deadline, "no parts queued");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    signal(coordinator, "-KILL");
+    let d = a.wait_terminal(&cluster.key, &id, 180).await;
+    assert_eq!(d["status"], "completed", "{d}");
+    let url = d["output_url"].as_str().expect("output_url");
+    assert!(url.ends_with(&format!("{id}-2.mp4")), "the second claim of the video finalized it: {url}");
+    assert_eq!(sha256(&a.download(url).await), local, "the same bytes");
+    no_part_left(&cluster.bucket).await;
+    // The new coordinator queued nothing new: still 5 parts.
+    let store = Store::connect(&StoreLocation::Postgres(cluster.env[0].1.clone())).expect("store");
+    assert_eq!(store.parts_of(&id).await.expect("parts").len(), 5);
+    eprintln!("split, kill -9 of the coordinator: {:.1} s", started.elapsed().as_secs_f64());
+    drop(media);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_split_video_cancelled_on_another_node_stops_its_parts_and_leaves_no_part() {
     let started = Instant::now();
     let (media, spec) = forty_seconds().await;
