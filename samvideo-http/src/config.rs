@@ -134,6 +134,10 @@ pub struct ServerConfig {
     pub preview_timeout: Duration,
     /// Attempts a task gets when the server dies under it before it is marked failed.
     pub max_attempts: u32,
+    /// `--split-renders`: a video is rendered as parts (each 10 s segment, the audio) that any
+    /// worker claims, then finalized by the worker that claimed the video (`crate::jobs::split`);
+    /// off, a worker renders the whole video in-process with its segment threads.
+    pub split_renders: bool,
     /// Outputs, posters, caption sidecars and previews older than this many days are deleted
     /// (`--retention-days`, within [`RETENTION_DAYS`]); `None` keeps them forever.
     pub retention_days: Option<u32>,
@@ -181,6 +185,7 @@ impl Default for ServerConfig {
             plan_limits,
             preview_timeout: Duration::from_secs(120),
             max_attempts: 2,
+            split_renders: false,
             retention_days: None,
             upload_retries: vec![Duration::from_secs(1), Duration::from_secs(2), Duration::from_secs(4)],
             media_limits: samvideo_core::media::limits::Limits::default(),

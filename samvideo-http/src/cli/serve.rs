@@ -121,6 +121,11 @@ pub struct NodeArgs {
     /// takes it over (1..=3600) [default: 30].
     #[arg(long, env = "SAMVIDEO_LEASE_SECONDS")]
     pub lease_seconds: Option<f64>,
+    /// Render each video as parts (its 10 s segments and its audio) that any worker of the
+    /// store claims, joined into the same bytes by one worker (docs/scale-out.md) [default:
+    /// off: a worker renders a whole video with its own segment threads].
+    #[arg(long, env = "SAMVIDEO_SPLIT_RENDERS")]
+    pub split_renders: Option<Option<bool>>,
     /// Largest media item in MiB [default: 200].
     #[arg(long, env = "SAMVIDEO_MAX_ITEM_MB")]
     pub max_item_mb: Option<u64>,
@@ -223,6 +228,10 @@ impl NodeArgs {
         }
         if let Some(v) = pick(self.lease_seconds, file, "SAMVIDEO_LEASE_SECONDS")? {
             c.lease = secs(v);
+        }
+        let split = self.split_renders.map(|v| v.unwrap_or(true));
+        if let Some(v) = pick(split, file, "SAMVIDEO_SPLIT_RENDERS")? {
+            c.split_renders = v;
         }
         self.media_limits(file, &mut c.media_limits)
     }

@@ -36,6 +36,7 @@ pub mod hooks;
 pub mod lease;
 pub mod queued;
 pub mod source;
+mod split;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -44,6 +45,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use samvideo_core::media::MediaSource;
+use samvideo_core::render::parts::{render_part, PartId};
 use samvideo_core::render::{render_to_file, CancelToken, RenderError, RenderOptions, RenderSummary};
 use samvideo_core::request::{CreateRequest, Endpoint, Exports};
 use tokio::sync::{watch, Notify, Semaphore};
@@ -333,13 +335,23 @@ impl Jobs {
     async fn worker_loop(self, n: usize) {
         let mut shutdown = self.inner.shutdown.subscribe();
         tracing::debug!(worker = n, "render worker started");
+        // The split video this loop coordinates (`--split-renders`): meanwhile it renders parts
+        // only, of that video or of any other.
+        let mut coordinating: Option<JoinHandle<()>> = None;
         loop {
             if *shutdown.borrow() {
                 break;
             }
             let max = self.inner.config.max_attempts;
             let terms = lease::terms(self.inner.config.lease);
-            match self.inner.store.claim_next_task(terms, move |attempts| lease::rescue(attempts, max)).await {
+            let rule = move |attempts| lease::rescue(attempts, max);
+            let parts_only = coordinating.as_ref().is_some_and(|h| !h.is_finished());
+            let claimed = if parts_only {
+                self.inner.store.claim_next_part(terms, rule).await
+            } else {
+                self.inner.store.claim_next_task(terms, rule).await
+            };
+            match claimed {
                 Ok(claim) => {
                     for row in claim.failed {
                         tracing::warn!(task_id = %row.id, error = ?row.error, "task's lease ran out too often; failed");
@@ -347,6 +359,10 @@ impl Jobs {
                         self.spawn_hook(row);
                     }
                     if let Some(task) = claim.task {
+                        if self.inner.config.split_renders && task.kind == TaskKind::Video {
+                            coordinating = Some(tokio::spawn(self.clone().split(task)));
+                            continue;
+                        }
                         if self.run(task).await == Ran::GaveBack {
                             tokio::select! {
                                 _ = shutdown.changed() => {}
@@ -364,49 +380,35 @@ impl Jobs {
                 _ = tokio::time::sleep(Duration::from_secs(1)) => {}
             }
         }
+        if let Some(h) = coordinating {
+            let _ = h.await;
+        }
         tracing::debug!(worker = n, "render worker stopped");
     }
 
     async fn run(&self, task: TaskRow) -> Ran {
         let id = task.id.clone();
-        // The fencing token: the attempt this claim made (no other claim ever holds it).
         let token = task.attempts;
-        tracing::info!(task_id = %id, endpoint = %task.endpoint, attempt = token, "render started");
-        let request = match parse_stored(&task) {
-            Ok(r) => r,
-            Err(msg) => {
-                self.end(&task, TaskUpdate::ended(TaskStatus::Failed, msg)).await;
-                return Ran::Ended;
-            }
+        // A part of a split video (`--split-renders`): that part alone, into a part file.
+        let part = match task.kind {
+            TaskKind::Part => match task.request_id.as_deref().unwrap_or_default().parse::<PartId>() {
+                Ok(p) => Some(p),
+                Err(msg) => {
+                    self.end(&task, TaskUpdate::ended(TaskStatus::Failed, msg)).await;
+                    return Ran::Ended;
+                }
+            },
+            _ => None,
         };
-        let running = Arc::new(Running::new());
-        self.inner.running.lock().unwrap_or_else(|p| p.into_inner()).insert(id.clone(), running.clone());
-        // A cancel may have landed between the claim and the registration above.
-        let live = self.inner.store.task(&id).await;
-        if !matches!(live, Ok(Some(ref t)) if t.status == TaskStatus::Processing && t.attempts == token) {
-            self.unregister(&id);
+        let Some((request, running, _heartbeat)) = self.hold(&task).await else {
             return Ran::Ended;
-        }
-        let lost = running.clone();
-        let heartbeat =
-            lease::Heartbeat::start(self.inner.store.clone(), id.clone(), token, self.inner.config.lease, move |_| {
-                lost.stop(Stop::Lost);
-            });
-        let _heartbeat = match heartbeat {
-            Ok(h) => h,
-            Err(e) => {
-                tracing::error!(task_id = %id, error = %e, "cannot start the lease heartbeat");
-                self.unregister(&id);
-                self.end(&task, TaskUpdate::ended(TaskStatus::Failed, "cannot start the lease heartbeat")).await;
-                return Ran::Ended;
-            }
         };
 
         let files = Files::new(&self.inner.config, &task, token);
         let options = RenderOptions {
             progress: Some(self.progress_fn(&id, token, &running)),
             preview: task.kind == TaskKind::Preview,
-            poster: files.extras.then(|| files.poster.clone()),
+            poster: (files.extras || files.poster_only).then(|| files.poster.clone()),
             subtitles_vtt: files.extras.then(|| files.vtt.clone()),
             subtitles_srt: files.extras.then(|| files.srt.clone()),
             ..self.inner.config.render_options(running.cancel.clone())
@@ -419,7 +421,14 @@ impl Jobs {
         let mut handle = tokio::task::spawn_blocking(move || {
             let _in_span = span.enter();
             let cancel = options.cancel.clone();
-            let r = render_to_file(&request, source, &video, &options);
+            let r = match part {
+                Some(part) => render_part(&request, source, part, &video, &options)
+                    .map(|s| Rendered { duration_secs: 0.0, size_bytes: s.size_bytes })
+                    .map_err(|e| e.to_string()),
+                None => render_to_file(&request, source, &video, &options)
+                    .map(|s| Rendered { duration_secs: s.duration_secs, size_bytes: s.size_bytes })
+                    .map_err(|e| e.to_string()),
+            };
             if r.is_err() || cancel.is_cancelled() {
                 let _ = std::fs::remove_file(&video);
                 for path in [&options.poster, &options.subtitles_vtt, &options.subtitles_srt].into_iter().flatten() {
@@ -428,13 +437,64 @@ impl Jobs {
             }
             r
         });
+        self.finish_run(task, running, files, &mut handle).await
+    }
 
+    /// Claimed `task`: re-parse its request, register it as running and start its lease's
+    /// heartbeat. None when it ended meanwhile (a bad request fails it here).
+    async fn hold(&self, task: &TaskRow) -> Option<(CreateRequest, Arc<Running>, lease::Heartbeat)> {
+        let id = task.id.clone();
+        // The fencing token: the attempt this claim made (no other claim ever holds it).
+        let token = task.attempts;
+        tracing::info!(task_id = %id, endpoint = %task.endpoint, kind = task.kind.as_str(), attempt = token, "render started");
+        let request = match parse_stored(task) {
+            Ok(r) => r,
+            Err(msg) => {
+                self.end(task, TaskUpdate::ended(TaskStatus::Failed, msg)).await;
+                return None;
+            }
+        };
+        let running = Arc::new(Running::new());
+        self.inner.running.lock().unwrap_or_else(|p| p.into_inner()).insert(id.clone(), running.clone());
+        // A cancel may have landed between the claim and the registration above.
+        let live = self.inner.store.task(&id).await;
+        if !matches!(live, Ok(Some(ref t)) if t.status == TaskStatus::Processing && t.attempts == token) {
+            self.unregister(&id);
+            return None;
+        }
+        let lost = running.clone();
+        let heartbeat =
+            lease::Heartbeat::start(self.inner.store.clone(), id.clone(), token, self.inner.config.lease, move |_| {
+                lost.stop(Stop::Lost);
+            });
+        match heartbeat {
+            Ok(h) => Some((request, running, h)),
+            Err(e) => {
+                tracing::error!(task_id = %id, error = %e, "cannot start the lease heartbeat");
+                self.unregister(&id);
+                self.end(task, TaskUpdate::ended(TaskStatus::Failed, "cannot start the lease heartbeat")).await;
+                None
+            }
+        }
+    }
+
+    /// Wait for the render thread of a held task, then store its result and end the task, or
+    /// stop it (cancel, timeout, shutdown, lost lease).
+    async fn finish_run(
+        &self,
+        task: TaskRow,
+        running: Arc<Running>,
+        files: Files,
+        handle: &mut JoinHandle<Result<Rendered, String>>,
+    ) -> Ran {
+        let id = task.id.clone();
+        let token = task.attempts;
         let mut tick = tokio::time::interval(Duration::from_millis(100));
         let inactivity = self.inner.config.inactivity_timeout;
         let mut shutdown = self.inner.shutdown.subscribe();
         let joined = loop {
             tokio::select! {
-                res = &mut handle => break Some(res),
+                res = &mut *handle => break Some(res),
                 _ = tick.tick() => {
                     if running.reason().is_some() {
                         break None;
@@ -505,7 +565,7 @@ impl Jobs {
                     // The render finished as the stop came: its thread is done (a finished
                     // JoinHandle must not be polled again) and the output it wrote is not kept.
                     files.remove_scratch().await;
-                } else if tokio::time::timeout(Duration::from_secs(10), &mut handle).await.is_err() {
+                } else if tokio::time::timeout(Duration::from_secs(10), &mut *handle).await.is_err() {
                     tracing::warn!(task_id = %id, "render thread did not stop within 10 s; leaving it");
                 }
                 self.unregister(&id);
@@ -570,8 +630,15 @@ impl Jobs {
         // On failure the scratch files stay, for the next try.
         objects.put_file(files.folder, &files.video_name, &files.video).await?;
         if !files.extras {
+            // A part's poster is the video's: it must be kept, like the part file.
+            let poster = if files.poster_only && tokio::fs::try_exists(&files.poster).await.unwrap_or(false) {
+                objects.put_file(files.folder, &files.poster_name, &files.poster).await?;
+                Some(files.poster_name.clone())
+            } else {
+                None
+            };
             files.remove_scratch().await;
-            return Ok(Kept { poster: None, subtitles: None });
+            return Ok(Kept { poster, subtitles: None });
         }
         let poster = match objects.put_file(OUTPUTS, &files.poster_name, &files.poster).await {
             Ok(()) => Some(files.poster_name.clone()),
@@ -624,7 +691,7 @@ impl Jobs {
         let result = self.inner.store.end_task_as(&task.id, task.attempts, update.clone()).await;
         match result {
             Ok((true, row)) => {
-                tracing::info!(task_id = %task.id, status = update.status.as_str(), error = ?update.error, "render ended");
+                tracing::info!(task_id = %task.id, kind = task.kind.as_str(), status = update.status.as_str(), error = ?update.error, seconds = ?update.render_seconds, "render ended");
                 self.inner.metrics.render_finished(update.status, update.render_seconds.unwrap_or(0.0));
                 if let Some(row) = row {
                     self.spawn_hook(row);
@@ -767,6 +834,9 @@ struct Files {
     folder: &'static str,
     /// Whether a poster and sidecars are written (videos; not previews or AI renders).
     extras: bool,
+    /// Whether a poster alone may be written (a part of a split video: the segment that holds
+    /// the poster frame writes it; its finalize keeps it beside the video).
+    poster_only: bool,
     video: PathBuf,
     poster: PathBuf,
     vtt: PathBuf,
@@ -775,6 +845,12 @@ struct Files {
     poster_name: String,
     vtt_name: String,
     srt_name: String,
+}
+
+/// What a render thread made: seconds of video (0 for a part) and the file's size.
+struct Rendered {
+    duration_secs: f64,
+    size_bytes: u64,
 }
 
 /// What [`Jobs::keep`] stored besides the video.
@@ -792,6 +868,7 @@ impl Files {
         Files {
             folder,
             extras: task.kind == TaskKind::Video,
+            poster_only: task.kind == TaskKind::Part,
             video: scratch(&video_name),
             poster: scratch(&poster_name),
             vtt: scratch(&vtt_name),

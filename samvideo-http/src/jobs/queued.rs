@@ -16,7 +16,7 @@
 use std::time::{Duration, Instant};
 
 use crate::config::ServerConfig;
-use crate::objects::{OUTPUTS, PREVIEWS};
+use crate::objects::{OUTPUTS, PARTS, PREVIEWS};
 use crate::store::{NewTask, Store, StoreError, TaskKind, TaskStatus, TaskUpdate};
 
 /// Whether previews and built-in AI renders go through the queue on this node: on an API-only
@@ -30,13 +30,16 @@ pub fn through_queue(config: &ServerConfig) -> bool {
 /// Where the output of attempt `attempt` of a task of `kind` is kept: (folder, object name).
 /// A video is `outputs/ID.mp4`; a preview `previews/preview_REQUEST.mp4`; an AI render
 /// `outputs/ai-JOB.mp4` (`request_id` holds the preview's request id or the AI job's id);
-/// attempt N > 1 adds `-N` ([`super::output_name`]).
+/// attempt N > 1 adds `-N` ([`super::output_name`]); a part of a split video
+/// `parts/PART_TASK-N.svpart`.
 pub fn object(kind: TaskKind, id: &str, request_id: Option<&str>, attempt: i64) -> (&'static str, String) {
     let named = request_id.unwrap_or(id);
     match kind {
         TaskKind::Video => (OUTPUTS, super::output_name(id, attempt)),
         TaskKind::Preview => (PREVIEWS, super::output_name(&format!("preview_{named}"), attempt)),
         TaskKind::Ai => (OUTPUTS, super::output_name(&format!("ai-{named}"), attempt)),
+        // The part task's own id and attempt: a late worker's part never shares a name.
+        TaskKind::Part => (PARTS, format!("{id}-{attempt}.svpart")),
     }
 }
 

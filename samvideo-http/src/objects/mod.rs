@@ -33,6 +33,9 @@ pub use location::{BadObjectsLocation, ObjectsLocation};
 pub const OUTPUTS: &str = "outputs";
 /// Preview videos (`/media/previews/`).
 pub const PREVIEWS: &str = "previews";
+/// The part files of split renders (`--split-renders`), until their video is finalized; never
+/// served.
+pub const PARTS: &str = "parts";
 
 /// Why an object operation failed.
 #[derive(Debug, thiserror::Error)]

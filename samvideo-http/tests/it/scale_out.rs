@@ -17,11 +17,12 @@ use samvideo_http::billing::BillingPlan;
 use samvideo_http::store::{Store, StoreLocation};
 use samvideo_test_support::postgres::fresh_database;
 use samvideo_test_support::s3::{fresh_bucket, list_keys, AWS_ENV};
-use samvideo_test_support::{duration_secs, ffprobe_csv, test_card_png};
+use samvideo_test_support::{duration_secs, ffprobe_csv, solid_png, test_card_png, write_wav};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tokio::sync::watch;
 
-use crate::support::{advanced_body, image_video, spawn_app, spawn_server, spawn_worker, Api, ServerLog, CORE};
+use crate::support::{advanced_body, image_video, spawn_app, spawn_server, spawn_worker, Api, Media, ServerLog, CORE};
 
 /// A shared store and bucket, and the environment every node of a test gets.
 struct Cluster {
@@ -533,4 +534,323 @@ async fn an_api_only_node_hands_previews_and_ai_renders_to_workers_on_postgres_a
     let (_, usage) = api.get(&key, &format!("{CORE}/usage-summary")).await;
     assert_eq!(usage["data"]["monthly_videos"]["used"], 0, "{usage}");
     eprintln!("preview and AI render on Postgres + S3: {:.1} s", started.elapsed().as_secs_f64());
+}
+
+/// A log line without its ANSI colour codes.
+fn plain(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Wait until the bucket holds no part object (the coordinator deletes them right after the
+/// video's end is written, so a client may see `completed` a moment before).
+async fn no_part_left(bucket: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let keys = list_keys(bucket);
+        if keys.iter().all(|k| !k.starts_with("parts/")) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "parts left 10 s after the end: {keys:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A 40 s 854x480 mix-video of four stills with fades and music (4 segments and the audio when
+/// split), its media served from a folder.
+async fn forty_seconds() -> (Media, Value) {
+    let media = Media::empty().await;
+    let dir = media.dir.path();
+    for (name, rgba) in [
+        ("a.png", [220, 30, 30, 255]),
+        ("b.png", [30, 30, 220, 255]),
+        ("c.png", [30, 200, 30, 255]),
+        ("d.png", [200, 200, 30, 255]),
+    ] {
+        solid_png(dir, name, 640, 360, rgba);
+    }
+    write_wav(dir, "music.wav", 44_100, 2, 42.0, |t, _| 0.3 * (2.0 * std::f64::consts::PI * 440.0 * t).sin());
+    let stills: Vec<Value> = ["a.png", "b.png", "c.png", "d.png"]
+        .iter()
+        .map(|n| serde_json::json!({"type": "image", "url": media.url(n), "duration": 10}))
+        .collect();
+    let spec = serde_json::json!({
+        "media_list": stills,
+        "background_url": media.url("music.wav"),
+        "settings": {"aspect_ratio": "16:9", "output_quality": "low", "transition_type": "fade", "transition_duration": 1}
+    });
+    (media, spec)
+}
+
+/// `samvideo render` of the mix-video `spec` on this machine: the sha256 of its MP4 and the wall
+/// time.
+fn local_render(dir: &std::path::Path, spec: &Value) -> (String, f64) {
+    let spec_file = dir.join("split-spec.json");
+    std::fs::write(&spec_file, spec.to_string()).expect("spec");
+    let local = dir.join("split-local.mp4");
+    let started = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_samvideo"))
+        .args(["render", "--quiet", "--allow-private-network", "--endpoint", "mix-video", "-o"])
+        .arg(&local)
+        .arg(&spec_file)
+        .output()
+        .expect("samvideo render");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    (sha256(&std::fs::read(&local).expect("local render")), started.elapsed().as_secs_f64())
+}
+
+/// Two API nodes and three `samvideo work --split-renders` (logging at info, so the test sees
+/// which part each renders).
+fn split_cluster() -> (Cluster, Api, Api, Vec<(u32, ServerLog)>) {
+    let mut cluster = Cluster::new();
+    let a = cluster.api_named("api-a", &[]);
+    let b = cluster.api_named("api-b", &[]);
+    let workers = ["w1", "w2", "w3"]
+        .iter()
+        .map(|n| cluster.worker_with(n, &[("SAMVIDEO_SPLIT_RENDERS", "true"), ("RUST_LOG", "info")]))
+        .collect();
+    (cluster, a, b, workers)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_split_workers_render_the_bytes_of_a_local_render() {
+    let (media, spec) = forty_seconds().await;
+    let (mut cluster, a, b, workers) = split_cluster();
+    let (local, local_secs) = local_render(cluster.dirs.path(), &spec);
+    let started = Instant::now();
+    let (id, _) = a.create(&cluster.key, &format!("{CORE}/mix-video"), &spec).await;
+    let d = b.wait_terminal(&cluster.key, &id, 180).await;
+    let split_secs = started.elapsed().as_secs_f64();
+    assert_eq!(d["status"], "completed", "{d}");
+    let served = b.download(d["output_url"].as_str().expect("output_url")).await;
+    assert_eq!(sha256(&served), local, "the bytes of `samvideo render`");
+    no_part_left(&cluster.bucket).await;
+    let keys = list_keys(&cluster.bucket);
+    assert_eq!(keys, [format!("outputs/{id}.jpg"), format!("outputs/{id}.mp4")], "video and poster; no part left");
+    let parts: usize = workers
+        .iter()
+        .map(|(_, log)| {
+            log.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .iter()
+                .filter(|l| l.contains("render started") && l.contains("\"part\""))
+                .count()
+        })
+        .sum();
+    assert_eq!(parts, 5, "4 segments and the audio, each rendered once");
+    let busy = workers
+        .iter()
+        .filter(|(_, log)| {
+            log.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .iter()
+                .any(|l| l.contains("render started") && l.contains("\"part\""))
+        })
+        .count();
+    eprintln!(
+        "split over 3 workers: {split_secs:.1} s (local render {local_secs:.1} s); {busy} workers rendered parts"
+    );
+    drop(media);
+    cluster.children.clear();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_split_worker_killed_holding_a_part_leaves_only_that_part_to_redo() {
+    let (media, mut spec) = forty_seconds().await;
+    let (cluster, a, b, workers) = split_cluster();
+    let (local, _) = local_render(cluster.dirs.path(), &spec);
+    // A webhook receiver that records each delivery's id.
+    let deliveries: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
+    let seen = deliveries.clone();
+    let receiver = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: axum::http::HeaderMap| {
+            let seen = seen.clone();
+            async move {
+                let id = headers.get("x-samautomation-delivery").and_then(|v| v.to_str().ok()).unwrap_or("-");
+                seen.lock().unwrap_or_else(|p| p.into_inner()).push(id.to_string());
+                "ok"
+            }
+        }),
+    );
+    let (hook_addr, _hook) = spawn_app(receiver).await;
+    spec["exports"] = serde_json::json!({"callback_url": format!("http://{hook_addr}/hook")});
+    let started = Instant::now();
+    let (id, _) = a.create(&cluster.key, &format!("{CORE}/mix-video"), &spec).await;
+    // The first worker seen starting a segment part is killed while it renders it.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let victim = loop {
+        let found = workers.iter().find(|(_, log)| {
+            log.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .iter()
+                .any(|l| l.contains("render started") && l.contains("\"part\""))
+        });
+        if let Some((pid, _)) = found {
+            break *pid;
+        }
+        assert!(Instant::now() < deadline, "no part started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    signal(victim, "-KILL");
+    let d = b.wait_terminal(&cluster.key, &id, 180).await;
+    assert_eq!(d["status"], "completed", "{d}");
+    let served = a.download(d["output_url"].as_str().expect("output_url")).await;
+    assert_eq!(sha256(&served), local, "the bytes of `samvideo render` after a kill -9");
+    no_part_left(&cluster.bucket).await;
+    let starts: usize = workers
+        .iter()
+        .filter(|(pid, _)| *pid != victim)
+        .map(|(_, log)| {
+            log.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .iter()
+                .filter(|l| l.contains("render started") && l.contains("\"part\""))
+                .count()
+        })
+        .sum();
+    assert!(starts <= 5, "the survivors rendered at most the 5 parts once each, not more: {starts}");
+    // The part the killed worker held was claimed again after its lease ran out: attempt 2.
+    let rescued = workers.iter().filter(|(pid, _)| *pid != victim).any(|(_, log)| {
+        log.lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|l| plain(l))
+            .any(|l| l.contains("render started") && l.contains("\"part\"") && l.contains("attempt=2"))
+    });
+    assert!(rescued, "a part rendered again at attempt 2");
+    eprintln!("split, kill -9 of a worker holding a part: {:.1} s", started.elapsed().as_secs_f64());
+
+    // One webhook delivery id (the video ends once, through the fenced write), one quota
+    // charge (its parts are neither counted nor listed).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while deliveries.lock().unwrap_or_else(|p| p.into_inner()).is_empty() {
+        assert!(Instant::now() < deadline, "no webhook within 30 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let ids = deliveries.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    assert_eq!(ids.len(), 1, "one delivery: {ids:?}");
+    let (code, usage) = a.get(&cluster.key, &format!("{CORE}/usage-summary")).await;
+    assert_eq!(code, 200, "{usage}");
+    let usage = if usage["data"].is_object() { usage["data"].clone() } else { usage };
+    assert_eq!(usage["monthly_videos"]["used"], 1, "{usage}");
+    assert_eq!(usage["totals"]["tasks"], 1, "{usage}");
+    drop(media);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_split_video_whose_coordinator_is_killed_is_finished_by_another_worker() {
+    let started = Instant::now();
+    let (media, spec) = forty_seconds().await;
+    let (cluster, a, _b, workers) = split_cluster();
+    let (local, _) = local_render(cluster.dirs.path(), &spec);
+    let (id, _) = a.create(&cluster.key, &format!("{CORE}/mix-video"), &spec).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let coordinator = loop {
+        let found = workers
+            .iter()
+            .find(|(_, log)| log.lock().unwrap_or_else(|p| p.into_inner()).iter().any(|l| l.contains("parts queued")));
+        if let Some((pid, _)) = found {
+            break *pid;
+        }
+        assert!(Instant::now() < deadline, "no parts queued");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    signal(coordinator, "-KILL");
+    let d = a.wait_terminal(&cluster.key, &id, 180).await;
+    assert_eq!(d["status"], "completed", "{d}");
+    let url = d["output_url"].as_str().expect("output_url");
+    assert!(url.ends_with(&format!("{id}-2.mp4")), "the second claim of the video finalized it: {url}");
+    assert_eq!(sha256(&a.download(url).await), local, "the same bytes");
+    no_part_left(&cluster.bucket).await;
+    // The new coordinator queued nothing new: still 5 parts.
+    let store = Store::connect(&StoreLocation::Postgres(cluster.env[0].1.clone())).expect("store");
+    assert_eq!(store.parts_of(&id).await.expect("parts").len(), 5);
+    eprintln!("split, kill -9 of the coordinator: {:.1} s", started.elapsed().as_secs_f64());
+    drop(media);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_split_video_cancelled_on_another_node_stops_its_parts_and_leaves_no_part() {
+    let started = Instant::now();
+    let (media, spec) = forty_seconds().await;
+    let (cluster, a, b, workers) = split_cluster();
+    let (id, _) = a.create(&cluster.key, &format!("{CORE}/mix-video"), &spec).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !workers.iter().any(|(_, log)| {
+        log.lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .any(|l| l.contains("render started") && l.contains("\"part\""))
+    }) {
+        assert!(Instant::now() < deadline, "no part started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (code, body) = b.post(&cluster.key, &format!("/api/async/cancel/{id}"), &serde_json::json!({})).await;
+    assert_eq!(code, 200, "{body}");
+    let d = a.wait_terminal(&cluster.key, &id, 30).await;
+    assert_eq!(d["status"], "cancelled", "{d}");
+    // Every part ends (refused renewals stop its workers; the coordinator ends the rest) and no
+    // part object stays in the bucket.
+    let store = Store::connect(&StoreLocation::Postgres(cluster.env[0].1.clone())).expect("store");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let parts = store.parts_of(&id).await.expect("parts");
+        let keys = list_keys(&cluster.bucket);
+        let live = parts.iter().filter(|p| !p.status.is_terminal()).count();
+        if parts.len() == 5 && live == 0 && keys.iter().all(|k| !k.starts_with("parts/")) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "parts still live or kept: {parts:?} {keys:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(list_keys(&cluster.bucket).is_empty(), "nothing kept of a cancelled video");
+    eprintln!("split, cancel on another node: {:.1} s", started.elapsed().as_secs_f64());
+    drop(media);
+}
+
+/// Timings for docs/scale-out.md (run by hand: `cargo test -p samvideo-http --test it --
+/// --ignored scale_out::split_timings --nocapture`): the 40 s spec by one in-process worker, by
+/// one split worker and by three, on Postgres + moto, with each worker's part and finalize lines.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "measurement, run by hand"]
+async fn split_timings() {
+    let (media, spec) = forty_seconds().await;
+    for (label, split, workers) in
+        [("in-process, 1 worker", "false", 1), ("split, 1 worker", "true", 1), ("split, 3 workers", "true", 3)]
+    {
+        let mut cluster = Cluster::new();
+        let api = cluster.api();
+        let logs: Vec<ServerLog> = (0..workers)
+            .map(|n| {
+                cluster.worker_with(&format!("w{n}"), &[("SAMVIDEO_SPLIT_RENDERS", split), ("RUST_LOG", "info")]).1
+            })
+            .collect();
+        let started = Instant::now();
+        let (id, _) = api.create(&cluster.key, &format!("{CORE}/mix-video"), &spec).await;
+        let d = api.wait_terminal(&cluster.key, &id, 300).await;
+        assert_eq!(d["status"], "completed", "{d}");
+        eprintln!("== {label}: {:.2} s create to completed", started.elapsed().as_secs_f64());
+        for (n, log) in logs.iter().enumerate() {
+            for line in log.lock().unwrap_or_else(|p| p.into_inner()).iter().map(|l| plain(l)) {
+                if line.contains("render ended") || line.contains("split render") || line.contains("render started") {
+                    eprintln!("  w{n}: {}", line.split_once("samvideo_http").map_or(line.as_str(), |(_, r)| r));
+                }
+            }
+        }
+    }
+    drop(media);
 }

@@ -13,8 +13,8 @@ use samvideo_http::limits::{admit, sliding_window};
 use samvideo_http::packs::videos_for;
 use samvideo_http::store::{
     Checkout, Created, Delivered, DeliveryKind, ExtraVideos, IdempotencyKey, LeaseState, LeaseTerms, MonthlyGrant,
-    NewAiJob, NewDelivery, NewTask, PackCredit, PackPurchase, QuotaDecision, RateWindow, Rescue, Reservation, Store,
-    StoreLocation, TaskKind, TaskRow, TaskStatus, TaskUpdate, TemplateWrite, CALLBACK_POSITION,
+    NewAiJob, NewDelivery, NewPart, NewTask, PackCredit, PackPurchase, QuotaDecision, RateWindow, Rescue, Reservation,
+    Store, StoreLocation, TaskKind, TaskRow, TaskStatus, TaskUpdate, TemplateWrite, CALLBACK_POSITION,
 };
 use samvideo_test_support::postgres::fresh_database;
 use serde_json::Value;
@@ -56,6 +56,7 @@ on_both!(
     keys,
     tasks,
     task_kinds,
+    split_parts,
     leases,
     quotas,
     idempotency,
@@ -254,6 +255,82 @@ async fn task_kinds(store: &Store) {
     let claimed = [claim(store).await, claim(store).await, claim(store).await];
     let order: Vec<_> = claimed.iter().flatten().map(|t| (t.id.as_str(), t.kind)).collect();
     assert_eq!(order, [("task-1", TaskKind::Preview), ("task-2", TaskKind::Ai), ("task-0", TaskKind::Video)]);
+}
+
+/// The part tasks of a split video (`--split-renders`): queued once per part however often a
+/// coordinator asks, claimed (parts first, or parts only) only while their video is
+/// `processing`, fenced like any task, renewed only while the video is `processing` (a cancel
+/// of the video is how their workers learn to stop), never listed or counted.
+async fn split_parts(store: &Store) {
+    let key = store.blocking().create_key("k", BillingPlan::Free).expect("key").row;
+    let create = |n: usize| store.create_task(new_task(key.id, n), MONTH_START, |u| admit(Some(5), u));
+    assert_eq!(create(0).await.expect("video"), QuotaDecision::Admit);
+    assert_eq!(create(1).await.expect("video"), QuotaDecision::Admit);
+    let parts = || {
+        vec![
+            NewPart { part: "segment:0".into(), frames: 300 },
+            NewPart { part: "segment:1".into(), frames: 150 },
+            NewPart { part: "audio".into(), frames: 225 },
+        ]
+    };
+    let terms = || LeaseTerms { now_ms: chrono_now_ms(), lease_ms: 30_000 };
+    // Parts of a pending video are not claimable.
+    store.add_parts("task-1", parts()).await.expect("parts of a pending video");
+    assert!(store.claim_next_part(terms(), |_| Rescue::Claim).await.expect("claim").task.is_none());
+
+    let video = claim(store).await.expect("the oldest video");
+    assert_eq!(video.id, "task-0");
+    store.add_parts("task-0", parts()).await.expect("parts");
+    store.add_parts("task-0", parts()).await.expect("again: nothing added");
+    let rows = store.parts_of("task-0").await.expect("parts of");
+    let names: Vec<_> = rows.iter().map(|r| (r.part.as_str(), r.frames, r.status)).collect();
+    assert_eq!(
+        names,
+        [
+            ("segment:0", 300, TaskStatus::Pending),
+            ("segment:1", 150, TaskStatus::Pending),
+            ("audio", 225, TaskStatus::Pending)
+        ]
+    );
+    let listed: Vec<String> =
+        store.list_tasks(key.id, None, 10).await.expect("list").into_iter().map(|t| t.id).collect();
+    assert_eq!(listed.len(), 2, "parts are not listed: {listed:?}");
+    let usage = store.key_usage(key.id, MONTH_START, MONTH_START).await.expect("usage");
+    assert_eq!(usage.month_used, 2, "parts are not counted");
+
+    // Parts come before videos; a part is fenced by its own attempt.
+    let p0 = claim(store).await.expect("a part before the pending video");
+    assert_eq!((p0.kind, p0.request_id.as_deref(), p0.attempts), (TaskKind::Part, Some("segment:0"), 1));
+    let mut done = TaskUpdate::ended(TaskStatus::Completed, "");
+    done.error = None;
+    done.output_file = Some(format!("{}-1.svpart", p0.id));
+    assert!(store.end_task_as(&p0.id, 1, done.clone()).await.expect("end").0);
+    assert!(!store.end_task_as(&p0.id, 1, done).await.expect("again").0, "ended once");
+    let p1 = store.claim_next_part(terms(), |_| Rescue::Claim).await.expect("claim").task.expect("segment 1");
+    assert_eq!(p1.request_id.as_deref(), Some("segment:1"));
+    assert_eq!(store.blocking().renew_lease(&p1.id, 1, terms()).expect("renew"), LeaseState::Held);
+    store.blocking().set_task_progress(&p1.id, 1, 0.5).expect("progress");
+    let rows = store.parts_of("task-0").await.expect("parts of");
+    assert_eq!(rows[0].status, TaskStatus::Completed);
+    assert_eq!(rows[0].output_file.as_deref(), Some(format!("{}-1.svpart", p0.id).as_str()));
+    assert_eq!((rows[1].status, rows[1].progress), (TaskStatus::Processing, 0.5));
+
+    // The video is cancelled: its parts' renewals are refused and nothing of it is claimed.
+    let (cancelled, _) =
+        store.end_task("task-0", TaskUpdate::ended(TaskStatus::Cancelled, "Cancelled by user")).await.expect("cancel");
+    assert!(cancelled);
+    assert!(matches!(store.blocking().renew_lease(&p1.id, 1, terms()).expect("renew"), LeaseState::Lost { .. }));
+    let mut late = TaskUpdate::ended(TaskStatus::Completed, "");
+    late.error = None;
+    assert!(
+        !store.end_task_as(&p1.id, 1, late).await.expect("late end").0,
+        "a part's end after its video's cancel is refused"
+    );
+    assert!(store.claim_next_part(terms(), |_| Rescue::Claim).await.expect("claim").task.is_none(), "audio left");
+    let next = claim(store).await.expect("the other video");
+    assert_eq!(next.id, "task-1");
+    let p = store.claim_next_part(terms(), |_| Rescue::Claim).await.expect("claim").task.expect("its part");
+    assert_eq!(p.request_id.as_deref(), Some("segment:0"));
 }
 
 async fn quotas(store: &Store) {

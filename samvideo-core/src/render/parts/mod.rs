@@ -130,6 +130,15 @@ impl PartId {
         (0..count).map(PartId::Segment).chain([PartId::Audio]).collect()
     }
 
+    /// The video frames this part encodes: a segment's length, 0 for the audio (a queue
+    /// weighs a split render's progress with it).
+    pub fn frames(self, plan: &RenderPlan) -> u64 {
+        match self {
+            PartId::Segment(k) => segments(plan.frame_count, plan.fps).get(k).map_or(0, |r| r.end - r.start),
+            PartId::Audio => 0,
+        }
+    }
+
     /// The file name [`finalize`] looks for in its parts folder: `segment-K.svpart`,
     /// `audio.svpart`.
     pub fn file_name(self) -> String {

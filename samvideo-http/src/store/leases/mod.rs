@@ -37,10 +37,29 @@ impl Store {
         terms: LeaseTerms,
         rule: impl Fn(i64) -> Rescue + Send + Sync + 'static,
     ) -> Result<Claim, StoreError> {
+        self.claim(terms, false, rule).await
+    }
+
+    /// [`Store::claim_next_task`] of part tasks only (`--split-renders`: a worker that
+    /// coordinates a split video renders parts meanwhile, never a second video).
+    pub async fn claim_next_part(
+        &self,
+        terms: LeaseTerms,
+        rule: impl Fn(i64) -> Rescue + Send + Sync + 'static,
+    ) -> Result<Claim, StoreError> {
+        self.claim(terms, true, rule).await
+    }
+
+    async fn claim(
+        &self,
+        terms: LeaseTerms,
+        parts_only: bool,
+        rule: impl Fn(i64) -> Rescue + Send + Sync + 'static,
+    ) -> Result<Claim, StoreError> {
         let node = self.node();
         match &self.backend {
-            Backend::Sqlite(db) => db.call(move |c| sqlite::claim(c, node.as_deref(), terms, &rule)).await,
-            Backend::Postgres(db) => db.call(move |c| pg::claim(c, node, terms, rule)).await,
+            Backend::Sqlite(db) => db.call(move |c| sqlite::claim(c, node.as_deref(), terms, parts_only, &rule)).await,
+            Backend::Postgres(db) => db.call(move |c| pg::claim(c, node, terms, parts_only, rule)).await,
         }
     }
 

@@ -11,6 +11,7 @@ pub(in crate::store) async fn claim(
     mut c: Conn,
     node: Option<String>,
     terms: LeaseTerms,
+    parts_only: bool,
     rule: impl Fn(i64) -> Rescue,
 ) -> Result<Claim, StoreError> {
     let client: &mut tokio_postgres::Client = &mut c;
@@ -20,10 +21,11 @@ pub(in crate::store) async fn claim(
     loop {
         let found = tx
             .query_opt(
-                "SELECT seq, attempts FROM tasks WHERE status = 'pending' \
-                 OR (status = 'processing' AND lease_until_ms < $1) ORDER BY kind = 'video', seq LIMIT 1 \
+                "SELECT seq, attempts FROM tasks WHERE (status = 'pending' \
+                 OR (status = 'processing' AND lease_until_ms < $1)) AND (NOT $2 OR kind = 'part') \
+                 AND (parent_id IS NULL OR parent_id IN (SELECT p.id FROM tasks p WHERE p.status = 'processing')) ORDER BY kind = 'video', seq LIMIT 1 \
                  FOR UPDATE SKIP LOCKED",
-                &[&terms.now_ms],
+                &[&terms.now_ms, &parts_only],
             )
             .await?;
         let Some(row) = found else { break };
@@ -69,7 +71,8 @@ pub(in crate::store) async fn renew(
     let until = terms.now_ms.saturating_add(terms.lease_ms);
     let n = c
         .execute(
-            "UPDATE tasks SET lease_until_ms = $3 WHERE id = $1 AND status = 'processing' AND attempts = $2",
+            "UPDATE tasks SET lease_until_ms = $3 WHERE id = $1 AND status = 'processing' AND attempts = $2 \
+             AND (parent_id IS NULL OR parent_id IN (SELECT p.id FROM tasks p WHERE p.status = 'processing'))",
             &[&id, &token, &until],
         )
         .await?;
@@ -90,7 +93,8 @@ pub(in crate::store) async fn progress(c: Conn, id: String, token: i64, value: f
     Ok(())
 }
 
-/// A worker's terminal write while `token` holds the task, and the row after it.
+/// A worker's terminal write while `token` holds the task (a part: while its video is
+/// `processing`), and the row after it.
 pub(in crate::store) async fn end_as(
     c: Conn,
     id: String,
@@ -104,7 +108,8 @@ pub(in crate::store) async fn end_as(
             "UPDATE tasks SET status = $3, error = $4, duration = $5, size_bytes = $6, output_file = $7, \
              render_seconds = $8, progress = COALESCE($9, progress), completed_at = $10, updated_at = $10, \
              thumbnail_file = $11, subtitles_file = $12, lease_until_ms = NULL \
-             WHERE id = $1 AND status = 'processing' AND attempts = $2",
+             WHERE id = $1 AND status = 'processing' AND attempts = $2 \
+             AND (parent_id IS NULL OR parent_id IN (SELECT p.id FROM tasks p WHERE p.status = 'processing'))",
             &[
                 &id,
                 &token,

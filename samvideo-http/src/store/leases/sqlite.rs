@@ -23,12 +23,14 @@ fn immediate<T>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<T, Stor
     }
 }
 
-/// Take the oldest due task (pending, or processing under a lease that ran out), failing on the
-/// way those `rule` says have no attempts left.
+/// Take the oldest due task (pending, or processing under a lease that ran out; only part tasks
+/// when `parts_only`; a part only while its video task is `processing`), failing on the way
+/// those `rule` says have no attempts left.
 pub(in crate::store) fn claim(
     conn: &Connection,
     node: Option<&str>,
     terms: LeaseTerms,
+    parts_only: bool,
     rule: &dyn Fn(i64) -> Rescue,
 ) -> Result<Claim, StoreError> {
     immediate(conn, |c| {
@@ -36,9 +38,10 @@ pub(in crate::store) fn claim(
         loop {
             let found: Option<Found> = c
                 .query_row(
-                    "SELECT seq, attempts FROM tasks WHERE status = 'pending' \
-                     OR (status = 'processing' AND lease_until_ms < ?1) ORDER BY kind = 'video', seq LIMIT 1",
-                    [terms.now_ms],
+                    "SELECT seq, attempts FROM tasks WHERE (status = 'pending' \
+                     OR (status = 'processing' AND lease_until_ms < ?1)) AND (?2 = 0 OR kind = 'part') \
+                     AND (parent_id IS NULL OR parent_id IN (SELECT p.id FROM tasks p WHERE p.status = 'processing')) ORDER BY kind = 'video', seq LIMIT 1",
+                    params![terms.now_ms, parts_only],
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )
                 .optional()?;
@@ -69,7 +72,8 @@ pub(in crate::store) fn claim(
     })
 }
 
-/// Renew the lease of `id` while `token` holds it.
+/// Renew the lease of `id` while `token` holds it (and, for a part, while its video task is
+/// `processing`: a cancel of the video reaches its parts' workers this way).
 pub(in crate::store) fn renew(
     conn: &Connection,
     id: &str,
@@ -77,7 +81,8 @@ pub(in crate::store) fn renew(
     terms: LeaseTerms,
 ) -> Result<LeaseState, StoreError> {
     let n = conn.execute(
-        "UPDATE tasks SET lease_until_ms = ?3 WHERE id = ?1 AND status = 'processing' AND attempts = ?2",
+        "UPDATE tasks SET lease_until_ms = ?3 WHERE id = ?1 AND status = 'processing' AND attempts = ?2 \
+         AND (parent_id IS NULL OR parent_id IN (SELECT p.id FROM tasks p WHERE p.status = 'processing'))",
         params![id, token, terms.until()],
     )?;
     if n == 1 {
@@ -96,7 +101,8 @@ pub(in crate::store) fn progress(conn: &Connection, id: &str, token: i64, value:
     Ok(())
 }
 
-/// A worker's terminal write: applied only while `token` holds the task.
+/// A worker's terminal write: applied only while `token` holds the task (and, for a part, while
+/// its video is `processing`: a part finished after its video's cancel is refused).
 pub(in crate::store) fn end_as(conn: &Connection, id: &str, token: i64, u: &TaskUpdate) -> Result<bool, StoreError> {
     let now = now_rfc3339();
     let progress = if u.status == TaskStatus::Completed { Some(1.0) } else { None };
@@ -104,7 +110,8 @@ pub(in crate::store) fn end_as(conn: &Connection, id: &str, token: i64, u: &Task
         "UPDATE tasks SET status = ?3, error = ?4, duration = ?5, size_bytes = ?6, output_file = ?7, \
          render_seconds = ?8, progress = COALESCE(?9, progress), completed_at = ?10, updated_at = ?10, \
          thumbnail_file = ?11, subtitles_file = ?12, lease_until_ms = NULL \
-         WHERE id = ?1 AND status = 'processing' AND attempts = ?2",
+         WHERE id = ?1 AND status = 'processing' AND attempts = ?2 \
+         AND (parent_id IS NULL OR parent_id IN (SELECT p.id FROM tasks p WHERE p.status = 'processing'))",
         params![
             id,
             token,

@@ -178,6 +178,11 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE tasks ADD COLUMN purge_until_ms BIGINT;
     CREATE INDEX tasks_to_expire ON tasks(completed_at)
         WHERE status = 'completed' AND output_file IS NOT NULL AND output_expired_at IS NULL;"#,
+    // 9: split renders: a part task's video task, its part and its weight in frames (SQLite's 12).
+    r#"ALTER TABLE tasks ADD COLUMN parent_id TEXT;
+    ALTER TABLE tasks ADD COLUMN part TEXT;
+    ALTER TABLE tasks ADD COLUMN part_frames BIGINT NOT NULL DEFAULT 0;
+    CREATE UNIQUE INDEX tasks_parts ON tasks(parent_id, part) WHERE parent_id IS NOT NULL;"#,
 ];
 
 /// Bring the schema up to date, under the advisory lock.

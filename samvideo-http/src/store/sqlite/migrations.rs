@@ -176,6 +176,13 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE tasks ADD COLUMN purge_until_ms INTEGER;
     CREATE INDEX tasks_to_expire ON tasks(completed_at)
         WHERE status = 'completed' AND output_file IS NOT NULL AND output_expired_at IS NULL;",
+    // 12: split renders (`--split-renders`, `store::parts`): a part task (kind 'part') names
+    // the video task it is a part of, which part (`segment:K`, `audio`) and the frames it
+    // weighs in the video's progress; one row per part of a video.
+    "ALTER TABLE tasks ADD COLUMN parent_id TEXT;
+    ALTER TABLE tasks ADD COLUMN part TEXT;
+    ALTER TABLE tasks ADD COLUMN part_frames INTEGER NOT NULL DEFAULT 0;
+    CREATE UNIQUE INDEX tasks_parts ON tasks(parent_id, part) WHERE parent_id IS NOT NULL;",
 ];
 
 /// Bring the schema up to date.

@@ -67,6 +67,10 @@ pub enum TaskKind {
     Preview,
     /// The render of a built-in AI model's job (`request_id` is the AI job's id).
     Ai,
+    /// One part of a video task rendered split across workers (`--split-renders`,
+    /// `crate::store::parts`): `request_id` names the part (`segment:K`, `audio`), the row's
+    /// `parent_id` the video task. Claimed only while that task is `processing`.
+    Part,
 }
 
 impl TaskKind {
@@ -76,12 +80,13 @@ impl TaskKind {
             TaskKind::Video => "video",
             TaskKind::Preview => "preview",
             TaskKind::Ai => "ai",
+            TaskKind::Part => "part",
         }
     }
 
     /// Parse a stored name.
     pub fn parse(s: &str) -> Option<TaskKind> {
-        [TaskKind::Video, TaskKind::Preview, TaskKind::Ai].into_iter().find(|k| k.as_str() == s)
+        [TaskKind::Video, TaskKind::Preview, TaskKind::Ai, TaskKind::Part].into_iter().find(|k| k.as_str() == s)
     }
 }
 
