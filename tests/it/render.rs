@@ -269,11 +269,10 @@ fn bundled_social_example_has_voice_music_and_captions() {
     assert!(low > 3.0 && low > 5.0 * top.max(0.2), "captions change the lower third ({low:.2}) not the top ({top:.2})");
 }
 
-/// MP4 frames are encoded in segments of at most 10 s by parallel workers (render/segments.rs),
-/// an even number of equal ones. A 15 s video (two segments of 112 and 113 frames; the first
-/// still is held across the boundary at 7.47 s) has the same bytes with 1 and 2 workers, plays
-/// every frame with the right colours either side of the boundary, and has a key frame where
-/// each segment starts.
+/// MP4 frames are encoded in 10 s segments by parallel workers (render/segments.rs). An 11 s
+/// video (two segments; the last still starts with a fade at 8 s and runs across the
+/// boundary) has the same bytes with 1 and 2 workers, plays every frame with the right
+/// colours either side of the boundary, and has a key frame where each segment starts.
 #[test]
 fn segments_encoded_in_parallel_give_the_same_bytes_whatever_the_worker_count() {
     use samvideo_core::media::local::LocalSource;
@@ -281,7 +280,7 @@ fn segments_encoded_in_parallel_give_the_same_bytes_whatever_the_worker_count() 
     use std::sync::Arc;
     let dir = setup();
     let spec = json!({"media_list": [
-        {"type": "image", "url": "red.png", "duration": 9},
+        {"type": "image", "url": "red.png", "duration": 5},
         {"type": "image", "url": "blue.png", "duration": 5},
         {"type": "image", "url": "red.png", "duration": 3}
     ], "settings": {"aspect_ratio": "16:9", "output_quality": "low", "fps": 15,
@@ -293,7 +292,7 @@ fn segments_encoded_in_parallel_give_the_same_bytes_whatever_the_worker_count() 
         let out = dir.path().join(format!("w{workers}.mp4"));
         let options = RenderOptions { threads: workers, ..RenderOptions::default() };
         let s = render_to_file(&request, Arc::new(LocalSource::new(dir.path())), &out, &options).expect("render");
-        assert_eq!(s.frames, 225, "15 s at 15 fps");
+        assert_eq!(s.frames, 165, "11 s at 15 fps");
         outputs.push((out.clone(), std::fs::read(&out).unwrap()));
     }
     assert_eq!(outputs[0].1, outputs[1].1, "1 vs 2 workers");
@@ -303,19 +302,19 @@ fn segments_encoded_in_parallel_give_the_same_bytes_whatever_the_worker_count() 
         .filter_map(|l| l.split_once(','))
         .map(|(t, f)| (t.parse().unwrap(), f.contains('K')))
         .collect();
-    assert_eq!(packets.len(), 225, "every frame is in the file");
+    assert_eq!(packets.len(), 165, "every frame is in the file");
     let keys: Vec<f64> = packets.iter().filter(|p| p.1).map(|p| p.0).collect();
-    assert!(keys.contains(&0.0) && keys.iter().any(|t| (t - 112.0 / 15.0).abs() < 1e-3), "key frames {keys:?}");
+    assert!(keys.contains(&0.0) && keys.iter().any(|t| (t - 10.0).abs() < 1e-6), "key frames {keys:?}");
     let (red, blue) = ([220.0, 30.0, 30.0], [30.0, 30.0, 220.0]);
     assert_near(mean_rgb(&frame_at(out, 3.0), 100, 100, 700, 400), red, 12.0, "first still");
-    assert_near(mean_rgb(&frame_at(out, 10.5), 100, 100, 700, 400), blue, 12.0, "second still");
-    assert_near(mean_rgb(&frame_at(out, 7.4), 100, 100, 700, 400), red, 12.0, "before the boundary");
-    assert_near(mean_rgb(&frame_at(out, 7.55), 100, 100, 700, 400), red, 12.0, "after the boundary");
+    assert_near(mean_rgb(&frame_at(out, 6.5), 100, 100, 700, 400), blue, 12.0, "second still");
+    assert_near(mean_rgb(&frame_at(out, 9.9), 100, 100, 700, 400), red, 12.0, "before the boundary");
+    assert_near(mean_rgb(&frame_at(out, 10.1), 100, 100, 700, 400), red, 12.0, "after the boundary");
 }
 
 /// 29.97 fps is exactly 30000/1001 everywhere a player looks: the stream's rate, each frame's
 /// duration (1001 in a 1/30000 timescale), the frame count of a whole-spec duration, the
-/// segment split (330 frames: two segments of 165) and the audio length.
+/// segment split (10 s = 300 frames, so 330 frames make two segments) and the audio length.
 #[test]
 fn ntsc_rate_is_exact_through_segments_mp4_and_audio() {
     let dir = setup();
@@ -359,7 +358,7 @@ fn ntsc_rate_is_exact_through_segments_mp4_and_audio() {
     let a = probe(&out, "a:0");
     let audio: f64 = a["duration"].as_str().and_then(|d| d.parse().ok()).expect("audio duration");
     assert!((audio - 11.011).abs() < 0.025, "audio {audio} vs video 11.011");
-    // The cut and the segment boundary are both at frame 165 = 5.5055 s.
+    // The cut is at frame 165 = 5.5055 s, on both sides of the segment boundary (frame 300).
     assert_near(mean_rgb(&frame_at(&out, 5.4), 100, 100, 700, 400), [220.0, 30.0, 30.0], 12.0, "red");
     assert_near(mean_rgb(&frame_at(&out, 5.6), 100, 100, 700, 400), [30.0, 30.0, 220.0], 12.0, "blue");
     assert_near(mean_rgb(&frame_at(&out, 10.5), 100, 100, 700, 400), [30.0, 30.0, 220.0], 12.0, "second segment");
@@ -527,15 +526,15 @@ fn held_stills_are_shown_again_not_encoded_again() {
     dav1d_and_libaom_show_every_frame_of(&out, &raw);
 }
 
-/// Issue 18: a 720p segment of stills runs at speed 7 and a segment in motion (a video clip)
-/// at speed 10 (`EncodePreset::for_segment`). The file is the same with 1 and 2 workers, and
+/// Issue 18: a 720p segment of stills runs at speed 7 and a segment of brief pictures (a video
+/// clip: frames 150..195) at speed 10 (`EncodePreset::for_segment`). The file is the same with 1 and 2 workers, and
 /// libaom (strict) and dav1d decode every frame of both segments as the lossless render shows it.
 #[test]
 fn stills_and_motion_segments_at_their_own_speeds_decode_everywhere_and_keep_their_bytes() {
     let dir = setup();
     h264_clip(&dir.path().join("clip.mp4"), "640x360", 15, 3.0, 440);
     let spec = json!({"media_list": [
-        {"type": "image", "url": "red.png", "duration": 4},
+        {"type": "image", "url": "red.png", "duration": 10},
         {"type": "video", "url": "clip.mp4"}
     ], "settings": {"aspect_ratio": "16:9", "output_quality": "medium", "fps": 15}});
     let raw = dir.path().join("mixed.y4m");
@@ -545,8 +544,7 @@ fn stills_and_motion_segments_at_their_own_speeds_decode_everywhere_and_keep_the
         let out = dir.path().join(format!("mixed-{workers}.mp4"));
         let options = samvideo_core::render::RenderOptions { threads: workers, ..Default::default() };
         let s = render_with(dir.path(), Endpoint::MixVideo, &spec, &out, &options);
-        // Two segments of 52 and 53 frames: 52 of the still; 8 of it and the clip's 45.
-        assert_eq!((s.width, s.height, s.frames), (1280, 720, 105), "4 s still + the clip's 3 s at 15 fps");
+        assert_eq!((s.width, s.height, s.frames), (1280, 720, 195), "10 s still + the clip's 3 s at 15 fps");
         bytes.push(std::fs::read(&out).expect("output"));
     }
     assert_eq!(bytes[0], bytes[1], "1 vs 2 workers");

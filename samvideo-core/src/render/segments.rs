@@ -1,5 +1,5 @@
-//! Parallel segment encoding: the frames of a plan are cut into equal segments of at most
-//! [`SEGMENT_SECONDS`] ([`segments`]), each composited and encoded by an independent worker (its own
+//! Parallel segment encoding: the frames of a plan are cut into segments of
+//! [`SEGMENT_SECONDS`], each composited and encoded by an independent worker (its own
 //! [`Compositor`], its own single-threaded encoder from `encode::open`, so every segment opens
 //! on a key frame); the driver writes the segments' packets to the MP4 in order.
 //!
@@ -33,27 +33,14 @@ use crate::frame::{yuv::rgba_to_yuv420, Yuv420};
 use crate::frame_rate::FrameRate;
 use crate::plan::{RenderPlan, BRIEF_PICTURE_SECONDS};
 
-/// Longest segment: the encoder's longest key-frame interval, so segment starts add no
+/// Length of a segment: the encoder's longest key-frame interval, so segment starts add no
 /// key frames beyond the ones a single encoder would place there at most.
 pub const SEGMENT_SECONDS: u64 = KEYFRAME_SECONDS;
 
-/// Shortest segment the even split below may make.
-const MIN_SPLIT_SECONDS: f64 = 2.0;
-
-/// The frame ranges of the segments of a `frame_count`-frame video at `fps`: the fewest
-/// segments of at most [`SEGMENT_SECONDS`], one more when that number is odd and every segment
-/// stays at least 2 s long, all of the same length (to a frame). Why even and equal: segment
-/// workers take segments in order, so 3 segments on 2 cores finish in the time of 2 with one
-/// core idle for the last, and a 10 s video would use one core; as 4 (or 2) equal segments both
-/// cores work to the end, and 4 also fit 4 cores. It costs one key frame more for a video of
-/// an odd count. The split depends on the plan only, never on the worker count.
+/// The frame ranges of the segments of a `frame_count`-frame video at `fps`.
 pub fn segments(frame_count: u64, fps: FrameRate) -> Vec<Range<u64>> {
-    let longest = fps.frames_covering(SEGMENT_SECONDS as f64).max(1);
-    let mut count = frame_count.div_ceil(longest);
-    if count % 2 == 1 && frame_count >= (count + 1) * fps.frames_covering(MIN_SPLIT_SECONDS) {
-        count += 1;
-    }
-    (0..count).map(|i| i * frame_count / count..(i + 1) * frame_count / count).collect()
+    let len = fps.frames_covering(SEGMENT_SECONDS as f64).max(1);
+    (0..frame_count.div_ceil(len)).map(|i| i * len..((i + 1) * len).min(frame_count)).collect()
 }
 
 /// What a worker reports.
@@ -209,32 +196,16 @@ mod tests {
 
     #[test]
     fn segments_cover_every_frame_once_in_key_frame_intervals() {
-        let every_frame_once = |segs: &[Range<u64>], frames: u64| {
-            segs.iter().enumerate().all(|(i, r)| r.start == if i == 0 { 0 } else { segs[i - 1].end })
-                && segs.last().map_or(0, |r| r.end) == frames
-        };
         assert_eq!(segments(0, FrameRate::whole(30)), Vec::<Range<u64>>::new());
-        // 10 s and 30 s: an even number of equal segments, each at most 10 s.
-        assert_eq!(segments(300, FrameRate::whole(30)), vec![0..150, 150..300]);
-        assert_eq!(segments(900, FrameRate::whole(30)), vec![0..225, 225..450, 450..675, 675..900]);
-        assert_eq!(segments(600, FrameRate::whole(30)), vec![0..300, 300..600]);
-        assert_eq!(segments(301, FrameRate::whole(30)), vec![0..150, 150..301]);
-        // Too short for two segments of 2 s.
+        assert_eq!(segments(300, FrameRate::whole(30)), vec![0..300]);
+        assert_eq!(segments(301, FrameRate::whole(30)), vec![0..300, 300..301]);
+        assert_eq!(segments(900, FrameRate::whole(30)), vec![0..300, 300..600, 600..900]);
         assert_eq!(segments(5, FrameRate::whole(15)), vec![0..5]);
-        assert_eq!(segments(119, FrameRate::whole(30)), vec![0..119]);
-        assert_eq!(segments(120, FrameRate::whole(30)), vec![0..60, 60..120]);
-        // 10 s at 29.97 is 299.7 frames: a segment is at most the 300 frames that cover it, the
-        // encoder's longest key-frame interval (also `frames_covering(10)`).
+        // 10 s at 29.97 is 299.7 frames: a segment is the 300 frames that cover it, the encoder's
+        // longest key-frame interval (also `frames_covering(10)`).
         let ntsc = FrameRate::from_number(29.97).expect("rate");
-        assert_eq!(segments(601, ntsc), vec![0..150, 150..300, 300..450, 450..601]);
-        for frames in [1, 59, 60, 299, 300, 301, 899, 900, 901, 1800, 18_000] {
-            let segs = segments(frames, FrameRate::whole(30));
-            assert!(every_frame_once(&segs, frames), "{frames}: {segs:?}");
-            assert!(segs.iter().all(|r| r.end - r.start <= 300), "{frames}: at most 10 s each");
-            let (short, long) =
-                segs.iter().fold((u64::MAX, 0), |(a, b), r| (a.min(r.end - r.start), b.max(r.end - r.start)));
-            assert!(long - short <= 1, "{frames}: equal lengths {segs:?}");
-            assert!(segs.len() == 1 || segs.len() % 2 == 0, "{frames}: even count {segs:?}");
-        }
+        assert_eq!(segments(601, ntsc), vec![0..300, 300..600, 600..601]);
+        let ntsc60 = FrameRate::from_number(59.94).expect("rate");
+        assert_eq!(segments(600, ntsc60), vec![0..600]);
     }
 }

@@ -22,7 +22,7 @@ fn sha256(path: &Path) -> String {
     Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Two 6 s stills with a 1 s fade (11 s, 165 frames at 15 fps: segments 0..82 and 82..165)
+/// Two 6 s stills with a 1 s fade (11 s, 165 frames at 15 fps: segments 0..150 and 150..165)
 /// over 14 s of music at `volume`.
 fn request(dir: &Path, codec: &str, volume: f64) -> CreateRequest {
     solid_png(dir, "red.png", 320, 180, [220, 30, 30, 255]);
@@ -60,7 +60,7 @@ fn render_parts(request: &CreateRequest, dir: &Path, parts: &Path) -> Vec<PartId
         assert_eq!(seen.last(), Some(&1.0), "{part}: progress ends at 1");
         assert!(seen.windows(2).all(|w| w[0] <= w[1]), "{part}: progress only grows: {seen:?}");
         if let PartId::Segment(k) = part {
-            assert_eq!(summary.packets, [82, 83][*k], "one packet per frame of {part}");
+            assert_eq!(summary.packets, [150, 15][*k], "one packet per frame of {part}");
         }
     }
     all
@@ -141,7 +141,7 @@ fn av1_parts_finalize_to_the_bytes_of_render_to_file_and_wrong_parts_are_refused
     let renamed = copy("renamed", "segment-1.svpart");
     std::fs::copy(parts.join("segment-0.svpart"), renamed.join("segment-1.svpart")).expect("copy");
     let err = refused(&renamed);
-    assert!(err.ends_with("expected segment 1 of 2 (frames 82..165), found segment 0 of 2 (frames 0..82)"), "{err}");
+    assert!(err.ends_with("expected segment 1 of 2 (frames 150..165), found segment 0 of 2 (frames 0..150)"), "{err}");
 
     let truncated = copy("truncated", "segment-0.svpart");
     let bytes = std::fs::read(parts.join("segment-0.svpart")).expect("read");
