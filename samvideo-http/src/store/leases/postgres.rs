@@ -4,8 +4,13 @@
 
 use super::types::{Claim, Found, LeaseState, LeaseTerms, Rescue};
 use crate::store::postgres::Conn;
-use crate::store::tasks::postgres::get;
-use crate::store::{now_rfc3339, StoreError, TaskStatus, TaskUpdate};
+use crate::store::tasks::postgres::{end_where, get};
+use crate::store::{now_rfc3339, StoreError, TaskUpdate};
+
+/// A worker's end applies only while its token (`$12`) holds the task, and a part's only while
+/// its video is `processing`.
+const FENCED_END: &str = "status = 'processing' AND attempts = $12 \
+     AND (parent_id IS NULL OR parent_id IN (SELECT p.id FROM tasks p WHERE p.status = 'processing'))";
 
 pub(in crate::store) async fn claim(
     mut c: Conn,
@@ -101,32 +106,7 @@ pub(in crate::store) async fn end_as(
     token: i64,
     u: TaskUpdate,
 ) -> Result<(bool, Option<crate::store::TaskRow>), StoreError> {
-    let now = now_rfc3339();
-    let progress = if u.status == TaskStatus::Completed { Some(1.0f64) } else { None };
-    let n = c
-        .execute(
-            "UPDATE tasks SET status = $3, error = $4, duration = $5, size_bytes = $6, output_file = $7, \
-             render_seconds = $8, progress = COALESCE($9, progress), completed_at = $10, updated_at = $10, \
-             thumbnail_file = $11, subtitles_file = $12, lease_until_ms = NULL \
-             WHERE id = $1 AND status = 'processing' AND attempts = $2 \
-             AND (parent_id IS NULL OR parent_id IN (SELECT p.id FROM tasks p WHERE p.status = 'processing'))",
-            &[
-                &id,
-                &token,
-                &u.status.as_str(),
-                &u.error,
-                &u.duration,
-                &u.size_bytes,
-                &u.output_file,
-                &u.render_seconds,
-                &progress,
-                &now,
-                &u.thumbnail_file,
-                &u.subtitles_file,
-            ],
-        )
-        .await?;
-    Ok((n == 1, get(&**c, &id).await?))
+    end_where(c, id, u, FENCED_END, Some(token)).await
 }
 
 /// Give a task back to the queue while `token` holds it, with the reason.

@@ -95,27 +95,45 @@ pub(in crate::store) async fn list(
 
 /// Terminal write (false when the task had already ended) and the row after it.
 pub(in crate::store) async fn end(c: Conn, id: String, u: TaskUpdate) -> Result<(bool, Option<TaskRow>), StoreError> {
+    end_where(c, id, u, "status IN ('pending', 'processing')", None).await
+}
+
+/// The one terminal write of a task, where `condition` also holds, and the row after it; a
+/// fenced end (`store::leases`) names its token as `$12` in `condition` and passes it as `token`.
+pub(in crate::store) async fn end_where(
+    c: Conn,
+    id: String,
+    u: TaskUpdate,
+    condition: &str,
+    token: Option<i64>,
+) -> Result<(bool, Option<TaskRow>), StoreError> {
     let now = now_rfc3339();
     let progress = if u.status == TaskStatus::Completed { Some(1.0f64) } else { None };
+    let status = u.status.as_str();
+    let mut values: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = vec![
+        &id,
+        &status,
+        &u.error,
+        &u.duration,
+        &u.size_bytes,
+        &u.output_file,
+        &u.render_seconds,
+        &progress,
+        &now,
+        &u.thumbnail_file,
+        &u.subtitles_file,
+    ];
+    if let Some(token) = token.as_ref() {
+        values.push(token);
+    }
     let n = c
         .execute(
-            "UPDATE tasks SET status = $2, error = $3, duration = $4, size_bytes = $5, output_file = $6, \
-             render_seconds = $7, progress = COALESCE($8, progress), completed_at = $9, updated_at = $9, \
-             thumbnail_file = $10, subtitles_file = $11, lease_until_ms = NULL \
-             WHERE id = $1 AND status IN ('pending', 'processing')",
-            &[
-                &id,
-                &u.status.as_str(),
-                &u.error,
-                &u.duration,
-                &u.size_bytes,
-                &u.output_file,
-                &u.render_seconds,
-                &progress,
-                &now,
-                &u.thumbnail_file,
-                &u.subtitles_file,
-            ],
+            &format!(
+                "UPDATE tasks SET status = $2, error = $3, duration = $4, size_bytes = $5, output_file = $6, \
+                 render_seconds = $7, progress = COALESCE($8, progress), completed_at = $9, updated_at = $9, \
+                 thumbnail_file = $10, subtitles_file = $11, lease_until_ms = NULL WHERE id = $1 AND {condition}"
+            ),
+            &values,
         )
         .await?;
     Ok((n == 1, get(&**c, &id).await?))

@@ -97,26 +97,44 @@ pub(in crate::store) fn list(
 
 /// Terminal write; false when the task had already ended (e.g. cancelled meanwhile).
 pub(in crate::store) fn end(conn: &Connection, id: &str, u: &TaskUpdate) -> Result<bool, StoreError> {
+    end_where(conn, id, u, "status IN ('pending', 'processing')", None)
+}
+
+/// The one terminal write of a task, where `condition` also holds; a fenced end (`store::leases`)
+/// names its token as `?12` in `condition` and passes it as `token`.
+pub(in crate::store) fn end_where(
+    conn: &Connection,
+    id: &str,
+    u: &TaskUpdate,
+    condition: &str,
+    token: Option<i64>,
+) -> Result<bool, StoreError> {
     let now = now_rfc3339();
     let progress = if u.status == TaskStatus::Completed { Some(1.0) } else { None };
+    let status = u.status.as_str();
+    let mut values: Vec<&dyn rusqlite::ToSql> = vec![
+        &id,
+        &status,
+        &u.error,
+        &u.duration,
+        &u.size_bytes,
+        &u.output_file,
+        &u.render_seconds,
+        &progress,
+        &now,
+        &u.thumbnail_file,
+        &u.subtitles_file,
+    ];
+    if let Some(token) = token.as_ref() {
+        values.push(token);
+    }
     let n = conn.execute(
-        "UPDATE tasks SET status = ?2, error = ?3, duration = ?4, size_bytes = ?5, output_file = ?6, \
-         render_seconds = ?7, progress = COALESCE(?8, progress), completed_at = ?9, updated_at = ?9, \
-         thumbnail_file = ?10, subtitles_file = ?11, lease_until_ms = NULL \
-         WHERE id = ?1 AND status IN ('pending', 'processing')",
-        params![
-            id,
-            u.status.as_str(),
-            u.error,
-            u.duration,
-            u.size_bytes,
-            u.output_file,
-            u.render_seconds,
-            progress,
-            now,
-            u.thumbnail_file,
-            u.subtitles_file
-        ],
+        &format!(
+            "UPDATE tasks SET status = ?2, error = ?3, duration = ?4, size_bytes = ?5, output_file = ?6, \
+             render_seconds = ?7, progress = COALESCE(?8, progress), completed_at = ?9, updated_at = ?9, \
+             thumbnail_file = ?10, subtitles_file = ?11, lease_until_ms = NULL WHERE id = ?1 AND {condition}"
+        ),
+        rusqlite::params_from_iter(values),
     )?;
     Ok(n == 1)
 }
