@@ -134,7 +134,7 @@ pub struct ServerConfig {
     pub preview_timeout: Duration,
     /// Attempts a task gets when the server dies under it before it is marked failed.
     pub max_attempts: u32,
-    /// `--split-renders`: a video is rendered as parts (each 10 s segment, the audio) that any
+    /// `--split-renders`: a video is rendered as parts (each segment of at most 10 s, the audio) that any
     /// worker claims, then finalized by the worker that claimed the video (`crate::jobs::split`);
     /// off, a worker renders the whole video in-process with its segment threads.
     pub split_renders: bool,

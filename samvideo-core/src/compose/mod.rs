@@ -162,28 +162,15 @@ impl Compositor {
     }
 
     /// Indexes of the clips shown on frame `n` (one, or two during a transition).
-    fn active(&self, n: u64) -> (Option<usize>, Option<usize>) {
-        let clips = &self.plan.clips;
-        let i = clips.partition_point(|c| c.end <= n);
-        let first = (i < clips.len() && clips[i].start <= n).then_some(i);
-        let second = first.and_then(|i| (i + 1 < clips.len() && clips[i + 1].start <= n).then_some(i + 1));
-        (first, second)
-    }
-
     /// Whether frame `n` is inside a transition (shows two clips).
     pub fn in_transition(&self, n: u64) -> bool {
-        self.active(n).1.is_some()
+        self.plan.clips_at(n).1.is_some()
     }
 
     /// `Some(key)` when frame `n` shows only static content; equal keys mean equal frames.
     pub fn frame_key(&self, n: u64) -> Option<FrameKey> {
-        let (a, b) = self.active(n);
-        let i = a?;
-        if b.is_some() || self.background_moves() {
-            return None;
-        }
-        let clip = &self.plan.clips[i];
-        if clip.source != ClipSource::Image || clip.zoom.is_some() {
+        let i = self.plan.clips_at(n).0?;
+        if self.plan.picture_moves(n) {
             return None;
         }
         let mut mask = 0u64;
@@ -233,14 +220,10 @@ impl Compositor {
         count
     }
 
-    fn background_moves(&self) -> bool {
-        matches!(self.background, Some(Prepared::Video { .. }))
-    }
-
     /// Draw frame `n` into `canvas` (frame size).
     pub fn render(&mut self, n: u64, canvas: &mut Rgba) -> Result<(), ComposeError> {
         self.release_ended(n);
-        let (a, b) = self.active(n);
+        let (a, b) = self.plan.clips_at(n);
         match (a, b) {
             (None, _) => self.draw_background(n, canvas)?,
             (Some(i), None) => self.draw_clip(i, n, canvas)?,
@@ -468,7 +451,7 @@ mod tests {
         for n in 0..plan.frame_count {
             comp.render(n, &mut canvas).expect("frame");
             most = most.max(comp.stills_in_memory());
-            let (a, b) = comp.active(n);
+            let (a, b) = comp.plan.clips_at(n);
             if let (Some(i), None) = (a, b) {
                 let px = &canvas.data[(canvas.data.len() / 2) & !3..][..4];
                 assert_eq!(px, colours[i].expect("colour"), "frame {n} shows clip {i}");

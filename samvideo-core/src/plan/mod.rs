@@ -192,6 +192,36 @@ impl RenderPlan {
     pub fn duration_secs(&self) -> f64 {
         self.fps.secs_of(self.frame_count)
     }
+
+    /// The clips on screen at frame `n`: the clip shown, and the incoming one while a
+    /// transition joins them.
+    pub fn clips_at(&self, n: u64) -> (Option<usize>, Option<usize>) {
+        let clips = &self.clips;
+        let i = clips.partition_point(|c| c.end <= n);
+        let first = (i < clips.len() && clips[i].start <= n).then_some(i);
+        let second = first.and_then(|i| (i + 1 < clips.len() && clips[i + 1].start <= n).then_some(i + 1));
+        (first, second)
+    }
+
+    /// Whether the picture under the overlays and captions moves at frame `n`: a transition,
+    /// a video or Ken Burns clip, or a video background. The compositor never reuses such a
+    /// frame, and a video of mostly moving frames is cut into shorter segments
+    /// (`render/segments.rs`).
+    pub fn picture_moves(&self, n: u64) -> bool {
+        if matches!(self.background, Background::Video(_)) {
+            return true;
+        }
+        match self.clips_at(n) {
+            (Some(i), None) => self.clips[i].source != ClipSource::Image || self.clips[i].zoom.is_some(),
+            (Some(_), Some(_)) => true,
+            (None, _) => false,
+        }
+    }
+
+    /// How many frames of the video have a moving picture ([`RenderPlan::picture_moves`]).
+    pub fn moving_frames(&self) -> u64 {
+        (0..self.frame_count).filter(|&n| self.picture_moves(n)).count() as u64
+    }
 }
 
 /// Background layer.

@@ -121,7 +121,7 @@ pub(super) fn write_mp4(
     let audio = audio.and_then(|feed| Some((feed.track()?, feed)));
     let mut mp4 = Mp4Mux::create(plan, out, audio, progress)?;
     let workers = segments::spawn(plan, visuals, workers, options);
-    let segment_count = segments::segments(plan.frame_count, plan.fps).len();
+    let segment_count = segments::segments(plan).len();
     // Packets of segments that finished ahead of their turn, and which segments are done.
     let mut waiting: HashMap<usize, std::collections::VecDeque<crate::encode::Packet>> = HashMap::new();
     let mut done = vec![false; segment_count];

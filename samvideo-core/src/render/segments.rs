@@ -37,9 +37,27 @@ use crate::plan::{RenderPlan, BRIEF_PICTURE_SECONDS};
 /// key frames beyond the ones a single encoder would place there at most.
 pub const SEGMENT_SECONDS: u64 = KEYFRAME_SECONDS;
 
-/// The frame ranges of the segments of a `frame_count`-frame video at `fps`.
-pub fn segments(frame_count: u64, fps: FrameRate) -> Vec<Range<u64>> {
-    let len = fps.frames_covering(SEGMENT_SECONDS as f64).max(1);
+/// Length of a segment of a video whose picture moves in at least half its frames
+/// ([`RenderPlan::moving_frames`]: video, Ken Burns, transitions). Such a video codes every
+/// frame, so its segments are long jobs whose cost follows their content (a zooming noisy
+/// still costs twice a zooming gradient), and three 10 s segments on two cores leave one core
+/// idle for a third of the render; twice as many segments balance the cores, and the extra
+/// key frame costs little next to 150 coded frames (measured in `docs/performance.md`,
+/// "Issue 18, third pass"). A slideshow of held stills keeps [`SEGMENT_SECONDS`]: there a key
+/// frame on a detailed still costs more than all the frames that repeat it.
+pub const MOVING_SEGMENT_SECONDS: u64 = SEGMENT_SECONDS / 2;
+
+/// The frame ranges of the segments of `plan`: [`SEGMENT_SECONDS`] long, or
+/// [`MOVING_SEGMENT_SECONDS`] when the picture moves in at least half the frames. The plan
+/// alone decides, so the bytes do not depend on the worker count.
+pub fn segments(plan: &RenderPlan) -> Vec<Range<u64>> {
+    let moving = 2 * plan.moving_frames() >= plan.frame_count;
+    cut(plan.frame_count, plan.fps, if moving { MOVING_SEGMENT_SECONDS } else { SEGMENT_SECONDS })
+}
+
+/// `frame_count` frames at `fps` cut into runs of `seconds` (the last one shorter).
+fn cut(frame_count: u64, fps: FrameRate, seconds: u64) -> Vec<Range<u64>> {
+    let len = fps.frames_covering(seconds as f64).max(1);
     (0..frame_count.div_ceil(len)).map(|i| i * len..((i + 1) * len).min(frame_count)).collect()
 }
 
@@ -72,7 +90,7 @@ impl Drop for Workers {
 /// Start `workers` threads that take segments in order (the lowest not yet taken) until
 /// none is left.
 pub fn spawn(plan: &RenderPlan, visuals: &Arc<Visuals>, workers: usize, options: &RenderOptions) -> Workers {
-    let segs = Arc::new(segments(plan.frame_count, plan.fps));
+    let segs = Arc::new(segments(plan));
     let next = Arc::new(AtomicUsize::new(0));
     let stop = CancelToken::new();
     let (tx, rx) = channel();
@@ -193,19 +211,44 @@ pub(super) fn encode_segment(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::{lower, LowerOptions};
+    use crate::request::Endpoint;
+
+    /// The plan of `stills` stills of 5 s each with 0.5 s fades, 30 fps.
+    fn slideshow(stills: usize, zoom: bool) -> RenderPlan {
+        let items: Vec<_> = (0..stills)
+            .map(|i| serde_json::json!({"type": "image", "url": format!("{i}.png"), "duration": 5}))
+            .collect();
+        let settings = serde_json::json!({"fps": 30, "transition_type": "fade", "transition_duration": 0.5,
+            "zoom_effect": zoom});
+        let body = serde_json::json!({"media_list": items, "settings": settings});
+        let request = crate::validate::parse_create(Endpoint::MixVideo, body.to_string().as_bytes()).expect("valid");
+        lower(&request, &|_, _| None, &LowerOptions::default()).expect("plan")
+    }
+
+    #[test]
+    fn a_moving_video_gets_half_length_segments_a_slideshow_of_held_stills_does_not() {
+        let held = slideshow(4, false);
+        assert_eq!(held.frame_count, 555, "4 x 5 s less 3 fades of 15 frames");
+        assert_eq!(held.moving_frames(), 45, "the fades");
+        assert_eq!(segments(&held), vec![0..300, 300..555]);
+        let zooming = slideshow(4, true);
+        assert_eq!(zooming.moving_frames(), zooming.frame_count);
+        assert_eq!(segments(&zooming), vec![0..150, 150..300, 300..450, 450..555]);
+    }
 
     #[test]
     fn segments_cover_every_frame_once_in_key_frame_intervals() {
-        assert_eq!(segments(0, FrameRate::whole(30)), Vec::<Range<u64>>::new());
-        assert_eq!(segments(300, FrameRate::whole(30)), vec![0..300]);
-        assert_eq!(segments(301, FrameRate::whole(30)), vec![0..300, 300..301]);
-        assert_eq!(segments(900, FrameRate::whole(30)), vec![0..300, 300..600, 600..900]);
-        assert_eq!(segments(5, FrameRate::whole(15)), vec![0..5]);
+        assert_eq!(cut(0, FrameRate::whole(30), SEGMENT_SECONDS), Vec::<Range<u64>>::new());
+        assert_eq!(cut(300, FrameRate::whole(30), SEGMENT_SECONDS), vec![0..300]);
+        assert_eq!(cut(301, FrameRate::whole(30), SEGMENT_SECONDS), vec![0..300, 300..301]);
+        assert_eq!(cut(900, FrameRate::whole(30), SEGMENT_SECONDS), vec![0..300, 300..600, 600..900]);
+        assert_eq!(cut(5, FrameRate::whole(15), SEGMENT_SECONDS), vec![0..5]);
         // 10 s at 29.97 is 299.7 frames: a segment is the 300 frames that cover it, the encoder's
         // longest key-frame interval (also `frames_covering(10)`).
         let ntsc = FrameRate::from_number(29.97).expect("rate");
-        assert_eq!(segments(601, ntsc), vec![0..300, 300..600, 600..601]);
+        assert_eq!(cut(601, ntsc, SEGMENT_SECONDS), vec![0..300, 300..600, 600..601]);
         let ntsc60 = FrameRate::from_number(59.94).expect("rate");
-        assert_eq!(segments(600, ntsc60), vec![0..600]);
+        assert_eq!(cut(600, ntsc60, SEGMENT_SECONDS), vec![0..600]);
     }
 }

@@ -121,7 +121,7 @@ pub struct NodeArgs {
     /// takes it over (1..=3600) [default: 30].
     #[arg(long, env = "SAMVIDEO_LEASE_SECONDS")]
     pub lease_seconds: Option<f64>,
-    /// Render each video as parts (its 10 s segments and its audio) that any worker of the
+    /// Render each video as parts (its segments of at most 10 s and its audio) that any worker of the
     /// store claims, joined into the same bytes by one worker (docs/scale-out.md) [default:
     /// off: a worker renders a whole video with its own segment threads].
     #[arg(long, env = "SAMVIDEO_SPLIT_RENDERS")]

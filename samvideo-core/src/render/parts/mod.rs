@@ -126,7 +126,7 @@ pub enum PartId {
 impl PartId {
     /// Every part of `plan`: its segments in order, then the audio.
     pub fn all(plan: &RenderPlan) -> Vec<PartId> {
-        let count = segments(plan.frame_count, plan.fps).len();
+        let count = segments(plan).len();
         (0..count).map(PartId::Segment).chain([PartId::Audio]).collect()
     }
 
@@ -134,7 +134,7 @@ impl PartId {
     /// weighs a split render's progress with it).
     pub fn frames(self, plan: &RenderPlan) -> u64 {
         match self {
-            PartId::Segment(k) => segments(plan.frame_count, plan.fps).get(k).map_or(0, |r| r.end - r.start),
+            PartId::Segment(k) => segments(plan).get(k).map_or(0, |r| r.end - r.start),
             PartId::Audio => 0,
         }
     }
@@ -314,7 +314,7 @@ fn render_part_inner(
     let io = |error| PartError::Io { path: out.to_path_buf(), error };
     let packets = match part {
         PartId::Segment(index) => {
-            let segs = segments(plan.frame_count, plan.fps);
+            let segs = segments(&plan);
             let count = segs.len();
             let frames = segs.get(index).cloned().ok_or(PartError::NoSuchSegment { index, count })?;
             let visuals = load_visuals(&plan, &assets, &options.cancel)?;
@@ -401,8 +401,7 @@ fn finalize_inner(
 ) -> Result<RenderSummary, PartError> {
     let (assets, plan) = mp4_plan(request, source, options)?;
     drop(assets);
-    let parts =
-        Parts { dir: parts_dir, fingerprint: Fingerprint::of(&plan), segments: segments(plan.frame_count, plan.fps) };
+    let parts = Parts { dir: parts_dir, fingerprint: Fingerprint::of(&plan), segments: segments(&plan) };
     // Every part is checked before the output is created: a missing one fails at once.
     for k in 0..parts.segments.len() {
         parts.segment(k)?;
