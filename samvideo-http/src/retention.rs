@@ -173,10 +173,15 @@ impl Retention {
             loop {
                 every.tick().await;
                 match self.sweep(Utc::now()).await {
-                    Ok(swept) if swept != Swept::default() => {
-                        tracing::info!(days = ?self.days, ?swept, "retention: old outputs deleted")
+                    Ok(swept) => {
+                        if swept.parts > 0 {
+                            tracing::info!(parts = swept.parts, "orphaned split-render parts deleted");
+                        }
+                        let outputs = Swept { parts: 0, ..swept };
+                        if outputs != Swept::default() {
+                            tracing::info!(days = ?self.days, swept = ?outputs, "retention: old outputs deleted");
+                        }
                     }
-                    Ok(_) => {}
                     Err(e) => tracing::error!(error = %e, "retention sweep stopped; the next one goes on"),
                 }
             }
