@@ -1,6 +1,11 @@
 //! Counters behind `/metrics` (Prometheus text format 0.0.4): renders finished by status and a
 //! histogram of render wall time. Queue depth and per-state task counts are read from the
 //! store at scrape time, so they survive restarts.
+//!
+//! A render is what a client asked for: a video (also when `--split-renders` renders it as
+//! parts: it counts once, when it ends, with the coordination's wall time), a preview or an AI
+//! render. Parts of split videos are never renders or tasks here (the store counts videos only,
+//! `Store::task_counts`); the parts rendering now have their own gauge.
 
 use std::fmt::Write;
 use std::sync::Mutex;
@@ -27,8 +32,10 @@ pub struct Metrics {
 pub struct Snapshot {
     /// Tasks waiting for a worker.
     pub queued: i64,
-    /// Renders running now.
+    /// Renders running now (parts of split videos not included).
     pub active: usize,
+    /// Parts of split videos rendering now.
+    pub active_parts: usize,
     /// Configured workers.
     pub workers: usize,
     /// All tasks by state.
@@ -61,6 +68,9 @@ impl Metrics {
         let _ = writeln!(out, "# HELP samvideo_active_renders Renders running now.");
         let _ = writeln!(out, "# TYPE samvideo_active_renders gauge");
         let _ = writeln!(out, "samvideo_active_renders {}", snap.active);
+        let _ = writeln!(out, "# HELP samvideo_active_parts Parts of split renders rendering now.");
+        let _ = writeln!(out, "# TYPE samvideo_active_parts gauge");
+        let _ = writeln!(out, "samvideo_active_parts {}", snap.active_parts);
         let _ = writeln!(out, "# HELP samvideo_workers Configured render workers.");
         let _ = writeln!(out, "# TYPE samvideo_workers gauge");
         let _ = writeln!(out, "samvideo_workers {}", snap.workers);

@@ -33,7 +33,7 @@ pub struct Server {
     serve: JoinHandle<std::io::Result<()>>,
     workers: Vec<JoinHandle<()>>,
     exporter: Option<Arc<Exporter>>,
-    /// The retention sweep (`--retention-days`), aborted at stop.
+    /// The sweep of orphaned parts and, with `--retention-days`, old outputs; aborted at stop.
     retention: Option<JoinHandle<()>>,
 }
 
@@ -85,7 +85,7 @@ impl Server {
             e.set_base_url(format!("http://{addr}"));
             workers.push(e.spawn());
         }
-        let retention = crate::retention::Retention::start(&config, &state.store, &state.objects);
+        let retention = Some(crate::retention::Retention::start(&config, &state.store, &state.objects));
         let (tx, rx) = oneshot::channel::<()>();
         let service = crate::app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let serve = tokio::spawn(async move {

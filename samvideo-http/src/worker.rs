@@ -27,7 +27,7 @@ pub struct Worker {
     jobs: Jobs,
     exporter: Arc<Exporter>,
     loops: Vec<JoinHandle<()>>,
-    /// The retention sweep (`--retention-days`), aborted at stop.
+    /// The sweep of orphaned parts and, with `--retention-days`, old outputs; aborted at stop.
     retention: Option<JoinHandle<()>>,
 }
 
@@ -46,7 +46,7 @@ impl Worker {
         }
         let exporter = Exporter::new(store.clone(), config.clone(), objects.clone());
         let hook = exporter.clone() as Arc<dyn TaskHook>;
-        let retention = crate::retention::Retention::start(&config, &store, &objects);
+        let retention = Some(crate::retention::Retention::start(&config, &store, &objects));
         let jobs = Jobs::new(store, config.clone(), Arc::new(Metrics::default()), source, hook, objects);
         jobs.recover()?;
         let mut loops = jobs.spawn_workers();

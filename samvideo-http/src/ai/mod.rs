@@ -314,7 +314,40 @@ impl AiService {
     }
 }
 
+/// The files a job's result names under `outputs/` (`{"files": [...]}`); none for a
+/// provider's URLs or a job without a result.
+pub fn result_files(result: Option<&Value>) -> Vec<&str> {
+    let files = result.and_then(|r| r.get("files")).and_then(Value::as_array);
+    files.into_iter().flatten().filter_map(Value::as_str).collect()
+}
+
+/// The job an object under `outputs/` belongs to, by its name: every name a job's files get
+/// (`AiService::store_files`, `crate::jobs::queued::object`) is `ai-JOB.mp4` or `ai-JOB-N.mp4`.
+pub fn job_of_object(file: &str) -> Option<i64> {
+    let rest = file.strip_prefix("ai-")?;
+    let end = rest.find(['.', '-'])?;
+    rest[..end].parse().ok().filter(|_| rest[..end].bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// The job input stored with a job: prompt, image URLs and options with defaults filled in.
 pub fn stored_input(prompt: Option<&str>, image_urls: &[String], options: &Map<String, Value>) -> String {
     json!({"prompt": prompt, "image_urls": image_urls, "options": options}).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_output_names_its_job() {
+        assert_eq!(job_of_object("ai-17.mp4"), Some(17));
+        assert_eq!(job_of_object("ai-17-2.mp4"), Some(17));
+        for other in ["ai-.mp4", "ai-x.mp4", "ai-+1.mp4", "ai-17", "b0c4f7e2-0000-4000-8000-000000000000.mp4"] {
+            assert_eq!(job_of_object(other), None, "{other}");
+        }
+        let result = json!({"files": ["ai-1.mp4", "ai-1-1.mp4"]});
+        assert_eq!(result_files(Some(&result)), ["ai-1.mp4", "ai-1-1.mp4"]);
+        assert!(result_files(Some(&json!({"urls": ["https://x/y.mp4"]}))).is_empty());
+        assert!(result_files(None).is_empty());
+    }
 }

@@ -20,6 +20,8 @@ use crate::limits::enforce;
 use crate::reply::read_body;
 use crate::reply::{typed_reply, HttpError, Reply};
 use crate::responses::ai::{Balance, InsufficientCredits, Job, JobCreated, Models};
+use crate::responses::tasks::OutputExpired;
+use crate::retention::Expired;
 use crate::state::AppState;
 use crate::store::{NewAiJob, Reservation};
 
@@ -133,7 +135,7 @@ pub async fn job(State(s): State<AppState>, caller: Caller, headers: HeaderMap, 
     let base = s.base_url(&headers);
     let result_urls: Vec<String> = match &row.result {
         Some(r) if row.status == "success" => {
-            let files = r.get("files").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str);
+            let files = super::result_files(Some(r)).into_iter();
             let urls = r.get("urls").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str);
             files
                 .map(|f| format!("{base}{}", crate::jobs::output_path_url(f)))
@@ -142,6 +144,10 @@ pub async fn job(State(s): State<AppState>, caller: Caller, headers: HeaderMap, 
         }
         _ => Vec::new(),
     };
+    let output_expired = row.output_expired_at.as_deref().map(|at| OutputExpired {
+        expired_at: at.to_owned(),
+        message: crate::retention::expired_message(Expired::AiJob, at),
+    });
     let credits_refunded = if row.status == "failed" { row.credits_charged } else { 0 };
     typed_reply(
         200,
@@ -157,6 +163,7 @@ pub async fn job(State(s): State<AppState>, caller: Caller, headers: HeaderMap, 
             credits_refunded,
             created_at: row.created_at,
             completed_at: row.completed_at,
+            output_expired,
         },
     )
 }

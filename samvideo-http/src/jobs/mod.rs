@@ -80,12 +80,15 @@ struct Running {
     started: Instant,
     /// Last persisted (time, value), for throttling writes.
     persisted: Mutex<(Instant, f64)>,
+    /// A part of a split video: not a render of its own in the metrics ([`Jobs::active`]).
+    part: bool,
 }
 
 impl Running {
-    fn new() -> Self {
+    fn new(part: bool) -> Self {
         let now = Instant::now();
         Running {
+            part,
             cancel: CancelToken::new(),
             reason: Mutex::new(None),
             last_progress_ms: AtomicU64::new(0),
@@ -234,9 +237,23 @@ impl Jobs {
         self.inner.wake.notify_one();
     }
 
-    /// Renders running now.
+    /// Renders running now on this node: videos (a split video counts once, on the node that
+    /// coordinates it), previews and AI renders; parts of split videos are [`Jobs::active_parts`].
     pub fn active(&self) -> usize {
-        self.inner.running.lock().unwrap_or_else(|p| p.into_inner()).len()
+        self.inner.running.lock().unwrap_or_else(|p| p.into_inner()).values().filter(|r| !r.part).count()
+    }
+
+    /// Parts of split videos rendering now on this node.
+    pub fn active_parts(&self) -> usize {
+        self.inner.running.lock().unwrap_or_else(|p| p.into_inner()).values().filter(|r| r.part).count()
+    }
+
+    /// Count a task's end in the metrics: one per render a client asked for, so a part of a
+    /// split video is not counted (its video is, once, when it ends).
+    fn count_end(&self, kind: TaskKind, status: TaskStatus, seconds: f64) {
+        if kind != TaskKind::Part {
+            self.inner.metrics.render_finished(status, seconds);
+        }
     }
 
     /// Configured workers.
@@ -267,8 +284,8 @@ impl Jobs {
         if applied {
             tracing::info!(task_id, "task cancelled");
             if running.is_none() {
-                self.inner.metrics.render_finished(TaskStatus::Cancelled, 0.0);
                 if let Some(row) = row {
+                    self.count_end(row.kind, TaskStatus::Cancelled, 0.0);
                     self.spawn_hook(row);
                 }
             }
@@ -355,7 +372,7 @@ impl Jobs {
                 Ok(claim) => {
                     for row in claim.failed {
                         tracing::warn!(task_id = %row.id, error = ?row.error, "task's lease ran out too often; failed");
-                        self.inner.metrics.render_finished(TaskStatus::Failed, 0.0);
+                        self.count_end(row.kind, TaskStatus::Failed, 0.0);
                         self.spawn_hook(row);
                     }
                     if let Some(task) = claim.task {
@@ -454,7 +471,7 @@ impl Jobs {
                 return None;
             }
         };
-        let running = Arc::new(Running::new());
+        let running = Arc::new(Running::new(task.kind == TaskKind::Part));
         self.inner.running.lock().unwrap_or_else(|p| p.into_inner()).insert(id.clone(), running.clone());
         // A cancel may have landed between the claim and the registration above.
         let live = self.inner.store.task(&id).await;
@@ -547,7 +564,7 @@ impl Jobs {
                 let reason = running.stop(Stop::Cancel);
                 match reason {
                     Stop::Cancel => {
-                        self.inner.metrics.render_finished(TaskStatus::Cancelled, seconds);
+                        self.count_end(task.kind, TaskStatus::Cancelled, seconds);
                         self.after_stop(&id, TaskStatus::Cancelled).await;
                     }
                     Stop::Timeout => {
@@ -692,7 +709,7 @@ impl Jobs {
         match result {
             Ok((true, row)) => {
                 tracing::info!(task_id = %task.id, kind = task.kind.as_str(), status = update.status.as_str(), error = ?update.error, seconds = ?update.render_seconds, "render ended");
-                self.inner.metrics.render_finished(update.status, update.render_seconds.unwrap_or(0.0));
+                self.count_end(task.kind, update.status, update.render_seconds.unwrap_or(0.0));
                 if let Some(row) = row {
                     self.spawn_hook(row);
                 }

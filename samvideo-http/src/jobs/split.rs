@@ -126,7 +126,7 @@ impl Jobs {
             }
             Ok(Outcome::Stopped) => match running.stop(Stop::Cancel) {
                 Stop::Cancel => {
-                    self.inner.metrics.render_finished(TaskStatus::Cancelled, seconds);
+                    self.count_end(task.kind, TaskStatus::Cancelled, seconds);
                     self.after_stop(&id, TaskStatus::Cancelled).await;
                     self.remove_parts(&id).await;
                 }

@@ -3,7 +3,7 @@
 //! as before) or an S3-compatible bucket (`--objects s3://BUCKET`, `--s3-endpoint`), so API
 //! nodes and render workers on several machines see the same files.
 //!
-//! Objects are named `FOLDER/FILE` ([`OUTPUTS`], [`PREVIEWS`]); a file name is one path
+//! Objects are named `FOLDER/FILE` ([`OUTPUTS`], [`PREVIEWS`], [`PARTS`], [`MEDIA`]); a file name is one path
 //! segment ([`Objects::put_file`] refuses anything else). A render is written to a local scratch
 //! file first and put whole: a folder gets it by rename (or a copy to a hidden name and a
 //! rename), a bucket by one PUT or a multipart upload, which S3 shows only once completed, so a
@@ -36,6 +36,9 @@ pub const PREVIEWS: &str = "previews";
 /// The part files of split renders (`--split-renders`), until their video is finalized; never
 /// served.
 pub const PARTS: &str = "parts";
+/// Fetched media kept by content (`media/SHA256`), shared by the jobs that use the same bytes;
+/// never served. Retention deletes them by age ([`crate::retention`]).
+pub const MEDIA: &str = "media";
 
 /// Why an object operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -72,6 +75,15 @@ pub enum ObjectsError {
         /// The client's error.
         source: object_store::Error,
     },
+}
+
+/// An object as a listing names it ([`Objects::list`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    /// Its name in its folder.
+    pub name: String,
+    /// Last modified.
+    pub modified: chrono::DateTime<chrono::Utc>,
 }
 
 /// One object's size and time, for downloads.
@@ -152,7 +164,7 @@ impl Objects {
         };
         let backend = match location {
             ObjectsLocation::Dir(dir) => {
-                for sub in [OUTPUTS, PREVIEWS] {
+                for sub in [OUTPUTS, PREVIEWS, PARTS, MEDIA] {
                     std::fs::create_dir_all(dir.join(sub)).map_err(|e| open_err(e.to_string()))?;
                 }
                 Backend::Dir(dir.clone())
@@ -261,66 +273,93 @@ impl Objects {
         }
     }
 
-    /// Delete the objects of `folder` last modified before `before` (retention of previews);
-    /// the names deleted. A name another node deleted first is not an error.
-    pub async fn delete_older(
-        &self,
-        folder: &str,
-        before: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Vec<String>, ObjectsError> {
-        let mut old = Vec::new();
+    /// The objects of `folder`: name and last-modified time, in no particular order (a folder
+    /// that does not exist yet has none). In a folder of files, a hidden `.NAME.part` is a copy
+    /// on its way in ([`Objects::put_file`]) and is listed too: its own age says when it is
+    /// stale.
+    pub async fn list(&self, folder: &str) -> Result<Vec<Listed>, ObjectsError> {
+        let mut listed = Vec::new();
         match &*self.backend {
             Backend::Dir(root) => {
                 let dir = root.join(folder);
                 let local_err =
                     |source| ObjectsError::Local { what: "cannot list", path: dir.display().to_string(), source };
-                let mut entries = tokio::fs::read_dir(&dir).await.map_err(local_err)?;
+                let mut entries = match tokio::fs::read_dir(&dir).await {
+                    Ok(entries) => entries,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(listed),
+                    Err(e) => return Err(local_err(e)),
+                };
                 while let Some(e) = entries.next_entry().await.map_err(local_err)? {
                     let Ok(meta) = e.metadata().await else { continue };
-                    let modified = meta.modified().map(chrono::DateTime::<chrono::Utc>::from).ok();
-                    let name = e.file_name().to_string_lossy().into_owned();
-                    // A hidden `.NAME.part` is a copy on its way in: its own age says when it is stale.
-                    if meta.is_file() && modified.is_some_and(|m| m < before) {
-                        old.push(name);
-                    }
-                }
-                for name in &old {
-                    let path = dir.join(name);
-                    match tokio::fs::remove_file(&path).await {
-                        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                            return Err(ObjectsError::Local {
-                                what: "cannot delete",
-                                path: path.display().to_string(),
-                                source: e,
-                            });
-                        }
-                        _ => {}
+                    let Ok(modified) = meta.modified() else { continue };
+                    if meta.is_file() {
+                        let name = e.file_name().to_string_lossy().into_owned();
+                        listed.push(Listed { name, modified: modified.into() });
                     }
                 }
             }
             Backend::Bucket(store) => {
                 let prefix = Key::from(folder);
                 let bucket_err = |source| ObjectsError::Bucket { key: prefix.to_string(), source };
-                let mut keys = Vec::new();
-                let mut listed = store.list(Some(&prefix));
-                while let Some(meta) = futures_util::StreamExt::next(&mut listed).await {
+                let mut objects = store.list(Some(&prefix));
+                while let Some(meta) = futures_util::StreamExt::next(&mut objects).await {
                     let meta = meta.map_err(bucket_err)?;
-                    if meta.last_modified < before {
-                        keys.push(meta.location);
+                    // Only the folder's own objects (`FOLDER/FILE`), never a deeper key.
+                    let Some(name) = meta.location.as_ref().strip_prefix(&format!("{folder}/")) else { continue };
+                    if !name.contains('/') {
+                        listed.push(Listed { name: name.to_owned(), modified: meta.last_modified });
                     }
                 }
-                for key in &keys {
-                    match store.delete(key).await {
-                        Err(e) if !matches!(e, object_store::Error::NotFound { .. }) => {
-                            return Err(ObjectsError::Bucket { key: key.to_string(), source: e });
-                        }
-                        _ => {}
-                    }
-                }
-                old = keys.iter().filter_map(|k| k.filename().map(str::to_owned)).collect();
+            }
+        }
+        Ok(listed)
+    }
+
+    /// Delete the objects of `folder` last modified before `before` (retention of previews and
+    /// fetched media); the names deleted. A name another node deleted first is not an error.
+    pub async fn delete_older(
+        &self,
+        folder: &str,
+        before: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<String>, ObjectsError> {
+        let mut old = Vec::new();
+        for object in self.list(folder).await? {
+            if object.modified < before {
+                self.delete_listed(folder, &object.name).await?;
+                old.push(object.name);
             }
         }
         Ok(old)
+    }
+
+    /// Delete `folder/name` as [`Objects::list`] named it, whatever the name (a hidden
+    /// `.NAME.part` copy in a folder of files, a key another program put in a bucket), unlike
+    /// [`Objects::delete`], which takes only the names this server makes. A missing object is
+    /// fine.
+    pub async fn delete_listed(&self, folder: &str, name: &str) -> Result<(), ObjectsError> {
+        if name.is_empty() || name.contains('/') || name == "." || name == ".." {
+            return Err(ObjectsError::BadName(name.to_owned()));
+        }
+        match &*self.backend {
+            Backend::Dir(root) => {
+                let path = root.join(folder).join(name);
+                match tokio::fs::remove_file(&path).await {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                        Err(ObjectsError::Local { what: "cannot delete", path: path.display().to_string(), source: e })
+                    }
+                    _ => Ok(()),
+                }
+            }
+            Backend::Bucket(store) => {
+                let key = Key::parse(format!("{folder}/{name}")).map_err(|_| ObjectsError::BadName(name.to_owned()))?;
+                match store.delete(&key).await {
+                    Err(e) if !matches!(e, object_store::Error::NotFound { .. }) => {
+                        Err(ObjectsError::Bucket { key: key.to_string(), source: e })
+                    }
+                    _ => Ok(()),
+                }
+            }
+        }
     }
 
     /// Size and time of `folder/file`, `None` when it does not exist.

@@ -70,6 +70,10 @@ pub struct Job {
     pub created_at: String,
     /// RFC 3339, once ended.
     pub completed_at: Option<String>,
+    /// Only on a successful job whose files the server's retention (`--retention-days`)
+    /// deleted: `result_urls` stay and answer 410 `OUTPUT_EXPIRED`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output_expired: Option<crate::responses::tasks::OutputExpired>,
 }
 
 /// `GET /api/ai/credits/balance`.

@@ -87,10 +87,10 @@ pub fn task_json(row: &TaskRow, base_url: &str) -> Progress {
         thumbnail_url,
         subtitles_url,
         error: row.error.clone(),
-        output_expired: row
-            .output_expired_at
-            .as_ref()
-            .map(|at| OutputExpired { expired_at: at.clone(), message: crate::retention::expired_message(at) }),
+        output_expired: row.output_expired_at.as_ref().map(|at| OutputExpired {
+            expired_at: at.clone(),
+            message: crate::retention::expired_message(crate::retention::Expired::Task, at),
+        }),
         settings: ProgressSettings {
             aspect_ratio: row.aspect_ratio.clone(),
             duration: round3(row.duration),

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::support::{advanced_body, relaxed, simple_body, store_args, Backend, TestServer, CORE};
+use crate::support::{advanced_body, image_video, relaxed, simple_body, store_args, Backend, Media, TestServer, CORE};
 use samvideo_http::billing::BillingPlan;
 use samvideo_http::config::Rate;
 use serde_json::{json, Value};
@@ -634,6 +634,35 @@ async fn openapi_documents_every_route_and_docs_and_metrics_serve() {
         assert!(text.contains(needle), "metrics lack {needle}:\n{text}");
     }
     t.server.stop().await;
+}
+
+/// `--split-renders` on one node (two workers over a folder): a 12 s video rendered as three
+/// parts (two segments, the audio) is one render and one task in `/metrics`, not four.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_split_render_counts_as_one_render_in_the_metrics() {
+    let started = std::time::Instant::now();
+    let media = Media::card(64, 36).await;
+    let tmp = tempfile::tempdir().expect("tmp");
+    let mut config = relaxed(tmp.path()).with_workers(2);
+    config.split_renders = true;
+    let t = TestServer::start(config).await;
+    let key = t.key("k", BillingPlan::Pro);
+    let (id, d) = t.render(&key, &image_video(&media.url("card.png"), 12.0), 300).await;
+    assert_eq!(d["status"], "completed", "{d}");
+    let parts = t.server.state().store.parts_of(&id).await.expect("parts");
+    assert_eq!(parts.len(), 3, "rendered as parts: {parts:?}");
+    let text = t.client.get(t.url("/metrics")).send().await.expect("send").text().await.expect("text");
+    for line in [
+        "samvideo_renders_total{status=\"completed\"} 1\n",
+        "samvideo_render_seconds_count 1\n",
+        "samvideo_tasks{status=\"completed\"} 1\n",
+        "samvideo_active_renders 0\n",
+        "samvideo_active_parts 0\n",
+    ] {
+        assert!(text.contains(line), "metrics lack {line:?}:\n{text}");
+    }
+    t.server.stop().await;
+    eprintln!("a split render and its metrics: {:.1} s", started.elapsed().as_secs_f64());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -822,6 +822,55 @@ async fn a_split_video_cancelled_on_another_node_stops_its_parts_and_leaves_no_p
     drop(media);
 }
 
+/// The leftover the sweep of orphaned parts is for: the coordinator of a split video is killed
+/// once a part is completed, and the video is cancelled on an API node before another worker
+/// takes it over, so no coordinator deletes its completed parts. A node started afterwards
+/// (without `--retention-days`) deletes them at its start sweep.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parts_left_by_a_dead_coordinator_of_a_cancelled_video_are_swept_by_a_node() {
+    let started = Instant::now();
+    let (media, spec) = forty_seconds().await;
+    let mut cluster = Cluster::new();
+    let api = cluster.api();
+    let split = [("SAMVIDEO_SPLIT_RENDERS", "true"), ("RUST_LOG", "info")];
+    let workers = [cluster.worker_with("w1", &split), cluster.worker_with("w2", &split)];
+    let (id, _) = api.create(&cluster.key, &format!("{CORE}/mix-video"), &spec).await;
+    let store = Store::connect(&StoreLocation::Postgres(cluster.env[0].1.clone())).expect("store");
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let parts = store.parts_of(&id).await.expect("parts");
+        if parts.iter().any(|p| p.status == samvideo_http::store::TaskStatus::Completed) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no part completed: {parts:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let coordinator = workers
+        .iter()
+        .find(|(_, log)| log.lock().unwrap_or_else(|p| p.into_inner()).iter().any(|l| l.contains("parts queued")))
+        .map(|(pid, _)| *pid)
+        .expect("a coordinator");
+    signal(coordinator, "-KILL");
+    // Within the video's 2 s lease: no other worker has taken the coordination over.
+    let (code, body) = api.post(&cluster.key, &format!("/api/async/cancel/{id}"), &serde_json::json!({})).await;
+    assert_eq!(code, 200, "{body}");
+    // The surviving worker stops its part (its renewal is refused) and deletes what it put; the
+    // completed parts' objects stay: nobody coordinates the video any more.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let left: Vec<String> = list_keys(&cluster.bucket).into_iter().filter(|k| k.starts_with("parts/")).collect();
+    assert!(!left.is_empty(), "the dead coordinator's video left its completed parts");
+
+    let mut env = cluster.env(&[("SAMVIDEO_WORKERS", "0"), ("RUST_LOG", "info")]);
+    env.retain(|(k, _)| *k != "SAMVIDEO_RETENTION_DAYS");
+    let (child, _, log) = spawn_server(&cluster.dirs.path().join("sweeper"), &env);
+    cluster.children.push(child);
+    let line = wait_log(&log, &["orphaned split-render parts deleted"], 30).await;
+    let keys = list_keys(&cluster.bucket);
+    assert!(keys.iter().all(|k| !k.starts_with("parts/")), "{line}: {keys:?}");
+    eprintln!("{} orphaned parts swept by a node's start: {:.1} s", left.len(), started.elapsed().as_secs_f64());
+    drop(media);
+}
+
 /// Timings for docs/scale-out.md (run by hand: `cargo test -p samvideo-http --test it --
 /// --ignored scale_out::split_timings --nocapture`): the 40 s spec by one in-process worker, by
 /// one split worker and by three, on Postgres + moto, with each worker's part and finalize lines.

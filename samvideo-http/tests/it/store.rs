@@ -615,7 +615,7 @@ pub(crate) async fn rates(store: &Store) {
     );
 }
 
-on_both!(retention, give_back);
+on_both!(retention, ai_retention, give_back);
 
 /// Retention's hold and mark: only completed tasks that ended before the cutoff and still have
 /// their objects are held, each by one sweep until its hold runs out; a marked task keeps its
@@ -663,6 +663,64 @@ async fn retention(store: &Store) {
     assert!(store.claim_expired_outputs(later, at(99_000), 10).await.expect("claim").is_empty());
     let pending = store.task("task-3").await.expect("get").expect("row");
     assert_eq!((pending.status, pending.output_expired_at), (TaskStatus::Pending, None));
+}
+
+/// Retention's hold and mark of AI jobs, the rule of tasks: only successful jobs whose result
+/// is files kept here, that ended before the cutoff and were not swept, each held by one sweep
+/// until its hold runs out; a marked job keeps its state and result. A job whose result is a
+/// provider's URLs, a failed one and a running one are never held.
+async fn ai_retention(store: &Store) {
+    let key = store.blocking().create_key("k", BillingPlan::Pro).expect("key").row;
+    store.blocking().grant_topup(key.id, 100, "topup").expect("grant").expect("ok");
+    let mut ids = Vec::new();
+    for _ in 0..5 {
+        let job = NewAiJob {
+            api_key_id: key.id,
+            model_id: "samvideo-motion".into(),
+            provider: "builtin".into(),
+            request_json: "{}".into(),
+            credits: 1,
+        };
+        match store.create_ai_job(job, grant(key.id, 0), |b| subscription_first(b, 1)).await.expect("create") {
+            Reservation::Reserved { job, .. } => ids.push(job.id),
+            short => panic!("reserved: {short:?}"),
+        }
+    }
+    let files = |n: i64| serde_json::json!({"files": [format!("ai-{n}.mp4"), format!("ai-{n}-1.mp4")]});
+    assert!(store.succeed_ai_job(ids[0], &files(ids[0])).await.expect("succeed"));
+    assert!(store.succeed_ai_job(ids[1], &files(ids[1])).await.expect("succeed"));
+    let urls = serde_json::json!({"urls": ["https://provider.example/v.mp4"]});
+    assert!(store.succeed_ai_job(ids[2], &urls).await.expect("succeed"));
+    assert!(store.fail_ai_job(ids[3], "x", "failed", "2026-12").await.expect("fail"));
+    let later = "9999-01-01T00:00:00+00:00";
+    let at = |now_ms| LeaseTerms { now_ms, lease_ms: 1_000 };
+    let held = |rows: Vec<samvideo_http::store::AiJobRow>| rows.iter().map(|j| j.id).collect::<Vec<_>>();
+    let none = store.claim_expired_ai_outputs("2000-01-01T00:00:00+00:00", at(10_000), 10).await.expect("claim");
+    assert!(none.is_empty(), "none so old");
+
+    // Two sweeps at once: each job goes to one of them.
+    let first = store.claim_expired_ai_outputs(later, at(10_000), 1).await.expect("claim");
+    let second = store.claim_expired_ai_outputs(later, at(10_000), 10).await.expect("claim");
+    assert_eq!((held(first), held(second)), (vec![ids[0]], vec![ids[1]]), "only jobs with files");
+    assert!(store.claim_expired_ai_outputs(later, at(10_500), 10).await.expect("claim").is_empty(), "both held");
+
+    assert!(store.mark_ai_output_expired(ids[0], "2030-01-01T00:00:00+00:00").await.expect("mark"));
+    assert!(!store.mark_ai_output_expired(ids[0], "2030-01-02T00:00:00+00:00").await.expect("mark"), "once");
+    let job = store.ai_job(ids[0]).await.expect("get").expect("row");
+    assert_eq!(
+        (job.status.as_str(), job.result, job.output_expired_at.as_deref()),
+        ("success", Some(files(ids[0])), Some("2030-01-01T00:00:00+00:00")),
+        "the state and the result stay; the row says when its files went"
+    );
+
+    // The second sweep died: once its hold runs out another sweep takes the job over.
+    let again = store.claim_expired_ai_outputs(later, at(11_500), 10).await.expect("claim");
+    assert_eq!(held(again), [ids[1]]);
+    assert!(store.mark_ai_output_expired(ids[1], "2030-01-01T00:00:00+00:00").await.expect("mark"));
+    assert!(store.claim_expired_ai_outputs(later, at(99_000), 10).await.expect("claim").is_empty());
+    for id in &ids[2..] {
+        assert_eq!(store.ai_job(*id).await.expect("get").expect("row").output_expired_at, None);
+    }
 }
 
 /// A worker that cannot keep its result gives the task back: pending again with the reason and

@@ -471,7 +471,7 @@ pub const OPERATIONS: &[Operation] = &[
         &[
             Answer { status: 200, description: "The file", content: Content::File },
             Answer { status: 206, description: "The requested range", content: Content::File },
-            error(410, "Deleted by the server's retention (`OUTPUT_EXPIRED`; the task's `output_expired` says when)"),
+            error(410, "Deleted by the server's retention (`OUTPUT_EXPIRED`; the task's progress or the AI job's status says when, in `output_expired`)"),
         ],
     )),
     open(op(

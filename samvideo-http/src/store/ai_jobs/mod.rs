@@ -1,6 +1,10 @@
 //! AI jobs as stored: the `ai_jobs` table, one row per job, `running` until it ends `success`
 //! or `failed`.
 //!
+//! Retention (`--retention-days`) deletes the files of a successful job as it does a video
+//! task's objects: a sweep holds the job ([`Store::claim_expired_ai_outputs`]), deletes its
+//! files, then marks it ([`Store::mark_ai_output_expired`]); its state stays `success`.
+//!
 //! Enter: a job to create with its credits rule ([`Store::create_ai_job`]: the job row and its
 //! credit reservation in one transaction), the provider's job id, the end of a job. A failed
 //! job's credits are refunded in the transaction that marks it failed, so a refund happens
@@ -18,7 +22,7 @@ pub use types::{AiJobRow, NewAiJob, Reservation};
 use serde_json::Value;
 
 use self::postgres as pg;
-use crate::store::{Backend, Blocking, Charge, CreditBalance, MonthlyGrant, Store, StoreError};
+use crate::store::{Backend, Blocking, Charge, CreditBalance, LeaseTerms, MonthlyGrant, Store, StoreError};
 
 impl Store {
     /// Store a `running` job and reserve its credits, in one transaction: the account's
@@ -67,6 +71,37 @@ impl Store {
         match &self.backend {
             Backend::Sqlite(db) => db.call(move |c| sqlite::fail_and_refund(c, id, &code, &message, &period)).await,
             Backend::Postgres(db) => db.call(move |c| pg::fail_and_refund(c, id, code, message, period)).await,
+        }
+    }
+}
+
+impl Store {
+    /// Retention: hold up to `limit` successful jobs whose result is files kept here, that
+    /// ended before `before` (RFC 3339) and still have them, until `terms.now_ms +
+    /// terms.lease_ms`, for this sweep to delete them; the same rule as
+    /// [`Store::claim_expired_outputs`] for tasks (a job another sweep holds is left to it until
+    /// its hold runs out; each job is returned to one sweep only). Jobs whose result is a
+    /// provider's URLs have nothing here and are never held.
+    pub async fn claim_expired_ai_outputs(
+        &self,
+        before: &str,
+        terms: LeaseTerms,
+        limit: u32,
+    ) -> Result<Vec<AiJobRow>, StoreError> {
+        let before = before.to_owned();
+        match &self.backend {
+            Backend::Sqlite(db) => db.call(move |c| sqlite::claim_expired(c, &before, terms, limit)).await,
+            Backend::Postgres(db) => db.call(move |c| pg::claim_expired(c, before, terms, limit)).await,
+        }
+    }
+
+    /// Retention: the files of a held job are deleted; record it (`at`, RFC 3339) and drop the
+    /// hold. False when the job was already marked.
+    pub async fn mark_ai_output_expired(&self, id: i64, at: &str) -> Result<bool, StoreError> {
+        let at = at.to_owned();
+        match &self.backend {
+            Backend::Sqlite(db) => db.call(move |c| sqlite::mark_expired(c, id, &at)).await,
+            Backend::Postgres(db) => db.call(move |c| pg::mark_expired(c, id, at)).await,
         }
     }
 }

@@ -4,11 +4,11 @@
 
 use tokio_postgres::{GenericClient, Row};
 
-use super::types::{parse_result, vanished, AiJobRow, NewAiJob, Reservation, COLS};
+use super::types::{parse_result, vanished, AiJobRow, NewAiJob, Reservation, COLS, HAS_FILES};
 use crate::store::credits::postgres as credits;
 use crate::store::credits::JobCredits;
 use crate::store::postgres::{lock_account, Conn};
-use crate::store::{now_rfc3339, Charge, CreditBalance, MonthlyGrant, StoreError};
+use crate::store::{now_rfc3339, Charge, CreditBalance, LeaseTerms, MonthlyGrant, StoreError};
 
 fn read(r: &Row) -> Result<AiJobRow, StoreError> {
     Ok(AiJobRow {
@@ -27,6 +27,7 @@ fn read(r: &Row) -> Result<AiJobRow, StoreError> {
         error_message: r.try_get(12)?,
         created_at: r.try_get(13)?,
         completed_at: r.try_get(14)?,
+        output_expired_at: r.try_get(15)?,
     })
 }
 
@@ -119,4 +120,38 @@ pub(in crate::store) async fn fail_and_refund(
     }
     tx.commit().await?;
     Ok(failed.is_some())
+}
+
+/// Retention: hold until `terms.until()` up to `limit` successful jobs with files that ended
+/// before `before`, not yet swept. `FOR UPDATE SKIP LOCKED`: sweeps of several nodes never hold
+/// the same job.
+pub(in crate::store) async fn claim_expired(
+    c: Conn,
+    before: String,
+    terms: LeaseTerms,
+    limit: u32,
+) -> Result<Vec<AiJobRow>, StoreError> {
+    let rows = c
+        .query(
+            &format!(
+                "UPDATE ai_jobs SET purge_until_ms = $3 WHERE id IN (SELECT id FROM ai_jobs WHERE status = 'success' \
+                 AND {HAS_FILES} AND output_expired_at IS NULL AND completed_at < $1 \
+                 AND (purge_until_ms IS NULL OR purge_until_ms < $2) ORDER BY completed_at, id LIMIT $4 \
+                 FOR UPDATE SKIP LOCKED) RETURNING {COLS}"
+            ),
+            &[&before, &terms.now_ms, &terms.until(), &i64::from(limit)],
+        )
+        .await?;
+    rows.iter().map(read).collect()
+}
+
+/// Retention: the held job's files are gone since `at`; false when it was already marked.
+pub(in crate::store) async fn mark_expired(c: Conn, id: i64, at: String) -> Result<bool, StoreError> {
+    let n = c
+        .execute(
+            "UPDATE ai_jobs SET output_expired_at = $2, purge_until_ms = NULL WHERE id = $1 AND output_expired_at IS NULL",
+            &[&id, &at],
+        )
+        .await?;
+    Ok(n == 1)
 }

@@ -3,10 +3,10 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::types::{parse_result, vanished, AiJobRow, NewAiJob, Reservation, COLS};
+use super::types::{parse_result, vanished, AiJobRow, NewAiJob, Reservation, COLS, HAS_FILES};
 use crate::store::credits::sqlite as credits;
 use crate::store::credits::JobCredits;
-use crate::store::{now_rfc3339, Charge, CreditBalance, MonthlyGrant, StoreError};
+use crate::store::{now_rfc3339, Charge, CreditBalance, LeaseTerms, MonthlyGrant, StoreError};
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AiJobRow> {
     let result: Option<String> = r.get(9)?;
@@ -26,6 +26,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AiJobRow> {
         error_message: r.get(12)?,
         created_at: r.get(13)?,
         completed_at: r.get(14)?,
+        output_expired_at: r.get(15)?,
     })
 }
 
@@ -121,5 +122,34 @@ pub(in crate::store) fn fail_and_refund(
         }
     }
     tx.commit()?;
+    Ok(n == 1)
+}
+
+/// Retention: hold until `terms.until()` up to `limit` successful jobs with files that ended
+/// before `before`, not yet swept and not held by another live sweep. One statement: two
+/// sweeps on the file never hold the same job.
+pub(in crate::store) fn claim_expired(
+    conn: &Connection,
+    before: &str,
+    terms: LeaseTerms,
+    limit: u32,
+) -> Result<Vec<AiJobRow>, StoreError> {
+    let mut st = conn.prepare(&format!(
+        "UPDATE ai_jobs SET purge_until_ms = ?3 WHERE id IN (SELECT id FROM ai_jobs WHERE status = 'success' \
+         AND {HAS_FILES} AND output_expired_at IS NULL AND completed_at < ?1 \
+         AND (purge_until_ms IS NULL OR purge_until_ms < ?2) ORDER BY completed_at, id LIMIT ?4) \
+         RETURNING {COLS}"
+    ))?;
+    let rows =
+        st.query_map(params![before, terms.now_ms, terms.until(), limit], row)?.collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+/// Retention: the held job's files are gone since `at`; false when it was already marked.
+pub(in crate::store) fn mark_expired(conn: &Connection, id: i64, at: &str) -> Result<bool, StoreError> {
+    let n = conn.execute(
+        "UPDATE ai_jobs SET output_expired_at = ?2, purge_until_ms = NULL WHERE id = ?1 AND output_expired_at IS NULL",
+        params![id, at],
+    )?;
     Ok(n == 1)
 }

@@ -38,11 +38,20 @@ pub struct AiJobRow {
     pub created_at: String,
     /// End time.
     pub completed_at: Option<String>,
+    /// When retention (`--retention-days`) deleted its files; the job keeps its state and says
+    /// so.
+    pub output_expired_at: Option<String>,
 }
 
 pub(in crate::store) const COLS: &str =
     "id, api_key_id, model_id, provider, request_json, status, credits_charged, charged_subscription,
-    charged_topup, result_json, external_id, error_code, error_message, created_at, completed_at";
+    charged_topup, result_json, external_id, error_code, error_message, created_at, completed_at,
+    output_expired_at";
+
+/// The jobs whose result is files kept here (`{"files": [...]}`, as `Store::succeed_ai_job`
+/// writes it from a `json!` object with that one key), not a provider's URLs: only those
+/// have objects for retention to delete.
+pub(in crate::store) const HAS_FILES: &str = r#"result_json LIKE '{"files":%'"#;
 
 /// A stored `result_json` (unreadable text reads as no result).
 pub(in crate::store) fn parse_result(stored: Option<String>) -> Option<Value> {

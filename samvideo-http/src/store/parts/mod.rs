@@ -16,7 +16,7 @@ mod types;
 pub use types::{NewPart, PartRow};
 
 use self::postgres as pg;
-use crate::store::{Backend, Store, StoreError};
+use crate::store::{Backend, Store, StoreError, TaskStatus};
 
 impl Store {
     /// Queue `parts` of the video task `parent`, each once: parts an earlier attempt queued are
@@ -35,6 +35,17 @@ impl Store {
         match &self.backend {
             Backend::Sqlite(db) => db.call(move |c| sqlite::of(c, &parent)).await,
             Backend::Postgres(db) => db.call(move |c| pg::of(c, parent)).await,
+        }
+    }
+
+    /// The state of the video task that the part task `part` belongs to: the retention sweep of
+    /// `parts/` keeps a part object while its video may still use it. None when there is no such
+    /// part task or its video is gone.
+    pub async fn video_status_of_part(&self, part: &str) -> Result<Option<TaskStatus>, StoreError> {
+        let part = part.to_owned();
+        match &self.backend {
+            Backend::Sqlite(db) => db.call(move |c| sqlite::video_status(c, &part)).await,
+            Backend::Postgres(db) => db.call(move |c| pg::video_status(c, part)).await,
         }
     }
 }

@@ -50,3 +50,20 @@ pub(in crate::store) async fn of(c: Conn, parent: String) -> Result<Vec<PartRow>
     }
     Ok(out)
 }
+
+/// The state of the video task the part task `part` belongs to (see the SQLite twin).
+pub(in crate::store) async fn video_status(
+    c: Conn,
+    part: String,
+) -> Result<Option<crate::store::TaskStatus>, StoreError> {
+    let found = c
+        .query_opt(
+            "SELECT v.status FROM tasks p JOIN tasks v ON v.id = p.parent_id WHERE p.id = $1 AND p.kind = 'part'",
+            &[&part],
+        )
+        .await?;
+    match found {
+        Some(r) => Ok(Some(status(r.try_get::<_, &str>(0)?)?)),
+        None => Ok(None),
+    }
+}

@@ -1,6 +1,6 @@
 //! Part tasks on SQLite: the statements of `store::parts`.
 
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
 
 use super::types::{status, NewPart, PartRow, PART_COLS};
 use crate::store::{now_rfc3339, StoreError};
@@ -56,4 +56,20 @@ pub(in crate::store) fn of(conn: &Connection, parent: &str) -> Result<Vec<PartRo
         out.push(p);
     }
     Ok(out)
+}
+
+/// The state of the video task the part task `part` belongs to; None when there is no such
+/// part or its video is gone.
+pub(in crate::store) fn video_status(
+    conn: &Connection,
+    part: &str,
+) -> Result<Option<crate::store::TaskStatus>, StoreError> {
+    let found: Option<String> = conn
+        .query_row(
+            "SELECT v.status FROM tasks p JOIN tasks v ON v.id = p.parent_id WHERE p.id = ?1 AND p.kind = 'part'",
+            [part],
+            |r| r.get(0),
+        )
+        .optional()?;
+    found.as_deref().map(status).transpose()
 }

@@ -183,6 +183,11 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE tasks ADD COLUMN part TEXT;
     ALTER TABLE tasks ADD COLUMN part_frames BIGINT NOT NULL DEFAULT 0;
     CREATE UNIQUE INDEX tasks_parts ON tasks(parent_id, part) WHERE parent_id IS NOT NULL;"#,
+    // 10: retention of AI outputs: when a job's files were deleted, and the sweep's hold on the
+    // job (SQLite's 13).
+    r#"ALTER TABLE ai_jobs ADD COLUMN output_expired_at TEXT COLLATE "C";
+    ALTER TABLE ai_jobs ADD COLUMN purge_until_ms BIGINT;
+    CREATE INDEX ai_jobs_to_expire ON ai_jobs(completed_at) WHERE status = 'success' AND output_expired_at IS NULL;"#,
 ];
 
 /// Bring the schema up to date, under the advisory lock.

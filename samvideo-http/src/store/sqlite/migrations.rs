@@ -183,6 +183,13 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE tasks ADD COLUMN part TEXT;
     ALTER TABLE tasks ADD COLUMN part_frames INTEGER NOT NULL DEFAULT 0;
     CREATE UNIQUE INDEX tasks_parts ON tasks(parent_id, part) WHERE parent_id IS NOT NULL;",
+    // 13: retention of AI outputs (`--retention-days`, `store::ai_jobs`): when a job's files
+    // were deleted, and until when a node's sweep holds the job while it deletes them (unix
+    // ms), as migration 11 for tasks; the index finds the successful jobs not yet swept by
+    // their end time.
+    "ALTER TABLE ai_jobs ADD COLUMN output_expired_at TEXT;
+    ALTER TABLE ai_jobs ADD COLUMN purge_until_ms INTEGER;
+    CREATE INDEX ai_jobs_to_expire ON ai_jobs(completed_at) WHERE status = 'success' AND output_expired_at IS NULL;",
 ];
 
 /// Bring the schema up to date.
