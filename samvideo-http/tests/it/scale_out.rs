@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use axum::body::Bytes;
 use axum::routing::get;
 use samvideo_http::billing::BillingPlan;
-use samvideo_http::store::{Store, StoreLocation};
+use samvideo_http::store::{Store, StoreLocation, TaskStatus};
 use samvideo_test_support::postgres::fresh_database;
 use samvideo_test_support::s3::{fresh_bucket, list_keys, AWS_ENV};
 use samvideo_test_support::{duration_secs, ffprobe_csv, solid_png, test_card_png, write_wav};
@@ -151,6 +151,52 @@ impl Gate {
 
     fn open(&self) {
         self.open.send_replace(true);
+    }
+}
+
+/// A webhook receiver on loopback that records each delivery: its `X-Samautomation-Delivery`
+/// id and its body.
+struct Hook {
+    url: String,
+    seen: Arc<std::sync::Mutex<Vec<(String, String)>>>,
+    _server: tokio::task::JoinHandle<()>,
+}
+
+impl Hook {
+    async fn new() -> Hook {
+        let seen: Arc<std::sync::Mutex<Vec<(String, String)>>> = Arc::default();
+        let record = seen.clone();
+        let receiver = axum::Router::new().route(
+            "/hook",
+            axum::routing::post(move |headers: axum::http::HeaderMap, body: String| {
+                let record = record.clone();
+                async move {
+                    let id = headers.get("x-samautomation-delivery").and_then(|v| v.to_str().ok()).unwrap_or("-");
+                    record.lock().unwrap_or_else(|p| p.into_inner()).push((id.to_string(), body));
+                    "ok"
+                }
+            }),
+        );
+        let (addr, server) = spawn_app(receiver).await;
+        Hook { url: format!("http://{addr}/hook"), seen, _server: server }
+    }
+
+    /// The delivery ids of the deliveries whose body names the task `id` (one per delivery).
+    fn ids_for(&self, id: &str) -> Vec<String> {
+        let seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        seen.iter().filter(|(_, body)| body.contains(id)).map(|(d, _)| d.clone()).collect()
+    }
+
+    /// Wait until `api` shows the webhook of task `id` delivered (so no retry follows), then
+    /// assert every delivery that arrived for it carried one delivery id.
+    async fn delivered_once(&self, api: &Api, key: &str, id: &str) {
+        let path = format!("{CORE}/progress/{id}");
+        let done = |b: &Value| b["data"]["settings"]["export_delivery"]["callback"]["status"] == "delivered";
+        api.poll(key, &path, 30, &format!("delivered (webhook of {id})"), done).await;
+        let mut ids = self.ids_for(id);
+        assert!(!ids.is_empty(), "no delivery arrived for {id}");
+        ids.dedup();
+        assert_eq!(ids.len(), 1, "one delivery id for {id}: {ids:?}");
     }
 }
 
@@ -417,6 +463,145 @@ async fn two_api_nodes_admit_exactly_the_quota_and_the_rate_limit() {
         assert_eq!(body["error_code"], "RATE_LIMITED");
     }
     eprintln!("quota and rate across two API nodes: {:.1} s", started.elapsed().as_secs_f64());
+}
+
+/// A proxy to the node at `node` (`host:port`) for one connection: it passes the request on
+/// and, as soon as the node's answer starts to arrive, kills the node (`kill -9` of `pid`) and
+/// closes the connection without passing anything back. A create's answer is written after its
+/// transaction committed: the node did the work, its client never learns it.
+async fn killing_proxy(node: String, pid: u32) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let Ok((mut client, _)) = listener.accept().await else { return };
+        let mut upstream = tokio::net::TcpStream::connect(&node).await.expect("connect to the node");
+        let (mut request, mut answer) = (vec![0u8; 64 * 1024], [0u8; 1]);
+        loop {
+            tokio::select! {
+                n = client.read(&mut request) => match n {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => {
+                        if upstream.write_all(&request[..n]).await.is_err() {
+                            return;
+                        }
+                    }
+                },
+                _ = upstream.read(&mut answer) => {
+                    signal(pid, "-KILL");
+                    return;
+                }
+            }
+        }
+    });
+    format!("http://{addr}")
+}
+
+/// Issue 19: `kill -9` of an API node mid-request. Two API nodes and a worker on Postgres + S3;
+/// node A is killed while it handles two creates, each with an `Idempotency-Key`: one whose
+/// transaction waits for its account's lock (held here, as a concurrent create would hold it),
+/// and one A committed but whose answer never reached its client. Both clients retry on node B
+/// with the same key: each request makes exactly one task, one output, one quota charge and
+/// one webhook delivery id, and B serves them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_api_node_killed_mid_create_leaves_one_task_per_request_for_the_retry_on_another() {
+    use std::os::unix::process::ExitStatusExt;
+    let started = Instant::now();
+    let media = Media::card(64, 36).await;
+    let hook = Hook::new().await;
+    let mut cluster = Cluster::new();
+    let a = cluster.api_named("api-a", &[]);
+    let a_child = cluster.children.len() - 1;
+    let a_pid = cluster.children[a_child].id();
+    let b = cluster.api_named("api-b", &[]);
+    cluster.worker("worker");
+    let mut spec = image_video(&media.url("card.png"), 1.0);
+    spec["exports"] = serde_json::json!({"callback_url": hook.url});
+    let spec = spec.to_string();
+    let create = |api: &Api, key: &str, once: &str| {
+        api.client
+            .post(api.url(&format!("{CORE}/simple-video")))
+            .header("X-API-Key", key)
+            .header("Idempotency-Key", once)
+            .header("Content-Type", "application/json")
+            .body(spec.clone())
+    };
+    let (answered, waiting) = (cluster.key.clone(), cluster.key(BillingPlan::Pro));
+
+    // The account of `waiting` locked (a key share lock: A authenticates the key, then the
+    // create's transaction waits at its first statement, the account's FOR UPDATE).
+    let url = cluster.env[0].1.clone();
+    let store = Store::connect(&StoreLocation::Postgres(url.clone())).expect("store");
+    let key_id = store.authenticate(&waiting).await.expect("auth").expect("key").id;
+    let (mut holder, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.expect("connect");
+    tokio::spawn(connection);
+    let (watcher, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.expect("connect");
+    tokio::spawn(connection);
+    let lock = holder.transaction().await.expect("begin");
+    lock.execute("SELECT id FROM api_keys WHERE id = $1 FOR KEY SHARE", &[&key_id]).await.expect("lock");
+    let stuck = tokio::spawn(create(&a, &waiting, "order-waiting").send());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let rows = watcher
+            .query(
+                "SELECT query FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()",
+                &[],
+            )
+            .await
+            .expect("pg_stat_activity");
+        if let Some(row) = rows.first() {
+            let query: String = row.get(0);
+            assert!(query.contains("FROM api_keys WHERE id = $1 FOR UPDATE"), "the create's lock: {query}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "A's create never waited for the account");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // Meanwhile the create of `answered` reaches A through a proxy that kills A as A answers.
+    let proxy = Api::new(killing_proxy(a.base.trim_start_matches("http://").to_string(), a_pid).await);
+    let lost = create(&proxy, &answered, "order-answered").send().await;
+    assert!(lost.is_err(), "the answer never reached its client: {lost:?}");
+    let status = cluster.children[a_child].wait().expect("wait for A");
+    assert_eq!(status.signal(), Some(9), "A was killed: {status:?}");
+    let cut = stuck.await.expect("join");
+    assert!(cut.is_err(), "the waiting create got no answer: {cut:?}");
+    lock.rollback().await.expect("rollback");
+
+    // A committed the first (one task of `answered`), not the second (none of `waiting`).
+    let (_, listed) = b.get(&answered, &format!("{CORE}/tasks")).await;
+    let tasks = listed["data"]["tasks"].as_array().cloned().unwrap_or_default();
+    assert_eq!(tasks.len(), 1, "A stored the answered create: {listed}");
+    let stored = tasks[0]["id"].as_str().expect("id").to_string();
+    let (_, listed) = b.get(&waiting, &format!("{CORE}/tasks")).await;
+    assert_eq!(listed["data"]["count"], 0, "A's interrupted transaction stored nothing: {listed}");
+
+    // The clients retry on B with their keys: the stored task, and one new task.
+    let mut ids = Vec::new();
+    for (key, once) in [(&answered, "order-answered"), (&waiting, "order-waiting")] {
+        let (code, body) = crate::support::split(create(&b, key, once).send().await.expect("send")).await;
+        assert_eq!(code, 200, "{body}");
+        ids.push(body["data"]["id"].as_str().expect("id").to_string());
+    }
+    assert_eq!(ids[0], stored, "the retry answers the task A stored");
+    let mut outputs = Vec::new();
+    for (key, id) in [(&answered, &ids[0]), (&waiting, &ids[1])] {
+        let d = b.wait_terminal(key, id, 60).await;
+        assert_eq!(d["status"], "completed", "{d}");
+        outputs.push(sha256(&b.download(d["output_url"].as_str().expect("output_url")).await));
+        let (code, usage) = b.get(key, &format!("{CORE}/usage-summary")).await;
+        assert_eq!(code, 200, "{usage}");
+        let usage = if usage["data"].is_object() { usage["data"].clone() } else { usage };
+        assert_eq!(usage["monthly_videos"]["used"], 1, "one quota charge: {usage}");
+        assert_eq!(usage["totals"]["tasks"], 1, "{usage}");
+        hook.delivered_once(&b, key, id).await;
+    }
+    assert_eq!(outputs[0], outputs[1], "one spec, the same bytes");
+    let mut want: Vec<String> =
+        ids.iter().flat_map(|id| [format!("outputs/{id}.jpg"), format!("outputs/{id}.mp4")]).collect();
+    want.sort();
+    assert_eq!(list_keys(&cluster.bucket), want, "one output (first attempt) and poster per request");
+    eprintln!("kill -9 of an API node mid-create: {:.1} s", started.elapsed().as_secs_f64());
 }
 
 /// An advanced-video preview of `card` asked of `api`: the object name its `preview_url` ends
@@ -819,6 +1004,84 @@ async fn a_split_video_cancelled_on_another_node_stops_its_parts_and_leaves_no_p
     }
     assert!(list_keys(&cluster.bucket).is_empty(), "nothing kept of a cancelled video");
     eprintln!("split, cancel on another node: {:.1} s", started.elapsed().as_secs_f64());
+    drop(media);
+}
+
+/// The first of `workers` seen starting a part: its pid, its log and the part task's id.
+async fn first_part_worker(workers: &[(u32, ServerLog)]) -> (u32, ServerLog, String) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        for (pid, log) in workers {
+            let started = log
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .iter()
+                .map(|l| plain(l))
+                .find(|l| l.contains("render started") && l.contains("\"part\""));
+            if let Some(line) = started {
+                let part = line
+                    .split_whitespace()
+                    .find_map(|w| w.strip_prefix("task_id="))
+                    .unwrap_or_else(|| panic!("no task_id in {line}"));
+                return (*pid, log.clone(), part.to_string());
+            }
+        }
+        assert!(Instant::now() < deadline, "no part started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Issue 19: `SIGSTOP` a split worker past its lease, then `SIGCONT`. The first worker seen
+/// starting a part is frozen (leases of 2 s; it may also be the video's coordinator); its part
+/// is claimed again (attempt 2) and the video completes with the bytes of a local render.
+/// Resumed, the frozen worker's renewal or its late commit of the part is refused: the part
+/// row keeps attempt 2's file, no part object stays, one output, one webhook delivery id.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_split_worker_frozen_past_its_lease_has_its_late_part_refused() {
+    let (media, mut spec) = forty_seconds().await;
+    let (cluster, a, b, workers) = split_cluster();
+    let (local, _) = local_render(cluster.dirs.path(), &spec);
+    let hook = Hook::new().await;
+    spec["exports"] = serde_json::json!({"callback_url": hook.url});
+    let started = Instant::now();
+    let (id, _) = a.create(&cluster.key, &format!("{CORE}/mix-video"), &spec).await;
+    let (frozen, frozen_log, part) = first_part_worker(&workers).await;
+    signal(frozen, "-STOP");
+    let d = b.wait_terminal(&cluster.key, &id, 120).await;
+    assert_eq!(d["status"], "completed", "{d}");
+    let url = d["output_url"].as_str().expect("output_url");
+    assert_eq!(sha256(&a.download(url).await), local, "the bytes of `samvideo render`");
+    let store = Store::connect(&StoreLocation::Postgres(cluster.env[0].1.clone())).expect("store");
+    let row = store.parts_of(&id).await.expect("parts").into_iter().find(|p| p.id == part).expect("the frozen part");
+    assert_eq!((row.status, row.attempts), (TaskStatus::Completed, 2), "redone by another worker: {row:?}");
+    let redone = row.output_file.clone();
+    assert_eq!(redone, Some(format!("{part}-2.svpart")), "{row:?}");
+
+    signal(frozen, "-CONT");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let line = loop {
+        let refused = frozen_log
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|l| plain(l))
+            .find(|l| l.contains(&part) && (l.contains("nothing kept") || l.contains("result refused")));
+        if let Some(line) = refused {
+            break line;
+        }
+        assert!(Instant::now() < deadline, "the resumed worker said nothing of part {part}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    eprintln!("the frozen part worker, resumed: {line}");
+    no_part_left(&cluster.bucket).await;
+    let stem = url.rsplit('/').next().and_then(|f| f.strip_suffix(".mp4")).expect("an MP4");
+    assert_eq!(list_keys(&cluster.bucket), [format!("outputs/{stem}.jpg"), format!("outputs/{stem}.mp4")]);
+    let row = store.parts_of(&id).await.expect("parts").into_iter().find(|p| p.id == part).expect("the frozen part");
+    assert_eq!((row.status, row.attempts, row.output_file), (TaskStatus::Completed, 2, redone), "unchanged");
+    let again = b.wait_terminal(&cluster.key, &id, 5).await;
+    assert_eq!(again["output_url"], d["output_url"], "completed once");
+    hook.delivered_once(&a, &cluster.key, &id).await;
+    eprintln!("split, SIGSTOP of a part worker past its lease: {:.1} s", started.elapsed().as_secs_f64());
     drop(media);
 }
 
