@@ -796,6 +796,12 @@ fn local_render(dir: &std::path::Path, spec: &Value) -> (String, f64) {
     (sha256(&std::fs::read(&local).expect("local render")), started.elapsed().as_secs_f64())
 }
 
+/// [`local_render`] on a thread of its own, while the test goes on: join it for the sha256.
+fn local_render_meanwhile(dir: &std::path::Path, spec: &Value) -> std::thread::JoinHandle<String> {
+    let (dir, spec) = (dir.to_path_buf(), spec.clone());
+    std::thread::spawn(move || local_render(&dir, &spec).0)
+}
+
 /// Two API nodes and three `samvideo work --split-renders` (logging at info, so the test sees
 /// which part each renders).
 fn split_cluster() -> (Cluster, Api, Api, Vec<(u32, ServerLog)>) {
@@ -1031,6 +1037,24 @@ async fn first_part_worker(workers: &[(u32, ServerLog)]) -> (u32, ServerLog, Str
     }
 }
 
+/// The line in which a resumed worker (its `log`) says the work of `part` was refused: its
+/// renewal ("nothing kept"), its commit or its late failure ("result refused"), its give-back
+/// ("give-back refused").
+async fn refusal(log: &ServerLog, part: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let lines: Vec<String> = log.lock().unwrap_or_else(|p| p.into_inner()).iter().map(|l| plain(l)).collect();
+        if let Some(line) =
+            lines.iter().find(|l| l.contains(part) && ["nothing kept", "refused"].iter().any(|n| l.contains(n)))
+        {
+            return line.clone();
+        }
+        let tail = lines[lines.len().saturating_sub(40)..].join("\n");
+        assert!(Instant::now() < deadline, "the resumed worker said nothing of part {part}; its log ends:\n{tail}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Issue 19: `SIGSTOP` a split worker past its lease, then `SIGCONT`. The first worker seen
 /// starting a part is frozen (leases of 2 s; it may also be the video's coordinator); its part
 /// is claimed again (attempt 2) and the video completes with the bytes of a local render.
@@ -1040,7 +1064,7 @@ async fn first_part_worker(workers: &[(u32, ServerLog)]) -> (u32, ServerLog, Str
 async fn a_split_worker_frozen_past_its_lease_has_its_late_part_refused() {
     let (media, mut spec) = forty_seconds().await;
     let (cluster, a, b, workers) = split_cluster();
-    let (local, _) = local_render(cluster.dirs.path(), &spec);
+    let local = local_render_meanwhile(cluster.dirs.path(), &spec);
     let hook = Hook::new().await;
     spec["exports"] = serde_json::json!({"callback_url": hook.url});
     let started = Instant::now();
@@ -1050,7 +1074,7 @@ async fn a_split_worker_frozen_past_its_lease_has_its_late_part_refused() {
     let d = b.wait_terminal(&cluster.key, &id, 120).await;
     assert_eq!(d["status"], "completed", "{d}");
     let url = d["output_url"].as_str().expect("output_url");
-    assert_eq!(sha256(&a.download(url).await), local, "the bytes of `samvideo render`");
+    assert_eq!(sha256(&a.download(url).await), local.join().expect("local render"), "the bytes of `samvideo render`");
     let store = Store::connect(&StoreLocation::Postgres(cluster.env[0].1.clone())).expect("store");
     let row = store.parts_of(&id).await.expect("parts").into_iter().find(|p| p.id == part).expect("the frozen part");
     assert_eq!((row.status, row.attempts), (TaskStatus::Completed, 2), "redone by another worker: {row:?}");
@@ -1058,20 +1082,7 @@ async fn a_split_worker_frozen_past_its_lease_has_its_late_part_refused() {
     assert_eq!(redone, Some(format!("{part}-2.svpart")), "{row:?}");
 
     signal(frozen, "-CONT");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let line = loop {
-        let refused = frozen_log
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-            .map(|l| plain(l))
-            .find(|l| l.contains(&part) && (l.contains("nothing kept") || l.contains("result refused")));
-        if let Some(line) = refused {
-            break line;
-        }
-        assert!(Instant::now() < deadline, "the resumed worker said nothing of part {part}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let line = refusal(&frozen_log, &part).await;
     eprintln!("the frozen part worker, resumed: {line}");
     no_part_left(&cluster.bucket).await;
     let stem = url.rsplit('/').next().and_then(|f| f.strip_suffix(".mp4")).expect("an MP4");
