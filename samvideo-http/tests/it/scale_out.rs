@@ -1096,6 +1096,144 @@ async fn a_split_worker_frozen_past_its_lease_has_its_late_part_refused() {
     drop(media);
 }
 
+/// TCP proxies to the S3 server, one per worker: each passes every byte through, except the
+/// first PUT of a part object among all of them, which it holds until [`PartPutGate::release`].
+struct PartPutGate {
+    /// The `--s3-endpoint` of each worker.
+    endpoints: Vec<String>,
+    /// Which worker's PUT is held, and the object's name under `parts/`.
+    held: tokio::sync::mpsc::UnboundedReceiver<(usize, String)>,
+    release: watch::Sender<bool>,
+}
+
+impl PartPutGate {
+    async fn new(s3: &str, bucket: &str, workers: usize) -> PartPutGate {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let upstream = s3.trim_start_matches("http://").to_string();
+        let needle = format!("PUT /{bucket}/parts/");
+        let taken = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (report, held) = tokio::sync::mpsc::unbounded_channel();
+        let (release, released) = watch::channel(false);
+        let mut endpoints = Vec::new();
+        for index in 0..workers {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+            endpoints.push(format!("http://{}", listener.local_addr().expect("addr")));
+            let (upstream, needle, taken, report, released) =
+                (upstream.clone(), needle.clone(), taken.clone(), report.clone(), released.clone());
+            tokio::spawn(async move {
+                while let Ok((client, _)) = listener.accept().await {
+                    let (upstream, needle, taken, report, mut released) =
+                        (upstream.clone(), needle.clone(), taken.clone(), report.clone(), released.clone());
+                    tokio::spawn(async move {
+                        let Ok(server) = tokio::net::TcpStream::connect(&upstream).await else { return };
+                        let (mut from_client, mut to_client) = client.into_split();
+                        let (mut from_server, mut to_server) = server.into_split();
+                        let down = tokio::spawn(async move {
+                            let _ = tokio::io::copy(&mut from_server, &mut to_client).await;
+                        });
+                        let mut buf = vec![0u8; 64 * 1024];
+                        loop {
+                            let n = match from_client.read(&mut buf).await {
+                                Ok(0) | Err(_) => break,
+                                Ok(n) => n,
+                            };
+                            let text = String::from_utf8_lossy(&buf[..n]);
+                            if let Some(at) = text.find(&needle) {
+                                if !taken.swap(true, Ordering::SeqCst) {
+                                    let rest = &text[at + needle.len()..];
+                                    let name = rest.split(' ').next().unwrap_or_default().to_string();
+                                    let _ = report.send((index, name));
+                                    let _ = released.wait_for(|r| *r).await;
+                                }
+                            }
+                            if to_server.write_all(&buf[..n]).await.is_err() {
+                                break;
+                            }
+                        }
+                        let _ = to_server.shutdown().await;
+                        let _ = down.await;
+                    });
+                }
+            });
+        }
+        PartPutGate { endpoints, held, release }
+    }
+
+    fn release(&self) {
+        self.release.send_replace(true);
+    }
+}
+
+/// Issue 19: `SIGSTOP` a split worker past its lease, then `SIGCONT`: its late commit is
+/// refused. Each of three split workers reaches the bucket through a proxy of its own that
+/// holds the first PUT of a part object; the worker making it (its part rendered, its commit
+/// under way) is frozen there past its 2 s lease. Another worker renders that part again
+/// (attempt 2) and the video completes with the bytes of a local render. Then the PUT goes
+/// through and the worker resumes: its object lands after the video ended, its fenced end is
+/// refused, and it deletes what it put: no part object stays, the part row keeps attempt 2's
+/// file, one output, one webhook delivery id.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_split_worker_frozen_in_its_commit_has_its_late_part_refused_and_deleted() {
+    let (media, mut spec) = forty_seconds().await;
+    let mut cluster = Cluster::new();
+    let a = cluster.api_named("api-a", &[]);
+    let s3 = cluster.env.iter().find(|(k, _)| k == "SAMVIDEO_S3_ENDPOINT").expect("endpoint").1.clone();
+    let mut gate = PartPutGate::new(&s3, &cluster.bucket, 3).await;
+    let workers: Vec<(u32, ServerLog)> = gate
+        .endpoints
+        .clone()
+        .iter()
+        .enumerate()
+        .map(|(n, endpoint)| {
+            let env =
+                [("SAMVIDEO_SPLIT_RENDERS", "true"), ("RUST_LOG", "info"), ("SAMVIDEO_S3_ENDPOINT", endpoint.as_str())];
+            cluster.worker_with(&format!("w{n}"), &env)
+        })
+        .collect();
+    let local = local_render_meanwhile(cluster.dirs.path(), &spec);
+    let hook = Hook::new().await;
+    spec["exports"] = serde_json::json!({"callback_url": hook.url});
+    let started = Instant::now();
+    let (id, _) = a.create(&cluster.key, &format!("{CORE}/mix-video"), &spec).await;
+    let (index, object) =
+        tokio::time::timeout(Duration::from_secs(60), gate.held.recv()).await.expect("no part put").expect("gate");
+    let (frozen, frozen_log) = workers[index].clone();
+    signal(frozen, "-STOP");
+    let held_at = started.elapsed().as_secs_f64();
+    let part = object.rsplit_once('-').map(|(part, _)| part.to_string()).expect("PART-ATTEMPT.ext");
+    assert!(object.starts_with(&format!("{part}-1.")), "attempt 1's object: {object}");
+
+    let d = a.wait_terminal(&cluster.key, &id, 120).await;
+    let completed_at = started.elapsed().as_secs_f64();
+    assert_eq!(d["status"], "completed", "{d}");
+    let url = d["output_url"].as_str().expect("output_url");
+    assert_eq!(sha256(&a.download(url).await), local.join().expect("local render"), "the bytes of `samvideo render`");
+    let store = Store::connect(&StoreLocation::Postgres(cluster.env[0].1.clone())).expect("store");
+    let row = store.parts_of(&id).await.expect("parts").into_iter().find(|p| p.id == part).expect("the frozen part");
+    assert_eq!((row.status, row.attempts), (TaskStatus::Completed, 2), "redone by another worker: {row:?}");
+    let redone = row.output_file.clone();
+    assert_eq!(redone, Some(format!("{part}-2.svpart")), "{row:?}");
+
+    // The held PUT goes through, the worker resumes: the late object is put, then refused.
+    gate.release();
+    signal(frozen, "-CONT");
+    let line = refusal(&frozen_log, &part).await;
+    assert!(line.contains("result refused"), "its commit, not its render, was refused: {line}");
+    no_part_left(&cluster.bucket).await;
+    let stem = url.rsplit('/').next().and_then(|f| f.strip_suffix(".mp4")).expect("an MP4");
+    assert_eq!(list_keys(&cluster.bucket), [format!("outputs/{stem}.jpg"), format!("outputs/{stem}.mp4")]);
+    let row = store.parts_of(&id).await.expect("parts").into_iter().find(|p| p.id == part).expect("the frozen part");
+    assert_eq!((row.status, row.attempts, row.output_file), (TaskStatus::Completed, 2, redone), "unchanged");
+    let again = a.wait_terminal(&cluster.key, &id, 5).await;
+    assert_eq!(again["output_url"], d["output_url"], "completed once");
+    hook.delivered_once(&a, &cluster.key, &id).await;
+    eprintln!(
+        "split, SIGSTOP of a part worker in its commit: {:.1} s (frozen at {held_at:.1} s, completed at {completed_at:.1} s): {line}",
+        started.elapsed().as_secs_f64()
+    );
+    drop(media);
+}
+
 /// Timings for docs/scale-out.md (run by hand: `cargo test -p samvideo-http --test it --
 /// --ignored scale_out::split_timings --nocapture`): the 40 s spec by one in-process worker, by
 /// one split worker and by three, on Postgres + moto, with each worker's part and finalize lines.
