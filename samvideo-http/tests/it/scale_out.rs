@@ -3,8 +3,10 @@
 //! `--workers 0` and `samvideo work` render a spec to the same bytes as `samvideo render`,
 //! served with Range from the bucket; a worker frozen (`SIGSTOP`) past its lease keeps nothing
 //! when it resumes while another worker completes the task once; a worker killed (`kill -9`)
-//! mid-render leaves a task another worker completes. Leases are 2 s here, so rescues take
-//! seconds; renders are tiny.
+//! mid-render leaves a task another worker completes; an API node killed mid-create leaves one
+//! task per request for a retry on another node; split renders survive a part worker or a
+//! coordinator killed, and a part worker frozen in its render or in its commit. Leases are 2 s
+//! here, so rescues take seconds; renders are tiny.
 
 use std::process::{Child, Command};
 use std::sync::atomic::{AtomicUsize, Ordering};
