@@ -629,7 +629,9 @@ impl Jobs {
                         tracing::warn!(task_id = %task.id, attempt = task.attempts, %reason, "task given back to the queue");
                         return Ran::GaveBack;
                     }
-                    Ok(false) => {}
+                    Ok(false) => {
+                        tracing::warn!(task_id = %task.id, attempt = task.attempts, "give-back refused (no longer this attempt's task)")
+                    }
                     Err(e) => tracing::error!(task_id = %task.id, error = %e, "cannot give the task back"),
                 }
             }
@@ -715,7 +717,16 @@ impl Jobs {
                 }
                 true
             }
-            Ok((false, _)) => false,
+            Ok((false, _)) => {
+                // A late failure or timeout of an attempt that no longer holds the task (a
+                // worker frozen past its lease whose fetch then timed out, say) is refused like
+                // a late result, and said so; a refused completed result is logged by its
+                // caller, with the objects it deletes.
+                if update.status != TaskStatus::Completed {
+                    tracing::warn!(task_id = %task.id, attempt = task.attempts, status = update.status.as_str(), error = ?update.error, "result refused (no longer this attempt's task)");
+                }
+                false
+            }
             Err(e) => {
                 tracing::error!(task_id = %task.id, error = %e, "cannot record the end of a render");
                 false

@@ -3,8 +3,10 @@
 //! `--workers 0` and `samvideo work` render a spec to the same bytes as `samvideo render`,
 //! served with Range from the bucket; a worker frozen (`SIGSTOP`) past its lease keeps nothing
 //! when it resumes while another worker completes the task once; a worker killed (`kill -9`)
-//! mid-render leaves a task another worker completes. Leases are 2 s here, so rescues take
-//! seconds; renders are tiny.
+//! mid-render leaves a task another worker completes; an API node killed mid-create leaves one
+//! task per request for a retry on another node; split renders survive a part worker or a
+//! coordinator killed, and a part worker frozen in its render or in its commit. Leases are 2 s
+//! here, so rescues take seconds; renders are tiny.
 
 use std::process::{Child, Command};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -14,7 +16,7 @@ use std::time::{Duration, Instant};
 use axum::body::Bytes;
 use axum::routing::get;
 use samvideo_http::billing::BillingPlan;
-use samvideo_http::store::{Store, StoreLocation};
+use samvideo_http::store::{Store, StoreLocation, TaskStatus};
 use samvideo_test_support::postgres::fresh_database;
 use samvideo_test_support::s3::{fresh_bucket, list_keys, AWS_ENV};
 use samvideo_test_support::{duration_secs, ffprobe_csv, solid_png, test_card_png, write_wav};
@@ -151,6 +153,52 @@ impl Gate {
 
     fn open(&self) {
         self.open.send_replace(true);
+    }
+}
+
+/// A webhook receiver on loopback that records each delivery: its `X-Samautomation-Delivery`
+/// id and its body.
+struct Hook {
+    url: String,
+    seen: Arc<std::sync::Mutex<Vec<(String, String)>>>,
+    _server: tokio::task::JoinHandle<()>,
+}
+
+impl Hook {
+    async fn new() -> Hook {
+        let seen: Arc<std::sync::Mutex<Vec<(String, String)>>> = Arc::default();
+        let record = seen.clone();
+        let receiver = axum::Router::new().route(
+            "/hook",
+            axum::routing::post(move |headers: axum::http::HeaderMap, body: String| {
+                let record = record.clone();
+                async move {
+                    let id = headers.get("x-samautomation-delivery").and_then(|v| v.to_str().ok()).unwrap_or("-");
+                    record.lock().unwrap_or_else(|p| p.into_inner()).push((id.to_string(), body));
+                    "ok"
+                }
+            }),
+        );
+        let (addr, server) = spawn_app(receiver).await;
+        Hook { url: format!("http://{addr}/hook"), seen, _server: server }
+    }
+
+    /// The delivery ids of the deliveries whose body names the task `id` (one per delivery).
+    fn ids_for(&self, id: &str) -> Vec<String> {
+        let seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        seen.iter().filter(|(_, body)| body.contains(id)).map(|(d, _)| d.clone()).collect()
+    }
+
+    /// Wait until `api` shows the webhook of task `id` delivered (so no retry follows), then
+    /// assert every delivery that arrived for it carried one delivery id.
+    async fn delivered_once(&self, api: &Api, key: &str, id: &str) {
+        let path = format!("{CORE}/progress/{id}");
+        let done = |b: &Value| b["data"]["settings"]["export_delivery"]["callback"]["status"] == "delivered";
+        api.poll(key, &path, 30, &format!("delivered (webhook of {id})"), done).await;
+        let mut ids = self.ids_for(id);
+        assert!(!ids.is_empty(), "no delivery arrived for {id}");
+        ids.dedup();
+        assert_eq!(ids.len(), 1, "one delivery id for {id}: {ids:?}");
     }
 }
 
@@ -419,6 +467,145 @@ async fn two_api_nodes_admit_exactly_the_quota_and_the_rate_limit() {
     eprintln!("quota and rate across two API nodes: {:.1} s", started.elapsed().as_secs_f64());
 }
 
+/// A proxy to the node at `node` (`host:port`) for one connection: it passes the request on
+/// and, as soon as the node's answer starts to arrive, kills the node (`kill -9` of `pid`) and
+/// closes the connection without passing anything back. A create's answer is written after its
+/// transaction committed: the node did the work, its client never learns it.
+async fn killing_proxy(node: String, pid: u32) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let Ok((mut client, _)) = listener.accept().await else { return };
+        let mut upstream = tokio::net::TcpStream::connect(&node).await.expect("connect to the node");
+        let (mut request, mut answer) = (vec![0u8; 64 * 1024], [0u8; 1]);
+        loop {
+            tokio::select! {
+                n = client.read(&mut request) => match n {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => {
+                        if upstream.write_all(&request[..n]).await.is_err() {
+                            return;
+                        }
+                    }
+                },
+                _ = upstream.read(&mut answer) => {
+                    signal(pid, "-KILL");
+                    return;
+                }
+            }
+        }
+    });
+    format!("http://{addr}")
+}
+
+/// Issue 19: `kill -9` of an API node mid-request. Two API nodes and a worker on Postgres + S3;
+/// node A is killed while it handles two creates, each with an `Idempotency-Key`: one whose
+/// transaction waits for its account's lock (held here, as a concurrent create would hold it),
+/// and one A committed but whose answer never reached its client. Both clients retry on node B
+/// with the same key: each request makes exactly one task, one output, one quota charge and
+/// one webhook delivery id, and B serves them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_api_node_killed_mid_create_leaves_one_task_per_request_for_the_retry_on_another() {
+    use std::os::unix::process::ExitStatusExt;
+    let started = Instant::now();
+    let media = Media::card(64, 36).await;
+    let hook = Hook::new().await;
+    let mut cluster = Cluster::new();
+    let a = cluster.api_named("api-a", &[]);
+    let a_child = cluster.children.len() - 1;
+    let a_pid = cluster.children[a_child].id();
+    let b = cluster.api_named("api-b", &[]);
+    cluster.worker("worker");
+    let mut spec = image_video(&media.url("card.png"), 1.0);
+    spec["exports"] = serde_json::json!({"callback_url": hook.url});
+    let spec = spec.to_string();
+    let create = |api: &Api, key: &str, once: &str| {
+        api.client
+            .post(api.url(&format!("{CORE}/simple-video")))
+            .header("X-API-Key", key)
+            .header("Idempotency-Key", once)
+            .header("Content-Type", "application/json")
+            .body(spec.clone())
+    };
+    let (answered, waiting) = (cluster.key.clone(), cluster.key(BillingPlan::Pro));
+
+    // The account of `waiting` locked (a key share lock: A authenticates the key, then the
+    // create's transaction waits at its first statement, the account's FOR UPDATE).
+    let url = cluster.env[0].1.clone();
+    let store = Store::connect(&StoreLocation::Postgres(url.clone())).expect("store");
+    let key_id = store.authenticate(&waiting).await.expect("auth").expect("key").id;
+    let (mut holder, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.expect("connect");
+    tokio::spawn(connection);
+    let (watcher, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.expect("connect");
+    tokio::spawn(connection);
+    let lock = holder.transaction().await.expect("begin");
+    lock.execute("SELECT id FROM api_keys WHERE id = $1 FOR KEY SHARE", &[&key_id]).await.expect("lock");
+    let stuck = tokio::spawn(create(&a, &waiting, "order-waiting").send());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let rows = watcher
+            .query(
+                "SELECT query FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()",
+                &[],
+            )
+            .await
+            .expect("pg_stat_activity");
+        if let Some(row) = rows.first() {
+            let query: String = row.get(0);
+            assert!(query.contains("FROM api_keys WHERE id = $1 FOR UPDATE"), "the create's lock: {query}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "A's create never waited for the account");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // Meanwhile the create of `answered` reaches A through a proxy that kills A as A answers.
+    let proxy = Api::new(killing_proxy(a.base.trim_start_matches("http://").to_string(), a_pid).await);
+    let lost = create(&proxy, &answered, "order-answered").send().await;
+    assert!(lost.is_err(), "the answer never reached its client: {lost:?}");
+    let status = cluster.children[a_child].wait().expect("wait for A");
+    assert_eq!(status.signal(), Some(9), "A was killed: {status:?}");
+    let cut = stuck.await.expect("join");
+    assert!(cut.is_err(), "the waiting create got no answer: {cut:?}");
+    lock.rollback().await.expect("rollback");
+
+    // A committed the first (one task of `answered`), not the second (none of `waiting`).
+    let (_, listed) = b.get(&answered, &format!("{CORE}/tasks")).await;
+    let tasks = listed["data"]["tasks"].as_array().cloned().unwrap_or_default();
+    assert_eq!(tasks.len(), 1, "A stored the answered create: {listed}");
+    let stored = tasks[0]["id"].as_str().expect("id").to_string();
+    let (_, listed) = b.get(&waiting, &format!("{CORE}/tasks")).await;
+    assert_eq!(listed["data"]["count"], 0, "A's interrupted transaction stored nothing: {listed}");
+
+    // The clients retry on B with their keys: the stored task, and one new task.
+    let mut ids = Vec::new();
+    for (key, once) in [(&answered, "order-answered"), (&waiting, "order-waiting")] {
+        let (code, body) = crate::support::split(create(&b, key, once).send().await.expect("send")).await;
+        assert_eq!(code, 200, "{body}");
+        ids.push(body["data"]["id"].as_str().expect("id").to_string());
+    }
+    assert_eq!(ids[0], stored, "the retry answers the task A stored");
+    let mut outputs = Vec::new();
+    for (key, id) in [(&answered, &ids[0]), (&waiting, &ids[1])] {
+        let d = b.wait_terminal(key, id, 60).await;
+        assert_eq!(d["status"], "completed", "{d}");
+        outputs.push(sha256(&b.download(d["output_url"].as_str().expect("output_url")).await));
+        let (code, usage) = b.get(key, &format!("{CORE}/usage-summary")).await;
+        assert_eq!(code, 200, "{usage}");
+        let usage = if usage["data"].is_object() { usage["data"].clone() } else { usage };
+        assert_eq!(usage["monthly_videos"]["used"], 1, "one quota charge: {usage}");
+        assert_eq!(usage["totals"]["tasks"], 1, "{usage}");
+        hook.delivered_once(&b, key, id).await;
+    }
+    assert_eq!(outputs[0], outputs[1], "one spec, the same bytes");
+    let mut want: Vec<String> =
+        ids.iter().flat_map(|id| [format!("outputs/{id}.jpg"), format!("outputs/{id}.mp4")]).collect();
+    want.sort();
+    assert_eq!(list_keys(&cluster.bucket), want, "one output (first attempt) and poster per request");
+    eprintln!("kill -9 of an API node mid-create: {:.1} s", started.elapsed().as_secs_f64());
+}
+
 /// An advanced-video preview of `card` asked of `api`: the object name its `preview_url` ends
 /// with, after checking the MP4 (downloaded through the node) with ffprobe: AV1 at the preview's
 /// 480 lines, the spec's 1 s.
@@ -609,6 +796,12 @@ fn local_render(dir: &std::path::Path, spec: &Value) -> (String, f64) {
         .expect("samvideo render");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     (sha256(&std::fs::read(&local).expect("local render")), started.elapsed().as_secs_f64())
+}
+
+/// [`local_render`] on a thread of its own, while the test goes on: join it for the sha256.
+fn local_render_meanwhile(dir: &std::path::Path, spec: &Value) -> std::thread::JoinHandle<String> {
+    let (dir, spec) = (dir.to_path_buf(), spec.clone());
+    std::thread::spawn(move || local_render(&dir, &spec).0)
 }
 
 /// Two API nodes and three `samvideo work --split-renders` (logging at info, so the test sees
@@ -868,6 +1061,227 @@ async fn parts_left_by_a_dead_coordinator_of_a_cancelled_video_are_swept_by_a_no
     let keys = list_keys(&cluster.bucket);
     assert!(keys.iter().all(|k| !k.starts_with("parts/")), "{line}: {keys:?}");
     eprintln!("{} orphaned parts swept by a node's start: {:.1} s", left.len(), started.elapsed().as_secs_f64());
+    drop(media);
+}
+
+/// The first of `workers` seen starting a part: its pid, its log and the part task's id.
+async fn first_part_worker(workers: &[(u32, ServerLog)]) -> (u32, ServerLog, String) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        for (pid, log) in workers {
+            let started = log
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .iter()
+                .map(|l| plain(l))
+                .find(|l| l.contains("render started") && l.contains("\"part\""));
+            if let Some(line) = started {
+                let part = line
+                    .split_whitespace()
+                    .find_map(|w| w.strip_prefix("task_id="))
+                    .unwrap_or_else(|| panic!("no task_id in {line}"));
+                return (*pid, log.clone(), part.to_string());
+            }
+        }
+        assert!(Instant::now() < deadline, "no part started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The line in which a resumed worker (its `log`) says the work of `part` was refused: its
+/// renewal ("nothing kept"), its commit or its late failure ("result refused"), its give-back
+/// ("give-back refused").
+async fn refusal(log: &ServerLog, part: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let lines: Vec<String> = log.lock().unwrap_or_else(|p| p.into_inner()).iter().map(|l| plain(l)).collect();
+        if let Some(line) =
+            lines.iter().find(|l| l.contains(part) && ["nothing kept", "refused"].iter().any(|n| l.contains(n)))
+        {
+            return line.clone();
+        }
+        let tail = lines[lines.len().saturating_sub(40)..].join("\n");
+        assert!(Instant::now() < deadline, "the resumed worker said nothing of part {part}; its log ends:\n{tail}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Issue 19: `SIGSTOP` a split worker past its lease, then `SIGCONT`. The first worker seen
+/// starting a part is frozen (leases of 2 s; it may also be the video's coordinator); its part
+/// is claimed again (attempt 2) and the video completes with the bytes of a local render.
+/// Resumed, the frozen worker's renewal or its late commit of the part is refused: the part
+/// row keeps attempt 2's file, no part object stays, one output, one webhook delivery id.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_split_worker_frozen_past_its_lease_has_its_late_part_refused() {
+    let (media, mut spec) = forty_seconds().await;
+    let (cluster, a, b, workers) = split_cluster();
+    let local = local_render_meanwhile(cluster.dirs.path(), &spec);
+    let hook = Hook::new().await;
+    spec["exports"] = serde_json::json!({"callback_url": hook.url});
+    let started = Instant::now();
+    let (id, _) = a.create(&cluster.key, &format!("{CORE}/mix-video"), &spec).await;
+    let (frozen, frozen_log, part) = first_part_worker(&workers).await;
+    signal(frozen, "-STOP");
+    let d = b.wait_terminal(&cluster.key, &id, 120).await;
+    assert_eq!(d["status"], "completed", "{d}");
+    let url = d["output_url"].as_str().expect("output_url");
+    assert_eq!(sha256(&a.download(url).await), local.join().expect("local render"), "the bytes of `samvideo render`");
+    let store = Store::connect(&StoreLocation::Postgres(cluster.env[0].1.clone())).expect("store");
+    let row = store.parts_of(&id).await.expect("parts").into_iter().find(|p| p.id == part).expect("the frozen part");
+    assert_eq!((row.status, row.attempts), (TaskStatus::Completed, 2), "redone by another worker: {row:?}");
+    let redone = row.output_file.clone();
+    assert_eq!(redone, Some(format!("{part}-2.svpart")), "{row:?}");
+
+    signal(frozen, "-CONT");
+    let line = refusal(&frozen_log, &part).await;
+    eprintln!("the frozen part worker, resumed: {line}");
+    no_part_left(&cluster.bucket).await;
+    let stem = url.rsplit('/').next().and_then(|f| f.strip_suffix(".mp4")).expect("an MP4");
+    assert_eq!(list_keys(&cluster.bucket), [format!("outputs/{stem}.jpg"), format!("outputs/{stem}.mp4")]);
+    let row = store.parts_of(&id).await.expect("parts").into_iter().find(|p| p.id == part).expect("the frozen part");
+    assert_eq!((row.status, row.attempts, row.output_file), (TaskStatus::Completed, 2, redone), "unchanged");
+    let again = b.wait_terminal(&cluster.key, &id, 5).await;
+    assert_eq!(again["output_url"], d["output_url"], "completed once");
+    hook.delivered_once(&a, &cluster.key, &id).await;
+    eprintln!("split, SIGSTOP of a part worker past its lease: {:.1} s", started.elapsed().as_secs_f64());
+    drop(media);
+}
+
+/// TCP proxies to the S3 server, one per worker: each passes every byte through, except the
+/// first PUT of a part object among all of them, which it holds until [`PartPutGate::release`].
+struct PartPutGate {
+    /// The `--s3-endpoint` of each worker.
+    endpoints: Vec<String>,
+    /// Which worker's PUT is held, and the object's name under `parts/`.
+    held: tokio::sync::mpsc::UnboundedReceiver<(usize, String)>,
+    release: watch::Sender<bool>,
+}
+
+impl PartPutGate {
+    async fn new(s3: &str, bucket: &str, workers: usize) -> PartPutGate {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let upstream = s3.trim_start_matches("http://").to_string();
+        let needle = format!("PUT /{bucket}/parts/");
+        let taken = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (report, held) = tokio::sync::mpsc::unbounded_channel();
+        let (release, released) = watch::channel(false);
+        let mut endpoints = Vec::new();
+        for index in 0..workers {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+            endpoints.push(format!("http://{}", listener.local_addr().expect("addr")));
+            let (upstream, needle, taken, report, released) =
+                (upstream.clone(), needle.clone(), taken.clone(), report.clone(), released.clone());
+            tokio::spawn(async move {
+                while let Ok((client, _)) = listener.accept().await {
+                    let (upstream, needle, taken, report, mut released) =
+                        (upstream.clone(), needle.clone(), taken.clone(), report.clone(), released.clone());
+                    tokio::spawn(async move {
+                        let Ok(server) = tokio::net::TcpStream::connect(&upstream).await else { return };
+                        let (mut from_client, mut to_client) = client.into_split();
+                        let (mut from_server, mut to_server) = server.into_split();
+                        let down = tokio::spawn(async move {
+                            let _ = tokio::io::copy(&mut from_server, &mut to_client).await;
+                        });
+                        let mut buf = vec![0u8; 64 * 1024];
+                        loop {
+                            let n = match from_client.read(&mut buf).await {
+                                Ok(0) | Err(_) => break,
+                                Ok(n) => n,
+                            };
+                            let text = String::from_utf8_lossy(&buf[..n]);
+                            if let Some(at) = text.find(&needle) {
+                                if !taken.swap(true, Ordering::SeqCst) {
+                                    let rest = &text[at + needle.len()..];
+                                    let name = rest.split(' ').next().unwrap_or_default().to_string();
+                                    let _ = report.send((index, name));
+                                    let _ = released.wait_for(|r| *r).await;
+                                }
+                            }
+                            if to_server.write_all(&buf[..n]).await.is_err() {
+                                break;
+                            }
+                        }
+                        let _ = to_server.shutdown().await;
+                        let _ = down.await;
+                    });
+                }
+            });
+        }
+        PartPutGate { endpoints, held, release }
+    }
+
+    fn release(&self) {
+        self.release.send_replace(true);
+    }
+}
+
+/// Issue 19: `SIGSTOP` a split worker past its lease, then `SIGCONT`: its late commit is
+/// refused. Each of three split workers reaches the bucket through a proxy of its own that
+/// holds the first PUT of a part object; the worker making it (its part rendered, its commit
+/// under way) is frozen there past its 2 s lease. Another worker renders that part again
+/// (attempt 2) and the video completes with the bytes of a local render. Then the PUT goes
+/// through and the worker resumes: its object lands after the video ended, its fenced end is
+/// refused, and it deletes what it put: no part object stays, the part row keeps attempt 2's
+/// file, one output, one webhook delivery id.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_split_worker_frozen_in_its_commit_has_its_late_part_refused_and_deleted() {
+    let (media, mut spec) = forty_seconds().await;
+    let mut cluster = Cluster::new();
+    let a = cluster.api_named("api-a", &[]);
+    let s3 = cluster.env.iter().find(|(k, _)| k == "SAMVIDEO_S3_ENDPOINT").expect("endpoint").1.clone();
+    let mut gate = PartPutGate::new(&s3, &cluster.bucket, 3).await;
+    let workers: Vec<(u32, ServerLog)> = gate
+        .endpoints
+        .clone()
+        .iter()
+        .enumerate()
+        .map(|(n, endpoint)| {
+            let env =
+                [("SAMVIDEO_SPLIT_RENDERS", "true"), ("RUST_LOG", "info"), ("SAMVIDEO_S3_ENDPOINT", endpoint.as_str())];
+            cluster.worker_with(&format!("w{n}"), &env)
+        })
+        .collect();
+    let local = local_render_meanwhile(cluster.dirs.path(), &spec);
+    let hook = Hook::new().await;
+    spec["exports"] = serde_json::json!({"callback_url": hook.url});
+    let started = Instant::now();
+    let (id, _) = a.create(&cluster.key, &format!("{CORE}/mix-video"), &spec).await;
+    let (index, object) =
+        tokio::time::timeout(Duration::from_secs(60), gate.held.recv()).await.expect("no part put").expect("gate");
+    let (frozen, frozen_log) = workers[index].clone();
+    signal(frozen, "-STOP");
+    let held_at = started.elapsed().as_secs_f64();
+    let part = object.rsplit_once('-').map(|(part, _)| part.to_string()).expect("PART-ATTEMPT.ext");
+    assert!(object.starts_with(&format!("{part}-1.")), "attempt 1's object: {object}");
+
+    let d = a.wait_terminal(&cluster.key, &id, 120).await;
+    let completed_at = started.elapsed().as_secs_f64();
+    assert_eq!(d["status"], "completed", "{d}");
+    let url = d["output_url"].as_str().expect("output_url");
+    assert_eq!(sha256(&a.download(url).await), local.join().expect("local render"), "the bytes of `samvideo render`");
+    let store = Store::connect(&StoreLocation::Postgres(cluster.env[0].1.clone())).expect("store");
+    let row = store.parts_of(&id).await.expect("parts").into_iter().find(|p| p.id == part).expect("the frozen part");
+    assert_eq!((row.status, row.attempts), (TaskStatus::Completed, 2), "redone by another worker: {row:?}");
+    let redone = row.output_file.clone();
+    assert_eq!(redone, Some(format!("{part}-2.svpart")), "{row:?}");
+
+    // The held PUT goes through, the worker resumes: the late object is put, then refused.
+    gate.release();
+    signal(frozen, "-CONT");
+    let line = refusal(&frozen_log, &part).await;
+    assert!(line.contains("result refused"), "its commit, not its render, was refused: {line}");
+    no_part_left(&cluster.bucket).await;
+    let stem = url.rsplit('/').next().and_then(|f| f.strip_suffix(".mp4")).expect("an MP4");
+    assert_eq!(list_keys(&cluster.bucket), [format!("outputs/{stem}.jpg"), format!("outputs/{stem}.mp4")]);
+    let row = store.parts_of(&id).await.expect("parts").into_iter().find(|p| p.id == part).expect("the frozen part");
+    assert_eq!((row.status, row.attempts, row.output_file), (TaskStatus::Completed, 2, redone), "unchanged");
+    let again = a.wait_terminal(&cluster.key, &id, 5).await;
+    assert_eq!(again["output_url"], d["output_url"], "completed once");
+    hook.delivered_once(&a, &cluster.key, &id).await;
+    eprintln!(
+        "split, SIGSTOP of a part worker in its commit: {:.1} s (frozen at {held_at:.1} s, completed at {completed_at:.1} s): {line}",
+        started.elapsed().as_secs_f64()
+    );
     drop(media);
 }
 
