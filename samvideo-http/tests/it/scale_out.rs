@@ -580,7 +580,8 @@ struct CountedMedia {
 }
 
 impl CountedMedia {
-    async fn new() -> CountedMedia {
+    /// Every request answered after `delay` (an origin farther away than loopback).
+    async fn new(delay: Duration) -> CountedMedia {
         let dir = tempfile::tempdir().expect("tmp");
         let hits: Arc<std::sync::Mutex<BTreeMap<String, usize>>> = Arc::default();
         let counted = hits.clone();
@@ -590,6 +591,7 @@ impl CountedMedia {
                 async move {
                     let path = req.uri().path().to_owned();
                     *counted.lock().unwrap_or_else(|p| p.into_inner()).entry(path).or_default() += 1;
+                    tokio::time::sleep(delay).await;
                     next.run(req).await
                 }
             }),
@@ -616,7 +618,12 @@ fn once_each() -> BTreeMap<String, usize> {
 /// A 40 s 854x480 mix-video of four stills with fades and music (4 segments and the audio when
 /// split), its media served from a folder that counts requests.
 async fn forty_seconds() -> (CountedMedia, Value) {
-    let media = CountedMedia::new().await;
+    forty_seconds_from(Duration::ZERO).await
+}
+
+/// [`forty_seconds`], its origin answering each request after `delay`.
+async fn forty_seconds_from(delay: Duration) -> (CountedMedia, Value) {
+    let media = CountedMedia::new(delay).await;
     let dir = media.dir.path();
     for (name, rgba) in [
         ("a.png", [220, 30, 30, 255]),
@@ -932,10 +939,13 @@ async fn a_split_video_with_a_missing_medium_fails_in_prepare_naming_it() {
 /// Timings for docs/scale-out.md (run by hand: `cargo test -p samvideo-http --test it --
 /// --ignored scale_out::split_timings --nocapture`): the 40 s spec by one in-process worker, by
 /// one split worker and by three, on Postgres + moto, with each worker's part and finalize lines.
+/// `SAMVIDEO_TIMINGS_ORIGIN_DELAY_MS` delays each answer of the media's origin (0 by default:
+/// loopback), and the origin's request count is printed per run.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "measurement, run by hand"]
 async fn split_timings() {
-    let (media, spec) = forty_seconds().await;
+    let delay = std::env::var("SAMVIDEO_TIMINGS_ORIGIN_DELAY_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
+    let (media, spec) = forty_seconds_from(Duration::from_millis(delay)).await;
     for (label, split, workers) in
         [("in-process, 1 worker", "false", 1), ("split, 1 worker", "true", 1), ("split, 3 workers", "true", 3)]
     {
@@ -951,6 +961,7 @@ async fn split_timings() {
         let d = api.wait_terminal(&cluster.key, &id, 300).await;
         assert_eq!(d["status"], "completed", "{d}");
         eprintln!("== {label}: {:.2} s create to completed", started.elapsed().as_secs_f64());
+        eprintln!("  origin requests: {:?}", media.take_hits());
         for (n, log) in logs.iter().enumerate() {
             for line in log.lock().unwrap_or_else(|p| p.into_inner()).iter().map(|l| plain(l)) {
                 if line.contains("render ended") || line.contains("split render") || line.contains("render started") {
