@@ -3,7 +3,8 @@
 //! as before) or an S3-compatible bucket (`--objects s3://BUCKET`, `--s3-endpoint`), so API
 //! nodes and render workers on several machines see the same files.
 //!
-//! Objects are named `FOLDER/FILE` ([`OUTPUTS`], [`PREVIEWS`]); a file name is one path
+//! Objects are named `FOLDER/FILE` ([`OUTPUTS`], [`PREVIEWS`], and, never served, [`PARTS`] and
+//! [`MEDIA`] of split renders); a file name is one path
 //! segment ([`Objects::put_file`] refuses anything else). A render is written to a local scratch
 //! file first and put whole: a folder gets it by rename (or a copy to a hidden name and a
 //! rename), a bucket by one PUT or a multipart upload, which S3 shows only once completed, so a
@@ -11,7 +12,8 @@
 //!
 //! Enter: [`Objects::open`] with the `--objects` location (a bucket is checked at start: a
 //! missing bucket or an unreachable endpoint fails the start, naming the flag); local files
-//! in ([`Objects::put_file`]). Leave: downloads through [`serve`] (folders keep tower-http's
+//! in ([`Objects::put_file`]), small objects whole ([`Objects::put_bytes`],
+//! [`Objects::get_bytes`]). Leave: downloads through [`serve`] (folders keep tower-http's
 //! `ServeDir`), local copies for exports ([`Objects::local_copy`]), deletions.
 
 pub mod location;

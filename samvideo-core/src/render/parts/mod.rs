@@ -18,7 +18,9 @@
 //! saying which, a missing part, a part of another plan or engine version, a damaged or
 //! truncated one. Each call reports its own progress (0..1 of that part) and stops on its own
 //! cancel token; a failed call removes what it wrote. The part holding the plan's poster frame
-//! writes [`RenderOptions::poster`].
+//! writes [`RenderOptions::poster`]. [`prepare`] reads, once, every medium any part or the
+//! finalize reads (a queue's prepare step records them through its source, so that the parts
+//! then read them from its own store instead of the origin).
 //!
 //! ```no_run
 //! use std::path::Path;
