@@ -52,7 +52,7 @@ const NORMALIZE_REFINE_PASSES: usize = 4;
 
 /// The mix spec of the plan's audio, freshly opened sources and the item of each track.
 #[allow(clippy::type_complexity)]
-fn mix_of(
+pub(super) fn mix_of(
     plan: &RenderPlan,
     assets: &JobAssets,
 ) -> Result<Option<(MixSpec, Vec<MixSource>, Vec<(MediaRef, bool)>)>, RenderError> {

@@ -34,6 +34,7 @@
 
 pub mod hooks;
 pub mod lease;
+mod prepare;
 pub mod queued;
 pub mod source;
 mod split;
@@ -430,7 +431,18 @@ impl Jobs {
             subtitles_srt: files.extras.then(|| files.srt.clone()),
             ..self.inner.config.render_options(running.cancel.clone())
         };
-        let source = self.inner.source.clone();
+        // A part reads its video's prepared media, never the origin.
+        let source = match part {
+            Some(_) => match self.part_source(&task).await {
+                Ok(s) => s,
+                Err(e) => {
+                    self.unregister(&id);
+                    self.end(&task, TaskUpdate::ended(TaskStatus::Failed, e.to_string())).await;
+                    return Ran::Ended;
+                }
+            },
+            None => self.inner.source.clone(),
+        };
         let video = files.video.clone();
         // Everything the render logs on this thread (e.g. a demuxer's full error, which the
         // task's message leaves out) carries the task id.
@@ -455,6 +467,17 @@ impl Jobs {
             r
         });
         self.finish_run(task, running, files, &mut handle).await
+    }
+
+    /// The source a part of a split video reads its media through: the video's manifest served
+    /// from `media/` (`prepare.rs`).
+    async fn part_source(&self, task: &TaskRow) -> Result<Arc<dyn MediaSource>, prepare::PrepareError> {
+        let parent = task.parent_id.as_deref().ok_or_else(|| prepare::PrepareError::NoParent(task.id.clone()))?;
+        let manifest = prepare::read_manifest(&self.inner.objects, parent)
+            .await?
+            .ok_or_else(|| prepare::PrepareError::Missing(prepare::manifest_name(parent)))?;
+        let runtime = tokio::runtime::Handle::current();
+        Ok(Arc::new(prepare::Prepared::new(manifest, self.inner.objects.clone(), runtime)))
     }
 
     /// Claimed `task`: re-parse its request, register it as running and start its lease's

@@ -3,36 +3,41 @@
 //!
 //! The worker that claims a video task coordinates it, on a task of its own beside its worker
 //! loop (which meanwhile claims parts only): it holds the video's lease like any render
-//! ([`Jobs::hold`]), lowers the plan, and queues one part task per
-//! [`PartId::all`] (`Store::add_parts`: each segment, the audio; parts an earlier attempt
+//! ([`Jobs::hold`]), prepares the media (`prepare.rs`: each media URL fetched once through the
+//! server's fetcher into `media/SHA256`, a manifest URL → digest under `parts/`, the plan
+//! lowered meanwhile; a manifest an earlier coordinator wrote is reused), and queues one part
+//! task per [`PartId::all`] (`Store::add_parts`: each segment, the audio; parts an earlier attempt
 //! completed are kept). Any worker claims a part like any task — same claim, heartbeat, fencing
 //! token, progress and fenced end ([`Jobs::run`]) — renders it with
-//! `samvideo_core::render::parts::render_part` and puts the part file (and, for the segment that
+//! `samvideo_core::render::parts::render_part`, reading the media from `media/` through the
+//! manifest (never from the origin), and puts the part file (and, for the segment that
 //! holds the poster frame, the poster) under `parts/PART_TASK-ATTEMPT`. A part's worker that
 //! dies leaves its lease to run out; another worker claims that part again, and only it.
 //!
-//! The coordinator polls the parts: the video's progress is the frames done over all parts
-//! (the audio weighs as one average segment), capped below 1 until the end. A part that ends
-//! failed fails the video with its reason. Once every part is completed it downloads them into
-//! scratch, calls `finalize` (the bytes of an in-process render), keeps the MP4, poster and
-//! caption sidecars as an in-process render does ([`Jobs::keep`] and its retries), and ends the
-//! video through the same fenced write, so its hook (exports, webhooks) runs once. Then the part
-//! objects are deleted. A cancel of the video stops its parts' workers through their heartbeat
-//! (a part's lease is renewed only while its video is `processing`); the coordinator then
-//! deletes the parts' objects and ends the parts not yet ended. A coordinator that dies leaves
-//! the video's lease to run out; the worker that claims it next queues nothing new and waits for
-//! the same parts.
-//!
-//! Media are fetched by every part's worker (no prepare-by-digest step yet).
+//! The coordinator polls the parts: the video's progress is the frames done over all parts (the
+//! audio weighs as one average segment), capped below 1 until the end. A part that ends failed
+//! fails the video with its reason. Once every part is completed it downloads them into scratch,
+//! calls `finalize` through the prepared media (the bytes of an in-process render), keeps the MP4,
+//! poster and caption sidecars as an in-process render does ([`Jobs::keep`] and its retries), and
+//! ends the video through the same fenced write, so its hook (exports, webhooks) runs once. Then
+//! the part objects and the manifest are deleted (the media stay: a cache by content across
+//! videos). A cancel of the video stops its parts' workers through their heartbeat (a part's lease
+//! is renewed only while its video is `processing`); the coordinator then deletes the parts'
+//! objects and ends the parts not yet ended. A coordinator that dies leaves the video's lease to
+//! run out; the worker that claims it next queues nothing new and waits for the same parts, reading
+//! the media through the manifest it finds.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use samvideo_core::render::parts::{finalize, PartError, PartId};
+use samvideo_core::media::MediaSource;
+use samvideo_core::plan::RenderPlan;
+use samvideo_core::render::parts::{self, finalize, PartError, PartId};
 use samvideo_core::render::{plan_request, RenderOptions, RenderSummary};
 use samvideo_core::request::CreateRequest;
 
+use super::prepare::{self, PrepareError, Prepared, Recording};
 use super::{Files, Jobs, Running, Stop};
 use crate::objects::{ObjectsError, OUTPUTS, PARTS};
 use crate::store::{NewPart, PartRow, StoreError, TaskKind, TaskRow, TaskStatus, TaskUpdate};
@@ -43,7 +48,8 @@ const POLL: Duration = Duration::from_millis(200);
 /// Why a split video could not be made.
 #[derive(Debug, thiserror::Error)]
 enum SplitError {
-    /// The request could not be lowered into a plan.
+    /// The request could not be lowered into a plan, or one of its media items could not be
+    /// fetched or read (the message names the item, as an in-process render's does).
     #[error("{0}")]
     Plan(String),
     /// A part ended without its file.
@@ -79,6 +85,9 @@ enum SplitError {
     /// The store failed.
     #[error("the store failed: {0}")]
     Store(#[from] StoreError),
+    /// The prepared media could not be kept or read.
+    #[error("{0}")]
+    Prepare(#[from] PrepareError),
     /// A blocking thread died (details in the log).
     #[error("render crashed (internal error; the server log has details)")]
     Crashed,
@@ -168,15 +177,9 @@ impl Jobs {
         running: &Arc<Running>,
     ) -> Result<Outcome, SplitError> {
         let request = Arc::new(request);
-        let (source, req) = (self.inner.source.clone(), request.clone());
-        let options = self.inner.config.render_options(running.cancel.clone());
-        let plan = tokio::task::spawn_blocking(move || plan_request(&req, source, &options))
-            .await
-            .map_err(|e| {
-                tracing::error!(task_id = %task.id, error = %e, "planning crashed");
-                SplitError::Crashed
-            })?
-            .map_err(|e| SplitError::Plan(e.to_string()))?;
+        let Some((plan, source)) = self.prepare(task, &request, running).await? else {
+            return Ok(Outcome::Stopped);
+        };
         let ids = PartId::all(&plan);
         let segments = u64::try_from(ids.len().saturating_sub(1).max(1)).unwrap_or(1);
         let parts = ids
@@ -199,7 +202,7 @@ impl Jobs {
 
         let files = Files::new(&self.inner.config, task, task.attempts);
         let dir = self.inner.config.tmp_dir().join(format!("{}-{}.parts", task.id, task.attempts));
-        let joined = self.join(&request, &rows, &dir, &files, running).await;
+        let joined = self.join(&request, source, &rows, &dir, &files, running).await;
         let _ = tokio::fs::remove_dir_all(&dir).await;
         let summary = match joined {
             Ok(s) => s,
@@ -231,6 +234,62 @@ impl Jobs {
                 Ok(Outcome::Unstored(e))
             }
         }
+    }
+
+    /// The prepare step (`prepare.rs`): the plan, and the source the parts and the finalize
+    /// read the video's media through. A manifest an earlier coordinator wrote is reused (nothing
+    /// fetched); else every media URL is fetched once through the server's fetcher while the
+    /// request is lowered and its media checked, kept under `media/` by digest, and the manifest
+    /// written. None when the coordination was stopped meanwhile (nothing written then).
+    async fn prepare(
+        &self,
+        task: &TaskRow,
+        request: &Arc<CreateRequest>,
+        running: &Arc<Running>,
+    ) -> Result<Option<(RenderPlan, Arc<dyn MediaSource>)>, SplitError> {
+        let started = std::time::Instant::now();
+        let objects = &self.inner.objects;
+        let found = prepare::read_manifest(objects, &task.id).await?;
+        let reused = found.is_some();
+        let options = self.inner.config.render_options(running.cancel.clone());
+        let req = request.clone();
+        let crashed = |e: tokio::task::JoinError| {
+            tracing::error!(task_id = %task.id, error = %e, "prepare crashed");
+            SplitError::Crashed
+        };
+        let runtime = tokio::runtime::Handle::current();
+        let (plan, manifest) = match found {
+            Some(manifest) => {
+                let source: Arc<dyn MediaSource> =
+                    Arc::new(Prepared::new(manifest.clone(), objects.clone(), runtime.clone()));
+                let plan = tokio::task::spawn_blocking(move || plan_request(&req, source, &options))
+                    .await
+                    .map_err(crashed)?
+                    .map_err(|e| SplitError::Plan(e.to_string()))?;
+                (plan, manifest)
+            }
+            None => {
+                let recording = Arc::new(Recording::new(self.inner.source.clone()));
+                let source: Arc<dyn MediaSource> = recording.clone();
+                let plan = tokio::task::spawn_blocking(move || parts::prepare(&req, source, &options))
+                    .await
+                    .map_err(crashed)?
+                    .map_err(|e| SplitError::Plan(e.to_string()))?;
+                let held = || running.reason().is_none();
+                match prepare::keep_media(objects, &task.id, recording.take(), held).await? {
+                    Some(manifest) => (plan, manifest),
+                    None => return Ok(None),
+                }
+            }
+        };
+        tracing::info!(
+            task_id = %task.id,
+            media = manifest.media.len(),
+            reused,
+            seconds = started.elapsed().as_secs_f64(),
+            "split render: media prepared"
+        );
+        Ok(Some((plan, Arc::new(Prepared::new(manifest, objects.clone(), runtime)))))
     }
 
     /// Poll the parts of `task` until all are completed (their rows), one failed (an error), or
@@ -283,6 +342,7 @@ impl Jobs {
     async fn join(
         &self,
         request: &Arc<CreateRequest>,
+        source: Arc<dyn MediaSource>,
         rows: &[PartRow],
         dir: &Path,
         files: &Files,
@@ -309,8 +369,7 @@ impl Jobs {
             subtitles_srt: Some(files.srt.clone()),
             ..self.inner.config.render_options(running.cancel.clone())
         };
-        let (source, request, dir, out) =
-            (self.inner.source.clone(), request.clone(), dir.to_path_buf(), files.video.clone());
+        let (request, dir, out) = (request.clone(), dir.to_path_buf(), files.video.clone());
         let started = std::time::Instant::now();
         let summary = tokio::task::spawn_blocking(move || finalize(&request, source, &dir, &out, &options))
             .await
@@ -357,6 +416,10 @@ impl Jobs {
                 return;
             }
         };
+        let manifest = prepare::manifest_name(parent);
+        if let Err(e) = self.inner.objects.delete(PARTS, &manifest).await {
+            tracing::warn!(file = manifest, error = %e, "cannot delete the media manifest");
+        }
         for row in rows {
             // Every attempt's names: a worker that died between its put and its end left its
             // attempt's objects unrecorded.

@@ -3,7 +3,8 @@
 //! as before) or an S3-compatible bucket (`--objects s3://BUCKET`, `--s3-endpoint`), so API
 //! nodes and render workers on several machines see the same files.
 //!
-//! Objects are named `FOLDER/FILE` ([`OUTPUTS`], [`PREVIEWS`], [`PARTS`], [`MEDIA`]); a file name is one path
+//! Objects are named `FOLDER/FILE` ([`OUTPUTS`], [`PREVIEWS`], and, never served, [`PARTS`] and
+//! [`MEDIA`] of split renders); a file name is one path
 //! segment ([`Objects::put_file`] refuses anything else). A render is written to a local scratch
 //! file first and put whole: a folder gets it by rename (or a copy to a hidden name and a
 //! rename), a bucket by one PUT or a multipart upload, which S3 shows only once completed, so a
@@ -11,7 +12,8 @@
 //!
 //! Enter: [`Objects::open`] with the `--objects` location (a bucket is checked at start: a
 //! missing bucket or an unreachable endpoint fails the start, naming the flag); local files
-//! in ([`Objects::put_file`]). Leave: downloads through [`serve`] (folders keep tower-http's
+//! in ([`Objects::put_file`]), small objects whole ([`Objects::put_bytes`],
+//! [`Objects::get_bytes`]). Leave: downloads through [`serve`] (folders keep tower-http's
 //! `ServeDir`), local copies for exports ([`Objects::local_copy`]), deletions.
 
 pub mod location;
@@ -36,8 +38,10 @@ pub const PREVIEWS: &str = "previews";
 /// The part files of split renders (`--split-renders`), until their video is finalized; never
 /// served.
 pub const PARTS: &str = "parts";
-/// Fetched media kept by content (`media/SHA256`), shared by the jobs that use the same bytes;
-/// never served. Retention deletes them by age ([`crate::retention`]).
+/// Media fetched once by the prepare step of split renders, named by the SHA-256 of their bytes
+/// (`media/HEX`): a cache by content shared across videos; never served. Retention deletes
+/// them by age ([`crate::retention`]); the prepare step puts a reused one again once it is a
+/// day old, so a sweep never takes media from under a render.
 pub const MEDIA: &str = "media";
 
 /// Why an object operation failed.
@@ -247,6 +251,67 @@ impl Objects {
                 }
                 let _ = tokio::fs::remove_file(local).await;
                 Ok(())
+            }
+        }
+    }
+
+    /// Keep `bytes` as `folder/file`, whole or not at all (a folder: written under a hidden name
+    /// beside it, then renamed; a bucket: one PUT or a multipart upload).
+    pub async fn put_bytes(&self, folder: &str, file: &str, bytes: bytes::Bytes) -> Result<(), ObjectsError> {
+        let key = key(folder, file)?;
+        match &*self.backend {
+            Backend::Dir(root) => {
+                let dir = root.join(folder);
+                let part = dir.join(format!(".{file}.part"));
+                let local_err = |what, source| ObjectsError::Local { what, path: part.display().to_string(), source };
+                tokio::fs::create_dir_all(&dir).await.map_err(|e| local_err("cannot create the folder of", e))?;
+                let written = match tokio::fs::write(&part, &bytes).await {
+                    Ok(()) => tokio::fs::rename(&part, dir.join(file)).await.map_err(|e| local_err("cannot move", e)),
+                    Err(e) => Err(local_err("cannot write", e)),
+                };
+                if written.is_err() {
+                    let _ = tokio::fs::remove_file(&part).await;
+                }
+                written
+            }
+            Backend::Bucket(store) => {
+                let mut writer = object_store::buffered::BufWriter::new(store.clone(), key.clone());
+                let done = match writer.write_all(&bytes).await {
+                    Ok(()) => writer.shutdown().await,
+                    Err(e) => Err(e),
+                };
+                if let Err(e) = done {
+                    let _ = writer.abort().await;
+                    let source = object_store::Error::Generic { store: "S3", source: Box::new(e) };
+                    return Err(ObjectsError::Bucket { key: key.to_string(), source });
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// The bytes of `folder/file`, `None` when it does not exist (for small objects and media
+    /// read whole).
+    pub async fn get_bytes(&self, folder: &str, file: &str) -> Result<Option<bytes::Bytes>, ObjectsError> {
+        let key = key(folder, file)?;
+        match &*self.backend {
+            Backend::Dir(root) => {
+                let path = root.join(folder).join(file);
+                match tokio::fs::read(&path).await {
+                    Ok(b) => Ok(Some(b.into())),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                    Err(e) => {
+                        Err(ObjectsError::Local { what: "cannot read", path: path.display().to_string(), source: e })
+                    }
+                }
+            }
+            Backend::Bucket(store) => {
+                let bucket_err = |source| ObjectsError::Bucket { key: key.to_string(), source };
+                match store.get(&key).await {
+                    Ok(got) => Ok(Some(got.bytes().await.map_err(bucket_err)?)),
+                    Err(object_store::Error::NotFound { .. }) => Ok(None),
+                    Err(e) => Err(bucket_err(e)),
+                }
             }
         }
     }

@@ -8,6 +8,7 @@
 //! coordinator killed, and a part worker frozen in its render or in its commit. Leases are 2 s
 //! here, so rescues take seconds; renders are tiny.
 
+use std::collections::BTreeMap;
 use std::process::{Child, Command};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -24,7 +25,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tokio::sync::watch;
 
-use crate::support::{advanced_body, image_video, spawn_app, spawn_server, spawn_worker, Api, Media, ServerLog, CORE};
+use crate::support::{advanced_body, image_video, spawn_app, spawn_server, spawn_worker, Api, ServerLog, CORE};
 
 /// A shared store and bucket, and the environment every node of a test gets.
 struct Cluster {
@@ -755,10 +756,61 @@ async fn no_part_left(bucket: &str) {
     }
 }
 
+/// Media served from a folder, with the number of requests each path got: what proves that a
+/// split render fetches each URL once in all, whatever the number of parts and workers.
+struct CountedMedia {
+    /// `http://127.0.0.1:PORT`.
+    base: String,
+    dir: tempfile::TempDir,
+    hits: Arc<std::sync::Mutex<BTreeMap<String, usize>>>,
+    _server: tokio::task::JoinHandle<()>,
+}
+
+impl CountedMedia {
+    /// Every request answered after `delay` (an origin farther away than loopback).
+    async fn new(delay: Duration) -> CountedMedia {
+        let dir = tempfile::tempdir().expect("tmp");
+        let hits: Arc<std::sync::Mutex<BTreeMap<String, usize>>> = Arc::default();
+        let counted = hits.clone();
+        let app = axum::Router::new().fallback_service(tower_http::services::ServeDir::new(dir.path())).layer(
+            axum::middleware::from_fn(move |req: axum::extract::Request, next: axum::middleware::Next| {
+                let counted = counted.clone();
+                async move {
+                    let path = req.uri().path().to_owned();
+                    *counted.lock().unwrap_or_else(|p| p.into_inner()).entry(path).or_default() += 1;
+                    tokio::time::sleep(delay).await;
+                    next.run(req).await
+                }
+            }),
+        );
+        let (addr, server) = spawn_app(app).await;
+        CountedMedia { base: format!("http://{addr}"), dir, hits, _server: server }
+    }
+
+    fn url(&self, name: &str) -> String {
+        format!("{}/{name}", self.base)
+    }
+
+    /// The requests each path got since the last call (the count starts again).
+    fn take_hits(&self) -> BTreeMap<String, usize> {
+        std::mem::take(&mut *self.hits.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
+/// Each of the 40 s spec's five media URLs requested exactly once.
+fn once_each() -> BTreeMap<String, usize> {
+    ["/a.png", "/b.png", "/c.png", "/d.png", "/music.wav"].iter().map(|p| (p.to_string(), 1)).collect()
+}
+
 /// A 40 s 854x480 mix-video of four stills with fades and music (4 segments and the audio when
-/// split), its media served from a folder.
-async fn forty_seconds() -> (Media, Value) {
-    let media = Media::empty().await;
+/// split), its media served from a folder that counts requests.
+async fn forty_seconds() -> (CountedMedia, Value) {
+    forty_seconds_from(Duration::ZERO).await
+}
+
+/// [`forty_seconds`], its origin answering each request after `delay`.
+async fn forty_seconds_from(delay: Duration) -> (CountedMedia, Value) {
+    let media = CountedMedia::new(delay).await;
     let dir = media.dir.path();
     for (name, rgba) in [
         ("a.png", [220, 30, 30, 255]),
@@ -822,6 +874,7 @@ async fn three_split_workers_render_the_bytes_of_a_local_render() {
     let (media, spec) = forty_seconds().await;
     let (mut cluster, a, b, workers) = split_cluster();
     let (local, local_secs) = local_render(cluster.dirs.path(), &spec);
+    media.take_hits();
     let started = Instant::now();
     let (id, _) = a.create(&cluster.key, &format!("{CORE}/mix-video"), &spec).await;
     let d = b.wait_terminal(&cluster.key, &id, 180).await;
@@ -829,9 +882,25 @@ async fn three_split_workers_render_the_bytes_of_a_local_render() {
     assert_eq!(d["status"], "completed", "{d}");
     let served = b.download(d["output_url"].as_str().expect("output_url")).await;
     assert_eq!(sha256(&served), local, "the bytes of `samvideo render`");
+    assert_eq!(media.take_hits(), once_each(), "each media URL fetched once in all (the prepare step)");
     no_part_left(&cluster.bucket).await;
-    let keys = list_keys(&cluster.bucket);
-    assert_eq!(keys, [format!("outputs/{id}.jpg"), format!("outputs/{id}.mp4")], "video and poster; no part left");
+    // The media stay by digest (a cache across videos, swept by age); no part or manifest.
+    let kept: Vec<String> = ["a.png", "b.png", "c.png", "d.png", "music.wav"]
+        .iter()
+        .map(|n| format!("media/{}", sha256(&std::fs::read(media.dir.path().join(n)).expect("medium"))))
+        .collect();
+    let mut expected = [vec![format!("outputs/{id}.jpg"), format!("outputs/{id}.mp4")], kept].concat();
+    expected.sort();
+    assert_eq!(list_keys(&cluster.bucket), expected, "video, poster and media by digest; no part left");
+
+    // A second video of the same media fetches them again (a new prepare) but keeps no second copy.
+    let (again, _) = b.create(&cluster.key, &format!("{CORE}/mix-video"), &spec).await;
+    let d = a.wait_terminal(&cluster.key, &again, 180).await;
+    assert_eq!(d["status"], "completed", "{d}");
+    assert_eq!(media.take_hits(), once_each(), "the second video's prepare fetched each URL once");
+    no_part_left(&cluster.bucket).await;
+    let media_keys = list_keys(&cluster.bucket).into_iter().filter(|k| k.starts_with("media/")).count();
+    assert_eq!(media_keys, 5, "the same five media objects");
     let parts: usize = workers
         .iter()
         .map(|(_, log)| {
@@ -842,7 +911,7 @@ async fn three_split_workers_render_the_bytes_of_a_local_render() {
                 .count()
         })
         .sum();
-    assert_eq!(parts, 5, "4 segments and the audio, each rendered once");
+    assert_eq!(parts, 10, "4 segments and the audio of each video, each rendered once");
     let busy = workers
         .iter()
         .filter(|(_, log)| {
@@ -864,6 +933,7 @@ async fn a_split_worker_killed_holding_a_part_leaves_only_that_part_to_redo() {
     let (media, mut spec) = forty_seconds().await;
     let (cluster, a, b, workers) = split_cluster();
     let (local, _) = local_render(cluster.dirs.path(), &spec);
+    media.take_hits();
     // A webhook receiver that records each delivery's id.
     let deliveries: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
     let seen = deliveries.clone();
@@ -902,6 +972,7 @@ async fn a_split_worker_killed_holding_a_part_leaves_only_that_part_to_redo() {
     assert_eq!(d["status"], "completed", "{d}");
     let served = a.download(d["output_url"].as_str().expect("output_url")).await;
     assert_eq!(sha256(&served), local, "the bytes of `samvideo render` after a kill -9");
+    assert_eq!(media.take_hits(), once_each(), "the part done again read its media from the bucket");
     no_part_left(&cluster.bucket).await;
     let starts: usize = workers
         .iter()
@@ -950,6 +1021,7 @@ async fn a_split_video_whose_coordinator_is_killed_is_finished_by_another_worker
     let (media, spec) = forty_seconds().await;
     let (cluster, a, _b, workers) = split_cluster();
     let (local, _) = local_render(cluster.dirs.path(), &spec);
+    media.take_hits();
     let (id, _) = a.create(&cluster.key, &format!("{CORE}/mix-video"), &spec).await;
     let deadline = Instant::now() + Duration::from_secs(60);
     let coordinator = loop {
@@ -968,6 +1040,15 @@ async fn a_split_video_whose_coordinator_is_killed_is_finished_by_another_worker
     let url = d["output_url"].as_str().expect("output_url");
     assert!(url.ends_with(&format!("{id}-2.mp4")), "the second claim of the video finalized it: {url}");
     assert_eq!(sha256(&a.download(url).await), local, "the same bytes");
+    assert_eq!(media.take_hits(), once_each(), "the second coordinator reused the prepared media");
+    let reused = workers.iter().filter(|(pid, _)| *pid != coordinator).any(|(_, log)| {
+        log.lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|l| plain(l))
+            .any(|l| l.contains("media prepared") && l.contains("reused=true"))
+    });
+    assert!(reused, "the new coordinator found the manifest");
     no_part_left(&cluster.bucket).await;
     // The new coordinator queued nothing new: still 5 parts.
     let store = Store::connect(&StoreLocation::Postgres(cluster.env[0].1.clone())).expect("store");
@@ -1010,7 +1091,8 @@ async fn a_split_video_cancelled_on_another_node_stops_its_parts_and_leaves_no_p
         assert!(Instant::now() < deadline, "parts still live or kept: {parts:?} {keys:?}");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    assert!(list_keys(&cluster.bucket).is_empty(), "nothing kept of a cancelled video");
+    let kept = list_keys(&cluster.bucket);
+    assert!(kept.iter().all(|k| k.starts_with("media/")), "nothing kept of a cancelled video but its media: {kept:?}");
     eprintln!("split, cancel on another node: {:.1} s", started.elapsed().as_secs_f64());
     drop(media);
 }
@@ -1285,13 +1367,48 @@ async fn a_split_worker_frozen_in_its_commit_has_its_late_part_refused_and_delet
     drop(media);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_split_video_with_a_missing_medium_fails_in_prepare_naming_it() {
+    let started = Instant::now();
+    let (media, mut spec) = forty_seconds().await;
+    let missing = media.url("gone.png");
+    spec["media_list"][2]["url"] = Value::String(missing.clone());
+    let (cluster, a, _b, _workers) = split_cluster();
+    let (id, _) = a.create(&cluster.key, &format!("{CORE}/mix-video"), &spec).await;
+    let d = a.wait_terminal(&cluster.key, &id, 60).await;
+    assert_eq!(d["status"], "failed", "{d}");
+    let reason = d["error"].as_str().expect("error");
+    assert_eq!(reason, format!("media_list[2] ({missing}): HTTP 404"), "{d}");
+    assert_eq!(media.take_hits().get("/gone.png"), Some(&1), "tried once");
+    // The message of an in-process render of the same spec.
+    let spec_file = cluster.dirs.path().join("missing-spec.json");
+    std::fs::write(&spec_file, spec.to_string()).expect("spec");
+    let out = Command::new(env!("CARGO_BIN_EXE_samvideo"))
+        .args(["render", "--quiet", "--allow-private-network", "--endpoint", "mix-video", "-o"])
+        .arg(cluster.dirs.path().join("missing.mp4"))
+        .arg(&spec_file)
+        .output()
+        .expect("samvideo render");
+    assert!(!out.status.success(), "the local render fails too");
+    let local = String::from_utf8_lossy(&out.stderr);
+    assert!(local.contains(reason), "the local render says {local:?}");
+    // Failed before any part was queued: no part row, nothing in the bucket.
+    let store = Store::connect(&StoreLocation::Postgres(cluster.env[0].1.clone())).expect("store");
+    assert!(store.parts_of(&id).await.expect("parts").is_empty());
+    assert!(list_keys(&cluster.bucket).is_empty(), "{:?}", list_keys(&cluster.bucket));
+    eprintln!("split, a missing medium: {:.1} s", started.elapsed().as_secs_f64());
+}
+
 /// Timings for docs/scale-out.md (run by hand: `cargo test -p samvideo-http --test it --
 /// --ignored scale_out::split_timings --nocapture`): the 40 s spec by one in-process worker, by
 /// one split worker and by three, on Postgres + moto, with each worker's part and finalize lines.
+/// `SAMVIDEO_TIMINGS_ORIGIN_DELAY_MS` delays each answer of the media's origin (0 by default:
+/// loopback), and the origin's request count is printed per run.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "measurement, run by hand"]
 async fn split_timings() {
-    let (media, spec) = forty_seconds().await;
+    let delay = std::env::var("SAMVIDEO_TIMINGS_ORIGIN_DELAY_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
+    let (media, spec) = forty_seconds_from(Duration::from_millis(delay)).await;
     for (label, split, workers) in
         [("in-process, 1 worker", "false", 1), ("split, 1 worker", "true", 1), ("split, 3 workers", "true", 3)]
     {
@@ -1307,6 +1424,7 @@ async fn split_timings() {
         let d = api.wait_terminal(&cluster.key, &id, 300).await;
         assert_eq!(d["status"], "completed", "{d}");
         eprintln!("== {label}: {:.2} s create to completed", started.elapsed().as_secs_f64());
+        eprintln!("  origin requests: {:?}", media.take_hits());
         for (n, log) in logs.iter().enumerate() {
             for line in log.lock().unwrap_or_else(|p| p.into_inner()).iter().map(|l| plain(l)) {
                 if line.contains("render ended") || line.contains("split render") || line.contains("render started") {

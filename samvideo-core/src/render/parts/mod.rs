@@ -18,7 +18,9 @@
 //! saying which, a missing part, a part of another plan or engine version, a damaged or
 //! truncated one. Each call reports its own progress (0..1 of that part) and stops on its own
 //! cancel token; a failed call removes what it wrote. The part holding the plan's poster frame
-//! writes [`RenderOptions::poster`].
+//! writes [`RenderOptions::poster`]. [`prepare`] reads, once, every medium any part or the
+//! finalize reads (a queue's prepare step records them through its source, so that the parts
+//! then read them from its own store instead of the origin).
 //!
 //! ```no_run
 //! use std::path::Path;
@@ -57,7 +59,7 @@ use sha2::{Digest, Sha256};
 
 use super::api::{OutputFormat, Progress, RenderError, RenderOptions, RenderSummary};
 use super::assets::{job_assets, load_visuals, plan_with, JobAssets};
-use super::audio_feed::{build_mixer, AudioFeed};
+use super::audio_feed::{build_mixer, mix_of, AudioFeed};
 use super::mp4_out::{AudioPackets, Mp4Mux};
 use super::segments::{encode_segment, segments};
 use crate::audio::AudioPacket;
@@ -285,6 +287,24 @@ pub fn render_part(
         }
     }
     result
+}
+
+/// Lower the request and read every media item any part or the finalize reads — the visual
+/// media checked as a segment part checks them, the audio mix opened as the audio part opens
+/// it — so a bad item fails here, named as an in-process render names it
+/// (`media_list[2] (https://…): HTTP 404`), before any part is made. A queue runs it once per
+/// video with a source that keeps what it fetched (the prepare step); the plan it returns is the
+/// one every part lowers.
+pub fn prepare(
+    request: &CreateRequest,
+    source: Arc<dyn MediaSource>,
+    options: &RenderOptions,
+) -> Result<RenderPlan, PartError> {
+    let (assets, plan) = mp4_plan(request, source, options)?;
+    drop(load_visuals(&plan, &assets, &options.cancel)?);
+    // The mix's sources opened, not mixed (a loudness pass would decode all the audio).
+    drop(mix_of(&plan, &assets)?);
+    Ok(plan)
 }
 
 /// The plan every part and the finalize lower from the request (only MP4 output splits), with

@@ -31,6 +31,7 @@ fn read(r: &Row) -> Result<TaskRow, StoreError> {
         subtitles_file: r.try_get(19)?,
         kind: TaskKind::Video,
         output_expired_at: r.try_get(21)?,
+        parent_id: r.try_get(22)?,
     };
     finish((row, r.try_get(7)?, r.try_get(20)?))
 }

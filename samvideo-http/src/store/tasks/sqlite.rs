@@ -31,6 +31,7 @@ fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<(TaskRow, String, String)> {
             subtitles_file: r.get(19)?,
             kind: TaskKind::Video,
             output_expired_at: r.get(21)?,
+            parent_id: r.get(22)?,
         },
         status,
         r.get(20)?,

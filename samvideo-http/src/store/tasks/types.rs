@@ -160,6 +160,8 @@ pub struct TaskRow {
     /// When retention (`--retention-days`) deleted the output, its poster and sidecars; the
     /// task keeps its state and says so.
     pub output_expired_at: Option<String>,
+    /// A part's video task (`--split-renders`); `None` for every other kind.
+    pub parent_id: Option<String>,
 }
 
 /// The terminal write of a render.
@@ -226,7 +228,7 @@ impl StatusCounts {
 pub(in crate::store) const COLS: &str =
     "id, celery_task_id, api_key_id, endpoint, request_json, exports_json, request_id, \
     status, progress, error, aspect_ratio, duration, size_bytes, output_file, attempts, export_delivery, \
-    created_at, completed_at, thumbnail_file, subtitles_file, kind, output_expired_at";
+    created_at, completed_at, thumbnail_file, subtitles_file, kind, output_expired_at, parent_id";
 
 pub(in crate::store) fn finish((mut t, status, kind): (TaskRow, String, String)) -> Result<TaskRow, StoreError> {
     t.status = TaskStatus::parse(&status)
