@@ -4,12 +4,13 @@
 //!    probed; the request is lowered into a [`RenderPlan`].
 //! 2. Every asset of the plan is fetched once (per-job cache) and decoded; any failure names
 //!    its item (`media_list[2] (url): reason`).
-//! 3. MP4: the frames are cut into segments of 10 s, 5 s when the picture mostly moves
-//!    (`render/segments.rs`); worker threads (one per core) each composite and encode a
-//!    segment with their own compositor and encoder (the plan's codec, `encode/`: a held still
-//!    is encoded twice, not once per frame), and the driver writes the packets in order straight
-//!    into the MP4, interleaved with the streaming audio mix. Y4M: one compositor thread feeds
-//!    the writer through a bounded channel. Memory does not grow with the video's length.
+//! 3. MP4: the frames are cut into segments of 10 s (twelve of 2.5 to 10 s when the picture
+//!    mostly moves: `render/segments.rs`); worker threads (one per core) each composite and
+//!    encode a segment with their own compositor and encoder (the plan's codec, `encode/`: a
+//!    held still is encoded twice, not once per frame), and the driver writes the packets in
+//!    order straight into the MP4, interleaved with the streaming audio mix. Y4M: one
+//!    compositor thread feeds the writer through a bounded channel. Memory does not grow with
+//!    the video's length.
 //! 4. Progress is reported as frames are written; the cancel token is checked between
 //!    frames; a failed or cancelled render removes its partial output.
 //!

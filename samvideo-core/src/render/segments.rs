@@ -30,34 +30,45 @@ use super::frames::{FrameLoop, Step};
 use crate::compose::Compositor;
 use crate::encode::{self, Packet, StreamSpec, KEYFRAME_SECONDS};
 use crate::frame::{yuv::rgba_to_yuv420, Yuv420};
-use crate::frame_rate::FrameRate;
 use crate::plan::{RenderPlan, BRIEF_PICTURE_SECONDS};
 
 /// Length of a segment: the encoder's longest key-frame interval, so segment starts add no
 /// key frames beyond the ones a single encoder would place there at most.
 pub const SEGMENT_SECONDS: u64 = KEYFRAME_SECONDS;
 
-/// Length of a segment of a video whose picture moves in at least half its frames
-/// ([`RenderPlan::moving_frames`]: video, Ken Burns, transitions). Such a video codes every
-/// frame, so its segments are long jobs whose cost follows their content (a zooming noisy
-/// still costs twice a zooming gradient), and three 10 s segments on two cores leave one core
-/// idle for a third of the render; twice as many segments balance the cores, and the extra
-/// key frame costs little next to 150 coded frames (measured in `docs/performance.md`,
-/// "Issue 18, third pass"). A slideshow of held stills keeps [`SEGMENT_SECONDS`]: there a key
-/// frame on a detailed still costs more than all the frames that repeat it.
-pub const MOVING_SEGMENT_SECONDS: u64 = SEGMENT_SECONDS / 2;
+/// A video whose picture moves in at least half its frames ([`RenderPlan::moving_frames`]:
+/// video, Ken Burns, transitions) is cut into at least this many segments, each between
+/// [`MOVING_SEGMENT_MIN_SECONDS`] and [`SEGMENT_SECONDS`] long. Such a video codes every frame,
+/// so its segments are long jobs whose cost follows their content (on the Ken Burns bench job a
+/// 5 s segment of a zooming noisy still took 35 CPU s, one of a zooming gradient 8): with a
+/// handful of segments the workers end far apart (three 10 s segments on two cores left one
+/// idle for a fifth of the render). Twelve segments keep 2 to 4 workers within one short
+/// segment of each other; the extra key frames cost little next to the 75 or more frames each
+/// segment codes (measured in `docs/performance.md`, "Issue 18, third pass"). A slideshow of
+/// held stills keeps [`SEGMENT_SECONDS`]: there one more key frame on a detailed still cost
+/// 6.6 % of the file.
+pub const MOVING_SEGMENTS: u64 = 12;
 
-/// The frame ranges of the segments of `plan`: [`SEGMENT_SECONDS`] long, or
-/// [`MOVING_SEGMENT_SECONDS`] when the picture moves in at least half the frames. The plan
-/// alone decides, so the bytes do not depend on the worker count.
+/// The shortest segment of a moving video (seconds): a key frame at most this often.
+pub const MOVING_SEGMENT_MIN_SECONDS: f64 = 2.5;
+
+/// The frame ranges of the segments of `plan`: [`SEGMENT_SECONDS`] long, or, when the picture
+/// moves in at least half the frames, [`MOVING_SEGMENTS`] of them within
+/// [`MOVING_SEGMENT_MIN_SECONDS`]..=[`SEGMENT_SECONDS`]. The plan alone decides, so the bytes
+/// do not depend on the worker count.
 pub fn segments(plan: &RenderPlan) -> Vec<Range<u64>> {
-    let moving = 2 * plan.moving_frames() >= plan.frame_count;
-    cut(plan.frame_count, plan.fps, if moving { MOVING_SEGMENT_SECONDS } else { SEGMENT_SECONDS })
+    let longest = plan.fps.frames_covering(SEGMENT_SECONDS as f64).max(1);
+    let len = if 2 * plan.moving_frames() >= plan.frame_count {
+        let shortest = plan.fps.frames_covering(MOVING_SEGMENT_MIN_SECONDS).clamp(1, longest);
+        plan.frame_count.div_ceil(MOVING_SEGMENTS).clamp(shortest, longest)
+    } else {
+        longest
+    };
+    cut(plan.frame_count, len)
 }
 
-/// `frame_count` frames at `fps` cut into runs of `seconds` (the last one shorter).
-fn cut(frame_count: u64, fps: FrameRate, seconds: u64) -> Vec<Range<u64>> {
-    let len = fps.frames_covering(seconds as f64).max(1);
+/// `frame_count` frames cut into runs of `len` (the last one shorter).
+fn cut(frame_count: u64, len: u64) -> Vec<Range<u64>> {
     (0..frame_count.div_ceil(len)).map(|i| i * len..((i + 1) * len).min(frame_count)).collect()
 }
 
@@ -211,6 +222,7 @@ pub(super) fn encode_segment(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::frame_rate::FrameRate;
     use crate::plan::{lower, LowerOptions};
     use crate::request::Endpoint;
 
@@ -227,28 +239,44 @@ mod tests {
     }
 
     #[test]
-    fn a_moving_video_gets_half_length_segments_a_slideshow_of_held_stills_does_not() {
+    fn a_moving_video_gets_twelve_shorter_segments_a_slideshow_of_held_stills_does_not() {
         let held = slideshow(4, false);
         assert_eq!(held.frame_count, 555, "4 x 5 s less 3 fades of 15 frames");
         assert_eq!(held.moving_frames(), 45, "the fades");
         assert_eq!(segments(&held), vec![0..300, 300..555]);
         let zooming = slideshow(4, true);
         assert_eq!(zooming.moving_frames(), zooming.frame_count);
-        assert_eq!(segments(&zooming), vec![0..150, 150..300, 300..450, 450..555]);
+        // 555 / 12 is 46.25 frames, under 2.5 s: 75-frame segments.
+        let cuts: Vec<u64> = segments(&zooming).iter().map(|r| r.start).collect();
+        assert_eq!(cuts, (0..555).step_by(75).collect::<Vec<_>>());
+        let mid_zoom = slideshow(12, true);
+        assert_eq!(mid_zoom.frame_count, 1635);
+        let lens: Vec<u64> = segments(&mid_zoom).iter().map(|r| r.end - r.start).collect();
+        assert_eq!(lens, [[137u64; 11].as_slice(), &[128]].concat(), "12 segments of 1635 / 12 frames, rounded up");
+        let long_zoom = slideshow(30, true);
+        assert_eq!(long_zoom.frame_count, 4065);
+        assert_eq!(segments(&long_zoom).len(), 14, "at most 10 s each");
+        let long_held = slideshow(30, false);
+        assert_eq!(segments(&long_held).len(), 14, "10 s each");
+    }
+
+    /// Frames of a 10 s segment.
+    fn ten(fps: FrameRate) -> u64 {
+        fps.frames_covering(SEGMENT_SECONDS as f64)
     }
 
     #[test]
     fn segments_cover_every_frame_once_in_key_frame_intervals() {
-        assert_eq!(cut(0, FrameRate::whole(30), SEGMENT_SECONDS), Vec::<Range<u64>>::new());
-        assert_eq!(cut(300, FrameRate::whole(30), SEGMENT_SECONDS), vec![0..300]);
-        assert_eq!(cut(301, FrameRate::whole(30), SEGMENT_SECONDS), vec![0..300, 300..301]);
-        assert_eq!(cut(900, FrameRate::whole(30), SEGMENT_SECONDS), vec![0..300, 300..600, 600..900]);
-        assert_eq!(cut(5, FrameRate::whole(15), SEGMENT_SECONDS), vec![0..5]);
+        assert_eq!(cut(0, ten(FrameRate::whole(30))), Vec::<Range<u64>>::new());
+        assert_eq!(cut(300, ten(FrameRate::whole(30))), vec![0..300]);
+        assert_eq!(cut(301, ten(FrameRate::whole(30))), vec![0..300, 300..301]);
+        assert_eq!(cut(900, ten(FrameRate::whole(30))), vec![0..300, 300..600, 600..900]);
+        assert_eq!(cut(5, ten(FrameRate::whole(15))), vec![0..5]);
         // 10 s at 29.97 is 299.7 frames: a segment is the 300 frames that cover it, the encoder's
         // longest key-frame interval (also `frames_covering(10)`).
         let ntsc = FrameRate::from_number(29.97).expect("rate");
-        assert_eq!(cut(601, ntsc, SEGMENT_SECONDS), vec![0..300, 300..600, 600..601]);
+        assert_eq!(cut(601, ten(ntsc)), vec![0..300, 300..600, 600..601]);
         let ntsc60 = FrameRate::from_number(59.94).expect("rate");
-        assert_eq!(cut(600, ntsc60, SEGMENT_SECONDS), vec![0..600]);
+        assert_eq!(cut(600, ten(ntsc60)), vec![0..600]);
     }
 }
