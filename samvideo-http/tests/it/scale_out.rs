@@ -510,7 +510,7 @@ async fn killing_proxy(node: String, pid: u32) -> String {
 async fn an_api_node_killed_mid_create_leaves_one_task_per_request_for_the_retry_on_another() {
     use std::os::unix::process::ExitStatusExt;
     let started = Instant::now();
-    let media = Media::card(64, 36).await;
+    let media = crate::support::Media::card(64, 36).await;
     let hook = Hook::new().await;
     let mut cluster = Cluster::new();
     let a = cluster.api_named("api-a", &[]);
