@@ -203,6 +203,16 @@ impl Hook {
     }
 }
 
+/// Assert `api` shows the account of `key` charged one video and holding one task (a split
+/// video's parts are neither counted nor listed).
+async fn charged_once(api: &Api, key: &str) {
+    let (code, usage) = api.get(key, &format!("{CORE}/usage-summary")).await;
+    assert_eq!(code, 200, "{usage}");
+    let usage = if usage["data"].is_object() { usage["data"].clone() } else { usage };
+    assert_eq!(usage["monthly_videos"]["used"], 1, "one quota charge: {usage}");
+    assert_eq!(usage["totals"]["tasks"], 1, "one task: {usage}");
+}
+
 async fn wait_log(log: &ServerLog, needles: &[&str], secs: u64) -> String {
     let deadline = Instant::now() + Duration::from_secs(secs);
     loop {
@@ -592,11 +602,7 @@ async fn an_api_node_killed_mid_create_leaves_one_task_per_request_for_the_retry
         let d = b.wait_terminal(key, id, 60).await;
         assert_eq!(d["status"], "completed", "{d}");
         outputs.push(sha256(&b.download(d["output_url"].as_str().expect("output_url")).await));
-        let (code, usage) = b.get(key, &format!("{CORE}/usage-summary")).await;
-        assert_eq!(code, 200, "{usage}");
-        let usage = if usage["data"].is_object() { usage["data"].clone() } else { usage };
-        assert_eq!(usage["monthly_videos"]["used"], 1, "one quota charge: {usage}");
-        assert_eq!(usage["totals"]["tasks"], 1, "{usage}");
+        charged_once(&b, key).await;
         hook.delivered_once(&b, key, id).await;
     }
     assert_eq!(outputs[0], outputs[1], "one spec, the same bytes");
@@ -1007,21 +1013,19 @@ async fn a_split_worker_killed_holding_a_part_leaves_only_that_part_to_redo() {
     tokio::time::sleep(Duration::from_secs(3)).await;
     let ids = deliveries.lock().unwrap_or_else(|p| p.into_inner()).clone();
     assert_eq!(ids.len(), 1, "one delivery: {ids:?}");
-    let (code, usage) = a.get(&cluster.key, &format!("{CORE}/usage-summary")).await;
-    assert_eq!(code, 200, "{usage}");
-    let usage = if usage["data"].is_object() { usage["data"].clone() } else { usage };
-    assert_eq!(usage["monthly_videos"]["used"], 1, "{usage}");
-    assert_eq!(usage["totals"]["tasks"], 1, "{usage}");
+    charged_once(&a, &cluster.key).await;
     drop(media);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_split_video_whose_coordinator_is_killed_is_finished_by_another_worker() {
     let started = Instant::now();
-    let (media, spec) = forty_seconds().await;
-    let (cluster, a, _b, workers) = split_cluster();
+    let (media, mut spec) = forty_seconds().await;
+    let (cluster, a, b, workers) = split_cluster();
     let (local, _) = local_render(cluster.dirs.path(), &spec);
     media.take_hits();
+    let hook = Hook::new().await;
+    spec["exports"] = serde_json::json!({"callback_url": hook.url});
     let (id, _) = a.create(&cluster.key, &format!("{CORE}/mix-video"), &spec).await;
     let deadline = Instant::now() + Duration::from_secs(60);
     let coordinator = loop {
@@ -1053,6 +1057,12 @@ async fn a_split_video_whose_coordinator_is_killed_is_finished_by_another_worker
     // The new coordinator queued nothing new: still 5 parts.
     let store = Store::connect(&StoreLocation::Postgres(cluster.env[0].1.clone())).expect("store");
     assert_eq!(store.parts_of(&id).await.expect("parts").len(), 5);
+    // Exactly one output (attempt 2's; the killed coordinator kept none), one quota charge and
+    // one webhook delivery id, seen through the other API node.
+    let outputs: Vec<String> = list_keys(&cluster.bucket).into_iter().filter(|k| k.starts_with("outputs/")).collect();
+    assert_eq!(outputs, [format!("outputs/{id}-2.jpg"), format!("outputs/{id}-2.mp4")], "one output");
+    charged_once(&b, &cluster.key).await;
+    hook.delivered_once(&b, &cluster.key, &id).await;
     eprintln!("split, kill -9 of the coordinator: {:.1} s", started.elapsed().as_secs_f64());
     drop(media);
 }
