@@ -25,7 +25,9 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tokio::sync::watch;
 
-use crate::support::{advanced_body, image_video, spawn_app, spawn_server, spawn_worker, Api, ServerLog, CORE};
+use crate::support::{
+    advanced_body, image_video, spawn_app, spawn_server, spawn_worker, spawn_worker_on, Api, ServerLog, CORE,
+};
 
 /// A shared store and bucket, and the environment every node of a test gets.
 struct Cluster {
@@ -87,8 +89,13 @@ impl Cluster {
 
     /// A render worker named `name` with `extra` settings: its pid and log.
     fn worker_with(&mut self, name: &str, extra: &[(&str, &str)]) -> (u32, ServerLog) {
+        self.worker_on(name, extra, None)
+    }
+
+    /// [`Cluster::worker_with`], pinned to the CPU core `core` with `taskset` when given.
+    fn worker_on(&mut self, name: &str, extra: &[(&str, &str)], core: Option<usize>) -> (u32, ServerLog) {
         let dir = self.dirs.path().join(name);
-        let (child, log) = spawn_worker(&dir, &self.env(extra));
+        let (child, log) = spawn_worker_on(&dir, &self.env(extra), core);
         let pid = child.id();
         self.children.push(child);
         (pid, log)
@@ -1411,34 +1418,59 @@ async fn a_split_video_with_a_missing_medium_fails_in_prepare_naming_it() {
 
 /// Timings for docs/scale-out.md (run by hand: `cargo test -p samvideo-http --test it --
 /// --ignored scale_out::split_timings --nocapture`): the 40 s spec by one in-process worker, by
-/// one split worker and by three, on Postgres + moto, with each worker's part and finalize lines.
-/// `SAMVIDEO_TIMINGS_ORIGIN_DELAY_MS` delays each answer of the media's origin (0 by default:
-/// loopback), and the origin's request count is printed per run.
+/// one split worker and by three, then by split workers pinned one to a core with `taskset`
+/// (one worker on core 0; two on cores 0 and 1: the T(N) model's N = 1 and 2, each worker
+/// seeing one core, so one encoder), on Postgres + moto (the API node, Postgres, moto and this
+/// test not pinned), with each worker's part and finalize lines (at their time after the
+/// create) and which part each part task was. `SAMVIDEO_TIMINGS_ORIGIN_DELAY_MS` delays each answer of the media's origin (0 by
+/// default: loopback), and the origin's request count is printed per run.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "measurement, run by hand"]
 async fn split_timings() {
     let delay = std::env::var("SAMVIDEO_TIMINGS_ORIGIN_DELAY_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
     let (media, spec) = forty_seconds_from(Duration::from_millis(delay)).await;
-    for (label, split, workers) in
-        [("in-process, 1 worker", "false", 1), ("split, 1 worker", "true", 1), ("split, 3 workers", "true", 3)]
-    {
+    let runs: [(&str, &str, &[Option<usize>]); 5] = [
+        ("in-process, 1 worker", "false", &[None]),
+        ("split, 1 worker", "true", &[None]),
+        ("split, 3 workers", "true", &[None, None, None]),
+        ("split, 1 worker on core 0 (taskset)", "true", &[Some(0)]),
+        ("split, 2 workers on cores 0 and 1 (taskset)", "true", &[Some(0), Some(1)]),
+    ];
+    for (label, split, cores) in runs {
         let mut cluster = Cluster::new();
         let api = cluster.api();
-        let logs: Vec<ServerLog> = (0..workers)
-            .map(|n| {
-                cluster.worker_with(&format!("w{n}"), &[("SAMVIDEO_SPLIT_RENDERS", split), ("RUST_LOG", "info")]).1
+        let workers: Vec<(u32, ServerLog)> = cores
+            .iter()
+            .enumerate()
+            .map(|(n, core)| {
+                let env = [("SAMVIDEO_SPLIT_RENDERS", split), ("RUST_LOG", "info")];
+                cluster.worker_on(&format!("w{n}"), &env, *core)
             })
             .collect();
-        let started = Instant::now();
+        let (started, created) = (Instant::now(), chrono::Utc::now());
         let (id, _) = api.create(&cluster.key, &format!("{CORE}/mix-video"), &spec).await;
         let d = api.wait_terminal(&cluster.key, &id, 300).await;
         assert_eq!(d["status"], "completed", "{d}");
         eprintln!("== {label}: {:.2} s create to completed", started.elapsed().as_secs_f64());
         eprintln!("  origin requests: {:?}", media.take_hits());
-        for (n, log) in logs.iter().enumerate() {
+        let store = Store::connect(&StoreLocation::Postgres(cluster.env[0].1.clone())).expect("store");
+        for part in store.parts_of(&id).await.expect("parts") {
+            eprintln!("  part {} = {}", part.id, part.part);
+        }
+        for (n, (pid, log)) in workers.iter().enumerate() {
+            let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+            let cpus = status.lines().find_map(|l| l.strip_prefix("Cpus_allowed_list:")).unwrap_or("?").trim();
+            eprintln!("  w{n}: pid {pid}, cores {cpus}");
             for line in log.lock().unwrap_or_else(|p| p.into_inner()).iter().map(|l| plain(l)) {
-                if line.contains("render ended") || line.contains("split render") || line.contains("render started") {
-                    eprintln!("  w{n}: {}", line.split_once("samvideo_http").map_or(line.as_str(), |(_, r)| r));
+                if ["render ended", "split render", "render started", "worker started"].iter().any(|n| line.contains(n))
+                {
+                    // Each line at its time after the create (the log's RFC 3339 stamp).
+                    let at = line.split_whitespace().next().and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
+                    let at = at.map_or(String::new(), |t| {
+                        format!("{:+.3} s", (t.with_timezone(&chrono::Utc) - created).num_milliseconds() as f64 / 1e3)
+                    });
+                    let rest = line.split_once("samvideo_http").map_or(line.as_str(), |(_, r)| r);
+                    eprintln!("  w{n}: {at} {rest}");
                 }
             }
         }
