@@ -52,7 +52,8 @@ impl Worker {
         let mut loops = jobs.spawn_workers();
         loops.push(exporter.spawn());
         tracing::info!(node = %id, store = %config.store_location(), objects = %config.objects_location(),
-            workers = config.workers, lease_secs = config.lease.as_secs_f64(), "samvideo worker started");
+            workers = config.workers, encoders = config.encoders_per_render(), lease_secs = config.lease.as_secs_f64(),
+            "samvideo worker started");
         Ok(Worker { jobs, exporter, loops, retention })
     }
 

@@ -25,7 +25,9 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tokio::sync::watch;
 
-use crate::support::{advanced_body, image_video, spawn_app, spawn_server, spawn_worker, Api, ServerLog, CORE};
+use crate::support::{
+    advanced_body, image_video, spawn_app, spawn_server, spawn_worker, spawn_worker_on, Api, ServerLog, CORE,
+};
 
 /// A shared store and bucket, and the environment every node of a test gets.
 struct Cluster {
@@ -87,8 +89,13 @@ impl Cluster {
 
     /// A render worker named `name` with `extra` settings: its pid and log.
     fn worker_with(&mut self, name: &str, extra: &[(&str, &str)]) -> (u32, ServerLog) {
+        self.worker_on(name, extra, None)
+    }
+
+    /// [`Cluster::worker_with`], pinned to the CPU core `core` with `taskset` when given.
+    fn worker_on(&mut self, name: &str, extra: &[(&str, &str)], core: Option<usize>) -> (u32, ServerLog) {
         let dir = self.dirs.path().join(name);
-        let (child, log) = spawn_worker(&dir, &self.env(extra));
+        let (child, log) = spawn_worker_on(&dir, &self.env(extra), core);
         let pid = child.id();
         self.children.push(child);
         (pid, log)
@@ -201,6 +208,16 @@ impl Hook {
         ids.dedup();
         assert_eq!(ids.len(), 1, "one delivery id for {id}: {ids:?}");
     }
+}
+
+/// Assert `api` shows the account of `key` charged one video and holding one task (a split
+/// video's parts are neither counted nor listed).
+async fn charged_once(api: &Api, key: &str) {
+    let (code, usage) = api.get(key, &format!("{CORE}/usage-summary")).await;
+    assert_eq!(code, 200, "{usage}");
+    let usage = if usage["data"].is_object() { usage["data"].clone() } else { usage };
+    assert_eq!(usage["monthly_videos"]["used"], 1, "one quota charge: {usage}");
+    assert_eq!(usage["totals"]["tasks"], 1, "one task: {usage}");
 }
 
 async fn wait_log(log: &ServerLog, needles: &[&str], secs: u64) -> String {
@@ -510,7 +527,7 @@ async fn killing_proxy(node: String, pid: u32) -> String {
 async fn an_api_node_killed_mid_create_leaves_one_task_per_request_for_the_retry_on_another() {
     use std::os::unix::process::ExitStatusExt;
     let started = Instant::now();
-    let media = Media::card(64, 36).await;
+    let media = crate::support::Media::card(64, 36).await;
     let hook = Hook::new().await;
     let mut cluster = Cluster::new();
     let a = cluster.api_named("api-a", &[]);
@@ -592,11 +609,7 @@ async fn an_api_node_killed_mid_create_leaves_one_task_per_request_for_the_retry
         let d = b.wait_terminal(key, id, 60).await;
         assert_eq!(d["status"], "completed", "{d}");
         outputs.push(sha256(&b.download(d["output_url"].as_str().expect("output_url")).await));
-        let (code, usage) = b.get(key, &format!("{CORE}/usage-summary")).await;
-        assert_eq!(code, 200, "{usage}");
-        let usage = if usage["data"].is_object() { usage["data"].clone() } else { usage };
-        assert_eq!(usage["monthly_videos"]["used"], 1, "one quota charge: {usage}");
-        assert_eq!(usage["totals"]["tasks"], 1, "{usage}");
+        charged_once(&b, key).await;
         hook.delivered_once(&b, key, id).await;
     }
     assert_eq!(outputs[0], outputs[1], "one spec, the same bytes");
@@ -1007,21 +1020,19 @@ async fn a_split_worker_killed_holding_a_part_leaves_only_that_part_to_redo() {
     tokio::time::sleep(Duration::from_secs(3)).await;
     let ids = deliveries.lock().unwrap_or_else(|p| p.into_inner()).clone();
     assert_eq!(ids.len(), 1, "one delivery: {ids:?}");
-    let (code, usage) = a.get(&cluster.key, &format!("{CORE}/usage-summary")).await;
-    assert_eq!(code, 200, "{usage}");
-    let usage = if usage["data"].is_object() { usage["data"].clone() } else { usage };
-    assert_eq!(usage["monthly_videos"]["used"], 1, "{usage}");
-    assert_eq!(usage["totals"]["tasks"], 1, "{usage}");
+    charged_once(&a, &cluster.key).await;
     drop(media);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_split_video_whose_coordinator_is_killed_is_finished_by_another_worker() {
     let started = Instant::now();
-    let (media, spec) = forty_seconds().await;
-    let (cluster, a, _b, workers) = split_cluster();
+    let (media, mut spec) = forty_seconds().await;
+    let (cluster, a, b, workers) = split_cluster();
     let (local, _) = local_render(cluster.dirs.path(), &spec);
     media.take_hits();
+    let hook = Hook::new().await;
+    spec["exports"] = serde_json::json!({"callback_url": hook.url});
     let (id, _) = a.create(&cluster.key, &format!("{CORE}/mix-video"), &spec).await;
     let deadline = Instant::now() + Duration::from_secs(60);
     let coordinator = loop {
@@ -1053,6 +1064,12 @@ async fn a_split_video_whose_coordinator_is_killed_is_finished_by_another_worker
     // The new coordinator queued nothing new: still 5 parts.
     let store = Store::connect(&StoreLocation::Postgres(cluster.env[0].1.clone())).expect("store");
     assert_eq!(store.parts_of(&id).await.expect("parts").len(), 5);
+    // Exactly one output (attempt 2's; the killed coordinator kept none), one quota charge and
+    // one webhook delivery id, seen through the other API node.
+    let outputs: Vec<String> = list_keys(&cluster.bucket).into_iter().filter(|k| k.starts_with("outputs/")).collect();
+    assert_eq!(outputs, [format!("outputs/{id}-2.jpg"), format!("outputs/{id}-2.mp4")], "one output");
+    charged_once(&b, &cluster.key).await;
+    hook.delivered_once(&b, &cluster.key, &id).await;
     eprintln!("split, kill -9 of the coordinator: {:.1} s", started.elapsed().as_secs_f64());
     drop(media);
 }
@@ -1401,34 +1418,59 @@ async fn a_split_video_with_a_missing_medium_fails_in_prepare_naming_it() {
 
 /// Timings for docs/scale-out.md (run by hand: `cargo test -p samvideo-http --test it --
 /// --ignored scale_out::split_timings --nocapture`): the 40 s spec by one in-process worker, by
-/// one split worker and by three, on Postgres + moto, with each worker's part and finalize lines.
-/// `SAMVIDEO_TIMINGS_ORIGIN_DELAY_MS` delays each answer of the media's origin (0 by default:
-/// loopback), and the origin's request count is printed per run.
+/// one split worker and by three, then by split workers pinned one to a core with `taskset`
+/// (one worker on core 0; two on cores 0 and 1: the T(N) model's N = 1 and 2, each worker
+/// seeing one core, so one encoder), on Postgres + moto (the API node, Postgres, moto and this
+/// test not pinned), with each worker's part and finalize lines (at their time after the
+/// create) and which part each part task was. `SAMVIDEO_TIMINGS_ORIGIN_DELAY_MS` delays each answer of the media's origin (0 by
+/// default: loopback), and the origin's request count is printed per run.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "measurement, run by hand"]
 async fn split_timings() {
     let delay = std::env::var("SAMVIDEO_TIMINGS_ORIGIN_DELAY_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
     let (media, spec) = forty_seconds_from(Duration::from_millis(delay)).await;
-    for (label, split, workers) in
-        [("in-process, 1 worker", "false", 1), ("split, 1 worker", "true", 1), ("split, 3 workers", "true", 3)]
-    {
+    let runs: [(&str, &str, &[Option<usize>]); 5] = [
+        ("in-process, 1 worker", "false", &[None]),
+        ("split, 1 worker", "true", &[None]),
+        ("split, 3 workers", "true", &[None, None, None]),
+        ("split, 1 worker on core 0 (taskset)", "true", &[Some(0)]),
+        ("split, 2 workers on cores 0 and 1 (taskset)", "true", &[Some(0), Some(1)]),
+    ];
+    for (label, split, cores) in runs {
         let mut cluster = Cluster::new();
         let api = cluster.api();
-        let logs: Vec<ServerLog> = (0..workers)
-            .map(|n| {
-                cluster.worker_with(&format!("w{n}"), &[("SAMVIDEO_SPLIT_RENDERS", split), ("RUST_LOG", "info")]).1
+        let workers: Vec<(u32, ServerLog)> = cores
+            .iter()
+            .enumerate()
+            .map(|(n, core)| {
+                let env = [("SAMVIDEO_SPLIT_RENDERS", split), ("RUST_LOG", "info")];
+                cluster.worker_on(&format!("w{n}"), &env, *core)
             })
             .collect();
-        let started = Instant::now();
+        let (started, created) = (Instant::now(), chrono::Utc::now());
         let (id, _) = api.create(&cluster.key, &format!("{CORE}/mix-video"), &spec).await;
         let d = api.wait_terminal(&cluster.key, &id, 300).await;
         assert_eq!(d["status"], "completed", "{d}");
         eprintln!("== {label}: {:.2} s create to completed", started.elapsed().as_secs_f64());
         eprintln!("  origin requests: {:?}", media.take_hits());
-        for (n, log) in logs.iter().enumerate() {
+        let store = Store::connect(&StoreLocation::Postgres(cluster.env[0].1.clone())).expect("store");
+        for part in store.parts_of(&id).await.expect("parts") {
+            eprintln!("  part {} = {}", part.id, part.part);
+        }
+        for (n, (pid, log)) in workers.iter().enumerate() {
+            let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+            let cpus = status.lines().find_map(|l| l.strip_prefix("Cpus_allowed_list:")).unwrap_or("?").trim();
+            eprintln!("  w{n}: pid {pid}, cores {cpus}");
             for line in log.lock().unwrap_or_else(|p| p.into_inner()).iter().map(|l| plain(l)) {
-                if line.contains("render ended") || line.contains("split render") || line.contains("render started") {
-                    eprintln!("  w{n}: {}", line.split_once("samvideo_http").map_or(line.as_str(), |(_, r)| r));
+                if ["render ended", "split render", "render started", "worker started"].iter().any(|n| line.contains(n))
+                {
+                    // Each line at its time after the create (the log's RFC 3339 stamp).
+                    let at = line.split_whitespace().next().and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
+                    let at = at.map_or(String::new(), |t| {
+                        format!("{:+.3} s", (t.with_timezone(&chrono::Utc) - created).num_milliseconds() as f64 / 1e3)
+                    });
+                    let rest = line.split_once("samvideo_http").map_or(line.as_str(), |(_, r)| r);
+                    eprintln!("  w{n}: {at} {rest}");
                 }
             }
         }

@@ -225,21 +225,42 @@ pub type ServerLog = Arc<Mutex<Vec<String>>>;
 /// Starts the real `samvideo serve` binary over `dir` on a free loopback port, with
 /// `extra_env` added to its environment: (the child, an [`Api`] for it, its stderr lines).
 pub fn spawn_server(dir: &Path, extra_env: &[(&str, &str)]) -> (Child, Api, ServerLog) {
-    let (child, ready, log) = spawn_node("serve", dir, extra_env, "samvideo: listening on ");
+    let (child, ready, log) = spawn_node("serve", dir, extra_env, "samvideo: listening on ", None);
     (child, Api::new(ready), log)
 }
 
 /// Starts the real `samvideo work` binary over `dir` (see [`spawn_server`]): (the child, its
 /// stderr lines), once it works.
 pub fn spawn_worker(dir: &Path, extra_env: &[(&str, &str)]) -> (Child, ServerLog) {
-    let (child, _, log) = spawn_node("work", dir, extra_env, "samvideo: working");
+    spawn_worker_on(dir, extra_env, None)
+}
+
+/// [`spawn_worker`], pinned to the one CPU core `core` (`taskset -c CORE samvideo work`) when
+/// given: the worker then sees one core, so it runs one encoder per render.
+pub fn spawn_worker_on(dir: &Path, extra_env: &[(&str, &str)], core: Option<usize>) -> (Child, ServerLog) {
+    let (child, _, log) = spawn_node("work", dir, extra_env, "samvideo: working", core);
     (child, log)
 }
 
-/// Starts `samvideo SUBCOMMAND` and waits for the stderr line starting with `ready`: (the
-/// child, the rest of that line, all stderr lines).
-fn spawn_node(subcommand: &str, dir: &Path, extra_env: &[(&str, &str)], ready: &str) -> (Child, String, ServerLog) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_samvideo"));
+/// Starts `samvideo SUBCOMMAND` (under `taskset -c CORE` when `core` is given; taskset execs
+/// it, so the child's pid is the node's) and waits for the stderr line starting with `ready`:
+/// (the child, the rest of that line, all stderr lines).
+fn spawn_node(
+    subcommand: &str,
+    dir: &Path,
+    extra_env: &[(&str, &str)],
+    ready: &str,
+    core: Option<usize>,
+) -> (Child, String, ServerLog) {
+    let bin = env!("CARGO_BIN_EXE_samvideo");
+    let mut cmd = match core {
+        Some(core) => {
+            let mut cmd = Command::new("taskset");
+            cmd.args(["-c", &core.to_string(), bin]);
+            cmd
+        }
+        None => Command::new(bin),
+    };
     cmd.arg(subcommand)
         .env("SAMVIDEO_ADDR", "127.0.0.1:0")
         .env("SAMVIDEO_DATA_DIR", dir)
