@@ -233,7 +233,8 @@ impl Retention {
     }
 
     /// Delete the `parts/` objects no video needs any more: those of a part task whose video
-    /// has ended, and those that name no known part once they are [`STRAY_PARTS_AFTER`] old.
+    /// has ended, a video's media manifest once it has ended, and those that name no known
+    /// task once they are [`STRAY_PARTS_AFTER`] old.
     /// A part of a video that is pending (given back: its completed parts wait for the next
     /// attempt) or processing is kept.
     async fn sweep_parts(&self, now: DateTime<Utc>) -> Result<usize, RetentionError> {
@@ -241,7 +242,11 @@ impl Retention {
         let mut n = 0;
         for object in self.objects.list(PARTS).await.map_err(RetentionError::Parts)? {
             let video = match task_of_object(&object.name) {
-                Some(part) => self.store.video_status_of_part(part).await?,
+                Some(id) => match self.store.video_status_of_part(id).await? {
+                    Some(status) => Some(status),
+                    // A video's own object under parts/: its media manifest (`jobs::prepare`).
+                    None => self.store.task_any(id).await?.map(|video| video.status),
+                },
                 None => None,
             };
             let orphan = match video {

@@ -40,14 +40,33 @@ pub enum Unstored {
     Fail(String),
 }
 
-/// The rule for a result that could not be stored after the worker's tries: attempt
-/// `attempt` of `max_attempts` gives the task back while a claim is left, else fails it; both
-/// keep the cause.
-pub fn unstored(attempt: i64, max_attempts: u32, cause: &impl std::fmt::Display) -> Unstored {
+/// What a worker could not put into the object store after its tries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unkept {
+    /// A finished render's output.
+    Output,
+    /// A split render's media, in its prepare step (`prepare.rs`).
+    Media,
+}
+
+impl Unkept {
+    fn what(self) -> &'static str {
+        match self {
+            Unkept::Output => "cannot store the output",
+            Unkept::Media => "cannot keep the media",
+        }
+    }
+}
+
+/// The rule for a result (or a split render's media) that could not be stored after the
+/// worker's tries: attempt `attempt` of `max_attempts` gives the task back while a claim is
+/// left, else fails it; both keep the cause.
+pub fn unstored(attempt: i64, max_attempts: u32, unkept: Unkept, cause: &impl std::fmt::Display) -> Unstored {
+    let what = unkept.what();
     if attempt < i64::from(max_attempts) {
-        Unstored::Queue(format!("cannot store the output (attempt {attempt} of {max_attempts}, queued again): {cause}"))
+        Unstored::Queue(format!("{what} (attempt {attempt} of {max_attempts}, queued again): {cause}"))
     } else {
-        Unstored::Fail(format!("cannot store the output (attempt {attempt} of {max_attempts}): {cause}"))
+        Unstored::Fail(format!("{what} (attempt {attempt} of {max_attempts}): {cause}"))
     }
 }
 
@@ -121,10 +140,20 @@ mod tests {
         }
         assert_eq!(renew_every(Duration::from_secs(30)), Duration::from_secs(5));
         assert_eq!(
-            unstored(1, 2, &"down"),
+            unstored(1, 2, Unkept::Output, &"down"),
             Unstored::Queue("cannot store the output (attempt 1 of 2, queued again): down".into())
         );
-        assert_eq!(unstored(2, 2, &"down"), Unstored::Fail("cannot store the output (attempt 2 of 2): down".into()));
+        assert_eq!(
+            unstored(2, 2, Unkept::Output, &"down"),
+            Unstored::Fail("cannot store the output (attempt 2 of 2): down".into())
+        );
+        assert_eq!(
+            unstored(1, 3, Unkept::Media, &"cannot keep the media http://a/b.png as media/ab: down"),
+            Unstored::Queue(
+                "cannot keep the media (attempt 1 of 3, queued again): cannot keep the media http://a/b.png as media/ab: down"
+                    .into()
+            )
+        );
         assert_eq!(renew_every(Duration::from_secs(3)), Duration::from_secs(1));
     }
 }

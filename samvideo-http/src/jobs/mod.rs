@@ -567,7 +567,7 @@ impl Jobs {
                 Err(e) => {
                     files.remove_scratch().await;
                     self.unregister(&id);
-                    return self.unstored(&task, &e).await;
+                    return self.unstored(&task, lease::Unkept::Output, &e).await;
                 }
             },
             Some(Ok(Err(e))) if running.reason().is_none() => {
@@ -642,10 +642,11 @@ impl Jobs {
         }
     }
 
-    /// The result could not be stored: give the task back to the queue, or fail it once its
-    /// attempts are used ([`lease::unstored`]), under the claim's token.
-    async fn unstored(&self, task: &TaskRow, error: &crate::objects::ObjectsError) -> Ran {
-        match lease::unstored(task.attempts, self.inner.config.max_attempts, error) {
+    /// The result (or a split render's media) could not be stored: give the task back to the
+    /// queue, or fail it once its attempts are used ([`lease::unstored`]), under the claim's
+    /// token.
+    async fn unstored(&self, task: &TaskRow, unkept: lease::Unkept, error: &impl std::fmt::Display) -> Ran {
+        match lease::unstored(task.attempts, self.inner.config.max_attempts, unkept, error) {
             lease::Unstored::Queue(reason) => {
                 match self.inner.store.give_back_task(&task.id, task.attempts, &reason).await {
                     Ok(true) => {

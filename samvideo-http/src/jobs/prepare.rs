@@ -89,6 +89,14 @@ pub(super) enum PrepareError {
     NoParent(String),
 }
 
+impl PrepareError {
+    /// The object store failed (putting a medium, reading or writing the manifest): a later
+    /// attempt may succeed, so the video goes back to the queue (`lease::unstored`).
+    pub(super) fn is_store_failure(&self) -> bool {
+        matches!(self, PrepareError::Keep { .. } | PrepareError::Manifest { .. })
+    }
+}
+
 /// What the prepare step recorded for one video: each media URL it read and the SHA-256 (hex) of
 /// its bytes, kept as `media/DIGEST`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

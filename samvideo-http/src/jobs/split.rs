@@ -37,6 +37,7 @@ use samvideo_core::render::parts::{self, finalize, PartError, PartId};
 use samvideo_core::render::{plan_request, RenderOptions, RenderSummary};
 use samvideo_core::request::CreateRequest;
 
+use super::lease::Unkept;
 use super::prepare::{self, PrepareError, Prepared, Recording};
 use super::{Files, Jobs, Running, Stop};
 use crate::objects::{ObjectsError, OUTPUTS, PARTS};
@@ -130,7 +131,7 @@ impl Jobs {
                 }
             }
             Ok(Outcome::Unstored(e)) => {
-                self.unstored(&task, &e).await;
+                self.unstored(&task, Unkept::Output, &e).await;
                 self.remove_parts_if_ended(&id).await;
             }
             Ok(Outcome::Stopped) => match running.stop(Stop::Cancel) {
@@ -155,6 +156,12 @@ impl Jobs {
                     self.remove_parts_if_ended(&id).await;
                 }
             },
+            // The bucket failed while the prepare kept the media or its manifest: back to the
+            // queue like an output that could not be stored (the media already kept stay).
+            Err(SplitError::Prepare(e)) if running.reason().is_none() && e.is_store_failure() => {
+                self.unstored(&task, Unkept::Media, &e).await;
+                self.remove_parts_if_ended(&id).await;
+            }
             Err(e) if running.reason().is_none() => {
                 tracing::warn!(task_id = %id, error = %e, "split render failed");
                 let mut u = TaskUpdate::ended(TaskStatus::Failed, e.to_string());

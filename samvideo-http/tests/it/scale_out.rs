@@ -1151,6 +1151,7 @@ async fn parts_left_by_a_dead_coordinator_of_a_cancelled_video_are_swept_by_a_no
     tokio::time::sleep(Duration::from_secs(3)).await;
     let left: Vec<String> = list_keys(&cluster.bucket).into_iter().filter(|k| k.starts_with("parts/")).collect();
     assert!(!left.is_empty(), "the dead coordinator's video left its completed parts");
+    assert!(left.iter().any(|k| k.ends_with(".media.json")), "and its media manifest: {left:?}");
 
     let mut env = cluster.env(&[("SAMVIDEO_WORKERS", "0"), ("RUST_LOG", "info")]);
     env.retain(|(k, _)| *k != "SAMVIDEO_RETENTION_DAYS");
@@ -1236,7 +1237,8 @@ async fn a_split_worker_frozen_past_its_lease_has_its_late_part_refused() {
     eprintln!("the frozen part worker, resumed: {line}");
     no_part_left(&cluster.bucket).await;
     let stem = url.rsplit('/').next().and_then(|f| f.strip_suffix(".mp4")).expect("an MP4");
-    assert_eq!(list_keys(&cluster.bucket), [format!("outputs/{stem}.jpg"), format!("outputs/{stem}.mp4")]);
+    let kept: Vec<String> = list_keys(&cluster.bucket).into_iter().filter(|k| !k.starts_with("media/")).collect();
+    assert_eq!(kept, [format!("outputs/{stem}.jpg"), format!("outputs/{stem}.mp4")], "no part object, no manifest");
     let row = store.parts_of(&id).await.expect("parts").into_iter().find(|p| p.id == part).expect("the frozen part");
     assert_eq!((row.status, row.attempts, row.output_file), (TaskStatus::Completed, 2, redone), "unchanged");
     let again = b.wait_terminal(&cluster.key, &id, 5).await;
@@ -1289,9 +1291,10 @@ impl PartPutGate {
                             };
                             let text = String::from_utf8_lossy(&buf[..n]);
                             if let Some(at) = text.find(&needle) {
-                                if !taken.swap(true, Ordering::SeqCst) {
-                                    let rest = &text[at + needle.len()..];
-                                    let name = rest.split(' ').next().unwrap_or_default().to_string();
+                                let rest = &text[at + needle.len()..];
+                                let name = rest.split(' ').next().unwrap_or_default().to_string();
+                                // A part's own object, not the coordinator's media manifest.
+                                if !name.contains(".media.json") && !taken.swap(true, Ordering::SeqCst) {
                                     let _ = report.send((index, name));
                                     let _ = released.wait_for(|r| *r).await;
                                 }
@@ -1371,7 +1374,8 @@ async fn a_split_worker_frozen_in_its_commit_has_its_late_part_refused_and_delet
     assert!(line.contains("result refused"), "its commit, not its render, was refused: {line}");
     no_part_left(&cluster.bucket).await;
     let stem = url.rsplit('/').next().and_then(|f| f.strip_suffix(".mp4")).expect("an MP4");
-    assert_eq!(list_keys(&cluster.bucket), [format!("outputs/{stem}.jpg"), format!("outputs/{stem}.mp4")]);
+    let kept: Vec<String> = list_keys(&cluster.bucket).into_iter().filter(|k| !k.starts_with("media/")).collect();
+    assert_eq!(kept, [format!("outputs/{stem}.jpg"), format!("outputs/{stem}.mp4")], "no part object, no manifest");
     let row = store.parts_of(&id).await.expect("parts").into_iter().find(|p| p.id == part).expect("the frozen part");
     assert_eq!((row.status, row.attempts, row.output_file), (TaskStatus::Completed, 2, redone), "unchanged");
     let again = a.wait_terminal(&cluster.key, &id, 5).await;
