@@ -1164,6 +1164,18 @@ async fn parts_left_by_a_dead_coordinator_of_a_cancelled_video_are_swept_by_a_no
     drop(media);
 }
 
+/// After a frozen part worker's late work was refused: the bucket holds the video's output and
+/// poster (and the media cache) but no part object or manifest, and the part row still holds
+/// attempt 2's file `redone`.
+async fn only_the_output_is_left(bucket: &str, url: &str, store: &Store, id: &str, part: &str, redone: Option<String>) {
+    no_part_left(bucket).await;
+    let stem = url.rsplit('/').next().and_then(|f| f.strip_suffix(".mp4")).expect("an MP4");
+    let kept: Vec<String> = list_keys(bucket).into_iter().filter(|k| !k.starts_with("media/")).collect();
+    assert_eq!(kept, [format!("outputs/{stem}.jpg"), format!("outputs/{stem}.mp4")], "no part object, no manifest");
+    let row = store.parts_of(id).await.expect("parts").into_iter().find(|p| p.id == part).expect("the frozen part");
+    assert_eq!((row.status, row.attempts, row.output_file), (TaskStatus::Completed, 2, redone), "unchanged");
+}
+
 /// The first of `workers` seen starting a part: its pid, its log and the part task's id.
 async fn first_part_worker(workers: &[(u32, ServerLog)]) -> (u32, ServerLog, String) {
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -1235,12 +1247,7 @@ async fn a_split_worker_frozen_past_its_lease_has_its_late_part_refused() {
     signal(frozen, "-CONT");
     let line = refusal(&frozen_log, &part).await;
     eprintln!("the frozen part worker, resumed: {line}");
-    no_part_left(&cluster.bucket).await;
-    let stem = url.rsplit('/').next().and_then(|f| f.strip_suffix(".mp4")).expect("an MP4");
-    let kept: Vec<String> = list_keys(&cluster.bucket).into_iter().filter(|k| !k.starts_with("media/")).collect();
-    assert_eq!(kept, [format!("outputs/{stem}.jpg"), format!("outputs/{stem}.mp4")], "no part object, no manifest");
-    let row = store.parts_of(&id).await.expect("parts").into_iter().find(|p| p.id == part).expect("the frozen part");
-    assert_eq!((row.status, row.attempts, row.output_file), (TaskStatus::Completed, 2, redone), "unchanged");
+    only_the_output_is_left(&cluster.bucket, url, &store, &id, &part, redone).await;
     let again = b.wait_terminal(&cluster.key, &id, 5).await;
     assert_eq!(again["output_url"], d["output_url"], "completed once");
     hook.delivered_once(&a, &cluster.key, &id).await;
@@ -1372,12 +1379,7 @@ async fn a_split_worker_frozen_in_its_commit_has_its_late_part_refused_and_delet
     signal(frozen, "-CONT");
     let line = refusal(&frozen_log, &part).await;
     assert!(line.contains("result refused"), "its commit, not its render, was refused: {line}");
-    no_part_left(&cluster.bucket).await;
-    let stem = url.rsplit('/').next().and_then(|f| f.strip_suffix(".mp4")).expect("an MP4");
-    let kept: Vec<String> = list_keys(&cluster.bucket).into_iter().filter(|k| !k.starts_with("media/")).collect();
-    assert_eq!(kept, [format!("outputs/{stem}.jpg"), format!("outputs/{stem}.mp4")], "no part object, no manifest");
-    let row = store.parts_of(&id).await.expect("parts").into_iter().find(|p| p.id == part).expect("the frozen part");
-    assert_eq!((row.status, row.attempts, row.output_file), (TaskStatus::Completed, 2, redone), "unchanged");
+    only_the_output_is_left(&cluster.bucket, url, &store, &id, &part, redone).await;
     let again = a.wait_terminal(&cluster.key, &id, 5).await;
     assert_eq!(again["output_url"], d["output_url"], "completed once");
     hook.delivered_once(&a, &cluster.key, &id).await;
