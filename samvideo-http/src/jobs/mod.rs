@@ -79,6 +79,8 @@ struct Running {
     last_progress_ms: AtomicU64,
     /// When the worker started it.
     started: Instant,
+    /// The process's CPU seconds then ([`process_cpu_seconds`]).
+    cpu_started: Option<f64>,
     /// Last persisted (time, value), for throttling writes.
     persisted: Mutex<(Instant, f64)>,
     /// A part of a split video: not a render of its own in the metrics ([`Jobs::active`]).
@@ -94,6 +96,7 @@ impl Running {
             reason: Mutex::new(None),
             last_progress_ms: AtomicU64::new(0),
             started: now,
+            cpu_started: process_cpu_seconds(),
             persisted: Mutex::new((now, 0.0)),
         }
     }
@@ -551,6 +554,7 @@ impl Jobs {
             }
         };
         let seconds = running.started.elapsed().as_secs_f64();
+        let cpu = process_cpu_seconds().zip(running.cpu_started).map(|(now, then)| now - then);
 
         let update = match joined {
             Some(Ok(Ok(summary))) if running.reason().is_none() => match self.keep_retrying(&files, &running).await {
@@ -613,7 +617,7 @@ impl Jobs {
             }
         };
         self.unregister(&id);
-        let applied = self.end(&task, update.clone()).await;
+        let applied = self.end_measured(&task, update.clone(), cpu).await;
         if !applied && update.status == TaskStatus::Completed {
             // Cancelled while the last frames were written, or the lease was lost and another
             // worker holds the task: this result is refused and its objects go.
@@ -731,10 +735,16 @@ impl Jobs {
 
     /// Write a terminal state under the claim's fencing token; run the hook when it applied.
     async fn end(&self, task: &TaskRow, update: TaskUpdate) -> bool {
+        self.end_measured(task, update, None).await
+    }
+
+    /// [`Jobs::end`] of a render that ran, its `render ended` line also saying the process CPU
+    /// seconds it took (`cpu_seconds`, see [`process_cpu_seconds`]).
+    async fn end_measured(&self, task: &TaskRow, update: TaskUpdate, cpu: Option<f64>) -> bool {
         let result = self.inner.store.end_task_as(&task.id, task.attempts, update.clone()).await;
         match result {
             Ok((true, row)) => {
-                tracing::info!(task_id = %task.id, kind = task.kind.as_str(), status = update.status.as_str(), error = ?update.error, seconds = ?update.render_seconds, "render ended");
+                tracing::info!(task_id = %task.id, kind = task.kind.as_str(), status = update.status.as_str(), error = ?update.error, seconds = ?update.render_seconds, cpu_seconds = ?cpu, "render ended");
                 self.count_end(task.kind, update.status, update.render_seconds.unwrap_or(0.0));
                 if let Some(row) = row {
                     self.spawn_hook(row);
@@ -899,6 +909,21 @@ struct Files {
     srt_name: String,
 }
 
+/// The user + system CPU seconds this process has used so far, from `/proc/self/stat` (None
+/// off Linux). A render's `cpu_seconds` is the difference around it: the whole process, so it
+/// counts every thread the render starts (rav1e encodes on threads of its own, which a
+/// per-thread clock would miss) and also whatever else the process did meanwhile — little on a
+/// `samvideo work` that renders one task at a time (claims, heartbeats, a split video's
+/// coordination polling), the other renders' share on a node with several workers. Its unit is
+/// the kernel's clock tick, 1/100 s (`USER_HZ`, 100 on every Linux architecture we build for).
+fn process_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields 14 and 15 (utime, stime), counted after the command name, which may hold spaces.
+    let mut fields = stat.rsplit_once(')')?.1.split_whitespace().skip(11);
+    let (user, system): (u64, u64) = (fields.next()?.parse().ok()?, fields.next()?.parse().ok()?);
+    Some((user + system) as f64 / 100.0)
+}
+
 /// What a render thread made: seconds of video (0 for a part) and the file's size.
 struct Rendered {
     duration_secs: f64,
@@ -955,6 +980,27 @@ fn parse_stored(task: &TaskRow) -> Result<CreateRequest, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn process_cpu_seconds_counts_the_work_of_every_thread() {
+        let before = process_cpu_seconds().expect("/proc/self/stat");
+        // Work on another thread (a render's encoder threads are not the caller's) until the
+        // count moves by 0.2 s, or 20 s of wall time on a loaded machine.
+        let spin = std::thread::spawn(move || {
+            let started = Instant::now();
+            let mut x = 0u64;
+            while started.elapsed() < Duration::from_secs(20) {
+                for _ in 0..1_000_000 {
+                    x = std::hint::black_box(x.wrapping_add(1));
+                }
+                if process_cpu_seconds().expect("/proc/self/stat") - before >= 0.2 {
+                    return true;
+                }
+            }
+            false
+        });
+        assert!(spin.join().expect("spin"), "a thread's work is not counted");
+    }
 
     #[test]
     fn workers_stop_when_the_shutdown_came_before_them() {

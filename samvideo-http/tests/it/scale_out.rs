@@ -1422,6 +1422,38 @@ async fn a_split_video_with_a_missing_medium_fails_in_prepare_naming_it() {
     eprintln!("split, a missing medium: {:.1} s", started.elapsed().as_secs_f64());
 }
 
+/// A mix-video spec read from `file` (the body of a create, or a CLI job's `{"data": ...}`),
+/// each media URL that is a bare file name served from `file`'s folder by the counting origin
+/// (e.g. the standard bench job, `/var/tmp/bench-work/job-medium-30s.json`).
+async fn spec_from_file(file: &std::path::Path, delay: Duration) -> (CountedMedia, Value) {
+    fn serve(value: &mut Value, from: &std::path::Path, media: &CountedMedia) {
+        match value {
+            Value::Object(map) => {
+                for (key, v) in map.iter_mut() {
+                    match v {
+                        Value::String(name) if key.ends_with("url") && !name.contains("://") => {
+                            std::fs::copy(from.join(&*name), media.dir.path().join(&*name))
+                                .expect("a medium of the spec");
+                            *name = media.url(name);
+                        }
+                        _ => serve(v, from, media),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|v| serve(v, from, media)),
+            _ => {}
+        }
+    }
+    let media = CountedMedia::new(delay).await;
+    let text = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    let mut spec: Value = serde_json::from_str(&text).expect("a JSON spec");
+    if let Some(data) = spec.get_mut("data").map(Value::take) {
+        spec = data;
+    }
+    serve(&mut spec, file.parent().expect("the spec's folder"), &media);
+    (media, spec)
+}
+
 /// Timings for docs/scale-out.md (run by hand: `cargo test -p samvideo-http --test it --
 /// --ignored scale_out::split_timings --nocapture`): the 40 s spec by one in-process worker, by
 /// one split worker and by three, then by split workers pinned one to a core with `taskset`
@@ -1430,11 +1462,17 @@ async fn a_split_video_with_a_missing_medium_fails_in_prepare_naming_it() {
 /// test not pinned), with each worker's part and finalize lines (at their time after the
 /// create) and which part each part task was. `SAMVIDEO_TIMINGS_ORIGIN_DELAY_MS` delays each answer of the media's origin (0 by
 /// default: loopback), and the origin's request count is printed per run.
+/// `SAMVIDEO_TIMINGS_SPEC=FILE` renders that spec instead of the 40 s one ([`spec_from_file`]:
+/// its bare media file names served from its folder), e.g. the standard job.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "measurement, run by hand"]
 async fn split_timings() {
     let delay = std::env::var("SAMVIDEO_TIMINGS_ORIGIN_DELAY_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
-    let (media, spec) = forty_seconds_from(Duration::from_millis(delay)).await;
+    let delay = Duration::from_millis(delay);
+    let (media, spec) = match std::env::var_os("SAMVIDEO_TIMINGS_SPEC") {
+        Some(file) => spec_from_file(std::path::Path::new(&file), delay).await,
+        None => forty_seconds_from(delay).await,
+    };
     let runs: [(&str, &str, &[Option<usize>]); 5] = [
         ("in-process, 1 worker", "false", &[None]),
         ("split, 1 worker", "true", &[None]),
