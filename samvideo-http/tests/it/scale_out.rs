@@ -966,20 +966,7 @@ async fn a_split_worker_killed_holding_a_part_leaves_only_that_part_to_redo() {
     let started = Instant::now();
     let (id, _) = a.create(&cluster.key, &format!("{CORE}/mix-video"), &spec).await;
     // The first worker seen starting a segment part is killed while it renders it.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let victim = loop {
-        let found = workers.iter().find(|(_, log)| {
-            log.lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .iter()
-                .any(|l| l.contains("render started") && l.contains("\"part\""))
-        });
-        if let Some((pid, _)) = found {
-            break *pid;
-        }
-        assert!(Instant::now() < deadline, "no part started");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let victim = first_part_worker(&workers).await.0;
     signal(victim, "-KILL");
     let d = b.wait_terminal(&cluster.key, &id, 180).await;
     assert_eq!(d["status"], "completed", "{d}");
@@ -1034,17 +1021,7 @@ async fn a_split_video_whose_coordinator_is_killed_is_finished_by_another_worker
     let hook = Hook::new().await;
     spec["exports"] = serde_json::json!({"callback_url": hook.url});
     let (id, _) = a.create(&cluster.key, &format!("{CORE}/mix-video"), &spec).await;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let coordinator = loop {
-        let found = workers
-            .iter()
-            .find(|(_, log)| log.lock().unwrap_or_else(|p| p.into_inner()).iter().any(|l| l.contains("parts queued")));
-        if let Some((pid, _)) = found {
-            break *pid;
-        }
-        assert!(Instant::now() < deadline, "no parts queued");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let coordinator = first_worker_saying(&workers, "parts queued", |l| l.contains("parts queued")).await.0;
     signal(coordinator, "-KILL");
     let d = a.wait_terminal(&cluster.key, &id, 180).await;
     assert_eq!(d["status"], "completed", "{d}");
@@ -1176,28 +1153,37 @@ async fn only_the_output_is_left(bucket: &str, url: &str, store: &Store, id: &st
     assert_eq!((row.status, row.attempts, row.output_file), (TaskStatus::Completed, 2, redone), "unchanged");
 }
 
-/// The first of `workers` seen starting a part: its pid, its log and the part task's id.
-async fn first_part_worker(workers: &[(u32, ServerLog)]) -> (u32, ServerLog, String) {
+/// The first of `workers` whose log has a line that `says`: its pid, its log and that line
+/// (plain text). Fails after 60 s, naming `what` it waited for.
+async fn first_worker_saying(
+    workers: &[(u32, ServerLog)],
+    what: &str,
+    says: impl Fn(&str) -> bool,
+) -> (u32, ServerLog, String) {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         for (pid, log) in workers {
-            let started = log
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .iter()
-                .map(|l| plain(l))
-                .find(|l| l.contains("render started") && l.contains("\"part\""));
-            if let Some(line) = started {
-                let part = line
-                    .split_whitespace()
-                    .find_map(|w| w.strip_prefix("task_id="))
-                    .unwrap_or_else(|| panic!("no task_id in {line}"));
-                return (*pid, log.clone(), part.to_string());
+            let line = log.lock().unwrap_or_else(|p| p.into_inner()).iter().map(|l| plain(l)).find(|l| says(l));
+            if let Some(line) = line {
+                return (*pid, log.clone(), line);
             }
         }
-        assert!(Instant::now() < deadline, "no part started");
+        assert!(Instant::now() < deadline, "no worker logged {what}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// The first of `workers` seen starting a part: its pid, its log and the part task's id.
+async fn first_part_worker(workers: &[(u32, ServerLog)]) -> (u32, ServerLog, String) {
+    let (pid, log, line) =
+        first_worker_saying(workers, "a part started", |l| l.contains("render started") && l.contains("\"part\""))
+            .await;
+    let part = line
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("task_id="))
+        .unwrap_or_else(|| panic!("no task_id in {line}"))
+        .to_string();
+    (pid, log, part)
 }
 
 /// The line in which a resumed worker (its `log`) says the work of `part` was refused: its
