@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what samvideo needs on a fresh Debian (or Ubuntu) machine with Rust, skipping what is
 # already there. `scripts/setup.sh build`: what the build needs (nasm for rav1e's and openh264's
-# assembly, a C/C++ compiler for openh264, FDK AAC and SQLite). `scripts/setup.sh test`: that,
+# assembly, a C/C++ compiler for openh264, FDK AAC and SQLite, the SVT-AV1 encoder library and
+# pkg-config to find it). `scripts/setup.sh test`: that,
 # plus what the tests run against (ffmpeg/ffprobe as the independent decoder, Chromium for the
 # playback tests, sshd, Python's pyftpdlib and aiosmtpd for the export tests,
 # openapi-spec-validator, jsonschema and openapi-python-client for the OpenAPI tests, the Postgres
@@ -17,6 +18,9 @@ what="${1:-build}"
 need=()
 command -v nasm >/dev/null || need+=(nasm)
 command -v c++ >/dev/null || need+=(g++)
+# SVT-AV1 encodes videos whose picture moves (samvideo-core/build.rs builds its bridge).
+command -v pkg-config >/dev/null || need+=(pkg-config)
+pkg-config --exists SvtAv1Enc 2>/dev/null || need+=(libsvtav1enc-dev)
 if [ "$what" = test ]; then
   command -v ffmpeg >/dev/null || need+=(ffmpeg)
   command -v chromium >/dev/null || need+=(chromium)

@@ -7,7 +7,8 @@
 //!
 //! Run: `cargo bench -p samvideo-core --bench encode_y4m -- --codec h264 --qp 26 IN.y4m OUT.mp4`
 //! (`--still-qp` (its hold QP 6 above), `--transition-qp` override the QPs [`H264Qp::around`] derives; `--codec av1
-//! --speed 10 --quantizer 110` for rav1e). One encoder, one thread. A frame equal to the one
+//! --speed 10 --quantizer 110` for rav1e; `--svt` for SVT-AV1, the moving videos' encoder, at
+//! the CRF the quantizer maps to). One encoder, one thread. A frame equal to the one
 //! before is handed over as a repeat, as the renderer's static-frame reuse does (`--no-repeats`:
 //! every frame as a new picture). A y4m does not say which frames are transitions: a new frame
 //! that differs from the frames on both sides of it counts as one (right for the bench's
@@ -30,11 +31,13 @@ struct Args {
     input: PathBuf,
     output: PathBuf,
     repeats: bool,
+    svt: bool,
 }
 
 fn args() -> Result<Args, String> {
     let mut codec = VideoCodec::H264;
     let mut repeats = true;
+    let mut svt = false;
     let mut preset = EncodePreset { speed: 10, motion_speed: 10, quantizer: 110, h264: H264Qp::around(26) };
     let (mut still, mut transition) = (None, None);
     let mut files = Vec::new();
@@ -54,6 +57,7 @@ fn args() -> Result<Args, String> {
             }
             "--bench" => {}
             "--no-repeats" => repeats = false,
+            "--svt" => svt = true,
             other if other.starts_with("--") => return Err(format!("unknown flag {other}")),
             file => files.push(PathBuf::from(file)),
         }
@@ -63,7 +67,7 @@ fn args() -> Result<Args, String> {
     }
     preset.h264.transition = transition.unwrap_or(preset.h264.transition);
     let [input, output] = <[PathBuf; 2]>::try_from(files).map_err(|_| "usage: [flags] IN.y4m OUT.mp4".to_string())?;
-    Ok(Args { codec, preset, input, output, repeats })
+    Ok(Args { codec, preset, input, output, repeats, svt })
 }
 
 /// Width, height and rate from a `YUV4MPEG2 W.. H.. F..:..` header line.
@@ -92,7 +96,7 @@ fn run() -> Result<u64, String> {
     let mut line = String::new();
     input.read_line(&mut line).map_err(|e| e.to_string())?;
     let (width, height, fps) = header(&line)?;
-    let spec = StreamSpec { codec: a.codec, width, height, fps, preset: a.preset };
+    let spec = StreamSpec { codec: a.codec, width, height, fps, preset: a.preset, moving: a.svt };
     let mut encoder = encode::open(&spec, 1).map_err(|e| e.to_string())?;
     // One frame of lookahead: `next` is read before `current` is handed over.
     let mut previous = Yuv420::new(width, height);

@@ -11,9 +11,11 @@
 
 mod av1;
 mod h264;
+mod svt_av1;
 
 pub use av1::{level_idx, sequence_header_obu, Av1Encoder, RDO_LOOKAHEAD_FRAMES};
 pub use h264::{level_idc as h264_level_idc, H264Encoder};
+pub use svt_av1::{SvtAv1Encoder, SVT_MIN_SIDE, SVT_PRESET};
 
 use crate::frame::Yuv420;
 use crate::frame_rate::FrameRate;
@@ -85,11 +87,22 @@ pub struct StreamSpec {
     pub fps: FrameRate,
     /// Speed and quality.
     pub preset: EncodePreset,
+    /// The video's picture moves in at least half its frames ([`RenderPlan::mostly_moving`]):
+    /// AV1 is then encoded by SVT-AV1 ([`SvtAv1Encoder`]), which codes new pictures at a tenth
+    /// of rav1e's CPU; otherwise by rav1e ([`Av1Encoder`]), which re-shows held stills
+    /// without coding them; also a frame under 64 pixels a side, which SVT-AV1 refuses.
+    /// Decided once per video: all its segments share one encoder.
+    ///
+    /// [`RenderPlan::mostly_moving`]: crate::plan::RenderPlan::mostly_moving
+    pub moving: bool,
 }
 
 /// Open an encoder for `spec` using `threads` threads (1 for a segment worker).
 pub fn open(spec: &StreamSpec, threads: usize) -> Result<Box<dyn VideoEncoder>, EncodeError> {
     match spec.codec {
+        VideoCodec::Av1 if spec.moving && SvtAv1Encoder::takes(spec.width, spec.height) => {
+            Ok(Box::new(SvtAv1Encoder::new(spec.width, spec.height, spec.fps, spec.preset, threads)?))
+        }
         VideoCodec::Av1 => Ok(Box::new(Av1Encoder::new(spec.width, spec.height, spec.fps, spec.preset, threads)?)),
         // One thread whatever `threads` says: the stream must not depend on it.
         VideoCodec::H264 => Ok(Box::new(H264Encoder::new(spec.width, spec.height, spec.fps, spec.preset)?)),
@@ -99,6 +112,13 @@ pub fn open(spec: &StreamSpec, threads: usize) -> Result<Box<dyn VideoEncoder>, 
 impl StreamSpec {
     /// The stream a plan asks for.
     pub fn of(plan: &crate::plan::RenderPlan) -> StreamSpec {
-        StreamSpec { codec: plan.codec, width: plan.width, height: plan.height, fps: plan.fps, preset: plan.preset }
+        StreamSpec {
+            codec: plan.codec,
+            width: plan.width,
+            height: plan.height,
+            fps: plan.fps,
+            preset: plan.preset,
+            moving: plan.mostly_moving(),
+        }
     }
 }

@@ -45,6 +45,14 @@ pub struct EncodePreset {
 pub const BRIEF_PICTURE_SECONDS: f64 = 0.5;
 
 impl EncodePreset {
+    /// SVT-AV1's CRF (0..63) for this quality, from rav1e's quantizer: `(quantizer + 30) / 4`,
+    /// so `medium` (quantizer 110) is CRF 35, where SVT-AV1 preset 12 matched rav1e's SSIM-Y on
+    /// the Ken Burns job in 0.59x the bytes (`docs/performance.md`, "Issue 18, fourth pass");
+    /// `high` (90) is 30, `low` (140) 42, previews (150) 45.
+    pub fn svt_crf(self) -> u8 {
+        ((u16::from(self.quantizer) + 30) / 4).min(63) as u8
+    }
+
     /// The settings for a segment of `frames` frames of which `brief` show a brief picture
     /// ([`BRIEF_PICTURE_SECONDS`]): at least half brief runs at
     /// [`motion_speed`](EncodePreset::motion_speed). The segment's frames come from the plan
@@ -221,6 +229,12 @@ impl RenderPlan {
     /// How many frames of the video have a moving picture ([`RenderPlan::picture_moves`]).
     pub fn moving_frames(&self) -> u64 {
         (0..self.frame_count).filter(|&n| self.picture_moves(n)).count() as u64
+    }
+
+    /// The picture moves in at least half the frames: the video is cut into shorter segments
+    /// (`render/segments.rs`) and its AV1 is encoded by SVT-AV1 (`encode/svt_av1.rs`).
+    pub fn mostly_moving(&self) -> bool {
+        2 * self.moving_frames() >= self.frame_count
     }
 }
 

@@ -58,7 +58,7 @@ pub const MOVING_SEGMENT_MIN_SECONDS: f64 = 2.5;
 /// do not depend on the worker count.
 pub fn segments(plan: &RenderPlan) -> Vec<Range<u64>> {
     let longest = plan.fps.frames_covering(SEGMENT_SECONDS as f64).max(1);
-    let len = if 2 * plan.moving_frames() >= plan.frame_count {
+    let len = if plan.mostly_moving() {
         let shortest = plan.fps.frames_covering(MOVING_SEGMENT_MIN_SECONDS).clamp(1, longest);
         plan.frame_count.div_ceil(MOVING_SEGMENTS).clamp(shortest, longest)
     } else {
