@@ -2,7 +2,7 @@
  *
  * Why C: the library's configuration struct has over a hundred fields whose layout changes
  * between releases; compiled here against the installed header, the layout is right by
- * construction and Rust sees six small functions (src/encode/svt_av1.rs). Nothing else
+ * construction and Rust sees seven small functions (src/encode/svt_av1.rs). Nothing else
  * lives here: every decision (preset, CRF, key-frame interval) comes from the Rust side. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -128,6 +128,9 @@ int32_t samvideo_svt_receive(samvideo_svt *e, int32_t wait, uint8_t **data, uint
 }
 
 void samvideo_svt_free_packet(uint8_t *data) { free(data); }
+
+/* The library's version as it reports it ("v1.4.1"). */
+const char *samvideo_svt_version(void) { return svt_av1_get_version(); }
 
 void samvideo_svt_close(samvideo_svt *e) {
     if (!e) return;

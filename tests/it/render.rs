@@ -602,3 +602,34 @@ fn a_moving_video_is_encoded_by_svt_av1_the_same_with_any_worker_count_and_decod
     let worst = got.iter().zip(&want).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
     assert!(worst < 6.0, "rav1d: a frame's luma is {worst} away from the lossless render");
 }
+
+/// A moving video (SVT-AV1) cancelled mid-render ends promptly with `Cancelled` and leaves no
+/// file: each worker's SVT-AV1 encoder, dropped mid-stream, closes instead of waiting for a
+/// stream that never ends (`SvtAv1Encoder`'s `Drop`).
+#[test]
+fn a_moving_video_cancelled_mid_render_ends_promptly() {
+    use samvideo_core::media::local::LocalSource;
+    use samvideo_core::render::{render_to_file, CancelToken, RenderError, RenderOptions};
+    use std::sync::Arc;
+    let dir = setup();
+    let spec = json!({"media_list": [
+        {"type": "image", "url": "red.png", "duration": 10},
+        {"type": "image", "url": "blue.png", "duration": 10}
+    ], "settings": {"aspect_ratio": "16:9", "output_quality": "low", "fps": 15, "zoom_effect": true}});
+    let request =
+        samvideo_core::validate::parse_create(Endpoint::MixVideo, spec.to_string().as_bytes()).expect("valid");
+    let cancel = CancelToken::new();
+    let on_progress = cancel.clone();
+    let progress: samvideo_core::render::ProgressFn = Arc::new(move |p: f64| {
+        if p > 0.2 {
+            on_progress.cancel();
+        }
+    });
+    let out = dir.path().join("cancelled.mp4");
+    let options = RenderOptions { threads: 2, cancel, progress: Some(progress), ..RenderOptions::default() };
+    let started = std::time::Instant::now();
+    let result = render_to_file(&request, Arc::new(LocalSource::new(dir.path())), &out, &options);
+    assert!(matches!(result, Err(RenderError::Cancelled)), "{:?}", result.map(|s| s.frames));
+    assert!(started.elapsed() < std::time::Duration::from_secs(60), "took {:?}", started.elapsed());
+    assert!(!out.exists(), "a cancelled render leaves no file");
+}

@@ -74,6 +74,7 @@ extern "C" {
     ) -> i32;
     fn samvideo_svt_free_packet(data: *mut u8);
     fn samvideo_svt_close(e: *mut Raw);
+    fn samvideo_svt_version() -> *const std::os::raw::c_char;
 }
 
 /// SVT-AV1 prints its settings to stderr at every encoder start unless `SVT_LOG` (read when an
@@ -107,6 +108,18 @@ pub struct SvtAv1Encoder {
 unsafe impl Send for SvtAv1Encoder {}
 
 impl SvtAv1Encoder {
+    /// The version of the SVT-AV1 library loaded (e.g. `v1.4.1`): its bytes change between
+    /// versions, so split renders name it in their engine (`render/parts`).
+    pub fn library_version() -> String {
+        // SAFETY: the library returns a static NUL-terminated string (or null).
+        let v = unsafe { samvideo_svt_version() };
+        if v.is_null() {
+            return "unknown".into();
+        }
+        // SAFETY: non-null, NUL-terminated and static (above).
+        unsafe { std::ffi::CStr::from_ptr(v) }.to_string_lossy().into_owned()
+    }
+
     /// SVT-AV1 encodes frames of this size ([`SVT_MIN_SIDE`]).
     pub fn takes(width: u32, height: u32) -> bool {
         width >= SVT_MIN_SIDE && height >= SVT_MIN_SIDE
@@ -237,7 +250,34 @@ impl VideoEncoder for SvtAv1Encoder {
 }
 
 impl Drop for SvtAv1Encoder {
+    /// SVT-AV1's close waits for its pipeline to empty, and an unfinished stream never does: an
+    /// encoder dropped mid-stream (a cancelled render, an error in another part) first ends its
+    /// stream and drains what is still in flight (a mini-GOP at most), or it would hang its
+    /// thread for ever. (Tested: `an_encoder_dropped_mid_stream_closes`.)
     fn drop(&mut self) {
+        if !self.done && self.sent == 0 && !self.flushed {
+            // An encoder that never saw a frame never ends a stream (no packet comes after the
+            // end of stream): give it one picture to end on.
+            let blank = Yuv420::new(self.width, self.height);
+            if self.push(&blank).is_err() {
+                self.done = true;
+            }
+        }
+        if !self.done {
+            self.flush();
+            loop {
+                let (mut data, mut len, mut keyframe, mut pts) = (std::ptr::null_mut(), 0u32, 0i32, 0i64);
+                // SAFETY: as in `receive`; waits for the next packet of a flushed stream.
+                let r = unsafe { samvideo_svt_receive(self.raw, 1, &mut data, &mut len, &mut keyframe, &mut pts) };
+                if !data.is_null() {
+                    // SAFETY: the bridge's buffer, freed once.
+                    unsafe { samvideo_svt_free_packet(data) };
+                }
+                if r != 1 {
+                    break;
+                }
+            }
+        }
         // SAFETY: the handle came from `samvideo_svt_open` and is closed exactly once.
         unsafe { samvideo_svt_close(self.raw) };
     }
@@ -294,5 +334,20 @@ mod tests {
         enc.flush();
         while enc.receive(&mut out).expect("receive") {}
         assert_eq!(out.len(), 1);
+    }
+
+    /// A cancelled render drops its encoder mid-stream, without an end of stream: that must
+    /// neither hang nor crash.
+    #[test]
+    fn an_encoder_dropped_mid_stream_closes() {
+        let preset = EncodePreset { speed: 10, motion_speed: 10, quantizer: 110, h264: H264Qp::around(26) };
+        let mut enc = SvtAv1Encoder::new(128, 72, FrameRate::whole(30), preset, 1).expect("encoder");
+        let frame = Yuv420::new(128, 72);
+        for _ in 0..20 {
+            enc.send(&frame, FrameKind::Regular).expect("send");
+        }
+        drop(enc);
+        let never_fed = SvtAv1Encoder::new(128, 72, FrameRate::whole(30), preset, 1).expect("encoder");
+        drop(never_fed);
     }
 }
