@@ -12,7 +12,7 @@
 //! | 8 | magic `SVPART\r\n` |
 //! | 2 | format version (1) |
 //! | 32 | plan fingerprint ([`Fingerprint`]) |
-//! | 2 + n | the engine that made it ([`ENGINE`](super::ENGINE)), length then UTF-8: for the error message |
+//! | 2 + n | the engine that made it ([`engine`](super::engine)), length then UTF-8: for the error message |
 //! | 1 | kind: 0 a video segment, 1 the audio |
 //! | segment | index `u32`, segment count `u32`, first frame `u64`, end frame (exclusive) `u64` |
 //! | audio | 0 (the video is silent) or 1, then codec `u8` (0 Opus: pre-skip `u16`; 1 AAC: config length `u16` and bytes), packets the `moov` is sized for `u64`, real length in samples `u64` |
@@ -71,7 +71,7 @@ pub enum FormatError {
 pub struct Header {
     /// The plan (and engine) it was made for.
     pub fingerprint: Fingerprint,
-    /// The engine that made it ([`super::ENGINE`] of that build).
+    /// The engine that made it ([`super::engine`] of that build).
     pub engine: String,
     /// Which part.
     pub body: Body,

@@ -69,18 +69,28 @@ use crate::request::CreateRequest;
 pub use format::FormatError;
 use format::{Body, Header, PartPacket, PartReader, PartWriter};
 
-/// The engine whose bytes a part holds: this crate's version and the versions of every
-/// library that writes output bytes (the encoders, Opus and AAC, the MP4 muxer). Part of the
-/// [`Fingerprint`]: parts of another engine are refused, never mixed. (A test checks it against
-/// `Cargo.lock`, so a dependency bump cannot forget it.)
-pub const ENGINE: &str = concat!(
+/// This crate's version and the versions of every crate that writes output bytes (the
+/// encoders, Opus and AAC, the MP4 muxer); [`engine`] adds the system's SVT-AV1 library. (A
+/// test checks it against `Cargo.lock`, so a dependency bump cannot forget it.)
+pub const ENGINE_CRATES: &str = concat!(
     "samvideo-core ",
     env!("CARGO_PKG_VERSION"),
     " (rav1e 0.8.1, openh264 0.9.9, opus-pure 0.2.2, fdk-aac-sys 0.5.0, shiguredo_mp4 2025.4.0)"
 );
 
+/// The engine whose bytes a part holds: [`ENGINE_CRATES`] and the version of the SVT-AV1
+/// library loaded at run time (a system library: two machines with the same build can differ
+/// there, and its bytes change between versions). Part of the [`Fingerprint`]: parts of
+/// another engine are refused, never mixed.
+pub fn engine() -> &'static str {
+    static ENGINE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ENGINE.get_or_init(|| {
+        format!("{ENGINE_CRATES} with libSvtAv1Enc {}", crate::encode::SvtAv1Encoder::library_version())
+    })
+}
+
 /// A stable identity of a plan and the engine that renders it: SHA-256 of the plan's full
-/// text (its derived `Debug`: every field of the lowered, default-free plan) and [`ENGINE`].
+/// text (its derived `Debug`: every field of the lowered, default-free plan) and [`engine`].
 /// Two lowerings of one request with the same options and media give the same fingerprint, on
 /// any machine running the same build.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -91,7 +101,7 @@ impl Fingerprint {
     pub fn of(plan: &RenderPlan) -> Fingerprint {
         let mut h = Sha256::new();
         h.update(b"samvideo plan\n");
-        h.update(ENGINE.as_bytes());
+        h.update(engine().as_bytes());
         h.update(b"\n");
         h.update(format!("{plan:?}").as_bytes());
         Fingerprint(h.finalize().into())
@@ -221,7 +231,7 @@ pub enum PartError {
         path: PathBuf,
     },
     /// The part was made by another engine version.
-    #[error("{}: {part} was made by another engine ({found}); this is {ENGINE}", path.display())]
+    #[error("{}: {part} was made by another engine ({found}); this is {}", path.display(), engine())]
     OtherEngine {
         /// The part file.
         path: PathBuf,
@@ -340,7 +350,7 @@ fn render_part_inner(
             let visuals = load_visuals(&plan, &assets, &options.cancel)?;
             drop(assets);
             let body = Body::Segment { index: index as u32, count: count as u32, frames: frames.clone() };
-            let header = Header { fingerprint, engine: ENGINE.into(), body };
+            let header = Header { fingerprint, engine: engine().into(), body };
             let mut part = PartWriter::new(BufWriter::new(File::create(out).map_err(io)?), &header).map_err(io)?;
             let progress = Progress::new(options.progress.clone(), frames.end - frames.start);
             let poster = options.poster.clone().filter(|_| frames.contains(&plan.poster_frame));
@@ -369,7 +379,7 @@ fn render_part_inner(
             let mut feed = mix.map(|m| AudioFeed::new(m, plan.codec.audio())).transpose()?;
             let track = feed.as_ref().and_then(AudioFeed::track);
             let total = feed.as_ref().map_or(1, AudioFeed::total_samples);
-            let header = Header { fingerprint, engine: ENGINE.into(), body: Body::Audio(track) };
+            let header = Header { fingerprint, engine: engine().into(), body: Body::Audio(track) };
             let mut part = PartWriter::new(BufWriter::new(File::create(out).map_err(io)?), &header).map_err(io)?;
             let progress = Progress::new(options.progress.clone(), total);
             let (mut packets, mut samples) = (0u64, 0u64);
@@ -495,7 +505,7 @@ impl Parts<'_> {
         let reader =
             PartReader::open(BufReader::new(file)).map_err(|error| PartError::Format { path: path.clone(), error })?;
         let header = reader.header();
-        if header.engine != ENGINE {
+        if header.engine != engine() {
             return Err(PartError::OtherEngine { path, part, found: header.engine.clone() });
         }
         if header.fingerprint != self.fingerprint {
@@ -568,17 +578,18 @@ impl AudioPackets for AudioPart {
 mod tests {
     use super::*;
 
-    /// [`ENGINE`] names the versions `Cargo.lock` builds.
+    /// [`ENGINE_CRATES`] names the versions `Cargo.lock` builds; [`engine`] adds SVT-AV1's.
     #[test]
     fn the_engine_names_the_locked_versions() {
+        assert!(engine().starts_with(ENGINE_CRATES) && engine().contains("with libSvtAv1Enc v1."), "{}", engine());
         let lock = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../Cargo.lock")).expect("Cargo.lock");
-        let inner = ENGINE.split_once('(').and_then(|(_, r)| r.strip_suffix(')')).expect("a list of libraries");
+        let inner = ENGINE_CRATES.split_once('(').and_then(|(_, r)| r.strip_suffix(')')).expect("a list of libraries");
         for lib in inner.split(", ") {
             let (name, version) = lib.split_once(' ').expect("name version");
             let entry = format!("name = \"{name}\"\nversion = \"{version}\"");
-            assert!(lock.contains(&entry), "Cargo.lock has no {name} {version}: update ENGINE");
+            assert!(lock.contains(&entry), "Cargo.lock has no {name} {version}: update ENGINE_CRATES");
         }
-        assert!(ENGINE.starts_with(&format!("samvideo-core {} ", env!("CARGO_PKG_VERSION"))));
+        assert!(ENGINE_CRATES.starts_with(&format!("samvideo-core {} ", env!("CARGO_PKG_VERSION"))));
     }
 
     #[test]
