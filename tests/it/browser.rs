@@ -114,22 +114,28 @@ fn rgb_after(report: &str, key: &str) -> [i32; 3] {
 
 #[test]
 fn output_decodes_and_seeks_in_headless_chromium() {
-    play_and_seek("av1");
+    play_and_seek("av1", false);
 }
 
 /// The H.264 + AAC file plays and seeks too (Debian's Chromium decodes H.264).
 #[test]
 fn h264_output_decodes_and_seeks_in_headless_chromium() {
-    play_and_seek("h264");
+    play_and_seek("h264", false);
 }
 
-fn play_and_seek(codec: &str) {
+/// A moving video's AV1 comes from SVT-AV1 (`encode/svt_av1.rs`): it plays and seeks as well.
+#[test]
+fn moving_av1_output_from_svt_av1_decodes_and_seeks_in_headless_chromium() {
+    play_and_seek("av1", true);
+}
+
+fn play_and_seek(codec: &str, zoom: bool) {
     let dir = tempfile::tempdir().unwrap();
     solid_png(dir.path(), "a.png", 64, 36, [200, 40, 40, 255]);
     solid_png(dir.path(), "b.png", 64, 36, [40, 40, 200, 255]);
     let spec = json!({"media_list": [{"type": "image", "url": "a.png", "duration": 1}, {"type": "image", "url": "b.png", "duration": 1}],
         "settings": {"output_quality": "low", "fps": 15, "transition_type": "fade", "transition_duration": 0.4,
-            "output_codec": codec}});
+            "output_codec": codec, "zoom_effect": zoom}});
     let out = dir.path().join("play.mp4");
     render(dir.path(), Endpoint::SimpleVideo, &spec, &out, Format::Mp4);
     let (port, reports) = serve(std::fs::read(&out).unwrap());
