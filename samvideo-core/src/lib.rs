@@ -5,8 +5,9 @@
 //! carrying the exact HTTP status and body the API documents. The request is lowered once
 //! into a [`RenderPlan`] (frame-exact timeline, no defaults left to guess).
 //! [`render_to_file`] fetches media through a [`MediaSource`] ([`LocalSource`] for files,
-//! [`HttpSource`] for URLs), composites each frame, encodes it with rav1e and streams it into
-//! an MP4 (or Y4M) file, with progress and cancellation ([`RenderOptions`]).
+//! [`HttpSource`] for URLs), composites each frame, encodes it (AV1 with rav1e, or with
+//! SVT-AV1 when the picture moves in most frames; H.264 with openh264) and streams it into an
+//! MP4 (or Y4M) file, with progress and cancellation ([`RenderOptions`]).
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -35,14 +36,15 @@
 //! - `frame/`    pixel buffers and colour conversion
 //! - `compose/`  per-frame compositing: clips, transitions, zoom, overlays, text
 //! - `audio/`    decode, resample, mix, encode
-//! - `encode/`   rav1e wrapper
+//! - `encode/`   the encoders behind one trait: rav1e, SVT-AV1 (C bridge in `csrc/`), openh264
 //! - `mux/`      MP4 and Y4M writers
 //! - `render/`   the one driver
 //! - `frame_rate` exact output frame rates (whole and NTSC)
 //!
 //! # Features
 //! - `render` (default): everything that turns a plan into a video (fetching, decoders,
-//!   compositor, rav1e, Opus, MP4). Without it the crate is the request types, the validator
+//!   compositor, rav1e, SVT-AV1 (the system's libSvtAv1Enc, found with pkg-config), openh264,
+//!   Opus, MP4). Without it the crate is the request types, the validator
 //!   and the lowering (`validate`, `request`, `plan`, `media::limits`): no codec is built or
 //!   linked, for API clients and validate-only users.
 
