@@ -23,7 +23,7 @@ use rav1e::prelude::{
     ChromaSampling, Config, Context, EncoderConfig, EncoderStatus, FrameType, Rational, SpeedSettings,
 };
 
-use super::{EncodeError, FrameKind, Packet, VideoEncoder, KEYFRAME_SECONDS};
+use super::{keyframe_interval, EncodeError, FrameKind, Packet, VideoEncoder};
 use crate::frame::Yuv420;
 use crate::frame_rate::FrameRate;
 use crate::plan::EncodePreset;
@@ -96,7 +96,7 @@ pub fn level_idx(width: u32, height: u32, fps: FrameRate) -> u8 {
 
 impl Av1Encoder {
     /// An encoder for `width`x`height` at `fps`, BT.709 limited range, keyframes at least
-    /// every [`KEYFRAME_SECONDS`].
+    /// every [`KEYFRAME_SECONDS`](super::KEYFRAME_SECONDS).
     pub fn new(
         width: u32,
         height: u32,
@@ -119,7 +119,7 @@ impl Av1Encoder {
             }),
             level_idx: Some(level_idx(width, height, fps)),
             min_key_frame_interval: 12,
-            max_key_frame_interval: fps.frames_covering(KEYFRAME_SECONDS as f64),
+            max_key_frame_interval: keyframe_interval(fps),
             quantizer: preset.quantizer as usize,
             speed_settings: rdo_lookahead_capped(SpeedSettings::from_preset(preset.speed)),
             // No reordering: which slot holds the last shown frame is then known (module doc).

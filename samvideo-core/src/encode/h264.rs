@@ -13,7 +13,7 @@
 //! skipped — what x264's macroblock tree does by analysis, known here from the plan),
 //! one reference frame and no B-frames (every GOP is closed, decode order is presentation
 //! order, so the MP4 needs no `ctts`), BT.709 limited-range VUI, an IDR only at the first
-//! frame (a segment is at most [`KEYFRAME_SECONDS`] long and each starts a new encoder), one
+//! frame (a segment is at most [`KEYFRAME_SECONDS`](super::KEYFRAME_SECONDS) long and each starts a new encoder), one
 //! thread and one slice: deterministic, so the file does not depend on the worker count.
 //!
 //! All of the crate's H.264 encoder FFI is in this module; each `unsafe` block says why it
@@ -29,7 +29,7 @@ use openh264_sys2::{
     ENCODER_OPTION_TRACE_LEVEL, HIGH_COMPLEXITY, PRO_HIGH, RC_OFF_MODE, SM_SINGLE_SLICE, WELS_LOG_QUIET,
 };
 
-use super::{EncodeError, FrameKind, Packet, VideoEncoder, KEYFRAME_SECONDS};
+use super::{keyframe_interval, EncodeError, FrameKind, Packet, VideoEncoder};
 use crate::frame::Yuv420;
 use crate::frame_rate::FrameRate;
 use crate::plan::{EncodePreset, H264Qp};
@@ -148,7 +148,7 @@ impl H264Encoder {
         p.iMinQp = qp;
         p.iMaxQp = qp;
         p.bEnableFrameSkip = false;
-        p.uiIntraPeriod = u32::try_from(fps.frames_covering(KEYFRAME_SECONDS as f64)).unwrap_or(u32::MAX);
+        p.uiIntraPeriod = u32::try_from(keyframe_interval(fps)).unwrap_or(u32::MAX);
         p.eSpsPpsIdStrategy = CONSTANT_ID;
         p.iEntropyCodingModeFlag = 1; // CABAC
         p.iComplexityMode = HIGH_COMPLEXITY;

@@ -53,6 +53,12 @@ impl EncodeError {
 /// Maximum seconds between keyframes.
 pub const KEYFRAME_SECONDS: u64 = 10;
 
+/// The longest key-frame interval in frames at `fps` ([`KEYFRAME_SECONDS`]): every encoder's
+/// setting.
+pub fn keyframe_interval(fps: FrameRate) -> u64 {
+    fps.frames_covering(KEYFRAME_SECONDS as f64)
+}
+
 /// What a new picture is to the viewer, so an encoder can spend bits where they are seen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FrameKind {

@@ -15,14 +15,14 @@
 //! segment: segments are joined into one stream under one sequence header.
 //!
 //! Settings: preset [`SVT_PRESET`], CRF from the quality ([`EncodePreset::svt_crf`]), closed
-//! GOPs with a key frame at least every [`KEYFRAME_SECONDS`], no scene-change key frames, BT.709
+//! GOPs with a key frame at least every [`KEYFRAME_SECONDS`](super::KEYFRAME_SECONDS), no scene-change key frames, BT.709
 //! limited range, one thread per encoder (the renderer runs one encoder per core on its own
 //! segment, and the bytes must not depend on the machine).
 //!
 //! All of the crate's SVT-AV1 FFI is in this module; each `unsafe` block says why it is sound.
 #![allow(unsafe_code)]
 
-use super::{EncodeError, FrameKind, Packet, VideoEncoder, KEYFRAME_SECONDS};
+use super::{keyframe_interval, EncodeError, FrameKind, Packet, VideoEncoder};
 use crate::frame::Yuv420;
 use crate::frame_rate::FrameRate;
 use crate::plan::EncodePreset;
@@ -134,7 +134,7 @@ impl SvtAv1Encoder {
         threads: usize,
     ) -> Result<SvtAv1Encoder, EncodeError> {
         let (num, den) = fps.as_fraction();
-        let keyint = i32::try_from(fps.frames_covering(KEYFRAME_SECONDS as f64)).unwrap_or(i32::MAX);
+        let keyint = i32::try_from(keyframe_interval(fps)).unwrap_or(i32::MAX);
         quiet_library_log();
         let mut err = 0i32;
         // SAFETY: plain values in, a pointer out that we own until `Drop`.
