@@ -99,8 +99,22 @@ pub struct SvtAv1Encoder {
     sent: i64,
     /// Packets received so far: the frame the next one must show.
     received: i64,
+    /// The caller said there are no more frames ([`VideoEncoder::flush`]).
     flushed: bool,
-    done: bool,
+    /// The library was told the stream ends.
+    eos_sent: bool,
+    /// The library gave its last packet.
+    drained: bool,
+}
+
+/// What the library answers when asked for a packet.
+enum Got {
+    /// No packet ready yet.
+    Nothing,
+    /// A temporal unit, showing frame `pts`.
+    Packet { data: Vec<u8>, keyframe: bool, pts: i64 },
+    /// The stream is over.
+    End,
 }
 
 // SAFETY: the encoder handle is only used through `&mut self`, one call at a time; SVT-AV1's
@@ -154,7 +168,17 @@ impl SvtAv1Encoder {
         if raw.is_null() {
             return Err(EncodeError::new(CODEC, format_args!("the library refused the settings (error {err:#x})")));
         }
-        Ok(SvtAv1Encoder { raw, width, height, last: None, sent: 0, received: 0, flushed: false, done: false })
+        Ok(SvtAv1Encoder {
+            raw,
+            width,
+            height,
+            last: None,
+            sent: 0,
+            received: 0,
+            flushed: false,
+            eos_sent: false,
+            drained: false,
+        })
     }
 
     fn push(&mut self, frame: &Yuv420) -> Result<(), EncodeError> {
@@ -180,6 +204,38 @@ impl SvtAv1Encoder {
         self.sent += 1;
         Ok(())
     }
+
+    /// Tell the library the stream ends (once).
+    fn end_of_stream(&mut self) {
+        if !self.eos_sent {
+            self.eos_sent = true;
+            // SAFETY: a live handle; an end-of-stream buffer carries no picture.
+            unsafe { samvideo_svt_flush(self.raw) };
+        }
+    }
+
+    /// The library's next packet; `wait` blocks until it comes (only after the end of stream).
+    fn next_packet(&mut self, wait: bool) -> Result<Got, EncodeError> {
+        let (mut data, mut len, mut keyframe, mut pts) = (std::ptr::null_mut(), 0u32, 0i32, 0i64);
+        // SAFETY: out-pointers to locals; a returned buffer is ours, freed below.
+        let r = unsafe { samvideo_svt_receive(self.raw, wait as i32, &mut data, &mut len, &mut keyframe, &mut pts) };
+        let bytes = if data.is_null() {
+            Vec::new()
+        } else {
+            // SAFETY: the bridge allocated `len` bytes at `data`, ours until freed.
+            let v = unsafe { std::slice::from_raw_parts(data, len as usize) }.to_vec();
+            // SAFETY: freed once, after the copy above.
+            unsafe { samvideo_svt_free_packet(data) };
+            v
+        };
+        self.drained |= r == 2 || r == 3;
+        match r {
+            0 => Ok(Got::Nothing),
+            1 | 3 => Ok(Got::Packet { data: bytes, keyframe: keyframe != 0, pts }),
+            2 => Ok(Got::End),
+            e => Err(EncodeError::new(CODEC, format_args!("receiving a packet failed (error {e:#x})"))),
+        }
+    }
 }
 
 impl VideoEncoder for SvtAv1Encoder {
@@ -200,46 +256,33 @@ impl VideoEncoder for SvtAv1Encoder {
         result
     }
 
+    /// Ends the library's stream; a stream of no frames is not started at all (the library
+    /// would never end it).
     fn flush(&mut self) {
-        if !self.flushed {
-            self.flushed = true;
-            // SAFETY: a live handle; an end-of-stream buffer carries no picture.
-            unsafe { samvideo_svt_flush(self.raw) };
+        self.flushed = true;
+        if self.sent > 0 {
+            self.end_of_stream();
         }
     }
 
     fn receive(&mut self, out: &mut Vec<Packet>) -> Result<bool, EncodeError> {
-        while !self.done {
-            let (mut data, mut len, mut keyframe, mut pts) = (std::ptr::null_mut(), 0u32, 0i32, 0i64);
-            // SAFETY: out-pointers to locals; a returned buffer is ours to free below. After
-            // `flush` the call waits for the next packet, and the last one says so.
-            let r = unsafe {
-                samvideo_svt_receive(self.raw, self.flushed as i32, &mut data, &mut len, &mut keyframe, &mut pts)
-            };
-            match r {
-                0 => return Ok(true),
-                2 => self.done = true,
-                1 | 3 => {
-                    let bytes = if data.is_null() {
-                        Vec::new()
-                    } else {
-                        // SAFETY: the bridge allocated `len` bytes at `data`, ours until freed.
-                        let v = unsafe { std::slice::from_raw_parts(data, len as usize) }.to_vec();
-                        // SAFETY: freed once, after the copy above.
-                        unsafe { samvideo_svt_free_packet(data) };
-                        v
-                    };
+        if self.flushed && !self.eos_sent {
+            return Ok(false);
+        }
+        while !self.drained {
+            match self.next_packet(self.eos_sent)? {
+                Got::Nothing => return Ok(true),
+                Got::End => {}
+                Got::Packet { data, keyframe, pts } => {
                     if pts != self.received {
                         return Err(EncodeError::new(
                             CODEC,
                             format_args!("a packet for frame {pts} where frame {} was due", self.received),
                         ));
                     }
-                    out.push(Packet { data: bytes, keyframe: keyframe != 0, frame: self.received as u64 });
+                    out.push(Packet { data, keyframe, frame: self.received as u64 });
                     self.received += 1;
-                    self.done = r == 3;
                 }
-                e => return Err(EncodeError::new(CODEC, format_args!("receiving a packet failed (error {e:#x})"))),
             }
         }
         if self.received != self.sent {
@@ -255,28 +298,14 @@ impl Drop for SvtAv1Encoder {
     /// stream and drains what is still in flight (a mini-GOP at most), or it would hang its
     /// thread for ever. (Tested: `an_encoder_dropped_mid_stream_closes`.)
     fn drop(&mut self) {
-        if !self.done && self.sent == 0 && !self.flushed {
-            // An encoder that never saw a frame never ends a stream (no packet comes after the
-            // end of stream): give it one picture to end on.
-            let blank = Yuv420::new(self.width, self.height);
-            if self.push(&blank).is_err() {
-                self.done = true;
-            }
+        // The library ends no empty stream (no packet would come after its end): give one
+        // picture to end on.
+        if self.sent == 0 && self.push(&Yuv420::new(self.width, self.height)).is_err() {
+            self.drained = true;
         }
-        if !self.done {
-            self.flush();
-            loop {
-                let (mut data, mut len, mut keyframe, mut pts) = (std::ptr::null_mut(), 0u32, 0i32, 0i64);
-                // SAFETY: as in `receive`; waits for the next packet of a flushed stream.
-                let r = unsafe { samvideo_svt_receive(self.raw, 1, &mut data, &mut len, &mut keyframe, &mut pts) };
-                if !data.is_null() {
-                    // SAFETY: the bridge's buffer, freed once.
-                    unsafe { samvideo_svt_free_packet(data) };
-                }
-                if r != 1 {
-                    break;
-                }
-            }
+        if !self.drained {
+            self.end_of_stream();
+            while !self.drained && matches!(self.next_packet(true), Ok(Got::Packet { .. })) {}
         }
         // SAFETY: the handle came from `samvideo_svt_open` and is closed exactly once.
         unsafe { samvideo_svt_close(self.raw) };
@@ -336,8 +365,8 @@ mod tests {
         assert_eq!(out.len(), 1);
     }
 
-    /// A cancelled render drops its encoder mid-stream, without an end of stream: that must
-    /// neither hang nor crash.
+    /// A cancelled render drops its encoder mid-stream, without an end of stream; an encoder
+    /// may also end with no frame at all: neither may hang or crash.
     #[test]
     fn an_encoder_dropped_mid_stream_closes() {
         let preset = EncodePreset { speed: 10, motion_speed: 10, quantizer: 110, h264: H264Qp::around(26) };
@@ -349,5 +378,11 @@ mod tests {
         drop(enc);
         let never_fed = SvtAv1Encoder::new(128, 72, FrameRate::whole(30), preset, 1).expect("encoder");
         drop(never_fed);
+        let mut flushed_empty = SvtAv1Encoder::new(128, 72, FrameRate::whole(30), preset, 1).expect("encoder");
+        flushed_empty.flush();
+        let mut out = Vec::new();
+        assert!(!flushed_empty.receive(&mut out).expect("receive"), "an empty stream ends at once");
+        assert!(out.is_empty());
+        drop(flushed_empty);
     }
 }
