@@ -269,15 +269,33 @@ fn bundled_social_example_has_voice_music_and_captions() {
     assert!(low > 3.0 && low > 5.0 * top.max(0.2), "captions change the lower third ({low:.2}) not the top ({top:.2})");
 }
 
+/// Renders `spec` to `STEM-1.mp4` and `STEM-2.mp4` in `dir` with 1 and 2 segment workers,
+/// asserts the two files are the same bytes, and returns the second one and its summary.
+fn same_bytes_with_1_and_2_workers(
+    dir: &std::path::Path,
+    endpoint: Endpoint,
+    spec: &serde_json::Value,
+    stem: &str,
+) -> (std::path::PathBuf, samvideo_core::render::RenderSummary) {
+    let mut renders = Vec::new();
+    for workers in [1, 2] {
+        let out = dir.join(format!("{stem}-{workers}.mp4"));
+        let options = samvideo_core::render::RenderOptions { threads: workers, ..Default::default() };
+        let s = render_with(dir, endpoint, spec, &out, &options);
+        renders.push((std::fs::read(&out).expect("output"), out, s));
+    }
+    let (two, one) = (renders.pop().expect("2 workers"), renders.pop().expect("1 worker"));
+    assert_eq!(one.2.frames, two.2.frames, "1 vs 2 workers: frames");
+    assert!(one.0 == two.0, "{stem}: 1 vs 2 workers give different bytes");
+    (two.1, two.2)
+}
+
 /// MP4 frames are encoded in 10 s segments by parallel workers (render/segments.rs). An 11 s
 /// video (two segments; the last still starts with a fade at 8 s and runs across the
 /// boundary) has the same bytes with 1 and 2 workers, plays every frame with the right
 /// colours either side of the boundary, and has a key frame where each segment starts.
 #[test]
 fn segments_encoded_in_parallel_give_the_same_bytes_whatever_the_worker_count() {
-    use samvideo_core::media::local::LocalSource;
-    use samvideo_core::render::{render_to_file, RenderOptions};
-    use std::sync::Arc;
     let dir = setup();
     let spec = json!({"media_list": [
         {"type": "image", "url": "red.png", "duration": 5},
@@ -285,18 +303,9 @@ fn segments_encoded_in_parallel_give_the_same_bytes_whatever_the_worker_count() 
         {"type": "image", "url": "red.png", "duration": 3}
     ], "settings": {"aspect_ratio": "16:9", "output_quality": "low", "fps": 15,
         "transition_type": "fade", "transition_duration": 1}});
-    let request =
-        samvideo_core::validate::parse_create(Endpoint::SimpleVideo, spec.to_string().as_bytes()).expect("valid");
-    let mut outputs = Vec::new();
-    for workers in [1, 2] {
-        let out = dir.path().join(format!("w{workers}.mp4"));
-        let options = RenderOptions { threads: workers, ..RenderOptions::default() };
-        let s = render_to_file(&request, Arc::new(LocalSource::new(dir.path())), &out, &options).expect("render");
-        assert_eq!(s.frames, 165, "11 s at 15 fps");
-        outputs.push((out.clone(), std::fs::read(&out).unwrap()));
-    }
-    assert_eq!(outputs[0].1, outputs[1].1, "1 vs 2 workers");
-    let out = &outputs[1].0;
+    let (out, s) = same_bytes_with_1_and_2_workers(dir.path(), Endpoint::SimpleVideo, &spec, "split");
+    assert_eq!(s.frames, 165, "11 s at 15 fps");
+    let out = &out;
     let packets: Vec<(f64, bool)> = ffprobe_csv(out, "v:0", "packet=pts_time,flags")
         .lines()
         .filter_map(|l| l.split_once(','))
@@ -539,16 +548,8 @@ fn stills_and_motion_segments_at_their_own_speeds_decode_everywhere_and_keep_the
     ], "settings": {"aspect_ratio": "16:9", "output_quality": "medium", "fps": 15}});
     let raw = dir.path().join("mixed.y4m");
     render(dir.path(), Endpoint::MixVideo, &spec, &raw, Format::Y4m);
-    let mut bytes = Vec::new();
-    for workers in [1, 2] {
-        let out = dir.path().join(format!("mixed-{workers}.mp4"));
-        let options = samvideo_core::render::RenderOptions { threads: workers, ..Default::default() };
-        let s = render_with(dir.path(), Endpoint::MixVideo, &spec, &out, &options);
-        assert_eq!((s.width, s.height, s.frames), (1280, 720, 195), "10 s still + the clip's 3 s at 15 fps");
-        bytes.push(std::fs::read(&out).expect("output"));
-    }
-    assert_eq!(bytes[0], bytes[1], "1 vs 2 workers");
-    let out = dir.path().join("mixed-2.mp4");
+    let (out, s) = same_bytes_with_1_and_2_workers(dir.path(), Endpoint::MixVideo, &spec, "mixed");
+    assert_eq!((s.width, s.height, s.frames), (1280, 720, 195), "10 s still + the clip's 3 s at 15 fps");
     dav1d_and_libaom_show_every_frame_of(&out, &raw);
 }
 
@@ -568,16 +569,8 @@ fn a_moving_video_is_encoded_by_svt_av1_the_same_with_any_worker_count_and_decod
         "transition_type": "fade", "transition_duration": 0.5}});
     let raw = dir.path().join("zoom.y4m");
     render(dir.path(), Endpoint::MixVideo, &spec, &raw, Format::Y4m);
-    let mut bytes = Vec::new();
-    for workers in [1, 2] {
-        let out = dir.path().join(format!("zoom-{workers}.mp4"));
-        let options = samvideo_core::render::RenderOptions { threads: workers, ..Default::default() };
-        let s = render_with(dir.path(), Endpoint::MixVideo, &spec, &out, &options);
-        assert_eq!(s.frames, 119, "9 s at 15 fps less two 0.5 s fades (7.5 frames: 8 and 7)");
-        bytes.push(std::fs::read(&out).expect("output"));
-    }
-    assert_eq!(bytes[0], bytes[1], "1 vs 2 workers");
-    let out = dir.path().join("zoom-2.mp4");
+    let (out, s) = same_bytes_with_1_and_2_workers(dir.path(), Endpoint::MixVideo, &spec, "zoom");
+    assert_eq!(s.frames, 119, "9 s at 15 fps less two 0.5 s fades (7.5 frames: 8 and 7)");
     let v = probe(&out, "v:0");
     assert_eq!((v["r_frame_rate"].as_str(), v["avg_frame_rate"].as_str()), (Some("15/1"), Some("15/1")));
     let packets: Vec<(f64, bool)> = ffprobe_csv(&out, "v:0", "packet=pts_time,flags")
